@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title IPerpVault
+/// @notice A USDT-margined perpetual futures exchange with isolated margin: each (market, account)
+/// pair is one position with its own margin. A liquidity pool is the counterparty of every trade:
+/// it collects fees, losses and funding from longs (when the rate is positive) and pays profits.
+/// @dev Units: USDT 6 decimals, price 8 decimals, size 18 decimals signed (+ long, - short), rates
+/// WAD (1e18 = 100%). Every rounding goes against the trader; see PerpMath.
+interface IPerpVault {
+    /* TYPES */
+
+    /// @notice What a trade did, returned to the calling contract.
+    struct TradeResult {
+        uint256 price; // mark price the trade executed at (8 decimals), before impact
+        uint256 cost; // taker fee plus price impact, paid to the pool (USDT)
+        int256 realizedPnl; // profit (+) or loss (-) booked on the reduced part (USDT)
+        int256 fundingPaid; // funding settled before the trade: + paid, - received (USDT)
+        int256 equity; // the position's equity after the trade (USDT, may be negative)
+    }
+
+    /* EVENTS */
+
+    event MarketAdded(bytes32 indexed market, address feed, uint32 heartbeat, int64 fundingRate, uint64 priceImpact);
+    event FundingRateSet(bytes32 indexed market, int64 fundingRate);
+    event PriceImpactSet(bytes32 indexed market, uint64 priceImpact);
+    event HeartbeatSet(bytes32 indexed market, uint32 heartbeat);
+    event FeesSet(uint64 takerFee, uint64 liquidationFee);
+    event MarginRatiosSet(uint64 initialMarginRatio, uint64 maintenanceMarginRatio);
+    event MarginDeposited(bytes32 indexed market, address indexed account, address from, uint256 amount);
+    event MarginWithdrawn(bytes32 indexed market, address indexed account, address to, uint256 amount);
+    event Traded(
+        bytes32 indexed market,
+        address indexed account,
+        int256 sizeDelta,
+        uint256 price,
+        uint256 cost,
+        int256 realizedPnl,
+        int256 newSize
+    );
+    event FundingSettled(bytes32 indexed market, address indexed account, int256 amount);
+    event Liquidated(
+        bytes32 indexed market,
+        address indexed account,
+        address indexed liquidator,
+        int256 size,
+        uint256 price,
+        uint256 reward
+    );
+    event BadDebt(bytes32 indexed market, address indexed account, uint256 amount);
+    event LiquidityAdded(address indexed provider, uint256 amount, uint256 shares);
+    event LiquidityRemoved(address indexed provider, address to, uint256 amount, uint256 shares);
+
+    /* ERRORS */
+
+    error UnknownMarket(bytes32 market);
+    error MarketExists(bytes32 market);
+    error StalePrice(bytes32 market, uint256 updatedAt, uint256 heartbeat);
+    error InvalidPrice(bytes32 market, int256 answer);
+    error InvalidParameter(string parameter, int256 value);
+    error ZeroAmount();
+    error ZeroAddress();
+    error MarginNotReceived(uint256 expected, uint256 received);
+    error InsufficientMargin(uint256 requested, uint256 available);
+    error BelowInitialMargin(int256 equity, uint256 required);
+    error NotLiquidatable(int256 equity, uint256 maintenance);
+    error InsufficientLiquidity(uint256 requested, uint256 available);
+
+    /* TRADING */
+
+    /// @notice Adds `amount` USDT, pulled from the caller, to the margin of `account` in `market`.
+    function deposit(bytes32 market, address account, uint256 amount) external;
+
+    /// @notice Withdraws `amount` of the caller's margin in `market` to `to`. Funding is settled
+    /// first; with a position open, equity after must stay at or above the initial margin.
+    function withdraw(bytes32 market, uint256 amount, address to) external;
+
+    /// @notice Changes the caller's position in `market` by `sizeDelta` at the mark price, and its
+    /// margin by `marginDelta`: a positive `marginDelta` must already have been transferred to this
+    /// contract in the same transaction (as in Uniswap V2, pay first, then call); a negative one is
+    /// paid to `to`. Funding is settled first, then PnL on any reduced part, then the trading cost.
+    /// A trade that adds exposure or withdraws margin must leave equity at or above initial margin.
+    function trade(
+        bytes32 market,
+        int256 sizeDelta,
+        int256 marginDelta,
+        address to
+    ) external returns (TradeResult memory result);
+
+    /// @notice Closes the position of `account` when its equity is below maintenance margin; the
+    /// caller receives the liquidation fee out of the remaining margin. Losses beyond the margin
+    /// are borne by the pool and reported as BadDebt.
+    function liquidate(bytes32 market, address account) external returns (uint256 reward);
+
+    /* LIQUIDITY */
+
+    /// @notice Adds `amount` USDT to the pool for pool shares priced at the pool's cash balance.
+    function addLiquidity(uint256 amount) external returns (uint256 shares);
+
+    /// @notice Burns `shares` pool shares for their part of the pool's cash balance, paid to `to`.
+    function removeLiquidity(uint256 shares, address to) external returns (uint256 amount);
+
+    /* VIEWS */
+
+    /// @notice The oracle price of `market` (8 decimals), checked for staleness and sign.
+    function markPrice(bytes32 market) external view returns (uint256);
+
+    /// @notice Size, open cost (USDT paid for the size, signed) and margin as stored.
+    function positionOf(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 openCost, uint256 margin);
+
+    /// @notice Size, equity (margin + unrealized PnL - pending funding) and mark price, in one call.
+    function snapshot(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 equity, uint256 price);
+
+    /// @notice Margin + unrealized PnL - funding owed, at the mark price (may be negative).
+    function equityOf(bytes32 market, address account) external view returns (int256);
+
+    /// @notice Funding the position owes now (+ pays, - receives), not yet settled.
+    function fundingOwed(bytes32 market, address account) external view returns (int256);
+
+    /// @notice Notional over equity (WAD); type(uint256).max when equity is zero or negative.
+    function leverageOf(bytes32 market, address account) external view returns (uint256);
+
+    /// @notice Whether `liquidate` would succeed now.
+    function isLiquidatable(bytes32 market, address account) external view returns (bool);
+
+    /// @notice The highest leverage a new position may open at (WAD): 1 / initial margin ratio.
+    function maxLeverage() external view returns (uint256);
+
+    /// @notice The pool's USDT cash balance.
+    function poolBalance() external view returns (uint256);
+
+    /// @notice The current cumulative funding index of `market`, accrued to this second.
+    function fundingIndex(bytes32 market) external view returns (int256);
+}

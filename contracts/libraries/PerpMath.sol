@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @title PerpMath
+/// @notice The exchange's arithmetic. Every function names its rounding: `Down` rounds toward minus
+/// infinity and `Up` toward plus infinity, on signed values too, so each result is rounded against
+/// the trader (the pool, that is the exchange, never pays out a unit it did not earn). The reference
+/// engine (src/engine) has a twin of every function here, with the same name.
+/// @dev Units: size 18 decimals (signed, + long), price 8 decimals, USDT 6 decimals, rates WAD.
+library PerpMath {
+    /// @dev size (1e18) x price (1e8) / SIZE_PRICE_TO_USDT = USDT (1e6).
+    uint256 internal constant SIZE_PRICE_TO_USDT = 1e20;
+    uint256 internal constant WAD = 1e18;
+    /// @dev funding index: USDT (1e6) x 1e18 per 1e18 of size; owed = size x dIndex / 1e36.
+    uint256 internal constant FUNDING_SCALE = 1e36;
+    /// @dev dIndex = price (1e8) x rate (WAD per 8 h) x seconds / (8 h x 100).
+    int256 internal constant FUNDING_DIVISOR = 8 hours * 100;
+    /// @dev The linear price impact is quoted per 1,000,000 USDT of notional.
+    uint256 internal constant IMPACT_NOTIONAL = 1e12;
+
+    /// @notice floor(a x b / d) toward minus infinity, for signed a and positive b, d.
+    function mulDivDownSigned(int256 a, uint256 b, uint256 d) internal pure returns (int256) {
+        if (a >= 0) return int256(Math.mulDiv(uint256(a), b, d));
+        return -int256(Math.mulDiv(uint256(-a), b, d, Math.Rounding.Ceil));
+    }
+
+    /// @notice ceil(a x b / d) toward plus infinity, for signed a and positive b, d.
+    function mulDivUpSigned(int256 a, uint256 b, uint256 d) internal pure returns (int256) {
+        if (a >= 0) return int256(Math.mulDiv(uint256(a), b, d, Math.Rounding.Ceil));
+        return -int256(Math.mulDiv(uint256(-a), b, d));
+    }
+
+    /// @notice Value of `size` at `price` in USDT, rounded down: what a holder of the position gets.
+    function valueDown(int256 size, uint256 price) internal pure returns (int256) {
+        return mulDivDownSigned(size, price, SIZE_PRICE_TO_USDT);
+    }
+
+    /// @notice Cost of opening `size` at `price` in USDT, rounded up: what an opener pays.
+    function costUp(int256 size, uint256 price) internal pure returns (int256) {
+        return mulDivUpSigned(size, price, SIZE_PRICE_TO_USDT);
+    }
+
+    /// @notice |size| x price in USDT, rounded up (margin requirements and fees are charged on it).
+    function notionalUp(int256 size, uint256 price) internal pure returns (uint256) {
+        return Math.mulDiv(abs(size), price, SIZE_PRICE_TO_USDT, Math.Rounding.Ceil);
+    }
+
+    /// @notice `amount` x `rate` (WAD), rounded up: a fee or a requirement charged to the trader.
+    function wadMulUp(uint256 amount, uint256 rate) internal pure returns (uint256) {
+        return Math.mulDiv(amount, rate, WAD, Math.Rounding.Ceil);
+    }
+
+    /// @notice Taker fee plus linear price impact on a trade of `notional` USDT, rounded up.
+    /// Impact fraction = impact x notional / 1,000,000 USDT, so its cost grows with notional squared.
+    function tradeCostUp(
+        uint256 notional,
+        uint256 takerFee,
+        uint256 impact
+    ) internal pure returns (uint256 fee, uint256 impactCost) {
+        fee = wadMulUp(notional, takerFee);
+        if (impact != 0)
+            impactCost = Math.mulDiv(notional * notional, impact, IMPACT_NOTIONAL * WAD, Math.Rounding.Ceil);
+    }
+
+    /// @notice Growth of the funding index over `elapsed` seconds at `price` and `rate` (WAD per 8 h),
+    /// truncated toward zero (the index keeps 18 extra decimals, so this loses nothing a trader sees).
+    function fundingIndexDelta(uint256 price, int256 rate, uint256 elapsed) internal pure returns (int256) {
+        return (int256(price) * rate * int256(elapsed)) / FUNDING_DIVISOR;
+    }
+
+    /// @notice Funding a position of `size` owes for an index move of `indexDelta`, rounded up:
+    /// positive means the position pays, negative means it receives (rounded down in magnitude).
+    function fundingOwedUp(int256 size, int256 indexDelta) internal pure returns (int256) {
+        int256 product = size * indexDelta;
+        if (product >= 0) return int256(Math.ceilDiv(uint256(product), FUNDING_SCALE));
+        return -int256(uint256(-product) / FUNDING_SCALE);
+    }
+
+    /// @notice Part of `openCost` that leaves when `closed` of a position of `size` is closed
+    /// (`closed` has the sign of `size` and no larger magnitude), rounded up.
+    function closedCostUp(int256 openCost, int256 closed, int256 size) internal pure returns (int256) {
+        return mulDivUpSigned(openCost, abs(closed), abs(size));
+    }
+
+    function abs(int256 x) internal pure returns (uint256) {
+        return x >= 0 ? uint256(x) : uint256(-x);
+    }
+}

@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {PerpMath} from "../libraries/PerpMath.sol";
+
+/// @title MockPerpVault
+/// @notice A small but honest USDT-margined perpetual futures exchange (see IPerpVault).
+/// @dev Solvency: `accountedBalance` = sum of all margins + pool, and the contract's USDT balance is
+/// never below it; USDT leaves only from a margin or the pool, never beyond what they hold.
+contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using SafeCast for uint256;
+    using SafeCast for int256;
+    using PerpMath for int256;
+
+    /* STORAGE */
+
+    struct Market {
+        // slot 0: read by every trade
+        AggregatorV3Interface feed;
+        uint32 heartbeat; // seconds an answer stays fresh
+        uint64 priceImpact; // WAD fraction per 1,000,000 USDT of notional
+        // slot 1: written by every trade
+        int128 fundingIndex; // cumulative funding per 1e18 size, USDT x 1e18
+        uint64 lastFundingTime;
+        int64 fundingRate; // WAD per 8 hours, longs pay shorts when positive
+    }
+
+    struct Position {
+        int128 size; // 18 decimals, + long
+        int128 openCost; // USDT paid to open `size`, signed like it
+        int128 fundingIndex; // market index at the last settlement
+        uint128 margin; // USDT
+    }
+
+    struct Params {
+        uint64 takerFee; // WAD, on notional
+        uint64 initialMarginRatio; // WAD
+        uint64 maintenanceMarginRatio; // WAD
+        uint64 liquidationFee; // WAD, on notional, paid to the liquidator
+    }
+
+    struct Balances {
+        uint128 pool; // USDT of the liquidity pool
+        uint128 accounted; // sum of margins + pool
+    }
+
+    uint256 internal constant MAX_TAKER_FEE = 0.01e18; // 1%
+    uint256 internal constant MAX_LIQUIDATION_FEE = 0.05e18; // 5%
+    uint256 internal constant MAX_FUNDING_RATE = 0.01e18; // 1% per 8 hours
+    uint256 internal constant MAX_PRICE_IMPACT = 1e18; // 100% per 1,000,000 USDT
+    uint256 internal constant MIN_HEARTBEAT = 60;
+    uint256 internal constant MAX_HEARTBEAT = 7 days;
+    uint8 internal constant FEED_DECIMALS = 8;
+
+    IERC20 public immutable usdt;
+
+    Params public params;
+    Balances internal balances;
+    uint256 public totalLiquidityShares;
+    mapping(address provider => uint256) public liquiditySharesOf;
+    mapping(bytes32 market => Market) public markets;
+    mapping(bytes32 market => mapping(address account => Position)) internal positions;
+
+    constructor(IERC20 usdt_, address admin) {
+        if (address(usdt_) == address(0) || admin == address(0)) revert ZeroAddress();
+        usdt = usdt_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        params = Params({
+            takerFee: 0.0005e18, // 5 bps
+            initialMarginRatio: 0.1e18, // 10x max leverage
+            maintenanceMarginRatio: 0.03e18,
+            liquidationFee: 0.01e18
+        });
+        emit FeesSet(0.0005e18, 0.01e18);
+        emit MarginRatiosSet(0.1e18, 0.03e18);
+    }
+
+    /* ADMIN */
+
+    /// @notice Lists `market`, priced by `feed` (8 decimals). Only admin.
+    function addMarket(
+        bytes32 market,
+        AggregatorV3Interface feed,
+        uint32 heartbeat,
+        int64 fundingRate,
+        uint64 priceImpact
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (address(markets[market].feed) != address(0)) revert MarketExists(market);
+        if (address(feed) == address(0)) revert ZeroAddress();
+        if (feed.decimals() != FEED_DECIMALS) revert InvalidParameter("feedDecimals", int256(uint256(feed.decimals())));
+        _checkHeartbeat(heartbeat);
+        _checkFundingRate(fundingRate);
+        _checkPriceImpact(priceImpact);
+        markets[market] = Market(feed, heartbeat, priceImpact, 0, uint64(block.timestamp), fundingRate);
+        emit MarketAdded(market, address(feed), heartbeat, fundingRate, priceImpact);
+    }
+
+    /// @notice Sets the funding rate (WAD per 8 hours) after accruing at the old one. Only admin.
+    function setFundingRate(bytes32 market, int64 fundingRate) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkFundingRate(fundingRate);
+        Market storage m = _market(market);
+        _accrueFunding(m, _price(m, market));
+        m.fundingRate = fundingRate;
+        emit FundingRateSet(market, fundingRate);
+    }
+
+    /// @notice Sets the linear price impact (WAD per 1,000,000 USDT of notional). Only admin.
+    function setPriceImpact(bytes32 market, uint64 priceImpact) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkPriceImpact(priceImpact);
+        _market(market).priceImpact = priceImpact;
+        emit PriceImpactSet(market, priceImpact);
+    }
+
+    /// @notice Sets how long an oracle answer stays fresh. Only admin.
+    function setHeartbeat(bytes32 market, uint32 heartbeat) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkHeartbeat(heartbeat);
+        _market(market).heartbeat = heartbeat;
+        emit HeartbeatSet(market, heartbeat);
+    }
+
+    /// @notice Sets the taker fee (at most 1%) and the liquidation fee (at most 5%). Only admin.
+    function setFees(uint64 takerFee, uint64 liquidationFee) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (takerFee > MAX_TAKER_FEE) revert InvalidParameter("takerFee", int256(uint256(takerFee)));
+        if (liquidationFee > MAX_LIQUIDATION_FEE) {
+            revert InvalidParameter("liquidationFee", int256(uint256(liquidationFee)));
+        }
+        (params.takerFee, params.liquidationFee) = (takerFee, liquidationFee);
+        emit FeesSet(takerFee, liquidationFee);
+    }
+
+    /// @notice Sets the margin ratios: 0 < maintenance < initial <= 100%. Only admin.
+    function setMarginRatios(
+        uint64 initialMarginRatio,
+        uint64 maintenanceMarginRatio
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (initialMarginRatio > PerpMath.WAD) {
+            revert InvalidParameter("initialMarginRatio", int256(uint256(initialMarginRatio)));
+        }
+        if (maintenanceMarginRatio == 0 || maintenanceMarginRatio >= initialMarginRatio) {
+            revert InvalidParameter("maintenanceMarginRatio", int256(uint256(maintenanceMarginRatio)));
+        }
+        (params.initialMarginRatio, params.maintenanceMarginRatio) = (initialMarginRatio, maintenanceMarginRatio);
+        emit MarginRatiosSet(initialMarginRatio, maintenanceMarginRatio);
+    }
+
+    /* MARGIN */
+
+    /// @inheritdoc IPerpVault
+    function deposit(bytes32 market, address account, uint256 amount) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (account == address(0)) revert ZeroAddress();
+        _market(market);
+        Position storage p = positions[market][account];
+        p.margin += amount.toUint128();
+        balances.accounted += amount.toUint128();
+        emit MarginDeposited(market, account, msg.sender, amount);
+        usdt.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IPerpVault
+    function withdraw(bytes32 market, uint256 amount, address to) external nonReentrant {
+        if (amount == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        Market storage m = _market(market);
+        uint256 price = _price(m, market);
+        int256 index = _accrueFunding(m, price);
+        Position memory p = positions[market][msg.sender];
+        Balances memory b = balances;
+        _settleFunding(market, msg.sender, p, b, index, price);
+        if (amount > p.margin) revert InsufficientMargin(amount, p.margin);
+        p.margin -= uint128(amount);
+        b.accounted -= uint128(amount);
+        _requireInitialMargin(p, price);
+        positions[market][msg.sender] = p;
+        balances = b;
+        emit MarginWithdrawn(market, msg.sender, to, amount);
+        usdt.safeTransfer(to, amount);
+    }
+
+    /* TRADING */
+
+    /// @inheritdoc IPerpVault
+    function trade(
+        bytes32 market,
+        int256 sizeDelta,
+        int256 marginDelta,
+        address to
+    ) external nonReentrant returns (TradeResult memory r) {
+        Market storage m = _market(market);
+        r.price = _price(m, market);
+        int256 index = _accrueFunding(m, r.price);
+        Position memory p = positions[market][msg.sender];
+        Balances memory b = balances;
+        r.fundingPaid = _settleFunding(market, msg.sender, p, b, index, r.price);
+
+        int256 oldSize = p.size;
+        if (sizeDelta != 0) {
+            (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
+            emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, p.size);
+        }
+
+        uint256 payout;
+        if (marginDelta > 0) {
+            uint256 amount = uint256(marginDelta);
+            uint256 expected = b.accounted + amount;
+            uint256 held = usdt.balanceOf(address(this));
+            if (held < expected) revert MarginNotReceived(expected, held);
+            p.margin += amount.toUint128();
+            b.accounted += uint128(amount);
+            emit MarginDeposited(market, msg.sender, msg.sender, amount);
+        } else if (marginDelta < 0) {
+            if (to == address(0)) revert ZeroAddress();
+            payout = uint256(-marginDelta);
+            if (payout > p.margin) revert InsufficientMargin(payout, p.margin);
+            p.margin -= uint128(payout);
+            b.accounted -= uint128(payout);
+            emit MarginWithdrawn(market, msg.sender, to, payout);
+        }
+
+        if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, r.price);
+        r.equity = _equity(p, r.price);
+
+        positions[market][msg.sender] = p;
+        balances = b;
+        if (payout != 0) usdt.safeTransfer(to, payout);
+    }
+
+    /// @inheritdoc IPerpVault
+    function liquidate(bytes32 market, address account) external nonReentrant returns (uint256 reward) {
+        Market storage m = _market(market);
+        uint256 price = _price(m, market);
+        Position memory p = positions[market][account];
+        Balances memory b = balances;
+        _settleFunding(market, account, p, b, _accrueFunding(m, price), price);
+        _requireLiquidatable(p, price);
+
+        int256 size = p.size;
+        (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -size, price);
+        emit Traded(market, account, -size, price, cost, realized, 0);
+
+        reward = Math.min(Math.mulDiv(size.notionalUp(price), params.liquidationFee, PerpMath.WAD), p.margin);
+        p.margin -= uint128(reward);
+        b.accounted -= uint128(reward);
+        positions[market][account] = p;
+        balances = b;
+        emit Liquidated(market, account, msg.sender, size, price, reward);
+        if (reward != 0) usdt.safeTransfer(msg.sender, reward);
+    }
+
+    /* LIQUIDITY */
+
+    /// @inheritdoc IPerpVault
+    function addLiquidity(uint256 amount) external nonReentrant returns (uint256 shares) {
+        if (amount == 0) revert ZeroAmount();
+        Balances memory b = balances;
+        uint256 supply = totalLiquidityShares;
+        if (supply != 0 && b.pool == 0) revert InsufficientLiquidity(amount, 0);
+        shares = supply == 0 ? amount : Math.mulDiv(amount, supply, b.pool);
+        if (shares == 0) revert ZeroAmount();
+        totalLiquidityShares = supply + shares;
+        liquiditySharesOf[msg.sender] += shares;
+        b.pool += amount.toUint128();
+        b.accounted += uint128(amount);
+        balances = b;
+        emit LiquidityAdded(msg.sender, amount, shares);
+        usdt.safeTransferFrom(msg.sender, address(this), amount);
+    }
+
+    /// @inheritdoc IPerpVault
+    function removeLiquidity(uint256 shares, address to) external nonReentrant returns (uint256 amount) {
+        if (shares == 0) revert ZeroAmount();
+        if (to == address(0)) revert ZeroAddress();
+        uint256 owned = liquiditySharesOf[msg.sender];
+        if (shares > owned) revert InsufficientLiquidity(shares, owned);
+        Balances memory b = balances;
+        uint256 supply = totalLiquidityShares;
+        amount = Math.mulDiv(shares, b.pool, supply);
+        liquiditySharesOf[msg.sender] = owned - shares;
+        totalLiquidityShares = supply - shares;
+        b.pool -= uint128(amount);
+        b.accounted -= uint128(amount);
+        balances = b;
+        emit LiquidityRemoved(msg.sender, to, amount, shares);
+        if (amount != 0) usdt.safeTransfer(to, amount);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc IPerpVault
+    function markPrice(bytes32 market) external view returns (uint256) {
+        return _price(_market(market), market);
+    }
+
+    /// @inheritdoc IPerpVault
+    function positionOf(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 openCost, uint256 margin) {
+        Position memory p = positions[market][account];
+        return (p.size, p.openCost, p.margin);
+    }
+
+    /// @inheritdoc IPerpVault
+    function snapshot(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 equity, uint256 price) {
+        return _snapshot(market, account);
+    }
+
+    /// @inheritdoc IPerpVault
+    function equityOf(bytes32 market, address account) external view returns (int256 equity) {
+        (, equity, ) = _snapshot(market, account);
+    }
+
+    /// @inheritdoc IPerpVault
+    function fundingOwed(bytes32 market, address account) external view returns (int256) {
+        Market storage m = _market(market);
+        Position memory p = positions[market][account];
+        return PerpMath.fundingOwedUp(p.size, _currentIndex(m, _price(m, market)) - p.fundingIndex);
+    }
+
+    /// @inheritdoc IPerpVault
+    function leverageOf(bytes32 market, address account) external view returns (uint256) {
+        (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
+        if (equity <= 0) return size == 0 ? 0 : type(uint256).max;
+        return Math.mulDiv(size.notionalUp(price), PerpMath.WAD, uint256(equity));
+    }
+
+    /// @inheritdoc IPerpVault
+    function isLiquidatable(bytes32 market, address account) external view returns (bool) {
+        (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
+        return size != 0 && equity < int256(PerpMath.wadMulUp(size.notionalUp(price), params.maintenanceMarginRatio));
+    }
+
+    /// @inheritdoc IPerpVault
+    function maxLeverage() external view returns (uint256) {
+        return Math.mulDiv(PerpMath.WAD, PerpMath.WAD, params.initialMarginRatio);
+    }
+
+    /// @inheritdoc IPerpVault
+    function poolBalance() external view returns (uint256) {
+        return balances.pool;
+    }
+
+    /// @notice Sum of all margins and the pool: the USDT this contract owes.
+    function accountedBalance() external view returns (uint256) {
+        return balances.accounted;
+    }
+
+    /// @inheritdoc IPerpVault
+    function fundingIndex(bytes32 market) external view returns (int256) {
+        Market storage m = _market(market);
+        return _currentIndex(m, _price(m, market));
+    }
+
+    /* INTERNAL */
+
+    function _snapshot(
+        bytes32 market,
+        address account
+    ) internal view returns (int256 size, int256 equity, uint256 price) {
+        Market storage m = _market(market);
+        price = _price(m, market);
+        Position memory p = positions[market][account];
+        size = p.size;
+        equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
+    }
+
+    function _market(bytes32 market) internal view returns (Market storage m) {
+        m = markets[market];
+        if (address(m.feed) == address(0)) revert UnknownMarket(market);
+    }
+
+    /// @dev Oracle read with Chainlink's checks: positive answer, updated within the heartbeat.
+    function _price(Market storage m, bytes32 market) internal view returns (uint256) {
+        (, int256 answer, , uint256 updatedAt, ) = m.feed.latestRoundData();
+        if (answer <= 0) revert InvalidPrice(market, answer);
+        if (block.timestamp - updatedAt > m.heartbeat) revert StalePrice(market, updatedAt, m.heartbeat);
+        return uint256(answer);
+    }
+
+    function _currentIndex(Market storage m, uint256 price) internal view returns (int256) {
+        return m.fundingIndex + PerpMath.fundingIndexDelta(price, m.fundingRate, block.timestamp - m.lastFundingTime);
+    }
+
+    function _accrueFunding(Market storage m, uint256 price) internal returns (int256 index) {
+        if (m.lastFundingTime == block.timestamp) return m.fundingIndex;
+        index = _currentIndex(m, price);
+        (m.fundingIndex, m.lastFundingTime) = (index.toInt128(), uint64(block.timestamp));
+    }
+
+    /// @dev Equity with funding already settled: margin + value at `price` - open cost.
+    function _equity(Position memory p, uint256 price) internal pure returns (int256) {
+        return int256(uint256(p.margin)) + int256(p.size).valueDown(price) - p.openCost;
+    }
+
+    function _settleFunding(
+        bytes32 market,
+        address account,
+        Position memory p,
+        Balances memory b,
+        int256 index,
+        uint256 price
+    ) internal returns (int256 owed) {
+        owed = PerpMath.fundingOwedUp(p.size, index - p.fundingIndex);
+        p.fundingIndex = index.toInt128();
+        if (owed != 0) {
+            _moveToPool(market, account, p, b, owed, price);
+            emit FundingSettled(market, account, owed);
+        }
+    }
+
+    /// @dev Books a trade of `sizeDelta` at `price` into `p`: realizes PnL on the reduced part, then
+    /// charges the taker fee and the price impact. Returns the realized PnL and the cost charged.
+    function _applyTrade(
+        bytes32 market,
+        address account,
+        Market storage m,
+        Position memory p,
+        Balances memory b,
+        int256 sizeDelta,
+        uint256 price
+    ) internal returns (int256 realized, uint256 cost) {
+        int256 size = p.size;
+        int256 opened = sizeDelta;
+        if (size != 0 && (size > 0) != (sizeDelta > 0)) {
+            int256 closed = PerpMath.abs(sizeDelta) >= PerpMath.abs(size) ? size : -sizeDelta;
+            int256 closedCost = PerpMath.closedCostUp(p.openCost, closed, size);
+            realized = closed.valueDown(price) - closedCost;
+            p.openCost -= closedCost.toInt128();
+            opened = sizeDelta + closed;
+        }
+        if (opened != 0) p.openCost += opened.costUp(price).toInt128();
+        p.size = (size + sizeDelta).toInt128();
+
+        (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
+            sizeDelta.notionalUp(price),
+            params.takerFee,
+            m.priceImpact
+        );
+        cost = fee + impactCost;
+        _moveToPool(market, account, p, b, cost.toInt256() - realized, price);
+    }
+
+    /// @dev Moves `amount` from the position's margin to the pool (or from the pool to the margin
+    /// when negative). A debit beyond the cash margin is first covered out of the position's
+    /// unrealized profit at `price` (its open cost rises by the same amount, so equity falls by
+    /// exactly `amount`); only what equity cannot cover is bad debt, and the pool receives only what
+    /// was there. A profit beyond the pool reverts: the exchange never pays USDT it does not hold.
+    function _moveToPool(
+        bytes32 market,
+        address account,
+        Position memory p,
+        Balances memory b,
+        int256 amount,
+        uint256 price
+    ) internal {
+        if (amount > 0) {
+            uint256 due = uint256(amount);
+            uint256 paid = Math.min(due, p.margin);
+            p.margin -= uint128(paid);
+            b.pool += uint128(paid);
+            if (due > paid) {
+                int256 profit = int256(p.size).valueDown(price) - p.openCost;
+                uint256 covered = profit > 0 ? Math.min(due - paid, uint256(profit)) : 0;
+                p.openCost += int128(int256(covered));
+                if (due > paid + covered) emit BadDebt(market, account, due - paid - covered);
+            }
+        } else if (amount < 0) {
+            uint256 due = uint256(-amount);
+            if (due > b.pool) revert InsufficientLiquidity(due, b.pool);
+            b.pool -= uint128(due);
+            p.margin += uint128(due);
+        }
+    }
+
+    function _requireInitialMargin(Position memory p, uint256 price) internal view {
+        uint256 required = PerpMath.wadMulUp(int256(p.size).notionalUp(price), params.initialMarginRatio);
+        int256 equity = _equity(p, price);
+        if (equity < int256(required)) revert BelowInitialMargin(equity, required);
+    }
+
+    function _requireLiquidatable(Position memory p, uint256 price) internal view {
+        uint256 maintenance = PerpMath.wadMulUp(int256(p.size).notionalUp(price), params.maintenanceMarginRatio);
+        int256 equity = _equity(p, price);
+        if (p.size == 0 || equity >= int256(maintenance)) revert NotLiquidatable(equity, maintenance);
+    }
+
+    /// @dev A trade adds exposure when the position grows or flips side.
+    function _addsExposure(int256 oldSize, int256 newSize) internal pure returns (bool) {
+        if (newSize == 0) return false;
+        if (oldSize == 0 || (oldSize > 0) != (newSize > 0)) return true;
+        return PerpMath.abs(newSize) > PerpMath.abs(oldSize);
+    }
+
+    function _checkHeartbeat(uint32 heartbeat) internal pure {
+        if (heartbeat < MIN_HEARTBEAT || heartbeat > MAX_HEARTBEAT) {
+            revert InvalidParameter("heartbeat", int256(uint256(heartbeat)));
+        }
+    }
+
+    function _checkFundingRate(int64 fundingRate) internal pure {
+        if (PerpMath.abs(fundingRate) > MAX_FUNDING_RATE) revert InvalidParameter("fundingRate", fundingRate);
+    }
+
+    function _checkPriceImpact(uint64 priceImpact) internal pure {
+        if (priceImpact > MAX_PRICE_IMPACT) revert InvalidParameter("priceImpact", int256(uint256(priceImpact)));
+    }
+}

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+
+/// @title MockPriceFeed
+/// @notice A Chainlink-style USD price feed (8 decimals) whose answers are pushed by UPDATER_ROLE.
+/// Round ids are Chainlink proxy ids, `phaseId << 64 | aggregatorRoundId`, starting at phase 1,
+/// round 1; every past round stays readable with `getRoundData`. `updatedAt` is the block time.
+contract MockPriceFeed is AggregatorV3Interface, AccessControl {
+    bytes32 public constant UPDATER_ROLE = keccak256("UPDATER_ROLE");
+    uint80 internal constant PHASE_OFFSET = uint80(1) << 64;
+
+    /// @dev One slot: the latest round, read by every trade.
+    struct Round {
+        int192 answer;
+        uint64 updatedAt;
+    }
+
+    uint8 public constant override decimals = 8;
+    uint256 public constant override version = 4;
+    string public override description;
+
+    uint64 public latestAggregatorRound;
+    mapping(uint64 aggregatorRound => Round) internal rounds;
+
+    /// @notice Same event as Chainlink's AggregatorInterface.
+    event AnswerUpdated(int256 indexed current, uint256 indexed roundId, uint256 updatedAt);
+
+    error NonPositiveAnswer(int256 answer);
+    error AnswerTooLarge(int256 answer);
+    error RoundNotFound(uint80 roundId);
+
+    constructor(string memory description_, int256 initialAnswer, address admin) {
+        description = description_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(UPDATER_ROLE, admin);
+        _update(initialAnswer);
+    }
+
+    /// @notice Publishes a new answer (8 decimals) as the next round. Only UPDATER_ROLE.
+    function updateAnswer(int256 answer) external onlyRole(UPDATER_ROLE) {
+        _update(answer);
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function getRoundData(uint80 roundId) external view override returns (uint80, int256, uint256, uint256, uint80) {
+        uint64 aggregatorRound = uint64(roundId);
+        if (roundId >> 64 != 1 || aggregatorRound == 0 || aggregatorRound > latestAggregatorRound) {
+            revert RoundNotFound(roundId);
+        }
+        Round memory r = rounds[aggregatorRound];
+        return (roundId, r.answer, r.updatedAt, r.updatedAt, roundId);
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function latestRoundData() external view override returns (uint80, int256, uint256, uint256, uint80) {
+        uint64 aggregatorRound = latestAggregatorRound;
+        Round memory r = rounds[aggregatorRound];
+        uint80 roundId = PHASE_OFFSET | aggregatorRound;
+        return (roundId, r.answer, r.updatedAt, r.updatedAt, roundId);
+    }
+
+    function _update(int256 answer) internal {
+        if (answer <= 0) revert NonPositiveAnswer(answer);
+        if (answer > type(int192).max) revert AnswerTooLarge(answer);
+        uint64 aggregatorRound = latestAggregatorRound + 1;
+        latestAggregatorRound = aggregatorRound;
+        rounds[aggregatorRound] = Round(int192(answer), uint64(block.timestamp));
+        emit AnswerUpdated(answer, PHASE_OFFSET | aggregatorRound, block.timestamp);
+    }
+}

@@ -1,0 +1,47 @@
+import { createRequire } from "node:module";
+import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import { defineConfig } from "hardhat/config";
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Solidity is compiled offline with the official WebAssembly build from the npm `solc` package
+ * (see ../shared/TOOLCHAIN.md). Keep `version` equal to that package's version.
+ */
+const solc = {
+  version: "0.8.30",
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    optimizer: { enabled: true, runs: 1000 },
+    evmVersion: "cancun",
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthersPlugin],
+  solidity: {
+    profiles: {
+      default: solc,
+      production: solc,
+    },
+  },
+  paths: {
+    tests: {
+      mocha: "test",
+      solidity: "test/solidity",
+    },
+  },
+  test: {
+    solidity: {
+      fuzz: { runs: 256, seed: "0x1eaf" },
+      invariant: { runs: 64, depth: 64, failOnRevert: false },
+    },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+});
