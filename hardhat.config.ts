@@ -12,7 +12,7 @@ const solc = {
   version: "0.8.30",
   path: require.resolve("solc/soljson.js"),
   settings: {
-    optimizer: { enabled: true, runs: 1000 },
+    optimizer: { enabled: true, runs: 200 },
     evmVersion: "cancun",
   },
 };

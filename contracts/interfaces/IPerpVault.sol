@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
 /// @title IPerpVault
 /// @notice A USDT-margined perpetual futures exchange with isolated margin: each (market, account)
 /// pair is one position with its own margin. A liquidity pool is the counterparty of every trade:
@@ -72,13 +74,15 @@ interface IPerpVault {
     function deposit(bytes32 market, address account, uint256 amount) external;
 
     /// @notice Withdraws `amount` of the caller's margin in `market` to `to`. Funding is settled
-    /// first; with a position open, equity after must stay at or above the initial margin.
+    /// first; with a position open, equity after must stay at or above the initial margin. A
+    /// withdrawal beyond the cash margin realizes that much of the unrealized profit (paid by the pool).
     function withdraw(bytes32 market, uint256 amount, address to) external;
 
     /// @notice Changes the caller's position in `market` by `sizeDelta` at the mark price, and its
     /// margin by `marginDelta`: a positive `marginDelta` must already have been transferred to this
-    /// contract in the same transaction (as in Uniswap V2, pay first, then call); a negative one is
-    /// paid to `to`. Funding is settled first, then PnL on any reduced part, then the trading cost.
+    /// contract in the same transaction (as in Uniswap V2, pay first, then call) and is credited
+    /// before the trade; a negative one is paid to `to` after it. Funding is settled first, then PnL
+    /// on any reduced part, then the trading cost.
     /// A trade that adds exposure or withdraws margin must leave equity at or above initial margin.
     function trade(
         bytes32 market,
@@ -101,6 +105,9 @@ interface IPerpVault {
     function removeLiquidity(uint256 shares, address to) external returns (uint256 amount);
 
     /* VIEWS */
+
+    /// @notice The USDT every margin is held in.
+    function usdt() external view returns (IERC20);
 
     /// @notice The oracle price of `market` (8 decimals), checked for staleness and sign.
     function markPrice(bytes32 market) external view returns (uint256);
@@ -134,6 +141,10 @@ interface IPerpVault {
 
     /// @notice The pool's USDT cash balance.
     function poolBalance() external view returns (uint256);
+
+    /// @notice The taker fee (WAD of notional) and linear price impact (WAD per 1,000,000 USDT of
+    /// notional) a trade in `market` pays now.
+    function tradeCosts(bytes32 market) external view returns (uint256 takerFee, uint256 priceImpact);
 
     /// @notice The current cumulative funding index of `market`, accrued to this second.
     function fundingIndex(bytes32 market) external view returns (int256);

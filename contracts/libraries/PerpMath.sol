@@ -84,6 +84,17 @@ library PerpMath {
         return mulDivUpSigned(openCost, abs(closed), abs(size));
     }
 
+    /// @notice Exact change in a position's equity from trading `sizeDelta` at `price`, before the
+    /// trading cost, for a trade that opens, increases or reduces (never flips): the rounding of
+    /// open cost and value at the trade. It does not depend on the open cost, so a contract can
+    /// predict the equity after its own trade from (size, sizeDelta, price) alone.
+    function tradeRoundingDown(int256 size, int256 sizeDelta, uint256 price) internal pure returns (int256) {
+        if (size == 0 || (size > 0) == (sizeDelta > 0)) {
+            return valueDown(size + sizeDelta, price) - valueDown(size, price) - costUp(sizeDelta, price);
+        }
+        return valueDown(-sizeDelta, price) + valueDown(size + sizeDelta, price) - valueDown(size, price);
+    }
+
     function abs(int256 x) internal pure returns (uint256) {
         return x >= 0 ? uint256(x) : uint256(-x);
     }

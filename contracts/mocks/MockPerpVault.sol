@@ -177,7 +177,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         Position memory p = positions[market][msg.sender];
         Balances memory b = balances;
         _settleFunding(market, msg.sender, p, b, index, price);
-        if (amount > p.margin) revert InsufficientMargin(amount, p.margin);
+        _realizeProfitFor(p, b, amount, price);
         p.margin -= uint128(amount);
         b.accounted -= uint128(amount);
         _requireInitialMargin(p, price);
@@ -203,13 +203,6 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         Balances memory b = balances;
         r.fundingPaid = _settleFunding(market, msg.sender, p, b, index, r.price);
 
-        int256 oldSize = p.size;
-        if (sizeDelta != 0) {
-            (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
-            emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, p.size);
-        }
-
-        uint256 payout;
         if (marginDelta > 0) {
             uint256 amount = uint256(marginDelta);
             uint256 expected = b.accounted + amount;
@@ -218,10 +211,19 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             p.margin += amount.toUint128();
             b.accounted += uint128(amount);
             emit MarginDeposited(market, msg.sender, msg.sender, amount);
-        } else if (marginDelta < 0) {
+        }
+
+        int256 oldSize = p.size;
+        if (sizeDelta != 0) {
+            (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
+            emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, p.size);
+        }
+
+        uint256 payout;
+        if (marginDelta < 0) {
             if (to == address(0)) revert ZeroAddress();
             payout = uint256(-marginDelta);
-            if (payout > p.margin) revert InsufficientMargin(payout, p.margin);
+            _realizeProfitFor(p, b, payout, r.price);
             p.margin -= uint128(payout);
             b.accounted -= uint128(payout);
             emit MarginWithdrawn(market, msg.sender, to, payout);
@@ -359,6 +361,11 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IPerpVault
+    function tradeCosts(bytes32 market) external view returns (uint256 takerFee, uint256 priceImpact) {
+        return (params.takerFee, _market(market).priceImpact);
+    }
+
+    /// @inheritdoc IPerpVault
     function fundingIndex(bytes32 market) external view returns (int256) {
         Market storage m = _market(market);
         return _currentIndex(m, _price(m, market));
@@ -483,6 +490,21 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             b.pool -= uint128(due);
             p.margin += uint128(due);
         }
+    }
+
+    /// @dev Makes `amount` of cash margin available for a withdrawal: a shortfall is realized out
+    /// of the position's unrealized profit at `price` (the pool pays it, the open cost rises by it,
+    /// equity is unchanged). Reverts when margin and profit together fall short.
+    function _realizeProfitFor(Position memory p, Balances memory b, uint256 amount, uint256 price) internal pure {
+        if (amount <= p.margin) return;
+        uint256 need = amount - p.margin;
+        int256 profit = int256(p.size).valueDown(price) - p.openCost;
+        uint256 available = profit > 0 ? uint256(profit) : 0;
+        if (need > available) revert InsufficientMargin(amount, p.margin + available);
+        if (need > b.pool) revert InsufficientLiquidity(need, b.pool);
+        b.pool -= uint128(need);
+        p.margin += uint128(need);
+        p.openCost += int128(int256(need));
     }
 
     function _requireInitialMargin(Position memory p, uint256 price) internal view {

@@ -1,0 +1,328 @@
+import { expect } from "chai";
+import { network } from "hardhat";
+import { encodeBytes32String, Signature } from "ethers";
+import type { MockPerpVault, MockPriceFeed, MockUSDT } from "../../types/ethers-contracts/index.js";
+
+const { ethers, networkHelpers } = await network.create();
+const USDT = 10n ** 6n;
+const PRICE = 10n ** 8n;
+const ONE = 10n ** 18n; // 1 BTC of size
+const BTC = encodeBytes32String("BTC");
+const ETH = encodeBytes32String("ETH");
+
+async function deploy() {
+  const [admin, alice, bob, keeper] = await ethers.getSigners();
+  const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
+  const feed = (await ethers.deployContract("MockPriceFeed", [
+    "BTC / USD",
+    100_000n * PRICE,
+    admin!.address,
+  ])) as unknown as MockPriceFeed;
+  const vault = (await ethers.deployContract("MockPerpVault", [
+    await usdt.getAddress(),
+    admin!.address,
+  ])) as unknown as MockPerpVault;
+  await vault.addMarket(BTC, await feed.getAddress(), 3600, 0, 0);
+  for (const s of [admin!, alice!, bob!]) {
+    await usdt.mint(s.address, 10_000_000n * USDT);
+    await usdt.connect(s).approve(await vault.getAddress(), 2n ** 255n);
+  }
+  await vault.addLiquidity(1_000_000n * USDT);
+  return { usdt, feed, vault, admin: admin!, alice: alice!, bob: bob!, keeper: keeper! };
+}
+
+describe("MockUSDT", function () {
+  it("has 6 decimals, mints only for MINTER_ROLE and supports ERC-2612 permit", async function () {
+    const { usdt, alice, bob } = await networkHelpers.loadFixture(deploy);
+    expect(await usdt.decimals()).to.equal(6n);
+    await expect(usdt.connect(alice).mint(alice.address, 1n)).to.be.revertedWithCustomError(
+      usdt,
+      "AccessControlUnauthorizedAccount",
+    );
+    const deadline = (await networkHelpers.time.latest()) + 3600;
+    const domain = {
+      name: "Mock Tether USD",
+      version: "1",
+      chainId: (await ethers.provider.getNetwork()).chainId,
+      verifyingContract: await usdt.getAddress(),
+    };
+    const types = {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    };
+    const value = 123n * USDT;
+    const sig = Signature.from(
+      await alice.signTypedData(domain, types, {
+        owner: alice.address,
+        spender: bob.address,
+        value,
+        nonce: 0n,
+        deadline,
+      }),
+    );
+    await usdt.permit(alice.address, bob.address, value, deadline, sig.v, sig.r, sig.s);
+    expect(await usdt.allowance(alice.address, bob.address)).to.equal(value);
+  });
+});
+
+describe("MockPriceFeed", function () {
+  it("publishes rounds with Chainlink proxy ids and keeps past rounds readable", async function () {
+    const { feed, alice } = await networkHelpers.loadFixture(deploy);
+    const phase = 1n << 64n;
+    expect(await feed.decimals()).to.equal(8n);
+    expect(await feed.description()).to.equal("BTC / USD");
+    expect(await feed.version()).to.equal(4n);
+    await expect(feed.updateAnswer(101_000n * PRICE)).to.emit(feed, "AnswerUpdated");
+    const ts = await networkHelpers.time.latest();
+    const latest = await feed.latestRoundData();
+    expect(latest[0]).to.equal(phase | 2n);
+    expect(latest[1]).to.equal(101_000n * PRICE);
+    expect(latest[3]).to.equal(BigInt(ts));
+    const first = await feed.getRoundData(phase | 1n);
+    expect(first[1]).to.equal(100_000n * PRICE);
+    for (const id of [phase, phase | 3n, (2n << 64n) | 1n]) {
+      await expect(feed.getRoundData(id)).to.be.revertedWithCustomError(feed, "RoundNotFound").withArgs(id);
+    }
+    await expect(feed.updateAnswer(0)).to.be.revertedWithCustomError(feed, "NonPositiveAnswer").withArgs(0);
+    await expect(feed.updateAnswer(2n ** 200n)).to.be.revertedWithCustomError(feed, "AnswerTooLarge");
+    await expect(feed.connect(alice).updateAnswer(1)).to.be.revertedWithCustomError(
+      feed,
+      "AccessControlUnauthorizedAccount",
+    );
+  });
+});
+
+describe("MockPerpVault", function () {
+  it("lists markets once, with checked parameters, only by admin", async function () {
+    const { vault, feed, alice } = await networkHelpers.loadFixture(deploy);
+    const f = await feed.getAddress();
+    await expect(vault.addMarket(BTC, f, 3600, 0, 0)).to.be.revertedWithCustomError(vault, "MarketExists");
+    await expect(vault.addMarket(ETH, ethers.ZeroAddress, 3600, 0, 0)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAddress",
+    );
+    await expect(vault.addMarket(ETH, f, 59, 0, 0))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("heartbeat", 59);
+    await expect(vault.addMarket(ETH, f, 3600, 10n ** 16n + 1n, 0))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("fundingRate", 10n ** 16n + 1n);
+    await expect(vault.addMarket(ETH, f, 3600, 0, 10n ** 18n + 1n))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("priceImpact", 10n ** 18n + 1n);
+    const usdtAsFeed = await vault.usdt(); // 6 decimals: not a USD feed
+    await expect(vault.addMarket(ETH, usdtAsFeed, 3600, 0, 0))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("feedDecimals", 6);
+    await expect(vault.connect(alice).addMarket(ETH, f, 3600, 0, 0)).to.be.revertedWithCustomError(
+      vault,
+      "AccessControlUnauthorizedAccount",
+    );
+    await expect(vault.markPrice(ETH)).to.be.revertedWithCustomError(vault, "UnknownMarket").withArgs(ETH);
+  });
+
+  it("bounds every admin setter and emits its event", async function () {
+    const { vault, alice } = await networkHelpers.loadFixture(deploy);
+    await expect(vault.setFundingRate(BTC, 5n * 10n ** 13n)).to.emit(vault, "FundingRateSet");
+    await expect(vault.setFundingRate(BTC, -(10n ** 16n) - 1n)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    await expect(vault.setPriceImpact(BTC, 10n ** 15n)).to.emit(vault, "PriceImpactSet");
+    await expect(vault.setPriceImpact(BTC, 10n ** 18n + 1n)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    await expect(vault.setHeartbeat(BTC, 7200)).to.emit(vault, "HeartbeatSet");
+    await expect(vault.setHeartbeat(BTC, 7 * 86400 + 1)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    await expect(vault.setFees(10n ** 14n, 10n ** 16n)).to.emit(vault, "FeesSet");
+    await expect(vault.setFees(10n ** 16n + 1n, 0))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("takerFee", 10n ** 16n + 1n);
+    await expect(vault.setFees(0, 5n * 10n ** 16n + 1n))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("liquidationFee", 5n * 10n ** 16n + 1n);
+    await expect(vault.setMarginRatios(2n * 10n ** 17n, 5n * 10n ** 16n)).to.emit(vault, "MarginRatiosSet");
+    expect(await vault.maxLeverage()).to.equal(5n * 10n ** 18n);
+    await expect(vault.setMarginRatios(10n ** 18n + 1n, 1n)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    await expect(vault.setMarginRatios(10n ** 17n, 10n ** 17n)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    await expect(vault.setMarginRatios(10n ** 17n, 0)).to.be.revertedWithCustomError(
+      vault,
+      "InvalidParameter",
+    );
+    for (const call of [
+      vault.connect(alice).setFundingRate(BTC, 0),
+      vault.connect(alice).setPriceImpact(BTC, 0),
+      vault.connect(alice).setHeartbeat(BTC, 3600),
+      vault.connect(alice).setFees(0, 0),
+      vault.connect(alice).setMarginRatios(10n ** 17n, 10n ** 16n),
+    ]) {
+      await expect(call).to.be.revertedWithCustomError(vault, "AccessControlUnauthorizedAccount");
+    }
+    expect(await vault.tradeCosts(BTC)).to.deep.equal([10n ** 14n, 10n ** 15n]);
+  });
+
+  it("books PnL worked out by hand: long 1 BTC at 100,000, up 10%, close half, then close", async function () {
+    const { vault, feed, usdt, alice } = await networkHelpers.loadFixture(deploy);
+    await vault.connect(alice).deposit(BTC, alice.address, 20_000n * USDT);
+    // fee 5 bps of 100,000 = 50 USDT
+    await expect(vault.connect(alice).trade(BTC, ONE, 0, alice.address))
+      .to.emit(vault, "Traded")
+      .withArgs(BTC, alice.address, ONE, 100_000n * PRICE, 50n * USDT, 0, ONE);
+    expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([ONE, 100_000n * USDT, 19_950n * USDT]);
+    await feed.updateAnswer(110_000n * PRICE);
+    // unrealized +10,000; equity 19,950 + 10,000
+    expect(await vault.equityOf(BTC, alice.address)).to.equal(29_950n * USDT);
+    expect(await vault.leverageOf(BTC, alice.address)).to.equal((110_000n * 10n ** 18n) / 29_950n);
+    // close half: realized +5,000, fee 5 bps of 55,000 = 27.5
+    await expect(vault.connect(alice).trade(BTC, -ONE / 2n, 0, alice.address))
+      .to.emit(vault, "Traded")
+      .withArgs(BTC, alice.address, -ONE / 2n, 110_000n * PRICE, 27_500_000n, 5_000n * USDT, ONE / 2n);
+    expect((await vault.positionOf(BTC, alice.address))[2]).to.equal(
+      19_950n * USDT + 5_000n * USDT - 27_500_000n,
+    );
+    // close the rest and withdraw everything: 20,000 - 50 + 10,000 - 27.5 - 27.5 = 29,895
+    await vault.connect(alice).trade(BTC, -ONE / 2n, 0, alice.address);
+    const before = await usdt.balanceOf(alice.address);
+    await vault.connect(alice).withdraw(BTC, 29_895n * USDT, alice.address);
+    expect((await usdt.balanceOf(alice.address)) - before).to.equal(29_895n * USDT);
+    expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([0n, 0n, 0n]);
+  });
+
+  it("pays funding by hand: 0.01% per 8 h on a 1 BTC long is 10 USDT, received by the short", async function () {
+    const { vault, alice, bob } = await networkHelpers.loadFixture(deploy);
+    await vault.connect(alice).deposit(BTC, alice.address, 20_000n * USDT);
+    await vault.connect(bob).deposit(BTC, bob.address, 20_000n * USDT);
+    await vault.setFundingRate(BTC, 10n ** 14n);
+    await vault.setHeartbeat(BTC, 86400); // no price update for 8 h
+    await vault.connect(alice).trade(BTC, ONE, 0, alice.address);
+    const t0 = await networkHelpers.time.latest();
+    await networkHelpers.time.setNextBlockTimestamp(t0 + 1);
+    await vault.connect(bob).trade(BTC, -ONE, 0, bob.address);
+    // alice's funding index was taken at t0, bob's at t0 + 1
+    await networkHelpers.time.increaseTo(t0 + 8 * 3600);
+    expect(await vault.fundingOwed(BTC, alice.address)).to.equal(10n * USDT);
+    await networkHelpers.time.setNextBlockTimestamp(t0 + 1 + 8 * 3600);
+    await expect(vault.connect(bob).trade(BTC, 0, 0, bob.address))
+      .to.emit(vault, "FundingSettled")
+      .withArgs(BTC, bob.address, -10n * USDT);
+    // one accrual of 28,800 s at 100,000 and 0.01%: 1e13 x 1e14 x 28,800 / 2,880,000 = 1e25
+    const index = await vault.fundingIndex(BTC);
+    expect(index).to.be.gte(10n ** 25n);
+  });
+
+  it("rejects trades and withdrawals that break the rules, with named errors", async function () {
+    const { vault, feed, usdt, alice } = await networkHelpers.loadFixture(deploy);
+    await expect(vault.connect(alice).deposit(BTC, alice.address, 0)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAmount",
+    );
+    await expect(vault.connect(alice).deposit(BTC, ethers.ZeroAddress, 1)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAddress",
+    );
+    await expect(
+      vault.connect(alice).trade(BTC, 0, 100n * USDT, alice.address),
+    ).to.be.revertedWithCustomError(vault, "MarginNotReceived");
+    await vault.connect(alice).deposit(BTC, alice.address, 10_000n * USDT);
+    // 10% initial margin: 10,000 supports 100,000 of notional, minus the fee
+    await expect(vault.connect(alice).trade(BTC, ONE, 0, alice.address)).to.be.revertedWithCustomError(
+      vault,
+      "BelowInitialMargin",
+    );
+    await vault.connect(alice).trade(BTC, ONE / 2n, 0, alice.address);
+    await expect(
+      vault.connect(alice).withdraw(BTC, 6_000n * USDT, alice.address),
+    ).to.be.revertedWithCustomError(vault, "BelowInitialMargin");
+    await expect(vault.connect(alice).withdraw(BTC, 0, alice.address)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAmount",
+    );
+    await expect(vault.connect(alice).withdraw(BTC, 1, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAddress",
+    );
+    await expect(
+      vault.connect(alice).withdraw(BTC, 20_000n * USDT, alice.address),
+    ).to.be.revertedWithCustomError(vault, "InsufficientMargin");
+    await expect(vault.connect(alice).trade(BTC, 0, -1, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAddress",
+    );
+    // pay first, then call: credited exactly
+    await usdt.connect(alice).transfer(await vault.getAddress(), 1_000n * USDT);
+    await vault.connect(alice).trade(BTC, 0, 1_000n * USDT, alice.address);
+    // a negative margin delta pays out
+    await expect(vault.connect(alice).trade(BTC, 0, -(500n * USDT), alice.address)).to.emit(
+      vault,
+      "MarginWithdrawn",
+    );
+    await networkHelpers.time.increase(3601);
+    await expect(vault.markPrice(BTC)).to.be.revertedWithCustomError(vault, "StalePrice");
+    await feed.updateAnswer(100_000n * PRICE);
+    await expect(vault.liquidate(BTC, alice.address)).to.be.revertedWithCustomError(vault, "NotLiquidatable");
+    expect(await vault.isLiquidatable(BTC, alice.address)).to.equal(false);
+  });
+
+  it("liquidates below maintenance, pays the liquidator, and reports bad debt past the margin", async function () {
+    const { vault, feed, usdt, alice, bob } = await networkHelpers.loadFixture(deploy);
+    await vault.connect(alice).deposit(BTC, alice.address, 11_200n * USDT);
+    await vault.connect(alice).trade(BTC, ONE, 0, alice.address); // about 9x
+    await feed.updateAnswer(91_000n * PRICE); // -9%: equity 2,150 < 3% of 91,000
+    expect(await vault.isLiquidatable(BTC, alice.address)).to.equal(true);
+    const before = await usdt.balanceOf(bob.address);
+    await expect(vault.connect(bob).liquidate(BTC, alice.address)).to.emit(vault, "Liquidated");
+    expect((await usdt.balanceOf(bob.address)) - before).to.equal(910n * USDT); // 1% of 91,000
+    // a gap past the margin: bad debt borne by the pool
+    await vault.connect(alice).deposit(BTC, alice.address, 10_000n * USDT);
+    await vault.connect(alice).trade(BTC, ONE, 0, alice.address);
+    await feed.updateAnswer(70_000n * PRICE);
+    expect(await vault.leverageOf(BTC, alice.address)).to.equal(2n ** 256n - 1n);
+    await expect(vault.connect(bob).liquidate(BTC, alice.address)).to.emit(vault, "BadDebt");
+    expect(await usdt.balanceOf(await vault.getAddress())).to.be.gte(await vault.accountedBalance());
+  });
+
+  it("pays profit out of the pool, never beyond it, and realizes profit for a withdrawal", async function () {
+    const { vault, feed, alice, bob, admin } = await networkHelpers.loadFixture(deploy);
+    await vault.connect(alice).deposit(BTC, alice.address, 100_000n * USDT);
+    await vault.connect(alice).trade(BTC, 5n * ONE, 0, alice.address);
+    await feed.updateAnswer(200_000n * PRICE); // +500,000 of profit, the pool holds about 1,000,250
+    await vault.connect(alice).withdraw(BTC, 300_000n * USDT, alice.address); // realized from profit
+    await feed.updateAnswer(400_000n * PRICE);
+    await expect(vault.connect(alice).trade(BTC, -5n * ONE, 0, alice.address)).to.be.revertedWithCustomError(
+      vault,
+      "InsufficientLiquidity",
+    );
+    // LP shares: the admin owns them all; bob cannot remove what he does not own
+    await expect(vault.connect(bob).removeLiquidity(1, bob.address)).to.be.revertedWithCustomError(
+      vault,
+      "InsufficientLiquidity",
+    );
+    await expect(vault.addLiquidity(0)).to.be.revertedWithCustomError(vault, "ZeroAmount");
+    await expect(vault.removeLiquidity(0, admin.address)).to.be.revertedWithCustomError(vault, "ZeroAmount");
+    await expect(vault.removeLiquidity(1, ethers.ZeroAddress)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAddress",
+    );
+    const shares = await vault.liquiditySharesOf(admin.address);
+    const pool = await vault.poolBalance();
+    await expect(vault.removeLiquidity(shares / 2n, admin.address))
+      .to.emit(vault, "LiquidityRemoved")
+      .withArgs(admin.address, admin.address, (pool * (shares / 2n)) / shares, shares / 2n);
+    await expect(vault.connect(bob).addLiquidity(1_000n * USDT)).to.emit(vault, "LiquidityAdded");
+  });
+});
