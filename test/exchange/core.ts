@@ -203,6 +203,36 @@ describe("MockPerpVault", function () {
     expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([0n, 0n, 0n]);
   });
 
+  it("books a short and a flip worked out by hand", async function () {
+    const { vault, feed, alice, bob } = await networkHelpers.loadFixture(deploy);
+    // short 1 BTC at 100,000: fee 50, open cost -100,000 (the proceeds)
+    await vault.connect(bob).deposit(BTC, bob.address, 20_000n * USDT);
+    await vault.connect(bob).trade(BTC, -ONE, 0, bob.address);
+    expect(await vault.positionOf(BTC, bob.address)).to.deep.equal([-ONE, -100_000n * USDT, 19_950n * USDT]);
+    // long 1 BTC at 100,000 for the flip below
+    await vault.connect(alice).deposit(BTC, alice.address, 20_000n * USDT);
+    await vault.connect(alice).trade(BTC, ONE, 0, alice.address);
+    await feed.updateAnswer(90_000n * PRICE);
+    // the short gains 10,000: equity 19,950 + 10,000
+    expect(await vault.equityOf(BTC, bob.address)).to.equal(29_950n * USDT);
+    // close: realized +10,000, fee 5 bps of 90,000 = 45
+    await expect(vault.connect(bob).trade(BTC, ONE, 0, bob.address))
+      .to.emit(vault, "Traded")
+      .withArgs(BTC, bob.address, ONE, 90_000n * PRICE, 45n * USDT, 10_000n * USDT, 0);
+    expect((await vault.positionOf(BTC, bob.address))[2]).to.equal(29_905n * USDT);
+    // flip the long at 110,000 by selling 2 BTC: close +1 (realized +10,000), open -1 at 110,000,
+    // fee 5 bps of 220,000 = 110; margin 19,950 + 10,000 - 110 = 29,840
+    await feed.updateAnswer(110_000n * PRICE);
+    await expect(vault.connect(alice).trade(BTC, -2n * ONE, 0, alice.address))
+      .to.emit(vault, "Traded")
+      .withArgs(BTC, alice.address, -2n * ONE, 110_000n * PRICE, 110n * USDT, 10_000n * USDT, -ONE);
+    expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([
+      -ONE,
+      -110_000n * USDT,
+      29_840n * USDT,
+    ]);
+  });
+
   it("pays funding by hand: 0.01% per 8 h on a 1 BTC long is 10 USDT, received by the short", async function () {
     const { vault, alice, bob } = await networkHelpers.loadFixture(deploy);
     await vault.connect(alice).deposit(BTC, alice.address, 20_000n * USDT);
