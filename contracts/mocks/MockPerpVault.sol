@@ -393,7 +393,10 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function _price(Market storage m, bytes32 market) internal view returns (uint256) {
         (, int256 answer, , uint256 updatedAt, ) = m.feed.latestRoundData();
         if (answer <= 0) revert InvalidPrice(market, answer);
-        if (block.timestamp - updatedAt > m.heartbeat) revert StalePrice(market, updatedAt, m.heartbeat);
+        // an answer from the future is as untrustworthy as a stale one (and must not underflow)
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > m.heartbeat) {
+            revert StalePrice(market, updatedAt, m.heartbeat);
+        }
         return uint256(answer);
     }
 

@@ -12,11 +12,7 @@ interface IVm {
 
     function stopPrank() external;
 
-    function expectRevert(bytes4 revertData) external;
-
     function expectRevert(bytes calldata revertData) external;
-
-    function assume(bool condition) external;
 }
 
 /// @notice What tests and handlers share: the cheatcode handle, input bounding and assertions that revert

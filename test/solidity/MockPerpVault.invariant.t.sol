@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MockPerpVault} from "../../contracts/mocks/MockPerpVault.sol";
+import {MockUSDT} from "../../contracts/mocks/MockUSDT.sol";
+import {PerpVaultHandler} from "./handlers/PerpVaultHandler.sol";
+import {TestBase} from "./utils/Vm.sol";
+
+/// @title MockPerpVaultInvariantTest
+/// @notice Solvency of the perpetual exchange under random sequences of deposits, withdrawals, trades (both
+/// margin patterns), price moves, time, funding rate changes, liquidations and pool liquidity, for several
+/// actors at once (see PerpVaultHandler). After every call: the vault holds what it owes, its ledger is
+/// exactly margins + pool, and it matches every USDT that moved. After every run: everyone can get out.
+contract MockPerpVaultInvariantTest is TestBase {
+    PerpVaultHandler internal handler;
+    MockPerpVault internal vault;
+    MockUSDT internal usdt;
+
+    function setUp() public {
+        handler = new PerpVaultHandler();
+        vault = handler.vault();
+        usdt = handler.usdt();
+    }
+
+    /// @notice The fuzzer calls only the handler.
+    function targetContracts() public view returns (address[] memory targets) {
+        targets = new address[](1);
+        targets[0] = address(handler);
+    }
+
+    /// @notice (a) The USDT the vault holds covers everything it owes.
+    function invariant_vaultHoldsWhatItOwes() public view {
+        _assertGe(usdt.balanceOf(address(vault)), vault.accountedBalance(), "balance >= accounted");
+    }
+
+    /// @notice (b) The ledger is exactly the sum of every (market, actor) margin plus the pool.
+    function invariant_accountedIsMarginsPlusPool() public view {
+        _assertEq(vault.accountedBalance(), _sumOfMargins() + vault.poolBalance(), "accounted == margins + pool");
+    }
+
+    /// @notice (c) No more USDT ever left the vault than entered it, and what it holds is exactly the difference.
+    function invariant_outflowNeverExceedsInflow() public view {
+        PerpVaultHandler.Ghosts memory g = handler.ghosts();
+        _assertLe(g.totalOut, g.totalIn, "out <= in");
+        _assertEq(usdt.balanceOf(address(vault)), g.totalIn - g.totalOut, "balance == in - out");
+    }
+
+    /// @notice (d) Margins + pool hold exactly what was credited minus what was paid out: no margin and no pool
+    /// share was ever created from nothing. Whatever was sent but never credited is the only surplus.
+    function invariant_ledgerMatchesFlows() public view {
+        PerpVaultHandler.Ghosts memory g = handler.ghosts();
+        uint256 credited = g.deposited + g.paidFirst + g.liquidityAdded;
+        uint256 paidOut = g.withdrawn + g.tradePayouts + g.liquidityRemoved + g.liquidationRewards;
+        _assertEq(_sumOfMargins() + vault.poolBalance(), credited - paidOut, "margins + pool == credited - paid");
+        _assertEq(
+            usdt.balanceOf(address(vault)),
+            vault.accountedBalance() + g.donated,
+            "balance == accounted + uncredited"
+        );
+        _assertEq(g.totalIn, credited + g.donated, "ghost inflows");
+        _assertEq(g.totalOut, paidOut, "ghost outflows");
+    }
+
+    /// @notice Per-actor ghosts add up; pool shares add up; a flat position carries no open cost; what
+    /// `isLiquidatable` reports can be liquidated (unless the pool cannot pay funding due); withdrawals and new
+    /// exposure keep the initial margin; no add or remove of liquidity dilutes the other LPs; settling funding
+    /// never moves a solvent position's equity.
+    function invariant_bookkeeping() public view {
+        address[] memory actors = handler.actorList();
+        bytes32[2] memory markets = handler.markets();
+        uint256 inflows;
+        uint256 outflows;
+        uint256 shares;
+        for (uint256 i = 0; i < actors.length; i++) {
+            inflows += handler.inflowOf(actors[i]);
+            outflows += handler.outflowOf(actors[i]);
+            shares += vault.liquiditySharesOf(actors[i]);
+            for (uint256 m = 0; m < markets.length; m++) {
+                (int256 size, int256 openCost, ) = vault.positionOf(markets[m], actors[i]);
+                if (size == 0) _assertEq(openCost, 0, "flat position has no open cost");
+            }
+        }
+        PerpVaultHandler.Ghosts memory g = handler.ghosts();
+        _assertEq(inflows, g.totalIn, "sum of actor inflows");
+        _assertEq(outflows, g.totalOut, "sum of actor outflows");
+        _assertEq(shares, vault.totalLiquidityShares(), "sum of pool shares");
+        _assertEq(g.liquidationFailures, 0, "a liquidatable position can be liquidated");
+        _assertEq(g.marginBreaches, 0, "withdrawals and new exposure keep initial margin");
+        _assertEq(g.dilutions, 0, "pool shares are priced against the provider");
+        _assertEq(g.equityJumps, 0, "settling funding leaves a solvent position's equity unchanged");
+    }
+
+    /// @notice After each run, everyone can get out: LPs leave, a backstop LP funds the pool with enough to
+    /// pay every winner, every position closes, every margin is withdrawn in full and the backstop leaves.
+    /// The vault then owes nothing and holds only what was sent to it uncredited.
+    function afterInvariant() public {
+        vm.warp(handler.currentTime());
+        address[] memory actors = handler.actorList();
+        bytes32[2] memory markets = handler.markets();
+        for (uint256 i = 0; i < actors.length; i++) _removeAllLiquidity(actors[i]);
+
+        address backstop = address(0xBAC0);
+        uint256 backstopAmount = 1e6;
+        for (uint256 i = 0; i < actors.length; i++) {
+            for (uint256 m = 0; m < markets.length; m++) {
+                int256 equity = vault.equityOf(markets[m], actors[i]);
+                if (equity > 0) backstopAmount += uint256(equity);
+            }
+        }
+        vm.prank(address(handler));
+        usdt.mint(backstop, backstopAmount);
+        vm.startPrank(backstop);
+        usdt.approve(address(vault), backstopAmount);
+        vault.addLiquidity(backstopAmount);
+        vm.stopPrank();
+
+        for (uint256 i = 0; i < actors.length; i++) {
+            for (uint256 m = 0; m < markets.length; m++) _exit(markets[m], actors[i]);
+        }
+        _removeAllLiquidity(backstop);
+
+        _assertEq(_sumOfMargins(), 0, "every margin withdrawn");
+        _assertEq(vault.totalLiquidityShares(), 0, "every pool share redeemed");
+        _assertEq(vault.poolBalance(), 0, "pool emptied by its last share");
+        _assertEq(vault.accountedBalance(), 0, "vault owes nothing");
+        _assertEq(usdt.balanceOf(address(vault)), handler.ghosts().donated, "vault holds only uncredited USDT");
+    }
+
+    function _exit(bytes32 market, address actor) internal {
+        (int256 size, , ) = vault.positionOf(market, actor);
+        if (size != 0) {
+            vm.prank(actor);
+            vault.trade(market, -size, 0, actor);
+        }
+        (, , uint256 margin) = vault.positionOf(market, actor);
+        if (margin != 0) {
+            uint256 before = usdt.balanceOf(actor);
+            vm.prank(actor);
+            vault.withdraw(market, margin, actor);
+            _assertEq(usdt.balanceOf(actor) - before, margin, "full margin paid");
+        }
+    }
+
+    function _removeAllLiquidity(address provider) internal {
+        uint256 shares = vault.liquiditySharesOf(provider);
+        if (shares == 0) return;
+        vm.prank(provider);
+        vault.removeLiquidity(shares, provider);
+    }
+
+    function _sumOfMargins() internal view returns (uint256 sum) {
+        address[] memory actors = handler.actorList();
+        bytes32[2] memory markets = handler.markets();
+        for (uint256 i = 0; i < actors.length; i++) {
+            for (uint256 m = 0; m < markets.length; m++) {
+                (, , uint256 margin) = vault.positionOf(markets[m], actors[i]);
+                sum += margin;
+            }
+        }
+    }
+}
