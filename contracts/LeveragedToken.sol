@@ -1,0 +1,811 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
+import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.sol";
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+// solhint-disable-next-line max-line-length
+import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
+
+import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
+import {IPerpVault} from "./interfaces/IPerpVault.sol";
+import {PerpMath} from "./libraries/PerpMath.sol";
+import {TokenMath} from "./libraries/TokenMath.sol";
+
+/// @title LeveragedToken
+/// @notice See ILeveragedToken. Every entry point reads the same way: checks, accrue the management
+/// fee, read the exchange, quote (the same code the previews run), pay in, trade, check the
+/// exchange agrees with the quote, write, emit.
+contract LeveragedToken is
+    ILeveragedToken,
+    ERC4626,
+    ERC20Permit,
+    AccessControl,
+    ReentrancyGuardTransient,
+    AutomationCompatibleInterface
+{
+    using SafeERC20 for IERC20;
+    using PerpMath for int256;
+
+    /* CONSTANTS AND IMMUTABLES */
+
+    bytes32 public constant KEEPER_ROLE = keccak256("KEEPER_ROLE");
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+
+    uint8 internal constant REASON_NONE = 0;
+    uint8 internal constant REASON_BAND = 1;
+    uint8 internal constant REASON_DAILY = 2;
+    uint8 internal constant REASON_RIPCORD = 3;
+    uint8 internal constant REASON_DEPLETED = 4;
+
+    uint256 internal constant MIN_DELISTING_NOTICE = 3 days;
+    uint256 internal constant MAX_MINT_FEE = 0.01e18;
+    uint256 internal constant MAX_REDEEM_FEE = 0.01e18;
+    uint256 internal constant MAX_MANAGEMENT_FEE = 0.05e18; // per year
+    uint256 internal constant MAX_BOUNTY = 100e6;
+    /// @notice Shares locked at the first mint (worth 0.00001 USDT there), as Uniswap V2's minimum
+    /// liquidity: the supply never returns to zero, so no later mint can be priced off dust.
+    uint256 public constant MINIMUM_SHARES = 1e10;
+    address internal constant DEAD = address(0xdEaD);
+
+    IPerpVault public immutable vault;
+    bytes32 public immutable market;
+    bool public immutable isLong;
+    uint256 public immutable targetLeverage;
+    uint256 public immutable minLeverage;
+    uint256 public immutable maxLeverage;
+    uint256 public immutable ripcordLeverage;
+    uint256 public immutable rebalanceEpsilon;
+    IERC20 internal immutable usdt;
+
+    /* STORAGE */
+
+    /// @dev One slot, read by every entry point.
+    struct Status {
+        address treasury;
+        uint40 lastFeeAccrual;
+        State state;
+        uint40 delistingTime;
+        bool mintPaused;
+    }
+
+    struct Fees {
+        uint64 mintFee;
+        uint64 redeemFee;
+        uint64 managementFee; // WAD per year
+        uint64 rebalanceBounty; // USDT
+    }
+
+    Status public status;
+    Fees public fees;
+    uint128 public supplyCap;
+    uint40 public lastRebalance;
+    /// @notice USDT held for the holders and the supply it was frozen for, once Settled.
+    uint128 public settledAssets;
+    uint128 public settledSupply;
+
+    /// @dev What the exchange says now (read once per call) and the fees that apply.
+    struct Book {
+        uint256 supply; // with the management fee accrued to this second
+        int256 size;
+        int256 equity;
+        uint256 price;
+        uint256 takerFee;
+        uint256 priceImpact;
+        Fees fees;
+    }
+
+    /// @dev What one trade of `sizeDelta` will leave.
+    struct Quote {
+        uint256 supply;
+        uint256 price;
+        int256 sizeDelta;
+        uint256 cost; // trading cost of this slice, paid to the exchange's pool
+        int256 equityAfter; // exchange equity after the trade, before any payout
+    }
+
+    constructor(Config memory c) ERC20(c.name, c.symbol) ERC20Permit(c.name) ERC4626(c.vault.usdt()) {
+        if (address(c.vault) == address(0) || c.treasury == address(0) || c.admin == address(0)) {
+            revert ZeroAddress();
+        }
+        if (c.targetLeverage == 0 || c.targetLeverage > c.vault.maxLeverage()) {
+            revert InvalidParameter("targetLeverage", c.targetLeverage);
+        }
+        if (c.minLeverage == 0 || c.minLeverage >= c.targetLeverage) {
+            revert InvalidParameter("minLeverage", c.minLeverage);
+        }
+        if (c.maxLeverage <= c.targetLeverage) revert InvalidParameter("maxLeverage", c.maxLeverage);
+        if (c.ripcordLeverage < c.maxLeverage || c.ripcordLeverage > c.vault.maxLeverage()) {
+            revert InvalidParameter("ripcordLeverage", c.ripcordLeverage);
+        }
+        if (c.rebalanceEpsilon == 0 || c.rebalanceEpsilon >= c.maxLeverage - c.targetLeverage) {
+            revert InvalidParameter("rebalanceEpsilon", c.rebalanceEpsilon);
+        }
+        c.vault.markPrice(c.market); // reverts UnknownMarket for a market the exchange does not list
+        vault = c.vault;
+        market = c.market;
+        isLong = c.isLong;
+        targetLeverage = c.targetLeverage;
+        minLeverage = c.minLeverage;
+        maxLeverage = c.maxLeverage;
+        ripcordLeverage = c.ripcordLeverage;
+        rebalanceEpsilon = c.rebalanceEpsilon;
+        usdt = IERC20(asset());
+        _setFees(c.mintFee, c.redeemFee, c.managementFee, c.rebalanceBounty);
+        status = Status(c.treasury, uint40(block.timestamp), State.Active, 0, false);
+        supplyCap = c.supplyCap;
+        _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
+        _grantRole(PAUSER_ROLE, c.admin);
+        if (c.keeper != address(0)) _grantRole(KEEPER_ROLE, c.keeper);
+        emit TreasurySet(c.treasury);
+        emit SupplyCapSet(c.supplyCap);
+    }
+
+    /* MINT */
+
+    /// @inheritdoc IERC4626
+    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+        return deposit(assets, receiver, 0);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function deposit(uint256 assets, address receiver, uint256 minShares) public nonReentrant returns (uint256 shares) {
+        if (receiver == address(0)) revert ZeroAddress();
+        if (assets == 0) revert ZeroAmount();
+        Status memory s = _requireMintable();
+        Book memory b = _liveBook(_accrueManagementFee(s));
+        (Quote memory q, uint256 minted, uint256 fee) = _quoteDeposit(b, assets);
+        if (minted == 0) revert DepositTooSmall(assets);
+        if (minted < minShares) revert SlippageExceeded(minted, minShares);
+        _mintAndTrade(s, q, receiver, assets, fee, minted);
+        return minted;
+    }
+
+    /// @inheritdoc IERC4626
+    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
+        return mint(shares, receiver, type(uint256).max);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    /// @dev Pays the least USDT that mints at least `shares`, then mints exactly `shares`; the
+    /// rounding surplus stays with the holders.
+    function mint(uint256 shares, address receiver, uint256 maxAssets) public nonReentrant returns (uint256 assets) {
+        if (receiver == address(0)) revert ZeroAddress();
+        if (shares == 0) revert ZeroAmount();
+        Status memory s = _requireMintable();
+        Book memory b = _liveBook(_accrueManagementFee(s));
+        assets = _quoteMint(b, shares);
+        if (assets > maxAssets) revert SlippageExceeded(assets, maxAssets);
+        (Quote memory q, , uint256 fee) = _quoteDeposit(b, assets);
+        _mintAndTrade(s, q, receiver, assets, fee, shares);
+    }
+
+    /* REDEEM */
+
+    /// @inheritdoc IERC4626
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address owner
+    ) public override(ERC4626, IERC4626) returns (uint256) {
+        return redeem(shares, receiver, owner, 0);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address owner,
+        uint256 minAssets
+    ) public nonReentrant returns (uint256 assets) {
+        if (receiver == address(0)) revert ZeroAddress();
+        if (shares == 0) revert ZeroAmount();
+        Status memory s = status;
+        if (s.state == State.Settled) {
+            assets = _settledAssetsOf(shares);
+            if (assets < minAssets) revert SlippageExceeded(assets, minAssets);
+            _payFromSettlement(owner, receiver, shares, assets);
+            return assets;
+        }
+        _requireRedeemable(s);
+        Book memory b = _liveBook(_accrueManagementFee(s));
+        (Quote memory q, uint256 paid, uint256 fee) = _quoteRedeem(b, shares);
+        if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
+        _burnAndTrade(s, q, owner, receiver, shares, paid, fee);
+        return paid;
+    }
+
+    /// @inheritdoc IERC4626
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address owner
+    ) public override(ERC4626, IERC4626) returns (uint256) {
+        return withdraw(assets, receiver, owner, type(uint256).max);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    /// @dev Burns the fewest shares that pay at least `assets`, then pays exactly `assets`; the
+    /// rounding surplus stays with the holders.
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address owner,
+        uint256 maxShares
+    ) public nonReentrant returns (uint256 shares) {
+        if (receiver == address(0)) revert ZeroAddress();
+        if (assets == 0) revert ZeroAmount();
+        Status memory s = status;
+        if (s.state == State.Settled) {
+            shares = _settledSharesFor(assets);
+            if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
+            _payFromSettlement(owner, receiver, shares, assets);
+            return shares;
+        }
+        _requireRedeemable(s);
+        Book memory b = _liveBook(_accrueManagementFee(s));
+        shares = _quoteWithdraw(b, assets);
+        if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
+        (Quote memory q, , uint256 fee) = _quoteRedeem(b, shares);
+        _burnAndTrade(s, q, owner, receiver, shares, assets, fee);
+    }
+
+    /* REBALANCE */
+
+    /// @inheritdoc ILeveragedToken
+    function rebalanceNeeded() public view returns (bool needed, uint8 reason) {
+        State st = status.state;
+        if (st != State.Active && st != State.Delisting) return (false, REASON_NONE);
+        (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
+        reason = _rebalanceReason(size, equity, price);
+        needed = reason != REASON_NONE;
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function rebalance() external nonReentrant {
+        _rebalance();
+    }
+
+    /// @inheritdoc AutomationCompatibleInterface
+    function checkUpkeep(bytes calldata) external view returns (bool upkeepNeeded, bytes memory performData) {
+        (upkeepNeeded, ) = rebalanceNeeded();
+        performData = "";
+    }
+
+    /// @inheritdoc AutomationCompatibleInterface
+    function performUpkeep(bytes calldata) external nonReentrant {
+        _rebalance();
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function accrueManagementFee() external nonReentrant {
+        _accrueManagementFee(status);
+    }
+
+    /* LIFECYCLE */
+
+    /// @inheritdoc ILeveragedToken
+    function scheduleDelisting(uint256 delistingTime) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        Status memory s = status;
+        if (s.state != State.Active) revert InvalidState(s.state);
+        uint256 earliest = block.timestamp + MIN_DELISTING_NOTICE;
+        if (delistingTime < earliest || delistingTime > type(uint40).max) {
+            revert DelistingTooSoon(delistingTime, earliest);
+        }
+        s.state = State.Delisting;
+        s.delistingTime = uint40(delistingTime);
+        status = s;
+        emit DelistingScheduled(delistingTime);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function settle() external nonReentrant {
+        Status memory s = status;
+        if (s.state == State.Delisting) {
+            if (block.timestamp < s.delistingTime) revert DelistingNotReached(s.delistingTime);
+        } else if (s.state != State.Depleted) {
+            revert InvalidState(s.state);
+        }
+        uint256 supply = _accrueManagementFee(s);
+        uint256 assets;
+        if (s.state == State.Delisting) {
+            Book memory b = _book(supply);
+            if (b.equity <= 0) {
+                _deplete(s, b.size, b.equity, b.price);
+            } else {
+                Quote memory q = _quoteTrade(b, -b.size);
+                if (q.equityAfter > 0) assets = uint256(q.equityAfter);
+                _trade(q, -int256(assets), address(this), q.equityAfter - int256(assets));
+            }
+        }
+        s.state = State.Settled;
+        status = s;
+        settledAssets = uint128(assets);
+        settledSupply = uint128(supply);
+        emit Settled(assets, supply);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function settleHolders(address[] calldata holders) external nonReentrant {
+        if (status.state != State.Settled) revert InvalidState(status.state);
+        (uint256 assets, uint256 supply) = (settledAssets, settledSupply);
+        for (uint256 i = 0; i < holders.length; ++i) {
+            address holder = holders[i];
+            uint256 shares = balanceOf(holder);
+            if (shares == 0 || holder == DEAD) continue;
+            uint256 paid = TokenMath.toAssetsDown(shares, assets, supply);
+            _burn(holder, shares);
+            emit HolderSettled(holder, shares, paid);
+            if (paid != 0) usdt.safeTransfer(holder, paid);
+        }
+    }
+
+    /* ADMIN */
+
+    /// @notice Sets the fees, each within its hard cap. Only admin. Accrues the management fee first.
+    function setFees(
+        uint64 mintFee,
+        uint64 redeemFee,
+        uint64 managementFee,
+        uint64 rebalanceBounty
+    ) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _accrueManagementFee(status);
+        _setFees(mintFee, redeemFee, managementFee, rebalanceBounty);
+    }
+
+    /// @notice Sets where fees go. Only admin. Accrues the management fee to the old treasury first.
+    function setTreasury(address treasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (treasury == address(0)) revert ZeroAddress();
+        _accrueManagementFee(status);
+        status.treasury = treasury;
+        emit TreasurySet(treasury);
+    }
+
+    /// @notice Sets the most shares that may exist. Only admin.
+    function setSupplyCap(uint128 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        supplyCap = cap;
+        emit SupplyCapSet(cap);
+    }
+
+    /// @notice Pauses or resumes minting; redeem stays open. Only PAUSER_ROLE.
+    function setMintPaused(bool paused) external onlyRole(PAUSER_ROLE) {
+        status.mintPaused = paused;
+        emit MintingPaused(paused);
+    }
+
+    /* VIEWS */
+
+    /// @inheritdoc ILeveragedToken
+    function state() external view returns (State) {
+        return status.state;
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function nav() external view returns (uint256) {
+        uint256 supply = _supplyNow();
+        if (supply == 0) return 1e6;
+        return Math.mulDiv(totalAssets(), 1e18, supply);
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function leverage() external view returns (uint256) {
+        (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
+        return _leverage(size, equity, price);
+    }
+
+    /// @inheritdoc IERC4626
+    /// @dev The token's equity on the exchange, floored at zero; once settled, the frozen USDT left
+    /// for the remaining holders. USDT sent to this contract is never counted.
+    function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
+        State st = status.state;
+        if (st == State.Settled) return TokenMath.toAssetsDown(totalSupply(), settledAssets, settledSupply);
+        if (st == State.Depleted) return 0;
+        (, int256 equity, ) = vault.snapshot(market, address(this));
+        return equity > 0 ? uint256(equity) : 0;
+    }
+
+    /// @inheritdoc IERC4626
+    function convertToShares(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256) {
+        uint256 supply = _supplyNow();
+        uint256 equity = totalAssets();
+        if (supply == 0 || equity == 0) return assets * TokenMath.INITIAL_SHARES_PER_UNIT;
+        return TokenMath.toSharesDown(assets, supply, equity);
+    }
+
+    /// @inheritdoc IERC4626
+    function convertToAssets(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
+        uint256 supply = _supplyNow();
+        if (supply == 0) return shares / TokenMath.INITIAL_SHARES_PER_UNIT;
+        return TokenMath.toAssetsDown(shares, totalAssets(), supply);
+    }
+
+    /// @inheritdoc IERC4626
+    function previewDeposit(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
+        (, shares, ) = _quoteDeposit(_liveBook(_supplyNow()), assets);
+    }
+
+    /// @inheritdoc IERC4626
+    function previewMint(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256 assets) {
+        return _quoteMint(_liveBook(_supplyNow()), shares);
+    }
+
+    /// @inheritdoc IERC4626
+    function previewRedeem(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256 assets) {
+        if (status.state == State.Settled) return _settledAssetsOf(shares);
+        (, assets, ) = _quoteRedeem(_liveBook(_supplyNow()), shares);
+    }
+
+    /// @inheritdoc IERC4626
+    function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
+        if (status.state == State.Settled) return _settledSharesFor(assets);
+        return _quoteWithdraw(_liveBook(_supplyNow()), assets);
+    }
+
+    /// @inheritdoc IERC4626
+    function maxDeposit(address) public view override(ERC4626, IERC4626) returns (uint256) {
+        (bool open, uint256 room) = _mintRoom();
+        if (!open) return 0;
+        if (room == type(uint256).max) return type(uint256).max;
+        // the largest deposit whose shares fit: one less than the least that mints room + 1
+        return _quoteMint(_liveBook(_supplyNow()), room + 1) - 1;
+    }
+
+    /// @inheritdoc IERC4626
+    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256) {
+        (bool open, uint256 room) = _mintRoom();
+        return open ? room : 0;
+    }
+
+    /// @inheritdoc IERC4626
+    function maxRedeem(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+        return _redeemOpen() ? balanceOf(owner) : 0;
+    }
+
+    /// @inheritdoc IERC4626
+    function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
+        return _redeemOpen() ? previewRedeem(balanceOf(owner)) : 0;
+    }
+
+    /// @inheritdoc ERC4626
+    function decimals() public view override(ERC20, ERC4626, IERC20Metadata) returns (uint8) {
+        return ERC4626.decimals();
+    }
+
+    /* QUOTES: one code path for previews and execution */
+
+    /// @dev Supply with the management fee accrued to this second.
+    function _supplyNow() internal view returns (uint256 supply) {
+        Status memory s = status;
+        supply = totalSupply();
+        if (_feeAccrues(s, supply)) {
+            supply += TokenMath.managementFeeSharesDown(supply, fees.managementFee, block.timestamp - s.lastFeeAccrual);
+        }
+    }
+
+    /// @dev Reads the exchange once; every quote below is arithmetic on this.
+    function _book(uint256 supply) internal view returns (Book memory b) {
+        b.supply = supply;
+        (b.size, b.equity, b.price) = vault.snapshot(market, address(this));
+        (b.takerFee, b.priceImpact) = vault.tradeCosts(market);
+        b.fees = fees;
+    }
+
+    /// @dev Shares a deposit of `assets` mints (0 when too small to mint one), its mint fee, and the
+    /// trade it makes: the position grows by size x net / equity (at target leverage on the first
+    /// mint), and the shares price the equity it really adds, after its own trading cost.
+    function _quoteDeposit(
+        Book memory b,
+        uint256 assets
+    ) internal view returns (Quote memory q, uint256 shares, uint256 fee) {
+        fee = TokenMath.feeUp(assets, b.fees.mintFee);
+        uint256 net = assets - fee;
+        int256 sizeDelta =
+            b.supply == 0
+                ? _signed(TokenMath.targetSizeDown(net, targetLeverage, b.price))
+                : _scaleSize(b.size, net, uint256(b.equity));
+        q = _quoteTrade(b, sizeDelta);
+        q.equityAfter += int256(net);
+        int256 added = q.equityAfter - b.equity;
+        if (added <= 0) return (q, 0, fee);
+        if (b.supply != 0) return (q, TokenMath.toSharesDown(uint256(added), b.supply, uint256(b.equity)), fee);
+        shares = uint256(added) * TokenMath.INITIAL_SHARES_PER_UNIT;
+        shares = shares > MINIMUM_SHARES ? shares - MINIMUM_SHARES : 0;
+    }
+
+    function _sharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256 shares) {
+        (, shares, ) = _quoteDeposit(b, assets);
+    }
+
+    /// @dev USDT a redemption of `shares` pays (after its trading cost and the redeem fee), and the
+    /// fee: the burnt shares release what the exchange equity holds after their slice is closed,
+    /// less what the remaining holders keep (their pro-rata equity before, rounded up).
+    function _quoteRedeem(
+        Book memory b,
+        uint256 shares
+    ) internal view returns (Quote memory q, uint256 assets, uint256 fee) {
+        if (shares > b.supply) revert ExceedsBalance(shares, b.supply);
+        q = _quoteTrade(b, -_scaleSize(b.size, shares, b.supply));
+        int256 released = q.equityAfter - int256(TokenMath.toAssetsUp(b.supply - shares, uint256(b.equity), b.supply));
+        if (released <= 0) return (q, 0, 0);
+        fee = TokenMath.feeUp(uint256(released), b.fees.redeemFee);
+        assets = uint256(released) - fee;
+    }
+
+    function _assetsForRedeem(Book memory b, uint256 shares) internal view returns (uint256 assets) {
+        (, assets, ) = _quoteRedeem(b, shares);
+    }
+
+    /// @dev The exchange equity after trading `sizeDelta` now: the equity less the trading cost, plus
+    /// the exact rounding of the trade (PerpMath.tradeRoundingDown).
+    function _quoteTrade(Book memory b, int256 sizeDelta) internal pure returns (Quote memory q) {
+        q = Quote(b.supply, b.price, sizeDelta, 0, b.equity);
+        if (sizeDelta == 0) return q;
+        (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
+            sizeDelta.notionalUp(b.price),
+            b.takerFee,
+            b.priceImpact
+        );
+        q.cost = fee + impactCost;
+        q.equityAfter = b.equity - int256(q.cost) + PerpMath.tradeRoundingDown(b.size, sizeDelta, b.price);
+    }
+
+    /// @dev The least input whose `output` reaches `target`, for an output that grows with its
+    /// input about linearly: steps up from `guess` (an underestimate) by the observed rate, then
+    /// bisects between the last miss and the first hit. Reverts ZeroAmount if it cannot be reached.
+    function _leastInput(
+        Book memory b,
+        uint256 target,
+        uint256 guess,
+        uint256 limit,
+        function(Book memory, uint256) internal view returns (uint256) output
+    ) internal view returns (uint256 lo, uint256 hi) {
+        hi = Math.min(guess, limit);
+        for (uint256 i = 0; ; ++i) {
+            uint256 got = hi == 0 ? 0 : output(b, hi);
+            if (got >= target) break;
+            if (hi == limit || i == 64) revert ZeroAmount();
+            lo = hi;
+            hi = Math.min(got == 0 ? hi * 2 + 1 : hi + Math.mulDiv(target - got, hi, got) + 1, limit);
+        }
+        while (hi - lo > 1) {
+            uint256 mid = lo + (hi - lo) / 2;
+            if (output(b, mid) >= target) hi = mid;
+            else lo = mid;
+        }
+    }
+
+    /// @dev The least USDT whose deposit mints at least `shares`.
+    function _quoteMint(Book memory b, uint256 shares) internal view returns (uint256 assets) {
+        uint256 guess =
+            b.supply == 0
+                ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
+                : Math.mulDiv(shares, uint256(b.equity), b.supply);
+        (, assets) = _leastInput(b, shares, guess, type(uint128).max, _sharesForDeposit);
+    }
+
+    /// @dev The fewest shares whose redemption pays at least `assets`.
+    function _quoteWithdraw(Book memory b, uint256 assets) internal view returns (uint256 shares) {
+        (, shares) = _leastInput(
+            b,
+            assets,
+            Math.mulDiv(assets, b.supply, uint256(b.equity)),
+            b.supply,
+            _assetsForRedeem
+        );
+    }
+
+    /// @dev Checks a live book: the token must have equity left to price anything against it.
+    function _liveBook(uint256 supply) internal view returns (Book memory b) {
+        b = _book(supply);
+        if (supply != 0 && b.equity <= 0) revert TokenDepleted();
+    }
+
+    /* INTERNAL: execution */
+
+    function _mintAndTrade(
+        Status memory s,
+        Quote memory q,
+        address receiver,
+        uint256 assets,
+        uint256 fee,
+        uint256 shares
+    ) internal {
+        uint256 net = assets - fee;
+        uint256 cap = supplyCap;
+        uint256 minted = q.supply == 0 ? shares + MINIMUM_SHARES : shares;
+        if (q.supply + minted > cap) revert SupplyCapExceeded(q.supply + minted, cap);
+        // pay first, then trade (the exchange credits margin it has received)
+        usdt.safeTransferFrom(msg.sender, address(vault), net);
+        if (fee != 0) usdt.safeTransferFrom(msg.sender, s.treasury, fee);
+        _trade(q, int256(net), address(0), q.equityAfter);
+        if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
+        _mint(receiver, shares);
+        emit Deposit(msg.sender, receiver, assets, shares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, fee);
+    }
+
+    function _burnAndTrade(
+        Status memory s,
+        Quote memory q,
+        address owner,
+        address receiver,
+        uint256 shares,
+        uint256 assets,
+        uint256 fee
+    ) internal {
+        if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
+        uint256 balance = balanceOf(owner);
+        if (shares > balance) revert ExceedsBalance(shares, balance);
+        _burn(owner, shares);
+        emit Withdraw(msg.sender, receiver, owner, assets, shares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, fee);
+        _trade(q, -int256(assets), receiver, q.equityAfter - int256(assets));
+        if (fee != 0) vault.withdraw(market, fee, s.treasury);
+    }
+
+    /// @dev One exchange call; reverts if the exchange's equity differs from the quote, so no
+    /// preview can ever disagree with what happened.
+    function _trade(Quote memory q, int256 marginDelta, address to, int256 expectedEquity) internal {
+        IPerpVault.TradeResult memory r = vault.trade(market, q.sizeDelta, marginDelta, to);
+        if (r.equity != expectedEquity) revert ExchangeMismatch(expectedEquity, r.equity);
+    }
+
+    function _rebalance() internal {
+        Status memory s = status;
+        if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
+        Book memory b = _book(_accrueManagementFee(s));
+        uint8 reason = _rebalanceReason(b.size, b.equity, b.price);
+        uint256 before = _leverage(b.size, b.equity, b.price);
+        if (reason == REASON_NONE) revert RebalanceNotNeeded(before);
+        bool keeper = hasRole(KEEPER_ROLE, msg.sender);
+        if (!keeper && reason < REASON_RIPCORD) revert AccessControlUnauthorizedAccount(msg.sender, KEEPER_ROLE);
+        if (reason == REASON_DEPLETED) {
+            _deplete(s, b.size, b.equity, b.price);
+            status = s;
+            return;
+        }
+        int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
+        Quote memory q = _quoteTrade(b, target - b.size);
+        uint256 bounty = keeper ? 0 : Math.min(fees.rebalanceBounty, MAX_BOUNTY);
+        if (q.equityAfter <= int256(bounty)) bounty = 0;
+        lastRebalance = uint40(block.timestamp);
+        emit Rebalanced(
+            msg.sender,
+            reason,
+            before,
+            _leverage(target, q.equityAfter - int256(bounty), b.price),
+            q.sizeDelta,
+            b.price,
+            q.cost,
+            bounty
+        );
+        _trade(q, -int256(bounty), msg.sender, q.equityAfter - int256(bounty));
+    }
+
+    /// @dev Equity is gone: mark the token Depleted and close what is left of the position (the
+    /// exchange's pool bears the loss beyond the margin).
+    function _deplete(Status memory s, int256 size, int256 equity, uint256 price) internal {
+        s.state = State.Depleted;
+        emit Depleted(equity, price);
+        if (size != 0) vault.trade(market, -size, 0, address(0));
+    }
+
+    function _rebalanceReason(int256 size, int256 equity, uint256 price) internal view returns (uint8) {
+        if (size == 0) return REASON_NONE;
+        if (equity <= 0) return REASON_DEPLETED;
+        uint256 lev = _leverage(size, equity, price);
+        if (lev >= ripcordLeverage) return REASON_RIPCORD;
+        if (lev > maxLeverage || lev < minLeverage) return REASON_BAND;
+        uint256 today = block.timestamp - (block.timestamp % 1 days);
+        uint256 off = lev > targetLeverage ? lev - targetLeverage : targetLeverage - lev;
+        if (lastRebalance < today && off > rebalanceEpsilon) return REASON_DAILY;
+        return REASON_NONE;
+    }
+
+    function _leverage(int256 size, int256 equity, uint256 price) internal pure returns (uint256) {
+        if (size == 0) return 0;
+        if (equity <= 0) return type(uint256).max;
+        return TokenMath.leverageDown(size.notionalUp(price), uint256(equity));
+    }
+
+    /// @dev Mints the management fee shares due since the last accrual; returns the new supply.
+    function _accrueManagementFee(Status memory s) internal returns (uint256 supply) {
+        supply = totalSupply();
+        if (s.lastFeeAccrual == block.timestamp) return supply;
+        if (_feeAccrues(s, supply)) {
+            uint256 elapsed = block.timestamp - s.lastFeeAccrual;
+            uint256 feeShares = TokenMath.managementFeeSharesDown(supply, fees.managementFee, elapsed);
+            if (feeShares != 0) {
+                _mint(s.treasury, feeShares);
+                supply += feeShares;
+                emit ManagementFeeAccrued(feeShares, elapsed);
+            }
+        }
+        s.lastFeeAccrual = uint40(block.timestamp);
+        status.lastFeeAccrual = uint40(block.timestamp);
+    }
+
+    function _feeAccrues(Status memory s, uint256 supply) internal pure returns (bool) {
+        return supply != 0 && (s.state == State.Active || s.state == State.Delisting);
+    }
+
+    function _requireMintable() internal view returns (Status memory s) {
+        s = status;
+        if (s.state == State.Depleted) revert TokenDepleted();
+        if (s.state != State.Active) revert InvalidState(s.state);
+        if (s.mintPaused) revert MintPaused();
+    }
+
+    function _requireRedeemable(Status memory s) internal pure {
+        if (s.state == State.Depleted) revert TokenDepleted();
+        if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
+    }
+
+    function _mintRoom() internal view returns (bool open, uint256 room) {
+        Status memory s = status;
+        if (s.state != State.Active || s.mintPaused) return (false, 0);
+        uint256 supply = _supplyNow();
+        if (supply != 0) {
+            (, int256 equity, ) = vault.snapshot(market, address(this));
+            if (equity <= 0) return (false, 0);
+        }
+        uint256 cap = supplyCap;
+        uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
+        if (supply + reserve >= cap) return (false, 0);
+        room = cap == type(uint128).max ? type(uint256).max : cap - supply - reserve;
+        open = true;
+    }
+
+    function _redeemOpen() internal view returns (bool) {
+        State st = status.state;
+        if (st == State.Settled) return true;
+        if (st != State.Active && st != State.Delisting) return false;
+        (, int256 equity, ) = vault.snapshot(market, address(this));
+        return equity > 0;
+    }
+
+    function _settledAssetsOf(uint256 shares) internal view returns (uint256) {
+        return TokenMath.toAssetsDown(shares, settledAssets, settledSupply);
+    }
+
+    function _settledSharesFor(uint256 assets) internal view returns (uint256) {
+        if (assets == 0) revert ZeroAmount();
+        return Math.mulDiv(assets, settledSupply, settledAssets, Math.Rounding.Ceil);
+    }
+
+    function _payFromSettlement(address owner, address receiver, uint256 shares, uint256 assets) internal {
+        if (shares == 0) revert ZeroAmount();
+        if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
+        uint256 balance = balanceOf(owner);
+        if (shares > balance) revert ExceedsBalance(shares, balance);
+        _burn(owner, shares);
+        emit Withdraw(msg.sender, receiver, owner, assets, shares);
+        if (assets != 0) usdt.safeTransfer(receiver, assets);
+    }
+
+    /// @dev `size` x `numerator` / `denominator`, rounded toward zero (a slice never exceeds its share).
+    function _scaleSize(int256 size, uint256 numerator, uint256 denominator) internal pure returns (int256) {
+        uint256 scaled = Math.mulDiv(PerpMath.abs(size), numerator, denominator);
+        return size >= 0 ? int256(scaled) : -int256(scaled);
+    }
+
+    function _signed(uint256 size) internal view returns (int256) {
+        return isLong ? int256(size) : -int256(size);
+    }
+
+    function _setFees(uint64 mintFee, uint64 redeemFee, uint64 managementFee, uint64 rebalanceBounty) internal {
+        if (mintFee > MAX_MINT_FEE) revert InvalidParameter("mintFee", mintFee);
+        if (redeemFee > MAX_REDEEM_FEE) revert InvalidParameter("redeemFee", redeemFee);
+        if (managementFee > MAX_MANAGEMENT_FEE) revert InvalidParameter("managementFee", managementFee);
+        if (rebalanceBounty > MAX_BOUNTY) revert InvalidParameter("rebalanceBounty", rebalanceBounty);
+        fees = Fees(mintFee, redeemFee, managementFee, rebalanceBounty);
+        emit FeesSet(mintFee, redeemFee, managementFee, rebalanceBounty);
+    }
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
+import {IPerpVault} from "./IPerpVault.sol";
+
+/// @title ILeveragedToken
+/// @notice A leveraged token: an ERC-4626 share over USDT whose assets are one perpetual position
+/// (long or short) kept near a target leverage. Shares mint and redeem at NAV; the position grows
+/// and shrinks pro rata, so other holders' leverage and NAV do not move. Fees flow into NAV.
+/// @dev Units: USDT 6 decimals, shares 18 decimals, price 8 decimals, leverage and rates WAD.
+interface ILeveragedToken is IERC4626 {
+    /* TYPES */
+
+    /// @notice Active: mint and redeem. Delisting: redeem only, settlement scheduled. Settled:
+    /// position closed, NAV frozen, holders paid in USDT. Depleted: equity reached zero.
+    enum State {
+        Active,
+        Delisting,
+        Settled,
+        Depleted
+    }
+
+    /// @notice Everything the factory passes to a new token.
+    struct Config {
+        string name;
+        string symbol;
+        IPerpVault vault;
+        bytes32 market;
+        bool isLong;
+        uint256 targetLeverage;
+        uint256 minLeverage; // rebalance when leverage falls below
+        uint256 maxLeverage; // rebalance when leverage rises above
+        uint256 ripcordLeverage; // anyone may rebalance, for a bounty
+        uint256 rebalanceEpsilon; // the daily rebalance runs when |leverage - target| exceeds this
+        uint64 mintFee;
+        uint64 redeemFee;
+        uint64 managementFee; // WAD per year
+        uint64 rebalanceBounty; // USDT paid to a non-keeper who pulls the ripcord
+        uint128 supplyCap; // shares
+        address treasury;
+        address admin;
+        address keeper;
+    }
+
+    /* EVENTS */
+
+    /// @notice The position moved with a mint or a redeem: `sizeDelta` at `price`; the caller paid
+    /// the trading `cost` of its slice and `fee` to the treasury.
+    event PositionResized(int256 sizeDelta, uint256 price, uint256 cost, uint256 fee);
+    event Rebalanced(
+        address indexed caller,
+        uint8 reason,
+        uint256 leverageBefore,
+        uint256 leverageAfter,
+        int256 sizeDelta,
+        uint256 price,
+        uint256 cost,
+        uint256 bounty
+    );
+    event ManagementFeeAccrued(uint256 shares, uint256 elapsed);
+    event DelistingScheduled(uint256 delistingTime);
+    event Settled(uint256 assets, uint256 supply);
+    event HolderSettled(address indexed holder, uint256 shares, uint256 assets);
+    event Depleted(int256 equity, uint256 price);
+    event FeesSet(uint64 mintFee, uint64 redeemFee, uint64 managementFee, uint64 rebalanceBounty);
+    event TreasurySet(address treasury);
+    event SupplyCapSet(uint128 supplyCap);
+    event MintingPaused(bool paused);
+
+    /* ERRORS */
+
+    error TokenDepleted();
+    error MintPaused();
+    error InvalidState(State state);
+    error SlippageExceeded(uint256 amount, uint256 limit);
+    error SupplyCapExceeded(uint256 supplyAfter, uint256 cap);
+    error RebalanceNotNeeded(uint256 leverage);
+    error DelistingTooSoon(uint256 delistingTime, uint256 earliest);
+    error DelistingNotReached(uint256 delistingTime);
+    error InvalidParameter(string parameter, uint256 value);
+    error ZeroAmount();
+    error ZeroAddress();
+    error ExceedsBalance(uint256 shares, uint256 balance);
+    error ExchangeMismatch(int256 expectedEquity, int256 equity);
+    error DepositTooSmall(uint256 assets);
+
+    /* MINT AND REDEEM */
+
+    /// @notice `deposit` that reverts with SlippageExceeded unless at least `minShares` are minted.
+    function deposit(uint256 assets, address receiver, uint256 minShares) external returns (uint256 shares);
+
+    /// @notice `mint` that reverts with SlippageExceeded if it would take more than `maxAssets`.
+    function mint(uint256 shares, address receiver, uint256 maxAssets) external returns (uint256 assets);
+
+    /// @notice `redeem` that reverts with SlippageExceeded unless at least `minAssets` are paid.
+    function redeem(
+        uint256 shares,
+        address receiver,
+        address owner,
+        uint256 minAssets
+    ) external returns (uint256 assets);
+
+    /// @notice `withdraw` that reverts with SlippageExceeded if it would burn more than `maxShares`.
+    function withdraw(
+        uint256 assets,
+        address receiver,
+        address owner,
+        uint256 maxShares
+    ) external returns (uint256 shares);
+
+    /* REBALANCE AND FEES */
+
+    /// @notice Whether a rebalance is due and why: 0 none, 1 leverage outside the band, 2 the daily
+    /// 00:00 UTC rebalance (leverage off target by more than the epsilon), 3 leverage at or past the
+    /// ripcord, 4 equity at zero (the token is depleted).
+    function rebalanceNeeded() external view returns (bool needed, uint8 reason);
+
+    /// @notice Trades the position to exactly target leverage x equity / price. KEEPER_ROLE whenever
+    /// a rebalance is due; anyone at the ripcord, for the bounty. On zero equity it marks the token
+    /// Depleted and closes what is left instead.
+    function rebalance() external;
+
+    /// @notice Mints the management fee accrued since the last accrual to the treasury.
+    function accrueManagementFee() external;
+
+    /* LIFECYCLE */
+
+    /// @notice Stops minting now and schedules settlement at `delistingTime` (>= 3 days away).
+    function scheduleDelisting(uint256 delistingTime) external;
+
+    /// @notice Closes the position at or after the delisting time (or once depleted) and freezes
+    /// NAV; redeem and settleHolders then pay the frozen NAV in USDT.
+    function settle() external;
+
+    /// @notice After settlement, pays each of `holders` its shares' worth at the frozen NAV.
+    function settleHolders(address[] calldata holders) external;
+
+    /* VIEWS */
+
+    /// @notice NAV in USDT (6 decimals) per 1e18 shares, management fee accrued to this second.
+    function nav() external view returns (uint256);
+
+    /// @notice Current leverage (WAD): |size x price| / equity.
+    function leverage() external view returns (uint256);
+
+    function targetLeverage() external view returns (uint256);
+
+    function isLong() external view returns (bool);
+
+    function market() external view returns (bytes32);
+
+    function state() external view returns (State);
+}

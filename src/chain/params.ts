@@ -1,0 +1,93 @@
+// The system's parameters in one place: markets, prices, the standard token set, fees and bands.
+import { encodeBytes32String, parseUnits } from "ethers";
+
+export const WAD = 10n ** 18n;
+export const USDT = 10n ** 6n;
+export const PRICE = 10n ** 8n;
+
+export type MarketName = "BTC" | "ETH";
+
+export interface MarketParams {
+  name: MarketName;
+  id: string; // bytes32
+  description: string;
+  initialPrice: bigint; // 8 decimals
+  heartbeat: number; // seconds
+  fundingRate: bigint; // WAD per 8 h
+  priceImpact: bigint; // WAD per 1,000,000 USDT of notional
+}
+
+export const MARKETS: Record<MarketName, MarketParams> = {
+  BTC: {
+    name: "BTC",
+    id: encodeBytes32String("BTC"),
+    description: "BTC / USD",
+    initialPrice: 100_000n * PRICE,
+    heartbeat: 3600,
+    fundingRate: parseUnits("0.0001", 18),
+    priceImpact: 0n,
+  },
+  ETH: {
+    name: "ETH",
+    id: encodeBytes32String("ETH"),
+    description: "ETH / USD",
+    initialPrice: 4_000n * PRICE,
+    heartbeat: 3600,
+    fundingRate: parseUnits("0.0001", 18),
+    priceImpact: 0n,
+  },
+};
+
+export interface TokenParams {
+  symbol: string;
+  name: string;
+  market: MarketName;
+  isLong: boolean;
+  targetLeverage: bigint;
+  minLeverage: bigint;
+  maxLeverage: bigint;
+  ripcordLeverage: bigint;
+  rebalanceEpsilon: bigint;
+  mintFee: bigint;
+  redeemFee: bigint;
+  managementFee: bigint; // WAD per year
+  rebalanceBounty: bigint; // USDT
+  supplyCap: bigint; // shares
+}
+
+export const DEFAULT_FEES = {
+  mintFee: parseUnits("0.0005", 18), // 0.05%
+  redeemFee: parseUnits("0.0005", 18), // 0.05%
+  managementFee: parseUnits("0.01825", 18), // 0.005% a day
+  rebalanceBounty: 5n * USDT,
+};
+
+/** Band [2/3, 4/3] x target and ripcord 1.5 x target: [2x, 4x] and 4.5x for a 3x token, as Bybit. */
+export function tokenParams(market: MarketName, leverage: bigint, isLong: boolean): TokenParams {
+  const x = Number(leverage);
+  const symbol = `${market}${x}${isLong ? "L" : "S"}`;
+  const target = leverage * WAD;
+  return {
+    symbol,
+    name: `${market} ${x}x ${isLong ? "Long" : "Short"}`,
+    market,
+    isLong,
+    targetLeverage: target,
+    minLeverage: (target * 2n) / 3n,
+    maxLeverage: (target * 4n) / 3n,
+    ripcordLeverage: (target * 3n) / 2n,
+    rebalanceEpsilon: target / 60n, // 0.05x for a 3x token
+    ...DEFAULT_FEES,
+    supplyCap: 2n ** 128n - 1n,
+  };
+}
+
+/** BTC3L, BTC3S, ETH3L, ETH3S. */
+export const STANDARD_TOKENS: TokenParams[] = (["BTC", "ETH"] as const).flatMap((m) => [
+  tokenParams(m, 3n, true),
+  tokenParams(m, 3n, false),
+]);
+
+export const EXCHANGE = {
+  poolLiquidity: 100_000_000n * USDT,
+};
