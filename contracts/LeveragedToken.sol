@@ -161,10 +161,10 @@ contract LeveragedToken is
         if (assets == 0) revert ZeroAmount();
         Status memory s = _requireMintable();
         Book memory b = _liveBook(_accrueManagementFee(s));
-        (Quote memory q, uint256 minted, uint256 fee) = _quoteDeposit(b, assets);
+        (Quote memory q, uint256 minted, uint256 feeShares) = _quoteDeposit(b, assets);
         if (minted == 0) revert DepositTooSmall(assets);
         if (minted < minShares) revert SlippageExceeded(minted, minShares);
-        _mintAndTrade(s, q, receiver, assets, fee, minted);
+        _mintAndTrade(s, q, receiver, assets, minted, feeShares);
         return minted;
     }
 
@@ -183,8 +183,8 @@ contract LeveragedToken is
         Book memory b = _liveBook(_accrueManagementFee(s));
         assets = _quoteMint(b, shares);
         if (assets > maxAssets) revert SlippageExceeded(assets, maxAssets);
-        (Quote memory q, , uint256 fee) = _quoteDeposit(b, assets);
-        _mintAndTrade(s, q, receiver, assets, fee, shares);
+        (Quote memory q, , uint256 feeShares) = _quoteDeposit(b, assets);
+        _mintAndTrade(s, q, receiver, assets, shares, feeShares);
     }
 
     /* REDEEM */
@@ -216,9 +216,9 @@ contract LeveragedToken is
         }
         _requireRedeemable(s);
         Book memory b = _liveBook(_accrueManagementFee(s));
-        (Quote memory q, uint256 paid, uint256 fee) = _quoteRedeem(b, shares);
+        (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
         if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
-        _burnAndTrade(s, q, owner, receiver, shares, paid, fee);
+        _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares);
         return paid;
     }
 
@@ -253,8 +253,8 @@ contract LeveragedToken is
         Book memory b = _liveBook(_accrueManagementFee(s));
         shares = _quoteWithdraw(b, assets);
         if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
-        (Quote memory q, , uint256 fee) = _quoteRedeem(b, shares);
-        _burnAndTrade(s, q, owner, receiver, shares, assets, fee);
+        (Quote memory q, , uint256 feeShares) = _quoteRedeem(b, shares);
+        _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares);
     }
 
     /* REBALANCE */
@@ -497,48 +497,55 @@ contract LeveragedToken is
         b.fees = fees;
     }
 
-    /// @dev Shares a deposit of `assets` mints (0 when too small to mint one), its mint fee, and the
-    /// trade it makes: the position grows by size x net / equity (at target leverage on the first
-    /// mint), and the shares price the equity it really adds, after its own trading cost.
+    /// @dev Shares a deposit of `assets` mints for the receiver (0 when too small to mint one), the
+    /// mint fee in shares for the treasury, and the trade it makes: all of `assets` becomes margin,
+    /// the position grows by size x assets / equity (at target leverage on the first mint), and the
+    /// shares price the equity the deposit really adds, after its own trading cost. The fee is
+    /// that many shares times the mint fee, rounded up; the receiver gets the rest.
     function _quoteDeposit(
         Book memory b,
         uint256 assets
-    ) internal view returns (Quote memory q, uint256 shares, uint256 fee) {
-        fee = TokenMath.feeUp(assets, b.fees.mintFee);
-        uint256 net = assets - fee;
+    ) internal view returns (Quote memory q, uint256 shares, uint256 feeShares) {
         int256 sizeDelta =
             b.supply == 0
-                ? _signed(TokenMath.targetSizeDown(net, targetLeverage, b.price))
-                : _scaleSize(b.size, net, uint256(b.equity));
+                ? _signed(TokenMath.targetSizeDown(assets, targetLeverage, b.price))
+                : _scaleSize(b.size, assets, uint256(b.equity));
         q = _quoteTrade(b, sizeDelta);
-        q.equityAfter += int256(net);
+        q.equityAfter += int256(assets);
         int256 added = q.equityAfter - b.equity;
-        if (added <= 0) return (q, 0, fee);
-        if (b.supply != 0) return (q, TokenMath.toSharesDown(uint256(added), b.supply, uint256(b.equity)), fee);
-        shares = uint256(added) * TokenMath.INITIAL_SHARES_PER_UNIT;
-        shares = shares > MINIMUM_SHARES ? shares - MINIMUM_SHARES : 0;
+        if (added <= 0) return (q, 0, 0);
+        uint256 total;
+        if (b.supply != 0) {
+            total = TokenMath.toSharesDown(uint256(added), b.supply, uint256(b.equity));
+        } else {
+            total = uint256(added) * TokenMath.INITIAL_SHARES_PER_UNIT;
+            total = total > MINIMUM_SHARES ? total - MINIMUM_SHARES : 0;
+        }
+        feeShares = TokenMath.feeUp(total, b.fees.mintFee);
+        shares = total - feeShares;
     }
 
     function _sharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256 shares) {
         (, shares, ) = _quoteDeposit(b, assets);
     }
 
-    /// @dev USDT a redemption of `shares` pays (after its trading cost and the redeem fee), and the
-    /// fee: the burnt shares release what the exchange equity holds after their slice is closed,
-    /// less what the remaining holders keep (their pro-rata equity before, rounded up).
+    /// @dev USDT a redemption of `shares` pays (after its trading cost), and the redeem fee in shares:
+    /// the fee (shares x redeem fee, rounded up) goes to the treasury, the rest is burnt and releases
+    /// what the exchange equity holds after their slice is closed, less what the remaining holders
+    /// keep (their pro-rata equity before, rounded up).
     function _quoteRedeem(
         Book memory b,
         uint256 shares
-    ) internal view returns (Quote memory q, uint256 assets, uint256 fee) {
+    ) internal pure returns (Quote memory q, uint256 assets, uint256 feeShares) {
         if (shares > b.supply) revert ExceedsBalance(shares, b.supply);
-        q = _quoteTrade(b, -_scaleSize(b.size, shares, b.supply));
-        int256 released = q.equityAfter - int256(TokenMath.toAssetsUp(b.supply - shares, uint256(b.equity), b.supply));
-        if (released <= 0) return (q, 0, 0);
-        fee = TokenMath.feeUp(uint256(released), b.fees.redeemFee);
-        assets = uint256(released) - fee;
+        feeShares = TokenMath.feeUp(shares, b.fees.redeemFee);
+        uint256 burnt = shares - feeShares;
+        q = _quoteTrade(b, -_scaleSize(b.size, burnt, b.supply));
+        int256 released = q.equityAfter - int256(TokenMath.toAssetsUp(b.supply - burnt, uint256(b.equity), b.supply));
+        if (released > 0) assets = uint256(released);
     }
 
-    function _assetsForRedeem(Book memory b, uint256 shares) internal view returns (uint256 assets) {
+    function _assetsForRedeem(Book memory b, uint256 shares) internal pure returns (uint256 assets) {
         (, assets, ) = _quoteRedeem(b, shares);
     }
 
@@ -614,21 +621,20 @@ contract LeveragedToken is
         Quote memory q,
         address receiver,
         uint256 assets,
-        uint256 fee,
-        uint256 shares
+        uint256 shares,
+        uint256 feeShares
     ) internal {
-        uint256 net = assets - fee;
         uint256 cap = supplyCap;
-        uint256 minted = q.supply == 0 ? shares + MINIMUM_SHARES : shares;
-        if (q.supply + minted > cap) revert SupplyCapExceeded(q.supply + minted, cap);
+        uint256 supplyAfter = q.supply + shares + feeShares + (q.supply == 0 ? MINIMUM_SHARES : 0);
+        if (supplyAfter > cap) revert SupplyCapExceeded(supplyAfter, cap);
         // pay first, then trade (the exchange credits margin it has received)
-        usdt.safeTransferFrom(msg.sender, address(vault), net);
-        if (fee != 0) usdt.safeTransferFrom(msg.sender, s.treasury, fee);
-        _trade(q, int256(net), address(0), q.equityAfter);
+        usdt.safeTransferFrom(msg.sender, address(vault), assets);
+        _trade(q, int256(assets), address(0), q.equityAfter);
         if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
         _mint(receiver, shares);
+        if (feeShares != 0) _mint(s.treasury, feeShares);
         emit Deposit(msg.sender, receiver, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, fee);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
     }
 
     function _burnAndTrade(
@@ -638,16 +644,16 @@ contract LeveragedToken is
         address receiver,
         uint256 shares,
         uint256 assets,
-        uint256 fee
+        uint256 feeShares
     ) internal {
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         uint256 balance = balanceOf(owner);
         if (shares > balance) revert ExceedsBalance(shares, balance);
-        _burn(owner, shares);
+        _burn(owner, shares - feeShares);
+        if (feeShares != 0) _transfer(owner, s.treasury, feeShares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, fee);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
         _trade(q, -int256(assets), receiver, q.equityAfter - int256(assets));
-        if (fee != 0) vault.withdraw(market, fee, s.treasury);
     }
 
     /// @dev One exchange call; reverts if the exchange's equity differs from the quote, so no

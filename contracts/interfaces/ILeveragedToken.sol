@@ -46,8 +46,9 @@ interface ILeveragedToken is IERC4626 {
     /* EVENTS */
 
     /// @notice The position moved with a mint or a redeem: `sizeDelta` at `price`; the caller paid
-    /// the trading `cost` of its slice and `fee` to the treasury.
-    event PositionResized(int256 sizeDelta, uint256 price, uint256 cost, uint256 fee);
+    /// the trading `cost` (USDT) of its slice and `feeShares` to the treasury (the mint or redeem fee
+    /// is taken in shares: minted to the treasury on a mint, transferred to it on a redeem).
+    event PositionResized(int256 sizeDelta, uint256 price, uint256 cost, uint256 feeShares);
     event Rebalanced(
         address indexed caller,
         uint8 reason,
