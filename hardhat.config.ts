@@ -43,5 +43,10 @@ export default defineConfig({
       chainType: "l1",
       url: process.env.RPC_URL ?? "http://127.0.0.1:8545",
     },
+    anvil: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.ANVIL_URL ?? "http://127.0.0.1:8546",
+    },
   },
 });

@@ -1,0 +1,89 @@
+// Hardhat Ignition module for the whole system: test USDT, one price feed per market, the perpetual
+// exchange with a funded LP pool, the token factory and the standard tokens (BTC3L, BTC3S, ETH3L,
+// ETH3S). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
+// are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
+import { readFileSync } from "node:fs";
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+import type {
+  NamedArtifactContractAtFuture,
+  NamedArtifactContractDeploymentFuture,
+} from "@nomicfoundation/ignition-core";
+import { keccak256 } from "ethers";
+import { EXCHANGE, MARKETS, STANDARD_TOKENS } from "../src/chain/params.ts";
+
+/** LeveragedToken's creation code from the compiled artifact; the factory is fixed to its hash. */
+export function tokenCreationCode(): string {
+  const url = new URL("../artifacts/contracts/LeveragedToken.sol/LeveragedToken.json", import.meta.url);
+  let artifact: { bytecode?: unknown };
+  try {
+    artifact = JSON.parse(readFileSync(url, "utf8")) as { bytecode?: unknown };
+  } catch {
+    throw new Error(`LeveragedToken artifact not found at ${url.pathname}; run: npm run build`);
+  }
+  if (typeof artifact.bytecode !== "string" || artifact.bytecode.length < 4) {
+    throw new Error(`LeveragedToken artifact at ${url.pathname} has no bytecode; run: npm run build`);
+  }
+  return artifact.bytecode;
+}
+
+export default buildModule("System", (m) => {
+  const admin = m.getAccount(0);
+  const keeper = m.getParameter<string>("keeper");
+  const treasury = m.getParameter<string>("treasury");
+
+  const usdt = m.contract("MockUSDT", [admin]);
+  const vault = m.contract("MockPerpVault", [usdt, admin]);
+
+  const feeds = {} as Record<keyof typeof MARKETS, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
+  const markets = [];
+  for (const p of Object.values(MARKETS)) {
+    const feed = m.contract("MockPriceFeed", [p.description, p.initialPrice, admin], { id: `Feed${p.name}` });
+    feeds[p.name] = feed;
+    markets.push(
+      m.call(vault, "addMarket", [p.id, feed, p.heartbeat, p.fundingRate, p.priceImpact], {
+        id: `addMarket${p.name}`,
+      }),
+    );
+  }
+
+  const poolMint = m.call(usdt, "mint", [admin, EXCHANGE.poolLiquidity], { id: "mintPoolLiquidity" });
+  const poolApprove = m.call(usdt, "approve", [vault, EXCHANGE.poolLiquidity], {
+    id: "approvePoolLiquidity",
+  });
+  m.call(vault, "addLiquidity", [EXCHANGE.poolLiquidity], { after: [poolMint, poolApprove] });
+
+  const code = tokenCreationCode();
+  const factory = m.contract("LeveragedTokenFactory", [vault, keccak256(code), admin]);
+
+  const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
+  for (const p of STANDARD_TOKENS) {
+    const config = {
+      name: p.name,
+      symbol: p.symbol,
+      vault,
+      market: MARKETS[p.market].id,
+      isLong: p.isLong,
+      targetLeverage: p.targetLeverage,
+      minLeverage: p.minLeverage,
+      maxLeverage: p.maxLeverage,
+      ripcordLeverage: p.ripcordLeverage,
+      rebalanceEpsilon: p.rebalanceEpsilon,
+      mintFee: p.mintFee,
+      redeemFee: p.redeemFee,
+      managementFee: p.managementFee,
+      rebalanceBounty: p.rebalanceBounty,
+      supplyCap: p.supplyCap,
+      treasury,
+      admin,
+      keeper,
+    };
+    const created = m.call(factory, "createToken", [config, code], {
+      id: `create${p.symbol}`,
+      after: markets,
+    });
+    const address = m.readEventArgument(created, "TokenCreated", "token", { id: `address${p.symbol}` });
+    tokens[p.symbol] = m.contractAt("LeveragedToken", address, { id: p.symbol });
+  }
+
+  return { usdt, vault, factory, FeedBTC: feeds.BTC, FeedETH: feeds.ETH, ...tokens };
+});

@@ -1,0 +1,20 @@
+// npm run deploy -- --network <name>: deploys the system with Ignition and writes
+// deployments/<network>.json (DEPLOYMENTS_DIR overrides the folder; KEEPER_ADDRESS and
+// TREASURY_ADDRESS override the deployer as keeper and treasury).
+import { artifacts, network } from "hardhat";
+import { deployToNetwork } from "../src/chain/deployNetwork.ts";
+
+try {
+  const connection = await network.create();
+  const result = await deployToNetwork(connection, artifacts, {
+    deploymentsDir: process.env.DEPLOYMENTS_DIR,
+    keeper: process.env.KEEPER_ADDRESS,
+    treasury: process.env.TREASURY_ADDRESS,
+    log: (line) => console.log(line),
+  });
+  console.log(JSON.stringify(result.book, null, 2));
+  await connection.close();
+} catch (e) {
+  console.error(`deploy failed: ${(e as Error).message}`);
+  process.exitCode = 1;
+}
