@@ -1,0 +1,129 @@
+// `npm run keeper -- [options]`: parses the command line, connects, runs the Keeper until SIGINT or
+// SIGTERM (or one pass with --once). Errors are one plain sentence and a non-zero exit.
+import { Command, InvalidArgumentError } from "commander";
+import { DEPLOYMENTS_DIR, readAddressBook } from "../chain/addressBook.ts";
+import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "../chain/rpc.ts";
+import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
+import { jsonLogger } from "./log.ts";
+import { backoffMs, isTransient, sleep } from "./retry.ts";
+
+function positiveInt(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value) || Number(value) < 1)
+      throw new InvalidArgumentError(`${name} must be a positive whole number`);
+    return Number(value);
+  };
+}
+
+export async function keeperMain(argv: string[]): Promise<number> {
+  const program = new Command("keeper")
+    .description("Rebalances, accrues fees and settles every token in deployments/<network>.json")
+    .option(
+      "--network <name>",
+      "network name (localhost, anvil) or RPC URL",
+      process.env.NETWORK ?? "localhost",
+    )
+    .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
+    .option("--key <hex>", "private key of the keeper (default: env KEEPER_KEY, else the node's account)")
+    .option("--account <index>", "the node's unlocked account to use without a key", positiveIntOrZero, 0)
+    .option(
+      "--interval <ms>",
+      "poll interval in milliseconds",
+      positiveInt("--interval"),
+      DEFAULT_KEEPER_OPTIONS.intervalMs,
+    )
+    .option(
+      "--fee-interval <seconds>",
+      "accrue the management fee after this much chain time (0 = never)",
+      positiveIntOrZero,
+      DEFAULT_KEEPER_OPTIONS.feeIntervalSeconds,
+    )
+    .option(
+      "--batch <n>",
+      "holders paid per settleHolders transaction",
+      positiveInt("--batch"),
+      DEFAULT_KEEPER_OPTIONS.holderBatch,
+    )
+    .option("--tokens <symbols>", "comma-separated symbols to watch (default: all)")
+    .option("--deployments <dir>", "address book folder", process.env.DEPLOYMENTS_DIR ?? DEPLOYMENTS_DIR)
+    .option("--once", "one pass over every token, then exit", false)
+    .option("--dry-run", "decide and log, never send a transaction", false)
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode;
+    return code ?? 1;
+  }
+  const o = program.opts<{
+    network: string;
+    rpc?: string;
+    key?: string;
+    account: number;
+    interval: number;
+    feeInterval: number;
+    batch: number;
+    tokens?: string;
+    deployments: string;
+    once: boolean;
+    dryRun: boolean;
+  }>();
+  const log = jsonLogger();
+  const networkName = /^https?:/.test(o.network) ? "localhost" : o.network;
+  const book = readAddressBook(networkName, o.deployments);
+  const url = o.rpc ?? rpcUrlFor(o.network);
+
+  const controller = new AbortController();
+  let keeper: Keeper | undefined;
+  const onSignal = (signal: string) => {
+    log("stopping", { signal });
+    controller.abort();
+    keeper?.stop();
+  };
+  process.once("SIGINT", () => onSignal("SIGINT"));
+  process.once("SIGTERM", () => onSignal("SIGTERM"));
+
+  // wait for the node (a keeper started before its node is fine)
+  let chainId: number | undefined;
+  for (let attempt = 0; chainId === undefined && !controller.signal.aborted; attempt++) {
+    try {
+      chainId = await fetchChainId(url);
+    } catch (e) {
+      if (!isTransient(e) && !(e instanceof TypeError)) throw e;
+      if (o.once && attempt + 1 >= DEFAULT_KEEPER_OPTIONS.onceAttempts) {
+        throw new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
+      }
+      if (attempt === 0) log("rpc-unavailable", { url, message: (e as Error).message });
+      await sleep(backoffMs(attempt, o.interval, DEFAULT_KEEPER_OPTIONS.maxBackoffMs), controller.signal);
+    }
+  }
+  if (chainId === undefined) return 0;
+  if (chainId !== book.chainId) {
+    throw new Error(
+      `the address book for "${networkName}" is for chain ${book.chainId} but ${url} is chain ${chainId}`,
+    );
+  }
+  const provider = connectRpc(url, chainId, Math.min(o.interval, 1000));
+  const signer = await signerFor(provider, o.key ?? process.env.KEEPER_KEY, o.account);
+  keeper = new Keeper(provider, signer, book, log, {
+    intervalMs: o.interval,
+    once: o.once,
+    dryRun: o.dryRun,
+    feeIntervalSeconds: o.feeInterval,
+    holderBatch: o.batch,
+    symbols: o.tokens
+      ?.split(",")
+      .map((s) => s.trim())
+      .filter((s) => s !== ""),
+  });
+  if (controller.signal.aborted) keeper.stop();
+  await keeper.run();
+  provider.destroy();
+  return 0;
+}
+
+function positiveIntOrZero(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number, 0 or more");
+  return Number(value);
+}

@@ -1,0 +1,52 @@
+// Every address that ever received a token, found from its Transfer events, scanned incrementally.
+import { getAddress, id, type Provider } from "ethers";
+
+const TRANSFER = id("Transfer(address,address,uint256)");
+const DEAD = "0x000000000000000000000000000000000000dEaD";
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+export class HolderIndex {
+  readonly holders = new Set<string>();
+  /** Last block scanned. */
+  cursor: number;
+
+  readonly token: string;
+  readonly startBlock: number;
+  readonly chunk: number;
+
+  constructor(token: string, startBlock: number, chunk = 5000) {
+    this.token = token;
+    this.startBlock = startBlock;
+    this.chunk = chunk;
+    this.cursor = startBlock - 1;
+  }
+
+  /** Scans Transfer logs up to `toBlock`; returns how many new addresses were found. */
+  async update(provider: Provider, toBlock: number): Promise<number> {
+    const before = this.holders.size;
+    while (this.cursor < toBlock) {
+      const from = this.cursor + 1;
+      const to = Math.min(toBlock, from + this.chunk - 1);
+      const logs = await provider.getLogs({
+        address: this.token,
+        topics: [TRANSFER],
+        fromBlock: from,
+        toBlock: to,
+      });
+      for (const log of logs) {
+        const topic = log.topics[2];
+        if (topic === undefined) continue;
+        const holder = getAddress("0x" + topic.slice(26));
+        if (holder !== ZERO && holder !== DEAD) this.holders.add(holder);
+      }
+      this.cursor = to;
+    }
+    return this.holders.size - before;
+  }
+
+  /** Forget everything (the chain was reset). */
+  reset(): void {
+    this.holders.clear();
+    this.cursor = this.startBlock - 1;
+  }
+}

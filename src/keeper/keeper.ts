@@ -1,0 +1,514 @@
+// The keeper: watches every token of an address book, rebalances when rebalanceNeeded() says so,
+// accrues the management fee on a schedule, settles delisted (or depleted) tokens and pays their
+// holders. One nonce manager for all its transactions, gas limits from estimates, retries with
+// backoff while the RPC is away, and idempotent when another keeper acted first (it re-checks
+// right before sending and treats "already done" reverts as a no-op).
+import {
+  Interface,
+  NonceManager,
+  type ContractTransactionResponse,
+  type Provider,
+  type Signer,
+  type TransactionReceipt,
+} from "ethers";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
+import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
+import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
+import type { AddressBook } from "../chain/addressBook.ts";
+import {
+  batches,
+  decide,
+  formatLeverage,
+  gasLimitFrom,
+  REASON_NAMES,
+  STATE_NAMES,
+  TokenState,
+  type Action,
+} from "./decide.ts";
+import { HolderIndex } from "./holders.ts";
+import type { Logger } from "./log.ts";
+import { backoffMs, isTransient, sleep } from "./retry.ts";
+
+export interface KeeperOptions {
+  /** Poll interval (ms): each poll looks at the latest block and acts when it is new. */
+  intervalMs: number;
+  /** One pass over every token, then return. */
+  once: boolean;
+  /** Decide and log, never send. */
+  dryRun: boolean;
+  /** Management fee accrual schedule, seconds of chain time since the last accrual (0 = never). */
+  feeIntervalSeconds: number;
+  /** Holders paid per settleHolders transaction. */
+  holderBatch: number;
+  /** Only these symbols (default: every token in the address book). */
+  symbols?: string[];
+  /** Longest wait between attempts while the RPC is unreachable. */
+  maxBackoffMs: number;
+  /** With `once`: attempts before giving up on an unreachable RPC. */
+  onceAttempts: number;
+  /** Re-evaluate at least this often even without a new block. */
+  forceEveryMs: number;
+  /** How long to wait for a receipt. */
+  txTimeoutMs: number;
+}
+
+export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
+  intervalMs: 2000,
+  once: false,
+  dryRun: false,
+  feeIntervalSeconds: 86_400,
+  holderBatch: 50,
+  maxBackoffMs: 30_000,
+  onceAttempts: 5,
+  forceEveryMs: 30_000,
+  txTimeoutMs: 120_000,
+};
+
+interface Watched {
+  symbol: string;
+  address: string;
+  token: LeveragedToken;
+  holders: HolderIndex;
+  allPaidLogged: boolean;
+}
+
+/** Errors that mean "someone else already did it" (or "not any more"): a no-op, not a failure. */
+const ALREADY_DONE: Record<Action["kind"], string[]> = {
+  rebalance: ["RebalanceNotNeeded", "InvalidState"],
+  settle: ["InvalidState", "DelistingNotReached"],
+  settleHolders: ["InvalidState"],
+  accrueFee: [],
+};
+
+const ERRORS = new Interface([
+  ...LeveragedToken__factory.abi.filter((f) => f.type === "error"),
+  ...MockPerpVault__factory.abi.filter((f) => f.type === "error"),
+  ...MockPriceFeed__factory.abi.filter((f) => f.type === "error"),
+]);
+
+export interface TickSummary {
+  block: number;
+  evaluated: boolean;
+  sent: number;
+  errors: number;
+}
+
+export class Keeper {
+  readonly options: KeeperOptions;
+  private readonly signer: NonceManager;
+  private readonly watched: Watched[];
+  private readonly abort = new AbortController();
+  private stopping = false;
+  private last: { number: number; hash: string; at: number } | undefined;
+  private readonly lastError = new Map<string, { message: string; at: number }>();
+  private address = "";
+  private readonly provider: Provider;
+  private readonly book: AddressBook;
+  private readonly log: Logger;
+
+  constructor(
+    provider: Provider,
+    signer: Signer,
+    book: AddressBook,
+    log: Logger,
+    options: Partial<KeeperOptions> = {},
+  ) {
+    this.provider = provider;
+    this.book = book;
+    this.log = log;
+    this.options = { ...DEFAULT_KEEPER_OPTIONS, ...options };
+    this.signer = signer instanceof NonceManager ? signer : new NonceManager(signer);
+    const symbols = this.options.symbols ?? Object.keys(book.tokens);
+    const startBlock = typeof book.startBlock === "number" ? book.startBlock : 0;
+    this.watched = symbols.map((symbol) => {
+      const address = book.tokens[symbol];
+      if (address === undefined) {
+        throw new Error(
+          `token ${symbol} is not in the address book (known: ${Object.keys(book.tokens).join(", ")})`,
+        );
+      }
+      return {
+        symbol,
+        address,
+        token: LeveragedToken__factory.connect(address, this.signer),
+        holders: new HolderIndex(address, startBlock),
+        allPaidLogged: false,
+      };
+    });
+  }
+
+  /** Ask the loop to stop after the current tick. */
+  stop(): void {
+    this.stopping = true;
+    this.abort.abort();
+  }
+
+  /** Polls until stopped (or one pass with `once`); never throws for RPC outages while looping. */
+  async run(): Promise<void> {
+    const o = this.options;
+    this.address = await this.signer.getAddress();
+    this.log("started", {
+      keeper: this.address,
+      chainId: this.book.chainId,
+      tokens: this.watched.map((w) => w.symbol),
+      intervalMs: o.intervalMs,
+      dryRun: o.dryRun,
+      once: o.once,
+    });
+    let attempt = 0;
+    let downSince: number | undefined;
+    while (!this.stopping) {
+      try {
+        await this.tick();
+        if (downSince !== undefined) {
+          this.log("rpc-recovered", { downMs: Date.now() - downSince });
+          downSince = undefined;
+        }
+        attempt = 0;
+        if (o.once) break;
+        await sleep(o.intervalMs, this.abort.signal);
+      } catch (e) {
+        if (!isTransient(e)) {
+          // not the RPC: report and keep going (a keeper must not die on one bad answer)
+          this.log("error", { message: describe(e) });
+          if (o.once) throw e;
+          await sleep(o.intervalMs, this.abort.signal);
+          continue;
+        }
+        this.signer.reset();
+        if (downSince === undefined) {
+          downSince = Date.now();
+          this.log("rpc-unavailable", { message: describe(e) });
+        }
+        if (o.once && attempt + 1 >= o.onceAttempts) {
+          throw new Error(`the RPC is unreachable after ${attempt + 1} attempts: ${describe(e)}`);
+        }
+        const delay = backoffMs(attempt++, o.intervalMs, o.maxBackoffMs);
+        this.log("retrying", { attempt, delayMs: delay });
+        await sleep(delay, this.abort.signal);
+      }
+    }
+    this.log("stopped", { keeper: this.address });
+  }
+
+  /** One pass: look at the latest block; when it is new, decide and act for every token. */
+  async tick(): Promise<TickSummary> {
+    const block = await this.provider.getBlock("latest");
+    if (block === null || block.hash === null) throw new Error("the node returned no latest block");
+    const now = Date.now();
+    const previous = this.last;
+    if (
+      previous !== undefined &&
+      (block.number < previous.number || (block.number === previous.number && block.hash !== previous.hash))
+    ) {
+      this.log("chain-reset", { block: block.number, previousBlock: previous.number });
+      for (const w of this.watched) {
+        w.holders.reset();
+        w.allPaidLogged = false;
+      }
+      this.signer.reset();
+    }
+    const fresh =
+      previous === undefined ||
+      block.number !== previous.number ||
+      block.hash !== previous.hash ||
+      now - previous.at >= this.options.forceEveryMs;
+    if (!fresh) return { block: block.number, evaluated: false, sent: 0, errors: 0 };
+    this.last = { number: block.number, hash: block.hash, at: now };
+    const summary: TickSummary = { block: block.number, evaluated: true, sent: 0, errors: 0 };
+    for (const w of this.watched) {
+      if (this.stopping && !this.options.once) break;
+      try {
+        summary.sent += await this.handle(w, block.number, block.timestamp);
+        this.lastError.delete(w.symbol);
+      } catch (e) {
+        if (isTransient(e)) throw e;
+        summary.errors++;
+        this.reportError(w, e);
+      }
+    }
+    return summary;
+  }
+
+  private async handle(w: Watched, blockNumber: number, now: number): Promise<number> {
+    const status = await w.token.status();
+    const state = Number(status.state);
+    const delistingTime = Number(status.delistingTime);
+    const settleDue =
+      state === TokenState.Depleted || (state === TokenState.Delisting && now >= delistingTime);
+    const live = (state === TokenState.Active || state === TokenState.Delisting) && !settleDue;
+    const [needed, reason] = live ? await w.token.rebalanceNeeded() : [false, 0n];
+    const supply = live ? await w.token.totalSupply() : 0n;
+    const action = decide(
+      {
+        state,
+        needed,
+        reason: Number(reason),
+        supply,
+        lastFeeAccrual: Number(status.lastFeeAccrual),
+        delistingTime,
+        now,
+      },
+      { feeIntervalSeconds: this.options.feeIntervalSeconds },
+    );
+    if (action === undefined) return 0;
+    switch (action.kind) {
+      case "rebalance":
+        return this.rebalance(w);
+      case "accrueFee":
+        return this.accrueFee(w, action.elapsed);
+      case "settle": {
+        const sent = await this.settle(w, state);
+        if (sent === 0 || this.options.dryRun) return sent;
+        return sent + (await this.payHolders(w, await this.provider.getBlockNumber()));
+      }
+      case "settleHolders":
+        return this.payHolders(w, blockNumber);
+    }
+  }
+
+  private async rebalance(w: Watched): Promise<number> {
+    // re-check right before sending: another keeper may have acted since the snapshot
+    const [needed, reason] = await w.token.rebalanceNeeded();
+    const leverage = await w.token.leverage();
+    if (!needed) {
+      this.log("skipped", {
+        token: w.symbol,
+        action: "rebalance",
+        why: "no longer needed (another keeper acted first)",
+      });
+      return 0;
+    }
+    const base = {
+      token: w.symbol,
+      reason: REASON_NAMES[Number(reason)] ?? String(reason),
+      leverage: formatLeverage(leverage),
+    };
+    const receipt = await this.send(
+      w,
+      "rebalance",
+      base,
+      (o) => w.token.rebalance(o),
+      () => w.token.rebalance.estimateGas(),
+    );
+    if (receipt === undefined) return 0;
+    const fields: Record<string, unknown> = { ...base };
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== w.address.toLowerCase()) continue;
+      const parsed = w.token.interface.parseLog(log);
+      if (parsed?.name !== "Rebalanced") continue;
+      fields.reason = REASON_NAMES[Number(parsed.args.reason)] ?? String(parsed.args.reason);
+      fields.leverageBefore = formatLeverage(parsed.args.leverageBefore as bigint);
+      fields.leverageAfter = formatLeverage(parsed.args.leverageAfter as bigint);
+      fields.sizeDelta = parsed.args.sizeDelta as bigint;
+      fields.price = parsed.args.price as bigint;
+      fields.cost = parsed.args.cost as bigint;
+    }
+    delete fields.leverage;
+    this.log("rebalanced", { ...fields, ...receiptFields(receipt) });
+    return 1;
+  }
+
+  private async accrueFee(w: Watched, elapsed: number): Promise<number> {
+    const base = { token: w.symbol, elapsed };
+    const receipt = await this.send(
+      w,
+      "accrueFee",
+      base,
+      (o) => w.token.accrueManagementFee(o),
+      () => w.token.accrueManagementFee.estimateGas(),
+    );
+    if (receipt === undefined) return 0;
+    let shares = 0n;
+    for (const log of receipt.logs) {
+      const parsed =
+        log.address.toLowerCase() === w.address.toLowerCase() ? w.token.interface.parseLog(log) : null;
+      if (parsed?.name === "ManagementFeeAccrued") shares += parsed.args.shares as bigint;
+    }
+    this.log("fee-accrued", { ...base, shares, ...receiptFields(receipt) });
+    return 1;
+  }
+
+  private async settle(w: Watched, state: number): Promise<number> {
+    const base = { token: w.symbol, from: STATE_NAMES[state] ?? String(state) };
+    const receipt = await this.send(
+      w,
+      "settle",
+      base,
+      (o) => w.token.settle(o),
+      () => w.token.settle.estimateGas(),
+    );
+    if (receipt === undefined) return 0;
+    const fields: Record<string, unknown> = { ...base };
+    for (const log of receipt.logs) {
+      const parsed =
+        log.address.toLowerCase() === w.address.toLowerCase() ? w.token.interface.parseLog(log) : null;
+      if (parsed?.name === "Settled") {
+        fields.assets = parsed.args.assets as bigint;
+        fields.supply = parsed.args.supply as bigint;
+      }
+    }
+    this.log("settled", { ...fields, ...receiptFields(receipt) });
+    return 1;
+  }
+
+  /** Pays every holder still holding shares of a settled token, in batches. */
+  private async payHolders(w: Watched, toBlock: number): Promise<number> {
+    await w.holders.update(this.provider, toBlock);
+    const unpaid: string[] = [];
+    for (const holder of w.holders.holders) {
+      if ((await w.token.balanceOf(holder)) > 0n) unpaid.push(holder);
+    }
+    if (unpaid.length === 0) {
+      if (!w.allPaidLogged) this.log("holders-done", { token: w.symbol, holders: w.holders.holders.size });
+      w.allPaidLogged = true;
+      return 0;
+    }
+    w.allPaidLogged = false;
+    let sent = 0;
+    for (const batch of batches(unpaid, this.options.holderBatch)) {
+      const base = { token: w.symbol, holders: batch.length };
+      const receipt = await this.send(
+        w,
+        "settleHolders",
+        base,
+        (o) => w.token.settleHolders(batch, o),
+        () => w.token.settleHolders.estimateGas(batch),
+      );
+      if (receipt === undefined) continue;
+      let paid = 0;
+      let assets = 0n;
+      for (const log of receipt.logs) {
+        const parsed =
+          log.address.toLowerCase() === w.address.toLowerCase() ? w.token.interface.parseLog(log) : null;
+        if (parsed?.name === "HolderSettled") {
+          paid++;
+          assets += parsed.args.assets as bigint;
+        }
+      }
+      this.log("holders-paid", { ...base, paid, assets, ...receiptFields(receipt) });
+      sent++;
+    }
+    return sent;
+  }
+
+  /**
+   * Estimates (which re-runs every check of the call at the latest state), sends with a gas limit of
+   * estimate + 20%, and waits for the receipt. Returns undefined when there is nothing to send: a
+   * dry run, or a revert that means another keeper acted first.
+   */
+  private async send(
+    w: Watched,
+    kind: Action["kind"],
+    fields: Record<string, unknown>,
+    exec: (overrides: { gasLimit: bigint }) => Promise<ContractTransactionResponse>,
+    estimate: () => Promise<bigint>,
+  ): Promise<TransactionReceipt | undefined> {
+    let gas: bigint;
+    try {
+      gas = await estimate();
+    } catch (e) {
+      const name = revertName(e);
+      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
+        this.log("skipped", { ...fields, action: kind, why: `${name}: another keeper acted first` });
+        return undefined;
+      }
+      throw e;
+    }
+    const gasLimit = gasLimitFrom(gas);
+    if (this.options.dryRun) {
+      this.log(`would-${kind}`, { ...fields, gasEstimate: gas });
+      return undefined;
+    }
+    let tx: ContractTransactionResponse;
+    try {
+      tx = await exec({ gasLimit });
+    } catch (e) {
+      this.signer.reset(); // the nonce may or may not be used: ask the node again next time
+      const name = revertName(e);
+      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
+        this.log("skipped", { ...fields, action: kind, why: `${name}: another keeper acted first` });
+        return undefined;
+      }
+      throw e;
+    }
+    try {
+      const receipt = await tx.wait(1, this.options.txTimeoutMs);
+      if (receipt === null) throw new Error(`no receipt for ${tx.hash}`);
+      return receipt;
+    } catch (e) {
+      this.signer.reset();
+      const name = revertName(e);
+      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
+        // mined but reverted: both keepers estimated before either was mined; not retried
+        this.log("skipped", {
+          ...fields,
+          action: kind,
+          why: `${name}: another keeper acted first`,
+          tx: tx.hash,
+        });
+        return undefined;
+      }
+      throw e;
+    }
+  }
+
+  /** Logs a token's error, once per distinct message per minute (a stale feed must not flood the log). */
+  private reportError(w: Watched, e: unknown): void {
+    const message = describe(e, w.address);
+    const seen = this.lastError.get(w.symbol);
+    const now = Date.now();
+    if (seen !== undefined && seen.message === message && now - seen.at < 60_000) return;
+    this.lastError.set(w.symbol, { message, at: now });
+    this.log("error", { token: w.symbol, message });
+  }
+}
+
+function receiptFields(r: TransactionReceipt): Record<string, unknown> {
+  return { gasUsed: r.gasUsed, tx: r.hash, block: r.blockNumber };
+}
+
+/** The custom error's name in a revert, from the token's, the exchange's or the feed's ABI. */
+export function revertName(e: unknown): string | undefined {
+  const data = findRevertData(e);
+  if (data === undefined) return undefined;
+  try {
+    return ERRORS.parseError(data)?.name;
+  } catch {
+    return undefined;
+  }
+}
+
+function findRevertData(e: unknown, depth = 0): string | undefined {
+  if (depth > 6 || e === null || typeof e !== "object") return undefined;
+  const o = e as Record<string, unknown>;
+  const data = o.data;
+  if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
+  for (const key of ["revert", "error", "info", "cause", "data"]) {
+    const found = findRevertData(o[key], depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** One readable sentence for an error: the custom error with its arguments when there is one. */
+export function describe(e: unknown, address?: string): string {
+  const data = findRevertData(e);
+  if (data !== undefined) {
+    try {
+      const parsed = ERRORS.parseError(data);
+      if (parsed !== null)
+        return `reverted ${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
+    } catch {
+      // fall through
+    }
+  }
+  const err = e as { code?: unknown; value?: unknown; shortMessage?: unknown; message?: unknown };
+  if (err?.code === "BAD_DATA" && err.value === "0x" && address !== undefined) {
+    return `no contract at ${address} (was the chain reset? redeploy: npm run deploy)`;
+  }
+  if (typeof err?.shortMessage === "string") return err.shortMessage;
+  if (typeof err?.message === "string") return err.message.split("\n")[0]!;
+  return String(e);
+}
