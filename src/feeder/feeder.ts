@@ -1,0 +1,203 @@
+// Pushes a plan of prices into the feeds. Real time: each step when its time comes (scaled by
+// `speed`). Fast (local nodes only): block time jumps to each step's time and every feed is updated
+// in that same block, so no feed is ever older than its heartbeat when the exchange reads it.
+import {
+  formatUnits,
+  NonceManager,
+  type JsonRpcProvider,
+  type Signer,
+  type TransactionResponse,
+} from "ethers";
+import type { MockPriceFeed } from "../../types/ethers-contracts/index.js";
+import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
+import type { MarketName } from "../chain/params.ts";
+import { gasLimitFrom } from "../keeper/decide.ts";
+import type { Logger } from "../keeper/log.ts";
+import { sleep } from "../keeper/retry.ts";
+import type { FeedStep } from "./plan.ts";
+
+export interface FeederOptions {
+  fast: boolean;
+  /** Real time only: 60 = a minute of the plan per second. */
+  speed: number;
+}
+
+export class Feeder {
+  private readonly provider: JsonRpcProvider;
+  private readonly signer: Signer;
+  private readonly feeds: Partial<Record<MarketName, MockPriceFeed>>;
+  private readonly log: Logger;
+  private readonly options: FeederOptions;
+  private readonly abort = new AbortController();
+  private stopping = false;
+  private readonly gas = new Map<MarketName, bigint>();
+
+  constructor(
+    provider: JsonRpcProvider,
+    signer: Signer,
+    feeds: Record<string, string>,
+    log: Logger,
+    options: FeederOptions,
+  ) {
+    this.provider = provider;
+    this.signer = signer;
+    this.log = log;
+    this.options = options;
+    this.feeds = {};
+    for (const [market, address] of Object.entries(feeds)) {
+      this.feeds[market as MarketName] = MockPriceFeed__factory.connect(address, signer);
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+    this.abort.abort();
+  }
+
+  /** Each feed's latest answer (8 decimals). */
+  async currentPrices(): Promise<Partial<Record<MarketName, bigint>>> {
+    const out: Partial<Record<MarketName, bigint>> = {};
+    for (const [market, feed] of Object.entries(this.feeds) as [MarketName, MockPriceFeed][]) {
+      out[market] = (await feed.latestRoundData())[1];
+    }
+    return out;
+  }
+
+  /** Pushes every step of `plan`; returns how many steps were pushed (fewer if stopped). */
+  async run(plan: readonly FeedStep[]): Promise<number> {
+    if (plan.length === 0) return 0;
+    for (const market of new Set(plan.flatMap((s) => Object.keys(s.prices) as MarketName[]))) {
+      if (this.feeds[market] === undefined) throw new Error(`the address book has no ${market} feed`);
+    }
+    const latest = await this.provider.getBlock("latest");
+    if (latest === null) throw new Error("the node returned no latest block");
+    const chainStart = latest.timestamp;
+    const wallStart = Date.now();
+    const first = plan[0]!.t;
+    const current = await this.currentPrices();
+    if (this.options.fast) await this.checkLocal();
+    let done = 0;
+    for (const [k, step] of plan.entries()) {
+      if (this.stopping) break;
+      if (this.options.fast) {
+        // every feed is pushed at every step, so none goes stale while time jumps
+        const prices = { ...current, ...step.prices };
+        const time = chainStart + step.t + (first === 0 ? 1 : 0);
+        const block = await this.pushInOneBlock(prices, time);
+        Object.assign(current, step.prices);
+        this.logStep(k, plan.length, prices, block);
+      } else {
+        const due = wallStart + ((step.t - first) * 1000) / this.options.speed;
+        if (due > Date.now()) await sleep(due - Date.now(), this.abort.signal);
+        if (this.stopping) break;
+        const block = await this.pushNow(step.prices);
+        Object.assign(current, step.prices);
+        this.logStep(k, plan.length, step.prices, block);
+      }
+      done++;
+    }
+    this.log("done", { steps: done, of: plan.length });
+    return done;
+  }
+
+  private logStep(
+    k: number,
+    n: number,
+    prices: Partial<Record<MarketName, bigint>>,
+    block: { number: number; timestamp: number },
+  ) {
+    const shown: Record<string, string> = {};
+    for (const [m, p] of Object.entries(prices)) shown[m] = formatUnits(p, 8);
+    this.log("prices", {
+      step: k + 1,
+      of: n,
+      block: block.number,
+      timestamp: block.timestamp,
+      prices: shown,
+    });
+  }
+
+  private async checkLocal(): Promise<void> {
+    try {
+      await this.provider.send("evm_setAutomine", [true]);
+    } catch {
+      throw new Error(
+        "--fast needs a local node (hardhat node or anvil) that lets the feeder move block time",
+      );
+    }
+  }
+
+  private async gasFor(market: MarketName, feed: MockPriceFeed, price: bigint): Promise<bigint> {
+    let gas = this.gas.get(market);
+    if (gas === undefined) {
+      gas = gasLimitFrom(await feed.updateAnswer.estimateGas(price));
+      this.gas.set(market, gas);
+    }
+    return gas;
+  }
+
+  /** Real time: one update per changed market, each mined as it comes. */
+  private async pushNow(
+    prices: Partial<Record<MarketName, bigint>>,
+  ): Promise<{ number: number; timestamp: number }> {
+    const sent: TransactionResponse[] = [];
+    for (const [market, price] of Object.entries(prices) as [MarketName, bigint][]) {
+      const feed = this.feeds[market]!;
+      sent.push(await this.sendUpdate(feed, price, await this.gasFor(market, feed, price)));
+    }
+    return this.lastReceiptBlock(sent);
+  }
+
+  /**
+   * Fast: automine off, send every update, mine one block at `time`, automine back on (always, even
+   * when something fails), then check every update succeeded.
+   */
+  private async pushInOneBlock(
+    prices: Partial<Record<MarketName, bigint>>,
+    time: number,
+  ): Promise<{ number: number; timestamp: number }> {
+    const entries = Object.entries(prices) as [MarketName, bigint][];
+    const gas: bigint[] = [];
+    for (const [market, price] of entries) gas.push(await this.gasFor(market, this.feeds[market]!, price));
+    const latest = await this.provider.getBlock("latest");
+    const at = Math.max(time, (latest?.timestamp ?? 0) + 1);
+    const sent: TransactionResponse[] = [];
+    await this.provider.send("evm_setAutomine", [false]);
+    try {
+      for (const [i, [market, price]] of entries.entries()) {
+        sent.push(await this.sendUpdate(this.feeds[market]!, price, gas[i]!));
+      }
+      await this.provider.send("evm_setNextBlockTimestamp", [at]);
+      await this.provider.send("evm_mine", []);
+    } finally {
+      await this.provider.send("evm_setAutomine", [true]);
+    }
+    return this.lastReceiptBlock(sent);
+  }
+
+  private async sendUpdate(
+    feed: MockPriceFeed,
+    price: bigint,
+    gasLimit: bigint,
+  ): Promise<TransactionResponse> {
+    try {
+      return await feed.updateAnswer(price, { gasLimit });
+    } catch (e) {
+      if (this.signer instanceof NonceManager) this.signer.reset();
+      throw e;
+    }
+  }
+
+  private async lastReceiptBlock(
+    sent: TransactionResponse[],
+  ): Promise<{ number: number; timestamp: number }> {
+    let number = 0;
+    for (const tx of sent) {
+      const receipt = await tx.wait(1, 60_000);
+      if (receipt === null || receipt.status !== 1) throw new Error(`price update ${tx.hash} failed`);
+      number = Math.max(number, receipt.blockNumber);
+    }
+    const block = await this.provider.getBlock(number);
+    return { number, timestamp: block?.timestamp ?? 0 };
+  }
+}

@@ -1,0 +1,120 @@
+// The feeder's plan: which price each market gets at which time offset. Built from the shared price
+// paths (src/feeds/paths.ts); pure.
+import { gbmPath, jumpPath, fromPrice8, type PricePoint } from "../feeds/paths.ts";
+import type { MarketName } from "../chain/params.ts";
+
+export interface FeedStep {
+  /** Seconds after the start of the plan. */
+  t: number;
+  prices: Partial<Record<MarketName, bigint>>;
+}
+
+export const MARKET_NAMES: readonly MarketName[] = ["BTC", "ETH"];
+
+/** "1h", "30m", "1d", "15s" or plain seconds ("3600") as seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
+  if (m === null)
+    throw new Error(`"${text}" is not a duration: use seconds or a number with s, m, h, d or w (e.g. 1h)`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[(m[2] ?? "s") as "s" | "m" | "h" | "d" | "w"];
+  const seconds = Math.round(Number(m[1]) * unit);
+  if (seconds < 1) throw new Error(`duration "${text}" must be at least one second`);
+  return seconds;
+}
+
+export function parseMarket(text: string): MarketName {
+  const up = text.trim().toUpperCase();
+  if (up === "BTC" || up === "ETH") return up;
+  throw new Error(`unknown market "${text}": use BTC or ETH`);
+}
+
+export interface JumpSpec {
+  market: MarketName;
+  /** Relative move: -0.12 for -12%. */
+  move: number;
+  /** Step (1-based) at which it happens; undefined = after the market's previous jump. */
+  step?: number;
+}
+
+/** "BTC:-12%", "ETH:+5%@3": a relative move of one market in percent, optionally at a step. */
+export function parseJump(text: string): JumpSpec {
+  const m = /^([A-Za-z]+):([+-]?\d+(?:\.\d+)?)%(?:@(\d+))?$/.exec(text.trim());
+  if (m === null) throw new Error(`jump "${text}" is not MARKET:MOVE%[@STEP], e.g. BTC:-12% or ETH:+5%@3`);
+  const market = parseMarket(m[1]!);
+  const move = Number(m[2]) / 100;
+  if (!(move > -1)) throw new Error(`jump "${text}" would take the price to zero or below`);
+  const step = m[3] === undefined ? undefined : Number(m[3]);
+  if (step !== undefined && step < 1) throw new Error(`jump "${text}": the step must be 1 or more`);
+  return { market, move, step };
+}
+
+/** Merges per-market paths (same step grid, point 0 = the start, not pushed) into steps 1..N. */
+function mergePaths(paths: Partial<Record<MarketName, PricePoint[]>>): FeedStep[] {
+  const byT = new Map<number, FeedStep>();
+  for (const [market, path] of Object.entries(paths) as [MarketName, PricePoint[]][]) {
+    for (const p of path.slice(1)) {
+      const step = byT.get(p.t) ?? { t: p.t, prices: {} };
+      step.prices[market] = p.price;
+      byT.set(p.t, step);
+    }
+  }
+  return [...byT.values()].sort((a, b) => a.t - b.t);
+}
+
+export interface GbmPlanOptions {
+  markets: readonly MarketName[];
+  starts: Partial<Record<MarketName, bigint>>;
+  seed: number;
+  drift: number;
+  volatility: number;
+  stepSeconds: number;
+  steps: number;
+}
+
+/** A seeded GBM path per market (seed, seed + 1, ... in market order) from the current prices. */
+export function gbmPlan(o: GbmPlanOptions): FeedStep[] {
+  const paths: Partial<Record<MarketName, PricePoint[]>> = {};
+  o.markets.forEach((market, i) => {
+    const start = o.starts[market];
+    if (start === undefined) throw new Error(`no start price for ${market}`);
+    paths[market] = gbmPath({
+      seed: o.seed + i,
+      start: fromPrice8(start),
+      steps: o.steps,
+      stepSeconds: o.stepSeconds,
+      drift: o.drift,
+      volatility: o.volatility,
+    });
+  });
+  return mergePaths(paths);
+}
+
+/** Scripted jumps from the current prices, one step apart; jumps without a step follow each other. */
+export function jumpPlan(
+  jumps: readonly JumpSpec[],
+  starts: Partial<Record<MarketName, bigint>>,
+  stepSeconds: number,
+): FeedStep[] {
+  const next: Partial<Record<MarketName, number>> = {};
+  const placed = jumps.map((j) => {
+    const step = j.step ?? next[j.market] ?? 1;
+    next[j.market] = step + 1;
+    return { ...j, step };
+  });
+  const steps = Math.max(...placed.map((j) => j.step));
+  const paths: Partial<Record<MarketName, PricePoint[]>> = {};
+  for (const market of new Set(placed.map((j) => j.market))) {
+    const start = starts[market];
+    if (start === undefined) throw new Error(`no start price for ${market}`);
+    const mine = placed.filter((j) => j.market === market).map((j) => ({ step: j.step, move: j.move }));
+    paths[market] = jumpPath(fromPrice8(start), steps, stepSeconds, mine).filter(
+      (p, k) => k === 0 || mine.some((j) => j.step === k),
+    );
+  }
+  return mergePaths(paths);
+}
+
+/** A CSV path (parsePriceCsv) for one market: every row is pushed, the first at offset 0. */
+export function csvPlan(points: readonly PricePoint[], market: MarketName): FeedStep[] {
+  return points.map((p) => ({ t: p.t, prices: { [market]: p.price } }));
+}
