@@ -1,5 +1,5 @@
 // npm run deploy -- --network <name>: deploys the system with Ignition and writes
-// deployments/<network>.json (DEPLOYMENTS_DIR overrides the folder; KEEPER_ADDRESS and
+// deployments/<network>.json (DEPLOYMENTS_DIR and IGNITION_JOURNAL_DIR override the folders; KEEPER_ADDRESS and
 // TREASURY_ADDRESS override the deployer as keeper and treasury).
 import { artifacts, network } from "hardhat";
 import { deployToNetwork } from "../src/chain/deployNetwork.ts";
@@ -8,6 +8,7 @@ try {
   const connection = await network.create();
   const result = await deployToNetwork(connection, artifacts, {
     deploymentsDir: process.env.DEPLOYMENTS_DIR,
+    journalRoot: process.env.IGNITION_JOURNAL_DIR,
     keeper: process.env.KEEPER_ADDRESS,
     treasury: process.env.TREASURY_ADDRESS,
     log: (line) => console.log(line),

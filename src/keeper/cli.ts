@@ -1,6 +1,7 @@
 // `npm run keeper -- [options]`: parses the command line, connects, runs the Keeper until SIGINT or
 // SIGTERM (or one pass with --once). Errors are one plain sentence and a non-zero exit.
 import { Command, InvalidArgumentError } from "commander";
+import { NonceManager, Wallet } from "ethers";
 import { DEPLOYMENTS_DIR, readAddressBook } from "../chain/addressBook.ts";
 import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "../chain/rpc.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
@@ -105,7 +106,9 @@ export async function keeperMain(argv: string[]): Promise<number> {
     );
   }
   const provider = connectRpc(url, chainId, Math.min(o.interval, 1000));
-  const signer = await signerFor(provider, o.key ?? process.env.KEEPER_KEY, o.account);
+  const base = await signerFor(provider, o.key ?? process.env.KEEPER_KEY, o.account);
+  // one nonce manager for a private key; a node account gets its nonces from the node itself
+  const signer = base instanceof Wallet ? new NonceManager(base) : base;
   keeper = new Keeper(provider, signer, book, log, {
     intervalMs: o.interval,
     once: o.once,

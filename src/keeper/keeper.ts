@@ -96,7 +96,8 @@ export interface TickSummary {
 
 export class Keeper {
   readonly options: KeeperOptions;
-  private readonly signer: NonceManager;
+  /** A NonceManager over a private key, or a node account (whose node hands out the nonces). */
+  private readonly signer: Signer;
   private readonly watched: Watched[];
   private readonly abort = new AbortController();
   private stopping = false;
@@ -118,7 +119,7 @@ export class Keeper {
     this.book = book;
     this.log = log;
     this.options = { ...DEFAULT_KEEPER_OPTIONS, ...options };
-    this.signer = signer instanceof NonceManager ? signer : new NonceManager(signer);
+    this.signer = signer;
     const symbols = this.options.symbols ?? Object.keys(book.tokens);
     const startBlock = typeof book.startBlock === "number" ? book.startBlock : 0;
     this.watched = symbols.map((symbol) => {
@@ -176,7 +177,7 @@ export class Keeper {
           await sleep(o.intervalMs, this.abort.signal);
           continue;
         }
-        this.signer.reset();
+        this.resetNonce();
         if (downSince === undefined) {
           downSince = Date.now();
           this.log("rpc-unavailable", { message: describe(e) });
@@ -207,7 +208,7 @@ export class Keeper {
         w.holders.reset();
         w.allPaidLogged = false;
       }
-      this.signer.reset();
+      this.resetNonce();
     }
     const fresh =
       previous === undefined ||
@@ -238,7 +239,16 @@ export class Keeper {
     const settleDue =
       state === TokenState.Depleted || (state === TokenState.Delisting && now >= delistingTime);
     const live = (state === TokenState.Active || state === TokenState.Delisting) && !settleDue;
-    const [needed, reason] = live ? await w.token.rebalanceNeeded() : [false, 0n];
+    let [needed, reason] = [false, 0n];
+    if (live) {
+      try {
+        [needed, reason] = await w.token.rebalanceNeeded();
+      } catch (e) {
+        // e.g. a stale feed: report it, and still do what needs no price (the fee accrual)
+        if (isTransient(e) || revertName(e) === undefined) throw e;
+        this.reportError(w, e);
+      }
+    }
     const supply = live ? await w.token.totalSupply() : 0n;
     const action = decide(
       {
@@ -425,7 +435,7 @@ export class Keeper {
     try {
       tx = await exec({ gasLimit });
     } catch (e) {
-      this.signer.reset(); // the nonce may or may not be used: ask the node again next time
+      this.resetNonce(); // the nonce may or may not be used: ask the node again next time
       const name = revertName(e);
       if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
         this.log("skipped", { ...fields, action: kind, why: `${name}: another keeper acted first` });
@@ -438,7 +448,7 @@ export class Keeper {
       if (receipt === null) throw new Error(`no receipt for ${tx.hash}`);
       return receipt;
     } catch (e) {
-      this.signer.reset();
+      this.resetNonce();
       const name = revertName(e);
       if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
         // mined but reverted: both keepers estimated before either was mined; not retried
@@ -452,6 +462,11 @@ export class Keeper {
       }
       throw e;
     }
+  }
+
+  /** After a failed or uncertain send, ask the node for the nonce again. */
+  private resetNonce(): void {
+    if (this.signer instanceof NonceManager) this.signer.reset();
   }
 
   /** Logs a token's error, once per distinct message per minute (a stale feed must not flood the log). */
