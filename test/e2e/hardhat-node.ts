@@ -1,0 +1,206 @@
+// End to end on a `hardhat node` this test starts on a free port: deploy (npm run deploy), then
+// the keeper and the feeder as real processes, asserting on their JSON lines and on-chain state.
+import { expect } from "chai";
+import type { AddressBook } from "../../src/chain/addressBook.ts";
+import { Chain } from "./support/chain.ts";
+import {
+  deploy,
+  feeder,
+  freePort,
+  keeper,
+  rpc,
+  scratch,
+  startHardhatNode,
+  type Child,
+  type Line,
+  type Target,
+} from "./support/processes.ts";
+
+const INTERVAL = 250;
+const KEEPER_ARGS = ["--interval", String(INTERVAL)];
+const DEAD = "0x000000000000000000000000000000000000dEaD";
+
+function isRebalanced(symbol: string) {
+  return (l: Line) => l.event === "rebalanced" && l.token === symbol;
+}
+
+describe("e2e: hardhat node", function () {
+  this.timeout(240_000);
+  const dirs = scratch();
+  const children: Child[] = [];
+  let port: number;
+  let node: Child;
+  let target: Target;
+  let book: AddressBook;
+  let chain: Chain;
+  let keeperA: Child;
+
+  before(async function () {
+    port = await freePort();
+    node = await startHardhatNode(port);
+    target = {
+      network: "localhost",
+      url: `http://127.0.0.1:${port}`,
+      deployments: dirs.deployments,
+      journals: dirs.journals,
+    };
+  });
+
+  after(async function () {
+    chain?.close();
+    for (const c of children) await c.stop("SIGKILL");
+    await node?.stop("SIGKILL");
+    dirs.remove();
+  });
+
+  it("deploys the whole system, writes the address book, funds the accounts, and a re-run sends nothing", async function () {
+    ({ book } = await deploy(target));
+    expect(book.chainId).to.equal(31337);
+    expect(Object.keys(book.tokens)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
+    expect(Object.keys(book.feeds)).to.deep.equal(["BTC", "ETH"]);
+    chain = new Chain(target.url, book);
+    for (const address of [
+      book.usdt,
+      book.perpVault,
+      book.factory,
+      ...Object.values(book.feeds),
+      ...Object.values(book.tokens),
+    ]) {
+      expect(await rpc<string>(target.url, "eth_getCode", [address, "latest"])).to.not.equal("0x");
+    }
+    const usdt = await chain.usdt();
+    expect(await usdt.balanceOf(await (await chain.signer(5)).getAddress())).to.equal(1_000_000n * 10n ** 6n);
+    const deployer = await (await chain.signer(0)).getAddress();
+    const nonce = await chain.provider.getTransactionCount(deployer);
+    const again = await deploy(target);
+    expect(again.book).to.deep.equal(book);
+    expect(await chain.provider.getTransactionCount(deployer)).to.equal(nonce);
+    await chain.prepare();
+  });
+
+  it("a 12% BTC drop takes BTC3L out of its band; the running keeper brings it back to 3x within one poll", async function () {
+    keeperA = keeper(target, KEEPER_ARGS, "keeper A");
+    children.push(keeperA);
+    await keeperA.waitFor((l) => l.event === "started", 20_000, "start");
+    const from = keeperA.lines.length;
+    const btc3l = await chain.token("BTC3L");
+    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const priceLine = pushed.find((l) => l.event === "prices")!;
+    const priceBlock = Number(priceLine.block);
+    const t0 = Date.now();
+    const line = await keeperA.waitFor(isRebalanced("BTC3L"), 10_000, "BTC3L rebalanced", from);
+    const waited = Date.now() - t0;
+    expect(Number(line.leverageBefore)).to.be.greaterThan(4);
+    expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
+    expect(line.reason).to.equal("band");
+    expect(Number(line.gasUsed)).to.be.greaterThan(50_000);
+    expect(Number(line.block)).to.equal(priceBlock + 1); // the keeper's first transaction after the drop
+    expect(waited).to.be.lessThan(INTERVAL + 3000);
+    expect(Math.abs(Number((await btc3l.leverage()) - 3n * 10n ** 18n))).to.be.lessThan(0.01e18);
+    expect((await btc3l.rebalanceNeeded())[0]).to.equal(false);
+    await keeperA.waitFor(isRebalanced("BTC3S"), 10_000, "BTC3S rebalanced", from);
+  });
+
+  it("two keepers at once make exactly one rebalance per trigger and no failing transaction loop", async function () {
+    const keeperB = keeper(target, [...KEEPER_ARGS, "--account", "1"], "keeper B");
+    children.push(keeperB);
+    await keeperB.waitFor((l) => l.event === "started", 20_000, "start");
+    const fromA = keeperA.lines.length;
+    const fromB = keeperB.lines.length;
+    for (const trigger of [1, 2]) {
+      const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+      const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
+      for (const symbol of ["BTC3L", "BTC3S"]) {
+        const token = await chain.token(symbol);
+        const deadline = Date.now() + 10_000;
+        while ((await token.rebalanceNeeded())[0]) {
+          if (Date.now() > deadline) throw new Error(`${symbol} not rebalanced after trigger ${trigger}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        await new Promise((r) => setTimeout(r, 4 * INTERVAL)); // let both keepers look again
+        expect(await chain.rebalances(symbol, priceBlock + 1), `${symbol}, trigger ${trigger}`).to.equal(1);
+      }
+    }
+    const lines = [...keeperA.lines.slice(fromA), ...keeperB.lines.slice(fromB)];
+    for (const symbol of ["BTC3L", "BTC3S"]) {
+      expect(lines.filter(isRebalanced(symbol)), symbol).to.have.length(2);
+    }
+    expect(lines.filter((l) => l.event === "error")).to.deep.equal([]);
+    expect(await keeperB.stop("SIGTERM")).to.equal(0);
+    expect(keeperB.lines.at(-1)!.event).to.equal("stopped");
+  });
+
+  it("a keeper killed and restarted picks up where it left off", async function () {
+    await keeperA.stop("SIGKILL");
+    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
+    expect((await (await chain.token("BTC3L")).rebalanceNeeded())[0]).to.equal(true);
+    keeperA = keeper(target, KEEPER_ARGS, "keeper A (restarted)");
+    children.push(keeperA);
+    const line = await keeperA.waitFor(isRebalanced("BTC3L"), 20_000, "BTC3L rebalanced after restart");
+    expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
+    await keeperA.waitFor(isRebalanced("BTC3S"), 10_000, "BTC3S rebalanced after restart");
+    await new Promise((r) => setTimeout(r, 4 * INTERVAL));
+    expect(await chain.rebalances("BTC3L", priceBlock + 1)).to.equal(1);
+    expect(keeperA.lines.filter((l) => l.event === "rebalanced")).to.have.length(2);
+  });
+
+  it("a delisting runs from schedule to every holder paid, driven by the keeper", async function () {
+    const token = await chain.token("ETH3L");
+    const holders = await Promise.all([0, 2, 3, 6].map(async (i) => (await chain.signer(i)).getAddress()));
+    // account 6 only ever received shares by transfer: the keeper must find it from Transfer events
+    const alice = await chain.token("ETH3L", 2);
+    await (await alice.transfer(holders[3]!, (await alice.balanceOf(holders[1]!)) / 4n)).wait();
+    const latest = (await chain.provider.getBlock("latest"))!;
+    await (await token.scheduleDelisting(latest.timestamp + 3 * 86_400 + 60)).wait();
+    const usdt = await chain.usdt();
+    const before = await Promise.all(holders.map((h) => usdt.balanceOf(h)));
+    const from = keeperA.lines.length;
+    // four days pass in four steps, every feed refreshed as time moves
+    await feeder(target, ["--gbm", "--vol", "0", "--drift", "0", "--step", "1d", "--steps", "4", "--fast"]);
+    await keeperA.waitFor((l) => l.event === "settled" && l.token === "ETH3L", 20_000, "ETH3L settled", from);
+    await keeperA.waitFor(
+      (l) => l.event === "holders-done" && l.token === "ETH3L",
+      20_000,
+      "ETH3L holders paid",
+      from,
+    );
+    expect(await token.state()).to.equal(2n);
+    for (const [i, h] of holders.entries()) {
+      expect(await token.balanceOf(h), h).to.equal(0n);
+      expect(await usdt.balanceOf(h), h).to.be.greaterThan(before[i]!);
+    }
+    expect(await token.totalSupply()).to.equal(await token.balanceOf(DEAD));
+    const paid = keeperA.lines.slice(from).filter((l) => l.event === "holders-paid" && l.token === "ETH3L");
+    expect(paid.reduce((n, l) => n + Number(l.paid), 0)).to.equal(holders.length);
+  });
+
+  it("the node stopped for a few seconds and restarted does not crash the keeper", async function () {
+    const from = keeperA.lines.length;
+    await node.stop("SIGTERM");
+    await keeperA.waitFor((l) => l.event === "rpc-unavailable", 10_000, "rpc-unavailable", from);
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(keeperA.running).to.equal(true);
+    node = await startHardhatNode(port);
+    // a restarted hardhat node is an empty chain: the same deploy lands at the same addresses
+    const redeployed = await deploy(target);
+    expect(redeployed.output).to.include("reset the stale Ignition journal");
+    expect(redeployed.book.tokens).to.deep.equal(book.tokens);
+    await keeperA.waitFor((l) => l.event === "rpc-recovered", 20_000, "rpc-recovered", from);
+    chain.close();
+    chain = new Chain(target.url, redeployed.book);
+    await chain.prepare();
+    const mark = keeperA.lines.length;
+    await feeder(target, ["--jump", "BTC:-12%"]);
+    const line = await keeperA.waitFor(
+      isRebalanced("BTC3L"),
+      10_000,
+      "BTC3L rebalanced on the new chain",
+      mark,
+    );
+    expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
+    expect(keeperA.running).to.equal(true);
+    expect(await keeperA.stop("SIGINT")).to.equal(0);
+    expect(keeperA.lines.at(-1)!.event).to.equal("stopped");
+  });
+});

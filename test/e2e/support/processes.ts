@@ -1,0 +1,245 @@
+// Child processes for end-to-end tests: nodes (hardhat node, anvil), the deploy, the keeper and the
+// feeder, each in its own process group so a kill takes everything it started with it.
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { AddressBook } from "../../../src/chain/addressBook.ts";
+
+export const ROOT = resolve(import.meta.dirname, "../../..");
+const HARDHAT_CLI = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
+const ANVIL_BIN = join(ROOT, "node_modules/@foundry-rs/anvil/bin.mjs");
+
+export interface Line {
+  event: string;
+  [key: string]: unknown;
+}
+
+const live = new Set<Child>();
+process.once("exit", () => {
+  for (const c of live) c.kill("SIGKILL");
+});
+
+export class Child {
+  readonly proc: ChildProcess;
+  readonly lines: Line[] = [];
+  stdout = "";
+  stderr = "";
+  readonly exited: Promise<number | null>;
+  private waiters: (() => void)[] = [];
+
+  readonly name: string;
+
+  constructor(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.name = name;
+    this.proc = spawn(command, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    live.add(this);
+    let partial = "";
+    this.proc.stdout!.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.stdout += text;
+      partial += text;
+      const parts = partial.split("\n");
+      partial = parts.pop()!;
+      for (const line of parts) {
+        if (!line.startsWith("{")) continue;
+        try {
+          this.lines.push(JSON.parse(line) as Line);
+        } catch {
+          // not a JSON line
+        }
+      }
+      this.notify();
+    });
+    this.proc.stderr!.on("data", (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      this.notify();
+    });
+    this.exited = new Promise((done) =>
+      this.proc.on("exit", (code) => {
+        live.delete(this);
+        this.notify();
+        done(code);
+      }),
+    );
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  private notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves with the first JSON line (from index `from`) matching `pred`. */
+  async waitFor(pred: (l: Line) => boolean, timeoutMs: number, what: string, from = 0): Promise<Line> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).find(pred);
+      if (found !== undefined) return found;
+      if (!this.running) throw new Error(`${this.name} exited before ${what}\n${this.tail()}`);
+      const left = deadline - Date.now();
+      if (left <= 0)
+        throw new Error(
+          `timed out after ${timeoutMs} ms waiting for ${what} from ${this.name}\n${this.tail()}`,
+        );
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, Math.min(left, 200));
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  tail(): string {
+    return `--- ${this.name} stdout ---\n${this.stdout.slice(-3000)}\n--- stderr ---\n${this.stderr.slice(-3000)}`;
+  }
+
+  /** Signals the whole process group (the child and anything it started). */
+  kill(signal: NodeJS.Signals = "SIGTERM"): void {
+    if (!this.running || this.proc.pid === undefined) return;
+    try {
+      process.kill(-this.proc.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  async stop(signal: NodeJS.Signals = "SIGTERM", timeoutMs = 10_000): Promise<number | null> {
+    this.kill(signal);
+    const timer = setTimeout(() => this.kill("SIGKILL"), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address !== null ? address.port : 0;
+      server.close(() => done(port));
+    });
+  });
+}
+
+export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { result?: T; error?: { message: string } };
+  if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+  return body.result as T;
+}
+
+export async function waitForRpc(url: string, child: Child, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await rpc(url, "eth_chainId");
+      return;
+    } catch {
+      if (!child.running) throw new Error(`${child.name} exited before answering\n${child.tail()}`);
+      if (Date.now() > deadline)
+        throw new Error(`${child.name} did not answer at ${url} within ${timeoutMs} ms\n${child.tail()}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+export async function startHardhatNode(port: number): Promise<Child> {
+  const node = new Child(`hardhat node :${port}`, process.execPath, [
+    HARDHAT_CLI,
+    "node",
+    "--port",
+    String(port),
+  ]);
+  await waitForRpc(`http://127.0.0.1:${port}`, node, 60_000);
+  return node;
+}
+
+export async function startAnvil(port: number): Promise<Child> {
+  const node = new Child(`anvil :${port}`, process.execPath, [ANVIL_BIN, "--port", String(port), "--silent"]);
+  await waitForRpc(`http://127.0.0.1:${port}`, node, 30_000);
+  return node;
+}
+
+/** A scratch folder for address books and journals, so tests never touch the checkout's. */
+export function scratch(): { dir: string; deployments: string; journals: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "lt-e2e-"));
+  return {
+    dir,
+    deployments: join(dir, "deployments"),
+    journals: join(dir, "ignition"),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export interface Target {
+  network: "localhost" | "anvil";
+  url: string;
+  deployments: string;
+  journals: string;
+}
+
+function targetEnv(t: Target): NodeJS.ProcessEnv {
+  return {
+    RPC_URL: t.network === "localhost" ? t.url : undefined,
+    ANVIL_URL: t.network === "anvil" ? t.url : undefined,
+    DEPLOYMENTS_DIR: t.deployments,
+    IGNITION_JOURNAL_DIR: t.journals,
+  };
+}
+
+/** `npm run deploy -- --network <name>` as a child process; returns the address book it wrote. */
+export async function deploy(t: Target): Promise<{ book: AddressBook; output: string }> {
+  const child = new Child(
+    `deploy ${t.network}`,
+    process.execPath,
+    [HARDHAT_CLI, "run", "scripts/deploy.ts", "--network", t.network],
+    targetEnv(t),
+  );
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`deploy exited with ${code}\n${child.tail()}`);
+  const book = JSON.parse(readFileSync(join(t.deployments, `${t.network}.json`), "utf8")) as AddressBook;
+  return { book, output: child.stdout };
+}
+
+export function keeper(t: Target, args: string[], name = "keeper"): Child {
+  return new Child(
+    name,
+    process.execPath,
+    ["scripts/keeper.ts", "--network", t.network, "--deployments", t.deployments, ...args],
+    targetEnv(t),
+  );
+}
+
+/** Runs the feeder to completion and returns its JSON lines. */
+export async function feeder(t: Target, args: string[]): Promise<Line[]> {
+  const child = new Child(
+    "feeder",
+    process.execPath,
+    ["scripts/feeder.ts", "--network", t.network, "--deployments", t.deployments, ...args],
+    targetEnv(t),
+  );
+  const code = await child.exited;
+  if (code !== 0) throw new Error(`feeder exited with ${code}\n${child.tail()}`);
+  return child.lines;
+}
