@@ -104,6 +104,7 @@ export class Keeper {
   private last: { number: number; hash: string; at: number } | undefined;
   private readonly lastError = new Map<string, { message: string; at: number }>();
   private address = "";
+  private afterOutage = false;
   private readonly provider: Provider;
   private readonly book: AddressBook;
   private readonly log: Logger;
@@ -178,6 +179,7 @@ export class Keeper {
           continue;
         }
         this.resetNonce();
+        this.afterOutage = true;
         if (downSince === undefined) {
           downSince = Date.now();
           this.log("rpc-unavailable", { message: describe(e) });
@@ -199,10 +201,7 @@ export class Keeper {
     if (block === null || block.hash === null) throw new Error("the node returned no latest block");
     const now = Date.now();
     const previous = this.last;
-    if (
-      previous !== undefined &&
-      (block.number < previous.number || (block.number === previous.number && block.hash !== previous.hash))
-    ) {
+    if (previous !== undefined && (await this.chainWasReset(previous, block.number, block.hash))) {
       this.log("chain-reset", { block: block.number, previousBlock: previous.number });
       for (const w of this.watched) {
         w.holders.reset();
@@ -462,6 +461,24 @@ export class Keeper {
       }
       throw e;
     }
+  }
+
+  /**
+   * The chain this keeper saw is gone (a restarted local node, a deep reorg): the block it last saw
+   * is no longer there or has another hash. Checked every tick the head did not simply move on, and
+   * after every RPC outage (a restarted node may already be past the old height).
+   */
+  private async chainWasReset(
+    previous: { number: number; hash: string },
+    number: number,
+    hash: string,
+  ): Promise<boolean> {
+    if (number === previous.number) return hash !== previous.hash;
+    if (number > previous.number && !this.afterOutage) return false;
+    this.afterOutage = false;
+    if (number < previous.number) return true;
+    const then = await this.provider.getBlock(previous.number);
+    return then === null || then.hash !== previous.hash;
   }
 
   /** After a failed or uncertain send, ask the node for the nonce again. */

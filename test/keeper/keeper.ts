@@ -198,4 +198,18 @@ describe("Keeper (in-process network)", function () {
     expect(lines.filter((l) => l.event === "holders-done")).to.have.length(1);
     expect(lines.filter((l) => l.event === "holders-paid")).to.have.length(2);
   });
+
+  it("notices when the chain it watched is gone and scans holders afresh", async function () {
+    const { book, admin } = await networkHelpers.loadFixture(setup);
+    const snapshot = await networkHelpers.takeSnapshot();
+    await networkHelpers.mine(3);
+    const { keeper, lines } = keeperWith(admin, book);
+    await keeper.tick();
+    await snapshot.restore();
+    await keeper.tick();
+    expect(lines.filter((l) => l.event === "chain-reset")).to.have.length(1);
+    await networkHelpers.mine();
+    await keeper.tick();
+    expect(lines.filter((l) => l.event === "chain-reset")).to.have.length(1);
+  });
 });

@@ -1,7 +1,8 @@
 // Child processes for end-to-end tests: nodes (hardhat node, anvil), the deploy, the keeper and the
-// feeder, each in its own process group so a kill takes everything it started with it.
+// feeder, each in its own process group so a kill takes everything it started with it. With
+// E2E_LOG_DIR set, every child's output is kept there.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -64,6 +65,14 @@ export class Child {
     this.exited = new Promise((done) =>
       this.proc.on("exit", (code) => {
         live.delete(this);
+        const logDir = process.env.E2E_LOG_DIR;
+        if (logDir !== undefined) {
+          mkdirSync(logDir, { recursive: true });
+          appendFileSync(
+            join(logDir, `${this.name.replace(/[^\w.-]+/g, "_")}.log`),
+            this.stdout + this.stderr,
+          );
+        }
         this.notify();
         done(code);
       }),

@@ -1,0 +1,121 @@
+// End to end on an anvil node (@foundry-rs/anvil) this test starts on a free port: the same deploy,
+// keeper and feeder as on a hardhat node, against a second, independent EVM implementation.
+import { expect } from "chai";
+import { keccak256 } from "ethers";
+import type { AddressBook } from "../../src/chain/addressBook.ts";
+import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
+import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
+import { Chain } from "./support/chain.ts";
+import {
+  deploy,
+  feeder,
+  freePort,
+  keeper,
+  rpc,
+  scratch,
+  startAnvil,
+  type Child,
+  type Target,
+} from "./support/processes.ts";
+
+describe("e2e: anvil", function () {
+  this.timeout(120_000);
+  const dirs = scratch();
+  const children: Child[] = [];
+  let node: Child;
+  let target: Target;
+  let book: AddressBook;
+  let chain: Chain;
+
+  before(async function () {
+    const port = await freePort();
+    node = await startAnvil(port);
+    target = {
+      network: "anvil",
+      url: `http://127.0.0.1:${port}`,
+      deployments: dirs.deployments,
+      journals: dirs.journals,
+    };
+  });
+
+  after(async function () {
+    chain?.close();
+    for (const c of children) await c.stop("SIGKILL");
+    await node?.stop("SIGKILL");
+    dirs.remove();
+  });
+
+  it("deploys the whole system (the 27 KB token through the factory), idempotently", async function () {
+    ({ book } = await deploy(target));
+    expect(book.chainId).to.equal(31337);
+    chain = new Chain(target.url, book);
+    const factory = LeveragedTokenFactory__factory.connect(book.factory, chain.provider);
+    expect(await factory.tokenCodeHash()).to.equal(keccak256(LeveragedToken__factory.bytecode));
+    for (const [symbol, address] of Object.entries(book.tokens)) {
+      expect(await factory.tokenBySymbol(symbol)).to.equal(address);
+      const code = await rpc<string>(target.url, "eth_getCode", [address, "latest"]);
+      expect((code.length - 2) / 2).to.be.within(1, 24_576); // runtime code under the EIP-170 limit
+    }
+    const deployer = await (await chain.signer(0)).getAddress();
+    const nonce = await chain.provider.getTransactionCount(deployer);
+    expect((await deploy(target)).book).to.deep.equal(book);
+    expect(await chain.provider.getTransactionCount(deployer)).to.equal(nonce);
+    await chain.prepare();
+  });
+
+  it("a 12% BTC drop: the running keeper brings BTC3L back to 3x within one poll", async function () {
+    const k = keeper(target, ["--interval", "250"]);
+    children.push(k);
+    await k.waitFor((l) => l.event === "started", 20_000, "start");
+    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
+    const line = await k.waitFor(
+      (l) => l.event === "rebalanced" && l.token === "BTC3L",
+      10_000,
+      "BTC3L rebalanced",
+    );
+    expect(Number(line.leverageBefore)).to.be.greaterThan(4);
+    expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
+    expect(Number(line.block)).to.equal(priceBlock + 1);
+    const token = await chain.token("BTC3L");
+    expect((await token.rebalanceNeeded())[0]).to.equal(false);
+    expect(await k.stop("SIGTERM")).to.equal(0);
+    expect(k.lines.at(-1)!.event).to.equal("stopped");
+  });
+
+  it("replays a GBM path in fast mode: block time moves with the path and no feed goes stale", async function () {
+    const before = (await chain.provider.getBlock("latest"))!.timestamp;
+    const lines = await feeder(target, [
+      "--gbm",
+      "--seed",
+      "3",
+      "--vol",
+      "0.8",
+      "--step",
+      "2h",
+      "--steps",
+      "12",
+      "--fast",
+    ]);
+    const steps = lines.filter((l) => l.event === "prices");
+    expect(steps).to.have.length(12);
+    expect(Number(steps.at(-1)!.timestamp) - before).to.be.within(24 * 3600, 24 * 3600 + 5);
+    // every feed was refreshed at the last step, so the exchange still prices every token
+    for (const symbol of Object.keys(book.tokens)) {
+      await (await chain.token(symbol)).rebalanceNeeded();
+    }
+    const feed = await chain.feed("ETH");
+    const [, , , updatedAt] = await feed.latestRoundData();
+    expect(Number(updatedAt)).to.equal(Number(steps.at(-1)!.timestamp));
+  });
+
+  it("rejects a bad CSV row with its line number", async function () {
+    const { writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const file = join(dirs.dir, "bad.csv");
+    writeFileSync(file, "timestamp,price\n1700000000,90000\n1700003600,-5\n");
+    const err = await feeder(target, ["--csv", file, "--market", "BTC"]).catch((e: Error) => e.message);
+    expect(err).to.match(/exited with 1/);
+    expect(err).to.include('bad.csv line 3: price "-5" is not a positive decimal number');
+  });
+});
