@@ -26,6 +26,10 @@ export default defineConfig({
     },
   },
   paths: {
+    // separate build outputs for end-to-end test children (test/e2e/support/processes.ts), so a
+    // coverage run's instrumented artifacts are never deployed to a real node
+    artifacts: process.env.LT_ARTIFACTS_DIR ?? "artifacts",
+    cache: process.env.LT_CACHE_DIR ?? "cache",
     tests: {
       mocha: "test",
       solidity: "test/solidity",

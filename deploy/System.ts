@@ -3,6 +3,8 @@
 // ETH3S). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
 // are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 import type {
   NamedArtifactContractAtFuture,
@@ -11,9 +13,17 @@ import type {
 import { keccak256 } from "ethers";
 import { EXCHANGE, MARKETS, STANDARD_TOKENS } from "../src/chain/params.ts";
 
-/** LeveragedToken's creation code from the compiled artifact; the factory is fixed to its hash. */
+/**
+ * LeveragedToken's creation code from the compiled artifact (in LT_ARTIFACTS_DIR when set, as in
+ * hardhat.config.ts); the factory is fixed to its hash.
+ */
 export function tokenCreationCode(): string {
-  const url = new URL("../artifacts/contracts/LeveragedToken.sol/LeveragedToken.json", import.meta.url);
+  const dir = process.env.LT_ARTIFACTS_DIR;
+  const relative = "contracts/LeveragedToken.sol/LeveragedToken.json";
+  const url =
+    dir === undefined
+      ? new URL(`../artifacts/${relative}`, import.meta.url)
+      : pathToFileURL(resolve(dir, relative));
   let artifact: { bytecode?: unknown };
   try {
     artifact = JSON.parse(readFileSync(url, "utf8")) as { bytecode?: unknown };

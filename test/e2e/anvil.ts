@@ -1,13 +1,16 @@
 // End to end on an anvil node (@foundry-rs/anvil) this test starts on a free port: the same deploy,
 // keeper and feeder as on a hardhat node, against a second, independent EVM implementation.
 import { expect } from "chai";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { keccak256 } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
-import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { Chain } from "./support/chain.ts";
 import {
+  buildForChildren,
   deploy,
+  E2E_ARTIFACTS,
   feeder,
   freePort,
   keeper,
@@ -19,7 +22,7 @@ import {
 } from "./support/processes.ts";
 
 describe("e2e: anvil", function () {
-  this.timeout(120_000);
+  this.timeout(240_000);
   const dirs = scratch();
   const children: Child[] = [];
   let node: Child;
@@ -28,6 +31,8 @@ describe("e2e: anvil", function () {
   let chain: Chain;
 
   before(async function () {
+    this.timeout(600_000); // the first run compiles the contracts for the children
+    await buildForChildren();
     const port = await freePort();
     node = await startAnvil(port);
     target = {
@@ -50,7 +55,10 @@ describe("e2e: anvil", function () {
     expect(book.chainId).to.equal(31337);
     chain = new Chain(target.url, book);
     const factory = LeveragedTokenFactory__factory.connect(book.factory, chain.provider);
-    expect(await factory.tokenCodeHash()).to.equal(keccak256(LeveragedToken__factory.bytecode));
+    const artifact = JSON.parse(
+      readFileSync(join(E2E_ARTIFACTS, "contracts/LeveragedToken.sol/LeveragedToken.json"), "utf8"),
+    ) as { bytecode: string };
+    expect(await factory.tokenCodeHash()).to.equal(keccak256(artifact.bytecode));
     for (const [symbol, address] of Object.entries(book.tokens)) {
       expect(await factory.tokenBySymbol(symbol)).to.equal(address);
       const code = await rpc<string>(target.url, "eth_getCode", [address, "latest"]);
@@ -110,8 +118,6 @@ describe("e2e: anvil", function () {
   });
 
   it("rejects a bad CSV row with its line number", async function () {
-    const { writeFileSync } = await import("node:fs");
-    const { join } = await import("node:path");
     const file = join(dirs.dir, "bad.csv");
     writeFileSync(file, "timestamp,price\n1700000000,90000\n1700003600,-5\n");
     const err = await feeder(target, ["--csv", file, "--market", "BTC"]).catch((e: Error) => e.message);

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
 import {
+  buildForChildren,
   deploy,
   feeder,
   freePort,
@@ -36,6 +37,8 @@ describe("e2e: hardhat node", function () {
   let keeperA: Child;
 
   before(async function () {
+    this.timeout(600_000); // the first run compiles the contracts for the children
+    await buildForChildren();
     port = await freePort();
     node = await startHardhatNode(port);
     target = {

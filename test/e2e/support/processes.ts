@@ -36,7 +36,7 @@ export class Child {
     this.name = name;
     this.proc = spawn(command, args, {
       cwd: ROOT,
-      env: { ...process.env, ...env },
+      env: { ...childEnv(), ...env },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -134,6 +134,22 @@ export class Child {
   }
 }
 
+/**
+ * The children's environment: none of the parent's Hardhat options (under `hardhat test --coverage`
+ * they would make the children deploy coverage-instrumented contracts, too large for a real node),
+ * their own build output in cache/e2e (so they never overwrite the parent's artifacts), no typechain.
+ */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("HARDHAT_")) env[k] = v;
+  env.LT_ARTIFACTS_DIR = E2E_ARTIFACTS;
+  env.LT_CACHE_DIR = join(ROOT, "cache/e2e/cache");
+  env.HARDHAT_NO_TYPECHAIN = "true";
+  return env;
+}
+
+export const E2E_ARTIFACTS = join(ROOT, "cache/e2e/artifacts");
+
 export async function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
@@ -217,12 +233,25 @@ function targetEnv(t: Target): NodeJS.ProcessEnv {
   };
 }
 
+let built: Promise<void> | undefined;
+
+/** Compiles the contracts once for every child (into cache/e2e; a no-op when up to date). */
+export function buildForChildren(): Promise<void> {
+  built ??= (async () => {
+    const child = new Child("build", process.execPath, [HARDHAT_CLI, "build"]);
+    const code = await child.exited;
+    if (code !== 0) throw new Error(`build for the e2e children exited with ${code}\n${child.tail()}`);
+  })();
+  return built;
+}
+
 /** `npm run deploy -- --network <name>` as a child process; returns the address book it wrote. */
 export async function deploy(t: Target): Promise<{ book: AddressBook; output: string }> {
+  await buildForChildren();
   const child = new Child(
     `deploy ${t.network}`,
     process.execPath,
-    [HARDHAT_CLI, "run", "scripts/deploy.ts", "--network", t.network],
+    [HARDHAT_CLI, "run", "--no-compile", "scripts/deploy.ts", "--network", t.network],
     targetEnv(t),
   );
   const code = await child.exited;
