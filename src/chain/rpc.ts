@@ -2,15 +2,17 @@
 // they start fast and run against any node. Network names match hardhat.config.ts.
 import { JsonRpcProvider, Network, Wallet, type Signer } from "ethers";
 
-/** The RPC URL of a network name: `localhost` honours RPC_URL, `anvil` ANVIL_URL; a URL passes through. */
+/** The RPC URL of a network name: `localhost` honours RPC_URL, `anvil` ANVIL_URL, others need RPC_URL. */
 export function rpcUrlFor(network: string, env: NodeJS.ProcessEnv = process.env): string {
-  if (/^https?:\/\//.test(network)) return network;
+  if (/^https?:\/\//.test(network)) {
+    throw new Error(
+      `--network takes a name (its address book is deployments/<name>.json); pass the URL with --rpc`,
+    );
+  }
   if (network === "localhost") return env.RPC_URL ?? "http://127.0.0.1:8545";
   if (network === "anvil") return env.ANVIL_URL ?? "http://127.0.0.1:8546";
   if (env.RPC_URL !== undefined) return env.RPC_URL;
-  throw new Error(
-    `unknown network "${network}": use localhost, anvil or an http(s) URL, or set RPC_URL for "${network}"`,
-  );
+  throw new Error(`no RPC URL for network "${network}": pass --rpc <url> or set RPC_URL`);
 }
 
 /**

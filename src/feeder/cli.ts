@@ -44,7 +44,7 @@ export async function feederMain(argv: string[]): Promise<number> {
     )
     .option(
       "--network <name>",
-      "network name (localhost, anvil) or RPC URL",
+      "network: its address book and, for localhost and anvil, its RPC URL",
       process.env.NETWORK ?? "localhost",
     )
     .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
@@ -109,9 +109,9 @@ export async function feederMain(argv: string[]): Promise<number> {
   const jumps: JumpSpec[] = o.jump.map(parseJump);
 
   const log = jsonLogger();
-  const networkName = /^https?:/.test(o.network) ? "localhost" : o.network;
+  const networkName = o.network;
   const book = readAddressBook(networkName, o.deployments);
-  const url = o.rpc ?? rpcUrlFor(o.network);
+  const url = o.rpc ?? rpcUrlFor(networkName);
   let chainId: number;
   try {
     chainId = await fetchChainId(url);

@@ -71,9 +71,9 @@ export async function keeperMain(argv: string[]): Promise<number> {
     dryRun: boolean;
   }>();
   const log = jsonLogger();
-  const networkName = /^https?:/.test(o.network) ? "localhost" : o.network;
+  const networkName = o.network;
   const book = readAddressBook(networkName, o.deployments);
-  const url = o.rpc ?? rpcUrlFor(o.network);
+  const url = o.rpc ?? rpcUrlFor(networkName);
 
   const controller = new AbortController();
   let keeper: Keeper | undefined;
@@ -123,7 +123,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
   if (controller.signal.aborted) keeper.stop();
   await keeper.run();
   provider.destroy();
-  return 0;
+  return o.once && keeper.errorCount > 0 ? 1 : 0;
 }
 
 function positiveIntOrZero(value: string): number {

@@ -71,6 +71,8 @@ interface Watched {
   token: LeveragedToken;
   holders: HolderIndex;
   allPaidLogged: boolean;
+  /** Whether this keeper holds KEEPER_ROLE on the token (asked once). */
+  isKeeper?: boolean;
 }
 
 /** Errors that mean "someone else already did it" (or "not any more"): a no-op, not a failure. */
@@ -80,6 +82,9 @@ const ALREADY_DONE: Record<Action["kind"], string[]> = {
   settleHolders: ["InvalidState"],
   accrueFee: [],
 };
+
+/** rebalanceNeeded() reason from which anyone may rebalance (for the bounty). */
+const REASON_RIPCORD = 3;
 
 const ERRORS = new Interface([
   ...LeveragedToken__factory.abi.filter((f) => f.type === "error"),
@@ -101,6 +106,8 @@ export class Keeper {
   private readonly watched: Watched[];
   private readonly abort = new AbortController();
   private stopping = false;
+  /** Token errors reported since the start (a `--once` run with errors exits non-zero). */
+  errorCount = 0;
   private last: { number: number; hash: string; at: number } | undefined;
   private readonly lastError = new Map<string, { message: string; at: number }>();
   private address = "";
@@ -225,6 +232,7 @@ export class Keeper {
       } catch (e) {
         if (isTransient(e)) throw e;
         summary.errors++;
+        this.errorCount++;
         this.reportError(w, e);
       }
     }
@@ -264,6 +272,7 @@ export class Keeper {
     if (action === undefined) return 0;
     switch (action.kind) {
       case "rebalance":
+        if (action.reason < REASON_RIPCORD && !(await this.holdsKeeperRole(w))) return 0;
         return this.rebalance(w);
       case "accrueFee":
         return this.accrueFee(w, action.elapsed);
@@ -479,6 +488,25 @@ export class Keeper {
     if (number < previous.number) return true;
     const then = await this.provider.getBlock(previous.number);
     return then === null || then.hash !== previous.hash;
+  }
+
+  /** Without KEEPER_ROLE only the ripcord (for the bounty), settlement and fees are open to us. */
+  private async holdsKeeperRole(w: Watched): Promise<boolean> {
+    if (w.isKeeper === undefined) {
+      w.isKeeper = await w.token.hasRole(
+        await w.token.KEEPER_ROLE(),
+        this.address || (await this.signer.getAddress()),
+      );
+      if (!w.isKeeper) {
+        this.log("not-keeper", {
+          token: w.symbol,
+          keeper: this.address,
+          message:
+            "no KEEPER_ROLE: band and daily rebalances are left to the token's keepers; ripcord, settlement and fees still run",
+        });
+      }
+    }
+    return w.isKeeper;
   }
 
   /** After a failed or uncertain send, ask the node for the nonce again. */

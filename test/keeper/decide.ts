@@ -7,6 +7,7 @@ import {
   TokenState,
   type TokenSnapshot,
 } from "../../src/keeper/decide.ts";
+import { rpcUrlFor } from "../../src/chain/rpc.ts";
 import { jsonLine } from "../../src/keeper/log.ts";
 import { backoffMs, isTransient, withRetry } from "../../src/keeper/retry.ts";
 
@@ -126,5 +127,13 @@ describe("keeper plumbing", function () {
     ).catch((e: Error) => e.message);
     expect(failed).to.equal("execution reverted");
     expect(reverts).to.equal(1);
+  });
+
+  it("finds the RPC URL of a network name and says what to do for a URL or an unknown name", function () {
+    expect(rpcUrlFor("localhost", {})).to.equal("http://127.0.0.1:8545");
+    expect(rpcUrlFor("localhost", { RPC_URL: "http://10.0.0.1:9000" })).to.equal("http://10.0.0.1:9000");
+    expect(rpcUrlFor("anvil", { ANVIL_URL: "http://127.0.0.1:9545" })).to.equal("http://127.0.0.1:9545");
+    expect(() => rpcUrlFor("http://127.0.0.1:8545", {})).to.throw("pass the URL with --rpc");
+    expect(() => rpcUrlFor("sepolia", {})).to.throw('no RPC URL for network "sepolia"');
   });
 });

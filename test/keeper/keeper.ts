@@ -212,4 +212,20 @@ describe("Keeper (in-process network)", function () {
     await keeper.tick();
     expect(lines.filter((l) => l.event === "chain-reset")).to.have.length(1);
   });
+
+  it("without KEEPER_ROLE leaves band rebalances alone but pulls the ripcord for the bounty", async function () {
+    const { s, book, carol } = await networkHelpers.loadFixture(setup);
+    const { keeper, lines } = keeperWith(carol, book, { symbols: ["BTC3L"] });
+    await movePrice(s, "BTC", -0.12);
+    expect((await keeper.tick()).sent).to.equal(0);
+    expect(lines.filter((l) => l.event === "not-keeper")).to.have.length(1);
+    expect((await s.tokens.BTC3L!.rebalanceNeeded())[1]).to.equal(1n);
+    await movePrice(s, "BTC", -0.05); // past the 4.5x ripcord
+    expect((await s.tokens.BTC3L!.rebalanceNeeded())[1]).to.equal(3n);
+    const before = await s.usdt.balanceOf(carol.address);
+    expect((await keeper.tick()).sent).to.equal(1);
+    expect(lines.filter((l) => l.event === "rebalanced")[0]!.reason).to.equal("ripcord");
+    expect(await s.usdt.balanceOf(carol.address)).to.equal(before + 5n * USDT);
+    expect(near3(await s.tokens.BTC3L!.leverage())).to.equal(true);
+  });
 });
