@@ -31,6 +31,8 @@ export class Feeder {
   private readonly abort = new AbortController();
   private stopping = false;
   private readonly gas = new Map<MarketName, bigint>();
+  /** Fast mode: the last block time this feeder set. */
+  private lastTime = 0;
 
   constructor(
     provider: JsonRpcProvider,
@@ -72,6 +74,7 @@ export class Feeder {
     const latest = await this.provider.getBlock("latest");
     if (latest === null) throw new Error("the node returned no latest block");
     const chainStart = latest.timestamp;
+    this.lastTime = chainStart;
     const wallStart = Date.now();
     const first = plan[0]!.t;
     const current = await this.currentPrices();
@@ -159,8 +162,7 @@ export class Feeder {
     const entries = Object.entries(prices) as [MarketName, bigint][];
     const gas: bigint[] = [];
     for (const [market, price] of entries) gas.push(await this.gasFor(market, this.feeds[market]!, price));
-    const latest = await this.provider.getBlock("latest");
-    const at = Math.max(time, (latest?.timestamp ?? 0) + 1);
+    const at = Math.max(time, this.lastTime + 1);
     const sent: TransactionResponse[] = [];
     await this.provider.send("evm_setAutomine", [false]);
     try {
@@ -172,7 +174,14 @@ export class Feeder {
     } finally {
       await this.provider.send("evm_setAutomine", [true]);
     }
-    return this.lastReceiptBlock(sent);
+    let number = 0;
+    for (const tx of sent) {
+      const receipt = await this.provider.getTransactionReceipt(tx.hash);
+      if (receipt === null || receipt.status !== 1) throw new Error(`price update ${tx.hash} failed`);
+      number = Math.max(number, receipt.blockNumber);
+    }
+    this.lastTime = at;
+    return { number, timestamp: at };
   }
 
   private async sendUpdate(
