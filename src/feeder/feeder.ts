@@ -1,13 +1,7 @@
 // Pushes a plan of prices into the feeds. Real time: each step when its time comes (scaled by
 // `speed`). Fast (local nodes only): block time jumps to each step's time and every feed is updated
 // in that same block, so no feed is ever older than its heartbeat when the exchange reads it.
-import {
-  formatUnits,
-  NonceManager,
-  type JsonRpcProvider,
-  type Signer,
-  type TransactionResponse,
-} from "ethers";
+import { formatUnits, NonceManager, type Provider, type Signer, type TransactionResponse } from "ethers";
 import type { MockPriceFeed } from "../../types/ethers-contracts/index.js";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import type { MarketName } from "../chain/params.ts";
@@ -16,6 +10,9 @@ import type { Logger } from "../keeper/log.ts";
 import { sleep } from "../keeper/retry.ts";
 import type { FeedStep } from "./plan.ts";
 
+/** Any ethers provider that also passes raw JSON-RPC calls (JsonRpcProvider, Hardhat's provider). */
+export type RpcProvider = Provider & { send(method: string, params: unknown[]): Promise<unknown> };
+
 export interface FeederOptions {
   fast: boolean;
   /** Real time only: 60 = a minute of the plan per second. */
@@ -23,7 +20,7 @@ export interface FeederOptions {
 }
 
 export class Feeder {
-  private readonly provider: JsonRpcProvider;
+  private readonly provider: RpcProvider;
   private readonly signer: Signer;
   private readonly feeds: Partial<Record<MarketName, MockPriceFeed>>;
   private readonly log: Logger;
@@ -35,7 +32,7 @@ export class Feeder {
   private lastTime = 0;
 
   constructor(
-    provider: JsonRpcProvider,
+    provider: RpcProvider,
     signer: Signer,
     feeds: Record<string, string>,
     log: Logger,
