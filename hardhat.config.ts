@@ -13,6 +13,7 @@ const solc = {
   path: require.resolve("solc/soljson.js"),
   settings: {
     optimizer: { enabled: true, runs: 200 },
+    viaIR: true,
     evmVersion: "cancun",
   },
 };
