@@ -52,8 +52,10 @@ contract LeveragedToken is
     uint256 internal constant MAX_REDEEM_FEE = 0.01e18;
     uint256 internal constant MAX_MANAGEMENT_FEE = 0.05e18; // per year
     uint256 internal constant MAX_BOUNTY = 100e6;
-    /// @notice Shares locked at the first mint (worth 0.00001 USDT there), as Uniswap V2's minimum
-    /// liquidity: the supply never returns to zero, so no later mint can be priced off dust.
+    /// @notice Shares locked at the first mint (worth 0.01 of a USDT unit there), as Uniswap V2's
+    /// minimum liquidity: the supply never returns to zero, so no later mint can be priced off dust.
+    /// With 1e12 shares per USDT unit at the first mint, a donation that inflates NAV costs its donor
+    /// about 1% of it (left to the locked shares) and can take a later minter at most one share's worth.
     uint256 public constant MINIMUM_SHARES = 1e10;
     address internal constant DEAD = address(0xdEaD);
 
@@ -515,14 +517,25 @@ contract LeveragedToken is
         (bool open, uint256 room) = _mintRoom();
         if (!open) return 0;
         if (room == type(uint256).max) return type(uint256).max;
-        // the largest deposit whose shares fit: one less than the least that mints room + 1
-        return _quoteMint(_liveBookNow(), room + 1) - 1;
+        return _maxDepositIn(_liveBookNow(), room);
     }
 
     /// @inheritdoc IERC4626
-    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256) {
+    /// @dev The receiver's shares of `maxDeposit`: a mint of at most that many pays at most that
+    /// deposit, so its shares and the treasury's fee shares fit under the cap too.
+    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256 shares) {
         (bool open, uint256 room) = _mintRoom();
-        return open ? room : 0;
+        if (!open) return 0;
+        if (room == type(uint256).max) return type(uint256).max;
+        Book memory b = _liveBookNow();
+        uint256 assets = _maxDepositIn(b, room);
+        if (assets != 0) (, shares, ) = _quoteDeposit(b, assets);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Shares have 18 decimals over USDT's 6.
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return 12;
     }
 
     /// @inheritdoc IERC4626
@@ -609,6 +622,27 @@ contract LeveragedToken is
         (, shares, ) = _quoteDeposit(b, assets);
     }
 
+    /// @dev The receiver's and the treasury's shares a deposit of `assets` mints.
+    function _allSharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256) {
+        (, uint256 shares, uint256 feeShares) = _quoteDeposit(b, assets);
+        return shares + feeShares;
+    }
+
+    /// @dev The largest deposit whose shares, the treasury's fee shares included, fit in `room`: one
+    /// less than the least deposit that mints more.
+    function _maxDepositIn(Book memory b, uint256 room) internal view returns (uint256) {
+        (, uint256 over) = _leastInput(b, room + 1, _mintGuess(b, room + 1), type(uint128).max, _allSharesForDeposit);
+        return over - 1;
+    }
+
+    /// @dev An underestimate of the USDT that mints `shares`, where a search starts.
+    function _mintGuess(Book memory b, uint256 shares) internal pure returns (uint256) {
+        return
+            b.supply == 0
+                ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
+                : Math.mulDiv(shares, uint256(b.equity), b.supply);
+    }
+
     /// @dev USDT a redemption of `shares` pays (after its trading cost), and the redeem fee in shares:
     /// the fee (shares x redeem fee, rounded up) goes to the treasury, the rest is burnt and releases
     /// what the exchange equity holds after their slice is closed, less what the remaining holders
@@ -657,7 +691,7 @@ contract LeveragedToken is
         for (uint256 i = 0; ; ++i) {
             uint256 got = hi == 0 ? 0 : output(b, hi);
             if (got >= target) break;
-            if (hi == limit || i == 64) revert ZeroAmount();
+            if (hi == limit || i == 64) revert AmountUnreachable(target, limit);
             lo = hi;
             hi = Math.min(got == 0 ? hi * 2 + 1 : hi + Math.mulDiv(target - got, hi, got) + 1, limit);
         }
@@ -670,11 +704,7 @@ contract LeveragedToken is
 
     /// @dev The least USDT whose deposit mints at least `shares`.
     function _quoteMint(Book memory b, uint256 shares) internal view returns (uint256 assets) {
-        uint256 guess =
-            b.supply == 0
-                ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
-                : Math.mulDiv(shares, uint256(b.equity), b.supply);
-        (, assets) = _leastInput(b, shares, guess, type(uint128).max, _sharesForDeposit);
+        (, assets) = _leastInput(b, shares, _mintGuess(b, shares), type(uint128).max, _sharesForDeposit);
     }
 
     /// @dev The fewest shares whose redemption pays at least `assets`.

@@ -85,6 +85,9 @@ interface ILeveragedToken is IERC4626 {
     error ExceedsBalance(uint256 shares, uint256 balance);
     error ExchangeMismatch(int256 expectedEquity, int256 equity);
     error DepositTooSmall(uint256 assets);
+    /// @notice No input up to `limit` reaches `target`: a withdrawal of more USDT than every share
+    /// could pay, or a mint of more shares than any deposit could buy.
+    error AmountUnreachable(uint256 target, uint256 limit);
 
     /* MINT AND REDEEM */
 
