@@ -181,9 +181,9 @@ export async function movePrice(sys: System, market: MarketName, bps: bigint): P
   return p;
 }
 
-/** Lets `seconds` pass and republishes every feed's price, so nothing is stale. */
+/** Lets `seconds` pass (0: none) and republishes every feed's price, so nothing is stale. */
 export async function advance(sys: System, seconds: number): Promise<void> {
-  await time.increase(seconds);
+  if (seconds > 0) await time.increase(seconds);
   for (const m of Object.keys(MARKETS) as MarketName[]) await setPrice(sys, m, await priceOf(sys, m));
 }
 
