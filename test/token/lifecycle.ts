@@ -133,11 +133,11 @@ describe("LeveragedToken: delisting and settlement", function () {
     expect(await btc3l.totalSupply()).to.equal(b.supply);
     expect(await btc3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
     for (const call of [
-      btc3l.connect(keeper).rebalance(),
-      btc3l.settle(),
-      btc3l.connect(keeper).performUpkeep("0x"),
+      () => btc3l.connect(keeper).rebalance(),
+      () => btc3l.settle(),
+      () => btc3l.connect(keeper).performUpkeep("0x"),
     ]) {
-      await expect(call).to.be.revertedWithCustomError(btc3l, "InvalidState").withArgs(State.Settled);
+      await expect(call()).to.be.revertedWithCustomError(btc3l, "InvalidState").withArgs(State.Settled);
     }
     await expect(btc3l.connect(bob)["deposit(uint256,address)"](USDT, bob.address))
       .to.be.revertedWithCustomError(btc3l, "InvalidState")
