@@ -1,6 +1,6 @@
 import { expect } from "chai";
-import { AbiCoder, concat, keccak256, toUtf8Bytes } from "ethers";
-import type { ILeveragedToken } from "../../types/ethers-contracts/index.js";
+import { AbiCoder, concat, keccak256, toUtf8Bytes, type Typed } from "ethers";
+import type { LeveragedTokenFactory } from "../../types/ethers-contracts/index.js";
 import { createToken } from "../../src/chain/deploy.ts";
 import {
   DEFAULT_FEES,
@@ -27,7 +27,10 @@ import { leverageOf, quoteRedeem, targetSizeDown } from "./model.ts";
 const { loadFixture } = networkHelpers;
 const DEPLOYER_ROLE = ethers.id("DEPLOYER_ROLE");
 
-function configOf(d: Deployed, p: TokenParams, vault: string): ILeveragedToken.ConfigStruct {
+/** The token Config struct, as the factory's typed createToken takes it. */
+type Config = Exclude<Parameters<LeveragedTokenFactory["createToken"]["staticCall"]>[0], Typed>;
+
+function configOf(d: Deployed, p: TokenParams, vault: string): Config {
   return {
     name: p.name,
     symbol: p.symbol,
