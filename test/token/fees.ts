@@ -11,6 +11,7 @@ import {
   readBook,
   seededFixture,
   sendAt,
+  supplyNow,
   time,
 } from "./fixture.ts";
 import {
@@ -90,6 +91,26 @@ describe("LeveragedToken: fees", function () {
     }
   });
 
+  it("two accruals in one block mint the fee once", async function () {
+    const { btc3l, bob, carol, sys } = await loadFixture(seededFixture);
+    await advance(sys, DAY);
+    await ethers.provider.send("evm_setAutomine", [false]);
+    try {
+      const first = await btc3l.connect(bob).accrueManagementFee();
+      const second = await btc3l.connect(carol).accrueManagementFee();
+      await ethers.provider.send("evm_mine", []);
+      const [r1, r2] = await Promise.all([first.wait(), second.wait()]);
+      expect(r1!.blockNumber).to.equal(r2!.blockNumber);
+      const accrued = (r: NonNullable<typeof r1>) =>
+        r.logs.filter((l) => l.topics[0] === btc3l.interface.getEvent("ManagementFeeAccrued").topicHash)
+          .length;
+      expect(accrued(r1!)).to.equal(1);
+      expect(accrued(r2!)).to.equal(0);
+    } finally {
+      await ethers.provider.send("evm_setAutomine", [true]);
+    }
+  });
+
   it("funding moves equity and NAV: 8 h at 0.1% on 30,000 USDT of notional is 30 USDT", async function () {
     const { btc3l, btc3s, admin, sys } = await loadFixture(seededFixture);
     await sys.vault.connect(admin).setFundingRate(BTC, 10n ** 15n); // 0.1% per 8 h, longs pay
@@ -112,10 +133,7 @@ describe("LeveragedToken: fees", function () {
       const equity = await token.totalAssets();
       expect(equity).to.equal(equity0[i]! - moved);
       // nav() prices the supply with the management fee accrued to this second
-      const supply = await token.totalSupply();
-      const since = BigInt(await time.latest()) - (await token.status()).lastFeeAccrual;
-      const supplyNow = supply + managementFeeSharesDown(supply, DEFAULT_FEES.managementFee, since);
-      expect(await token.nav()).to.equal(navOf(equity, supplyNow));
+      expect(await token.nav()).to.equal(navOf(equity, await supplyNow(token)));
     }
     expect(await btc3l.nav()).to.be.lessThan(nav0[0]!);
     expect(await btc3s.nav()).to.be.greaterThan(nav0[1]!);

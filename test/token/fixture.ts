@@ -164,6 +164,14 @@ export async function readBook(token: LeveragedToken, vault: MockPerpVault, t: n
   };
 }
 
+/** Supply with the management fee accrued to the latest block, as the token's views price it. */
+export async function supplyNow(token: LeveragedToken): Promise<bigint> {
+  const [supply, status, fees] = await Promise.all([token.totalSupply(), token.status(), token.fees()]);
+  if (supply === 0n || (status.state !== State.Active && status.state !== State.Delisting)) return supply;
+  const elapsed = BigInt(await time.latest()) - status.lastFeeAccrual;
+  return supply + managementFeeSharesDown(supply, fees.managementFee, elapsed);
+}
+
 /** Current oracle answer of a market's feed. */
 export async function priceOf(sys: System, market: MarketName): Promise<bigint> {
   return (await sys.feeds[market].latestRoundData())[1];

@@ -166,6 +166,7 @@ describe("LeveragedToken: delisting and settlement", function () {
     const assets = 100n * USDT;
     const burnt = mulDivUp(assets, settledSupply, settledAssets);
     expect(await btc3l.previewWithdraw(assets)).to.equal(burnt);
+    await expect(btc3l.previewWithdraw(0n)).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
     await expect(
       btc3l
         .connect(bob)

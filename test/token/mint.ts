@@ -13,6 +13,7 @@ import {
   readBook,
   seededFixture,
   sendAt,
+  supplyNow,
 } from "./fixture.ts";
 import {
   MINIMUM_SHARES,
@@ -23,6 +24,7 @@ import {
   quoteDeposit,
   targetSizeDown,
   toAssetsDown,
+  toSharesDown,
 } from "./model.ts";
 
 const { loadFixture } = networkHelpers;
@@ -60,9 +62,16 @@ describe("LeveragedToken: views", function () {
       const equity = await sys.vault.equityOf(MARKETS.BTC.id, await token.getAddress());
       expect(equity).to.be.greaterThan(9_900n * USDT);
       expect(await token.totalAssets()).to.equal(equity);
-      expect(await token.nav()).to.equal(navOf(equity, await token.totalSupply()));
       const [size, , price] = await sys.vault.snapshot(MARKETS.BTC.id, await token.getAddress());
       expect(await token.leverage()).to.equal(leverageOf(size, equity, price));
+      // conversions at NAV, no fees: shares for 1,000 USDT and back, each rounded down
+      const supply = await supplyNow(token);
+      expect(supply).to.be.greaterThan(await token.totalSupply()); // fee accrued since the last touch
+      expect(await token.nav()).to.equal(navOf(equity, supply));
+      expect(await token.convertToShares(1_000n * USDT)).to.equal(
+        toSharesDown(1_000n * USDT, supply, equity),
+      );
+      expect(await token.convertToAssets(1_000n * WAD)).to.equal(toAssetsDown(1_000n * WAD, equity, supply));
     }
   });
 });

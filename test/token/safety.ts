@@ -103,6 +103,15 @@ describe("LeveragedToken: safety", function () {
       .withArgs(supply + 1n, supply);
   });
 
+  it("a withdrawal larger than the whole token can pay reverts (ZeroAmount: no share count reaches it)", async function () {
+    const { btc3l, alice } = await loadFixture(seededFixture);
+    const all = await btc3l.totalAssets();
+    await expect(
+      btc3l.connect(alice)["withdraw(uint256,address,address)"](all * 2n, alice.address, alice.address),
+    ).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
+    await expect(btc3l.previewWithdraw(all * 2n)).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
+  });
+
   it("a deposit too small to mint one share reverts DepositTooSmall(assets)", async function () {
     const { btc3l, bob, sys } = await loadFixture(seededFixture);
     // 1 unit of USDT buys a slice whose taker fee (rounded up to 1 unit) eats it

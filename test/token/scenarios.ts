@@ -148,6 +148,9 @@ describe("LeveragedToken: seed behaviour", function () {
       expect(await token.nav()).to.equal(0n);
       expect(await token.leverage()).to.equal(0n);
       expect(await token.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+      expect(await token.maxRedeem(alice.address)).to.equal(0n);
+      expect(await token.maxWithdraw(alice.address)).to.equal(0n);
+      expect(await token.maxDeposit(bob.address)).to.equal(0n);
       for (const call of [
         () => token.connect(bob)["deposit(uint256,address)"](USDT, bob.address),
         () => token.connect(bob)["mint(uint256,address)"](WAD, bob.address),
