@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { Signature } from "ethers";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { MARKETS, USDT, WAD, tokenParams } from "../../src/chain/params.ts";
 import {
   DEFAULT_ADMIN_ROLE,
   KEEPER_ROLE,
@@ -220,6 +221,57 @@ describe("LeveragedToken: safety", function () {
     expect(await btc3l.balanceOf(bob.address)).to.equal(q.shares);
     expect(await btc3l.convertToAssets(q.shares)).to.be.greaterThan(1_990n * USDT);
     expect(await btc3l.state()).to.equal(State.Active);
+  });
+
+  it("ReentrancyGuard: a hostile exchange calling back from trade() is stopped on every entry point", async function () {
+    const { admin, alice, keeper, treasury, sys } = await loadFixture(deployFixture);
+    // the token deployed straight onto a hostile venue (the factory would refuse it: WrongVault)
+    const hostile = await ethers.deployContract("ReentrantVault", [await sys.usdt.getAddress()]);
+    const tokenFactory = await ethers.getContractFactory("LeveragedToken");
+    const p = tokenParams("BTC", 3n, true);
+    const token = (await tokenFactory.deploy({
+      ...p,
+      vault: await hostile.getAddress(),
+      market: BTC,
+      treasury: treasury.address,
+      admin: admin.address,
+      keeper: keeper.address,
+    })) as unknown as LeveragedToken;
+    const address = await token.getAddress();
+    await sys.usdt.connect(alice).approve(address, ethers.MaxUint256);
+    const setReentry = hostile.getFunction("setReentry");
+    // without a callback the venue behaves: a fee-free first mint at NAV 1 USDT
+    await token.connect(alice)["deposit(uint256,address)"](1_000n * USDT, alice.address);
+    expect(await token.nav()).to.equal(USDT);
+    expect(await token.totalAssets()).to.equal(1_000n * USDT);
+    // each guarded entry point, called back from inside a deposit's and a redeem's trade
+    const entries = [
+      "Deposit",
+      "Mint",
+      "Redeem",
+      "Withdraw",
+      "Rebalance",
+      "PerformUpkeep",
+      "Accrue",
+      "Settle",
+      "SettleHolders",
+    ];
+    for (const [i, entry] of entries.entries()) {
+      await setReentry(address, i + 1);
+      await expect(
+        token.connect(alice)["deposit(uint256,address)"](100n * USDT, alice.address),
+        `${entry} inside deposit`,
+      ).to.be.revertedWithCustomError(token, "ReentrancyGuardReentrantCall");
+      await expect(
+        token.connect(alice)["redeem(uint256,address,address)"](WAD, alice.address, alice.address),
+        `${entry} inside redeem`,
+      ).to.be.revertedWithCustomError(token, "ReentrancyGuardReentrantCall");
+    }
+    await setReentry(address, 0);
+    await expect(token.connect(alice)["deposit(uint256,address)"](100n * USDT, alice.address)).to.emit(
+      token,
+      "Deposit",
+    );
   });
 
   it("shares are plain ERC-20 with ERC-2612 permit", async function () {
