@@ -49,6 +49,7 @@ describe("LeveragedToken: previews and limits", function () {
     const cost = await btc3l.previewMint(wanted, PENDING);
     const minted = sendAt(t, btc3l.connect(bob)["mint(uint256,address)"](wanted, bob.address));
     await expect(minted).to.changeTokenBalance(ethers, sys.usdt, bob, -cost);
+    await expect(minted).to.changeTokenBalance(ethers, btc3l, bob, wanted);
 
     t = await nextTimestamp();
     const burn = 1_111n * WAD;
