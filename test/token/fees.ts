@@ -207,7 +207,7 @@ describe("LeveragedToken: fees", function () {
       .to.emit(btc3l, "TreasurySet")
       .withArgs(carol.address);
     expect((await btc3l.balanceOf(treasury.address)) - before).to.equal(fee);
-    expect((await btc3l.status()).treasury).to.equal(carol.address);
+    expect(await btc3l.treasury()).to.equal(carol.address);
     const t2 = await nextTimestamp();
     const b = await readBook(btc3l, sys.vault, t2);
     const d = quoteDeposit(b, 1_000n * USDT);
@@ -216,6 +216,38 @@ describe("LeveragedToken: fees", function () {
     expect(await btc3l.balanceOf(treasury.address)).to.equal(before + fee);
     // the new treasury gets the mint fee and the management fee of the second since
     expect(await btc3l.balanceOf(carol.address)).to.equal(d.feeShares + b.supply - supplyBefore);
+  });
+
+  it("fee shares pend in the status slot: in the supply and the treasury's balance, minted to it on claim or spend", async function () {
+    const { btc3l, bob, treasury, sys } = await loadFixture(seededFixture);
+    await advance(sys, 30 * DAY);
+    await btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address);
+    const pending = (await btc3l.status()).pendingFeeShares;
+    expect(pending).to.be.greaterThan(0n);
+    const minted = await btc3l.balanceOf(treasury.address);
+    // what the treasury was minted plus what pends is its balance; a mint touched no treasury slot
+    expect(minted).to.be.greaterThanOrEqual(pending);
+    // the treasury spends more than it was minted: the pending shares are minted to it first; a
+    // transfer is not an entry point, so no fee accrues and the supply does not move
+    const supplyBefore = await btc3l.totalSupply();
+    await expect(btc3l.connect(treasury).transfer(bob.address, minted))
+      .to.emit(btc3l, "Transfer")
+      .withArgs(ethers.ZeroAddress, treasury.address, pending);
+    expect(await btc3l.totalSupply()).to.equal(supplyBefore);
+    expect(await btc3l.balanceOf(treasury.address)).to.equal(0n);
+    expect((await btc3l.status()).pendingFeeShares).to.equal(0n);
+    // accrueManagementFee accrues and mints in one go: nothing pends afterwards
+    await advance(sys, DAY);
+    const supply = await btc3l.totalSupply();
+    await btc3l.accrueManagementFee();
+    expect((await btc3l.status()).pendingFeeShares).to.equal(0n);
+    expect(await btc3l.balanceOf(treasury.address)).to.equal((await btc3l.totalSupply()) - supply);
+  });
+
+  it("shares have 18 decimals over USDT's 6", async function () {
+    const { btc3l, sys } = await loadFixture(seededFixture);
+    expect(await btc3l.decimals()).to.equal(18n);
+    expect(await sys.usdt.decimals()).to.equal(6n);
   });
 
   it("setSupplyCap: minting past the cap reverts SupplyCapExceeded(supplyAfter, cap)", async function () {

@@ -66,7 +66,7 @@ describe("LeveragedToken: delisting and settlement", function () {
       .to.emit(btc3l, "DelistingScheduled")
       .withArgs(t2 + 3 * DAY);
     expect(await btc3l.state()).to.equal(State.Delisting);
-    expect((await btc3l.status()).delistingTime).to.equal(BigInt(t2 + 3 * DAY));
+    expect(await btc3l.delistingTime()).to.equal(BigInt(t2 + 3 * DAY));
     await expect(btc3l.connect(bob)["deposit(uint256,address)"](USDT, bob.address))
       .to.be.revertedWithCustomError(btc3l, "InvalidState")
       .withArgs(State.Delisting);

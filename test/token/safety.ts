@@ -18,6 +18,7 @@ import {
   seededFixture,
   sendAt,
   time,
+  supplyNow,
 } from "./fixture.ts";
 import { feeUp, navOf, quoteDeposit, toAssetsDown } from "./model.ts";
 
@@ -104,13 +105,15 @@ describe("LeveragedToken: safety", function () {
       .withArgs(supply + 1n, supply);
   });
 
-  it("a withdrawal larger than the whole token can pay reverts (ZeroAmount: no share count reaches it)", async function () {
+  it("a withdrawal larger than the whole token can pay reverts AmountUnreachable(assets, supply)", async function () {
     const { btc3l, alice } = await loadFixture(seededFixture);
     const all = await btc3l.totalAssets();
     await expect(
       btc3l.connect(alice)["withdraw(uint256,address,address)"](all * 2n, alice.address, alice.address),
-    ).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
-    await expect(btc3l.previewWithdraw(all * 2n)).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
+    ).to.be.revertedWithCustomError(btc3l, "AmountUnreachable");
+    await expect(btc3l.previewWithdraw(all * 2n))
+      .to.be.revertedWithCustomError(btc3l, "AmountUnreachable")
+      .withArgs(all * 2n, await supplyNow(btc3l));
   });
 
   it("a deposit too small to mint one share reverts DepositTooSmall(assets)", async function () {

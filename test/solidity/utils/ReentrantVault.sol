@@ -62,6 +62,10 @@ contract ReentrantVault {
         return (size, _equity(), price);
     }
 
+    function tradingSnapshot(bytes32, address) external view returns (IPerpVault.TradingSnapshot memory t) {
+        (t.size, t.equity, t.price) = (size, _equity(), price);
+    }
+
     function trade(
         bytes32,
         int256 sizeDelta,
