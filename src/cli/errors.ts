@@ -258,6 +258,11 @@ export function explainError(e: unknown, ctx: ErrorContext = {}): CliError {
       );
     case "ACTION_REJECTED":
       return new CliError("the signer rejected the transaction");
+    case "UNKNOWN_ERROR": {
+      const inner = asErrorLike(x?.error)?.message;
+      if (typeof inner === "string") return new CliError(`the node refused the request: ${inner}`);
+      break;
+    }
     case "CALL_EXCEPTION": {
       const hash = x?.receipt?.hash;
       return new CliError(

@@ -265,11 +265,13 @@ export function infoText(info: TokenInfo): string {
       ],
       [
         "next triggers",
-        [
-          triggerText(live.triggers.atMaxLeverage, info.maxLeverage, live.price),
-          triggerText(live.triggers.atMinLeverage, info.minLeverage, live.price),
-          "ripcord " + triggerText(live.triggers.atRipcord, info.ripcordLeverage, live.price),
-        ].join("; "),
+        live.size === 0n
+          ? "none (no position)"
+          : [
+              triggerText(live.triggers.atMaxLeverage, info.maxLeverage, live.price),
+              triggerText(live.triggers.atMinLeverage, info.minLeverage, live.price),
+              "ripcord " + triggerText(live.triggers.atRipcord, info.ripcordLeverage, live.price),
+            ].join("; "),
       ],
     );
   } else {

@@ -142,6 +142,11 @@ describe("CLI errors in plain words", function () {
     expect(
       explainError(makeError("insufficient funds", "INSUFFICIENT_FUNDS", { transaction: {} })).message,
     ).to.equal("the account has too little ETH to pay for gas");
+    expect(
+      explainError(
+        makeError("could not coalesce error", "UNKNOWN_ERROR", { error: { message: "nonce too low" } }),
+      ).message,
+    ).to.equal("the node refused the request: nonce too low");
     const kept = new CliError("already plain");
     expect(explainError(kept)).to.equal(kept);
     const multiline = explainError(new Error("first line\n    at somewhere (file.ts:1:1)"));
