@@ -4,6 +4,7 @@ import { accountOf, type Context, tokenOf, usdtOf } from "./context.ts";
 import { explainError } from "./errors.ts";
 import {
   decimalString,
+  formatDown,
   formatNav,
   formatShares,
   formatUsdt,
@@ -63,7 +64,7 @@ export async function balanceCommand(ctx: Context, address?: string): Promise<Re
   );
   const notes = rows.filter((r) => r.note).map((r) => `${r.symbol}: ${r.note}`);
   const text = [
-    `account ${account} (${formatEther(eth)} ETH for gas)`,
+    `account ${account} (${formatDown(eth, 18, 0, 4)} ETH for gas)`,
     body,
     `total ${formatUsdt(total)} USDT${notes.length ? " (tokens without a NAV not counted)" : ""}`,
     ...notes,

@@ -102,10 +102,15 @@ export function resolveSymbol(book: AddressBook, input: string): string {
   return symbol;
 }
 
-export function tokenOf(ctx: Context, symbol: string, runner?: Signer): LeveragedToken {
+/** The token's address from the address book (the symbol as resolveSymbol returned it). */
+export function tokenAddressOf(ctx: Context, symbol: string): string {
   const address = ctx.book.tokens[symbol];
   if (!address) throw new CliError(`unknown token "${symbol}"`);
-  return LeveragedToken__factory.connect(address, runner ?? ctx.provider);
+  return address;
+}
+
+export function tokenOf(ctx: Context, symbol: string, runner?: Signer): LeveragedToken {
+  return LeveragedToken__factory.connect(tokenAddressOf(ctx, symbol), runner ?? ctx.provider);
 }
 
 export function usdtOf(ctx: Context, runner?: Signer): MockUSDT {

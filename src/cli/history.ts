@@ -55,7 +55,7 @@ function parseBlock(text: string | undefined, name: string): number | undefined 
 }
 
 /** One event as a history row; PositionResized is folded into the mint or redeem before it. */
-function describe(
+function historyRow(
   symbol: string,
   market: string,
   ev: LogDescription,
@@ -196,7 +196,7 @@ export async function readHistory(
       }
       continue;
     }
-    const row = describe(symbol, marketName, ev);
+    const row = historyRow(symbol, marketName, ev);
     if (!row) continue;
     entries.push({
       ...row,

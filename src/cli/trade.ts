@@ -4,7 +4,7 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
-import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
+import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
   CliError,
   depletedMessage,
@@ -99,7 +99,7 @@ export async function mintCommand(
     const [status, balance, allowance] = await Promise.all([
       token.status(),
       usdt.balanceOf(account),
-      usdt.allowance(account, ctx.book.tokens[symbol] ?? ""),
+      usdt.allowance(account, tokenAddressOf(ctx, symbol)),
     ]);
     const state = Number(status.state);
     if (state === STATE_DEPLETED) throw new CliError(depletedMessage(symbol));
@@ -111,13 +111,22 @@ export async function mintCommand(
 
     let approveTx: string | null = null;
     if (allowance < assets && opts.approve) {
-      const tx = await usdt.connect(signer).approve(await token.getAddress(), assets);
+      const tx = await usdt.connect(signer).approve(tokenAddressOf(ctx, symbol), assets);
       const receipt = await tx.wait();
       approveTx = receipt?.hash ?? tx.hash;
     }
-    const receipt = await send(token, signer, (t) =>
-      t["deposit(uint256,address,uint256)"](assets, account, minShares),
-    );
+    let receipt: ContractTransactionReceipt;
+    try {
+      receipt = await send(token, signer, (t) =>
+        t["deposit(uint256,address,uint256)"](assets, account, minShares),
+      );
+    } catch (e) {
+      if (!approveTx) throw e;
+      const reason = explainError(e, ectx).message;
+      throw new CliError(
+        `${reason} (the approval of ${formatUsdt(assets)} USDT in ${approveTx} stays in place)`,
+      );
+    }
     const shares = eventArg(token, receipt, "Deposit", "shares");
 
     const data: { [key: string]: Json } = {

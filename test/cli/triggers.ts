@@ -69,9 +69,9 @@ describe("nextRebalanceTriggers", function () {
           const p = { size, equity, price };
           const leverage = (BigInt(target) * WAD) / 1000n;
           const at = priceAtLeverageDown(p, leverage);
-          expect(at, "a price exists").to.not.equal(null);
+          expect(at, "a price exists").to.be.a("bigint");
           const got = leverageAtPriceDown(p, at!);
-          expect(got).to.not.equal(null);
+          expect(got, "equity remains there").to.be.a("bigint");
           // the price is rounded down by less than 1e-8 dollars: the leverage there is within 1e-9
           // of the target, relative
           const diff = got! > leverage ? got! - leverage : leverage - got!;
