@@ -21,6 +21,7 @@ export interface ErrorContext {
 
 /** The token's lifecycle states, as ILeveragedToken.State numbers them. */
 export const STATE_NAMES = ["Active", "Delisting", "Settled", "Depleted"] as const;
+export const STATE = { Active: 0, Delisting: 1, Settled: 2, Depleted: 3 } as const;
 
 const ERROR_STRING = "0x08c379a0"; // Error(string)
 const PANIC = "0x4e487b71"; // Panic(uint256)
@@ -67,13 +68,13 @@ export function decodeCustomError(data: string): ErrorDescription | null {
 /** The message for a token in `state` (a number from ILeveragedToken.State). */
 export function stateMessage(symbol: string, state: number, delistingTime?: bigint): string {
   switch (state) {
-    case 1: {
+    case STATE.Delisting: {
       const when = delistingTime ? ` (settlement from ${formatTime(delistingTime)})` : "";
       return `${symbol} is being delisted${when}: minting is closed, redeeming stays open`;
     }
-    case 2:
+    case STATE.Settled:
       return `${symbol} has been delisted and settled: minting is closed; redeem to receive its final NAV in USDT`;
-    case 3:
+    case STATE.Depleted:
       return depletedMessage(symbol);
     default:
       return `${symbol} is still active, so this is not possible yet`;

@@ -1,7 +1,7 @@
 // `lt tokens`, `lt info <SYMBOL>`, `lt nav <SYMBOL>`: what a token is and where it stands.
 import { decodeBytes32String } from "ethers";
 import { type Context, resolveSymbol, tokenOf, vaultOf } from "./context.ts";
-import { explainError, STATE_NAMES } from "./errors.ts";
+import { explainError, STATE, STATE_NAMES } from "./errors.ts";
 import {
   decimalString,
   formatChange,
@@ -161,13 +161,13 @@ export async function readTokenInfo(ctx: Context, symbol: string): Promise<Token
 function stateText(info: TokenInfo): string {
   const name = STATE_NAMES[info.state] ?? `state ${info.state}`;
   switch (info.state) {
-    case 0:
+    case STATE.Active:
       return info.mintPaused
         ? `${name} (minting paused, redeeming open)`
         : `${name} (minting and redeeming open)`;
-    case 1:
+    case STATE.Delisting:
       return `${name} (settlement from ${formatTime(info.delistingTime)}; redeeming open, minting closed)`;
-    case 2:
+    case STATE.Settled:
       return `${name} (redeem at the final NAV)`;
     default:
       return `${name} (equity reached zero)`;

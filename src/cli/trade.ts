@@ -12,6 +12,7 @@ import {
   insufficientSharesMessage,
   insufficientUsdtMessage,
   mintPausedMessage,
+  STATE,
   stateMessage,
   type ErrorContext,
 } from "./errors.ts";
@@ -43,12 +44,7 @@ export interface MintOptions extends TradeOptions {
   approve: boolean;
 }
 
-const DEFAULT_SLIPPAGE = "0.5%";
-export { DEFAULT_SLIPPAGE };
-
-const STATE_ACTIVE = 0;
-const STATE_SETTLED = 2;
-const STATE_DEPLETED = 3;
+export const DEFAULT_SLIPPAGE = "0.5%";
 
 /** preview x (1 - slippage), rounded down: the least the user accepts. */
 export function minimumOutDown(preview: bigint, slippage: bigint): bigint {
@@ -102,8 +98,8 @@ export async function mintCommand(
       usdt.allowance(account, tokenAddressOf(ctx, symbol)),
     ]);
     const state = Number(status.state);
-    if (state === STATE_DEPLETED) throw new CliError(depletedMessage(symbol));
-    if (state !== STATE_ACTIVE) throw new CliError(stateMessage(symbol, state, status.delistingTime));
+    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+    if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, status.delistingTime));
     if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
     if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
     const preview = await previewQuoteSource(ctx).quoteMint(symbol, assets);
@@ -176,7 +172,7 @@ export async function redeemCommand(
     const token = tokenOf(ctx, symbol);
     const [status, balance] = await Promise.all([token.status(), token.balanceOf(account)]);
     const state = Number(status.state);
-    if (state === STATE_DEPLETED) throw new CliError(depletedMessage(symbol));
+    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
     if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
     const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);
     const minAssets = minOut ?? minimumOutDown(preview, slippage);
@@ -192,7 +188,7 @@ export async function redeemCommand(
       usdt: decimalString(assets, USDT_DECIMALS),
       preview: decimalString(preview, USDT_DECIMALS),
       minUsdt: decimalString(minAssets, USDT_DECIMALS),
-      settled: state === STATE_SETTLED,
+      settled: state === STATE.Settled,
       tx: receipt.hash,
       block: receipt.blockNumber,
     };

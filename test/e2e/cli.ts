@@ -252,13 +252,29 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       }
     });
 
-    it("says when a token is being delisted, and still redeems", async function () {
+    it("says when a token is being delisted, still redeems, and redeems all at the final NAV once settled", async function () {
       await isolated(async () => {
-        await (await btc3l.scheduleDelisting((await latestTime()) + 4 * 86_400)).wait();
+        const delistingTime = (await latestTime()) + 4 * 86_400;
+        await (await btc3l.scheduleDelisting(delistingTime)).wait();
         const [mint, redeem] = await Promise.all([lt(["mint", "BTC3L", "10"]), lt(["redeem", "BTC3L", "1"])]);
         expectPlainError(mint, "BTC3L is being delisted (settlement from ");
         expect(mint.stderr).to.include("minting is closed, redeeming stays open");
         expect(redeem.code, redeem.stderr).to.equal(0);
+
+        await send("evm_setNextBlockTimestamp", [delistingTime]);
+        await setPrice("BTC", MARKETS.BTC.initialPrice);
+        await (await btc3l.settle()).wait();
+        const held = await btc3l.balanceOf(admin);
+        const owed = await btc3l.previewRedeem(held);
+        const [settledMint, all] = await Promise.all([
+          lt(["mint", "BTC3L", "10"]),
+          lt(["redeem", "BTC3L", "all", "--json"]),
+        ]);
+        expectPlainError(settledMint, "BTC3L has been delisted and settled: minting is closed");
+        const paid = json(all);
+        expect(paid.settled).to.equal(true);
+        expect(parseUnits(paid.usdt as string, 6)).to.equal(owed);
+        expect(await btc3l.balanceOf(admin)).to.equal(0n);
       });
     });
 
