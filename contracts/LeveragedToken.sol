@@ -235,6 +235,7 @@ contract LeveragedToken is
         _requireRedeemable(s);
         Book memory b = _liveBook(s);
         (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
+        if (paid == 0) revert RedeemTooSmall(shares);
         if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
         _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares);
         return paid;
@@ -269,7 +270,7 @@ contract LeveragedToken is
         }
         _requireRedeemable(s);
         Book memory b = _liveBook(s);
-        shares = _quoteWithdraw(b, assets);
+        shares = _quoteWithdraw(b, assets, Math.min(balanceOf(owner), b.supply));
         if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
         (Quote memory q, , uint256 feeShares) = _quoteRedeem(b, shares);
         _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares);
@@ -343,13 +344,14 @@ contract LeveragedToken is
         uint256 assets;
         if (closing) {
             _readExchange(b);
-            if (b.equity <= 0) {
+            Quote memory q = _quoteTrade(b, -b.size);
+            if (q.equityAfter <= 0) {
+                // nothing left once the position is closed: settle at zero, the pool bears the rest
                 emit Depleted(b.equity, b.price);
                 _closeAll(b.size);
             } else {
-                Quote memory q = _quoteTrade(b, -b.size);
-                if (q.equityAfter > 0) assets = uint256(q.equityAfter);
-                _trade(q, -int256(assets), address(this), q.equityAfter - int256(assets));
+                assets = uint256(q.equityAfter);
+                _trade(q, -int256(assets), address(this), 0);
             }
         }
         settledAssets = uint128(assets);
@@ -469,7 +471,7 @@ contract LeveragedToken is
     /// for the remaining holders. USDT sent to this contract is never counted.
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
         State st = status.state;
-        if (st == State.Settled) return TokenMath.toAssetsDown(totalSupply(), settledAssets, settledSupply);
+        if (st == State.Settled) return _settledAssetsOf(totalSupply());
         if (st == State.Depleted) return 0;
         (, int256 equity, ) = vault.snapshot(market, address(this));
         return equity > 0 ? uint256(equity) : 0;
@@ -485,6 +487,7 @@ contract LeveragedToken is
 
     /// @inheritdoc IERC4626
     function convertToAssets(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
+        if (status.state == State.Settled) return _settledAssetsOf(shares);
         uint256 supply = _supplyNow();
         if (supply == 0) return shares / TokenMath.INITIAL_SHARES_PER_UNIT;
         return TokenMath.toAssetsDown(shares, totalAssets(), supply);
@@ -509,7 +512,8 @@ contract LeveragedToken is
     /// @inheritdoc IERC4626
     function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
         if (status.state == State.Settled) return _settledSharesFor(assets);
-        return _quoteWithdraw(_liveBookNow(), assets);
+        Book memory b = _liveBookNow();
+        return _quoteWithdraw(b, assets, b.supply);
     }
 
     /// @inheritdoc IERC4626
@@ -708,14 +712,11 @@ contract LeveragedToken is
     }
 
     /// @dev The fewest shares whose redemption pays at least `assets`.
-    function _quoteWithdraw(Book memory b, uint256 assets) internal view returns (uint256 shares) {
-        (, shares) = _leastInput(
-            b,
-            assets,
-            Math.mulDiv(assets, b.supply, uint256(b.equity)),
-            b.supply,
-            _assetsForRedeem
-        );
+    /// @dev The fewest shares, up to `limit`, whose redemption pays at least `assets`. A withdrawal
+    /// searches only the owner's shares: the payout can dip by a unit where the fee and value roundings
+    /// step, so a search over the whole supply could settle just above a balance that pays enough.
+    function _quoteWithdraw(Book memory b, uint256 assets, uint256 limit) internal view returns (uint256 shares) {
+        (, shares) = _leastInput(b, assets, Math.mulDiv(assets, b.supply, uint256(b.equity)), limit, _assetsForRedeem);
     }
 
     /// @dev A book to price a mint or a redeem against: the token must have equity left.
@@ -790,15 +791,20 @@ contract LeveragedToken is
         if (reason == REASON_NONE) revert RebalanceNotNeeded(before);
         bool keeper = hasRole(KEEPER_ROLE, msg.sender);
         if (!keeper && reason < REASON_RIPCORD) revert AccessControlUnauthorizedAccount(msg.sender, KEEPER_ROLE);
-        if (reason == REASON_DEPLETED) {
+        int256 target;
+        Quote memory q;
+        if (reason != REASON_DEPLETED) {
+            target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
+            q = _quoteTrade(b, target - b.size);
+        }
+        // equity gone, or too little left to pay for the trade back to target: depleted
+        if (reason == REASON_DEPLETED || q.equityAfter <= 0) {
             s.state = State.Depleted;
             _writeStatus(s);
             emit Depleted(b.equity, b.price);
             _closeAll(b.size);
             return;
         }
-        int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
-        Quote memory q = _quoteTrade(b, target - b.size);
         uint256 bounty = keeper ? 0 : admin.rebalanceBounty;
         if (q.equityAfter <= int256(bounty)) bounty = 0;
         s.lastRebalance = uint32(block.timestamp);
@@ -960,12 +966,15 @@ contract LeveragedToken is
     }
 
     function _settledAssetsOf(uint256 shares) internal view returns (uint256) {
-        return TokenMath.toAssetsDown(shares, settledAssets, settledSupply);
+        uint256 supply = settledSupply;
+        return supply == 0 ? 0 : TokenMath.toAssetsDown(shares, settledAssets, supply);
     }
 
     function _settledSharesFor(uint256 assets) internal view returns (uint256) {
         if (assets == 0) revert ZeroAmount();
-        return Math.mulDiv(assets, settledSupply, settledAssets, Math.Rounding.Ceil);
+        uint256 held = settledAssets;
+        if (held == 0) revert AmountUnreachable(assets, 0);
+        return Math.mulDiv(assets, settledSupply, held, Math.Rounding.Ceil);
     }
 
     function _payFromSettlement(address owner, address receiver, uint256 shares, uint256 assets) internal {
