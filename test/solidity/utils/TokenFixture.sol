@@ -34,9 +34,9 @@ abstract contract TokenFixture is TestBase {
     uint64 internal constant MANAGEMENT_FEE = 0.01825e18; // 0.005% a day
     uint64 internal constant BOUNTY = 5e6;
 
-    MockUSDT internal usdt;
-    MockPriceFeed internal feed;
-    MockPerpVault internal vault;
+    MockUSDT public usdt;
+    MockPriceFeed public feed;
+    MockPerpVault public vault;
 
     /// @dev USDT, feed and exchange, with POOL of liquidity so every winner can be paid.
     function _deployExchange() internal {
