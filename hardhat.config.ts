@@ -13,6 +13,7 @@ const solc = {
   path: require.resolve("solc/soljson.js"),
   settings: {
     optimizer: { enabled: true, runs: 200 },
+    viaIR: true,
     evmVersion: "cancun",
   },
 };
@@ -37,8 +38,13 @@ export default defineConfig({
   },
   test: {
     solidity: {
-      fuzz: { runs: 256, seed: "0x1eaf" },
-      invariant: { runs: 64, depth: 64, failOnRevert: false },
+      // FUZZ_SEED, FUZZ_RUNS, INVARIANT_RUNS and INVARIANT_DEPTH make longer or different campaigns
+      fuzz: { runs: Number(process.env.FUZZ_RUNS ?? 256), seed: process.env.FUZZ_SEED ?? "0x1eaf" },
+      invariant: {
+        runs: Number(process.env.INVARIANT_RUNS ?? 64),
+        depth: Number(process.env.INVARIANT_DEPTH ?? 64),
+        failOnRevert: false,
+      },
     },
   },
   networks: {

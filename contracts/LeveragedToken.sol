@@ -10,6 +10,7 @@ import {ERC4626} from "@openzeppelin/contracts/token/ERC20/extensions/ERC4626.so
 import {IERC4626} from "@openzeppelin/contracts/interfaces/IERC4626.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 // solhint-disable-next-line max-line-length
 import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
@@ -33,6 +34,7 @@ contract LeveragedToken is
 {
     using SafeERC20 for IERC20;
     using PerpMath for int256;
+    using SafeCast for uint256;
 
     /* CONSTANTS AND IMMUTABLES */
 
@@ -50,8 +52,10 @@ contract LeveragedToken is
     uint256 internal constant MAX_REDEEM_FEE = 0.01e18;
     uint256 internal constant MAX_MANAGEMENT_FEE = 0.05e18; // per year
     uint256 internal constant MAX_BOUNTY = 100e6;
-    /// @notice Shares locked at the first mint (worth 0.00001 USDT there), as Uniswap V2's minimum
-    /// liquidity: the supply never returns to zero, so no later mint can be priced off dust.
+    /// @notice Shares locked at the first mint (worth 0.01 of a USDT unit there), as Uniswap V2's
+    /// minimum liquidity: the supply never returns to zero, so no later mint can be priced off dust.
+    /// With 1e12 shares per USDT unit at the first mint, a donation that inflates NAV costs its donor
+    /// about 1% of it (left to the locked shares) and can take a later minter at most one share's worth.
     uint256 public constant MINIMUM_SHARES = 1e10;
     address internal constant DEAD = address(0xdEaD);
 
@@ -67,26 +71,37 @@ contract LeveragedToken is
 
     /* STORAGE */
 
-    /// @dev One slot, read by every entry point.
+    /// @dev One slot, read once and written once by every entry point. Fee shares (management, mint
+    /// and redeem fees) accumulate in `pendingFeeShares`: they count in the supply and in the
+    /// treasury's balance at once, and are minted to the treasury lazily (`accrueManagementFee`,
+    /// `setTreasury`, `settle`, or when the treasury spends more than it holds), so no entry point
+    /// writes the treasury's balance.
     struct Status {
-        address treasury;
-        uint40 lastFeeAccrual;
+        uint32 lastFeeAccrual;
+        uint32 lastRebalance;
         State state;
-        uint40 delistingTime;
         bool mintPaused;
+        uint96 pendingFeeShares;
+        uint56 managementFee; // WAD per year
     }
 
-    struct Fees {
-        uint64 mintFee;
-        uint64 redeemFee;
-        uint64 managementFee; // WAD per year
-        uint64 rebalanceBounty; // USDT
+    /// @dev One slot, read by every mint and redeem.
+    struct Limits {
+        uint56 mintFee;
+        uint56 redeemFee;
+        uint128 supplyCap; // shares
+    }
+
+    /// @dev One slot, read only off the hot paths (fee claims, settlement, the ripcord bounty).
+    struct Admin {
+        address treasury;
+        uint40 delistingTime;
+        uint56 rebalanceBounty; // USDT
     }
 
     Status public status;
-    Fees public fees;
-    uint128 public supplyCap;
-    uint40 public lastRebalance;
+    Limits internal limits;
+    Admin internal admin;
     /// @notice USDT held for the holders and the supply it was frozen for, once Settled.
     uint128 public settledAssets;
     uint128 public settledSupply;
@@ -99,7 +114,8 @@ contract LeveragedToken is
         uint256 price;
         uint256 takerFee;
         uint256 priceImpact;
-        Fees fees;
+        Limits limits;
+        uint256 managementFee;
     }
 
     /// @dev What one trade of `sizeDelta` will leave.
@@ -109,6 +125,7 @@ contract LeveragedToken is
         int256 sizeDelta;
         uint256 cost; // trading cost of this slice, paid to the exchange's pool
         int256 equityAfter; // exchange equity after the trade, before any payout
+        uint256 supplyCap; // set by mint quotes
     }
 
     constructor(Config memory c) ERC20(c.name, c.symbol) ERC20Permit(c.name) ERC4626(c.vault.usdt()) {
@@ -138,9 +155,10 @@ contract LeveragedToken is
         ripcordLeverage = c.ripcordLeverage;
         rebalanceEpsilon = c.rebalanceEpsilon;
         usdt = IERC20(asset());
+        status = Status(uint32(block.timestamp), 0, State.Active, false, 0, 0);
+        admin.treasury = c.treasury;
+        limits.supplyCap = c.supplyCap;
         _setFees(c.mintFee, c.redeemFee, c.managementFee, c.rebalanceBounty);
-        status = Status(c.treasury, uint40(block.timestamp), State.Active, 0, false);
-        supplyCap = c.supplyCap;
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(PAUSER_ROLE, c.admin);
         if (c.keeper != address(0)) _grantRole(KEEPER_ROLE, c.keeper);
@@ -160,7 +178,7 @@ contract LeveragedToken is
         if (receiver == address(0)) revert ZeroAddress();
         if (assets == 0) revert ZeroAmount();
         Status memory s = _requireMintable();
-        Book memory b = _liveBook(_accrueManagementFee(s));
+        Book memory b = _liveBook(s);
         (Quote memory q, uint256 minted, uint256 feeShares) = _quoteDeposit(b, assets);
         if (minted == 0) revert DepositTooSmall(assets);
         if (minted < minShares) revert SlippageExceeded(minted, minShares);
@@ -180,7 +198,7 @@ contract LeveragedToken is
         if (receiver == address(0)) revert ZeroAddress();
         if (shares == 0) revert ZeroAmount();
         Status memory s = _requireMintable();
-        Book memory b = _liveBook(_accrueManagementFee(s));
+        Book memory b = _liveBook(s);
         assets = _quoteMint(b, shares);
         if (assets > maxAssets) revert SlippageExceeded(assets, maxAssets);
         (Quote memory q, , uint256 feeShares) = _quoteDeposit(b, assets);
@@ -215,8 +233,9 @@ contract LeveragedToken is
             return assets;
         }
         _requireRedeemable(s);
-        Book memory b = _liveBook(_accrueManagementFee(s));
+        Book memory b = _liveBook(s);
         (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
+        if (paid == 0) revert RedeemTooSmall(shares);
         if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
         _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares);
         return paid;
@@ -250,8 +269,8 @@ contract LeveragedToken is
             return shares;
         }
         _requireRedeemable(s);
-        Book memory b = _liveBook(_accrueManagementFee(s));
-        shares = _quoteWithdraw(b, assets);
+        Book memory b = _liveBook(s);
+        shares = _quoteWithdraw(b, assets, Math.min(balanceOf(owner), b.supply));
         if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
         (Quote memory q, , uint256 feeShares) = _quoteRedeem(b, shares);
         _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares);
@@ -261,10 +280,10 @@ contract LeveragedToken is
 
     /// @inheritdoc ILeveragedToken
     function rebalanceNeeded() public view returns (bool needed, uint8 reason) {
-        State st = status.state;
-        if (st != State.Active && st != State.Delisting) return (false, REASON_NONE);
+        Status memory s = status;
+        if (s.state != State.Active && s.state != State.Delisting) return (false, REASON_NONE);
         (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
-        reason = _rebalanceReason(size, equity, price);
+        reason = _rebalanceReason(size, equity, price, s.lastRebalance);
         needed = reason != REASON_NONE;
     }
 
@@ -286,50 +305,58 @@ contract LeveragedToken is
 
     /// @inheritdoc ILeveragedToken
     function accrueManagementFee() external nonReentrant {
-        _accrueManagementFee(status);
+        _accrueAndClaimFees();
+    }
+
+    /// @notice When the last rebalance ran (0 before the first).
+    function lastRebalance() external view returns (uint256) {
+        return status.lastRebalance;
     }
 
     /* LIFECYCLE */
 
     /// @inheritdoc ILeveragedToken
-    function scheduleDelisting(uint256 delistingTime) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        Status memory s = status;
-        if (s.state != State.Active) revert InvalidState(s.state);
+    function scheduleDelisting(uint256 time) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        State st = status.state;
+        if (st != State.Active) revert InvalidState(st);
         uint256 earliest = block.timestamp + MIN_DELISTING_NOTICE;
-        if (delistingTime < earliest || delistingTime > type(uint40).max) {
-            revert DelistingTooSoon(delistingTime, earliest);
-        }
-        s.state = State.Delisting;
-        s.delistingTime = uint40(delistingTime);
-        status = s;
-        emit DelistingScheduled(delistingTime);
+        if (time < earliest || time > type(uint40).max) revert DelistingTooSoon(time, earliest);
+        status.state = State.Delisting;
+        admin.delistingTime = uint40(time);
+        emit DelistingScheduled(time);
     }
 
     /// @inheritdoc ILeveragedToken
     function settle() external nonReentrant {
         Status memory s = status;
         if (s.state == State.Delisting) {
-            if (block.timestamp < s.delistingTime) revert DelistingNotReached(s.delistingTime);
+            uint256 time = admin.delistingTime;
+            if (block.timestamp < time) revert DelistingNotReached(time);
         } else if (s.state != State.Depleted) {
             revert InvalidState(s.state);
         }
-        uint256 supply = _accrueManagementFee(s);
+        Book memory b;
+        b.supply = _accrue(s);
+        bool closing = s.state == State.Delisting;
+        s.state = State.Settled;
+        _writeStatus(s);
+        _claimFees();
         uint256 assets;
-        if (s.state == State.Delisting) {
-            Book memory b = _book(supply);
-            if (b.equity <= 0) {
-                _deplete(s, b.size, b.equity, b.price);
+        if (closing) {
+            _readExchange(b);
+            Quote memory q = _quoteTrade(b, -b.size);
+            if (q.equityAfter <= 0) {
+                // nothing left once the position is closed: settle at zero, the pool bears the rest
+                emit Depleted(b.equity, b.price);
+                _closeAll(b.size);
             } else {
-                Quote memory q = _quoteTrade(b, -b.size);
-                if (q.equityAfter > 0) assets = uint256(q.equityAfter);
-                _trade(q, -int256(assets), address(this), q.equityAfter - int256(assets));
+                assets = uint256(q.equityAfter);
+                _trade(q, -int256(assets), address(this), 0);
             }
         }
-        s.state = State.Settled;
-        status = s;
         settledAssets = uint128(assets);
-        settledSupply = uint128(supply);
-        emit Settled(assets, supply);
+        settledSupply = uint128(b.supply);
+        emit Settled(assets, b.supply);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -338,7 +365,7 @@ contract LeveragedToken is
         (uint256 assets, uint256 supply) = (settledAssets, settledSupply);
         for (uint256 i = 0; i < holders.length; ++i) {
             address holder = holders[i];
-            uint256 shares = balanceOf(holder);
+            uint256 shares = super.balanceOf(holder); // fee shares were minted at settlement
             if (shares == 0 || holder == DEAD) continue;
             uint256 paid = TokenMath.toAssetsDown(shares, assets, supply);
             _burn(holder, shares);
@@ -356,21 +383,21 @@ contract LeveragedToken is
         uint64 managementFee,
         uint64 rebalanceBounty
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _accrueManagementFee(status);
+        _accrueAndClaimFees();
         _setFees(mintFee, redeemFee, managementFee, rebalanceBounty);
     }
 
     /// @notice Sets where fees go. Only admin. Accrues the management fee to the old treasury first.
-    function setTreasury(address treasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (treasury == address(0)) revert ZeroAddress();
-        _accrueManagementFee(status);
-        status.treasury = treasury;
-        emit TreasurySet(treasury);
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert ZeroAddress();
+        _accrueAndClaimFees();
+        admin.treasury = newTreasury;
+        emit TreasurySet(newTreasury);
     }
 
     /// @notice Sets the most shares that may exist. Only admin.
     function setSupplyCap(uint128 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        supplyCap = cap;
+        limits.supplyCap = cap;
         emit SupplyCapSet(cap);
     }
 
@@ -394,6 +421,45 @@ contract LeveragedToken is
         return Math.mulDiv(totalAssets(), 1e18, supply);
     }
 
+    /// @notice The fees: mint and redeem (WAD, taken in shares), management (WAD per year) and the
+    /// ripcord bounty (USDT).
+    function fees()
+        external
+        view
+        returns (uint64 mintFee, uint64 redeemFee, uint64 managementFee, uint64 rebalanceBounty)
+    {
+        Limits memory lim = limits;
+        return (lim.mintFee, lim.redeemFee, status.managementFee, admin.rebalanceBounty);
+    }
+
+    /// @notice Where fees go.
+    function treasury() external view returns (address) {
+        return admin.treasury;
+    }
+
+    /// @notice When a scheduled delisting settles (0 when none is scheduled).
+    function delistingTime() external view returns (uint256) {
+        return admin.delistingTime;
+    }
+
+    /// @notice The most shares that may exist.
+    function supplyCap() external view returns (uint256) {
+        return limits.supplyCap;
+    }
+
+    /// @inheritdoc IERC20
+    /// @dev Includes the fee shares not yet minted to the treasury.
+    function totalSupply() public view override(ERC20, IERC20) returns (uint256) {
+        return ERC20.totalSupply() + status.pendingFeeShares;
+    }
+
+    /// @inheritdoc IERC20
+    /// @dev The treasury's balance includes the fee shares not yet minted to it.
+    function balanceOf(address account) public view override(ERC20, IERC20) returns (uint256) {
+        uint256 balance = ERC20.balanceOf(account);
+        return account == admin.treasury ? balance + status.pendingFeeShares : balance;
+    }
+
     /// @inheritdoc ILeveragedToken
     function leverage() external view returns (uint256) {
         (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
@@ -405,7 +471,7 @@ contract LeveragedToken is
     /// for the remaining holders. USDT sent to this contract is never counted.
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
         State st = status.state;
-        if (st == State.Settled) return TokenMath.toAssetsDown(totalSupply(), settledAssets, settledSupply);
+        if (st == State.Settled) return _settledAssetsOf(totalSupply());
         if (st == State.Depleted) return 0;
         (, int256 equity, ) = vault.snapshot(market, address(this));
         return equity > 0 ? uint256(equity) : 0;
@@ -421,6 +487,7 @@ contract LeveragedToken is
 
     /// @inheritdoc IERC4626
     function convertToAssets(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256) {
+        if (status.state == State.Settled) return _settledAssetsOf(shares);
         uint256 supply = _supplyNow();
         if (supply == 0) return shares / TokenMath.INITIAL_SHARES_PER_UNIT;
         return TokenMath.toAssetsDown(shares, totalAssets(), supply);
@@ -428,24 +495,25 @@ contract LeveragedToken is
 
     /// @inheritdoc IERC4626
     function previewDeposit(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
-        (, shares, ) = _quoteDeposit(_liveBook(_supplyNow()), assets);
+        (, shares, ) = _quoteDeposit(_liveBookNow(), assets);
     }
 
     /// @inheritdoc IERC4626
     function previewMint(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256 assets) {
-        return _quoteMint(_liveBook(_supplyNow()), shares);
+        return _quoteMint(_liveBookNow(), shares);
     }
 
     /// @inheritdoc IERC4626
     function previewRedeem(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256 assets) {
         if (status.state == State.Settled) return _settledAssetsOf(shares);
-        (, assets, ) = _quoteRedeem(_liveBook(_supplyNow()), shares);
+        (, assets, ) = _quoteRedeem(_liveBookNow(), shares);
     }
 
     /// @inheritdoc IERC4626
     function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
         if (status.state == State.Settled) return _settledSharesFor(assets);
-        return _quoteWithdraw(_liveBook(_supplyNow()), assets);
+        Book memory b = _liveBookNow();
+        return _quoteWithdraw(b, assets, b.supply);
     }
 
     /// @inheritdoc IERC4626
@@ -453,14 +521,25 @@ contract LeveragedToken is
         (bool open, uint256 room) = _mintRoom();
         if (!open) return 0;
         if (room == type(uint256).max) return type(uint256).max;
-        // the largest deposit whose shares fit: one less than the least that mints room + 1
-        return _quoteMint(_liveBook(_supplyNow()), room + 1) - 1;
+        return _maxDepositIn(_liveBookNow(), room);
     }
 
     /// @inheritdoc IERC4626
-    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256) {
+    /// @dev The receiver's shares of `maxDeposit`: a mint of at most that many pays at most that
+    /// deposit, so its shares and the treasury's fee shares fit under the cap too.
+    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256 shares) {
         (bool open, uint256 room) = _mintRoom();
-        return open ? room : 0;
+        if (!open) return 0;
+        if (room == type(uint256).max) return type(uint256).max;
+        Book memory b = _liveBookNow();
+        uint256 assets = _maxDepositIn(b, room);
+        if (assets != 0) (, shares, ) = _quoteDeposit(b, assets);
+    }
+
+    /// @inheritdoc ERC4626
+    /// @dev Shares have 18 decimals over USDT's 6.
+    function _decimalsOffset() internal pure override returns (uint8) {
+        return 12;
     }
 
     /// @inheritdoc IERC4626
@@ -480,21 +559,38 @@ contract LeveragedToken is
 
     /* QUOTES: one code path for previews and execution */
 
-    /// @dev Supply with the management fee accrued to this second.
-    function _supplyNow() internal view returns (uint256 supply) {
+    /// @dev Supply with the management fee accrued to this second (a view of what `_accrue` does).
+    function _supplyNow() internal view returns (uint256) {
         Status memory s = status;
-        supply = totalSupply();
+        return _supplyAfterAccrual(s, s.managementFee);
+    }
+
+    function _supplyAfterAccrual(Status memory s, uint256 managementFee) internal view returns (uint256 supply) {
+        supply = ERC20.totalSupply() + s.pendingFeeShares;
         if (_feeAccrues(s, supply)) {
-            supply += TokenMath.managementFeeSharesDown(supply, fees.managementFee, block.timestamp - s.lastFeeAccrual);
+            supply += TokenMath.managementFeeSharesDown(supply, managementFee, block.timestamp - s.lastFeeAccrual);
         }
     }
 
-    /// @dev Reads the exchange once; every quote below is arithmetic on this.
-    function _book(uint256 supply) internal view returns (Book memory b) {
-        b.supply = supply;
-        (b.size, b.equity, b.price) = vault.snapshot(market, address(this));
-        (b.takerFee, b.priceImpact) = vault.tradeCosts(market);
-        b.fees = fees;
+    /// @dev Accrues the management fee into `s` (memory; the caller writes it back once) and reads
+    /// the exchange once: every quote below is arithmetic on the book.
+    function _book(Status memory s) internal returns (Book memory b) {
+        b.supply = _accrue(s);
+        b.managementFee = s.managementFee;
+        _readExchange(b);
+    }
+
+    /// @dev The book a preview sees: the same as `_book` would build in this block.
+    function _bookNow() internal view returns (Book memory b) {
+        Status memory s = status;
+        b.supply = _supplyAfterAccrual(s, s.managementFee);
+        b.managementFee = s.managementFee;
+        _readExchange(b);
+    }
+
+    function _readExchange(Book memory b) internal view {
+        IPerpVault.TradingSnapshot memory t = vault.tradingSnapshot(market, address(this));
+        (b.size, b.equity, b.price, b.takerFee, b.priceImpact) = (t.size, t.equity, t.price, t.takerFee, t.priceImpact);
     }
 
     /// @dev Shares a deposit of `assets` mints for the receiver (0 when too small to mint one), the
@@ -511,6 +607,7 @@ contract LeveragedToken is
                 ? _signed(TokenMath.targetSizeDown(assets, targetLeverage, b.price))
                 : _scaleSize(b.size, assets, uint256(b.equity));
         q = _quoteTrade(b, sizeDelta);
+        q.supplyCap = b.limits.supplyCap;
         q.equityAfter += int256(assets);
         int256 added = q.equityAfter - b.equity;
         if (added <= 0) return (q, 0, 0);
@@ -521,12 +618,33 @@ contract LeveragedToken is
             total = uint256(added) * TokenMath.INITIAL_SHARES_PER_UNIT;
             total = total > MINIMUM_SHARES ? total - MINIMUM_SHARES : 0;
         }
-        feeShares = TokenMath.feeUp(total, b.fees.mintFee);
+        feeShares = TokenMath.feeUp(total, b.limits.mintFee);
         shares = total - feeShares;
     }
 
     function _sharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256 shares) {
         (, shares, ) = _quoteDeposit(b, assets);
+    }
+
+    /// @dev The receiver's and the treasury's shares a deposit of `assets` mints.
+    function _allSharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256) {
+        (, uint256 shares, uint256 feeShares) = _quoteDeposit(b, assets);
+        return shares + feeShares;
+    }
+
+    /// @dev The largest deposit whose shares, the treasury's fee shares included, fit in `room`: one
+    /// less than the least deposit that mints more.
+    function _maxDepositIn(Book memory b, uint256 room) internal view returns (uint256) {
+        (, uint256 over) = _leastInput(b, room + 1, _mintGuess(b, room + 1), type(uint128).max, _allSharesForDeposit);
+        return over - 1;
+    }
+
+    /// @dev An underestimate of the USDT that mints `shares`, where a search starts.
+    function _mintGuess(Book memory b, uint256 shares) internal pure returns (uint256) {
+        return
+            b.supply == 0
+                ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
+                : Math.mulDiv(shares, uint256(b.equity), b.supply);
     }
 
     /// @dev USDT a redemption of `shares` pays (after its trading cost), and the redeem fee in shares:
@@ -538,7 +656,7 @@ contract LeveragedToken is
         uint256 shares
     ) internal pure returns (Quote memory q, uint256 assets, uint256 feeShares) {
         if (shares > b.supply) revert ExceedsBalance(shares, b.supply);
-        feeShares = TokenMath.feeUp(shares, b.fees.redeemFee);
+        feeShares = TokenMath.feeUp(shares, b.limits.redeemFee);
         uint256 burnt = shares - feeShares;
         q = _quoteTrade(b, -_scaleSize(b.size, burnt, b.supply));
         int256 released = q.equityAfter - int256(TokenMath.toAssetsUp(b.supply - burnt, uint256(b.equity), b.supply));
@@ -552,7 +670,7 @@ contract LeveragedToken is
     /// @dev The exchange equity after trading `sizeDelta` now: the equity less the trading cost, plus
     /// the exact rounding of the trade (PerpMath.tradeRoundingDown).
     function _quoteTrade(Book memory b, int256 sizeDelta) internal pure returns (Quote memory q) {
-        q = Quote(b.supply, b.price, sizeDelta, 0, b.equity);
+        q = Quote(b.supply, b.price, sizeDelta, 0, b.equity, 0);
         if (sizeDelta == 0) return q;
         (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
             sizeDelta.notionalUp(b.price),
@@ -577,7 +695,7 @@ contract LeveragedToken is
         for (uint256 i = 0; ; ++i) {
             uint256 got = hi == 0 ? 0 : output(b, hi);
             if (got >= target) break;
-            if (hi == limit || i == 64) revert ZeroAmount();
+            if (hi == limit || i == 64) revert AmountUnreachable(target, limit);
             lo = hi;
             hi = Math.min(got == 0 ? hi * 2 + 1 : hi + Math.mulDiv(target - got, hi, got) + 1, limit);
         }
@@ -590,28 +708,28 @@ contract LeveragedToken is
 
     /// @dev The least USDT whose deposit mints at least `shares`.
     function _quoteMint(Book memory b, uint256 shares) internal view returns (uint256 assets) {
-        uint256 guess =
-            b.supply == 0
-                ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
-                : Math.mulDiv(shares, uint256(b.equity), b.supply);
-        (, assets) = _leastInput(b, shares, guess, type(uint128).max, _sharesForDeposit);
+        (, assets) = _leastInput(b, shares, _mintGuess(b, shares), type(uint128).max, _sharesForDeposit);
     }
 
     /// @dev The fewest shares whose redemption pays at least `assets`.
-    function _quoteWithdraw(Book memory b, uint256 assets) internal view returns (uint256 shares) {
-        (, shares) = _leastInput(
-            b,
-            assets,
-            Math.mulDiv(assets, b.supply, uint256(b.equity)),
-            b.supply,
-            _assetsForRedeem
-        );
+    /// @dev The fewest shares, up to `limit`, whose redemption pays at least `assets`. A withdrawal
+    /// searches only the owner's shares: the payout can dip by a unit where the fee and value roundings
+    /// step, so a search over the whole supply could settle just above a balance that pays enough.
+    function _quoteWithdraw(Book memory b, uint256 assets, uint256 limit) internal view returns (uint256 shares) {
+        (, shares) = _leastInput(b, assets, Math.mulDiv(assets, b.supply, uint256(b.equity)), limit, _assetsForRedeem);
     }
 
-    /// @dev Checks a live book: the token must have equity left to price anything against it.
-    function _liveBook(uint256 supply) internal view returns (Book memory b) {
-        b = _book(supply);
-        if (supply != 0 && b.equity <= 0) revert TokenDepleted();
+    /// @dev A book to price a mint or a redeem against: the token must have equity left.
+    function _liveBook(Status memory s) internal returns (Book memory b) {
+        b = _book(s);
+        b.limits = limits;
+        if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
+    }
+
+    function _liveBookNow() internal view returns (Book memory b) {
+        b = _bookNow();
+        b.limits = limits;
+        if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
     }
 
     /* INTERNAL: execution */
@@ -624,17 +742,18 @@ contract LeveragedToken is
         uint256 shares,
         uint256 feeShares
     ) internal {
-        uint256 cap = supplyCap;
+        uint256 cap = q.supplyCap;
         uint256 supplyAfter = q.supply + shares + feeShares + (q.supply == 0 ? MINIMUM_SHARES : 0);
         if (supplyAfter > cap) revert SupplyCapExceeded(supplyAfter, cap);
+        _addPendingFeeShares(s, feeShares);
+        _writeStatus(s);
+        if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
+        _mint(receiver, shares);
+        emit Deposit(msg.sender, receiver, assets, shares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
         // pay first, then trade (the exchange credits margin it has received)
         usdt.safeTransferFrom(msg.sender, address(vault), assets);
         _trade(q, int256(assets), address(0), q.equityAfter);
-        if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
-        _mint(receiver, shares);
-        if (feeShares != 0) _mint(s.treasury, feeShares);
-        emit Deposit(msg.sender, receiver, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
     }
 
     function _burnAndTrade(
@@ -647,10 +766,10 @@ contract LeveragedToken is
         uint256 feeShares
     ) internal {
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
-        uint256 balance = balanceOf(owner);
-        if (shares > balance) revert ExceedsBalance(shares, balance);
-        _burn(owner, shares - feeShares);
-        if (feeShares != 0) _transfer(owner, s.treasury, feeShares);
+        _requireBalance(owner, shares);
+        _addPendingFeeShares(s, feeShares);
+        _writeStatus(s);
+        _burn(owner, shares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
         _trade(q, -int256(assets), receiver, q.equityAfter - int256(assets));
@@ -666,22 +785,30 @@ contract LeveragedToken is
     function _rebalance() internal {
         Status memory s = status;
         if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
-        Book memory b = _book(_accrueManagementFee(s));
-        uint8 reason = _rebalanceReason(b.size, b.equity, b.price);
+        Book memory b = _book(s);
+        uint8 reason = _rebalanceReason(b.size, b.equity, b.price, s.lastRebalance);
         uint256 before = _leverage(b.size, b.equity, b.price);
         if (reason == REASON_NONE) revert RebalanceNotNeeded(before);
         bool keeper = hasRole(KEEPER_ROLE, msg.sender);
         if (!keeper && reason < REASON_RIPCORD) revert AccessControlUnauthorizedAccount(msg.sender, KEEPER_ROLE);
-        if (reason == REASON_DEPLETED) {
-            _deplete(s, b.size, b.equity, b.price);
-            status = s;
+        int256 target;
+        Quote memory q;
+        if (reason != REASON_DEPLETED) {
+            target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
+            q = _quoteTrade(b, target - b.size);
+        }
+        // equity gone, or too little left to pay for the trade back to target: depleted
+        if (reason == REASON_DEPLETED || q.equityAfter <= 0) {
+            s.state = State.Depleted;
+            _writeStatus(s);
+            emit Depleted(b.equity, b.price);
+            _closeAll(b.size);
             return;
         }
-        int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
-        Quote memory q = _quoteTrade(b, target - b.size);
-        uint256 bounty = keeper ? 0 : Math.min(fees.rebalanceBounty, MAX_BOUNTY);
+        uint256 bounty = keeper ? 0 : admin.rebalanceBounty;
         if (q.equityAfter <= int256(bounty)) bounty = 0;
-        lastRebalance = uint40(block.timestamp);
+        s.lastRebalance = uint32(block.timestamp);
+        _writeStatus(s);
         emit Rebalanced(
             msg.sender,
             reason,
@@ -695,15 +822,18 @@ contract LeveragedToken is
         _trade(q, -int256(bounty), msg.sender, q.equityAfter - int256(bounty));
     }
 
-    /// @dev Equity is gone: mark the token Depleted and close what is left of the position (the
-    /// exchange's pool bears the loss beyond the margin).
-    function _deplete(Status memory s, int256 size, int256 equity, uint256 price) internal {
-        s.state = State.Depleted;
-        emit Depleted(equity, price);
+    /// @dev Equity is gone: close what is left of the position (the exchange's pool bears the loss
+    /// beyond the margin).
+    function _closeAll(int256 size) internal {
         if (size != 0) vault.trade(market, -size, 0, address(0));
     }
 
-    function _rebalanceReason(int256 size, int256 equity, uint256 price) internal view returns (uint8) {
+    function _rebalanceReason(
+        int256 size,
+        int256 equity,
+        uint256 price,
+        uint256 lastRebalanceTime
+    ) internal view returns (uint8) {
         if (size == 0) return REASON_NONE;
         if (equity <= 0) return REASON_DEPLETED;
         uint256 lev = _leverage(size, equity, price);
@@ -711,7 +841,7 @@ contract LeveragedToken is
         if (lev > maxLeverage || lev < minLeverage) return REASON_BAND;
         uint256 today = block.timestamp - (block.timestamp % 1 days);
         uint256 off = lev > targetLeverage ? lev - targetLeverage : targetLeverage - lev;
-        if (lastRebalance < today && off > rebalanceEpsilon) return REASON_DAILY;
+        if (lastRebalanceTime < today && off > rebalanceEpsilon) return REASON_DAILY;
         return REASON_NONE;
     }
 
@@ -721,21 +851,79 @@ contract LeveragedToken is
         return TokenMath.leverageDown(size.notionalUp(price), uint256(equity));
     }
 
-    /// @dev Mints the management fee shares due since the last accrual; returns the new supply.
-    function _accrueManagementFee(Status memory s) internal returns (uint256 supply) {
-        supply = totalSupply();
+    /// @dev Adds the management fee shares due since the last accrual to the pending fee shares in
+    /// `s` (memory: the caller writes `s` back once); returns the supply they are part of.
+    function _accrue(Status memory s) internal returns (uint256 supply) {
+        supply = ERC20.totalSupply() + s.pendingFeeShares;
         if (s.lastFeeAccrual == block.timestamp) return supply;
         if (_feeAccrues(s, supply)) {
             uint256 elapsed = block.timestamp - s.lastFeeAccrual;
-            uint256 feeShares = TokenMath.managementFeeSharesDown(supply, fees.managementFee, elapsed);
+            uint256 feeShares = TokenMath.managementFeeSharesDown(supply, s.managementFee, elapsed);
             if (feeShares != 0) {
-                _mint(s.treasury, feeShares);
+                _addPendingFeeShares(s, feeShares);
                 supply += feeShares;
                 emit ManagementFeeAccrued(feeShares, elapsed);
             }
         }
-        s.lastFeeAccrual = uint40(block.timestamp);
-        status.lastFeeAccrual = uint40(block.timestamp);
+        s.lastFeeAccrual = uint32(block.timestamp);
+    }
+
+    /// @dev Accrues the management fee and mints every pending fee share to the treasury.
+    function _accrueAndClaimFees() internal {
+        Status memory s = status;
+        _accrue(s);
+        _writeStatus(s);
+        _claimFees();
+    }
+
+    /// @dev Mints the pending fee shares to the treasury (they are already in the supply).
+    function _claimFees() internal {
+        uint256 pending = status.pendingFeeShares;
+        if (pending == 0) return;
+        status.pendingFeeShares = 0;
+        super._update(address(0), admin.treasury, pending);
+    }
+
+    /// @dev Writes `s` with one SSTORE (Solidity would write a memory struct member by member).
+    /// The layout is Solidity's own for `Status`: members packed from the lowest-order bits up.
+    function _writeStatus(Status memory s) internal {
+        uint256 word =
+            uint256(s.lastFeeAccrual) |
+                (uint256(s.lastRebalance) << 32) |
+                (uint256(uint8(s.state)) << 64) |
+                (s.mintPaused ? uint256(1) << 72 : 0) |
+                (uint256(s.pendingFeeShares) << 80) |
+                (uint256(s.managementFee) << 176);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(status.slot, word)
+        }
+    }
+
+    /// @dev Adds fee shares to the pending ones in `s`; in the unlikely case they would not fit in
+    /// 96 bits, the pending ones are minted to the treasury first.
+    function _addPendingFeeShares(Status memory s, uint256 feeShares) internal {
+        uint256 pending = s.pendingFeeShares + feeShares;
+        if (pending > type(uint96).max) {
+            super._update(address(0), admin.treasury, s.pendingFeeShares);
+            pending = feeShares;
+        }
+        s.pendingFeeShares = uint96(pending);
+    }
+
+    /// @dev The treasury's pending fee shares are minted to it before it spends more than it holds;
+    /// every entry point writes its status before it moves shares, so this reads the latest.
+    function _update(address from, address to, uint256 value) internal override(ERC20) {
+        if (from != address(0) && value > ERC20.balanceOf(from) && from == admin.treasury) _claimFees();
+        super._update(from, to, value);
+    }
+
+    /// @dev Reverts ExceedsBalance unless `owner` holds `shares` (pending fee shares included).
+    function _requireBalance(address owner, uint256 shares) internal view {
+        if (shares > ERC20.balanceOf(owner)) {
+            uint256 balance = balanceOf(owner);
+            if (shares > balance) revert ExceedsBalance(shares, balance);
+        }
     }
 
     function _feeAccrues(Status memory s, uint256 supply) internal pure returns (bool) {
@@ -762,7 +950,7 @@ contract LeveragedToken is
             (, int256 equity, ) = vault.snapshot(market, address(this));
             if (equity <= 0) return (false, 0);
         }
-        uint256 cap = supplyCap;
+        uint256 cap = limits.supplyCap;
         uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
         if (supply + reserve >= cap) return (false, 0);
         room = cap == type(uint128).max ? type(uint256).max : cap - supply - reserve;
@@ -778,19 +966,21 @@ contract LeveragedToken is
     }
 
     function _settledAssetsOf(uint256 shares) internal view returns (uint256) {
-        return TokenMath.toAssetsDown(shares, settledAssets, settledSupply);
+        uint256 supply = settledSupply;
+        return supply == 0 ? 0 : TokenMath.toAssetsDown(shares, settledAssets, supply);
     }
 
     function _settledSharesFor(uint256 assets) internal view returns (uint256) {
         if (assets == 0) revert ZeroAmount();
-        return Math.mulDiv(assets, settledSupply, settledAssets, Math.Rounding.Ceil);
+        uint256 held = settledAssets;
+        if (held == 0) revert AmountUnreachable(assets, 0);
+        return Math.mulDiv(assets, settledSupply, held, Math.Rounding.Ceil);
     }
 
     function _payFromSettlement(address owner, address receiver, uint256 shares, uint256 assets) internal {
         if (shares == 0) revert ZeroAmount();
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
-        uint256 balance = balanceOf(owner);
-        if (shares > balance) revert ExceedsBalance(shares, balance);
+        _requireBalance(owner, shares);
         _burn(owner, shares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         if (assets != 0) usdt.safeTransfer(receiver, assets);
@@ -811,7 +1001,9 @@ contract LeveragedToken is
         if (redeemFee > MAX_REDEEM_FEE) revert InvalidParameter("redeemFee", redeemFee);
         if (managementFee > MAX_MANAGEMENT_FEE) revert InvalidParameter("managementFee", managementFee);
         if (rebalanceBounty > MAX_BOUNTY) revert InvalidParameter("rebalanceBounty", rebalanceBounty);
-        fees = Fees(mintFee, redeemFee, managementFee, rebalanceBounty);
+        (limits.mintFee, limits.redeemFee) = (uint56(mintFee), uint56(redeemFee));
+        status.managementFee = uint56(managementFee);
+        admin.rebalanceBounty = uint56(rebalanceBounty);
         emit FeesSet(mintFee, redeemFee, managementFee, rebalanceBounty);
     }
 }

@@ -85,6 +85,12 @@ interface ILeveragedToken is IERC4626 {
     error ExceedsBalance(uint256 shares, uint256 balance);
     error ExchangeMismatch(int256 expectedEquity, int256 equity);
     error DepositTooSmall(uint256 assets);
+    /// @notice Redeeming `shares` would pay nothing (the fee takes them, or their slice's trading cost
+    /// eats what they are worth); burning them would only cost the other holders.
+    error RedeemTooSmall(uint256 shares);
+    /// @notice No input up to `limit` reaches `target`: a withdrawal of more USDT than every share
+    /// could pay, or a mint of more shares than any deposit could buy.
+    error AmountUnreachable(uint256 target, uint256 limit);
 
     /* MINT AND REDEEM */
 

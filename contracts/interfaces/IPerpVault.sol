@@ -21,6 +21,15 @@ interface IPerpVault {
         int256 equity; // the position's equity after the trade (USDT, may be negative)
     }
 
+    /// @notice Everything a contract needs to quote its own next trade exactly, in one call.
+    struct TradingSnapshot {
+        int256 size; // the position's size
+        int256 equity; // margin + unrealized PnL - funding owed, at `price`
+        uint256 price; // the oracle price (8 decimals), checked
+        uint256 takerFee; // WAD of notional
+        uint256 priceImpact; // WAD per 1,000,000 USDT of notional
+    }
+
     /* EVENTS */
 
     event MarketAdded(bytes32 indexed market, address feed, uint32 heartbeat, int64 fundingRate, uint64 priceImpact);
@@ -31,6 +40,9 @@ interface IPerpVault {
     event MarginRatiosSet(uint64 initialMarginRatio, uint64 maintenanceMarginRatio);
     event MarginDeposited(bytes32 indexed market, address indexed account, address from, uint256 amount);
     event MarginWithdrawn(bytes32 indexed market, address indexed account, address to, uint256 amount);
+    /// @notice One `trade` call: funding settled first (+ paid, - received), margin paid in (+) or
+    /// out (-), then `sizeDelta` at `price` for `cost`, booking `realizedPnl`; `newSize` after.
+    /// Liquidations emit it too (marginDelta 0), before `Liquidated`.
     event Traded(
         bytes32 indexed market,
         address indexed account,
@@ -38,8 +50,11 @@ interface IPerpVault {
         uint256 price,
         uint256 cost,
         int256 realizedPnl,
+        int256 fundingPaid,
+        int256 marginDelta,
         int256 newSize
     );
+    /// @notice Funding settled by `withdraw` (trades and liquidations report it in `Traded`).
     event FundingSettled(bytes32 indexed market, address indexed account, int256 amount);
     event Liquidated(
         bytes32 indexed market,
@@ -123,6 +138,10 @@ interface IPerpVault {
         bytes32 market,
         address account
     ) external view returns (int256 size, int256 equity, uint256 price);
+
+    /// @notice Size, equity, mark price and the trade costs that apply now, in one call: what a
+    /// contract needs to predict its own trade exactly (see PerpMath.tradeRoundingDown).
+    function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory);
 
     /// @notice Margin + unrealized PnL - funding owed, at the mark price (may be negative).
     function equityOf(bytes32 market, address account) external view returns (int256);

@@ -176,13 +176,14 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         int256 index = _accrueFunding(m, price);
         Position memory p = positions[market][msg.sender];
         Balances memory b = balances;
-        _settleFunding(market, msg.sender, p, b, index, price);
+        int256 funding = _settleFunding(market, msg.sender, p, b, index, price);
+        if (funding != 0) emit FundingSettled(market, msg.sender, funding);
         _realizeProfitFor(p, b, amount, price);
         p.margin -= uint128(amount);
         b.accounted -= uint128(amount);
         _requireInitialMargin(p, price);
-        positions[market][msg.sender] = p;
-        balances = b;
+        _writePosition(positions[market][msg.sender], p);
+        _writeBalances(b);
         emit MarginWithdrawn(market, msg.sender, to, amount);
         usdt.safeTransfer(to, amount);
     }
@@ -198,10 +199,9 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     ) external nonReentrant returns (TradeResult memory r) {
         Market storage m = _market(market);
         r.price = _price(m, market);
-        int256 index = _accrueFunding(m, r.price);
         Position memory p = positions[market][msg.sender];
         Balances memory b = balances;
-        r.fundingPaid = _settleFunding(market, msg.sender, p, b, index, r.price);
+        r.fundingPaid = _settleFunding(market, msg.sender, p, b, _accrueFunding(m, r.price), r.price);
 
         if (marginDelta > 0) {
             uint256 amount = uint256(marginDelta);
@@ -210,14 +210,10 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             if (held < expected) revert MarginNotReceived(expected, held);
             p.margin += amount.toUint128();
             b.accounted += uint128(amount);
-            emit MarginDeposited(market, msg.sender, msg.sender, amount);
         }
 
         int256 oldSize = p.size;
-        if (sizeDelta != 0) {
-            (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
-            emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, p.size);
-        }
+        if (sizeDelta != 0) (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
 
         uint256 payout;
         if (marginDelta < 0) {
@@ -226,14 +222,14 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             _realizeProfitFor(p, b, payout, r.price);
             p.margin -= uint128(payout);
             b.accounted -= uint128(payout);
-            emit MarginWithdrawn(market, msg.sender, to, payout);
         }
 
         if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, r.price);
         r.equity = _equity(p, r.price);
 
-        positions[market][msg.sender] = p;
-        balances = b;
+        _writePosition(positions[market][msg.sender], p);
+        _writeBalances(b);
+        emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, r.fundingPaid, marginDelta, p.size);
         if (payout != 0) usdt.safeTransfer(to, payout);
     }
 
@@ -243,18 +239,18 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 price = _price(m, market);
         Position memory p = positions[market][account];
         Balances memory b = balances;
-        _settleFunding(market, account, p, b, _accrueFunding(m, price), price);
+        int256 funding = _settleFunding(market, account, p, b, _accrueFunding(m, price), price);
         _requireLiquidatable(p, price);
 
         int256 size = p.size;
         (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -size, price);
-        emit Traded(market, account, -size, price, cost, realized, 0);
+        emit Traded(market, account, -size, price, cost, realized, funding, 0, 0);
 
         reward = Math.min(Math.mulDiv(size.notionalUp(price), params.liquidationFee, PerpMath.WAD), p.margin);
         p.margin -= uint128(reward);
         b.accounted -= uint128(reward);
-        positions[market][account] = p;
-        balances = b;
+        _writePosition(positions[market][account], p);
+        _writeBalances(b);
         emit Liquidated(market, account, msg.sender, size, price, reward);
         if (reward != 0) usdt.safeTransfer(msg.sender, reward);
     }
@@ -273,7 +269,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         liquiditySharesOf[msg.sender] += shares;
         b.pool += amount.toUint128();
         b.accounted += uint128(amount);
-        balances = b;
+        _writeBalances(b);
         emit LiquidityAdded(msg.sender, amount, shares);
         usdt.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -291,7 +287,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         totalLiquidityShares = supply - shares;
         b.pool -= uint128(amount);
         b.accounted -= uint128(amount);
-        balances = b;
+        _writeBalances(b);
         emit LiquidityRemoved(msg.sender, to, amount, shares);
         if (amount != 0) usdt.safeTransfer(to, amount);
     }
@@ -318,6 +314,12 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         address account
     ) external view returns (int256 size, int256 equity, uint256 price) {
         return _snapshot(market, account);
+    }
+
+    /// @inheritdoc IPerpVault
+    function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory t) {
+        (t.size, t.equity, t.price) = _snapshot(market, account);
+        (t.takerFee, t.priceImpact) = (params.takerFee, markets[market].priceImpact);
     }
 
     /// @inheritdoc IPerpVault
@@ -384,6 +386,27 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
     }
 
+    /// @dev Writes a position with one SSTORE per slot (Solidity would write member by member);
+    /// the layout is Solidity's own for `Position`: two members a slot, the first in the low bits.
+    function _writePosition(Position storage stored, Position memory p) internal {
+        uint256 word0 = uint256(uint128(p.size)) | (uint256(uint128(p.openCost)) << 128);
+        uint256 word1 = uint256(uint128(p.fundingIndex)) | (uint256(p.margin) << 128);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(stored.slot, word0)
+            sstore(add(stored.slot, 1), word1)
+        }
+    }
+
+    /// @dev Writes the balances with one SSTORE (same layout as `Balances`).
+    function _writeBalances(Balances memory b) internal {
+        uint256 word = uint256(b.pool) | (uint256(b.accounted) << 128);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(balances.slot, word)
+        }
+    }
+
     function _market(bytes32 market) internal view returns (Market storage m) {
         m = markets[market];
         if (address(m.feed) == address(0)) revert UnknownMarket(market);
@@ -425,10 +448,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     ) internal returns (int256 owed) {
         owed = PerpMath.fundingOwedUp(p.size, index - p.fundingIndex);
         p.fundingIndex = index.toInt128();
-        if (owed != 0) {
-            _moveToPool(market, account, p, b, owed, price);
-            emit FundingSettled(market, account, owed);
-        }
+        if (owed != 0) _moveToPool(market, account, p, b, owed, price);
     }
 
     /// @dev Books a trade of `sizeDelta` at `price` into `p`: realizes PnL on the reduced part, then

@@ -12,17 +12,24 @@ contract MockPriceFeed is AggregatorV3Interface, AccessControl {
     bytes32 public constant UPDATER_ROLE = keccak256("UPDATER_ROLE");
     uint80 internal constant PHASE_OFFSET = uint80(1) << 64;
 
-    /// @dev One slot: the latest round, read by every trade.
+    /// @dev A past round.
     struct Round {
         int192 answer;
         uint64 updatedAt;
+    }
+
+    /// @dev The latest round in one slot, read by every trade.
+    struct Latest {
+        uint64 round;
+        uint64 updatedAt;
+        int128 answer;
     }
 
     uint8 public constant override decimals = 8;
     uint256 public constant override version = 4;
     string public override description;
 
-    uint64 public latestAggregatorRound;
+    Latest internal latest;
     mapping(uint64 aggregatorRound => Round) internal rounds;
 
     /// @notice Same event as Chainlink's AggregatorInterface.
@@ -47,7 +54,7 @@ contract MockPriceFeed is AggregatorV3Interface, AccessControl {
     /// @inheritdoc AggregatorV3Interface
     function getRoundData(uint80 roundId) external view override returns (uint80, int256, uint256, uint256, uint80) {
         uint64 aggregatorRound = uint64(roundId);
-        if (roundId >> 64 != 1 || aggregatorRound == 0 || aggregatorRound > latestAggregatorRound) {
+        if (roundId >> 64 != 1 || aggregatorRound == 0 || aggregatorRound > latest.round) {
             revert RoundNotFound(roundId);
         }
         Round memory r = rounds[aggregatorRound];
@@ -56,17 +63,21 @@ contract MockPriceFeed is AggregatorV3Interface, AccessControl {
 
     /// @inheritdoc AggregatorV3Interface
     function latestRoundData() external view override returns (uint80, int256, uint256, uint256, uint80) {
-        uint64 aggregatorRound = latestAggregatorRound;
-        Round memory r = rounds[aggregatorRound];
-        uint80 roundId = PHASE_OFFSET | aggregatorRound;
-        return (roundId, r.answer, r.updatedAt, r.updatedAt, roundId);
+        Latest memory last = latest;
+        uint80 roundId = PHASE_OFFSET | last.round;
+        return (roundId, last.answer, last.updatedAt, last.updatedAt, roundId);
+    }
+
+    /// @notice The aggregator round of the latest answer (the proxy round id without its phase).
+    function latestAggregatorRound() external view returns (uint64) {
+        return latest.round;
     }
 
     function _update(int256 answer) internal {
         if (answer <= 0) revert NonPositiveAnswer(answer);
-        if (answer > type(int192).max) revert AnswerTooLarge(answer);
-        uint64 aggregatorRound = latestAggregatorRound + 1;
-        latestAggregatorRound = aggregatorRound;
+        if (answer > type(int128).max) revert AnswerTooLarge(answer);
+        uint64 aggregatorRound = latest.round + 1;
+        latest = Latest(aggregatorRound, uint64(block.timestamp), int128(answer));
         rounds[aggregatorRound] = Round(int192(answer), uint64(block.timestamp));
         emit AnswerUpdated(answer, PHASE_OFFSET | aggregatorRound, block.timestamp);
     }

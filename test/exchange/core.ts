@@ -182,7 +182,7 @@ describe("MockPerpVault", function () {
     // fee 5 bps of 100,000 = 50 USDT
     await expect(vault.connect(alice).trade(BTC, ONE, 0, alice.address))
       .to.emit(vault, "Traded")
-      .withArgs(BTC, alice.address, ONE, 100_000n * PRICE, 50n * USDT, 0, ONE);
+      .withArgs(BTC, alice.address, ONE, 100_000n * PRICE, 50n * USDT, 0, 0, 0, ONE);
     expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([ONE, 100_000n * USDT, 19_950n * USDT]);
     await feed.updateAnswer(110_000n * PRICE);
     // unrealized +10,000; equity 19,950 + 10,000
@@ -191,7 +191,7 @@ describe("MockPerpVault", function () {
     // close half: realized +5,000, fee 5 bps of 55,000 = 27.5
     await expect(vault.connect(alice).trade(BTC, -ONE / 2n, 0, alice.address))
       .to.emit(vault, "Traded")
-      .withArgs(BTC, alice.address, -ONE / 2n, 110_000n * PRICE, 27_500_000n, 5_000n * USDT, ONE / 2n);
+      .withArgs(BTC, alice.address, -ONE / 2n, 110_000n * PRICE, 27_500_000n, 5_000n * USDT, 0, 0, ONE / 2n);
     expect((await vault.positionOf(BTC, alice.address))[2]).to.equal(
       19_950n * USDT + 5_000n * USDT - 27_500_000n,
     );
@@ -218,14 +218,14 @@ describe("MockPerpVault", function () {
     // close: realized +10,000, fee 5 bps of 90,000 = 45
     await expect(vault.connect(bob).trade(BTC, ONE, 0, bob.address))
       .to.emit(vault, "Traded")
-      .withArgs(BTC, bob.address, ONE, 90_000n * PRICE, 45n * USDT, 10_000n * USDT, 0);
+      .withArgs(BTC, bob.address, ONE, 90_000n * PRICE, 45n * USDT, 10_000n * USDT, 0, 0, 0);
     expect((await vault.positionOf(BTC, bob.address))[2]).to.equal(29_905n * USDT);
     // flip the long at 110,000 by selling 2 BTC: close +1 (realized +10,000), open -1 at 110,000,
     // fee 5 bps of 220,000 = 110; margin 19,950 + 10,000 - 110 = 29,840
     await feed.updateAnswer(110_000n * PRICE);
     await expect(vault.connect(alice).trade(BTC, -2n * ONE, 0, alice.address))
       .to.emit(vault, "Traded")
-      .withArgs(BTC, alice.address, -2n * ONE, 110_000n * PRICE, 110n * USDT, 10_000n * USDT, -ONE);
+      .withArgs(BTC, alice.address, -2n * ONE, 110_000n * PRICE, 110n * USDT, 10_000n * USDT, 0, 0, -ONE);
     expect(await vault.positionOf(BTC, alice.address)).to.deep.equal([
       -ONE,
       -110_000n * USDT,
@@ -247,9 +247,15 @@ describe("MockPerpVault", function () {
     await networkHelpers.time.increaseTo(t0 + 8 * 3600);
     expect(await vault.fundingOwed(BTC, alice.address)).to.equal(10n * USDT);
     await networkHelpers.time.setNextBlockTimestamp(t0 + 1 + 8 * 3600);
+    // a trade reports the funding it settled in Traded (received: negative)
     await expect(vault.connect(bob).trade(BTC, 0, 0, bob.address))
+      .to.emit(vault, "Traded")
+      .withArgs(BTC, bob.address, 0, 100_000n * PRICE, 0, 0, -10n * USDT, 0, -ONE);
+    // a withdrawal reports it in FundingSettled: alice owes 10 more after another 8 h
+    await networkHelpers.time.setNextBlockTimestamp(t0 + 16 * 3600);
+    await expect(vault.connect(alice).withdraw(BTC, 1n * USDT, alice.address))
       .to.emit(vault, "FundingSettled")
-      .withArgs(BTC, bob.address, -10n * USDT);
+      .withArgs(BTC, alice.address, 20n * USDT);
     // one accrual of 28,800 s at 100,000 and 0.01%: 1e13 x 1e14 x 28,800 / 2,880,000 = 1e25
     const index = await vault.fundingIndex(BTC);
     expect(index).to.be.gte(10n ** 25n);
@@ -297,10 +303,21 @@ describe("MockPerpVault", function () {
     await usdt.connect(alice).transfer(await vault.getAddress(), 1_000n * USDT);
     await vault.connect(alice).trade(BTC, 0, 1_000n * USDT, alice.address);
     // a negative margin delta pays out
-    await expect(vault.connect(alice).trade(BTC, 0, -(500n * USDT), alice.address)).to.emit(
-      vault,
-      "MarginWithdrawn",
-    );
+    await expect(vault.connect(alice).trade(BTC, 0, -(500n * USDT), alice.address))
+      .to.emit(vault, "Traded")
+      .withArgs(
+        BTC,
+        alice.address,
+        0,
+        100_000n * PRICE,
+        0,
+        0,
+        0,
+        -(500n * USDT),
+        (await vault.positionOf(BTC, alice.address))[0],
+      )
+      .and.to.emit(usdt, "Transfer")
+      .withArgs(await vault.getAddress(), alice.address, 500n * USDT);
     await networkHelpers.time.increase(3601);
     await expect(vault.markPrice(BTC)).to.be.revertedWithCustomError(vault, "StalePrice");
     await feed.updateAnswer(100_000n * PRICE);

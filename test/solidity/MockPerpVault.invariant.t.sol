@@ -93,6 +93,8 @@ contract MockPerpVaultInvariantTest is TestBase {
     /// @notice After each run, everyone can get out: LPs leave, a backstop LP funds the pool with enough to
     /// pay every winner, every position closes, every margin is withdrawn in full and the backstop leaves.
     /// The vault then owes nothing and holds only what was sent to it uncredited.
+    /// @dev The backstop is every positive equity (a winner draws at most its equity, funding included) plus
+    /// every funding receivable: a loser owed funding is paid it out of the pool before its loss comes back.
     function afterInvariant() public {
         vm.warp(handler.currentTime());
         address[] memory actors = handler.actorList();
@@ -105,6 +107,8 @@ contract MockPerpVaultInvariantTest is TestBase {
             for (uint256 m = 0; m < markets.length; m++) {
                 int256 equity = vault.equityOf(markets[m], actors[i]);
                 if (equity > 0) backstopAmount += uint256(equity);
+                int256 owed = vault.fundingOwed(markets[m], actors[i]);
+                if (owed < 0) backstopAmount += uint256(-owed);
             }
         }
         vm.prank(address(handler));

@@ -6,6 +6,8 @@ pragma solidity 0.8.30;
 interface IVm {
     function warp(uint256 newTimestamp) external;
 
+    function assume(bool condition) external;
+
     function prank(address msgSender) external;
 
     function startPrank(address msgSender) external;

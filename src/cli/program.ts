@@ -1,0 +1,171 @@
+// The `lt` command line: commands, global options, output (text or --json) and the one place where
+// every error becomes a plain sentence and a non-zero exit code.
+import { Command, CommanderError, Option } from "commander";
+import { balanceCommand } from "./balance.ts";
+import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
+import { explainError } from "./errors.ts";
+import { toJson, type Report } from "./format.ts";
+import { historyCommand, type HistoryOptions } from "./history.ts";
+import { type EngineQuoteFactory, quoteCommand } from "./quote.ts";
+import { infoCommand, navCommand, tokensCommand } from "./tokens.ts";
+import {
+  DEFAULT_SLIPPAGE,
+  mintCommand,
+  type MintOptions,
+  redeemCommand,
+  type TradeOptions,
+} from "./trade.ts";
+
+export interface CliIo {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: NodeJS.ProcessEnv;
+}
+
+export interface CliOptions {
+  /** The reference engine's quotes for `lt quote`; without it the engine column reads n/a. */
+  engineQuote?: EngineQuoteFactory;
+  io?: Partial<CliIo>;
+}
+
+const EXIT_OK = 0;
+const EXIT_FAILURE = 1;
+
+/** Runs `lt` with the user's arguments (argv without node and the script); resolves to the exit code. */
+export async function runCli(args: string[], options: CliOptions = {}): Promise<number> {
+  const io: CliIo = {
+    out: options.io?.out ?? ((t) => process.stdout.write(t + "\n")),
+    err: options.io?.err ?? ((t) => process.stderr.write(t + "\n")),
+    env: options.io?.env ?? process.env,
+  };
+  let exitCode = EXIT_OK;
+
+  /** Connects, runs one command and prints its report; any failure is one sentence and exit 1. */
+  const execute = async (command: Command, body: (ctx: Context) => Promise<Report>): Promise<void> => {
+    const g = command.optsWithGlobals<GlobalOptions>();
+    let ctx: Context | undefined;
+    try {
+      ctx = await connect(g, io.env);
+      const report = await body(ctx);
+      io.out(g.json ? toJson(report.data) : report.text);
+    } catch (e) {
+      const error = explainError(e, { rpcUrl: g.rpc });
+      if (g.json) io.out(toJson({ error: error.message }));
+      io.err(`lt: ${error.message}`);
+      if (io.env.LT_DEBUG) io.err(e instanceof Error && e.stack ? e.stack : String(e));
+      exitCode = EXIT_FAILURE;
+    } finally {
+      ctx?.provider.destroy();
+    }
+  };
+
+  const program = new Command()
+    .name("lt")
+    .description("Wallet for leveraged tokens: list, inspect, quote, mint, redeem, balances and history.")
+    .option(
+      "--network <name>",
+      "network whose address book to use (deployments/<name>.json)",
+      DEFAULT_NETWORK,
+    )
+    .option("--rpc <url>", "JSON-RPC URL of the node (env RPC_URL)", io.env.RPC_URL ?? DEFAULT_RPC_URL)
+    .option("--deployments <dir>", "directory of the address books", "deployments")
+    .option("--json", "print JSON instead of text", false)
+    .addHelpText(
+      "after",
+      "\nAmounts are in human units (USDT, tokens). Transactions are signed with LT_PRIVATE_KEY if set,\n" +
+        "else with the node's first unlocked account.",
+    )
+    .exitOverride()
+    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) });
+
+  program
+    .command("tokens")
+    .description("list the tokens of the network, with state and NAV")
+    .action(async (_opts: object, cmd: Command) => execute(cmd, (ctx) => tokensCommand(ctx)));
+
+  program
+    .command("info")
+    .description("target and current leverage, band, next trigger prices, fees, state, NAV")
+    .argument("<symbol>", "token symbol, e.g. BTC3L")
+    .action(async (symbol: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => infoCommand(ctx, symbol)),
+    );
+
+  program
+    .command("nav")
+    .description("NAV per token in USDT")
+    .argument("<symbol>", "token symbol")
+    .action(async (symbol: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => navCommand(ctx, symbol)),
+    );
+
+  program
+    .command("quote")
+    .description(
+      "what a mint (USDT in) or a redeem (tokens in) would give: the token's preview and the engine's",
+    )
+    .argument("<side>", "mint or redeem")
+    .argument("<symbol>", "token symbol")
+    .argument("<amount>", "USDT to mint with, or tokens to redeem (or all)")
+    .action(async (side: string, symbol: string, amount: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => quoteCommand(ctx, side, symbol, amount, options.engineQuote)),
+    );
+
+  program
+    .command("mint")
+    .description("mint tokens with USDT (approves the token first when needed)")
+    .argument("<symbol>", "token symbol")
+    .argument("<usdt>", "USDT to pay")
+    .option(
+      "--max-slippage <percent>",
+      "most the tokens received may fall short of the quote",
+      DEFAULT_SLIPPAGE,
+    )
+    .addOption(new Option("--min-out <tokens>", "least tokens to receive (instead of --max-slippage)"))
+    .option("--no-approve", "never send an approval; fail if the allowance is short")
+    .action(async (symbol: string, usdt: string, opts: MintOptions, cmd: Command) =>
+      execute(cmd, (ctx) => mintCommand(ctx, symbol, usdt, opts)),
+    );
+
+  program
+    .command("redeem")
+    .description("redeem tokens for USDT")
+    .argument("<symbol>", "token symbol")
+    .argument("<tokens>", "tokens to redeem, or all")
+    .option(
+      "--max-slippage <percent>",
+      "most the USDT received may fall short of the quote",
+      DEFAULT_SLIPPAGE,
+    )
+    .addOption(new Option("--min-out <usdt>", "least USDT to receive (instead of --max-slippage)"))
+    .action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
+      execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
+    );
+
+  program
+    .command("balance")
+    .description("USDT and every token held, valued at NAV")
+    .argument("[address]", "account to show (default: the signing account)")
+    .action(async (address: string | undefined, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => balanceCommand(ctx, address)),
+    );
+
+  program
+    .command("history")
+    .description("mints, redeems, rebalances and lifecycle events of a token, oldest first")
+    .argument("<symbol>", "token symbol")
+    .option("--from-block <n>", "first block to read", "0")
+    .option("--to-block <n>", "last block to read (default: latest)")
+    .action(async (symbol: string, opts: HistoryOptions, cmd: Command) =>
+      execute(cmd, (ctx) => historyCommand(ctx, symbol, opts)),
+    );
+
+  try {
+    await program.parseAsync(args, { from: "user" });
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode; // usage errors (printed already) and --help
+    io.err(`lt: ${explainError(e).message}`);
+    return EXIT_FAILURE;
+  }
+  return exitCode;
+}

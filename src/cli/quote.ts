@@ -1,0 +1,97 @@
+// `lt quote mint|redeem <SYMBOL> <amount>`: what a mint or a redeem would give, from two sources
+// side by side: the token's own previews (run by the node) and the off-chain reference engine.
+import { type Context, resolveSymbol, tokenOf } from "./context.ts";
+import { CliError, explainError } from "./errors.ts";
+import {
+  decimalString,
+  formatShares,
+  formatUsdt,
+  lines,
+  SHARE_DECIMALS,
+  USDT_DECIMALS,
+  type Json,
+  type Report,
+} from "./format.ts";
+import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
+
+/** A source of quotes: shares for `usdt` minted, USDT for `shares` redeemed (base units). */
+export interface QuoteSource {
+  quoteMint(symbol: string, usdt: bigint): Promise<bigint>;
+  quoteRedeem(symbol: string, shares: bigint): Promise<bigint>;
+}
+
+/** Builds the engine's quote source for a connection; the lead wires src/engine in here. */
+export type EngineQuoteFactory = (ctx: Context) => QuoteSource | Promise<QuoteSource>;
+
+export const ENGINE_NOT_AVAILABLE = "n/a (engine not available)";
+
+/**
+ * Quotes from the token's ERC-4626 previews, run on the node's pending block: the previews run the
+ * same code as the calls, so a transaction mined in that block gets exactly this.
+ */
+export function previewQuoteSource(ctx: Context): QuoteSource {
+  return {
+    quoteMint: (symbol, usdt) => tokenOf(ctx, symbol).previewDeposit(usdt, { blockTag: "pending" }),
+    quoteRedeem: (symbol, shares) => tokenOf(ctx, symbol).previewRedeem(shares, { blockTag: "pending" }),
+  };
+}
+
+export type QuoteSide = "mint" | "redeem";
+
+export async function quoteCommand(
+  ctx: Context,
+  sideText: string,
+  input: string,
+  amountText: string,
+  engine?: EngineQuoteFactory,
+): Promise<Report> {
+  if (sideText !== "mint" && sideText !== "redeem") {
+    throw new CliError(`"${sideText}" is not a kind of quote: use "lt quote mint" or "lt quote redeem"`);
+  }
+  const side: QuoteSide = sideText;
+  const symbol = resolveSymbol(ctx.book, input);
+  const amount =
+    side === "mint" ? parseUsdtAmount(amountText) : await parseShareAmount(ctx, symbol, amountText, "redeem");
+  const ectx = { rpcUrl: ctx.options.rpc, symbol, action: side };
+  const preview = previewQuoteSource(ctx);
+  let previewOut: bigint;
+  try {
+    previewOut =
+      side === "mint" ? await preview.quoteMint(symbol, amount) : await preview.quoteRedeem(symbol, amount);
+  } catch (e) {
+    throw explainError(e, ectx);
+  }
+  let engineOut: bigint | null = null;
+  let engineNote = ENGINE_NOT_AVAILABLE;
+  if (engine) {
+    try {
+      const source = await engine(ctx);
+      engineOut =
+        side === "mint" ? await source.quoteMint(symbol, amount) : await source.quoteRedeem(symbol, amount);
+    } catch (e) {
+      engineNote = `n/a (engine: ${explainError(e, ectx).message})`;
+    }
+  }
+  const outDecimals = side === "mint" ? SHARE_DECIMALS : USDT_DECIMALS;
+  const show = (v: bigint) => (side === "mint" ? `${formatShares(v)} ${symbol}` : `${formatUsdt(v)} USDT`);
+  const input_ = side === "mint" ? `${formatUsdt(amount)} USDT` : `${formatShares(amount)} ${symbol}`;
+  const rows: [string, string][] = [
+    ["preview (token)", show(previewOut)],
+    ["engine", engineOut === null ? engineNote : show(engineOut)],
+  ];
+  if (engineOut !== null && engineOut !== previewOut) {
+    rows.push(["difference", `engine - preview = ${decimalString(engineOut - previewOut, outDecimals)}`]);
+  }
+  const data: { [key: string]: Json } = {
+    side,
+    symbol,
+    amountIn: decimalString(amount, side === "mint" ? USDT_DECIMALS : SHARE_DECIMALS),
+    unitIn: side === "mint" ? "USDT" : symbol,
+    unitOut: side === "mint" ? symbol : "USDT",
+    preview: decimalString(previewOut, outDecimals),
+    engine: engineOut === null ? null : decimalString(engineOut, outDecimals),
+  };
+  if (engineOut === null) data.engineNote = engineNote;
+  const verb = side === "mint" ? `mint ${symbol} with ${input_}` : `redeem ${input_}`;
+  return { data, text: `quote: ${verb} (priced for the next block)\n${lines(rows, "  ")}` };
+}

@@ -1,0 +1,210 @@
+// `lt mint <SYMBOL> <usdt>` and `lt redeem <SYMBOL> <tokens|all>`: checked, slippage-limited
+// deposit and redeem. Everything the CLI can tell beforehand (state, balance) it says before sending
+// anything; what only the chain knows comes back from the revert, decoded.
+import type { ContractTransactionReceipt, Signer } from "ethers";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
+import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
+import {
+  CliError,
+  depletedMessage,
+  explainError,
+  insufficientSharesMessage,
+  insufficientUsdtMessage,
+  mintPausedMessage,
+  STATE,
+  stateMessage,
+  type ErrorContext,
+} from "./errors.ts";
+import {
+  decimalString,
+  formatPercent,
+  formatShares,
+  formatUsdt,
+  lines,
+  parseAmount,
+  parsePercent,
+  SHARE_DECIMALS,
+  USDT_DECIMALS,
+  WAD,
+  type Json,
+  type Report,
+} from "./format.ts";
+import { previewQuoteSource } from "./quote.ts";
+
+export interface TradeOptions {
+  /** The most the result may fall short of the preview: "0.5%" (the default) or "0.5". */
+  maxSlippage: string;
+  /** An explicit minimum result (shares for a mint, USDT for a redeem); overrides maxSlippage. */
+  minOut?: string;
+}
+
+export interface MintOptions extends TradeOptions {
+  /** Approve the token to take the USDT when the allowance is short (default true). */
+  approve: boolean;
+}
+
+export const DEFAULT_SLIPPAGE = "0.5%";
+
+/** preview x (1 - slippage), rounded down: the least the user accepts. */
+export function minimumOutDown(preview: bigint, slippage: bigint): bigint {
+  return (preview * (WAD - slippage)) / WAD;
+}
+
+function eventArg(
+  token: LeveragedToken,
+  receipt: ContractTransactionReceipt,
+  name: string,
+  arg: string,
+): bigint {
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== receipt.to?.toLowerCase()) continue;
+    const parsed = token.interface.parseLog(log);
+    if (parsed?.name === name) return BigInt(parsed.args.getValue(arg) as bigint);
+  }
+  throw new CliError(`the transaction ${receipt.hash} succeeded but emitted no ${name} event`);
+}
+
+async function send(
+  token: LeveragedToken,
+  signer: Signer,
+  call: (t: LeveragedToken) => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>,
+): Promise<ContractTransactionReceipt> {
+  const tx = await call(token.connect(signer));
+  const receipt = await tx.wait();
+  if (!receipt) throw new CliError("the node did not return a receipt for the transaction");
+  return receipt;
+}
+
+export async function mintCommand(
+  ctx: Context,
+  input: string,
+  usdtText: string,
+  opts: MintOptions,
+): Promise<Report> {
+  const symbol = resolveSymbol(ctx.book, input);
+  const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "mint" };
+  try {
+    const assets = parseUsdtAmount(usdtText);
+    const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
+    const minOut = opts.minOut === undefined ? undefined : parseAmount(opts.minOut, SHARE_DECIMALS, symbol);
+    const signer = await signerOf(ctx);
+    const account = await signer.getAddress();
+    const token = tokenOf(ctx, symbol);
+    const usdt = usdtOf(ctx);
+    const [status, delistingTime, balance, allowance] = await Promise.all([
+      token.status(),
+      token.delistingTime(),
+      usdt.balanceOf(account),
+      usdt.allowance(account, tokenAddressOf(ctx, symbol)),
+    ]);
+    const state = Number(status.state);
+    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+    if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, delistingTime));
+    if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
+    if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
+    const preview = await previewQuoteSource(ctx).quoteMint(symbol, assets);
+    const minShares = minOut ?? minimumOutDown(preview, slippage);
+
+    let approveTx: string | null = null;
+    if (allowance < assets && opts.approve) {
+      const tx = await usdt.connect(signer).approve(tokenAddressOf(ctx, symbol), assets);
+      const receipt = await tx.wait();
+      approveTx = receipt?.hash ?? tx.hash;
+    }
+    let receipt: ContractTransactionReceipt;
+    try {
+      receipt = await send(token, signer, (t) =>
+        t["deposit(uint256,address,uint256)"](assets, account, minShares),
+      );
+    } catch (e) {
+      if (!approveTx) throw e;
+      const reason = explainError(e, ectx).message;
+      throw new CliError(
+        `${reason} (the approval of ${formatUsdt(assets)} USDT in ${approveTx} stays in place)`,
+      );
+    }
+    const shares = eventArg(token, receipt, "Deposit", "shares");
+
+    const data: { [key: string]: Json } = {
+      action: "mint",
+      symbol,
+      account,
+      usdt: decimalString(assets, USDT_DECIMALS),
+      shares: decimalString(shares, SHARE_DECIMALS),
+      preview: decimalString(preview, SHARE_DECIMALS),
+      minShares: decimalString(minShares, SHARE_DECIMALS),
+      approveTx,
+      tx: receipt.hash,
+      block: receipt.blockNumber,
+    };
+    const rows: [string, string][] = [];
+    if (approveTx) rows.push(["approved", `${formatUsdt(assets)} USDT for ${symbol} (tx ${approveTx})`]);
+    rows.push(
+      ["minted", `${formatShares(shares)} ${symbol} for ${formatUsdt(assets)} USDT`],
+      ["preview", `${formatShares(preview)} ${symbol}`],
+      [
+        "minimum",
+        `${formatShares(minShares)} ${symbol}` +
+          (minOut === undefined ? ` (max slippage ${formatPercent(slippage)})` : " (--min-out)"),
+      ],
+      ["tx", `${receipt.hash} (block ${receipt.blockNumber})`],
+    );
+    return { data, text: lines(rows) };
+  } catch (e) {
+    throw explainError(e, ectx);
+  }
+}
+
+export async function redeemCommand(
+  ctx: Context,
+  input: string,
+  amountText: string,
+  opts: TradeOptions,
+): Promise<Report> {
+  const symbol = resolveSymbol(ctx.book, input);
+  const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "redeem" };
+  try {
+    const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
+    const minOut = opts.minOut === undefined ? undefined : parseAmount(opts.minOut, USDT_DECIMALS, "USDT");
+    const shares = await parseShareAmount(ctx, symbol, amountText, "redeem");
+    const signer = await signerOf(ctx);
+    const account = await signer.getAddress();
+    const token = tokenOf(ctx, symbol);
+    const [status, balance] = await Promise.all([token.status(), token.balanceOf(account)]);
+    const state = Number(status.state);
+    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+    if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
+    const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);
+    const minAssets = minOut ?? minimumOutDown(preview, slippage);
+    const receipt = await send(token, signer, (t) =>
+      t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets),
+    );
+    const assets = eventArg(token, receipt, "Withdraw", "assets");
+    const data: { [key: string]: Json } = {
+      action: "redeem",
+      symbol,
+      account,
+      shares: decimalString(shares, SHARE_DECIMALS),
+      usdt: decimalString(assets, USDT_DECIMALS),
+      preview: decimalString(preview, USDT_DECIMALS),
+      minUsdt: decimalString(minAssets, USDT_DECIMALS),
+      settled: state === STATE.Settled,
+      tx: receipt.hash,
+      block: receipt.blockNumber,
+    };
+    const rows: [string, string][] = [
+      ["redeemed", `${formatShares(shares)} ${symbol} for ${formatUsdt(assets)} USDT`],
+      ["preview", `${formatUsdt(preview)} USDT`],
+      [
+        "minimum",
+        `${formatUsdt(minAssets)} USDT` +
+          (minOut === undefined ? ` (max slippage ${formatPercent(slippage)})` : " (--min-out)"),
+      ],
+      ["tx", `${receipt.hash} (block ${receipt.blockNumber})`],
+    ];
+    return { data, text: lines(rows) };
+  } catch (e) {
+    throw explainError(e, ectx);
+  }
+}

@@ -1,0 +1,225 @@
+import { expect } from "chai";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import type { System } from "../../src/chain/deploy.ts";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { USDT, WAD } from "../../src/chain/params.ts";
+import {
+  KEEPER_ROLE,
+  PENDING,
+  Reason,
+  advanceToNextDay,
+  deployFixture,
+  ethers,
+  movePrice,
+  networkHelpers,
+  nextTimestamp,
+  readBook,
+  seededFixture,
+  sendAt,
+} from "./fixture.ts";
+import { leverageOf, quoteTrade, targetSizeDown, type Book } from "./model.ts";
+
+const { loadFixture } = networkHelpers;
+
+interface Expected {
+  book: Book;
+  target: bigint;
+  sizeDelta: bigint;
+  cost: bigint;
+  equityAfter: bigint;
+  before: bigint;
+  after: bigint;
+}
+
+/** What rebalance() must do at timestamp t: trade to exactly target x equity / price. */
+async function expectedRebalance(
+  token: LeveragedToken,
+  sys: System,
+  t: number,
+  bounty = 0n,
+): Promise<Expected> {
+  const book = await readBook(token, sys.vault, t);
+  const abs = targetSizeDown(book.equity, book.targetLeverage, book.price);
+  const target = book.isLong ? abs : -abs;
+  const q = quoteTrade(book, target - book.size);
+  return {
+    book,
+    target,
+    sizeDelta: q.sizeDelta,
+    cost: q.cost,
+    equityAfter: q.equityAfter - bounty,
+    before: leverageOf(book.size, book.equity, book.price),
+    after: leverageOf(target, q.equityAfter - bounty, book.price),
+  };
+}
+
+/** Rebalances at a fixed timestamp and checks the event and the resulting position exactly. */
+async function rebalanceExactly(
+  token: LeveragedToken,
+  sys: System,
+  caller: HardhatEthersSigner,
+  reason: bigint,
+  bounty = 0n,
+): Promise<Expected> {
+  const t = await nextTimestamp();
+  const e = await expectedRebalance(token, sys, t, bounty);
+  expect(await token.rebalanceNeeded(PENDING)).to.deep.equal([true, reason]);
+  const tx = await sendAt(t, token.connect(caller).rebalance());
+  await expect(tx)
+    .to.emit(token, "Rebalanced")
+    .withArgs(caller.address, reason, e.before, e.after, e.sizeDelta, e.book.price, e.cost, bounty);
+  const [size, equity] = await sys.vault.snapshot(await token.market(), await token.getAddress());
+  expect(size).to.equal(e.target);
+  expect(equity).to.equal(e.equityAfter);
+  expect(await token.leverage()).to.equal(e.after);
+  // back at target but for what the trade costs and the bounty (the size is target x the equity
+  // before them): never below target, above it by no more than they take out of equity
+  const ceiling = (e.book.targetLeverage * e.book.equity) / e.equityAfter + WAD / 10n ** 6n;
+  expect(e.after).to.be.within(e.book.targetLeverage, ceiling);
+  expect(e.cost).to.be.lessThan(e.book.equity / 1000n);
+  expect(await token.lastRebalance()).to.equal(BigInt(t));
+  return e;
+}
+
+describe("LeveragedToken: rebalance", function () {
+  it("is not needed right after minting: RebalanceNotNeeded(leverage)", async function () {
+    const { btc3l, keeper, sys } = await loadFixture(seededFixture);
+    expect(await btc3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+    expect(await btc3l.checkUpkeep("0x")).to.deep.equal([false, "0x"]);
+    const t = await nextTimestamp();
+    const { before } = await expectedRebalance(btc3l, sys, t);
+    await expect(sendAt(t, btc3l.connect(keeper).rebalance()))
+      .to.be.revertedWithCustomError(btc3l, "RebalanceNotNeeded")
+      .withArgs(before);
+  });
+
+  it("an empty token never needs one", async function () {
+    const { btc3l, keeper } = await loadFixture(deployFixture);
+    expect(await btc3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+    await expect(btc3l.connect(keeper).rebalance())
+      .to.be.revertedWithCustomError(btc3l, "RebalanceNotNeeded")
+      .withArgs(0n);
+  });
+
+  it("long: -12% takes it above the 4x band; only the keeper may rebalance, back to exactly 3x", async function () {
+    const { btc3l, keeper, anyone, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", -1200n);
+    // 0.3 BTC at 88,000 = 26,400 on 9,985 - 0.3 x 12,000 = 6,385 of equity (less funding): 4.135x
+    const lev = await btc3l.leverage();
+    expect(lev).to.be.within((4134n * WAD) / 1000n, (4136n * WAD) / 1000n);
+    expect(await btc3l.rebalanceNeeded()).to.deep.equal([true, Reason.Band]);
+    expect(await btc3l.checkUpkeep("0x")).to.deep.equal([true, "0x"]);
+    await expect(btc3l.connect(anyone).rebalance())
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(anyone.address, KEEPER_ROLE);
+    const e = await rebalanceExactly(btc3l, sys, keeper, Reason.Band);
+    expect(e.sizeDelta).to.be.lessThan(0n); // it sold
+    expect(await btc3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+  });
+
+  it("long: +40% takes it below the 2x band; the keeper buys back up to 3x", async function () {
+    const { btc3l, keeper, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", 4000n);
+    expect(await btc3l.leverage()).to.be.lessThan(2n * WAD);
+    const e = await rebalanceExactly(btc3l, sys, keeper, Reason.Band);
+    expect(e.sizeDelta).to.be.greaterThan(0n);
+  });
+
+  it("short: +8% takes it above 4x; the keeper buys back to exactly 3x short", async function () {
+    const { btc3s, keeper, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", 800n);
+    expect(await btc3s.rebalanceNeeded()).to.deep.equal([true, Reason.Band]);
+    const e = await rebalanceExactly(btc3s, sys, keeper, Reason.Band);
+    expect(e.sizeDelta).to.be.greaterThan(0n); // a short reduces by buying
+    expect(e.target).to.be.lessThan(0n);
+  });
+
+  it("daily: at 00:00 UTC when off target by more than the epsilon, once a day", async function () {
+    const { eth3l, keeper, sys } = await loadFixture(seededFixture);
+    // +2%: about 2.89x, inside the band but 0.11x off target; no rebalance has run today
+    await movePrice(sys, "ETH", 200n);
+    expect(await eth3l.rebalanceNeeded()).to.deep.equal([true, Reason.Daily]);
+    await rebalanceExactly(eth3l, sys, keeper, Reason.Daily);
+    // the same day, another 2% does not trigger it again
+    await movePrice(sys, "ETH", 200n);
+    expect(await eth3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+    await expect(eth3l.connect(keeper).rebalance()).to.be.revertedWithCustomError(
+      eth3l,
+      "RebalanceNotNeeded",
+    );
+    // from 00:00 UTC the next day it is due
+    const midnight = await advanceToNextDay(sys, 0);
+    expect(midnight % 86_400).to.equal(0);
+    expect(await eth3l.rebalanceNeeded()).to.deep.equal([true, Reason.Daily]);
+    await rebalanceExactly(eth3l, sys, keeper, Reason.Daily);
+    // the next day, a move that stays within the epsilon (0.05x) does not trigger it
+    await advanceToNextDay(sys);
+    await movePrice(sys, "ETH", 50n); // about 2.96x
+    const lev = await eth3l.leverage();
+    expect(3n * WAD - lev).to.be.within(1n, WAD / 20n);
+    expect(await eth3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+  });
+
+  it("ripcord: past 4.5x anyone may rebalance and gets the bounty; the keeper gets none", async function () {
+    const { btc3l, eth3l, keeper, anyone, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", -1500n); // about 4.7x
+    expect(await btc3l.leverage()).to.be.greaterThanOrEqual((9n * WAD) / 2n);
+    expect(await btc3l.rebalanceNeeded()).to.deep.equal([true, Reason.Ripcord]);
+    const bounty = 5n * USDT;
+    const before = await ethers.provider.getBlockNumber();
+    await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, bounty);
+    const paid = await sys.usdt.balanceOf(anyone.address, { blockTag: before });
+    expect((await sys.usdt.balanceOf(anyone.address)) - paid).to.equal(bounty);
+
+    await movePrice(sys, "ETH", -1500n);
+    await rebalanceExactly(eth3l, sys, keeper, Reason.Ripcord, 0n);
+  });
+
+  it("the bounty is capped at 100 USDT and is not paid out of a token worth less", async function () {
+    const { btc3l, admin, anyone, alice, sys } = await loadFixture(deployFixture);
+    await expect(btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT + 1n))
+      .to.be.revertedWithCustomError(btc3l, "InvalidParameter")
+      .withArgs("rebalanceBounty", 100n * USDT + 1n);
+    await btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT);
+    // a token worth 90 USDT: at the ripcord the equity after the trade is below the bounty
+    await btc3l.connect(alice)["deposit(uint256,address)"](90n * USDT, alice.address);
+    await movePrice(sys, "BTC", -1500n);
+    await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 0n);
+    // a larger one pays the full 100 USDT
+    await btc3l.connect(alice)["deposit(uint256,address)"](10_000n * USDT, alice.address);
+    await movePrice(sys, "BTC", -1500n);
+    await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
+  });
+
+  it("Chainlink Automation: checkUpkeep says when, performUpkeep rebalances like rebalance()", async function () {
+    const { btc3l, keeper, anyone, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", -1200n);
+    expect(await btc3l.checkUpkeep("0x")).to.deep.equal([true, "0x"]);
+    await expect(btc3l.connect(anyone).performUpkeep("0x"))
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(anyone.address, KEEPER_ROLE);
+    const t = await nextTimestamp();
+    const e = await expectedRebalance(btc3l, sys, t);
+    await expect(sendAt(t, btc3l.connect(keeper).performUpkeep("0x")))
+      .to.emit(btc3l, "Rebalanced")
+      .withArgs(keeper.address, Reason.Band, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n);
+    expect(await btc3l.checkUpkeep("0x")).to.deep.equal([false, "0x"]);
+    await expect(btc3l.connect(keeper).performUpkeep("0x")).to.be.revertedWithCustomError(
+      btc3l,
+      "RebalanceNotNeeded",
+    );
+  });
+
+  it("rebalances the size the exchange reports, for every standard token", async function () {
+    const { btc3l, btc3s, eth3l, eth3s, keeper, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", 800n); // short 4.27x (band), long 2.62x (daily)
+    await movePrice(sys, "ETH", -1150n); // long 4.06x, short 1.98x (both band)
+    await rebalanceExactly(btc3s, sys, keeper, Reason.Band);
+    await rebalanceExactly(btc3l, sys, keeper, Reason.Daily);
+    await rebalanceExactly(eth3l, sys, keeper, Reason.Band);
+    await rebalanceExactly(eth3s, sys, keeper, Reason.Band);
+    for (const t of [btc3l, btc3s, eth3l, eth3s]) {
+      expect(await sys.vault.isLiquidatable(await t.market(), await t.getAddress())).to.equal(false);
+    }
+  });
+});

@@ -1,0 +1,322 @@
+import { expect } from "chai";
+import { Signature } from "ethers";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { MARKETS, USDT, WAD, tokenParams } from "../../src/chain/params.ts";
+import {
+  DEFAULT_ADMIN_ROLE,
+  KEEPER_ROLE,
+  PAUSER_ROLE,
+  PENDING,
+  State,
+  advance,
+  deployFixture,
+  ethers,
+  movePrice,
+  networkHelpers,
+  nextTimestamp,
+  readBook,
+  seededFixture,
+  sendAt,
+  time,
+  supplyNow,
+} from "./fixture.ts";
+import { feeUp, navOf, quoteDeposit, toAssetsDown } from "./model.ts";
+
+const { loadFixture } = networkHelpers;
+const BTC = MARKETS.BTC.id;
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+describe("LeveragedToken: safety", function () {
+  it("roles: admin administers, pauser pauses, keeper rebalances; nobody else", async function () {
+    const { btc3l, admin, keeper, treasury, bob, carol, sys } = await loadFixture(seededFixture);
+    expect(await btc3l.hasRole(DEFAULT_ADMIN_ROLE, admin.address)).to.equal(true);
+    expect(await btc3l.hasRole(PAUSER_ROLE, admin.address)).to.equal(true);
+    expect(await btc3l.hasRole(KEEPER_ROLE, keeper.address)).to.equal(true);
+    expect(await btc3l.hasRole(KEEPER_ROLE, admin.address)).to.equal(false);
+    expect(await btc3l.hasRole(DEFAULT_ADMIN_ROLE, treasury.address)).to.equal(false);
+    expect(await btc3l.getRoleAdmin(KEEPER_ROLE)).to.equal(DEFAULT_ADMIN_ROLE);
+    expect(await btc3l.getRoleAdmin(PAUSER_ROLE)).to.equal(DEFAULT_ADMIN_ROLE);
+
+    await expect(btc3l.connect(bob).setMintPaused(true))
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(bob.address, PAUSER_ROLE);
+    await expect(btc3l.connect(bob).grantRole(KEEPER_ROLE, bob.address))
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(bob.address, DEFAULT_ADMIN_ROLE);
+
+    // the admin hands out and takes back roles
+    await btc3l.connect(admin).grantRole(PAUSER_ROLE, carol.address);
+    await expect(btc3l.connect(carol).setMintPaused(true)).to.emit(btc3l, "MintingPaused").withArgs(true);
+    expect((await btc3l.status()).mintPaused).to.equal(true);
+    await btc3l.connect(carol).setMintPaused(false);
+    await movePrice(sys, "BTC", -1200n);
+    await btc3l.connect(admin).revokeRole(KEEPER_ROLE, keeper.address);
+    await expect(btc3l.connect(keeper).rebalance())
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(keeper.address, KEEPER_ROLE);
+    await btc3l.connect(admin).grantRole(KEEPER_ROLE, bob.address);
+    await expect(btc3l.connect(bob).rebalance()).to.emit(btc3l, "Rebalanced");
+    // the admin role can be renounced, after which nobody can change the parameters
+    await btc3l.connect(admin).renounceRole(DEFAULT_ADMIN_ROLE, admin.address);
+    await expect(btc3l.connect(admin).setSupplyCap(0))
+      .to.be.revertedWithCustomError(btc3l, "AccessControlUnauthorizedAccount")
+      .withArgs(admin.address, DEFAULT_ADMIN_ROLE);
+  });
+
+  it("zero amounts and zero receivers revert with ZeroAmount and ZeroAddress", async function () {
+    const { btc3l, alice } = await loadFixture(seededFixture);
+    const a = alice.address;
+    const t = btc3l.connect(alice);
+    for (const call of [
+      () => t["deposit(uint256,address)"](0n, a),
+      () => t["mint(uint256,address)"](0n, a),
+      () => t["redeem(uint256,address,address)"](0n, a, a),
+      () => t["withdraw(uint256,address,address)"](0n, a, a),
+    ]) {
+      await expect(call()).to.be.revertedWithCustomError(btc3l, "ZeroAmount");
+    }
+    for (const call of [
+      () => t["deposit(uint256,address)"](USDT, ZERO),
+      () => t["mint(uint256,address)"](WAD, ZERO),
+      () => t["redeem(uint256,address,address)"](WAD, ZERO, a),
+      () => t["withdraw(uint256,address,address)"](USDT, ZERO, a),
+    ]) {
+      await expect(call()).to.be.revertedWithCustomError(btc3l, "ZeroAddress");
+    }
+  });
+
+  it("more than the supply or the balance reverts ExceedsBalance(shares, available)", async function () {
+    const { btc3l, alice, bob, sys } = await loadFixture(seededFixture);
+    await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address);
+    const balance = await btc3l.balanceOf(bob.address);
+    await expect(
+      btc3l.connect(bob)["redeem(uint256,address,address)"](balance + 1n, bob.address, bob.address),
+    )
+      .to.be.revertedWithCustomError(btc3l, "ExceedsBalance")
+      .withArgs(balance + 1n, balance);
+    // more than the whole supply (management fee accrued to the second) is caught before any trade
+    const t = await nextTimestamp();
+    const supply = (await readBook(btc3l, sys.vault, t)).supply;
+    const redeem = btc3l
+      .connect(alice)
+      ["redeem(uint256,address,address)"](supply + 1n, alice.address, alice.address);
+    await expect(sendAt(t, redeem))
+      .to.be.revertedWithCustomError(btc3l, "ExceedsBalance")
+      .withArgs(supply + 1n, supply);
+  });
+
+  it("a withdrawal larger than the whole token can pay reverts AmountUnreachable(assets, supply)", async function () {
+    const { btc3l, alice } = await loadFixture(seededFixture);
+    const all = await btc3l.totalAssets();
+    await expect(
+      btc3l.connect(alice)["withdraw(uint256,address,address)"](all * 2n, alice.address, alice.address),
+    ).to.be.revertedWithCustomError(btc3l, "AmountUnreachable");
+    await expect(btc3l.previewWithdraw(all * 2n))
+      .to.be.revertedWithCustomError(btc3l, "AmountUnreachable")
+      .withArgs(all * 2n, await supplyNow(btc3l));
+  });
+
+  it("a deposit too small to mint one share reverts DepositTooSmall(assets)", async function () {
+    const { btc3l, bob, sys } = await loadFixture(seededFixture);
+    // 1 unit of USDT buys a slice whose taker fee (rounded up to 1 unit) eats it
+    const t = await nextTimestamp();
+    expect(quoteDeposit(await readBook(btc3l, sys.vault, t), 1n).shares).to.equal(0n);
+    await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](1n, bob.address)))
+      .to.be.revertedWithCustomError(btc3l, "DepositTooSmall")
+      .withArgs(1n);
+  });
+
+  it("a stale price stops mint, redeem and rebalance with the exchange's StalePrice", async function () {
+    const { btc3l, alice, keeper, sys } = await loadFixture(seededFixture);
+    await movePrice(sys, "BTC", -1200n);
+    const updatedAt = BigInt(await time.latest());
+    await time.increase(MARKETS.BTC.heartbeat + 1);
+    const calls = [
+      () => btc3l.connect(alice)["deposit(uint256,address)"](USDT * 100n, alice.address),
+      () => btc3l.connect(alice)["mint(uint256,address)"](WAD, alice.address),
+      () => btc3l.connect(alice)["redeem(uint256,address,address)"](WAD, alice.address, alice.address),
+      () => btc3l.connect(alice)["withdraw(uint256,address,address)"](USDT, alice.address, alice.address),
+      () => btc3l.connect(keeper).rebalance(),
+    ];
+    for (const call of calls) {
+      await expect(call())
+        .to.be.revertedWithCustomError(sys.vault, "StalePrice")
+        .withArgs(BTC, updatedAt, MARKETS.BTC.heartbeat);
+    }
+    // a fresh answer opens everything again
+    await advance(sys, 0);
+    await expect(btc3l.connect(keeper).rebalance()).to.emit(btc3l, "Rebalanced");
+  });
+
+  it("USDT sent straight to the token is not counted: NAV and the next mint do not change", async function () {
+    const { btc3l, attacker, bob, sys } = await loadFixture(seededFixture);
+    const token = await btc3l.getAddress();
+    await sys.usdt.connect(attacker).transfer(token, 50_000n * USDT);
+    expect(await sys.usdt.balanceOf(token)).to.equal(50_000n * USDT);
+    const t = await nextTimestamp();
+    const b = await readBook(btc3l, sys.vault, t);
+    expect(await btc3l.totalAssets(PENDING)).to.equal(b.equity);
+    expect(await btc3l.nav(PENDING)).to.equal(navOf(b.equity, b.supply));
+    const q = quoteDeposit(b, 1_000n * USDT);
+    await expect(
+      sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address)),
+    ).to.changeTokenBalance(ethers, btc3l, bob, q.shares);
+    expect(await sys.usdt.balanceOf(token)).to.equal(50_000n * USDT);
+  });
+
+  it("inflation attack: first-mint tiny, donate to the token's exchange account; the victim loses at most rounding", async function () {
+    const { btc3l, attacker, bob, treasury, sys } = await loadFixture(deployFixture);
+    const token = await btc3l.getAddress();
+    const start = await sys.usdt.balanceOf(attacker.address);
+    // 1. the attacker mints the first shares with 1 USDT and redeems all but one wei of them
+    await btc3l.connect(attacker)["deposit(uint256,address)"](USDT, attacker.address);
+    const mine = await btc3l.balanceOf(attacker.address);
+    await btc3l
+      .connect(attacker)
+      ["redeem(uint256,address,address)"](mine - 1n, attacker.address, attacker.address);
+    expect(await btc3l.balanceOf(attacker.address)).to.equal(1n);
+    // the supply cannot go below the locked minimum and the treasury's fee shares
+    const supply = await btc3l.totalSupply();
+    expect(supply).to.equal(10n ** 10n + (await btc3l.balanceOf(treasury.address)) + 1n);
+    // 2. the attacker donates 100,000 USDT into the token's exchange account
+    const donation = 100_000n * USDT;
+    await sys.vault.connect(attacker).deposit(BTC, token, donation);
+    expect(await btc3l.totalAssets()).to.be.greaterThan(donation);
+
+    // 3. the victim deposits 10,000 USDT: shares are priced at the inflated NAV, still at fine grain
+    const deposit = 10_000n * USDT;
+    const t = await nextTimestamp();
+    const b = await readBook(btc3l, sys.vault, t);
+    const q = quoteDeposit(b, deposit);
+    await sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](deposit, bob.address));
+    const shares = await btc3l.balanceOf(bob.address);
+    expect(shares).to.equal(q.shares);
+    expect(shares).to.be.greaterThan(10n ** 13n); // millions of share units: rounding is negligible
+    // the victim's shares are worth what it added, less the mint fee, to within 2 units of rounding
+    const added = q.equityAfter - b.equity;
+    const supplyAfter = b.supply + q.shares + q.feeShares;
+    const worth = toAssetsDown(shares, q.equityAfter, supplyAfter);
+    const fair = added - feeUp(added, 5n * 10n ** 14n);
+    expect(worth).to.be.within(fair - 2n, fair + 1n);
+    expect(added).to.be.within(deposit - q.cost - 2n, deposit - q.cost);
+
+    // 4. the victim takes it straight back out: the donated account holds almost no position, so
+    // the round trip costs the two 0.05% fees (in shares) and next to no trading fee
+    const before = await sys.usdt.balanceOf(bob.address);
+    await btc3l.connect(bob)["redeem(uint256,address,address)"](shares, bob.address, bob.address);
+    const back = (await sys.usdt.balanceOf(bob.address)) - before;
+    expect(back).to.be.within((deposit * 9_990n) / 10_000n - 2n, (deposit * 9_991n) / 10_000n);
+
+    // 5. the attacker's wei of a share is worth nothing like the donation: it cannot even be redeemed
+    // (the redeem fee takes it), and the attacker lost ~all of the donation
+    await expect(
+      btc3l.connect(attacker)["redeem(uint256,address,address)"](1n, attacker.address, attacker.address),
+    )
+      .to.be.revertedWithCustomError(btc3l, "RedeemTooSmall")
+      .withArgs(1n);
+    const end = await sys.usdt.balanceOf(attacker.address);
+    expect(start - end).to.be.greaterThan(donation);
+  });
+
+  it("a donation before the first mint is a gift to the first minter", async function () {
+    const { btc3l, attacker, bob, sys } = await loadFixture(deployFixture);
+    const gift = 1_000n * USDT;
+    await sys.vault.connect(attacker).deposit(BTC, await btc3l.getAddress(), gift);
+    const t = await nextTimestamp();
+    const q = quoteDeposit(await readBook(btc3l, sys.vault, t), 1_000n * USDT);
+    await sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address));
+    // bob's shares are priced at 1 USDT for what he added, and the gift raises the NAV under them
+    expect(await btc3l.balanceOf(bob.address)).to.equal(q.shares);
+    expect(await btc3l.convertToAssets(q.shares)).to.be.greaterThan(1_990n * USDT);
+    expect(await btc3l.state()).to.equal(State.Active);
+  });
+
+  it("ReentrancyGuard: a hostile exchange calling back from trade() is stopped on every entry point", async function () {
+    const { admin, alice, keeper, treasury, sys } = await loadFixture(deployFixture);
+    // the token deployed straight onto a hostile venue (the factory would refuse it: WrongVault)
+    const hostile = await ethers.deployContract("ReentrantVault", [await sys.usdt.getAddress()]);
+    const tokenFactory = await ethers.getContractFactory("LeveragedToken");
+    const p = tokenParams("BTC", 3n, true);
+    const token = (await tokenFactory.deploy({
+      ...p,
+      vault: await hostile.getAddress(),
+      market: BTC,
+      treasury: treasury.address,
+      admin: admin.address,
+      keeper: keeper.address,
+    })) as unknown as LeveragedToken;
+    const address = await token.getAddress();
+    await sys.usdt.connect(alice).approve(address, ethers.MaxUint256);
+    const setReentry = hostile.getFunction("setReentry");
+    // without a callback the venue behaves: a fee-free first mint at NAV 1 USDT
+    await token.connect(alice)["deposit(uint256,address)"](1_000n * USDT, alice.address);
+    expect(await token.nav()).to.equal(USDT);
+    expect(await token.totalAssets()).to.equal(1_000n * USDT);
+    // each guarded entry point, called back from inside a deposit's and a redeem's trade
+    const entries = [
+      "Deposit",
+      "Mint",
+      "Redeem",
+      "Withdraw",
+      "Rebalance",
+      "PerformUpkeep",
+      "Accrue",
+      "Settle",
+      "SettleHolders",
+    ];
+    for (const [i, entry] of entries.entries()) {
+      await setReentry(address, i + 1);
+      await expect(
+        token.connect(alice)["deposit(uint256,address)"](100n * USDT, alice.address),
+        `${entry} inside deposit`,
+      ).to.be.revertedWithCustomError(token, "ReentrancyGuardReentrantCall");
+      await expect(
+        token.connect(alice)["redeem(uint256,address,address)"](WAD, alice.address, alice.address),
+        `${entry} inside redeem`,
+      ).to.be.revertedWithCustomError(token, "ReentrancyGuardReentrantCall");
+    }
+    await setReentry(address, 0);
+    await expect(token.connect(alice)["deposit(uint256,address)"](100n * USDT, alice.address)).to.emit(
+      token,
+      "Deposit",
+    );
+  });
+
+  it("shares are plain ERC-20 with ERC-2612 permit", async function () {
+    const { btc3l, alice, bob } = await loadFixture(seededFixture);
+    const value = 123n * WAD;
+    const deadline = (await time.latest()) + 3600;
+    const domain = {
+      name: "BTC 3x Long",
+      version: "1",
+      chainId: (await ethers.provider.getNetwork()).chainId,
+      verifyingContract: await btc3l.getAddress(),
+    };
+    const types = {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    };
+    const sig = Signature.from(
+      await alice.signTypedData(domain, types, {
+        owner: alice.address,
+        spender: bob.address,
+        value,
+        nonce: 0n,
+        deadline,
+      }),
+    );
+    await btc3l.permit(alice.address, bob.address, value, deadline, sig.v, sig.r, sig.s);
+    expect(await btc3l.allowance(alice.address, bob.address)).to.equal(value);
+    await expect(btc3l.connect(bob).transferFrom(alice.address, bob.address, value)).to.changeTokenBalances(
+      ethers,
+      btc3l,
+      [alice, bob],
+      [-value, value],
+    );
+  });
+});
