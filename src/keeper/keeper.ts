@@ -242,7 +242,7 @@ export class Keeper {
   private async handle(w: Watched, blockNumber: number, now: number): Promise<number> {
     const status = await w.token.status();
     const state = Number(status.state);
-    const delistingTime = Number(status.delistingTime);
+    const delistingTime = state === TokenState.Delisting ? Number(await w.token.delistingTime()) : 0;
     const settleDue =
       state === TokenState.Depleted || (state === TokenState.Delisting && now >= delistingTime);
     const live = (state === TokenState.Active || state === TokenState.Delisting) && !settleDue;

@@ -50,7 +50,7 @@ describe("e2e: anvil", function () {
     dirs.remove();
   });
 
-  it("deploys the whole system (the 27 KB token through the factory), idempotently", async function () {
+  it("deploys the whole system (the token, over 24 KB of creation code, through the factory), idempotently", async function () {
     ({ book } = await deploy(target));
     expect(book.chainId).to.equal(31337);
     chain = new Chain(target.url, book);

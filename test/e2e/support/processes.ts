@@ -238,7 +238,7 @@ let built: Promise<void> | undefined;
 /** Compiles the contracts once for every child (into cache/e2e; a no-op when up to date). */
 export function buildForChildren(): Promise<void> {
   built ??= (async () => {
-    const child = new Child("build", process.execPath, [HARDHAT_CLI, "build"]);
+    const child = new Child("build", process.execPath, [HARDHAT_CLI, "build", "--no-tests"]);
     const code = await child.exited;
     if (code !== 0) throw new Error(`build for the e2e children exited with ${code}\n${child.tail()}`);
   })();
