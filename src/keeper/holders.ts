@@ -21,9 +21,9 @@ export class HolderIndex {
     this.cursor = startBlock - 1;
   }
 
-  /** Scans Transfer logs up to `toBlock`; returns how many new addresses were found. */
+  /** Scans Transfer logs up to `toBlock`; returns how many transfers it saw. */
   async update(provider: Provider, toBlock: number): Promise<number> {
-    const before = this.holders.size;
+    let seen = 0;
     while (this.cursor < toBlock) {
       const from = this.cursor + 1;
       const to = Math.min(toBlock, from + this.chunk - 1);
@@ -33,6 +33,7 @@ export class HolderIndex {
         fromBlock: from,
         toBlock: to,
       });
+      seen += logs.length;
       for (const log of logs) {
         const topic = log.topics[2];
         if (topic === undefined) continue;
@@ -41,7 +42,7 @@ export class HolderIndex {
       }
       this.cursor = to;
     }
-    return this.holders.size - before;
+    return seen;
   }
 
   /** Forget everything (the chain was reset). */

@@ -373,7 +373,8 @@ export class Keeper {
 
   /** Pays every holder still holding shares of a settled token, in batches. */
   private async payHolders(w: Watched, toBlock: number): Promise<number> {
-    await w.holders.update(this.provider, toBlock);
+    const transfers = await w.holders.update(this.provider, toBlock);
+    if (w.allPaidLogged && transfers === 0) return 0; // nobody paid has received shares since
     const unpaid: string[] = [];
     for (const holder of w.holders.holders) {
       if ((await w.token.balanceOf(holder)) > 0n) unpaid.push(holder);
