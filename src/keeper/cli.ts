@@ -21,7 +21,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     .description("Rebalances, accrues fees and settles every token in deployments/<network>.json")
     .option(
       "--network <name>",
-      "network name (localhost, anvil) or RPC URL",
+      "network: its address book and, for localhost and anvil, its RPC URL",
       process.env.NETWORK ?? "localhost",
     )
     .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
