@@ -1,6 +1,7 @@
 // End to end on a `hardhat node` this test starts on a free port: deploy (npm run deploy), then
 // the keeper and the feeder as real processes, asserting on their JSON lines and on-chain state.
 import { expect } from "chai";
+import { HDNodeWallet } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
 import {
@@ -20,6 +21,8 @@ import {
 const INTERVAL = 250;
 const KEEPER_ARGS = ["--interval", String(INTERVAL)];
 const DEAD = "0x000000000000000000000000000000000000dEaD";
+/** The default accounts of hardhat node and anvil. */
+const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 
 function isRebalanced(symbol: string) {
   return (l: Line) => l.event === "rebalanced" && l.token === symbol;
@@ -105,7 +108,10 @@ describe("e2e: hardhat node", function () {
   });
 
   it("two keepers at once make exactly one rebalance per trigger and no failing transaction loop", async function () {
-    const keeperB = keeper(target, [...KEEPER_ARGS, "--account", "1"], "keeper B");
+    // keeper B signs with a private key (KEEPER_KEY): its own nonce manager, not the node's
+    const keyB = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
+    expect(keyB.address).to.equal(await (await chain.signer(1)).getAddress());
+    const keeperB = keeper(target, KEEPER_ARGS, "keeper B", { KEEPER_KEY: keyB.privateKey });
     children.push(keeperB);
     await keeperB.waitFor((l) => l.event === "started", 20_000, "start");
     const fromA = keeperA.lines.length;

@@ -260,12 +260,12 @@ export async function deploy(t: Target): Promise<{ book: AddressBook; output: st
   return { book, output: child.stdout };
 }
 
-export function keeper(t: Target, args: string[], name = "keeper"): Child {
+export function keeper(t: Target, args: string[], name = "keeper", env: NodeJS.ProcessEnv = {}): Child {
   return new Child(
     name,
     process.execPath,
     ["scripts/keeper.ts", "--network", t.network, "--deployments", t.deployments, ...args],
-    targetEnv(t),
+    { ...targetEnv(t), ...env },
   );
 }
 
