@@ -716,6 +716,7 @@ contract LeveragedToken is
     /// searches only the owner's shares: the payout can dip by a unit where the fee and value roundings
     /// step, so a search over the whole supply could settle just above a balance that pays enough.
     function _quoteWithdraw(Book memory b, uint256 assets, uint256 limit) internal view returns (uint256 shares) {
+        if (b.supply == 0 || limit == 0) revert AmountUnreachable(assets, limit);
         (, shares) = _leastInput(b, assets, Math.mulDiv(assets, b.supply, uint256(b.equity)), limit, _assetsForRedeem);
     }
 
@@ -805,8 +806,9 @@ contract LeveragedToken is
             _closeAll(b.size);
             return;
         }
-        uint256 bounty = keeper ? 0 : admin.rebalanceBounty;
-        if (q.equityAfter <= int256(bounty)) bounty = 0;
+        // the ripcord bounty, at most 1% of the equity left, so paying it barely moves leverage (and a
+        // small token's withdrawal stays within the exchange's initial margin)
+        uint256 bounty = keeper ? 0 : Math.min(admin.rebalanceBounty, uint256(q.equityAfter) / 100);
         s.lastRebalance = uint32(block.timestamp);
         _writeStatus(s);
         emit Rebalanced(

@@ -22,6 +22,7 @@ import { leverageOf, quoteTrade, targetSizeDown, type Book } from "./model.ts";
 const { loadFixture } = networkHelpers;
 
 interface Expected {
+  bounty: bigint;
   book: Book;
   target: bigint;
   sizeDelta: bigint;
@@ -42,7 +43,10 @@ async function expectedRebalance(
   const abs = targetSizeDown(book.equity, book.targetLeverage, book.price);
   const target = book.isLong ? abs : -abs;
   const q = quoteTrade(book, target - book.size);
+  // the contract pays min(configured bounty, 1% of the equity after the trade), rounded down
+  bounty = bounty < q.equityAfter / 100n ? bounty : q.equityAfter / 100n;
   return {
+    bounty,
     book,
     target,
     sizeDelta: q.sizeDelta,
@@ -67,7 +71,7 @@ async function rebalanceExactly(
   const tx = await sendAt(t, token.connect(caller).rebalance());
   await expect(tx)
     .to.emit(token, "Rebalanced")
-    .withArgs(caller.address, reason, e.before, e.after, e.sizeDelta, e.book.price, e.cost, bounty);
+    .withArgs(caller.address, reason, e.before, e.after, e.sizeDelta, e.book.price, e.cost, e.bounty);
   const [size, equity] = await sys.vault.snapshot(await token.market(), await token.getAddress());
   expect(size).to.equal(e.target);
   expect(equity).to.equal(e.equityAfter);
@@ -175,20 +179,22 @@ describe("LeveragedToken: rebalance", function () {
     await rebalanceExactly(eth3l, sys, keeper, Reason.Ripcord, 0n);
   });
 
-  it("the bounty is capped at 100 USDT and is not paid out of a token worth less", async function () {
+  it("the bounty is capped at 100 USDT and at 1% of the equity left after the trade", async function () {
     const { btc3l, admin, anyone, alice, sys } = await loadFixture(deployFixture);
     await expect(btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT + 1n))
       .to.be.revertedWithCustomError(btc3l, "InvalidParameter")
       .withArgs("rebalanceBounty", 100n * USDT + 1n);
     await btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT);
-    // a token worth 90 USDT: at the ripcord the equity after the trade is below the bounty
+    // a token worth 90 USDT: at the ripcord it pays 1% of what is left, under a USDT
     await btc3l.connect(alice)["deposit(uint256,address)"](90n * USDT, alice.address);
     await movePrice(sys, "BTC", -1500n);
-    await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 0n);
+    const small = await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
+    expect(small.bounty).to.be.within(1n, USDT - 1n);
     // a larger one pays the full 100 USDT
-    await btc3l.connect(alice)["deposit(uint256,address)"](10_000n * USDT, alice.address);
+    await btc3l.connect(alice)["deposit(uint256,address)"](20_000n * USDT, alice.address);
     await movePrice(sys, "BTC", -1500n);
-    await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
+    const large = await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
+    expect(large.bounty).to.equal(100n * USDT);
   });
 
   it("Chainlink Automation: checkUpkeep says when, performUpkeep rebalances like rebalance()", async function () {
