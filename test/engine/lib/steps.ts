@@ -1,0 +1,121 @@
+// Steps of the differential test: plain data (JSON with bigints as "123n" strings) so a failing
+// sequence can be printed and replayed, and the fast-check arbitrary that generates them.
+import fc from "fast-check";
+
+export const ACTORS = 4; // alice, bob, carol, treasury (index 3); the admin (keeper) is index 4
+export const CALLERS = 5;
+export const TOKENS = 2;
+
+export type Step =
+  | { kind: "deposit"; dt: number; actor: number; token: number; assets: bigint }
+  | { kind: "mint"; dt: number; actor: number; token: number; shares: bigint }
+  | { kind: "redeem"; dt: number; actor: number; token: number; bps: number; raw: bigint }
+  | { kind: "withdraw"; dt: number; actor: number; token: number; bps: number; raw: bigint }
+  | { kind: "transfer"; dt: number; actor: number; to: number; token: number; bps: number }
+  | { kind: "price"; dt: number; moveBps: number }
+  | { kind: "time"; dt: number; token: number }
+  | { kind: "funding"; dt: number; rate: bigint }
+  | { kind: "rebalance"; dt: number; actor: number; token: number }
+  | { kind: "delist"; dt: number; token: number; notice: number }
+  | { kind: "settle"; dt: number; actor: number; token: number }
+  | { kind: "settleHolders"; dt: number; actor: number; token: number }
+  | { kind: "pause"; dt: number; token: number; paused: boolean }
+  | { kind: "liquidate"; dt: number; actor: number; token: number };
+
+const HOUR = 3600;
+const DAY = 86400;
+
+/** A positive bigint spread over many orders of magnitude: m x 10^e. */
+function logBigInt(maxExp: number): fc.Arbitrary<bigint> {
+  return fc
+    .tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 0, max: maxExp }))
+    .map(([m, e]) => BigInt(m) * 10n ** BigInt(e));
+}
+
+const dt = fc.oneof(
+  { weight: 8, arbitrary: fc.integer({ min: 1, max: 120 }) },
+  { weight: 2, arbitrary: fc.integer({ min: 1, max: HOUR }) },
+);
+const actor = fc.integer({ min: 0, max: ACTORS - 1 });
+const caller = fc.integer({ min: 0, max: CALLERS - 1 });
+const token = fc.integer({ min: 0, max: TOKENS - 1 });
+const bps = fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.constant(10_000), fc.constant(-1));
+const move = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: -300, max: 300 }) },
+  { weight: 3, arbitrary: fc.integer({ min: -1_500, max: 1_500 }) },
+  // gaps past the ripcord and to depletion (a 3x long is gone at -33%, a short at +33%)
+  { weight: 1, arbitrary: fc.integer({ min: -6_000, max: 6_000 }) },
+);
+
+export const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      kind: fc.constant("deposit" as const),
+      dt,
+      actor,
+      token,
+      assets: fc.oneof(logBigInt(9), logBigInt(4), fc.constant(0n)),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("mint" as const), dt, actor, token, shares: logBigInt(21) }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant("redeem" as const), dt, actor, token, bps, raw: logBigInt(21) }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ kind: fc.constant("withdraw" as const), dt, actor, token, bps, raw: logBigInt(9) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("transfer" as const), dt, actor, to: actor, token, bps }),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant("price" as const),
+      dt: fc.oneof(dt, fc.integer({ min: 1, max: 2 * DAY })),
+      moveBps: move,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant("time" as const), dt: fc.integer({ min: 1, max: 2 * DAY }), token }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("funding" as const),
+      dt,
+      rate: fc.bigInt({ min: -(10n ** 16n), max: 10n ** 16n }),
+    }),
+  },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant("rebalance" as const), dt, actor: caller, token }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("delist" as const),
+      dt,
+      token,
+      notice: fc.integer({ min: 3 * DAY - 10, max: 4 * DAY }),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("settle" as const), dt, actor: caller, token }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("settleHolders" as const), dt, actor: caller, token }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), dt, token, paused: fc.boolean() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), dt, actor, token }) },
+);
+
+export function stepsToJson(steps: readonly Step[]): string {
+  return JSON.stringify(steps, (_k, v: unknown) => (typeof v === "bigint" ? `${v}n` : v));
+}
+
+export function stepsFromJson(text: string): Step[] {
+  return JSON.parse(text, (_k, v: unknown) =>
+    typeof v === "string" && /^-?\d+n$/.test(v) ? BigInt(v.slice(0, -1)) : v,
+  ) as Step[];
+}
