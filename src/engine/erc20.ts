@@ -20,10 +20,13 @@ export function key(address: string): string {
 export class Erc20Ledger {
   st: Erc20State = { totalSupply: 0n, balances: new Map(), allowances: new Map() };
 
-  constructor(
-    readonly address: string,
-    private readonly log: EventLog,
-  ) {}
+  readonly address: string;
+  private readonly log: EventLog;
+
+  constructor(address: string, log: EventLog) {
+    this.address = address;
+    this.log = log;
+  }
 
   balanceOf(account: string): bigint {
     return this.st.balances.get(key(account)) ?? 0n;
@@ -43,7 +46,8 @@ export class Erc20Ledger {
   spendAllowance(owner: string, spender: string, value: bigint): void {
     const current = this.allowance(owner, spender);
     if (current < UINT256_MAX) {
-      if (current < value) throw new EngineRevert("ERC20InsufficientAllowance", [key(spender), current, value]);
+      if (current < value)
+        throw new EngineRevert("ERC20InsufficientAllowance", [key(spender), current, value]);
       this.st.allowances.set(`${key(owner)}>${key(spender)}`, current - value);
     }
   }

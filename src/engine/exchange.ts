@@ -74,6 +74,7 @@ interface Pool {
   accounted: bigint;
 }
 
+const EMPTY_POSITION: PositionState = Object.freeze({ size: 0n, openCost: 0n, fundingIndex: 0n, margin: 0n });
 const MAX_TAKER_FEE = 10n ** 16n;
 const MAX_LIQUIDATION_FEE = 5n * 10n ** 16n;
 const MAX_FUNDING_RATE = 10n ** 16n;
@@ -92,11 +93,10 @@ export class Exchange {
   st: ExchangeState;
   readonly address: string;
 
-  constructor(
-    private readonly world: World,
-    address: string,
-    params: ExchangeParams = DEFAULT_EXCHANGE_PARAMS,
-  ) {
+  private readonly world: World;
+
+  constructor(world: World, address: string, params: ExchangeParams = DEFAULT_EXCHANGE_PARAMS) {
+    this.world = world;
     this.address = key(address);
     this.st = {
       params: { ...params },
@@ -114,7 +114,14 @@ export class Exchange {
 
   /* ADMIN (the caller's role is not modelled) */
 
-  addMarket(tx: Tx, market: string, feed: PriceFeed, heartbeat: bigint, fundingRate: bigint, priceImpact: bigint) {
+  addMarket(
+    tx: Tx,
+    market: string,
+    feed: PriceFeed,
+    heartbeat: bigint,
+    fundingRate: bigint,
+    priceImpact: bigint,
+  ) {
     if (this.st.markets.has(market)) throw new EngineRevert("MarketExists", [market]);
     checkHeartbeat(heartbeat);
     checkFundingRate(fundingRate);
@@ -148,8 +155,9 @@ export class Exchange {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
     if (key(account) === "0x0000000000000000000000000000000000000000") throw new EngineRevert("ZeroAddress");
     this.market(market);
-    const p = this.position(market, account);
+    const p = { ...this.position(market, account) };
     p.margin += toUint128(amount);
+    this.st.positions.set(`${market}:${key(account)}`, p);
     this.st.accounted += amount;
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
   }
@@ -264,9 +272,15 @@ export class Exchange {
 
   snapshot(market: string, account: string, time: bigint): Snapshot {
     const m = this.market(market);
-    const price = this.price(m, market, time);
+    return this.snapshotAtPrice(market, account, time, this.price(m, market, time));
+  }
+
+  /** What snapshot() would return at `time` if the oracle said `price` (for what-if quotes). */
+  snapshotAtPrice(market: string, account: string, time: bigint, price: bigint): Snapshot {
+    const m = this.market(market);
     const p = this.position(market, account);
-    const equity = equityOf(p, price) - fundingOwedUp(p.size, this.currentIndex(m, price, time) - p.fundingIndex);
+    const equity =
+      equityOf(p, price) - fundingOwedUp(p.size, this.currentIndex(m, price, time) - p.fundingIndex);
     return { size: p.size, equity, price };
   }
 
@@ -283,7 +297,9 @@ export class Exchange {
 
   isLiquidatable(market: string, account: string, time: bigint): boolean {
     const s = this.snapshot(market, account, time);
-    return s.size !== 0n && s.equity < wadMulUp(notionalUp(s.size, s.price), this.st.params.maintenanceMarginRatio);
+    return (
+      s.size !== 0n && s.equity < wadMulUp(notionalUp(s.size, s.price), this.st.params.maintenanceMarginRatio)
+    );
   }
 
   maxLeverage(): bigint {
@@ -311,14 +327,9 @@ export class Exchange {
     return m;
   }
 
+  /** The stored position (read only: callers copy it, change the copy and commit it). */
   private position(market: string, account: string): PositionState {
-    const k = `${market}:${key(account)}`;
-    let p = this.st.positions.get(k);
-    if (p === undefined) {
-      p = { size: 0n, openCost: 0n, fundingIndex: 0n, margin: 0n };
-      this.st.positions.set(k, p);
-    }
-    return p;
+    return this.st.positions.get(`${market}:${key(account)}`) ?? EMPTY_POSITION;
   }
 
   private commit(market: string, account: string, p: PositionState, b: Pool): void {

@@ -11,12 +11,10 @@ export interface FeedState {
 
 export class PriceFeed {
   st: FeedState;
+  readonly address: string;
 
-  constructor(
-    readonly address: string,
-    answer: bigint,
-    updatedAt: bigint,
-  ) {
+  constructor(address: string, answer: bigint, updatedAt: bigint) {
+    this.address = address;
     this.st = { answer, updatedAt };
   }
 

@@ -102,3 +102,44 @@ export class EngineSystem {
     return this.world.usdt.balanceOf(key(account));
   }
 }
+
+/** A synthetic address for engine-only use (backtests, benchmarks, tests): 0x00..0n. */
+export function syntheticAddress(n: number): string {
+  return "0x" + n.toString(16).padStart(40, "0");
+}
+
+export interface LocalOptions {
+  markets: MarketParams[];
+  tokens: TokenParams[];
+  /** Block time of the deployment (feeds, markets and tokens all at this second). */
+  time: bigint;
+  poolLiquidity: bigint;
+}
+
+/**
+ * An engine-only system with synthetic addresses: admin (keeper) 0x..1, treasury 0x..2, USDT
+ * 0x..10, exchange 0x..11, feeds from 0x..20, tokens from 0x..40.
+ */
+export function localSystem(o: LocalOptions): EngineSystem {
+  const admin = syntheticAddress(1);
+  return new EngineSystem({
+    usdt: syntheticAddress(0x10),
+    vault: syntheticAddress(0x11),
+    admin,
+    markets: o.markets.map((params, i) => ({
+      params,
+      feed: syntheticAddress(0x20 + i),
+      feedTime: o.time,
+      addedAt: o.time,
+    })),
+    poolLiquidity: o.poolLiquidity,
+    tokens: o.tokens.map((params, i) => ({
+      params,
+      address: syntheticAddress(0x40 + i),
+      deployTime: o.time,
+      treasury: syntheticAddress(2),
+      admin,
+      keeper: admin,
+    })),
+  });
+}

@@ -26,12 +26,9 @@ import {
 } from "./math.ts";
 import type { Tx, World } from "./world.ts";
 
-export enum TokenState {
-  Active = 0,
-  Delisting = 1,
-  Settled = 2,
-  Depleted = 3,
-}
+/** ILeveragedToken.State (a const object, not an enum: Node runs this file by stripping types). */
+export const TokenState = { Active: 0, Delisting: 1, Settled: 2, Depleted: 3 } as const;
+export type TokenState = (typeof TokenState)[keyof typeof TokenState];
 
 export const REASON_NONE = 0;
 export const REASON_BAND = 1;
@@ -143,11 +140,12 @@ export class LeveragedToken {
   readonly ripcordLeverage: bigint;
   readonly rebalanceEpsilon: bigint;
 
-  constructor(
-    private readonly world: World,
-    private readonly vault: Exchange,
-    c: TokenConfig,
-  ) {
+  private readonly world: World;
+  private readonly vault: Exchange;
+
+  constructor(world: World, vault: Exchange, c: TokenConfig) {
+    this.world = world;
+    this.vault = vault;
     this.address = key(c.address);
     this.market = c.market;
     this.isLong = c.isLong;
@@ -162,7 +160,8 @@ export class LeveragedToken {
     if (c.minLeverage === 0n || c.minLeverage >= c.targetLeverage) {
       throw new EngineRevert("InvalidParameter", ["minLeverage", c.minLeverage]);
     }
-    if (c.maxLeverage <= c.targetLeverage) throw new EngineRevert("InvalidParameter", ["maxLeverage", c.maxLeverage]);
+    if (c.maxLeverage <= c.targetLeverage)
+      throw new EngineRevert("InvalidParameter", ["maxLeverage", c.maxLeverage]);
     if (c.ripcordLeverage < c.maxLeverage || c.ripcordLeverage > vault.maxLeverage()) {
       throw new EngineRevert("InvalidParameter", ["ripcordLeverage", c.ripcordLeverage]);
     }
@@ -295,7 +294,8 @@ export class LeveragedToken {
 
   rebalanceNeeded(time: bigint): RebalanceCheck {
     const st = this.st.status.state;
-    if (st !== TokenState.Active && st !== TokenState.Delisting) return { needed: false, reason: REASON_NONE };
+    if (st !== TokenState.Active && st !== TokenState.Delisting)
+      return { needed: false, reason: REASON_NONE };
     const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
     const reason = this.rebalanceReason(size, equity, price, time);
     return { needed: reason !== REASON_NONE, reason };
@@ -561,7 +561,8 @@ export class LeveragedToken {
   }
 
   private checkRole(role: string, account: string): void {
-    if (!this.hasRole(role, account)) throw new EngineRevert("AccessControlUnauthorizedAccount", [key(account), role]);
+    if (!this.hasRole(role, account))
+      throw new EngineRevert("AccessControlUnauthorizedAccount", [key(account), role]);
   }
 
   private applyFees(f: TokenFees): void {
@@ -579,7 +580,8 @@ export class LeveragedToken {
       managementFee: f.managementFee,
       rebalanceBounty: f.rebalanceBounty,
     };
-    if (this.shares !== undefined) this.emit("FeesSet", [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty]);
+    if (this.shares !== undefined)
+      this.emit("FeesSet", [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty]);
   }
 
   private requireMintable(): TokenStatus {
@@ -651,7 +653,13 @@ export class LeveragedToken {
 
   /** One exchange call as the token; reverts if the exchange's equity differs from the quote. */
   private trade(tx: Tx, q: Quote, marginDelta: bigint, to: string, expectedEquity: bigint): void {
-    const r = this.vault.trade({ from: this.address, time: tx.time }, this.market, q.sizeDelta, marginDelta, to);
+    const r = this.vault.trade(
+      { from: this.address, time: tx.time },
+      this.market,
+      q.sizeDelta,
+      marginDelta,
+      to,
+    );
     if (r.equity !== expectedEquity) throw new EngineRevert("ExchangeMismatch", [expectedEquity, r.equity]);
   }
 
@@ -694,7 +702,8 @@ export class LeveragedToken {
   private deplete(tx: Tx, s: TokenStatus, size: bigint, equity: bigint, price: bigint): void {
     s.state = TokenState.Depleted;
     this.emit("Depleted", [equity, price]);
-    if (size !== 0n) this.vault.trade({ from: this.address, time: tx.time }, this.market, -size, 0n, ZERO_ADDRESS);
+    if (size !== 0n)
+      this.vault.trade({ from: this.address, time: tx.time }, this.market, -size, 0n, ZERO_ADDRESS);
   }
 
   private mintRoom(time: bigint): { open: boolean; room: bigint } {
@@ -761,8 +770,13 @@ export function quoteRedeem(b: Book, shares: bigint): RedeemQuote {
 
 /** _quoteWithdraw: the fewest shares whose redemption pays at least `assets`. */
 export function quoteWithdraw(b: Book, assets: bigint): bigint {
-  return leastInput(b, assets, mulDivDown(assets, b.supply, b.equity), b.supply, (bk, x) => quoteRedeem(bk, x).assets)
-    .hi;
+  return leastInput(
+    b,
+    assets,
+    mulDivDown(assets, b.supply, b.equity),
+    b.supply,
+    (bk, x) => quoteRedeem(bk, x).assets,
+  ).hi;
 }
 
 /**

@@ -32,7 +32,11 @@ async function runOnce(runner: DifferentialRunner, steps: readonly Step[]): Prom
 }
 
 /** Cuts the sequence after the failing step, then drops steps one by one while it still fails. */
-async function shrink(runner: DifferentialRunner, steps: Step[], first: Mismatch): Promise<[Step[], Mismatch]> {
+async function shrink(
+  runner: DifferentialRunner,
+  steps: Step[],
+  first: Mismatch,
+): Promise<[Step[], Mismatch]> {
   let best = steps.slice(0, first.stepIndex + 1);
   let failure = first;
   let budget = 400;
@@ -58,6 +62,7 @@ describe("Engine vs chain (differential)", function () {
     const replay = process.env.ENGINE_REPLAY;
     if (replay !== undefined) {
       const steps = stepsFromJson(existsSync(replay) ? readFileSync(replay, "utf8") : replay);
+      runner.trace = true;
       const m = await runOnce(runner, steps);
       expect(m?.message).to.equal(undefined);
       return;
@@ -68,6 +73,10 @@ describe("Engine vs chain (differential)", function () {
       fc.asyncProperty(fc.array(stepArb, { minLength: STEPS, maxLength: STEPS }), async (steps) => {
         const m = await runOnce(runner, steps);
         if (m !== undefined) failed = { steps, mismatch: m };
+        const find = process.env.ENGINE_FIND;
+        if (find !== undefined && [...runner.seen].some((o) => o.includes(find))) {
+          console.log(`      a sequence with "${find}": ${stepsToJson(steps)}`);
+        }
         return m === undefined;
       }),
       { numRuns: SEQUENCES, seed: SEED, endOnFailure: true },

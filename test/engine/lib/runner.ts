@@ -37,7 +37,11 @@ export interface Fixture {
 export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
   const [admin, alice, bob, carol, treasury] = await ethers.getSigners();
   if (!admin || !alice || !bob || !carol || !treasury) throw new Error("need five signers");
-  const sys = await deploySystem(ethers, { tokens: DIFF_TOKENS, treasury: treasury.address, keeper: admin.address });
+  const sys = await deploySystem(ethers, {
+    tokens: DIFF_TOKENS,
+    treasury: treasury.address,
+    keeper: admin.address,
+  });
   await (await sys.vault.setPriceImpact(BTC, PRICE_IMPACT)).wait();
   const tokens = DIFF_TOKENS.map((p) => sys.tokens[p.symbol]!);
   const funding = 10_000_000n * USDT;
@@ -50,7 +54,12 @@ export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
     const feed = sys.feeds[m.name];
     const round = await feed.latestRoundData();
     const market = await sys.vault.markets(m.id);
-    markets.push({ params: m, feed: await feed.getAddress(), feedTime: round[3], addedAt: market.lastFundingTime });
+    markets.push({
+      params: m,
+      feed: await feed.getAddress(),
+      feedTime: round[3],
+      addedAt: market.lastFundingTime,
+    });
   }
   const deployment: SystemDeployment = {
     usdt: await sys.usdt.getAddress(),
@@ -114,13 +123,22 @@ export class DifferentialRunner {
   readonly stats = { txs: 0, reverts: 0, steps: 0 };
   /** How often each transaction kind succeeded or failed with each error. */
   readonly outcomes = new Map<string, number>();
+  /** Outcomes of the current sequence (to find an example of a rare one). */
+  readonly seen = new Set<string>();
+  /** Print every transaction and its outcome (for replays). */
+  trace = false;
 
   constructor(
     private readonly f: Fixture,
     private readonly networkHelpers: NetworkHelpers,
     private readonly ethers: HardhatEthers,
   ) {
-    this.interfaces = [f.tokens[0]!.interface, f.sys.vault.interface, f.sys.usdt.interface, f.sys.feeds.BTC.interface];
+    this.interfaces = [
+      f.tokens[0]!.interface,
+      f.sys.vault.interface,
+      f.sys.usdt.interface,
+      f.sys.feeds.BTC.interface,
+    ];
     this.tokenAddresses = f.deployment.tokens.map((t) => key(t.address));
     this.watched = [...f.callers.slice(0, 4).map((c) => key(c.address)), DEAD];
     this.usdtWatched = [
@@ -138,6 +156,7 @@ export class DifferentialRunner {
   }
 
   async run(steps: readonly Step[]): Promise<void> {
+    this.seen.clear();
     await this.reset();
     for (let i = 0; i < steps.length; i++) {
       const step = steps[i]!;
@@ -196,7 +215,9 @@ export class DifferentialRunner {
             label: `redeem ${shares}`,
             from: a.address,
             chain: () =>
-              chain.connect(a)["redeem(uint256,address,address)"](shares, a.address, a.address, { gasLimit: GAS }),
+              chain
+                .connect(a)
+                ["redeem(uint256,address,address)"](shares, a.address, a.address, { gasLimit: GAS }),
             engine: (tx) => engine.redeem(tx, shares, a.address, a.address),
           },
         ];
@@ -207,7 +228,8 @@ export class DifferentialRunner {
         let assets = s.raw;
         if (s.bps >= 0) {
           try {
-            assets = (engine.convertToAssets(engine.balanceOf(a.address), this.time) * BigInt(s.bps)) / 10_000n;
+            assets =
+              (engine.convertToAssets(engine.balanceOf(a.address), this.time) * BigInt(s.bps)) / 10_000n;
           } catch {
             assets = s.raw;
           }
@@ -217,7 +239,9 @@ export class DifferentialRunner {
             label: `withdraw ${assets}`,
             from: a.address,
             chain: () =>
-              chain.connect(a)["withdraw(uint256,address,address)"](assets, a.address, a.address, { gasLimit: GAS }),
+              chain
+                .connect(a)
+                ["withdraw(uint256,address,address)"](assets, a.address, a.address, { gasLimit: GAS }),
             engine: (tx) => engine.withdraw(tx, assets, a.address, a.address),
           },
         ];
@@ -260,7 +284,8 @@ export class DifferentialRunner {
           {
             label: `setFundingRate ${s.rate}`,
             from: this.f.admin.address,
-            chain: () => this.f.sys.vault.connect(this.f.admin).setFundingRate(BTC, s.rate, { gasLimit: GAS }),
+            chain: () =>
+              this.f.sys.vault.connect(this.f.admin).setFundingRate(BTC, s.rate, { gasLimit: GAS }),
             engine: (tx) => this.e.world.atomic(() => this.e.vault.setFundingRate(tx, BTC, s.rate)),
           },
         ];
@@ -385,6 +410,8 @@ export class DifferentialRunner {
     if (!chainOutcome.ok) this.stats.reverts++;
     const tally = `${a.label.split(" ")[0]} -> ${c.split("(")[0]}`;
     this.outcomes.set(tally, (this.outcomes.get(tally) ?? 0) + 1);
+    this.seen.add(tally);
+    if (this.trace) console.log(`      step ${stepIndex}: ${where} -> ${c}`);
     const chainEvents = this.tokenEvents(logs);
     const engineEvents = this.e.world.log
       .since(mark)
@@ -514,4 +541,3 @@ function show(v: unknown): string {
 function formatRevert(name: string, args: readonly unknown[]): string {
   return `${name}(${args.map(show).join(",")})`;
 }
-

@@ -49,7 +49,7 @@ const move = fc.oneof(
 
 export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   {
-    weight: 6,
+    weight: 12,
     arbitrary: fc.record({
       kind: fc.constant("deposit" as const),
       dt,
@@ -59,23 +59,30 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 3,
+    weight: 5,
     arbitrary: fc.record({ kind: fc.constant("mint" as const), dt, actor, token, shares: logBigInt(21) }),
   },
   {
-    weight: 4,
+    weight: 8,
     arbitrary: fc.record({ kind: fc.constant("redeem" as const), dt, actor, token, bps, raw: logBigInt(21) }),
   },
   {
-    weight: 3,
-    arbitrary: fc.record({ kind: fc.constant("withdraw" as const), dt, actor, token, bps, raw: logBigInt(9) }),
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant("withdraw" as const),
+      dt,
+      actor,
+      token,
+      bps,
+      raw: logBigInt(9),
+    }),
   },
   {
-    weight: 2,
+    weight: 3,
     arbitrary: fc.record({ kind: fc.constant("transfer" as const), dt, actor, to: actor, token, bps }),
   },
   {
-    weight: 8,
+    weight: 16,
     arbitrary: fc.record({
       kind: fc.constant("price" as const),
       dt: fc.oneof(dt, fc.integer({ min: 1, max: 2 * DAY })),
@@ -83,18 +90,22 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   {
-    weight: 1,
-    arbitrary: fc.record({ kind: fc.constant("time" as const), dt: fc.integer({ min: 1, max: 2 * DAY }), token }),
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("time" as const),
+      dt: fc.integer({ min: 1, max: 2 * DAY }),
+      token,
+    }),
   },
   {
-    weight: 1,
+    weight: 2,
     arbitrary: fc.record({
       kind: fc.constant("funding" as const),
       dt,
       rate: fc.bigInt({ min: -(10n ** 16n), max: 10n ** 16n }),
     }),
   },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant("rebalance" as const), dt, actor: caller, token }) },
+  { weight: 8, arbitrary: fc.record({ kind: fc.constant("rebalance" as const), dt, actor: caller, token }) },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -104,10 +115,21 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       notice: fc.integer({ min: 3 * DAY - 10, max: 4 * DAY }),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("settle" as const), dt, actor: caller, token }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("settleHolders" as const), dt, actor: caller, token }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("pause" as const), dt, token, paused: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), dt, actor, token }) },
+  { weight: 3, arbitrary: fc.record({ kind: fc.constant("settle" as const), dt, actor: caller, token }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("settleHolders" as const), dt, actor: caller, token }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("pause" as const),
+      dt,
+      token,
+      paused: fc.constantFrom(true, false, false),
+    }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), dt, actor, token }) },
 );
 
 export function stepsToJson(steps: readonly Step[]): string {
