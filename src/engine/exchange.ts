@@ -327,6 +327,22 @@ export class Exchange {
     return m;
   }
 
+  /** The stored position under a key from positionKey(), without a copy (read only). */
+  positionByKey(k: string): Readonly<PositionState> {
+    return this.st.positions.get(k) ?? EMPTY_POSITION;
+  }
+
+  positionKey(market: string, account: string): string {
+    return `${market}:${key(account)}`;
+  }
+
+  /** The feed pricing `market` (read only). */
+  feedOf(m: MarketState): PriceFeed {
+    const feed = this.feeds.get(m.feed);
+    if (feed === undefined) throw new Error(`feed ${m.feed} is not part of this engine`);
+    return feed;
+  }
+
   /** The stored position (read only: callers copy it, change the copy and commit it). */
   private position(market: string, account: string): PositionState {
     return this.st.positions.get(`${market}:${key(account)}`) ?? EMPTY_POSITION;
@@ -340,9 +356,7 @@ export class Exchange {
 
   /** Oracle read with Chainlink's checks: positive answer, updated within the heartbeat. */
   price(m: MarketState, market: string, time: bigint): bigint {
-    const feed = this.feeds.get(m.feed);
-    if (feed === undefined) throw new Error(`feed ${m.feed} is not part of this engine`);
-    const { answer, updatedAt } = feed.st;
+    const { answer, updatedAt } = this.feedOf(m).st;
     if (answer <= 0n) throw new EngineRevert("InvalidPrice", [market, answer]);
     if (updatedAt > time || time - updatedAt > m.heartbeat) {
       throw new EngineRevert("StalePrice", [market, updatedAt, m.heartbeat]);

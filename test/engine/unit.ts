@@ -27,6 +27,9 @@ import {
   REASON_DAILY,
 } from "../../src/engine/index.ts";
 import { localSystem, syntheticAddress, type EngineSystem } from "../../src/engine/system.ts";
+import { RebalanceScreen } from "../../src/engine/screen.ts";
+import { replayPrices } from "../../src/engine/replay.ts";
+import { gbmPrices, toPrice8 } from "../../src/feeds/paths.ts";
 
 const USDT = 10n ** 6n;
 const PRICE = 10n ** 8n;
@@ -216,5 +219,85 @@ describe("Engine token (twin of LeveragedToken)", function () {
     expect(e.usdtBalance(alice) - before).to.equal((aliceShares * t.st.settledAssets) / t.st.settledSupply);
     expect(t.balanceOf(alice)).to.equal(0n);
     expect(nav).to.be.greaterThan(990_000n);
+  });
+});
+
+describe("Engine rebalance screen and replay", function () {
+  it("answers exactly what rebalanceNeeded() answers on every step of a wild path", function () {
+    const e = system(10n ** 15n); // 0.1% per 8 h of funding: the index moves every second
+    const long = e.token("BTC3L");
+    const short = e.token("BTC3S");
+    long.deposit({ from: alice, time: T0 }, 50_000n * USDT, alice);
+    short.deposit({ from: bob, time: T0 }, 20_000n * USDT, bob);
+    const screens = [new RebalanceScreen(long, e.vault), new RebalanceScreen(short, e.vault)];
+    const path = gbmPrices({
+      seed: 3,
+      start: 100_000,
+      steps: 20_000,
+      stepSeconds: 600,
+      drift: 0,
+      volatility: 1.5,
+    });
+    let time = T0;
+    let agreed = 0;
+    for (let k = 1; k < path.length; k++) {
+      time += 600n;
+      // a gap now and then, past the ripcord in either direction
+      const jump = k % 2_500 === 0 ? (k % 5_000 === 0 ? 0.8 : 1.15) : 1;
+      e.feed("BTC").updateAnswer({ from: admin, time }, toPrice8(path[k]! * jump));
+      [long, short].forEach((t, i) => {
+        const exact = t.rebalanceNeeded(time).reason;
+        expect(screens[i]!.reason(time)).to.equal(exact);
+        agreed++;
+        if (exact !== REASON_NONE && exact !== 4) t.rebalance({ from: admin, time });
+      });
+      if (k % 997 === 0) long.deposit({ from: alice, time }, 1_000n * USDT, alice);
+    }
+    expect(agreed).to.equal(40_000);
+    expect(screens[0]!.screened).to.be.greaterThan(screens[0]!.exact);
+  });
+
+  it("replays a path with a keeper and ends where step-by-step execution ends", function () {
+    const prices = Array.from(
+      gbmPrices({ seed: 9, start: 100_000, steps: 5_000, stepSeconds: 3600, drift: 0, volatility: 0.8 }),
+      toPrice8,
+    );
+    const run = (fast: boolean) => {
+      const e = localSystem({
+        markets: [{ ...MARKETS.BTC, initialPrice: prices[0]! }],
+        tokens: [tokenParams("BTC", 3n, false)],
+        time: T0,
+        poolLiquidity: 1_000_000n * USDT,
+      });
+      const t = e.token("BTC3S");
+      e.world.usdt.mint(alice, 10_000n * USDT);
+      e.world.usdt.approve(alice, t.address, 10_000n * USDT);
+      t.deposit({ from: alice, time: T0 }, 10_000n * USDT, alice);
+      let time = T0;
+      let rebalances = 0;
+      if (fast) {
+        const r = replayPrices(e, t, e.feed("BTC"), prices, {
+          startTime: T0,
+          stepSeconds: 3600n,
+          keeper: admin,
+          feeder: admin,
+        });
+        time = r.endTime;
+        rebalances = r.rebalances;
+      } else {
+        for (let k = 1; k < prices.length; k++) {
+          time += 3600n;
+          e.feed("BTC").updateAnswer({ from: admin, time }, prices[k]!);
+          if (t.rebalanceNeeded(time).needed) {
+            t.rebalance({ from: admin, time });
+            rebalances++;
+          }
+        }
+      }
+      return { nav: t.nav(time), rebalances, position: e.vault.positionOf(BTC, t.address) };
+    };
+    const slow = run(false);
+    expect(run(true)).to.deep.equal(slow);
+    expect(slow.rebalances).to.be.greaterThan(10);
   });
 });

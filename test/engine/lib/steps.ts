@@ -39,7 +39,11 @@ const dt = fc.oneof(
 const actor = fc.integer({ min: 0, max: ACTORS - 1 });
 const caller = fc.integer({ min: 0, max: CALLERS - 1 });
 const token = fc.integer({ min: 0, max: TOKENS - 1 });
-const bps = fc.oneof(fc.integer({ min: 0, max: 10_000 }), fc.constant(10_000), fc.constant(-1));
+const bps = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: 10_000 }) },
+  { weight: 2, arbitrary: fc.constant(10_000) },
+  { weight: 1, arbitrary: fc.constant(-1) },
+);
 const move = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: -300, max: 300 }) },
   { weight: 3, arbitrary: fc.integer({ min: -1_500, max: 1_500 }) },
@@ -55,7 +59,11 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       dt,
       actor,
       token,
-      assets: fc.oneof(logBigInt(9), logBigInt(4), fc.constant(0n)),
+      assets: fc.oneof(
+        { weight: 6, arbitrary: logBigInt(9) },
+        { weight: 3, arbitrary: logBigInt(4) },
+        { weight: 1, arbitrary: fc.constant(0n) },
+      ),
     }),
   },
   {
@@ -85,7 +93,10 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     weight: 16,
     arbitrary: fc.record({
       kind: fc.constant("price" as const),
-      dt: fc.oneof(dt, fc.integer({ min: 1, max: 2 * DAY })),
+      dt: fc.oneof(
+        { weight: 4, arbitrary: dt },
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 2 * DAY }) },
+      ),
       moveBps: move,
     }),
   },
@@ -115,9 +126,9 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       notice: fc.integer({ min: 3 * DAY - 10, max: 4 * DAY }),
     }),
   },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant("settle" as const), dt, actor: caller, token }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("settle" as const), dt, actor: caller, token }) },
   {
-    weight: 2,
+    weight: 1,
     arbitrary: fc.record({ kind: fc.constant("settleHolders" as const), dt, actor: caller, token }),
   },
   {
