@@ -142,11 +142,13 @@ export class Exchange {
     const m = this.market(market);
     this.accrueFunding(m, this.price(m, market, tx.time), tx.time);
     m.fundingRate = fundingRate;
+    this.emit("FundingRateSet", [market, fundingRate]);
   }
 
   setPriceImpact(market: string, priceImpact: bigint): void {
     checkPriceImpact(priceImpact);
     this.market(market).priceImpact = priceImpact;
+    this.emit("PriceImpactSet", [market, priceImpact]);
   }
 
   /* MARGIN */
@@ -159,6 +161,7 @@ export class Exchange {
     p.margin += toUint128(amount);
     this.st.positions.set(`${market}:${key(account)}`, p);
     this.st.accounted += amount;
+    this.emit("MarginDeposited", [market, key(account), key(tx.from), amount]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
   }
 
@@ -170,12 +173,13 @@ export class Exchange {
     const index = this.accrueFunding(m, price, tx.time);
     const p = { ...this.position(market, tx.from) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    this.settleFunding(p, b, index, price);
+    this.settleFunding(market, tx.from, p, b, index, price);
     realizeProfitFor(p, b, amount, price);
     p.margin -= amount;
     b.accounted -= amount;
     this.requireInitialMargin(p, price);
     this.commit(market, tx.from, p, b);
+    this.emit("MarginWithdrawn", [market, key(tx.from), key(to), amount]);
     this.world.usdt.transfer(this.address, to, amount);
   }
 
@@ -189,7 +193,7 @@ export class Exchange {
     const p = { ...this.position(market, tx.from) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
     const r: TradeResult = { price, cost: 0n, realizedPnl: 0n, fundingPaid: 0n, equity: 0n };
-    r.fundingPaid = this.settleFunding(p, b, index, price);
+    r.fundingPaid = this.settleFunding(market, tx.from, p, b, index, price);
 
     if (marginDelta > 0n) {
       const amount = marginDelta;
@@ -198,13 +202,15 @@ export class Exchange {
       if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
       p.margin += toUint128(amount);
       b.accounted += amount;
+      this.emit("MarginDeposited", [market, key(tx.from), key(tx.from), amount]);
     }
 
     const oldSize = p.size;
     if (sizeDelta !== 0n) {
-      const t = this.applyTrade(m, p, b, sizeDelta, price);
+      const t = this.applyTrade(market, tx.from, m, p, b, sizeDelta, price);
       r.realizedPnl = t.realized;
       r.cost = t.cost;
+      this.emit("Traded", [market, key(tx.from), sizeDelta, price, t.cost, t.realized, p.size]);
     }
 
     let payout = 0n;
@@ -214,6 +220,7 @@ export class Exchange {
       realizeProfitFor(p, b, payout, price);
       p.margin -= payout;
       b.accounted -= payout;
+      this.emit("MarginWithdrawn", [market, key(tx.from), key(to), payout]);
     }
 
     if (marginDelta < 0n || addsExposure(oldSize, p.size)) this.requireInitialMargin(p, price);
@@ -229,16 +236,18 @@ export class Exchange {
     const price = this.price(m, market, tx.time);
     const p = { ...this.position(market, account) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    this.settleFunding(p, b, this.accrueFunding(m, price, tx.time), price);
+    this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
     const maintenance = wadMulUp(notionalUp(p.size, price), this.st.params.maintenanceMarginRatio);
     const eq = equityOf(p, price);
     if (p.size === 0n || eq >= maintenance) throw new EngineRevert("NotLiquidatable", [eq, maintenance]);
     const size = p.size;
-    this.applyTrade(m, p, b, -size, price);
+    const t = this.applyTrade(market, account, m, p, b, -size, price);
+    this.emit("Traded", [market, key(account), -size, price, t.cost, t.realized, 0n]);
     const reward = min(mulDivDown(notionalUp(size, price), this.st.params.liquidationFee, WAD), p.margin);
     p.margin -= reward;
     b.accounted -= reward;
     this.commit(market, account, p, b);
+    this.emit("Liquidated", [market, key(account), key(tx.from), size, price, reward]);
     if (reward !== 0n) this.world.usdt.transfer(this.address, tx.from, reward);
     return reward;
   }
@@ -256,6 +265,7 @@ export class Exchange {
     this.st.liquiditySharesOf.set(lp, (this.st.liquiditySharesOf.get(lp) ?? 0n) + shares);
     this.st.pool += toUint128(amount);
     this.st.accounted += amount;
+    this.emit("LiquidityAdded", [lp, amount, shares]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
     return shares;
   }
@@ -376,14 +386,58 @@ export class Exchange {
     return index;
   }
 
-  private settleFunding(p: PositionState, b: Pool, index: bigint, price: bigint): bigint {
+  private settleFunding(
+    market: string,
+    account: string,
+    p: PositionState,
+    b: Pool,
+    index: bigint,
+    price: bigint,
+  ): bigint {
     const owed = fundingOwedUp(p.size, index - p.fundingIndex);
     p.fundingIndex = toInt128(index);
-    if (owed !== 0n) moveToPool(p, b, owed, price);
+    if (owed !== 0n) {
+      this.moveToPool(market, account, p, b, owed, price);
+      this.emit("FundingSettled", [market, key(account), owed]);
+    }
     return owed;
   }
 
+  private emit(name: string, args: (bigint | string | boolean)[]): void {
+    this.world.log.emit(this.address, name, args);
+  }
+
+  /** _moveToPool: a debit beyond the margin is covered out of unrealized profit, the rest is bad debt. */
+  private moveToPool(
+    market: string,
+    account: string,
+    p: PositionState,
+    b: Pool,
+    amount: bigint,
+    price: bigint,
+  ): void {
+    if (amount > 0n) {
+      const due = amount;
+      const paid = min(due, p.margin);
+      p.margin -= paid;
+      b.pool += paid;
+      if (due > paid) {
+        const profit = valueDown(p.size, price) - p.openCost;
+        const covered = profit > 0n ? min(due - paid, profit) : 0n;
+        p.openCost += covered;
+        if (due > paid + covered) this.emit("BadDebt", [market, key(account), due - paid - covered]);
+      }
+    } else if (amount < 0n) {
+      const due = -amount;
+      if (due > b.pool) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
+      b.pool -= due;
+      p.margin += due;
+    }
+  }
+
   private applyTrade(
+    market: string,
+    account: string,
     m: MarketState,
     p: PositionState,
     b: Pool,
@@ -403,7 +457,7 @@ export class Exchange {
     if (opened !== 0n) p.openCost += toInt128(costUp(opened, price));
     p.size = toInt128(size + sizeDelta);
     const cost = tradeCostTotalUp(notionalUp(sizeDelta, price), this.st.params.takerFee, m.priceImpact);
-    moveToPool(p, b, cost - realized, price);
+    this.moveToPool(market, account, p, b, cost - realized, price);
     return { realized, cost };
   }
 
@@ -417,26 +471,6 @@ export class Exchange {
 /** Equity with funding already settled: margin + value at `price` - open cost. */
 export function equityOf(p: PositionState, price: bigint): bigint {
   return p.margin + valueDown(p.size, price) - p.openCost;
-}
-
-/** _moveToPool: a debit beyond the margin is covered out of unrealized profit, the rest is bad debt. */
-function moveToPool(p: PositionState, b: Pool, amount: bigint, price: bigint): void {
-  if (amount > 0n) {
-    const due = amount;
-    const paid = min(due, p.margin);
-    p.margin -= paid;
-    b.pool += paid;
-    if (due > paid) {
-      const profit = valueDown(p.size, price) - p.openCost;
-      const covered = profit > 0n ? min(due - paid, profit) : 0n;
-      p.openCost += covered;
-    }
-  } else if (amount < 0n) {
-    const due = -amount;
-    if (due > b.pool) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
-    b.pool -= due;
-    p.margin += due;
-  }
 }
 
 /** _realizeProfitFor: makes `amount` of cash margin available out of unrealized profit. */

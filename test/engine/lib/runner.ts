@@ -120,6 +120,7 @@ export class DifferentialRunner {
   private readonly tokenAddresses: string[];
   private readonly watched: string[];
   private readonly usdtWatched: string[];
+  private readonly emitters: Map<string, Interface>;
   readonly stats = { txs: 0, reverts: 0, steps: 0 };
   /** How often each transaction kind succeeded or failed with each error. */
   readonly outcomes = new Map<string, number>();
@@ -140,6 +141,11 @@ export class DifferentialRunner {
       f.sys.feeds.BTC.interface,
     ];
     this.tokenAddresses = f.deployment.tokens.map((t) => key(t.address));
+    this.emitters = new Map<string, Interface>([
+      ...this.tokenAddresses.map((a): [string, Interface] => [a, f.tokens[0]!.interface]),
+      [key(f.deployment.vault), f.sys.vault.interface],
+      [key(f.deployment.usdt), f.sys.usdt.interface],
+    ]);
     this.watched = [...f.callers.slice(0, 4).map((c) => key(c.address)), DEAD];
     this.usdtWatched = [
       ...f.callers.map((c) => key(c.address)),
@@ -412,10 +418,10 @@ export class DifferentialRunner {
     this.outcomes.set(tally, (this.outcomes.get(tally) ?? 0) + 1);
     this.seen.add(tally);
     if (this.trace) console.log(`      step ${stepIndex}: ${where} -> ${c}`);
-    const chainEvents = this.tokenEvents(logs);
+    const chainEvents = this.events(logs);
     const engineEvents = this.e.world.log
       .since(mark)
-      .filter((ev) => this.tokenAddresses.includes(ev.address))
+      .filter((ev) => this.emitters.has(ev.address))
       .map((ev) => `${ev.address.slice(0, 8)} ${formatRevert(ev.name, ev.args)}`);
     const ce = chainEvents.join("\n");
     const ee = engineEvents.join("\n");
@@ -423,14 +429,15 @@ export class DifferentialRunner {
     await this.compare(stepIndex, where);
   }
 
-  private tokenEvents(logs: readonly Log[]): string[] {
+  /** Events of the tokens, the exchange and USDT, in order (feeds' rounds are not modelled). */
+  private events(logs: readonly Log[]): string[] {
     const out: string[] = [];
-    const iface = this.f.tokens[0]!.interface;
     for (const log of logs) {
       const address = key(log.address);
-      if (!this.tokenAddresses.includes(address)) continue;
+      const iface = this.emitters.get(address);
+      if (iface === undefined) continue;
       const parsed = iface.parseLog({ topics: [...log.topics], data: log.data });
-      if (parsed === null) throw new Error(`unparsed token log ${log.topics[0]}`);
+      if (parsed === null) throw new Error(`unparsed log ${log.topics[0]} from ${address}`);
       out.push(`${address.slice(0, 8)} ${formatRevert(parsed.name, [...parsed.args] as unknown[])}`);
     }
     return out;
