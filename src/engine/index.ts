@@ -42,7 +42,12 @@ export {
   type SystemDeployment,
   type MarketDeployment,
   type TokenDeployment,
+  type LocalOptions,
+  localSystem,
+  syntheticAddress,
 } from "./system.ts";
+export { RebalanceScreen } from "./screen.ts";
+export { replayPrices, type ReplayOptions, type ReplayResult } from "./replay.ts";
 export * from "./ideal.ts";
 export * from "./explain.ts";
 

@@ -385,6 +385,16 @@ export class LeveragedToken {
     });
   }
 
+  setTreasury(tx: Tx, treasury: string): void {
+    this.world.atomic(() => {
+      this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
+      if (key(treasury) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
+      this.accrueFee({ ...this.st.status }, tx.time);
+      this.st.status.treasury = key(treasury);
+      this.emit("TreasurySet", [key(treasury)]);
+    });
+  }
+
   setMintPaused(tx: Tx, paused: boolean): void {
     this.world.atomic(() => {
       this.checkRole(PAUSER_ROLE, tx.from);

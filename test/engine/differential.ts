@@ -56,10 +56,15 @@ async function shrink(
 describe("Engine vs chain (differential)", function () {
   this.timeout(0);
 
-  it(`agrees after every step of ${SEQUENCES} random sequences of ${STEPS} steps`, async function () {
+  const replay = process.env.ENGINE_REPLAY;
+  const title =
+    replay === undefined
+      ? `agrees after every step of ${SEQUENCES} random sequences of ${STEPS} steps`
+      : "agrees after every step of the sequence in ENGINE_REPLAY";
+
+  it(title, async function () {
     const f = await networkHelpers.loadFixture(fixture);
     const runner = new DifferentialRunner(f, networkHelpers, ethers);
-    const replay = process.env.ENGINE_REPLAY;
     if (replay !== undefined) {
       const steps = stepsFromJson(existsSync(replay) ? readFileSync(replay, "utf8") : replay);
       runner.trace = true;

@@ -20,6 +20,9 @@ const MAX = 2n ** 256n - 1n;
 const GAS = 5_000_000;
 const PRICE_IMPACT = 10n ** 15n; // 0.1% per 1,000,000 USDT of notional: exercises the impact rounding
 const BTC = MARKETS.BTC.id;
+/** The previews compared after every step (they run the contract's least-input search). */
+const PREVIEW_SHARES = 123n * 10n ** 18n;
+const PREVIEW_ASSETS = 45n * USDT;
 
 export const DIFF_TOKENS: TokenParams[] = [tokenParams("BTC", 3n, true), tokenParams("BTC", 3n, false)];
 
@@ -215,29 +218,28 @@ export class DifferentialRunner {
       }
       case "redeem": {
         const a = this.caller(s.actor);
+        const o = this.caller(s.owner).address;
         const { chain, engine } = this.tok(s.token);
-        const balance = engine.balanceOf(a.address);
+        const balance = engine.balanceOf(o);
         const shares = s.bps < 0 ? s.raw : (balance * BigInt(s.bps)) / 10_000n;
         return [
           {
             label: `redeem ${shares}`,
             from: a.address,
             chain: () =>
-              chain
-                .connect(a)
-                ["redeem(uint256,address,address)"](shares, a.address, a.address, { gasLimit: GAS }),
-            engine: (tx) => engine.redeem(tx, shares, a.address, a.address),
+              chain.connect(a)["redeem(uint256,address,address)"](shares, a.address, o, { gasLimit: GAS }),
+            engine: (tx) => engine.redeem(tx, shares, a.address, o),
           },
         ];
       }
       case "withdraw": {
         const a = this.caller(s.actor);
+        const o = this.caller(s.owner).address;
         const { chain, engine } = this.tok(s.token);
         let assets = s.raw;
         if (s.bps >= 0) {
           try {
-            assets =
-              (engine.convertToAssets(engine.balanceOf(a.address), this.time) * BigInt(s.bps)) / 10_000n;
+            assets = (engine.convertToAssets(engine.balanceOf(o), this.time) * BigInt(s.bps)) / 10_000n;
           } catch {
             assets = s.raw;
           }
@@ -247,10 +249,8 @@ export class DifferentialRunner {
             label: `withdraw ${assets}`,
             from: a.address,
             chain: () =>
-              chain
-                .connect(a)
-                ["withdraw(uint256,address,address)"](assets, a.address, a.address, { gasLimit: GAS }),
-            engine: (tx) => engine.withdraw(tx, assets, a.address, a.address),
+              chain.connect(a)["withdraw(uint256,address,address)"](assets, a.address, o, { gasLimit: GAS }),
+            engine: (tx) => engine.withdraw(tx, assets, a.address, o),
           },
         ];
       }
@@ -361,6 +361,63 @@ export class DifferentialRunner {
             from: this.f.admin.address,
             chain: () => chain.connect(this.f.admin).setMintPaused(s.paused, { gasLimit: GAS }),
             engine: (tx) => engine.setMintPaused(tx, s.paused),
+          },
+        ];
+      }
+      case "approve": {
+        const a = this.caller(s.actor);
+        const spender = this.caller(s.spender).address;
+        const { chain, engine } = this.tok(s.token);
+        return [
+          {
+            label: `approve ${s.amount}`,
+            from: a.address,
+            chain: () => chain.connect(a).approve(spender, s.amount, { gasLimit: GAS }),
+            engine: (tx) => engine.approve(tx, spender, s.amount),
+          },
+        ];
+      }
+      case "fees": {
+        const a = this.caller(s.actor);
+        const { chain, engine } = this.tok(s.token);
+        const f = {
+          mintFee: s.mintFee,
+          redeemFee: s.redeemFee,
+          managementFee: s.managementFee,
+          rebalanceBounty: s.bounty,
+        };
+        return [
+          {
+            label: `setFees ${s.mintFee} ${s.redeemFee} ${s.managementFee} ${s.bounty}`,
+            from: a.address,
+            chain: () =>
+              chain.connect(a).setFees(s.mintFee, s.redeemFee, s.managementFee, s.bounty, { gasLimit: GAS }),
+            engine: (tx) => engine.setFees(tx, f),
+          },
+        ];
+      }
+      case "cap": {
+        const { chain, engine } = this.tok(s.token);
+        const sum = engine.totalSupply() + s.extra;
+        const cap = sum > 2n ** 128n - 1n ? 2n ** 128n - 1n : sum;
+        return [
+          {
+            label: `setSupplyCap ${cap}`,
+            from: this.f.admin.address,
+            chain: () => chain.connect(this.f.admin).setSupplyCap(cap, { gasLimit: GAS }),
+            engine: (tx) => engine.setSupplyCap(tx, cap),
+          },
+        ];
+      }
+      case "treasury": {
+        const { chain, engine } = this.tok(s.token);
+        const to = this.caller(s.to).address;
+        return [
+          {
+            label: `setTreasury ${to}`,
+            from: this.f.admin.address,
+            chain: () => chain.connect(this.f.admin).setTreasury(to, { gasLimit: GAS }),
+            engine: (tx) => engine.setTreasury(tx, to),
           },
         ];
       }
@@ -485,6 +542,9 @@ export class DifferentialRunner {
       reads.push([p + "rebalanceNeeded", t.rebalanceNeeded()]);
       reads.push([p + "leverage", t.leverage()]);
       if (!full) return;
+      reads.push([p + "previewMint", t.previewMint(PREVIEW_SHARES)]);
+      reads.push([p + "previewWithdraw", t.previewWithdraw(PREVIEW_ASSETS)]);
+      reads.push([p + "maxWithdraw", t.maxWithdraw(this.watched[0]!)]);
       reads.push([p + "supply", t.totalSupply()]);
       reads.push([p + "status", t.status()]);
       reads.push([p + "position", sys.vault.positionOf(BTC, this.tokenAddresses[i]!)]);
@@ -519,6 +579,9 @@ export class DifferentialRunner {
       const t = e.token(params.symbol);
       const p = `t${i}.`;
       read(p + "nav", () => t.nav(time));
+      read(p + "previewMint", () => t.previewMint(PREVIEW_SHARES, time));
+      read(p + "previewWithdraw", () => t.previewWithdraw(PREVIEW_ASSETS, time));
+      read(p + "maxWithdraw", () => t.maxWithdraw(this.watched[0]!, time));
       read(p + "supply", () => t.totalSupply());
       read(p + "status", () => {
         const s = t.st.status;

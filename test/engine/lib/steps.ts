@@ -9,8 +9,21 @@ export const TOKENS = 2;
 export type Step =
   | { kind: "deposit"; dt: number; actor: number; token: number; assets: bigint }
   | { kind: "mint"; dt: number; actor: number; token: number; shares: bigint }
-  | { kind: "redeem"; dt: number; actor: number; token: number; bps: number; raw: bigint }
-  | { kind: "withdraw"; dt: number; actor: number; token: number; bps: number; raw: bigint }
+  | { kind: "redeem"; dt: number; actor: number; owner: number; token: number; bps: number; raw: bigint }
+  | { kind: "withdraw"; dt: number; actor: number; owner: number; token: number; bps: number; raw: bigint }
+  | { kind: "approve"; dt: number; actor: number; spender: number; token: number; amount: bigint }
+  | {
+      kind: "fees";
+      dt: number;
+      actor: number;
+      token: number;
+      mintFee: bigint;
+      redeemFee: bigint;
+      managementFee: bigint;
+      bounty: bigint;
+    }
+  | { kind: "cap"; dt: number; token: number; extra: bigint }
+  | { kind: "treasury"; dt: number; token: number; to: number }
   | { kind: "transfer"; dt: number; actor: number; to: number; token: number; bps: number }
   | { kind: "price"; dt: number; moveBps: number }
   | { kind: "time"; dt: number; token: number }
@@ -39,6 +52,15 @@ const dt = fc.oneof(
 const actor = fc.integer({ min: 0, max: ACTORS - 1 });
 const caller = fc.integer({ min: 0, max: CALLERS - 1 });
 const token = fc.integer({ min: 0, max: TOKENS - 1 });
+/** Mostly the actor itself, sometimes someone else (then an allowance is needed). */
+const owner = (a: number) =>
+  fc.oneof({ weight: 5, arbitrary: fc.constant(a) }, { weight: 1, arbitrary: actor });
+const redeemLike = <K extends "redeem" | "withdraw">(kind: K, rawExp: number) =>
+  fc
+    .tuple(actor, dt, token, bps, logBigInt(rawExp))
+    .chain(([a, d, t, b, raw]) =>
+      owner(a).map((o) => ({ kind, dt: d, actor: a, owner: o, token: t, bps: b, raw })),
+    );
 const bps = fc.oneof(
   { weight: 6, arbitrary: fc.integer({ min: 0, max: 10_000 }) },
   { weight: 2, arbitrary: fc.constant(10_000) },
@@ -72,18 +94,11 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
   },
   {
     weight: 8,
-    arbitrary: fc.record({ kind: fc.constant("redeem" as const), dt, actor, token, bps, raw: logBigInt(21) }),
+    arbitrary: redeemLike("redeem", 21),
   },
   {
     weight: 5,
-    arbitrary: fc.record({
-      kind: fc.constant("withdraw" as const),
-      dt,
-      actor,
-      token,
-      bps,
-      raw: logBigInt(9),
-    }),
+    arbitrary: redeemLike("withdraw", 9),
   },
   {
     weight: 3,
@@ -141,6 +156,40 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), dt, actor, token }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("approve" as const),
+      dt,
+      actor,
+      spender: actor,
+      token,
+      amount: fc.oneof(logBigInt(21), fc.constant(2n ** 256n - 1n)),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("fees" as const),
+      dt,
+      actor: fc.oneof({ weight: 4, arbitrary: fc.constant(CALLERS - 1) }, { weight: 1, arbitrary: actor }),
+      token,
+      mintFee: fc.bigInt({ min: 0n, max: 12n * 10n ** 15n }),
+      redeemFee: fc.bigInt({ min: 0n, max: 12n * 10n ** 15n }),
+      managementFee: fc.bigInt({ min: 0n, max: 6n * 10n ** 16n }),
+      bounty: fc.bigInt({ min: 0n, max: 120n * 10n ** 6n }),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("cap" as const),
+      dt,
+      token,
+      extra: fc.oneof(logBigInt(21), fc.constant(0n), fc.constant(2n ** 128n - 1n)),
+    }),
+  },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("treasury" as const), dt, token, to: actor }) },
 );
 
 export function stepsToJson(steps: readonly Step[]): string {
