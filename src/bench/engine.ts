@@ -3,7 +3,7 @@
 // against a plain float64 loop doing the same band model in the same run.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { EXCHANGE, MARKETS, USDT, tokenParams } from "../chain/params.ts";
+import { DEFAULT_FEES, EXCHANGE, MARKETS, USDT, tokenParams } from "../chain/params.ts";
 import { gbmPrices, toPrice8 } from "../feeds/paths.ts";
 import { bandValue, bandValueFloat } from "../engine/ideal.ts";
 import { replayPrices } from "../engine/replay.ts";
@@ -31,15 +31,44 @@ export interface EngineBenchResult {
     screenedChecks: number;
     exactChecks: number;
   };
-  idealBand: { stepsPerSecond: number; seconds: number; steps: number; rebalances: number };
+  idealBand: { stepsPerSecond: number; seconds: number; steps: number; rebalances: number; value: string };
   float64Band: { stepsPerSecond: number; seconds: number; rebalances: number; value: number };
   exactOverFloat: number;
   idealOverFloat: number;
   node: string;
 }
 
+/** Block time of the first price. */
+const START = 1_800_000_000n;
+
 function seconds(since: bigint): number {
   return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+/** One timed replay of the exact twin over `prices` on a fresh system. */
+function replayOnce(prices: BigInt64Array, stepSeconds: number) {
+  const start = START;
+  const params = tokenParams("BTC", 3n, true);
+  const e = localSystem({
+    markets: [{ ...MARKETS.BTC, initialPrice: prices[0]! }],
+    tokens: [params],
+    time: start,
+    poolLiquidity: EXCHANGE.poolLiquidity * 100n,
+  });
+  const token = e.token(params.symbol);
+  const user = syntheticAddress(0xa1);
+  e.world.usdt.mint(user, 1_000_000n * USDT);
+  e.world.usdt.approve(user, token.address, 1_000_000n * USDT);
+  token.deposit({ from: user, time: start }, 1_000_000n * USDT, user);
+  e.world.log.enabled = false;
+  const t0 = process.hrtime.bigint();
+  const r = replayPrices(e, token, e.feed("BTC"), prices, {
+    startTime: start,
+    stepSeconds: BigInt(stepSeconds),
+    keeper: syntheticAddress(1),
+    feeder: syntheticAddress(1),
+  });
+  return { ...r, seconds: seconds(t0), nav: token.nav(r.endTime) };
 }
 
 export function runEngineBench(o: EngineBenchOptions): EngineBenchResult {
@@ -54,57 +83,50 @@ export function runEngineBench(o: EngineBenchOptions): EngineBenchResult {
   const prices = new BigInt64Array(floats.length);
   for (let k = 0; k < floats.length; k++) prices[k] = toPrice8(floats[k]!);
 
-  // exact twin: a 3x long with 1,000,000 USDT, fed every step, rebalanced by a keeper when needed
-  const start = 1_800_000_000n;
-  const params = tokenParams("BTC", 3n, true);
-  const e = localSystem({
-    markets: [{ ...MARKETS.BTC, initialPrice: prices[0]! }],
-    tokens: [params],
-    time: start,
-    poolLiquidity: EXCHANGE.poolLiquidity * 100n,
-  });
-  const token = e.token(params.symbol);
-  const user = syntheticAddress(0xa1);
-  e.world.usdt.mint(user, 1_000_000n * USDT);
-  e.world.usdt.approve(user, token.address, 1_000_000n * USDT);
-  token.deposit({ from: user, time: start }, 1_000_000n * USDT, user);
-  e.world.log.enabled = false;
-  let t = process.hrtime.bigint();
-  const replay = replayPrices(e, token, e.feed("BTC"), prices, {
-    startTime: start,
-    stepSeconds: BigInt(o.stepSeconds),
-    keeper: syntheticAddress(1),
-    feeder: syntheticAddress(1),
-  });
-  const exactSeconds = seconds(t);
-  const nav = token.nav(replay.endTime);
+  // exact twin: a 3x long with 1,000,000 USDT, fed every step, rebalanced by a keeper when needed;
+  // run three times on fresh systems (the machine may be shared), the median is reported
+  const runs = [0, 1, 2].map(() => replayOnce(prices, o.stepSeconds));
+  runs.sort((a, b) => a.seconds - b.seconds);
+  const exact = runs[1]!;
 
-  // float64 band model, same path, same band; repeated so the timer sees enough work
-  const band = { target: 3, min: 2, max: 4, takerFee: 0.0005 };
-  let floatResult = bandValueFloat(floats, band.target, band.min, band.max, true, band.takerFee);
-  const repeats = 20;
-  t = process.hrtime.bigint();
-  for (let r = 0; r < repeats; r++) {
-    floatResult = bandValueFloat(floats, band.target, band.min, band.max, true, band.takerFee);
-  }
-  const floatSeconds = seconds(t) / repeats;
+  // float64 band model, same path, same band; repeated so the timer sees enough work, median of 3
+  // the contract's rule: band [2x, 4x] and the daily 00:00 UTC rebalance when off by > 0.05x
+  const band = {
+    target: 3,
+    min: 2,
+    max: 4,
+    isLong: true,
+    takerFee: 0.0005,
+    dailyEpsilon: 0.05,
+    stepSeconds: o.stepSeconds,
+    startTime: Number(START),
+  };
+  let floatResult = bandValueFloat(floats, band);
+  const repeats = 10;
+  const floatTimes = [0, 1, 2].map(() => {
+    const t0 = process.hrtime.bigint();
+    for (let r = 0; r < repeats; r++) {
+      floatResult = bandValueFloat(floats, band);
+    }
+    return seconds(t0) / repeats;
+  });
+  floatTimes.sort((a, b) => a - b);
+  const floatSeconds = floatTimes[1]!;
 
   // ideal band model in decimal.js (40 digits)
   const idealSteps = Math.min(o.idealSteps, o.steps);
   const idealPath = Array.from(floats.subarray(0, idealSteps + 1));
-  t = process.hrtime.bigint();
+  const t = process.hrtime.bigint();
+  // with the twin's funding (0.01% per 8 h) and management fee, so its value is comparable to NAV
   const ideal = bandValue(idealPath, {
-    target: band.target,
-    isLong: true,
-    min: band.min,
-    max: band.max,
-    takerFee: band.takerFee,
-    stepSeconds: o.stepSeconds,
+    ...band,
+    fundingRate: Number(MARKETS.BTC.fundingRate) / 1e18,
+    managementFee: Number(DEFAULT_FEES.managementFee) / 1e18,
   });
   const idealSeconds = seconds(t);
 
   const floatRate = o.steps / floatSeconds;
-  const exactRate = o.steps / exactSeconds;
+  const exactRate = o.steps / exact.seconds;
   const idealRate = idealSteps / idealSeconds;
   const result: EngineBenchResult = {
     steps: o.steps,
@@ -112,17 +134,18 @@ export function runEngineBench(o: EngineBenchOptions): EngineBenchResult {
     seed: o.seed,
     exactTwin: {
       stepsPerSecond: exactRate,
-      seconds: exactSeconds,
-      rebalances: replay.rebalances,
-      nav: nav.toString(),
-      screenedChecks: replay.screened,
-      exactChecks: replay.exactChecks,
+      seconds: exact.seconds,
+      rebalances: exact.rebalances,
+      nav: exact.nav.toString(),
+      screenedChecks: exact.screened,
+      exactChecks: exact.exactChecks,
     },
     idealBand: {
       stepsPerSecond: idealRate,
       seconds: idealSeconds,
       steps: idealSteps,
       rebalances: ideal.rebalances,
+      value: ideal.value.toSignificantDigits(12).toString(),
     },
     float64Band: {
       stepsPerSecond: floatRate,
@@ -144,7 +167,8 @@ export function formatEngineBench(r: EngineBenchResult): string {
   return [
     `Engine benchmark: ${r.steps.toLocaleString("en-US")}-step GBM path (seed ${r.seed}, ${r.stepSeconds} s steps)`,
     `  exact twin (BigInt)     ${rate(r.exactTwin.stepsPerSecond)}  (${r.exactTwin.seconds.toFixed(2)} s, ${r.exactTwin.rebalances} rebalances; ${r.exactTwin.exactChecks} of ${r.steps} checks needed BigInt)`,
-    `  ideal band (decimal.js) ${rate(r.idealBand.stepsPerSecond)}  (${r.idealBand.steps.toLocaleString("en-US")} steps in ${r.idealBand.seconds.toFixed(2)} s)`,
+    `  ideal band (decimal.js) ${rate(r.idealBand.stepsPerSecond)}  (${r.idealBand.steps.toLocaleString("en-US")} steps in ${r.idealBand.seconds.toFixed(2)} s, ${r.idealBand.rebalances} rebalances)`,
+    `  end value: exact twin NAV ${(Number(r.exactTwin.nav) / 1e6).toFixed(6)} USDT, ideal band ${Number(r.idealBand.value).toFixed(6)}, float64 band ${r.float64Band.value.toFixed(6)} (fees and funding only in the first two)`,
     `  float64 band loop       ${rate(r.float64Band.stepsPerSecond)}  (${(r.float64Band.seconds * 1000).toFixed(1)} ms, ${r.float64Band.rebalances} rebalances)`,
     `  exact twin / float64 = 1/${(1 / r.exactOverFloat).toFixed(1)}; ideal / float64 = 1/${(1 / r.idealOverFloat).toFixed(0)}`,
   ].join("\n");

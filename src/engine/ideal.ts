@@ -167,32 +167,42 @@ export function bandValue(prices: readonly Num[], o: BandOptions): BandResult {
 }
 
 /**
- * The same band model in plain float64 (no fees breakdown): the speed reference of the benchmark.
+ * The same band model in plain float64 (no fees breakdown, no funding or management fee): the speed
+ * reference of the benchmark. `dailyEpsilon` > 0 adds the 00:00 UTC rebalance as in bandValue.
  * Returns V_T / V_0 and the number of rebalances.
  */
 export function bandValueFloat(
   prices: Float64Array,
-  target: number,
-  min: number,
-  max: number,
-  isLong: boolean,
-  takerFee: number,
+  o: {
+    target: number;
+    min: number;
+    max: number;
+    isLong: boolean;
+    takerFee: number;
+    dailyEpsilon: number;
+    stepSeconds: number;
+    startTime: number;
+  },
 ): { value: number; rebalances: number } {
-  const side = isLong ? 1 : -1;
+  const side = o.isLong ? 1 : -1;
   let v = 1;
-  let n = target * side;
+  let n = o.target * side;
   let rebalances = 0;
+  let lastDay = Math.floor(o.startTime / 86400);
   for (let k = 1; k < prices.length; k++) {
     const growth = prices[k]! / prices[k - 1]!;
     v += n * (growth - 1);
     n *= growth;
     if (v <= 0) return { value: 0, rebalances };
     const lev = Math.abs(n) / v;
-    if (lev < min || lev > max) {
-      const want = target * v;
-      v -= Math.abs(want - Math.abs(n)) * takerFee;
+    const day = Math.floor((o.startTime + k * o.stepSeconds) / 86400);
+    const daily = o.dailyEpsilon > 0 && day > lastDay && Math.abs(lev - o.target) > o.dailyEpsilon;
+    if (lev < o.min || lev > o.max || daily) {
+      const want = o.target * v;
+      v -= Math.abs(want - Math.abs(n)) * o.takerFee;
       n = want * side;
       rebalances++;
+      lastDay = day;
     }
   }
   return { value: v, rebalances };

@@ -3,7 +3,8 @@
 // (float rounding plus the contract's unit roundings), and otherwise asks the exact BigInt twin. So
 // its answer is always the exact one; it only makes the common "nothing to do" step cheap. Used to
 // replay long price paths (benchmark, demo, backtest).
-import type { Exchange, PositionState } from "./exchange.ts";
+import type { Exchange, MarketState, PositionState } from "./exchange.ts";
+import type { PriceFeed } from "./feed.ts";
 import { REASON_NONE, TokenState, type LeveragedToken } from "./token.ts";
 
 const FUNDING_DIVISOR = 8 * 3600 * 100;
@@ -20,6 +21,9 @@ export class RebalanceScreen {
   private readonly ripcord: number;
   private readonly target: number;
   private readonly epsilon: number;
+  private cachedMarkets: Map<string, MarketState> | undefined;
+  private market: MarketState | undefined;
+  private feed: PriceFeed | undefined;
   // float copies of the position and market, refreshed when any of them changes
   private cachedPosition: Readonly<PositionState> | undefined;
   private cachedIndex = 0n;
@@ -52,9 +56,16 @@ export class RebalanceScreen {
   reason(time: bigint): number {
     const st = this.token.st.status.state;
     if (st !== TokenState.Active && st !== TokenState.Delisting) return REASON_NONE;
-    const m = this.vault.market(this.token.market);
+    // the market object and its feed only change when the exchange's state is replaced (a revert)
+    const markets = this.vault.st.markets;
+    if (markets !== this.cachedMarkets) {
+      this.cachedMarkets = markets;
+      this.market = this.vault.market(this.token.market);
+      this.feed = this.vault.feedOf(this.market);
+    }
+    const m = this.market!;
+    const feed = this.feed!.st;
     const p = this.vault.positionByKey(this.positionKey);
-    const feed = this.vault.feedOf(m).st;
     if (p.size === 0n) return this.exactReason(time);
     // timestamps are far below 2^53: compared as numbers, exactly and without allocating
     const t = Number(time);
