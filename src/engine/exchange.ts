@@ -75,6 +75,7 @@ interface Pool {
 }
 
 const EMPTY_POSITION: PositionState = Object.freeze({ size: 0n, openCost: 0n, fundingIndex: 0n, margin: 0n });
+const ZERO = "0x0000000000000000000000000000000000000000";
 const MAX_TAKER_FEE = 10n ** 16n;
 const MAX_LIQUIDATION_FEE = 5n * 10n ** 16n;
 const MAX_FUNDING_RATE = 10n ** 16n;
@@ -151,11 +152,36 @@ export class Exchange {
     this.emit("PriceImpactSet", [market, priceImpact]);
   }
 
+  setHeartbeat(market: string, heartbeat: bigint): void {
+    checkHeartbeat(heartbeat);
+    this.market(market).heartbeat = heartbeat;
+    this.emit("HeartbeatSet", [market, heartbeat]);
+  }
+
+  setFees(takerFee: bigint, liquidationFee: bigint): void {
+    if (takerFee > MAX_TAKER_FEE) throw new EngineRevert("InvalidParameter", ["takerFee", takerFee]);
+    if (liquidationFee > MAX_LIQUIDATION_FEE) {
+      throw new EngineRevert("InvalidParameter", ["liquidationFee", liquidationFee]);
+    }
+    this.st.params = { ...this.st.params, takerFee, liquidationFee };
+    this.emit("FeesSet", [takerFee, liquidationFee]);
+  }
+
+  setMarginRatios(initialMarginRatio: bigint, maintenanceMarginRatio: bigint): void {
+    if (initialMarginRatio > WAD)
+      throw new EngineRevert("InvalidParameter", ["initialMarginRatio", initialMarginRatio]);
+    if (maintenanceMarginRatio === 0n || maintenanceMarginRatio >= initialMarginRatio) {
+      throw new EngineRevert("InvalidParameter", ["maintenanceMarginRatio", maintenanceMarginRatio]);
+    }
+    this.st.params = { ...this.st.params, initialMarginRatio, maintenanceMarginRatio };
+    this.emit("MarginRatiosSet", [initialMarginRatio, maintenanceMarginRatio]);
+  }
+
   /* MARGIN */
 
   deposit(tx: Tx, market: string, account: string, amount: bigint): void {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
-    if (key(account) === "0x0000000000000000000000000000000000000000") throw new EngineRevert("ZeroAddress");
+    if (key(account) === ZERO) throw new EngineRevert("ZeroAddress");
     this.market(market);
     const p = { ...this.position(market, account) };
     p.margin += toUint128(amount);
@@ -167,7 +193,7 @@ export class Exchange {
 
   withdraw(tx: Tx, market: string, amount: bigint, to: string): void {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
-    if (key(to) === "0x0000000000000000000000000000000000000000") throw new EngineRevert("ZeroAddress");
+    if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
     const m = this.market(market);
     const price = this.price(m, market, tx.time);
     const index = this.accrueFunding(m, price, tx.time);
@@ -215,7 +241,7 @@ export class Exchange {
 
     let payout = 0n;
     if (marginDelta < 0n) {
-      if (key(to) === "0x0000000000000000000000000000000000000000") throw new EngineRevert("ZeroAddress");
+      if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
       payout = -marginDelta;
       realizeProfitFor(p, b, payout, price);
       p.margin -= payout;
@@ -268,6 +294,23 @@ export class Exchange {
     this.emit("LiquidityAdded", [lp, amount, shares]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
     return shares;
+  }
+
+  removeLiquidity(tx: Tx, shares: bigint, to: string): bigint {
+    if (shares === 0n) throw new EngineRevert("ZeroAmount");
+    if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
+    const lp = key(tx.from);
+    const owned = this.st.liquiditySharesOf.get(lp) ?? 0n;
+    if (shares > owned) throw new EngineRevert("InsufficientLiquidity", [shares, owned]);
+    const supply = this.st.totalLiquidityShares;
+    const amount = mulDivDown(shares, this.st.pool, supply);
+    this.st.liquiditySharesOf.set(lp, owned - shares);
+    this.st.totalLiquidityShares = supply - shares;
+    this.st.pool -= amount;
+    this.st.accounted -= amount;
+    this.emit("LiquidityRemoved", [lp, key(to), amount, shares]);
+    if (amount !== 0n) this.world.usdt.transfer(this.address, to, amount);
+    return amount;
   }
 
   /* VIEWS */
@@ -505,5 +548,3 @@ function checkFundingRate(rate: bigint): void {
 function checkPriceImpact(impact: bigint): void {
   if (impact > MAX_PRICE_IMPACT) throw new EngineRevert("InvalidParameter", ["priceImpact", impact]);
 }
-
-export { MAX_TAKER_FEE, MAX_LIQUIDATION_FEE };

@@ -421,6 +421,16 @@ export class DifferentialRunner {
           },
         ];
       }
+      case "exchangeFees":
+        return [
+          {
+            label: `exchange setFees ${s.takerFee} ${s.liquidationFee}`,
+            from: this.f.admin.address,
+            chain: () =>
+              this.f.sys.vault.connect(this.f.admin).setFees(s.takerFee, s.liquidationFee, { gasLimit: GAS }),
+            engine: () => this.e.world.atomic(() => this.e.vault.setFees(s.takerFee, s.liquidationFee)),
+          },
+        ];
       case "liquidate": {
         const a = this.caller(s.actor);
         const target = this.f.deployment.tokens[s.token]!.address;

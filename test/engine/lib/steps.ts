@@ -24,6 +24,7 @@ export type Step =
     }
   | { kind: "cap"; dt: number; token: number; extra: bigint }
   | { kind: "treasury"; dt: number; token: number; to: number }
+  | { kind: "exchangeFees"; dt: number; takerFee: bigint; liquidationFee: bigint }
   | { kind: "transfer"; dt: number; actor: number; to: number; token: number; bps: number }
   | { kind: "price"; dt: number; moveBps: number }
   | { kind: "time"; dt: number; token: number }
@@ -190,6 +191,15 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("treasury" as const), dt, token, to: actor }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("exchangeFees" as const),
+      dt,
+      takerFee: fc.bigInt({ min: 0n, max: 11n * 10n ** 15n }),
+      liquidationFee: fc.bigInt({ min: 0n, max: 5n * 10n ** 16n }),
+    }),
+  },
 );
 
 export function stepsToJson(steps: readonly Step[]): string {
