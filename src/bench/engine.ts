@@ -30,6 +30,7 @@ export interface EngineBenchResult {
     nav: string;
     screenedChecks: number;
     exactChecks: number;
+    bigintOnlyStepsPerSecond: number;
   };
   idealBand: { stepsPerSecond: number; seconds: number; steps: number; rebalances: number; value: string };
   float64Band: { stepsPerSecond: number; seconds: number; rebalances: number; value: number };
@@ -46,7 +47,7 @@ function seconds(since: bigint): number {
 }
 
 /** One timed replay of the exact twin over `prices` on a fresh system. */
-function replayOnce(prices: BigInt64Array, stepSeconds: number) {
+function replayOnce(prices: BigInt64Array, stepSeconds: number, noScreen = false) {
   const start = START;
   const params = tokenParams("BTC", 3n, true);
   const e = localSystem({
@@ -67,6 +68,7 @@ function replayOnce(prices: BigInt64Array, stepSeconds: number) {
     stepSeconds: BigInt(stepSeconds),
     keeper: syntheticAddress(1),
     feeder: syntheticAddress(1),
+    noScreen,
   });
   return { ...r, seconds: seconds(t0), nav: token.nav(r.endTime) };
 }
@@ -88,6 +90,11 @@ export function runEngineBench(o: EngineBenchOptions): EngineBenchResult {
   const runs = [0, 1, 2].map(() => replayOnce(prices, o.stepSeconds));
   runs.sort((a, b) => a.seconds - b.seconds);
   const exact = runs[1]!;
+  // the same twin checking every step in BigInt only (no float screen): same result, slower
+  const bigintOnly = replayOnce(prices, o.stepSeconds, true);
+  if (bigintOnly.nav !== exact.nav || bigintOnly.rebalances !== exact.rebalances) {
+    throw new Error("the screened and the BigInt-only replays disagree: the screen is wrong");
+  }
 
   // float64 band model, same path, same band; repeated so the timer sees enough work, median of 3
   // the contract's rule: band [2x, 4x] and the daily 00:00 UTC rebalance when off by > 0.05x
@@ -139,6 +146,7 @@ export function runEngineBench(o: EngineBenchOptions): EngineBenchResult {
       nav: exact.nav.toString(),
       screenedChecks: exact.screened,
       exactChecks: exact.exactChecks,
+      bigintOnlyStepsPerSecond: o.steps / bigintOnly.seconds,
     },
     idealBand: {
       stepsPerSecond: idealRate,
@@ -166,7 +174,8 @@ export function formatEngineBench(r: EngineBenchResult): string {
   const rate = (x: number) => `${Math.round(x).toLocaleString("en-US")} steps/s`;
   return [
     `Engine benchmark: ${r.steps.toLocaleString("en-US")}-step GBM path (seed ${r.seed}, ${r.stepSeconds} s steps)`,
-    `  exact twin (BigInt)     ${rate(r.exactTwin.stepsPerSecond)}  (${r.exactTwin.seconds.toFixed(2)} s, ${r.exactTwin.rebalances} rebalances; ${r.exactTwin.exactChecks} of ${r.steps} checks needed BigInt)`,
+    `  exact twin (screened)   ${rate(r.exactTwin.stepsPerSecond)}  (${r.exactTwin.seconds.toFixed(2)} s, ${r.exactTwin.rebalances} rebalances; ${r.exactTwin.exactChecks} of ${r.steps} checks needed BigInt)`,
+    `  exact twin, BigInt only ${rate(r.exactTwin.bigintOnlyStepsPerSecond)}  (every check in BigInt: same NAV, same rebalances)`,
     `  ideal band (decimal.js) ${rate(r.idealBand.stepsPerSecond)}  (${r.idealBand.steps.toLocaleString("en-US")} steps in ${r.idealBand.seconds.toFixed(2)} s, ${r.idealBand.rebalances} rebalances)`,
     `  end value: exact twin NAV ${(Number(r.exactTwin.nav) / 1e6).toFixed(6)} USDT, ideal band ${Number(r.idealBand.value).toFixed(6)}, float64 band ${r.float64Band.value.toFixed(6)} (fees and funding only in the first two)`,
     `  float64 band loop       ${rate(r.float64Band.stepsPerSecond)}  (${(r.float64Band.seconds * 1000).toFixed(1)} ms, ${r.float64Band.rebalances} rebalances)`,

@@ -14,6 +14,8 @@ export interface ReplayOptions {
   /** The keeper (must hold KEEPER_ROLE on the token) and the feeder (the feed's updater). */
   keeper: string;
   feeder: string;
+  /** Check every step with BigInt only, without the float screen (for comparison; same results). */
+  noScreen?: boolean;
   /** Called after each rebalance (step index, reason). */
   onRebalance?: (step: number, reason: number) => void;
 }
@@ -49,7 +51,7 @@ export function replayPrices(
     time += o.stepSeconds;
     feederTx.time = time;
     feed.updateAnswer(feederTx, prices[k]!);
-    const reason = screen.reason(time);
+    const reason = o.noScreen === true ? token.rebalanceNeeded(time).reason : screen.reason(time);
     if (reason !== REASON_NONE) {
       keeperTx.time = time;
       token.rebalance(keeperTx);
