@@ -1,0 +1,550 @@
+// Twin of contracts/mocks/MockPerpVault.sol: markets with a per-second funding index, isolated
+// positions (size, open cost, funding index, margin), the liquidity pool, and every check, rounding
+// step and custom error of the contract, in the same order. Amounts are BigInt in contract units.
+import { key } from "./erc20.ts";
+import { EngineRevert } from "./errors.ts";
+import type { PriceFeed } from "./feed.ts";
+import {
+  WAD,
+  abs,
+  closedCostUp,
+  costUp,
+  fundingIndexDelta,
+  fundingOwedUp,
+  min,
+  mulDivDown,
+  notionalUp,
+  toInt128,
+  toUint128,
+  tradeCostTotalUp,
+  valueDown,
+  wadMulUp,
+} from "./math.ts";
+import type { Tx, World } from "./world.ts";
+
+export interface MarketState {
+  feed: string; // feed address, lower case
+  heartbeat: bigint;
+  priceImpact: bigint;
+  fundingIndex: bigint;
+  lastFundingTime: bigint;
+  fundingRate: bigint;
+}
+
+export interface PositionState {
+  size: bigint;
+  openCost: bigint;
+  fundingIndex: bigint;
+  margin: bigint;
+}
+
+export interface ExchangeParams {
+  takerFee: bigint;
+  initialMarginRatio: bigint;
+  maintenanceMarginRatio: bigint;
+  liquidationFee: bigint;
+}
+
+export interface ExchangeState {
+  params: ExchangeParams;
+  pool: bigint;
+  accounted: bigint;
+  totalLiquidityShares: bigint;
+  liquiditySharesOf: Map<string, bigint>;
+  markets: Map<string, MarketState>;
+  positions: Map<string, PositionState>; // key `${market}:${account}`
+}
+
+export interface TradeResult {
+  price: bigint;
+  cost: bigint;
+  realizedPnl: bigint;
+  fundingPaid: bigint;
+  equity: bigint;
+}
+
+export interface Snapshot {
+  size: bigint;
+  equity: bigint;
+  price: bigint;
+}
+
+interface Pool {
+  pool: bigint;
+  accounted: bigint;
+}
+
+const EMPTY_POSITION: PositionState = Object.freeze({ size: 0n, openCost: 0n, fundingIndex: 0n, margin: 0n });
+const ZERO = "0x0000000000000000000000000000000000000000";
+const MAX_TAKER_FEE = 10n ** 16n;
+const MAX_LIQUIDATION_FEE = 5n * 10n ** 16n;
+const MAX_FUNDING_RATE = 10n ** 16n;
+const MAX_PRICE_IMPACT = WAD;
+const MIN_HEARTBEAT = 60n;
+const MAX_HEARTBEAT = 7n * 86400n;
+
+export const DEFAULT_EXCHANGE_PARAMS: ExchangeParams = {
+  takerFee: 5n * 10n ** 14n,
+  initialMarginRatio: 10n ** 17n,
+  maintenanceMarginRatio: 3n * 10n ** 16n,
+  liquidationFee: 10n ** 16n,
+};
+
+export class Exchange {
+  st: ExchangeState;
+  readonly address: string;
+
+  private readonly world: World;
+
+  constructor(world: World, address: string, params: ExchangeParams = DEFAULT_EXCHANGE_PARAMS) {
+    this.world = world;
+    this.address = key(address);
+    this.st = {
+      params: { ...params },
+      pool: 0n,
+      accounted: 0n,
+      totalLiquidityShares: 0n,
+      liquiditySharesOf: new Map(),
+      markets: new Map(),
+      positions: new Map(),
+    };
+    world.register(this);
+  }
+
+  private feeds = new Map<string, PriceFeed>();
+
+  /* ADMIN (the caller's role is not modelled) */
+
+  addMarket(
+    tx: Tx,
+    market: string,
+    feed: PriceFeed,
+    heartbeat: bigint,
+    fundingRate: bigint,
+    priceImpact: bigint,
+  ) {
+    if (this.st.markets.has(market)) throw new EngineRevert("MarketExists", [market]);
+    checkHeartbeat(heartbeat);
+    checkFundingRate(fundingRate);
+    checkPriceImpact(priceImpact);
+    this.feeds.set(key(feed.address), feed);
+    this.st.markets.set(market, {
+      feed: key(feed.address),
+      heartbeat,
+      priceImpact,
+      fundingIndex: 0n,
+      lastFundingTime: tx.time,
+      fundingRate,
+    });
+  }
+
+  setFundingRate(tx: Tx, market: string, fundingRate: bigint): void {
+    checkFundingRate(fundingRate);
+    const m = this.market(market);
+    this.accrueFunding(m, this.price(m, market, tx.time), tx.time);
+    m.fundingRate = fundingRate;
+    this.emit("FundingRateSet", [market, fundingRate]);
+  }
+
+  setPriceImpact(market: string, priceImpact: bigint): void {
+    checkPriceImpact(priceImpact);
+    this.market(market).priceImpact = priceImpact;
+    this.emit("PriceImpactSet", [market, priceImpact]);
+  }
+
+  setHeartbeat(market: string, heartbeat: bigint): void {
+    checkHeartbeat(heartbeat);
+    this.market(market).heartbeat = heartbeat;
+    this.emit("HeartbeatSet", [market, heartbeat]);
+  }
+
+  setFees(takerFee: bigint, liquidationFee: bigint): void {
+    if (takerFee > MAX_TAKER_FEE) throw new EngineRevert("InvalidParameter", ["takerFee", takerFee]);
+    if (liquidationFee > MAX_LIQUIDATION_FEE) {
+      throw new EngineRevert("InvalidParameter", ["liquidationFee", liquidationFee]);
+    }
+    this.st.params = { ...this.st.params, takerFee, liquidationFee };
+    this.emit("FeesSet", [takerFee, liquidationFee]);
+  }
+
+  setMarginRatios(initialMarginRatio: bigint, maintenanceMarginRatio: bigint): void {
+    if (initialMarginRatio > WAD)
+      throw new EngineRevert("InvalidParameter", ["initialMarginRatio", initialMarginRatio]);
+    if (maintenanceMarginRatio === 0n || maintenanceMarginRatio >= initialMarginRatio) {
+      throw new EngineRevert("InvalidParameter", ["maintenanceMarginRatio", maintenanceMarginRatio]);
+    }
+    this.st.params = { ...this.st.params, initialMarginRatio, maintenanceMarginRatio };
+    this.emit("MarginRatiosSet", [initialMarginRatio, maintenanceMarginRatio]);
+  }
+
+  /* MARGIN */
+
+  deposit(tx: Tx, market: string, account: string, amount: bigint): void {
+    if (amount === 0n) throw new EngineRevert("ZeroAmount");
+    if (key(account) === ZERO) throw new EngineRevert("ZeroAddress");
+    this.market(market);
+    const p = { ...this.position(market, account) };
+    p.margin += toUint128(amount);
+    this.st.positions.set(`${market}:${key(account)}`, p);
+    this.st.accounted += amount;
+    this.emit("MarginDeposited", [market, key(account), key(tx.from), amount]);
+    this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
+  }
+
+  withdraw(tx: Tx, market: string, amount: bigint, to: string): void {
+    if (amount === 0n) throw new EngineRevert("ZeroAmount");
+    if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
+    const m = this.market(market);
+    const price = this.price(m, market, tx.time);
+    const index = this.accrueFunding(m, price, tx.time);
+    const p = { ...this.position(market, tx.from) };
+    const b = { pool: this.st.pool, accounted: this.st.accounted };
+    this.settleFunding(market, tx.from, p, b, index, price);
+    realizeProfitFor(p, b, amount, price);
+    p.margin -= amount;
+    b.accounted -= amount;
+    this.requireInitialMargin(p, price);
+    this.commit(market, tx.from, p, b);
+    this.emit("MarginWithdrawn", [market, key(tx.from), key(to), amount]);
+    this.world.usdt.transfer(this.address, to, amount);
+  }
+
+  /* TRADING */
+
+  /** trade(market, sizeDelta, marginDelta, to) called by `tx.from`. */
+  trade(tx: Tx, market: string, sizeDelta: bigint, marginDelta: bigint, to: string): TradeResult {
+    const m = this.market(market);
+    const price = this.price(m, market, tx.time);
+    const index = this.accrueFunding(m, price, tx.time);
+    const p = { ...this.position(market, tx.from) };
+    const b = { pool: this.st.pool, accounted: this.st.accounted };
+    const r: TradeResult = { price, cost: 0n, realizedPnl: 0n, fundingPaid: 0n, equity: 0n };
+    r.fundingPaid = this.settleFunding(market, tx.from, p, b, index, price);
+
+    if (marginDelta > 0n) {
+      const amount = marginDelta;
+      const expected = b.accounted + amount;
+      const held = this.world.usdt.balanceOf(this.address);
+      if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
+      p.margin += toUint128(amount);
+      b.accounted += amount;
+      this.emit("MarginDeposited", [market, key(tx.from), key(tx.from), amount]);
+    }
+
+    const oldSize = p.size;
+    if (sizeDelta !== 0n) {
+      const t = this.applyTrade(market, tx.from, m, p, b, sizeDelta, price);
+      r.realizedPnl = t.realized;
+      r.cost = t.cost;
+      this.emit("Traded", [market, key(tx.from), sizeDelta, price, t.cost, t.realized, p.size]);
+    }
+
+    let payout = 0n;
+    if (marginDelta < 0n) {
+      if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
+      payout = -marginDelta;
+      realizeProfitFor(p, b, payout, price);
+      p.margin -= payout;
+      b.accounted -= payout;
+      this.emit("MarginWithdrawn", [market, key(tx.from), key(to), payout]);
+    }
+
+    if (marginDelta < 0n || addsExposure(oldSize, p.size)) this.requireInitialMargin(p, price);
+    r.equity = equityOf(p, price);
+
+    this.commit(market, tx.from, p, b);
+    if (payout !== 0n) this.world.usdt.transfer(this.address, to, payout);
+    return r;
+  }
+
+  liquidate(tx: Tx, market: string, account: string): bigint {
+    const m = this.market(market);
+    const price = this.price(m, market, tx.time);
+    const p = { ...this.position(market, account) };
+    const b = { pool: this.st.pool, accounted: this.st.accounted };
+    this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
+    const maintenance = wadMulUp(notionalUp(p.size, price), this.st.params.maintenanceMarginRatio);
+    const eq = equityOf(p, price);
+    if (p.size === 0n || eq >= maintenance) throw new EngineRevert("NotLiquidatable", [eq, maintenance]);
+    const size = p.size;
+    const t = this.applyTrade(market, account, m, p, b, -size, price);
+    this.emit("Traded", [market, key(account), -size, price, t.cost, t.realized, 0n]);
+    const reward = min(mulDivDown(notionalUp(size, price), this.st.params.liquidationFee, WAD), p.margin);
+    p.margin -= reward;
+    b.accounted -= reward;
+    this.commit(market, account, p, b);
+    this.emit("Liquidated", [market, key(account), key(tx.from), size, price, reward]);
+    if (reward !== 0n) this.world.usdt.transfer(this.address, tx.from, reward);
+    return reward;
+  }
+
+  /* LIQUIDITY */
+
+  addLiquidity(tx: Tx, amount: bigint): bigint {
+    if (amount === 0n) throw new EngineRevert("ZeroAmount");
+    const supply = this.st.totalLiquidityShares;
+    if (supply !== 0n && this.st.pool === 0n) throw new EngineRevert("InsufficientLiquidity", [amount, 0n]);
+    const shares = supply === 0n ? amount : mulDivDown(amount, supply, this.st.pool);
+    if (shares === 0n) throw new EngineRevert("ZeroAmount");
+    this.st.totalLiquidityShares = supply + shares;
+    const lp = key(tx.from);
+    this.st.liquiditySharesOf.set(lp, (this.st.liquiditySharesOf.get(lp) ?? 0n) + shares);
+    this.st.pool += toUint128(amount);
+    this.st.accounted += amount;
+    this.emit("LiquidityAdded", [lp, amount, shares]);
+    this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
+    return shares;
+  }
+
+  removeLiquidity(tx: Tx, shares: bigint, to: string): bigint {
+    if (shares === 0n) throw new EngineRevert("ZeroAmount");
+    if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
+    const lp = key(tx.from);
+    const owned = this.st.liquiditySharesOf.get(lp) ?? 0n;
+    if (shares > owned) throw new EngineRevert("InsufficientLiquidity", [shares, owned]);
+    const supply = this.st.totalLiquidityShares;
+    const amount = mulDivDown(shares, this.st.pool, supply);
+    this.st.liquiditySharesOf.set(lp, owned - shares);
+    this.st.totalLiquidityShares = supply - shares;
+    this.st.pool -= amount;
+    this.st.accounted -= amount;
+    this.emit("LiquidityRemoved", [lp, key(to), amount, shares]);
+    if (amount !== 0n) this.world.usdt.transfer(this.address, to, amount);
+    return amount;
+  }
+
+  /* VIEWS */
+
+  markPrice(market: string, time: bigint): bigint {
+    return this.price(this.market(market), market, time);
+  }
+
+  positionOf(market: string, account: string): PositionState {
+    return { ...this.position(market, account) };
+  }
+
+  snapshot(market: string, account: string, time: bigint): Snapshot {
+    const m = this.market(market);
+    return this.snapshotAtPrice(market, account, time, this.price(m, market, time));
+  }
+
+  /** What snapshot() would return at `time` if the oracle said `price` (for what-if quotes). */
+  snapshotAtPrice(market: string, account: string, time: bigint, price: bigint): Snapshot {
+    const m = this.market(market);
+    const p = this.position(market, account);
+    const equity =
+      equityOf(p, price) - fundingOwedUp(p.size, this.currentIndex(m, price, time) - p.fundingIndex);
+    return { size: p.size, equity, price };
+  }
+
+  fundingIndex(market: string, time: bigint): bigint {
+    const m = this.market(market);
+    return this.currentIndex(m, this.price(m, market, time), time);
+  }
+
+  fundingOwed(market: string, account: string, time: bigint): bigint {
+    const m = this.market(market);
+    const p = this.position(market, account);
+    return fundingOwedUp(p.size, this.currentIndex(m, this.price(m, market, time), time) - p.fundingIndex);
+  }
+
+  isLiquidatable(market: string, account: string, time: bigint): boolean {
+    const s = this.snapshot(market, account, time);
+    return (
+      s.size !== 0n && s.equity < wadMulUp(notionalUp(s.size, s.price), this.st.params.maintenanceMarginRatio)
+    );
+  }
+
+  maxLeverage(): bigint {
+    return mulDivDown(WAD, WAD, this.st.params.initialMarginRatio);
+  }
+
+  poolBalance(): bigint {
+    return this.st.pool;
+  }
+
+  accountedBalance(): bigint {
+    return this.st.accounted;
+  }
+
+  tradeCosts(market: string): { takerFee: bigint; priceImpact: bigint } {
+    return { takerFee: this.st.params.takerFee, priceImpact: this.market(market).priceImpact };
+  }
+
+  /* INTERNAL */
+
+  /** Storage pointer to the market (reverts UnknownMarket). */
+  market(market: string): MarketState {
+    const m = this.st.markets.get(market);
+    if (m === undefined) throw new EngineRevert("UnknownMarket", [market]);
+    return m;
+  }
+
+  /** The stored position under a key from positionKey(), without a copy (read only). */
+  positionByKey(k: string): Readonly<PositionState> {
+    return this.st.positions.get(k) ?? EMPTY_POSITION;
+  }
+
+  positionKey(market: string, account: string): string {
+    return `${market}:${key(account)}`;
+  }
+
+  /** The feed pricing `market` (read only). */
+  feedOf(m: MarketState): PriceFeed {
+    const feed = this.feeds.get(m.feed);
+    if (feed === undefined) throw new Error(`feed ${m.feed} is not part of this engine`);
+    return feed;
+  }
+
+  /** The stored position (read only: callers copy it, change the copy and commit it). */
+  private position(market: string, account: string): PositionState {
+    return this.st.positions.get(`${market}:${key(account)}`) ?? EMPTY_POSITION;
+  }
+
+  private commit(market: string, account: string, p: PositionState, b: Pool): void {
+    this.st.positions.set(`${market}:${key(account)}`, p);
+    this.st.pool = b.pool;
+    this.st.accounted = b.accounted;
+  }
+
+  /** Oracle read with Chainlink's checks: positive answer, updated within the heartbeat. */
+  price(m: MarketState, market: string, time: bigint): bigint {
+    const { answer, updatedAt } = this.feedOf(m).st;
+    if (answer <= 0n) throw new EngineRevert("InvalidPrice", [market, answer]);
+    if (updatedAt > time || time - updatedAt > m.heartbeat) {
+      throw new EngineRevert("StalePrice", [market, updatedAt, m.heartbeat]);
+    }
+    return answer;
+  }
+
+  private currentIndex(m: MarketState, price: bigint, time: bigint): bigint {
+    return m.fundingIndex + fundingIndexDelta(price, m.fundingRate, time - m.lastFundingTime);
+  }
+
+  private accrueFunding(m: MarketState, price: bigint, time: bigint): bigint {
+    if (m.lastFundingTime === time) return m.fundingIndex;
+    const index = this.currentIndex(m, price, time);
+    m.fundingIndex = toInt128(index);
+    m.lastFundingTime = time;
+    return index;
+  }
+
+  private settleFunding(
+    market: string,
+    account: string,
+    p: PositionState,
+    b: Pool,
+    index: bigint,
+    price: bigint,
+  ): bigint {
+    const owed = fundingOwedUp(p.size, index - p.fundingIndex);
+    p.fundingIndex = toInt128(index);
+    if (owed !== 0n) {
+      this.moveToPool(market, account, p, b, owed, price);
+      this.emit("FundingSettled", [market, key(account), owed]);
+    }
+    return owed;
+  }
+
+  private emit(name: string, args: (bigint | string | boolean)[]): void {
+    this.world.log.emit(this.address, name, args);
+  }
+
+  /** _moveToPool: a debit beyond the margin is covered out of unrealized profit, the rest is bad debt. */
+  private moveToPool(
+    market: string,
+    account: string,
+    p: PositionState,
+    b: Pool,
+    amount: bigint,
+    price: bigint,
+  ): void {
+    if (amount > 0n) {
+      const due = amount;
+      const paid = min(due, p.margin);
+      p.margin -= paid;
+      b.pool += paid;
+      if (due > paid) {
+        const profit = valueDown(p.size, price) - p.openCost;
+        const covered = profit > 0n ? min(due - paid, profit) : 0n;
+        p.openCost += covered;
+        if (due > paid + covered) this.emit("BadDebt", [market, key(account), due - paid - covered]);
+      }
+    } else if (amount < 0n) {
+      const due = -amount;
+      if (due > b.pool) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
+      b.pool -= due;
+      p.margin += due;
+    }
+  }
+
+  private applyTrade(
+    market: string,
+    account: string,
+    m: MarketState,
+    p: PositionState,
+    b: Pool,
+    sizeDelta: bigint,
+    price: bigint,
+  ): { realized: bigint; cost: bigint } {
+    const size = p.size;
+    let opened = sizeDelta;
+    let realized = 0n;
+    if (size !== 0n && size > 0n !== sizeDelta > 0n) {
+      const closed = abs(sizeDelta) >= abs(size) ? size : -sizeDelta;
+      const closedCost = closedCostUp(p.openCost, closed, size);
+      realized = valueDown(closed, price) - closedCost;
+      p.openCost -= toInt128(closedCost);
+      opened = sizeDelta + closed;
+    }
+    if (opened !== 0n) p.openCost += toInt128(costUp(opened, price));
+    p.size = toInt128(size + sizeDelta);
+    const cost = tradeCostTotalUp(notionalUp(sizeDelta, price), this.st.params.takerFee, m.priceImpact);
+    this.moveToPool(market, account, p, b, cost - realized, price);
+    return { realized, cost };
+  }
+
+  private requireInitialMargin(p: PositionState, price: bigint): void {
+    const required = wadMulUp(notionalUp(p.size, price), this.st.params.initialMarginRatio);
+    const equity = equityOf(p, price);
+    if (equity < required) throw new EngineRevert("BelowInitialMargin", [equity, required]);
+  }
+}
+
+/** Equity with funding already settled: margin + value at `price` - open cost. */
+export function equityOf(p: PositionState, price: bigint): bigint {
+  return p.margin + valueDown(p.size, price) - p.openCost;
+}
+
+/** _realizeProfitFor: makes `amount` of cash margin available out of unrealized profit. */
+function realizeProfitFor(p: PositionState, b: Pool, amount: bigint, price: bigint): void {
+  if (amount <= p.margin) return;
+  const need = amount - p.margin;
+  const profit = valueDown(p.size, price) - p.openCost;
+  const available = profit > 0n ? profit : 0n;
+  if (need > available) throw new EngineRevert("InsufficientMargin", [amount, p.margin + available]);
+  if (need > b.pool) throw new EngineRevert("InsufficientLiquidity", [need, b.pool]);
+  b.pool -= need;
+  p.margin += need;
+  p.openCost += need;
+}
+
+function addsExposure(oldSize: bigint, newSize: bigint): boolean {
+  if (newSize === 0n) return false;
+  if (oldSize === 0n || oldSize > 0n !== newSize > 0n) return true;
+  return abs(newSize) > abs(oldSize);
+}
+
+function checkHeartbeat(heartbeat: bigint): void {
+  if (heartbeat < MIN_HEARTBEAT || heartbeat > MAX_HEARTBEAT) {
+    throw new EngineRevert("InvalidParameter", ["heartbeat", heartbeat]);
+  }
+}
+
+function checkFundingRate(rate: bigint): void {
+  if (abs(rate) > MAX_FUNDING_RATE) throw new EngineRevert("InvalidParameter", ["fundingRate", rate]);
+}
+
+function checkPriceImpact(impact: bigint): void {
+  if (impact > MAX_PRICE_IMPACT) throw new EngineRevert("InvalidParameter", ["priceImpact", impact]);
+}
