@@ -1,0 +1,166 @@
+// `npm run demo -- [options]`: parses the options, runs the demo on the chosen network with a
+// progress bar on stderr, prints the table, the NAV checks and the story, writes the files.
+import { readFileSync } from "node:fs";
+import { Command, InvalidArgumentError } from "commander";
+import { SingleBar, Presets } from "cli-progress";
+import { network } from "hardhat";
+import { MARKETS, type MarketName } from "../chain/params.ts";
+import { parseDuration } from "../feeder/plan.ts";
+import { parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
+import { formatTable, navCheckLines, writeDemoOutputs } from "./output.ts";
+import { csvMultiPath, gbmMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
+import { runDemo } from "./run.ts";
+
+export function positive(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a number greater than zero`);
+    return n;
+  };
+}
+
+export function wholeNumber(name: string) {
+  return (value: string): number => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return Number(value);
+  };
+}
+
+export function duration(name: string) {
+  return (value: string): number => {
+    try {
+      return parseDuration(value);
+    } catch (e) {
+      throw new InvalidArgumentError(`${name}: ${(e as Error).message}`);
+    }
+  };
+}
+
+export function number(name: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    return n;
+  };
+}
+
+/** The markets' start prices (the feeds' initial answers). */
+export function startPrices(): Record<MarketName, bigint> {
+  return { BTC: MARKETS.BTC.initialPrice, ETH: MARKETS.ETH.initialPrice };
+}
+
+/** Reads every --csv (BTC=file, ETH=file or file for BTC) into one multi-market path. */
+export function readCsvPath(args: string[], days: number | undefined): MultiPath {
+  const csv: Partial<Record<MarketName, { points: PricePoint[]; source: string }>> = {};
+  for (const a of args) {
+    const { market, file } = parseCsvArg(a);
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch {
+      throw new Error(`cannot read the CSV file ${file}`);
+    }
+    csv[market] = { points: parsePriceCsv(text, file), source: file };
+  }
+  const path = csvMultiPath(csv, startPrices(), days);
+  // the chain's feeds start at the params' prices: the CSV's first price is pushed at the first step
+  return path;
+}
+
+export async function demoMain(argv: string[]): Promise<number> {
+  const program = new Command("demo")
+    .description(
+      "Deploys the system, mints BTC3L, BTC3S, ETH3L and ETH3S from a few wallets, replays a year of prices with the keeper, and checks every NAV against the exact engine",
+    )
+    .option("--network <name>", "a network from hardhat.config.ts (default: a fresh in-process chain)")
+    .option("--days <n>", "days of prices to replay", positive("--days"), 365)
+    .option("--step <duration>", "time between price points of the GBM path (1h, 30m, 1d)", duration("--step"), 3600)
+    .option("--seed <n>", "GBM seed (BTC uses it, ETH the next one)", wholeNumber("--seed"), 1)
+    .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
+    .option("--vol <sigma>", "GBM annual volatility (0.6 = 60%)", positive("--vol"), 0.6)
+    .option(
+      "--csv <file>",
+      "a timestamp,price CSV instead of GBM: FILE (BTC) or BTC=FILE / ETH=FILE; repeat for both",
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option("--record <duration>", "record NAVs for the chart this often", duration("--record"), 6 * 3600)
+    .option("--log-scale", "log y axis on the chart", false)
+    .option("--out <dir>", "output folder", "out/demo")
+    .option("--no-progress", "no progress bar")
+    .exitOverride();
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (e) {
+    const code = (e as { exitCode?: number }).exitCode ?? 1;
+    return code;
+  }
+  const o = program.opts<{
+    network?: string;
+    days: number;
+    step: number;
+    seed: number;
+    drift: number;
+    vol: number;
+    csv: string[];
+    record: number;
+    logScale: boolean;
+    out: string;
+    progress: boolean;
+  }>();
+  const path =
+    o.csv.length > 0
+      ? readCsvPath(o.csv, program.getOptionValueSource("days") === "default" ? undefined : o.days)
+      : gbmMultiPath({
+          seed: o.seed,
+          days: o.days,
+          stepSeconds: o.step,
+          drift: o.drift,
+          volatility: o.vol,
+          starts: startPrices(),
+        });
+  const description =
+    o.csv.length > 0
+      ? `CSV ${o.csv.join(", ")}`
+      : `GBM seed ${o.seed}, vol ${o.vol}, drift ${o.drift}, step ${o.step} s`;
+  const connection =
+    o.network === undefined ? await network.create() : await network.connect({ network: o.network });
+  const bar = new SingleBar(
+    { stream: process.stderr, format: "demo [{bar}] {percentage}% | step {value}/{total} | {eta_formatted} left" },
+    Presets.shades_classic,
+  );
+  const steps = path.times.length - 1;
+  if (o.progress) bar.start(steps, 0);
+  let report;
+  try {
+    report = await runDemo(
+      {
+        path,
+        recordEverySeconds: o.record,
+        checkEverySeconds: 86_400,
+        feeIntervalSeconds: 86_400,
+        description,
+        network: o.network ?? "in-process",
+        onProgress: o.progress ? (k) => (k % 24 === 0 || k === steps ? bar.update(k) : undefined) : undefined,
+      },
+      connection.ethers,
+    );
+  } finally {
+    if (o.progress) bar.stop();
+    await connection.close();
+  }
+  const files = await writeDemoOutputs(report, o.out, o.logScale);
+  console.log(formatTable(report));
+  console.log("");
+  for (const line of navCheckLines(report)) console.log(line);
+  console.log("");
+  for (const s of report.story) console.log(s);
+  console.log("");
+  console.log(
+    `${report.steps} steps (${report.days.toFixed(1)} days, ${report.blocks} blocks) on ${report.network} in ` +
+      `${report.wallSeconds.toFixed(1)} s (${report.cpuSeconds.toFixed(1)} s of CPU)`,
+  );
+  console.log(`wrote ${files.report}, ${files.svg}, ${files.png}`);
+  return report.allNavsEqual && report.tokens.every((t) => t.navEqual) ? 0 : 2;
+}

@@ -1,0 +1,112 @@
+// The demo's outputs: the fixed-width table and the NAV check lines for stdout, report.json and the
+// chart (growth of 1 USDT: the underlyings and every token's NAV, rebalance marks) as SVG and PNG.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { lineChartSpec, writeChart, type Mark, type SeriesPoint } from "../report/chart.ts";
+import type { DemoReport } from "./report.ts";
+import { percent } from "./story.ts";
+
+function pad(cells: string[], widths: number[]): string {
+  return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+}
+
+function money(x: number): string {
+  return x.toFixed(2);
+}
+
+/** One row per token (and a header), fixed width. */
+export function formatTable(r: DemoReport): string {
+  const head = [
+    "token",
+    "NAV start",
+    "NAV end (chain)",
+    "NAV end (engine)",
+    "rebal",
+    "band/daily/rip",
+    "mgmt fee",
+    "funding",
+    "trading",
+    "underlying",
+    "L x und.",
+    "token",
+    "ideal",
+  ];
+  const rows = r.tokens.map((t) => [
+    t.symbol,
+    t.navStart,
+    t.navEndChain,
+    t.navEndEngine,
+    String(t.rebalances),
+    `${t.triggers.band ?? 0}/${t.triggers.daily ?? 0}/${(t.triggers.ripcord ?? 0) + (t.triggers.depleted ?? 0)}`,
+    money(t.fees.managementUsdt),
+    money(t.fees.fundingUsdt),
+    money(t.fees.tradingUsdt),
+    percent(t.underlyingReturn),
+    percent(t.leveredUnderlyingReturn),
+    percent(t.tokenReturn),
+    percent(t.idealReturn),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const lines = [pad(head, widths), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((x) => pad(x, widths))];
+  return lines.join("\n");
+}
+
+/** "on-chain NAV == engine NAV: yes (to the last unit)" per token, or a loud NO with the difference. */
+export function navCheckLines(r: DemoReport): string[] {
+  const lines = r.tokens.map((t) =>
+    t.navEqual
+      ? `${t.symbol}: on-chain NAV == engine NAV: yes (to the last unit)`
+      : `${t.symbol}: on-chain NAV == engine NAV: NO !!! chain ${t.navEndChain}, engine ${t.navEndEngine}, difference ${t.navDifference} units`,
+  );
+  const during = r.navMismatches.filter((m) => m.time < r.endTime);
+  if (during.length > 0) {
+    const first = during[0]!;
+    lines.push(
+      `NO !!! ${during.length} daily checks differed during the run; the first: ${first.symbol} at day ` +
+        `${((first.time - r.startTime) / 86_400).toFixed(2)}, chain ${first.chain}, engine ${first.engine}`,
+    );
+  }
+  return lines;
+}
+
+/** The chart: growth of 1 USDT for each underlying and token, with rebalance marks. */
+export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<typeof lineChartSpec> {
+  const points: SeriesPoint[] = [];
+  const days = r.series.days;
+  for (const [m, ps] of Object.entries(r.series.prices)) {
+    ps.forEach((p, k) => points.push({ x: days[k]!, y: p / ps[0]!, series: `${m} price` }));
+  }
+  const firstNav: Record<string, number> = {};
+  for (const [s, ns] of Object.entries(r.series.navs)) {
+    firstNav[s] = ns[0]!;
+    ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
+  }
+  // daily rebalances happen almost every day: only the price-triggered ones are marked
+  const marks: Mark[] = r.series.marks.filter((k) => k.reason !== "daily").map((k) => ({
+    x: k.day,
+    y: k.nav / firstNav[k.symbol]!,
+    series: `${k.symbol} NAV`,
+    label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
+  }));
+  return lineChartSpec(points, marks, {
+    title: `Growth of 1 USDT: underlyings and token NAVs; triangles: band and ripcord rebalances (${r.description})`,
+    xTitle: "days",
+    yTitle: logScale ? "value (log scale)" : "value",
+    logScale,
+  });
+}
+
+export interface DemoFiles {
+  report: string;
+  svg: string;
+  png: string;
+  spec: string;
+}
+
+export async function writeDemoOutputs(r: DemoReport, dir: string, logScale: boolean): Promise<DemoFiles> {
+  mkdirSync(dir, { recursive: true });
+  const report = join(dir, "report.json");
+  writeFileSync(report, JSON.stringify(r, null, 2) + "\n");
+  const chart = await writeChart(dir, "nav", demoChartSpec(r, logScale));
+  return { report, ...chart };
+}

@@ -1,0 +1,248 @@
+// The demo's report: per token the final NAV on chain and in the engine, rebalances by trigger,
+// fees, the underlying's and the token's return and the ideal closed-form value; the story
+// sentences; the recorded series for the chart. Numbers for people are plain JS numbers (fractions:
+// 0.1234 = 12.34%); exact on-chain amounts stay as decimal strings of their base units.
+import { formatUnits } from "ethers";
+import { MARKETS, WAD, type MarketName } from "../chain/params.ts";
+import { continuousValue, realizedVariance } from "../engine/ideal.ts";
+import type { LeveragedToken as EngineToken } from "../engine/token.ts";
+import { fromPrice8, YEAR_SECONDS } from "../feeds/paths.ts";
+import { REASON_NAMES } from "../keeper/decide.ts";
+import type { MultiPath } from "./path.ts";
+import type { NavCheck } from "./run.ts";
+import { storySentences } from "./story.ts";
+
+export interface ChainFees {
+  symbol: string;
+  managementShares: bigint;
+  mintRedeemShares: bigint;
+  tradingUsdt: bigint;
+  /** Paid (+) or received (-), settled at trades plus owed at the end. */
+  fundingUsdt: bigint;
+  bountyUsdt: bigint;
+}
+
+export interface Recorded {
+  /** Seconds since the start of the replay. */
+  times: number[];
+  prices: Partial<Record<MarketName, bigint[]>>;
+  navs: Record<string, bigint[]>;
+  marks: { time: number; symbol: string; reason: number; nav: bigint }[];
+}
+
+export interface TokenReport {
+  symbol: string;
+  market: MarketName;
+  /** Signed: -3 for a 3x short. */
+  leverage: number;
+  navStart: string; // USDT per share, decimal
+  navEndChain: string;
+  navEndEngine: string;
+  navEqual: boolean;
+  /** Chain minus engine, in USDT base units (0 when equal). */
+  navDifference: string;
+  rebalances: number;
+  triggers: Record<string, number>;
+  /** Keeper actions the engine predicted would revert (and so were not sent). */
+  skippedActions: number;
+  fees: {
+    managementUsdt: number;
+    mintRedeemUsdt: number;
+    tradingUsdt: number;
+    fundingUsdt: number;
+    bountyUsdt: number;
+    managementShares: string;
+    mintRedeemShares: string;
+  };
+  underlyingReturn: number;
+  leveredUnderlyingReturn: number;
+  tokenReturn: number;
+  idealReturn: number;
+  /** Value the ideal token lost to volatility decay: 1 - exp(-(L^2 - L) sigma^2 T / 2). */
+  volatilityDecay: number;
+  supplyEnd: string;
+}
+
+export interface MarketReport {
+  source: string;
+  start: number;
+  end: number;
+  return: number;
+  /** Annualized realized volatility of the path, and its sigma^2 T (sum of squared log returns). */
+  realizedVolatility: number;
+  variance: number;
+}
+
+export interface DemoReport {
+  network: string;
+  chainId: string;
+  description: string;
+  startTime: number;
+  endTime: number;
+  days: number;
+  steps: number;
+  blocks: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+  markets: Record<MarketName, MarketReport>;
+  tokens: TokenReport[];
+  allNavsEqual: boolean;
+  /** Daily checks (and the final one) where chain and engine NAV differed. */
+  navMismatches: { time: number; symbol: string; chain: string; engine: string }[];
+  story: string[];
+  series: {
+    days: number[];
+    prices: Record<string, number[]>;
+    navs: Record<string, number[]>;
+    marks: { day: number; symbol: string; reason: string; nav: number }[];
+  };
+}
+
+export interface ReportInput {
+  network: string;
+  chainId: bigint;
+  description: string;
+  path: MultiPath;
+  start: bigint;
+  end: bigint;
+  symbols: string[];
+  engineTokens: EngineToken[];
+  navStart: bigint[];
+  finalChecks: NavCheck[];
+  mismatches: NavCheck[];
+  triggers: number[][];
+  skipped: number[];
+  fees: ChainFees[];
+  recorded: Recorded;
+  blocks: number;
+  wallSeconds: number;
+  cpuSeconds: number;
+}
+
+const usdt = (x: bigint): number => Number(formatUnits(x, 6));
+/** Shares (18 decimals) valued at a NAV (USDT per 1e18 shares), in USDT. */
+const sharesToUsdt = (shares: bigint, nav: bigint): number => usdt((shares * nav) / WAD);
+
+export function marketReport(path: MultiPath, m: MarketName): MarketReport {
+  const prices = path.prices[m];
+  const start = fromPrice8(prices[0]!);
+  const end = fromPrice8(prices[prices.length - 1]!);
+  const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
+  const variance = realizedVariance(prices.map((p) => p.toString()));
+  return {
+    source: path.sources[m],
+    start,
+    end,
+    return: end / start - 1,
+    realizedVolatility: years > 0 ? Math.sqrt(variance.toNumber() / years) : 0,
+    variance: variance.toNumber(),
+  };
+}
+
+/** The ideal continuous-rebalancing return of a token on the path, with its management fee and funding. */
+export function idealReturn(
+  path: MultiPath,
+  m: MarketName,
+  leverage: number,
+  managementFeeWad: bigint,
+): number {
+  const prices = path.prices[m];
+  const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
+  const fundingPer8h = Number(formatUnits(MARKETS[m].fundingRate, 18));
+  return (
+    continuousValue({
+      leverage,
+      start: prices[0]!.toString(),
+      end: prices[prices.length - 1]!.toString(),
+      variance: realizedVariance(prices.map((p) => p.toString())),
+      years,
+      managementFee: formatUnits(managementFeeWad, 18),
+      fundingRate: fundingPer8h * 3 * 365,
+    }).toNumber() - 1
+  );
+}
+
+export function buildReport(r: ReportInput): DemoReport {
+  const markets = {} as Record<MarketName, MarketReport>;
+  for (const m of Object.keys(r.path.prices) as MarketName[]) markets[m] = marketReport(r.path, m);
+  const tokens: TokenReport[] = r.symbols.map((symbol, i) => {
+    const t = r.engineTokens[i]!;
+    const m = (Object.keys(MARKETS) as MarketName[]).find((x) => MARKETS[x].id === t.market)!;
+    const L = (Number(formatUnits(t.targetLeverage, 18)) * (t.isLong ? 1 : -1)) as number;
+    const check = r.finalChecks[i]!;
+    const f = r.fees[i]!;
+    const navEnd = check.engine;
+    const triggers: Record<string, number> = {};
+    REASON_NAMES.forEach((name, reason) => {
+      if (reason > 0) triggers[name] = r.triggers[i]![reason]!;
+    });
+    return {
+      symbol,
+      market: m,
+      leverage: L,
+      navStart: formatUnits(r.navStart[i]!, 6),
+      navEndChain: formatUnits(check.chain, 6),
+      navEndEngine: formatUnits(check.engine, 6),
+      navEqual: check.chain === check.engine,
+      navDifference: (check.chain - check.engine).toString(),
+      rebalances: r.triggers[i]!.reduce((a, b) => a + b, 0),
+      triggers,
+      skippedActions: r.skipped[i]!,
+      fees: {
+        managementUsdt: sharesToUsdt(f.managementShares, navEnd),
+        mintRedeemUsdt: sharesToUsdt(f.mintRedeemShares, navEnd),
+        tradingUsdt: usdt(f.tradingUsdt),
+        fundingUsdt: usdt(f.fundingUsdt),
+        bountyUsdt: usdt(f.bountyUsdt),
+        managementShares: f.managementShares.toString(),
+        mintRedeemShares: f.mintRedeemShares.toString(),
+      },
+      underlyingReturn: markets[m].return,
+      leveredUnderlyingReturn: L * markets[m].return,
+      tokenReturn: Number(navEnd) / Number(r.navStart[i]!) - 1,
+      idealReturn: idealReturn(r.path, m, L, t.st.fees.managementFee),
+      volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
+      supplyEnd: formatUnits(t.totalSupply(), 18),
+    };
+  });
+  const DAY = 86_400;
+  const seriesPrices: Record<string, number[]> = {};
+  for (const [m, ps] of Object.entries(r.recorded.prices)) seriesPrices[m] = ps.map(fromPrice8);
+  const seriesNavs: Record<string, number[]> = {};
+  for (const [s, ns] of Object.entries(r.recorded.navs)) seriesNavs[s] = ns.map(usdt);
+  const report: DemoReport = {
+    network: r.network,
+    chainId: r.chainId.toString(),
+    description: r.description,
+    startTime: Number(r.start),
+    endTime: Number(r.end),
+    days: Number(r.end - r.start) / DAY,
+    steps: r.path.times.length - 1,
+    blocks: r.blocks,
+    wallSeconds: r.wallSeconds,
+    cpuSeconds: r.cpuSeconds,
+    markets,
+    tokens,
+    allNavsEqual: r.mismatches.length === 0,
+    navMismatches: r.mismatches.map((c) => ({
+      time: c.time,
+      symbol: c.symbol,
+      chain: c.chain.toString(),
+      engine: c.engine.toString(),
+    })),
+    story: [],
+    series: {
+      days: r.recorded.times.map((t) => t / DAY),
+      prices: seriesPrices,
+      navs: seriesNavs,
+      marks: r.recorded.marks.map((k) => ({
+        day: k.time / DAY,
+        symbol: k.symbol,
+        reason: REASON_NAMES[k.reason] ?? String(k.reason),
+        nav: usdt(k.nav),
+      })),
+    },
+  };
+  report.story = storySentences(report);
+  return report;
+}

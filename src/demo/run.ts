@@ -1,0 +1,440 @@
+// `npm run demo`: deploys the whole system on a chain (in-process by default), mints the tokens from
+// a few wallets, replays a price path with the feeder's one-block-per-step pushes and the keeper's
+// decisions, and mirrors every transaction in the exact engine at the same block time, so the demo
+// is also a differential check: at the end (and once a day of chain time) on-chain NAV == engine NAV.
+import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
+import type { Interface } from "ethers";
+import { deploySystem } from "../chain/deploy.ts";
+import { EXCHANGE, MARKETS, STANDARD_TOKENS, USDT, type MarketName } from "../chain/params.ts";
+import { EngineSystem, isEngineRevert, RebalanceScreen, type SystemDeployment } from "../engine/index.ts";
+import type { LeveragedToken as EngineToken } from "../engine/token.ts";
+import type { Tx } from "../engine/world.ts";
+import { decide } from "../keeper/decide.ts";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { DEMO_MARKETS, type MultiPath } from "./path.ts";
+import { buildReport, type ChainFees, type DemoReport, type Recorded } from "./report.ts";
+
+export interface DemoOptions {
+  path: MultiPath;
+  /** Record NAVs and prices for the chart this often (chain seconds). */
+  recordEverySeconds: number;
+  /** Compare every token's NAV on chain with the engine this often (chain seconds); 0: only at the end. */
+  checkEverySeconds: number;
+  /** The keeper accrues the management fee when this much time passed since the last accrual. */
+  feeIntervalSeconds: number;
+  /** Label of the path for the report (e.g. "GBM seed 1, hourly"). */
+  description: string;
+  network: string;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What the wallets do: deposits at the start, a redeem and a top-up halfway. */
+const START_DEPOSITS: [wallet: number, usdt: bigint][] = [
+  [0, 100_000n * USDT],
+  [1, 50_000n * USDT],
+  [2, 20_000n * USDT],
+];
+const HALFWAY_DEPOSIT = 10_000n * USDT;
+const WALLET_FUNDS = 1_000_000n * USDT;
+const MAX = 2n ** 256n - 1n;
+const REBALANCE_GAS = 3_000_000n;
+const FEED_GAS = 200_000n;
+
+interface RawTx {
+  from: string;
+  to: string;
+  data: string;
+  gas: bigint;
+  label: string;
+}
+
+type Provider = HardhatEthers["provider"];
+
+/** A block of raw transactions mined at an exact timestamp (automine is off for the whole run). */
+class BlockBuilder {
+  private pending: RawTx[] = [];
+  /** Hashes of transactions whose receipts are still to be checked (all but the price pushes). */
+  private toCheck: { hash: string; label: string }[] = [];
+  private feedHashes: { hash: string; label: string }[] = [];
+  blocks = 0;
+  firstBlock = 0;
+
+  private readonly provider: Provider;
+
+  constructor(provider: Provider) {
+    this.provider = provider;
+  }
+
+  add(tx: RawTx): void {
+    this.pending.push(tx);
+  }
+
+  async mine(time: bigint, checkAll = false): Promise<void> {
+    for (const tx of this.pending) {
+      const hash = (await this.provider.send("eth_sendTransaction", [
+        { from: tx.from, to: tx.to, data: tx.data, gas: "0x" + tx.gas.toString(16) },
+      ])) as string;
+      (tx.label.startsWith("feed") ? this.feedHashes : this.toCheck).push({ hash, label: tx.label });
+    }
+    this.pending = [];
+    await this.provider.send("evm_setNextBlockTimestamp", [Number(time)]);
+    await this.provider.send("evm_mine", []);
+    this.blocks++;
+    if (checkAll) await this.checkReceipts();
+  }
+
+  /** Every non-feed transaction so far, and the last block's price pushes, succeeded. */
+  async checkReceipts(): Promise<void> {
+    const feeds = this.feedHashes.slice(-DEMO_MARKETS.length);
+    for (const { hash, label } of [...this.toCheck, ...feeds]) {
+      const r = await this.provider.getTransactionReceipt(hash);
+      if (r === null) throw new Error(`${label} (${hash}) was not mined`);
+      if (r.status !== 1) throw new Error(`${label} (${hash}) reverted on chain but not in the engine`);
+    }
+    this.toCheck = [];
+    this.feedHashes = [];
+  }
+}
+
+export interface NavCheck {
+  time: number;
+  symbol: string;
+  chain: bigint;
+  engine: bigint;
+}
+
+/** Runs the demo on `ethers`' network and returns its report (no files written; see output.ts). */
+export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<DemoReport> {
+  const wallStart = Date.now();
+  const cpuStart = process.cpuUsage();
+  const provider = ethers.provider;
+  const signers = await ethers.getSigners();
+  const [admin, alice, bob, carol, treasury] = signers;
+  if (!admin || !alice || !bob || !carol || !treasury)
+    throw new Error("the demo needs five accounts on the network (admin, three wallets, treasury)");
+  const wallets = [alice, bob, carol];
+  await provider.send("evm_setAutomine", [true]);
+  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
+  const symbols = STANDARD_TOKENS.map((p) => p.symbol);
+  const chainTokens = symbols.map((s) => sys.tokens[s]!);
+  const deployment = await deploymentOf(sys, chainTokens, admin.address, treasury.address);
+  const e = new EngineSystem(deployment);
+  const engineTokens = symbols.map((s) => e.token(s));
+  const tokenAddresses = deployment.tokens.map((t) => t.address);
+  const usdtAddress = deployment.usdt;
+  const usdtI = sys.usdt.interface;
+  const tokenI: Interface = chainTokens[0]!.interface;
+  const feedI = sys.feeds.BTC.interface;
+  const feedAddress = Object.fromEntries(deployment.markets.map((m) => [m.params.name, m.feed])) as Record<
+    MarketName,
+    string
+  >;
+
+  const latest = await provider.getBlock("latest");
+  if (latest === null) throw new Error("the network returned no latest block");
+  const firstBlock = latest.number + 1;
+  let time = BigInt(latest.timestamp);
+  await provider.send("evm_setAutomine", [false]);
+  const b = new BlockBuilder(provider);
+  try {
+    // fund and approve the wallets (USDT only: no time dependence)
+    time += 1n;
+    for (const w of wallets) {
+      b.add({
+        from: admin.address,
+        to: usdtAddress,
+        data: usdtI.encodeFunctionData("mint", [w.address, WALLET_FUNDS]),
+        gas: 200_000n,
+        label: `mint USDT to ${w.address}`,
+      });
+      e.world.usdt.mint(w.address, WALLET_FUNDS);
+      for (const t of tokenAddresses) {
+        b.add({
+          from: w.address,
+          to: usdtAddress,
+          data: usdtI.encodeFunctionData("approve", [t, MAX]),
+          gas: 100_000n,
+          label: "approve",
+        });
+        e.world.usdt.approve(w.address, t, MAX);
+      }
+    }
+    await b.mine(time, true);
+
+    // one deposit per block, so the order inside a block never matters
+    const send = async (
+      from: string,
+      i: number,
+      label: string,
+      data: string,
+      engineCall: (tx: Tx) => void,
+    ): Promise<boolean> => {
+      time += 1n;
+      try {
+        engineCall({ from, time });
+      } catch (err) {
+        if (!isEngineRevert(err)) throw err;
+        return false; // the chain would revert too: neither side does it
+      }
+      b.add({ from, to: tokenAddresses[i]!, data, gas: REBALANCE_GAS, label });
+      await b.mine(time);
+      return true;
+    };
+    for (const [w, assets] of START_DEPOSITS) {
+      const wallet = wallets[w]!.address;
+      for (let i = 0; i < symbols.length; i++) {
+        await send(
+          wallet,
+          i,
+          `deposit ${symbols[i]}`,
+          tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [assets, wallet, 0n]),
+          (tx) => engineTokens[i]!.deposit(tx, assets, wallet),
+        );
+      }
+    }
+    await b.checkReceipts();
+
+    const start = time;
+    const navStart = engineTokens.map((t) => t.nav(start));
+    const path = o.path;
+    const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [] };
+    const record = (t: bigint, k: number) => {
+      recorded.times.push(Number(t - start));
+      for (const m of DEMO_MARKETS) (recorded.prices[m] ??= []).push(path.prices[m][k]!);
+      symbols.forEach((s, i) => (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(t)));
+    };
+    record(start, 0);
+
+    const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
+    const triggers = symbols.map(() => [0, 0, 0, 0, 0]);
+    const skipped = symbols.map(() => 0);
+    const mismatches: NavCheck[] = [];
+    const keeperTx: Tx = { from: admin.address, time };
+    const feederTx: Tx = { from: admin.address, time };
+    const halfway = Math.floor(path.times.length / 2);
+    let lastRecord = start;
+    let lastCheck = start;
+    const n = path.times.length - 1;
+    for (let k = 1; k <= n; k++) {
+      const t = start + BigInt(path.times[k]!);
+      if (t <= time) throw new Error(`path time ${path.times[k]} is not after the previous block`);
+      time = t;
+      feederTx.time = t;
+      keeperTx.time = t;
+      for (const m of DEMO_MARKETS) {
+        const price = path.prices[m][k]!;
+        e.feed(m).updateAnswer(feederTx, price);
+        b.add({
+          from: admin.address,
+          to: feedAddress[m],
+          data: feedI.encodeFunctionData("updateAnswer", [price]),
+          gas: FEED_GAS,
+          label: `feed ${m}`,
+        });
+      }
+      for (let i = 0; i < symbols.length; i++) {
+        const et = engineTokens[i]!;
+        const reason = screens[i]!.reason(t);
+        const st = et.st.status;
+        const action = decide(
+          {
+            state: st.state,
+            needed: reason !== 0,
+            reason,
+            supply: reason === 0 ? et.totalSupply() : 1n,
+            lastFeeAccrual: Number(st.lastFeeAccrual),
+            delistingTime: Number(st.delistingTime),
+            now: Number(t),
+          },
+          { feeIntervalSeconds: o.feeIntervalSeconds },
+        );
+        if (action === undefined || action.kind === "settleHolders") continue;
+        const fn =
+          action.kind === "rebalance"
+            ? "rebalance"
+            : action.kind === "settle"
+              ? "settle"
+              : "accrueManagementFee";
+        try {
+          if (action.kind === "rebalance") et.rebalance(keeperTx);
+          else if (action.kind === "settle") et.settle(keeperTx);
+          else et.accrueManagementFee(keeperTx);
+        } catch (err) {
+          if (!isEngineRevert(err)) throw err;
+          skipped[i]!++;
+          continue;
+        }
+        if (action.kind === "rebalance") {
+          triggers[i]![action.reason]!++;
+          recorded.marks.push({ time: Number(t - start), symbol: symbols[i]!, reason: action.reason, nav: et.nav(t) });
+        }
+        b.add({
+          from: admin.address,
+          to: tokenAddresses[i]!,
+          data: tokenI.encodeFunctionData(fn, []),
+          gas: REBALANCE_GAS,
+          label: `${fn} ${symbols[i]}`,
+        });
+      }
+      const check = o.checkEverySeconds > 0 && t - lastCheck >= BigInt(o.checkEverySeconds);
+      await b.mine(t, check);
+      if (check) {
+        lastCheck = t;
+        await compareNavs(chainTokens, engineTokens, symbols, t, mismatches);
+      }
+      if (t - lastRecord >= BigInt(o.recordEverySeconds) || k === n) {
+        lastRecord = t;
+        record(t, k);
+      }
+      if (k === halfway && k < n) {
+        // halfway: bob redeems half of each token, carol adds to each
+        for (let i = 0; i < symbols.length; i++) {
+          const shares = engineTokens[i]!.balanceOf(bob.address) / 2n;
+          await send(
+            bob.address,
+            i,
+            `redeem ${symbols[i]}`,
+            tokenI.encodeFunctionData("redeem(uint256,address,address,uint256)", [shares, bob.address, bob.address, 0n]),
+            (tx) => engineTokens[i]!.redeem(tx, shares, bob.address, bob.address),
+          );
+          await send(
+            carol.address,
+            i,
+            `deposit ${symbols[i]}`,
+            tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [HALFWAY_DEPOSIT, carol.address, 0n]),
+            (tx) => engineTokens[i]!.deposit(tx, HALFWAY_DEPOSIT, carol.address),
+          );
+        }
+      }
+      o.onProgress?.(k, n);
+    }
+    await b.checkReceipts();
+    const finalChecks = await compareNavs(chainTokens, engineTokens, symbols, time, mismatches);
+    const fees = await chainFees(sys, chainTokens, engineTokens, e, symbols, firstBlock, time);
+    const chainId = (await provider.getNetwork()).chainId;
+    return buildReport({
+      network: o.network,
+      chainId,
+      description: o.description,
+      path,
+      start,
+      end: time,
+      symbols,
+      engineTokens,
+      navStart,
+      finalChecks,
+      mismatches,
+      triggers,
+      skipped,
+      fees,
+      recorded,
+      blocks: b.blocks,
+      wallSeconds: (Date.now() - wallStart) / 1000,
+      cpuSeconds: cpuSecondsSince(cpuStart),
+    });
+  } finally {
+    await provider.send("evm_setAutomine", [true]);
+  }
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+}
+
+/** Chain NAV (at the latest block) against the engine's at that block's time, per token. */
+async function compareNavs(
+  chain: LeveragedToken[],
+  engine: EngineToken[],
+  symbols: string[],
+  time: bigint,
+  mismatches: NavCheck[],
+): Promise<NavCheck[]> {
+  const out: NavCheck[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const c: NavCheck = {
+      time: Number(time),
+      symbol: symbols[i]!,
+      chain: await chain[i]!.nav(),
+      engine: engine[i]!.nav(time),
+    };
+    out.push(c);
+    if (c.chain !== c.engine) mismatches.push(c);
+  }
+  return out;
+}
+
+/** The SystemDeployment the engine is built from: addresses and deployment times read from chain. */
+async function deploymentOf(
+  sys: Awaited<ReturnType<typeof deploySystem>>,
+  tokens: LeveragedToken[],
+  admin: string,
+  treasury: string,
+): Promise<SystemDeployment> {
+  const markets = [];
+  for (const m of Object.values(MARKETS)) {
+    const feed = sys.feeds[m.name];
+    const round = await feed.latestRoundData();
+    const market = await sys.vault.markets(m.id);
+    markets.push({ params: m, feed: await feed.getAddress(), feedTime: round[3], addedAt: market.lastFundingTime });
+  }
+  return {
+    usdt: await sys.usdt.getAddress(),
+    vault: await sys.vault.getAddress(),
+    admin,
+    markets,
+    poolLiquidity: EXCHANGE.poolLiquidity,
+    tokens: await Promise.all(
+      STANDARD_TOKENS.map(async (p, i) => ({
+        params: p,
+        address: await tokens[i]!.getAddress(),
+        deployTime: (await tokens[i]!.status()).lastFeeAccrual,
+        treasury,
+        admin,
+        keeper: admin,
+      })),
+    ),
+  };
+}
+
+/** Fees each token paid, from the chain's event logs of the run (and funding still owed at the end). */
+async function chainFees(
+  sys: Awaited<ReturnType<typeof deploySystem>>,
+  chain: LeveragedToken[],
+  engine: EngineToken[],
+  e: EngineSystem,
+  symbols: string[],
+  fromBlock: number,
+  end: bigint,
+): Promise<ChainFees[]> {
+  const out: ChainFees[] = [];
+  for (let i = 0; i < chain.length; i++) {
+    const t = chain[i]!;
+    const address = await t.getAddress();
+    const market = engine[i]!.market;
+    const fee: ChainFees = {
+      symbol: symbols[i]!,
+      managementShares: 0n,
+      mintRedeemShares: 0n,
+      tradingUsdt: 0n,
+      fundingUsdt: 0n,
+      bountyUsdt: 0n,
+    };
+    for (const ev of await t.queryFilter(t.filters.ManagementFeeAccrued(), fromBlock))
+      fee.managementShares += ev.args.shares;
+    for (const ev of await t.queryFilter(t.filters.PositionResized(), fromBlock))
+      fee.mintRedeemShares += ev.args.feeShares;
+    for (const ev of await t.queryFilter(t.filters.Rebalanced(), fromBlock)) fee.bountyUsdt += ev.args.bounty;
+    const traded = await sys.vault.queryFilter(sys.vault.filters.Traded(market, address), fromBlock);
+    for (const ev of traded) {
+      fee.tradingUsdt += ev.args.cost;
+      fee.fundingUsdt += ev.args.fundingPaid;
+    }
+    // funding accrued since the last trade, not yet settled: what the position owes now
+    fee.fundingUsdt += e.vault.fundingOwed(market, address, end);
+    // pending management fee shares not yet accrued by an explicit call are in the supply already
+    fee.managementShares += engine[i]!.supplyNow(end) - engine[i]!.totalSupply();
+    out.push(fee);
+  }
+  return out;
+}
