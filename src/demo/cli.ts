@@ -40,7 +40,8 @@ export function duration(name: string) {
 export function number(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number`);
+    if (value.trim() === "" || !Number.isFinite(n))
+      throw new InvalidArgumentError(`${name} must be a number`);
     return n;
   };
 }
@@ -75,7 +76,12 @@ export async function demoMain(argv: string[]): Promise<number> {
     )
     .option("--network <name>", "a network from hardhat.config.ts (default: a fresh in-process chain)")
     .option("--days <n>", "days of prices to replay", positive("--days"), 365)
-    .option("--step <duration>", "time between price points of the GBM path (1h, 30m, 1d)", duration("--step"), 3600)
+    .option(
+      "--step <duration>",
+      "time between price points of the GBM path (1h, 30m, 1d)",
+      duration("--step"),
+      3600,
+    )
     .option("--seed <n>", "GBM seed (BTC uses it, ETH the next one)", wholeNumber("--seed"), 1)
     .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
     .option("--vol <sigma>", "GBM annual volatility (0.6 = 60%)", positive("--vol"), 0.6)
@@ -127,7 +133,10 @@ export async function demoMain(argv: string[]): Promise<number> {
   const connection =
     o.network === undefined ? await network.create() : await network.connect({ network: o.network });
   const bar = new SingleBar(
-    { stream: process.stderr, format: "demo [{bar}] {percentage}% | step {value}/{total} | {eta_formatted} left" },
+    {
+      stream: process.stderr,
+      format: "demo [{bar}] {percentage}% | step {value}/{total} | {eta_formatted} left",
+    },
     Presets.shades_classic,
   );
   const steps = path.times.length - 1;

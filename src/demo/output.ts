@@ -47,7 +47,11 @@ export function formatTable(r: DemoReport): string {
     percent(t.idealReturn),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const lines = [pad(head, widths), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map((x) => pad(x, widths))];
+  const lines = [
+    pad(head, widths),
+    widths.map((w) => "-".repeat(w)).join("  "),
+    ...rows.map((x) => pad(x, widths)),
+  ];
   return lines.join("\n");
 }
 
@@ -82,14 +86,16 @@ export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
     ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
   }
   // daily rebalances happen almost every day: only the price-triggered ones are marked
-  const marks: Mark[] = r.series.marks.filter((k) => k.reason !== "daily").map((k) => ({
-    x: k.day,
-    y: k.nav / firstNav[k.symbol]!,
-    series: `${k.symbol} NAV`,
-    label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
-  }));
+  const marks: Mark[] = r.series.marks
+    .filter((k) => k.reason !== "daily")
+    .map((k) => ({
+      x: k.day,
+      y: k.nav / firstNav[k.symbol]!,
+      series: `${k.symbol} NAV`,
+      label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
+    }));
   return lineChartSpec(points, marks, {
-    title: `Growth of 1 USDT: underlyings and token NAVs; triangles: band and ripcord rebalances (${r.description})`,
+    title: "Growth of 1 USDT: underlyings and token NAVs (triangles: band and ripcord rebalances)",
     xTitle: "days",
     yTitle: logScale ? "value (log scale)" : "value",
     logScale,

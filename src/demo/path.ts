@@ -90,6 +90,7 @@ export function parseCsvArg(text: string): { market: MarketName; file: string } 
   const m = /^([A-Za-z]+)=(.+)$/.exec(text);
   if (m === null) return { market: "BTC", file: text };
   const up = m[1]!.toUpperCase();
-  if (up !== "BTC" && up !== "ETH") throw new Error(`--csv ${text}: unknown market "${m[1]}", use BTC or ETH`);
+  if (up !== "BTC" && up !== "ETH")
+    throw new Error(`--csv ${text}: unknown market "${m[1]}", use BTC or ETH`);
   return { market: up, file: m[2]! };
 }

@@ -266,7 +266,12 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
         }
         if (action.kind === "rebalance") {
           triggers[i]![action.reason]!++;
-          recorded.marks.push({ time: Number(t - start), symbol: symbols[i]!, reason: action.reason, nav: et.nav(t) });
+          recorded.marks.push({
+            time: Number(t - start),
+            symbol: symbols[i]!,
+            reason: action.reason,
+            nav: et.nav(t),
+          });
         }
         b.add({
           from: admin.address,
@@ -294,14 +299,23 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
             bob.address,
             i,
             `redeem ${symbols[i]}`,
-            tokenI.encodeFunctionData("redeem(uint256,address,address,uint256)", [shares, bob.address, bob.address, 0n]),
+            tokenI.encodeFunctionData("redeem(uint256,address,address,uint256)", [
+              shares,
+              bob.address,
+              bob.address,
+              0n,
+            ]),
             (tx) => engineTokens[i]!.redeem(tx, shares, bob.address, bob.address),
           );
           await send(
             carol.address,
             i,
             `deposit ${symbols[i]}`,
-            tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [HALFWAY_DEPOSIT, carol.address, 0n]),
+            tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [
+              HALFWAY_DEPOSIT,
+              carol.address,
+              0n,
+            ]),
             (tx) => engineTokens[i]!.deposit(tx, HALFWAY_DEPOSIT, carol.address),
           );
         }
@@ -376,7 +390,12 @@ async function deploymentOf(
     const feed = sys.feeds[m.name];
     const round = await feed.latestRoundData();
     const market = await sys.vault.markets(m.id);
-    markets.push({ params: m, feed: await feed.getAddress(), feedTime: round[3], addedAt: market.lastFundingTime });
+    markets.push({
+      params: m,
+      feed: await feed.getAddress(),
+      feedTime: round[3],
+      addedAt: market.lastFundingTime,
+    });
   }
   return {
     usdt: await sys.usdt.getAddress(),

@@ -31,9 +31,11 @@ export function storySentences(r: DemoReport): string[] {
   const first =
     `${t.market} moved ${percent(t.underlyingReturn)} in ${r.days.toFixed(1)} days and ${t.symbol} returned ${percent(t.tokenReturn)}, ` +
     `${beat ? "more" : "less"} than the ${percent(t.leveredUnderlyingReturn)} of ${t.leverage}x the move: ` +
-    (beat
-      ? "rebalancing re-levers gains after each rise, so a steady trend compounds."
-      : "rebalancing sells after falls and buys after rises, so back-and-forth moves eat into the value (volatility decay).");
+    (!beat
+      ? "rebalancing sells after falls and buys after rises, so back-and-forth moves ate into the value (volatility decay)."
+      : t.underlyingReturn * t.leverage >= 0
+        ? "rebalancing re-levers the gains after each rise, so the trend compounded."
+        : "rebalancing cuts the position after each fall, so the losses shrank as they compounded and the token never reaches zero.");
   const second =
     `At ${share(m.realizedVolatility)} realized annual volatility, the ideal ${t.leverage}x token loses ${share(t.volatilityDecay)} of its value to volatility decay` +
     (short === undefined ? "" : ` and the ${short.leverage}x short ${share(short.volatilityDecay)}`) +

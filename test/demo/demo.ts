@@ -1,0 +1,137 @@
+// A short demo run (three days of hourly steps) on the in-process chain: on-chain and engine NAVs
+// equal, the files exist and are valid SVG/PNG, and the story's numbers are the report's.
+import { expect } from "chai";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { network } from "hardhat";
+import { startPrices } from "../../src/demo/cli.ts";
+import { demoChartSpec, formatTable, navCheckLines, writeDemoOutputs } from "../../src/demo/output.ts";
+import { csvMultiPath, gbmMultiPath } from "../../src/demo/path.ts";
+import type { DemoReport } from "../../src/demo/report.ts";
+import { runDemo } from "../../src/demo/run.ts";
+import { percent, share, usd } from "../../src/demo/story.ts";
+import { PNG_SIGNATURE } from "../../src/report/chart.ts";
+
+const { ethers } = await network.create();
+
+describe("npm run demo (three days, hourly)", function () {
+  this.timeout(120_000);
+  let report: DemoReport;
+  let dir: string;
+  let files: Awaited<ReturnType<typeof writeDemoOutputs>>;
+
+  before(async function () {
+    const path = gbmMultiPath({
+      seed: 7,
+      days: 3,
+      stepSeconds: 3600,
+      drift: 0,
+      volatility: 0.8,
+      starts: startPrices(),
+    });
+    report = await runDemo(
+      {
+        path,
+        recordEverySeconds: 6 * 3600,
+        checkEverySeconds: 86_400,
+        feeIntervalSeconds: 86_400,
+        description: "test",
+        network: "in-process",
+      },
+      ethers,
+    );
+    dir = mkdtempSync(join(tmpdir(), "demo-"));
+    files = await writeDemoOutputs(report, dir, true);
+  });
+
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("ends with the same NAV on chain and in the engine for every token, at every daily check too", function () {
+    expect(report.tokens.map((t) => t.symbol)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
+    for (const t of report.tokens) {
+      expect(t.navEndChain, t.symbol).to.equal(t.navEndEngine);
+      expect(t.navEqual).to.equal(true);
+      expect(t.navDifference).to.equal("0");
+    }
+    expect(report.navMismatches).to.deep.equal([]);
+    expect(report.allNavsEqual).to.equal(true);
+    expect(navCheckLines(report).every((l) => l.endsWith("yes (to the last unit)"))).to.equal(true);
+  });
+
+  it("replays every step, rebalances at each 00:00 UTC and accounts the fees", function () {
+    expect(report.steps).to.equal(72);
+    expect(Math.abs(report.days - 3)).to.be.lessThan(1e-9); // closeTo by hand (Hardhat's chai plugin redefines it)
+    for (const t of report.tokens) {
+      // three midnights pass in three days: the daily check fires (band rebalances may add more)
+      expect(t.rebalances).to.be.at.least(2);
+      expect(t.rebalances).to.equal(Object.values(t.triggers).reduce((a, b) => a + b, 0));
+      expect(t.fees.tradingUsdt).to.be.greaterThan(0);
+      expect(t.fees.managementUsdt).to.be.greaterThan(0);
+      expect(Math.sign(t.fees.fundingUsdt)).to.equal(t.leverage > 0 ? 1 : -1); // longs pay, shorts receive
+      expect(Math.abs(t.leveredUnderlyingReturn - t.leverage * t.underlyingReturn)).to.be.lessThan(1e-12);
+      // three days: the token tracks the ideal closed form within a few percent of value
+      expect(Math.abs(t.tokenReturn - t.idealReturn)).to.be.lessThan(0.05);
+    }
+  });
+
+  it("writes report.json, nav.svg and nav.png", function () {
+    const json = JSON.parse(readFileSync(files.report, "utf8")) as DemoReport;
+    expect(json.tokens[0]!.navEndChain).to.equal(report.tokens[0]!.navEndChain);
+    const svg = readFileSync(files.svg, "utf8");
+    expect(svg.startsWith("<svg")).to.equal(true);
+    expect(svg.trimEnd().endsWith("</svg>")).to.equal(true);
+    const png = readFileSync(files.png);
+    expect(png.subarray(0, 8).equals(PNG_SIGNATURE)).to.equal(true);
+    expect(png.length).to.be.greaterThan(1000);
+    const spec = demoChartSpec(report, true);
+    expect(JSON.stringify(spec)).to.include('"type":"log"');
+    expect(json.series.days.length).to.equal(report.series.navs.BTC3L!.length);
+  });
+
+  it("says in its sentences the numbers of the report", function () {
+    const text = report.story.join(" ");
+    expect(report.story).to.have.length(3);
+    const ex = report.tokens
+      .filter((t) => t.leverage > 0)
+      .reduce((a, b) => (Math.abs(b.underlyingReturn) > Math.abs(a.underlyingReturn) ? b : a));
+    expect(text).to.include(`${ex.symbol} returned ${percent(ex.tokenReturn)}`);
+    expect(text).to.include(`${ex.market} moved ${percent(ex.underlyingReturn)}`);
+    expect(text).to.include(percent(ex.leveredUnderlyingReturn));
+    expect(text).to.include(`predicts ${percent(ex.idealReturn)}`);
+    expect(text).to.include(
+      `${share(report.markets[ex.market].realizedVolatility)} realized annual volatility`,
+    );
+    expect(text).to.include(`loses ${share(ex.volatilityDecay)}`);
+    const sum = (f: (t: DemoReport["tokens"][number]) => number) =>
+      report.tokens.reduce((a, t) => a + f(t), 0);
+    expect(text).to.include(`rebalanced ${sum((t) => t.rebalances)} times`);
+    expect(text).to.include(usd(sum((t) => t.fees.tradingUsdt)));
+    expect(text).to.include(usd(sum((t) => t.fees.managementUsdt)));
+    // the table shows the same returns
+    const table = formatTable(report);
+    for (const t of report.tokens) expect(table).to.include(percent(t.tokenReturn));
+  });
+
+  it("merges CSV paths on one time grid, a market without a CSV staying flat", function () {
+    const p = csvMultiPath(
+      {
+        BTC: {
+          points: [
+            { t: 0, price: 100n },
+            { t: 3600, price: 110n },
+            { t: 7200, price: 120n },
+          ],
+          source: "a",
+        },
+      },
+      { BTC: 1n, ETH: 5n },
+    );
+    expect(p.times).to.deep.equal([0, 3600, 7200]);
+    expect(p.prices.BTC).to.deep.equal([100n, 110n, 120n]);
+    expect(p.prices.ETH).to.deep.equal([5n, 5n, 5n]);
+    expect(() =>
+      gbmMultiPath({ seed: 1, days: 0, stepSeconds: 3600, drift: 0, volatility: 0.6, starts: startPrices() }),
+    ).to.throw(/--days must be more than zero/);
+  });
+});
