@@ -48,7 +48,7 @@ describe("Backtest", function () {
     const p = paramsFor(base);
     expect(p.minLeverage).to.equal(2n * 10n ** 18n);
     expect(p.maxLeverage).to.equal(4n * 10n ** 18n);
-    expect(() => paramsFor({ ...base, leverage: 5, bandWidth: 0.9 })).to.throw(/above the exchange's 10x/);
+    expect(() => paramsFor({ ...base, leverage: 6, bandWidth: 0.9 })).to.throw(/above the exchange's 10x/);
   });
 
   it("keeps exactly its value on a flat path without fees, and never rebalances on the band", function () {
