@@ -35,7 +35,7 @@ export function storySentences(r: DemoReport): string[] {
       ? "rebalancing sells after falls and buys after rises, so back-and-forth moves ate into the value (volatility decay)."
       : t.underlyingReturn * t.leverage >= 0
         ? "rebalancing re-levers the gains after each rise, so the trend compounded."
-        : "rebalancing cuts the position after each fall, so the losses shrank as they compounded and the token never reaches zero.");
+        : "rebalancing cuts the position after each fall, so the losses shrank as they compounded and the token stays above zero.");
   const second =
     `At ${share(m.realizedVolatility)} realized annual volatility, the ideal ${t.leverage}x token loses ${share(t.volatilityDecay)} of its value to volatility decay` +
     (short === undefined ? "" : ` and the ${short.leverage}x short ${share(short.volatilityDecay)}`) +
