@@ -159,6 +159,19 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
         e.world.usdt.approve(w.address, t, MAX);
       }
     }
+    // the path's first prices (a CSV's first row) become the feeds' answers before anyone deposits
+    const setupTx: Tx = { from: admin.address, time };
+    for (const m of DEMO_MARKETS) {
+      const price = o.path.prices[m][0]!;
+      e.feed(m).updateAnswer(setupTx, price);
+      b.add({
+        from: admin.address,
+        to: feedAddress[m],
+        data: feedI.encodeFunctionData("updateAnswer", [price]),
+        gas: FEED_GAS,
+        label: `feed ${m}`,
+      });
+    }
     await b.mine(time, true);
 
     // one deposit per block, so the order inside a block never matters

@@ -12,6 +12,7 @@ import type { DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { percent, share, usd } from "../../src/demo/story.ts";
 import { PNG_SIGNATURE } from "../../src/report/chart.ts";
+import { parsePriceCsv } from "../../src/feeds/paths.ts";
 
 const { ethers } = await network.create();
 
@@ -111,6 +112,33 @@ describe("npm run demo (three days, hourly)", function () {
     // the table shows the same returns
     const table = formatTable(report);
     for (const t of report.tokens) expect(table).to.include(percent(t.tokenReturn));
+  });
+
+  it("replays a CSV path that starts far from the feeds' prices (the first row is pushed before the deposits)", async function () {
+    const rows = ["timestamp,price"];
+    for (let k = 0; k <= 36; k++)
+      rows.push(`${1_700_000_000 + k * 7200},${(60_000 * (1 + 0.01 * Math.sin(k))).toFixed(2)}`);
+    const points = parsePriceCsv(rows.join("\n"), "test.csv");
+    const csv = await runDemo(
+      {
+        path: csvMultiPath({ BTC: { points, source: "test.csv" } }, startPrices()),
+        recordEverySeconds: 7200,
+        checkEverySeconds: 86_400,
+        feeIntervalSeconds: 86_400,
+        description: "csv",
+        network: "in-process",
+      },
+      ethers,
+    );
+    expect(csv.steps).to.equal(36);
+    expect(csv.markets.BTC.start).to.equal(60_000);
+    expect(csv.markets.ETH.source).to.equal("flat (no CSV given)");
+    expect(csv.markets.ETH.return).to.equal(0);
+    for (const t of csv.tokens) expect(t.navEndChain, t.symbol).to.equal(t.navEndEngine);
+    expect(csv.allNavsEqual).to.equal(true);
+    // no jump from the feed's 100,000 to the CSV's 60,000 after the deposits: NAVs stay near 1
+    const btc3l = csv.tokens.find((t) => t.symbol === "BTC3L")!;
+    expect(Math.abs(btc3l.tokenReturn)).to.be.lessThan(0.2);
   });
 
   it("merges CSV paths on one time grid, a market without a CSV staying flat", function () {
