@@ -49,7 +49,7 @@ export const DEFAULT_GRID = {
   leverages: [2, 3, 5],
   bandWidths: [0.1, 0.2, 1 / 3, 0.5, 0.6],
   modes: ["band+daily", "band", "daily"] as Mode[],
-  fees: ["default", "none"] as FeeLevel[],
+  fees: ["default", "none", "double"] as FeeLevel[],
 };
 
 /** Every combination: band modes for each band width, daily-only once per leverage. */
@@ -181,6 +181,18 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   };
 }
 
+/** sigma^2 T of each path, computed once (decimal.js logarithms are the slowest part of a run). */
+const variances = new WeakMap<BacktestPath, string>();
+
+function varianceOf(path: BacktestPath): string {
+  let v = variances.get(path);
+  if (v === undefined) {
+    v = realizedVariance(path.prices.map((x) => x.toString())).toString();
+    variances.set(path, v);
+  }
+  return v;
+}
+
 function idealFor(path: BacktestPath, s: Setting, p: TokenParams): number {
   const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
   const funding =
@@ -189,7 +201,7 @@ function idealFor(path: BacktestPath, s: Setting, p: TokenParams): number {
     leverage: s.isLong ? s.leverage : -s.leverage,
     start: path.prices[0]!.toString(),
     end: path.prices[path.prices.length - 1]!.toString(),
-    variance: realizedVariance(path.prices.map((x) => x.toString())),
+    variance: varianceOf(path),
     years,
     managementFee: Number(p.managementFee) / 1e18,
     fundingRate: funding * 3 * 365,

@@ -53,8 +53,9 @@ function leverage(s: string): number {
 
 /** The chart: final value against band width, one line per leverage and side (band modes, one fee level). */
 export function backtestChartSpec(results: readonly BacktestResult[], fees: FeeLevel) {
+  // log scale: the values span orders of magnitude; a depleted run (0) has no point
   const points: SeriesPoint[] = results
-    .filter((r) => r.mode !== "daily" && r.fees === fees)
+    .filter((r) => r.mode !== "daily" && r.fees === fees && r.finalValue > 0)
     .map((r) => ({
       x: r.bandWidth * 100,
       y: r.finalValue,
@@ -63,7 +64,8 @@ export function backtestChartSpec(results: readonly BacktestResult[], fees: FeeL
   return lineChartSpec(points, [], {
     title: `Final value of 1 USDT against band width (fees ${fees})`,
     xTitle: "band half-width, % of target leverage",
-    yTitle: "final value",
+    yTitle: "final value (log scale)",
+    logScale: true,
     width: 700,
     height: 380,
   });

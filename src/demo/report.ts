@@ -71,6 +71,8 @@ export interface MarketReport {
   /** Annualized realized volatility of the path, and its sigma^2 T (sum of squared log returns). */
   realizedVolatility: number;
   variance: number;
+  /** The same sigma^2 T at 40 digits (the ideal model's input). */
+  varianceExact: string;
 }
 
 export interface DemoReport {
@@ -136,6 +138,7 @@ export function marketReport(path: MultiPath, m: MarketName): MarketReport {
     return: end / start - 1,
     realizedVolatility: years > 0 ? Math.sqrt(variance.toNumber() / years) : 0,
     variance: variance.toNumber(),
+    varianceExact: variance.toString(),
   };
 }
 
@@ -145,6 +148,7 @@ export function idealReturn(
   m: MarketName,
   leverage: number,
   managementFeeWad: bigint,
+  variance: string,
 ): number {
   const prices = path.prices[m];
   const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
@@ -154,7 +158,7 @@ export function idealReturn(
       leverage,
       start: prices[0]!.toString(),
       end: prices[prices.length - 1]!.toString(),
-      variance: realizedVariance(prices.map((p) => p.toString())),
+      variance,
       years,
       managementFee: formatUnits(managementFeeWad, 18),
       fundingRate: fundingPer8h * 3 * 365,
@@ -200,7 +204,7 @@ export function buildReport(r: ReportInput): DemoReport {
       underlyingReturn: markets[m].return,
       leveredUnderlyingReturn: L * markets[m].return,
       tokenReturn: Number(navEnd) / Number(r.navStart[i]!) - 1,
-      idealReturn: idealReturn(r.path, m, L, t.st.fees.managementFee),
+      idealReturn: idealReturn(r.path, m, L, t.st.fees.managementFee, markets[m].varianceExact),
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
     };
