@@ -70,6 +70,7 @@ export function readCsvPath(args: string[], days: number | undefined): MultiPath
 }
 
 export async function demoMain(argv: string[]): Promise<number> {
+  const started = Date.now();
   const program = new Command("demo")
     .description(
       "Deploys the system, mints BTC3L, BTC3S, ETH3L and ETH3S from a few wallets, replays a year of prices with the keeper, and checks every NAV against the exact engine",
@@ -171,5 +172,8 @@ export async function demoMain(argv: string[]): Promise<number> {
       `${report.wallSeconds.toFixed(1)} s (${report.cpuSeconds.toFixed(1)} s of CPU)`,
   );
   console.log(`wrote ${files.report}, ${files.svg}, ${files.png}`);
+  console.log(
+    `done in ${((Date.now() - started) / 1000).toFixed(1)} s in all (deployment, replay, checks, chart)`,
+  );
   return report.allNavsEqual && report.tokens.every((t) => t.navEqual) ? 0 : 2;
 }
