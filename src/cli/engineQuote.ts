@@ -19,7 +19,8 @@ interface TokenBook {
 async function readBook(ctx: Context, symbol: string): Promise<TokenBook> {
   const token = tokenOf(ctx, symbol);
   const [block, status, fees, supply, supplyCap, market, targetLeverage, isLong] = await Promise.all([
-    ctx.provider.getBlock("pending"),
+    // raw: Hardhat's pending block has no number, which ethers' getBlock refuses
+    ctx.provider.send("eth_getBlockByNumber", ["pending", false]) as Promise<{ timestamp: string } | null>,
     token.status(PENDING),
     token.fees(PENDING),
     token.totalSupply(PENDING),
