@@ -11,7 +11,7 @@ import type {
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
 import { keccak256 } from "ethers";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS } from "../src/chain/params.ts";
+import { EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/chain/params.ts";
 
 /**
  * LeveragedToken's creation code from the compiled artifact (in LT_ARTIFACTS_DIR when set, as in
@@ -67,26 +67,7 @@ export default buildModule("System", (m) => {
 
   const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
   for (const p of STANDARD_TOKENS) {
-    const config = {
-      name: p.name,
-      symbol: p.symbol,
-      vault,
-      market: MARKETS[p.market].id,
-      isLong: p.isLong,
-      targetLeverage: p.targetLeverage,
-      minLeverage: p.minLeverage,
-      maxLeverage: p.maxLeverage,
-      ripcordLeverage: p.ripcordLeverage,
-      rebalanceEpsilon: p.rebalanceEpsilon,
-      mintFee: p.mintFee,
-      redeemFee: p.redeemFee,
-      managementFee: p.managementFee,
-      rebalanceBounty: p.rebalanceBounty,
-      supplyCap: p.supplyCap,
-      treasury,
-      admin,
-      keeper,
-    };
+    const config = tokenConfig(p, vault, { treasury, admin, keeper });
     const created = m.call(factory, "createToken", [config, code], {
       id: `create${p.symbol}`,
       after: markets,

@@ -1,7 +1,8 @@
 // lt, the wallet CLI: npm run lt -- <command> ... (see src/cli/program.ts, or lt --help).
 try {
   const { runCli } = await import("../src/cli/program.ts");
-  process.exitCode = await runCli(process.argv.slice(2));
+  const { engineQuoteSource } = await import("../src/cli/engineQuote.ts");
+  process.exitCode = await runCli(process.argv.slice(2), { engineQuote: engineQuoteSource });
 } catch (e) {
   // runCli turns every failure into a sentence; what lands here is a checkout that is not built
   const unbuilt = (e as { code?: string }).code === "ERR_MODULE_NOT_FOUND";

@@ -9,7 +9,14 @@ import type {
   MockPriceFeed,
   MockUSDT,
 } from "../../types/ethers-contracts/index.js";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS, type MarketName, type TokenParams } from "./params.ts";
+import {
+  EXCHANGE,
+  MARKETS,
+  STANDARD_TOKENS,
+  tokenConfig,
+  type MarketName,
+  type TokenParams,
+} from "./params.ts";
 
 export interface System {
   usdt: MockUSDT;
@@ -70,26 +77,11 @@ export async function createToken(
 ): Promise<LeveragedToken> {
   const [admin] = await ethers.getSigners();
   if (!admin) throw new Error("no signer available to deploy with");
-  const config = {
-    name: p.name,
-    symbol: p.symbol,
-    vault: await system.vault.getAddress(),
-    market: MARKETS[p.market].id,
-    isLong: p.isLong,
-    targetLeverage: p.targetLeverage,
-    minLeverage: p.minLeverage,
-    maxLeverage: p.maxLeverage,
-    ripcordLeverage: p.ripcordLeverage,
-    rebalanceEpsilon: p.rebalanceEpsilon,
-    mintFee: p.mintFee,
-    redeemFee: p.redeemFee,
-    managementFee: p.managementFee,
-    rebalanceBounty: p.rebalanceBounty,
-    supplyCap: p.supplyCap,
+  const config = tokenConfig(p, await system.vault.getAddress(), {
     treasury: options.treasury ?? admin.address,
     admin: admin.address,
     keeper: options.keeper ?? admin.address,
-  };
+  });
   await (await system.factory.createToken(config, system.tokenCreationCode)).wait();
   const address = await system.factory.tokenBySymbol(p.symbol);
   return (await ethers.getContractAt("LeveragedToken", address)) as unknown as LeveragedToken;

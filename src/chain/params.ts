@@ -82,6 +82,37 @@ export function tokenParams(market: MarketName, leverage: bigint, isLong: boolea
   };
 }
 
+/**
+ * The token's Config struct (ILeveragedToken.Config) for `p`: the one place its fields are listed.
+ * `vault` and the roles are whatever the caller deploys with (addresses, or Ignition futures).
+ */
+export function tokenConfig<V, T, A, K>(
+  p: TokenParams,
+  vault: V,
+  roles: { treasury: T; admin: A; keeper: K },
+) {
+  return {
+    name: p.name,
+    symbol: p.symbol,
+    vault,
+    market: MARKETS[p.market].id,
+    isLong: p.isLong,
+    targetLeverage: p.targetLeverage,
+    minLeverage: p.minLeverage,
+    maxLeverage: p.maxLeverage,
+    ripcordLeverage: p.ripcordLeverage,
+    rebalanceEpsilon: p.rebalanceEpsilon,
+    mintFee: p.mintFee,
+    redeemFee: p.redeemFee,
+    managementFee: p.managementFee,
+    rebalanceBounty: p.rebalanceBounty,
+    supplyCap: p.supplyCap,
+    treasury: roles.treasury,
+    admin: roles.admin,
+    keeper: roles.keeper,
+  };
+}
+
 /** BTC3L, BTC3S, ETH3L, ETH3S. */
 export const STANDARD_TOKENS: TokenParams[] = (["BTC", "ETH"] as const).flatMap((m) => [
   tokenParams(m, 3n, true),

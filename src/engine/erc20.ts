@@ -22,10 +22,13 @@ export class Erc20Ledger {
 
   readonly address: string;
   private readonly log: EventLog;
+  /** Runs before every balance change (a contract's `_update` override), with the sender and value. */
+  private readonly beforeUpdate: ((from: string, value: bigint) => void) | undefined;
 
-  constructor(address: string, log: EventLog) {
+  constructor(address: string, log: EventLog, beforeUpdate?: (from: string, value: bigint) => void) {
     this.address = address;
     this.log = log;
+    this.beforeUpdate = beforeUpdate;
   }
 
   balanceOf(account: string): bigint {
@@ -76,6 +79,7 @@ export class Erc20Ledger {
   private update(from: string, to: string, value: bigint): void {
     const f = key(from);
     const t = key(to);
+    this.beforeUpdate?.(f, value);
     if (f === ZERO_ADDRESS) {
       this.st.totalSupply += value;
     } else {

@@ -199,7 +199,8 @@ export class Exchange {
     const index = this.accrueFunding(m, price, tx.time);
     const p = { ...this.position(market, tx.from) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    this.settleFunding(market, tx.from, p, b, index, price);
+    const funding = this.settleFunding(market, tx.from, p, b, index, price);
+    if (funding !== 0n) this.emit("FundingSettled", [market, key(tx.from), funding]);
     realizeProfitFor(p, b, amount, price);
     p.margin -= amount;
     b.accounted -= amount;
@@ -228,7 +229,6 @@ export class Exchange {
       if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
       p.margin += toUint128(amount);
       b.accounted += amount;
-      this.emit("MarginDeposited", [market, key(tx.from), key(tx.from), amount]);
     }
 
     const oldSize = p.size;
@@ -236,7 +236,6 @@ export class Exchange {
       const t = this.applyTrade(market, tx.from, m, p, b, sizeDelta, price);
       r.realizedPnl = t.realized;
       r.cost = t.cost;
-      this.emit("Traded", [market, key(tx.from), sizeDelta, price, t.cost, t.realized, p.size]);
     }
 
     let payout = 0n;
@@ -246,13 +245,24 @@ export class Exchange {
       realizeProfitFor(p, b, payout, price);
       p.margin -= payout;
       b.accounted -= payout;
-      this.emit("MarginWithdrawn", [market, key(tx.from), key(to), payout]);
     }
 
     if (marginDelta < 0n || addsExposure(oldSize, p.size)) this.requireInitialMargin(p, price);
     r.equity = equityOf(p, price);
 
     this.commit(market, tx.from, p, b);
+    // one event per trade: funding settled, margin in or out, the fill and the size after
+    this.emit("Traded", [
+      market,
+      key(tx.from),
+      sizeDelta,
+      price,
+      r.cost,
+      r.realizedPnl,
+      r.fundingPaid,
+      marginDelta,
+      p.size,
+    ]);
     if (payout !== 0n) this.world.usdt.transfer(this.address, to, payout);
     return r;
   }
@@ -262,13 +272,13 @@ export class Exchange {
     const price = this.price(m, market, tx.time);
     const p = { ...this.position(market, account) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
+    const funding = this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
     const maintenance = wadMulUp(notionalUp(p.size, price), this.st.params.maintenanceMarginRatio);
     const eq = equityOf(p, price);
     if (p.size === 0n || eq >= maintenance) throw new EngineRevert("NotLiquidatable", [eq, maintenance]);
     const size = p.size;
     const t = this.applyTrade(market, account, m, p, b, -size, price);
-    this.emit("Traded", [market, key(account), -size, price, t.cost, t.realized, 0n]);
+    this.emit("Traded", [market, key(account), -size, price, t.cost, t.realized, funding, 0n, 0n]);
     const reward = min(mulDivDown(notionalUp(size, price), this.st.params.liquidationFee, WAD), p.margin);
     p.margin -= reward;
     b.accounted -= reward;
@@ -439,10 +449,7 @@ export class Exchange {
   ): bigint {
     const owed = fundingOwedUp(p.size, index - p.fundingIndex);
     p.fundingIndex = toInt128(index);
-    if (owed !== 0n) {
-      this.moveToPool(market, account, p, b, owed, price);
-      this.emit("FundingSettled", [market, key(account), owed]);
-    }
+    if (owed !== 0n) this.moveToPool(market, account, p, b, owed, price);
     return owed;
   }
 

@@ -32,6 +32,8 @@ export {
   REASON_RIPCORD,
   REASON_DEPLETED,
   leverageOf,
+  quoteDeposit as quoteDepositBook,
+  quoteRedeem as quoteRedeemOnBook,
   type Book,
   type Quote,
   type TokenConfig,
@@ -67,7 +69,7 @@ export interface MintQuote {
 export interface RedeemQuote {
   /** USDT paid to the receiver. */
   assets: bigint;
-  /** Redeem fee in shares, transferred to the treasury. */
+  /** Redeem fee in shares, owed to the treasury (pending until minted to it). */
   feeShares: bigint;
   sizeDelta: bigint;
   tradingCost: bigint;
@@ -76,7 +78,7 @@ export interface RedeemQuote {
 
 /** What deposit(assets) would do at block time `time` (throws EngineRevert where the contract reverts). */
 export function quoteMint(token: LeveragedToken, assets: bigint, time: bigint): MintQuote {
-  const b = token.liveBook(token.supplyNow(time), time);
+  const b = token.liveBookNow(time);
   const d = token.quoteDeposit(b, assets);
   return {
     shares: d.shares,
@@ -104,7 +106,7 @@ export function quoteRedeem(token: LeveragedToken, shares: bigint, time: bigint)
       price: 0n,
     };
   }
-  const r = quoteRedeemBook(token.liveBook(token.supplyNow(time), time), shares);
+  const r = quoteRedeemBook(token.liveBookNow(time), shares);
   return {
     assets: r.assets,
     feeShares: r.feeShares,
@@ -117,7 +119,8 @@ export function quoteRedeem(token: LeveragedToken, shares: bigint, time: bigint)
 /** The fewest shares withdraw(assets) burns at `time`. */
 export function quoteWithdrawShares(token: LeveragedToken, assets: bigint, time: bigint): bigint {
   if (token.state() === TokenState.Settled) return token.previewWithdraw(assets, time);
-  return quoteWithdraw(token.liveBook(token.supplyNow(time), time), assets);
+  const b = token.liveBookNow(time);
+  return quoteWithdraw(b, assets, b.supply);
 }
 
 /** Applies a slippage tolerance (basis points) to a quote: the minShares / minAssets to send. */

@@ -111,7 +111,10 @@ export class RebalanceScreen {
     if (lev + tol >= this.ripcord || lev + tol > this.max || lev - tol < this.min)
       return this.exactReason(time);
     const today = t - (t % DAY);
-    if (Number(this.token.st.lastRebalance) < today && Math.abs(lev - this.target) + tol > this.epsilon) {
+    if (
+      Number(this.token.st.status.lastRebalance) < today &&
+      Math.abs(lev - this.target) + tol > this.epsilon
+    ) {
       return this.exactReason(time);
     }
     this.screened++;

@@ -73,19 +73,35 @@ export interface TokenConfig extends TokenFees {
   deployTime: bigint;
 }
 
+/** The contract's Status slot: read once and written once by every entry point. */
 export interface TokenStatus {
-  treasury: string;
   lastFeeAccrual: bigint;
+  lastRebalance: bigint;
   state: TokenState;
-  delistingTime: bigint;
   mintPaused: boolean;
+  /** Fee shares owed to the treasury: in the supply and its balance, minted to it lazily. */
+  pendingFeeShares: bigint;
+  managementFee: bigint; // WAD per year
+}
+
+/** The contract's Limits slot (read by mints and redeems). */
+export interface TokenLimits {
+  mintFee: bigint;
+  redeemFee: bigint;
+  supplyCap: bigint;
+}
+
+/** The contract's Admin slot (read off the hot paths). */
+export interface TokenAdmin {
+  treasury: string;
+  delistingTime: bigint;
+  rebalanceBounty: bigint;
 }
 
 export interface TokenStorage {
   status: TokenStatus;
-  fees: TokenFees;
-  supplyCap: bigint;
-  lastRebalance: bigint;
+  limits: TokenLimits;
+  admin: TokenAdmin;
   settledAssets: bigint;
   settledSupply: bigint;
   roles: Map<string, Set<string>>; // role -> accounts
@@ -99,7 +115,8 @@ export interface Book {
   price: bigint;
   takerFee: bigint;
   priceImpact: bigint;
-  fees: TokenFees;
+  limits: TokenLimits;
+  managementFee: bigint;
 }
 
 /** What one trade of `sizeDelta` will leave (the contract's Quote). */
@@ -109,6 +126,7 @@ export interface Quote {
   sizeDelta: bigint;
   cost: bigint;
   equityAfter: bigint;
+  supplyCap: bigint; // set by mint quotes
 }
 
 export interface DepositQuote {
@@ -127,6 +145,8 @@ export interface RebalanceCheck {
   needed: boolean;
   reason: number;
 }
+
+const UINT96_MAX = (1n << 96n) - 1n;
 
 export class LeveragedToken {
   st: TokenStorage;
@@ -176,21 +196,27 @@ export class LeveragedToken {
     ]);
     this.st = {
       status: {
-        treasury: key(c.treasury),
         lastFeeAccrual: c.deployTime,
+        lastRebalance: 0n,
         state: TokenState.Active,
-        delistingTime: 0n,
         mintPaused: false,
+        pendingFeeShares: 0n,
+        managementFee: 0n,
       },
-      fees: { mintFee: 0n, redeemFee: 0n, managementFee: 0n, rebalanceBounty: 0n },
-      supplyCap: c.supplyCap,
-      lastRebalance: 0n,
+      limits: { mintFee: 0n, redeemFee: 0n, supplyCap: c.supplyCap },
+      admin: { treasury: key(c.treasury), delistingTime: 0n, rebalanceBounty: 0n },
       settledAssets: 0n,
       settledSupply: 0n,
       roles,
     };
     this.applyFees(c);
-    this.shares = new Erc20Ledger(this.address, world.log);
+    // the contract's _update override: the treasury's pending fee shares are minted to it before
+    // it spends more than it holds
+    this.shares = new Erc20Ledger(this.address, world.log, (from, value) => {
+      if (from !== ZERO_ADDRESS && value > this.shares.balanceOf(from) && from === this.st.admin.treasury) {
+        this.claimFees();
+      }
+    });
     world.register(this);
     world.register(this.shares);
   }
@@ -203,7 +229,7 @@ export class LeveragedToken {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
       const s = this.requireMintable();
-      const b = this.liveBook(this.accrueFee(s, tx.time), tx.time);
+      const b = this.liveBook(s, tx.time);
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
       if (d.shares < minShares) throw new EngineRevert("SlippageExceeded", [d.shares, minShares]);
@@ -218,7 +244,7 @@ export class LeveragedToken {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (shares === 0n) throw new EngineRevert("ZeroAmount");
       const s = this.requireMintable();
-      const b = this.liveBook(this.accrueFee(s, tx.time), tx.time);
+      const b = this.liveBook(s, tx.time);
       const assets = this.quoteMint(b, shares);
       if (assets > maxAssets) throw new EngineRevert("SlippageExceeded", [assets, maxAssets]);
       const d = this.quoteDeposit(b, assets);
@@ -242,15 +268,16 @@ export class LeveragedToken {
         return assets;
       }
       requireRedeemable(s);
-      const b = this.liveBook(this.accrueFee(s, tx.time), tx.time);
+      const b = this.liveBook(s, tx.time);
       const r = quoteRedeem(b, shares);
+      if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
       if (r.assets < minAssets) throw new EngineRevert("SlippageExceeded", [r.assets, minAssets]);
       this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, r.assets, r.feeShares);
       return r.assets;
     });
   }
 
-  /** withdraw(assets, receiver, owner, maxShares): the fewest shares that pay `assets`, which it burns. */
+  /** withdraw(assets, receiver, owner, maxShares): the fewest of the owner's shares that pay `assets`. */
   withdraw(tx: Tx, assets: bigint, receiver: string, owner: string, maxShares = UINT256_MAX): bigint {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
@@ -263,8 +290,8 @@ export class LeveragedToken {
         return shares;
       }
       requireRedeemable(s);
-      const b = this.liveBook(this.accrueFee(s, tx.time), tx.time);
-      const shares = quoteWithdraw(b, assets);
+      const b = this.liveBook(s, tx.time);
+      const shares = quoteWithdraw(b, assets, min(this.balanceOf(owner), b.supply));
       if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
       const r = quoteRedeem(b, shares);
       this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, assets, r.feeShares);
@@ -282,19 +309,22 @@ export class LeveragedToken {
     this.world.atomic(() => this.shares.approve(tx.from, spender, value));
   }
 
+  /** The contract's balanceOf: the treasury's includes the pending fee shares. */
   balanceOf(account: string): bigint {
-    return this.shares.balanceOf(account);
+    const balance = this.shares.balanceOf(account);
+    return key(account) === this.st.admin.treasury ? balance + this.st.status.pendingFeeShares : balance;
   }
 
+  /** The contract's totalSupply: minted shares plus the pending fee shares. */
   totalSupply(): bigint {
-    return this.shares.st.totalSupply;
+    return this.shares.st.totalSupply + this.st.status.pendingFeeShares;
   }
 
   /* REBALANCE */
 
   rebalanceNeeded(time: bigint): RebalanceCheck {
-    const st = this.st.status.state;
-    if (st !== TokenState.Active && st !== TokenState.Delisting)
+    const s = this.st.status;
+    if (s.state !== TokenState.Active && s.state !== TokenState.Delisting)
       return { needed: false, reason: REASON_NONE };
     const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
     const reason = this.rebalanceReason(size, equity, price, time);
@@ -305,10 +335,9 @@ export class LeveragedToken {
     this.world.atomic(() => this.doRebalance(tx));
   }
 
+  /** accrueManagementFee(): accrues, then mints every pending fee share to the treasury. */
   accrueManagementFee(tx: Tx): void {
-    this.world.atomic(() => {
-      this.accrueFee({ ...this.st.status }, tx.time);
-    });
+    this.world.atomic(() => this.accrueAndClaimFees(tx.time));
   }
 
   /* LIFECYCLE */
@@ -316,15 +345,14 @@ export class LeveragedToken {
   scheduleDelisting(tx: Tx, delistingTime: bigint): void {
     this.world.atomic(() => {
       this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
-      const s = { ...this.st.status };
-      if (s.state !== TokenState.Active) throw new EngineRevert("InvalidState", [BigInt(s.state)]);
+      const st = this.st.status.state;
+      if (st !== TokenState.Active) throw new EngineRevert("InvalidState", [BigInt(st)]);
       const earliest = tx.time + MIN_DELISTING_NOTICE;
       if (delistingTime < earliest || delistingTime > UINT40_MAX) {
         throw new EngineRevert("DelistingTooSoon", [delistingTime, earliest]);
       }
-      s.state = TokenState.Delisting;
-      s.delistingTime = delistingTime;
-      this.st.status = s;
+      this.st.status = { ...this.st.status, state: TokenState.Delisting };
+      this.st.admin = { ...this.st.admin, delistingTime };
       this.emit("DelistingScheduled", [delistingTime]);
     });
   }
@@ -333,24 +361,29 @@ export class LeveragedToken {
     this.world.atomic(() => {
       const s = { ...this.st.status };
       if (s.state === TokenState.Delisting) {
-        if (tx.time < s.delistingTime) throw new EngineRevert("DelistingNotReached", [s.delistingTime]);
+        const due = this.st.admin.delistingTime;
+        if (tx.time < due) throw new EngineRevert("DelistingNotReached", [due]);
       } else if (s.state !== TokenState.Depleted) {
         throw new EngineRevert("InvalidState", [BigInt(s.state)]);
       }
-      const supply = this.accrueFee(s, tx.time);
-      let assets = 0n;
-      if (s.state === TokenState.Delisting) {
-        const b = this.book(supply, tx.time);
-        if (b.equity <= 0n) {
-          this.deplete(tx, s, b.size, b.equity, b.price);
-        } else {
-          const q = quoteTrade(b, -b.size);
-          if (q.equityAfter > 0n) assets = q.equityAfter;
-          this.trade(tx, q, -assets, this.address, q.equityAfter - assets);
-        }
-      }
+      const supply = this.accrue(s, tx.time);
+      const closing = s.state === TokenState.Delisting;
       s.state = TokenState.Settled;
       this.st.status = s;
+      this.claimFees();
+      let assets = 0n;
+      if (closing) {
+        const b = this.readExchange(supply, tx.time);
+        const q = quoteTrade(b, -b.size);
+        if (q.equityAfter <= 0n) {
+          // nothing left once the position is closed: settle at zero, the pool bears the rest
+          this.emit("Depleted", [b.equity, b.price]);
+          this.closeAll(tx, b.size);
+        } else {
+          assets = q.equityAfter;
+          this.trade(tx, q, -assets, this.address, 0n);
+        }
+      }
       this.st.settledAssets = assets;
       this.st.settledSupply = supply;
       this.emit("Settled", [assets, supply]);
@@ -365,7 +398,7 @@ export class LeveragedToken {
       }
       const { settledAssets: assets, settledSupply: supply } = this.st;
       for (const holder of holders) {
-        const shares = this.shares.balanceOf(holder);
+        const shares = this.shares.balanceOf(holder); // fee shares were minted at settlement
         if (shares === 0n || key(holder) === DEAD) continue;
         const paid = toAssetsDown(shares, assets, supply);
         this.shares.burn(holder, shares);
@@ -380,7 +413,7 @@ export class LeveragedToken {
   setFees(tx: Tx, fees: TokenFees): void {
     this.world.atomic(() => {
       this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
-      this.accrueFee({ ...this.st.status }, tx.time);
+      this.accrueAndClaimFees(tx.time);
       this.applyFees(fees);
     });
   }
@@ -389,8 +422,8 @@ export class LeveragedToken {
     this.world.atomic(() => {
       this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
       if (key(treasury) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
-      this.accrueFee({ ...this.st.status }, tx.time);
-      this.st.status.treasury = key(treasury);
+      this.accrueAndClaimFees(tx.time);
+      this.st.admin = { ...this.st.admin, treasury: key(treasury) };
       this.emit("TreasurySet", [key(treasury)]);
     });
   }
@@ -398,7 +431,7 @@ export class LeveragedToken {
   setMintPaused(tx: Tx, paused: boolean): void {
     this.world.atomic(() => {
       this.checkRole(PAUSER_ROLE, tx.from);
-      this.st.status.mintPaused = paused;
+      this.st.status = { ...this.st.status, mintPaused: paused };
       this.emit("MintingPaused", [paused]);
     });
   }
@@ -406,7 +439,7 @@ export class LeveragedToken {
   setSupplyCap(tx: Tx, cap: bigint): void {
     this.world.atomic(() => {
       this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
-      this.st.supplyCap = cap;
+      this.st.limits = { ...this.st.limits, supplyCap: cap };
       this.emit("SupplyCapSet", [cap]);
     });
   }
@@ -419,6 +452,32 @@ export class LeveragedToken {
 
   state(): TokenState {
     return this.st.status.state;
+  }
+
+  /** fees(): mint and redeem fees, management fee and ripcord bounty. */
+  fees(): TokenFees {
+    return {
+      mintFee: this.st.limits.mintFee,
+      redeemFee: this.st.limits.redeemFee,
+      managementFee: this.st.status.managementFee,
+      rebalanceBounty: this.st.admin.rebalanceBounty,
+    };
+  }
+
+  treasury(): string {
+    return this.st.admin.treasury;
+  }
+
+  delistingTime(): bigint {
+    return this.st.admin.delistingTime;
+  }
+
+  supplyCap(): bigint {
+    return this.st.limits.supplyCap;
+  }
+
+  lastRebalance(): bigint {
+    return this.st.status.lastRebalance;
   }
 
   nav(time: bigint): bigint {
@@ -434,9 +493,7 @@ export class LeveragedToken {
 
   totalAssets(time: bigint): bigint {
     const st = this.st.status.state;
-    if (st === TokenState.Settled) {
-      return toAssetsDown(this.totalSupply(), this.st.settledAssets, this.st.settledSupply);
-    }
+    if (st === TokenState.Settled) return this.settledAssetsOf(this.totalSupply());
     if (st === TokenState.Depleted) return 0n;
     const { equity } = this.vault.snapshot(this.market, this.address, time);
     return equity > 0n ? equity : 0n;
@@ -450,39 +507,46 @@ export class LeveragedToken {
   }
 
   convertToAssets(shares: bigint, time: bigint): bigint {
+    if (this.st.status.state === TokenState.Settled) return this.settledAssetsOf(shares);
     const supply = this.supplyNow(time);
     if (supply === 0n) return shares / INITIAL_SHARES_PER_UNIT;
     return toAssetsDown(shares, this.totalAssets(time), supply);
   }
 
   previewDeposit(assets: bigint, time: bigint): bigint {
-    return this.quoteDeposit(this.liveBook(this.supplyNow(time), time), assets).shares;
+    return this.quoteDeposit(this.liveBookNow(time), assets).shares;
   }
 
   previewMint(shares: bigint, time: bigint): bigint {
-    return this.quoteMint(this.liveBook(this.supplyNow(time), time), shares);
+    return this.quoteMint(this.liveBookNow(time), shares);
   }
 
   previewRedeem(shares: bigint, time: bigint): bigint {
     if (this.st.status.state === TokenState.Settled) return this.settledAssetsOf(shares);
-    return quoteRedeem(this.liveBook(this.supplyNow(time), time), shares).assets;
+    return quoteRedeem(this.liveBookNow(time), shares).assets;
   }
 
   previewWithdraw(assets: bigint, time: bigint): bigint {
     if (this.st.status.state === TokenState.Settled) return this.settledSharesFor(assets);
-    return quoteWithdraw(this.liveBook(this.supplyNow(time), time), assets);
+    const b = this.liveBookNow(time);
+    return quoteWithdraw(b, assets, b.supply);
   }
 
   maxDeposit(time: bigint): bigint {
     const { open, room } = this.mintRoom(time);
     if (!open) return 0n;
     if (room === UINT256_MAX) return UINT256_MAX;
-    return this.quoteMint(this.liveBook(this.supplyNow(time), time), room + 1n) - 1n;
+    return this.maxDepositIn(this.liveBookNow(time), room);
   }
 
+  /** The receiver's shares of maxDeposit: any smaller mint fits under the cap too. */
   maxMint(time: bigint): bigint {
     const { open, room } = this.mintRoom(time);
-    return open ? room : 0n;
+    if (!open) return 0n;
+    if (room === UINT256_MAX) return UINT256_MAX;
+    const b = this.liveBookNow(time);
+    const assets = this.maxDepositIn(b, room);
+    return assets === 0n ? 0n : this.quoteDeposit(b, assets).shares;
   }
 
   maxRedeem(owner: string, time: bigint): bigint {
@@ -493,61 +557,47 @@ export class LeveragedToken {
     return this.redeemOpen(time) ? this.previewRedeem(this.balanceOf(owner), time) : 0n;
   }
 
-  /** Supply with the management fee accrued to `time`. */
+  /** Supply with the management fee accrued to `time` (_supplyNow). */
   supplyNow(time: bigint): bigint {
+    return this.supplyAfterAccrual(this.st.status, time);
+  }
+
+  /** _bookNow + the limits and the depletion check (_liveBookNow): what previews price against. */
+  liveBookNow(time: bigint): Book {
     const s = this.st.status;
-    let supply = this.totalSupply();
-    if (feeAccrues(s, supply)) {
-      supply += managementFeeSharesDown(supply, this.st.fees.managementFee, time - s.lastFeeAccrual);
-    }
-    return supply;
-  }
-
-  /** Reads the exchange once (the contract's _book). */
-  book(supply: bigint, time: bigint): Book {
-    const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
-    const { takerFee, priceImpact } = this.vault.tradeCosts(this.market);
-    return { supply, size, equity, price, takerFee, priceImpact, fees: { ...this.st.fees } };
-  }
-
-  /** _liveBook: the token must have equity left to price anything against it. */
-  liveBook(supply: bigint, time: bigint): Book {
-    const b = this.book(supply, time);
-    if (supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
+    const b = this.readExchange(this.supplyAfterAccrual(s, time), time);
+    b.managementFee = s.managementFee;
+    b.limits = { ...this.st.limits };
+    if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
     return b;
   }
 
   /** _quoteDeposit: shares for the receiver, fee shares for the treasury and the trade. */
   quoteDeposit(b: Book, assets: bigint): DepositQuote {
-    const sizeDelta =
-      b.supply === 0n
-        ? this.signed(targetSizeDown(assets, this.targetLeverage, b.price))
-        : scaleSize(b.size, assets, b.equity);
-    const q = quoteTrade(b, sizeDelta);
-    q.equityAfter += assets;
-    const added = q.equityAfter - b.equity;
-    if (added <= 0n) return { quote: q, shares: 0n, feeShares: 0n };
-    let total: bigint;
-    if (b.supply !== 0n) {
-      total = toSharesDown(added, b.supply, b.equity);
-    } else {
-      total = added * INITIAL_SHARES_PER_UNIT;
-      total = total > MINIMUM_SHARES ? total - MINIMUM_SHARES : 0n;
-    }
-    const feeShares = feeUp(total, b.fees.mintFee);
-    return { quote: q, shares: total - feeShares, feeShares };
+    return quoteDeposit(b, assets, this.targetLeverage, this.isLong);
   }
 
   /** _quoteMint: the least USDT whose deposit mints at least `shares`. */
   quoteMint(b: Book, shares: bigint): bigint {
-    const guess =
-      b.supply === 0n
-        ? (shares + MINIMUM_SHARES) / INITIAL_SHARES_PER_UNIT
-        : mulDivDown(shares, b.equity, b.supply);
-    return leastInput(b, shares, guess, UINT128_MAX, (bk, x) => this.quoteDeposit(bk, x).shares).hi;
+    return leastInput(
+      b,
+      shares,
+      mintGuess(b, shares),
+      UINT128_MAX,
+      (bk, x) => this.quoteDeposit(bk, x).shares,
+    ).hi;
   }
 
-  /** _rebalanceReason at `time`. */
+  /** _maxDepositIn: the largest deposit whose shares and fee shares fit in `room`. */
+  maxDepositIn(b: Book, room: bigint): bigint {
+    const all = (bk: Book, x: bigint) => {
+      const d = this.quoteDeposit(bk, x);
+      return d.shares + d.feeShares;
+    };
+    return leastInput(b, room + 1n, mintGuess(b, room + 1n), UINT128_MAX, all).hi - 1n;
+  }
+
+  /** _rebalanceReason at `time`, with the last rebalance from the status slot. */
   rebalanceReason(size: bigint, equity: bigint, price: bigint, time: bigint): number {
     if (size === 0n) return REASON_NONE;
     if (equity <= 0n) return REASON_DEPLETED;
@@ -556,7 +606,7 @@ export class LeveragedToken {
     if (lev > this.maxLeverage || lev < this.minLeverage) return REASON_BAND;
     const today = time - (time % DAY);
     const off = lev > this.targetLeverage ? lev - this.targetLeverage : this.targetLeverage - lev;
-    if (this.st.lastRebalance < today && off > this.rebalanceEpsilon) return REASON_DAILY;
+    if (this.st.status.lastRebalance < today && off > this.rebalanceEpsilon) return REASON_DAILY;
     return REASON_NONE;
   }
 
@@ -584,12 +634,9 @@ export class LeveragedToken {
     if (f.rebalanceBounty > MAX_BOUNTY) {
       throw new EngineRevert("InvalidParameter", ["rebalanceBounty", f.rebalanceBounty]);
     }
-    this.st.fees = {
-      mintFee: f.mintFee,
-      redeemFee: f.redeemFee,
-      managementFee: f.managementFee,
-      rebalanceBounty: f.rebalanceBounty,
-    };
+    this.st.limits = { ...this.st.limits, mintFee: f.mintFee, redeemFee: f.redeemFee };
+    this.st.status = { ...this.st.status, managementFee: f.managementFee };
+    this.st.admin = { ...this.st.admin, rebalanceBounty: f.rebalanceBounty };
     if (this.shares !== undefined)
       this.emit("FeesSet", [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty]);
   }
@@ -602,22 +649,86 @@ export class LeveragedToken {
     return s;
   }
 
-  /** _accrueManagementFee: mints the fee shares due; returns the new supply. */
-  private accrueFee(s: TokenStatus, time: bigint): bigint {
-    let supply = this.totalSupply();
+  /** _supplyAfterAccrual: minted + pending + the management fee due at `time`. */
+  private supplyAfterAccrual(s: TokenStatus, time: bigint): bigint {
+    let supply = this.shares.st.totalSupply + s.pendingFeeShares;
+    if (feeAccrues(s, supply))
+      supply += managementFeeSharesDown(supply, s.managementFee, time - s.lastFeeAccrual);
+    return supply;
+  }
+
+  /** _accrue: adds the management fee shares due to the pending ones in `s` (the caller writes `s`). */
+  private accrue(s: TokenStatus, time: bigint): bigint {
+    let supply = this.shares.st.totalSupply + s.pendingFeeShares;
     if (s.lastFeeAccrual === time) return supply;
     if (feeAccrues(s, supply)) {
       const elapsed = time - s.lastFeeAccrual;
-      const feeShares = managementFeeSharesDown(supply, this.st.fees.managementFee, elapsed);
+      const feeShares = managementFeeSharesDown(supply, s.managementFee, elapsed);
       if (feeShares !== 0n) {
-        this.shares.mint(s.treasury, feeShares);
+        this.addPendingFeeShares(s, feeShares);
         supply += feeShares;
         this.emit("ManagementFeeAccrued", [feeShares, elapsed]);
       }
     }
     s.lastFeeAccrual = time;
-    this.st.status.lastFeeAccrual = time;
     return supply;
+  }
+
+  /** _addPendingFeeShares: past 96 bits the pending ones are minted to the treasury first. */
+  private addPendingFeeShares(s: TokenStatus, feeShares: bigint): void {
+    let pending = s.pendingFeeShares + feeShares;
+    if (pending > UINT96_MAX) {
+      this.shares.mint(this.st.admin.treasury, s.pendingFeeShares);
+      pending = feeShares;
+    }
+    s.pendingFeeShares = pending;
+  }
+
+  /** _accrueAndClaimFees. */
+  private accrueAndClaimFees(time: bigint): void {
+    const s = { ...this.st.status };
+    this.accrue(s, time);
+    this.st.status = s;
+    this.claimFees();
+  }
+
+  /** _claimFees: mints the pending fee shares to the treasury (already in the supply). */
+  private claimFees(): void {
+    const pending = this.st.status.pendingFeeShares;
+    if (pending === 0n) return;
+    this.st.status = { ...this.st.status, pendingFeeShares: 0n };
+    this.shares.mint(this.st.admin.treasury, pending);
+  }
+
+  /** _book: accrues into `s`, then reads the exchange once. */
+  private book(s: TokenStatus, time: bigint): Book {
+    const b = this.readExchange(this.accrue(s, time), time);
+    b.managementFee = s.managementFee;
+    return b;
+  }
+
+  /** _liveBook: the book plus the limits; the token must have equity left. */
+  private liveBook(s: TokenStatus, time: bigint): Book {
+    const b = this.book(s, time);
+    b.limits = { ...this.st.limits };
+    if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
+    return b;
+  }
+
+  /** _readExchange: tradingSnapshot (size, equity, price, taker fee, price impact). */
+  private readExchange(supply: bigint, time: bigint): Book {
+    const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
+    const { takerFee, priceImpact } = this.vault.tradeCosts(this.market);
+    return {
+      supply,
+      size,
+      equity,
+      price,
+      takerFee,
+      priceImpact,
+      limits: { mintFee: 0n, redeemFee: 0n, supplyCap: 0n },
+      managementFee: 0n,
+    };
   }
 
   private mintAndTrade(
@@ -629,16 +740,18 @@ export class LeveragedToken {
     shares: bigint,
     feeShares: bigint,
   ): void {
-    const cap = this.st.supplyCap;
+    const cap = q.supplyCap;
     const supplyAfter = q.supply + shares + feeShares + (q.supply === 0n ? MINIMUM_SHARES : 0n);
     if (supplyAfter > cap) throw new EngineRevert("SupplyCapExceeded", [supplyAfter, cap]);
-    this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, assets);
-    this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter);
+    this.addPendingFeeShares(s, feeShares);
+    this.st.status = s;
     if (q.supply === 0n) this.shares.mint(DEAD, MINIMUM_SHARES);
     this.shares.mint(receiver, shares);
-    if (feeShares !== 0n) this.shares.mint(s.treasury, feeShares);
     this.emit("Deposit", [key(tx.from), key(receiver), assets, shares]);
     this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares]);
+    // pay first, then trade (the exchange credits margin it has received)
+    this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, assets);
+    this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter);
   }
 
   private burnAndTrade(
@@ -652,13 +765,21 @@ export class LeveragedToken {
     feeShares: bigint,
   ): void {
     if (key(tx.from) !== key(owner)) this.shares.spendAllowance(owner, tx.from, shares);
-    const balance = this.shares.balanceOf(owner);
-    if (shares > balance) throw new EngineRevert("ExceedsBalance", [shares, balance]);
-    this.shares.burn(owner, shares - feeShares);
-    if (feeShares !== 0n) this.shares.transfer(owner, s.treasury, feeShares);
+    this.requireBalance(owner, shares);
+    this.addPendingFeeShares(s, feeShares);
+    this.st.status = s;
+    this.shares.burn(owner, shares);
     this.emit("Withdraw", [key(tx.from), key(receiver), key(owner), assets, shares]);
     this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares]);
     this.trade(tx, q, -assets, receiver, q.equityAfter - assets);
+  }
+
+  /** _requireBalance: ExceedsBalance unless `owner` holds `shares`, pending fee shares included. */
+  private requireBalance(owner: string, shares: bigint): void {
+    if (shares > this.shares.balanceOf(owner)) {
+      const balance = this.balanceOf(owner);
+      if (shares > balance) throw new EngineRevert("ExceedsBalance", [shares, balance]);
+    }
   }
 
   /** One exchange call as the token; reverts if the exchange's equity differs from the quote. */
@@ -678,7 +799,7 @@ export class LeveragedToken {
     if (s.state !== TokenState.Active && s.state !== TokenState.Delisting) {
       throw new EngineRevert("InvalidState", [BigInt(s.state)]);
     }
-    const b = this.book(this.accrueFee(s, tx.time), tx.time);
+    const b = this.book(s, tx.time);
     const reason = this.rebalanceReason(b.size, b.equity, b.price, tx.time);
     const before = leverageOf(b.size, b.equity, b.price);
     if (reason === REASON_NONE) throw new EngineRevert("RebalanceNotNeeded", [before]);
@@ -686,16 +807,24 @@ export class LeveragedToken {
     if (!keeper && reason < REASON_RIPCORD) {
       throw new EngineRevert("AccessControlUnauthorizedAccount", [key(tx.from), KEEPER_ROLE]);
     }
-    if (reason === REASON_DEPLETED) {
-      this.deplete(tx, s, b.size, b.equity, b.price);
+    let target = 0n;
+    let q: Quote = { supply: 0n, price: 0n, sizeDelta: 0n, cost: 0n, equityAfter: 0n, supplyCap: 0n };
+    if (reason !== REASON_DEPLETED) {
+      target = this.signed(targetSizeDown(b.equity, this.targetLeverage, b.price));
+      q = quoteTrade(b, target - b.size);
+    }
+    // equity gone, or too little left to pay for the trade back to target: depleted
+    if (reason === REASON_DEPLETED || q.equityAfter <= 0n) {
+      s.state = TokenState.Depleted;
       this.st.status = s;
+      this.emit("Depleted", [b.equity, b.price]);
+      this.closeAll(tx, b.size);
       return;
     }
-    const target = this.signed(targetSizeDown(b.equity, this.targetLeverage, b.price));
-    const q = quoteTrade(b, target - b.size);
-    let bounty = keeper ? 0n : min(this.st.fees.rebalanceBounty, MAX_BOUNTY);
-    if (q.equityAfter <= bounty) bounty = 0n;
-    this.st.lastRebalance = tx.time;
+    // the ripcord bounty, at most 1% of the equity left
+    const bounty = keeper ? 0n : min(this.st.admin.rebalanceBounty, q.equityAfter / 100n);
+    s.lastRebalance = tx.time;
+    this.st.status = s;
     this.emit("Rebalanced", [
       key(tx.from),
       BigInt(reason),
@@ -709,9 +838,8 @@ export class LeveragedToken {
     this.trade(tx, q, -bounty, tx.from, q.equityAfter - bounty);
   }
 
-  private deplete(tx: Tx, s: TokenStatus, size: bigint, equity: bigint, price: bigint): void {
-    s.state = TokenState.Depleted;
-    this.emit("Depleted", [equity, price]);
+  /** _closeAll: equity is gone; the exchange's pool bears the loss beyond the margin. */
+  private closeAll(tx: Tx, size: bigint): void {
     if (size !== 0n)
       this.vault.trade({ from: this.address, time: tx.time }, this.market, -size, 0n, ZERO_ADDRESS);
   }
@@ -724,7 +852,7 @@ export class LeveragedToken {
       const { equity } = this.vault.snapshot(this.market, this.address, time);
       if (equity <= 0n) return { open: false, room: 0n };
     }
-    const cap = this.st.supplyCap;
+    const cap = this.st.limits.supplyCap;
     const reserve = supply === 0n ? MINIMUM_SHARES : 0n;
     if (supply + reserve >= cap) return { open: false, room: 0n };
     return { open: true, room: cap === UINT128_MAX ? UINT256_MAX : cap - supply - reserve };
@@ -738,19 +866,21 @@ export class LeveragedToken {
   }
 
   private settledAssetsOf(shares: bigint): bigint {
-    return toAssetsDown(shares, this.st.settledAssets, this.st.settledSupply);
+    const supply = this.st.settledSupply;
+    return supply === 0n ? 0n : toAssetsDown(shares, this.st.settledAssets, supply);
   }
 
   private settledSharesFor(assets: bigint): bigint {
     if (assets === 0n) throw new EngineRevert("ZeroAmount");
-    return mulDivUp(assets, this.st.settledSupply, this.st.settledAssets);
+    const held = this.st.settledAssets;
+    if (held === 0n) throw new EngineRevert("AmountUnreachable", [assets, 0n]);
+    return mulDivUp(assets, this.st.settledSupply, held);
   }
 
   private payFromSettlement(tx: Tx, owner: string, receiver: string, shares: bigint, assets: bigint): void {
     if (shares === 0n) throw new EngineRevert("ZeroAmount");
     if (key(tx.from) !== key(owner)) this.shares.spendAllowance(owner, tx.from, shares);
-    const balance = this.shares.balanceOf(owner);
-    if (shares > balance) throw new EngineRevert("ExceedsBalance", [shares, balance]);
+    this.requireBalance(owner, shares);
     this.shares.burn(owner, shares);
     this.emit("Withdraw", [key(tx.from), key(receiver), key(owner), assets, shares]);
     if (assets !== 0n) this.world.usdt.transfer(this.address, receiver, assets);
@@ -761,37 +891,75 @@ export class LeveragedToken {
 
 /** _quoteTrade: the exchange equity after trading `sizeDelta` now. */
 export function quoteTrade(b: Book, sizeDelta: bigint): Quote {
-  const q: Quote = { supply: b.supply, price: b.price, sizeDelta, cost: 0n, equityAfter: b.equity };
+  const q: Quote = {
+    supply: b.supply,
+    price: b.price,
+    sizeDelta,
+    cost: 0n,
+    equityAfter: b.equity,
+    supplyCap: 0n,
+  };
   if (sizeDelta === 0n) return q;
   q.cost = tradeCostTotalUp(notionalUp(sizeDelta, b.price), b.takerFee, b.priceImpact);
   q.equityAfter = b.equity - q.cost + tradeRoundingDown(b.size, sizeDelta, b.price);
   return q;
 }
 
+/**
+ * _quoteDeposit: all of `assets` becomes margin, the position grows by size x assets / equity (target
+ * leverage on the first mint), shares price the equity really added; the fee is ceil(shares x fee).
+ */
+export function quoteDeposit(b: Book, assets: bigint, targetLeverage: bigint, isLong: boolean): DepositQuote {
+  const first = targetSizeDown(assets, targetLeverage, b.price);
+  const sizeDelta = b.supply === 0n ? (isLong ? first : -first) : scaleSize(b.size, assets, b.equity);
+  const q = quoteTrade(b, sizeDelta);
+  q.supplyCap = b.limits.supplyCap;
+  q.equityAfter += assets;
+  const added = q.equityAfter - b.equity;
+  if (added <= 0n) return { quote: q, shares: 0n, feeShares: 0n };
+  let total: bigint;
+  if (b.supply !== 0n) {
+    total = toSharesDown(added, b.supply, b.equity);
+  } else {
+    total = added * INITIAL_SHARES_PER_UNIT;
+    total = total > MINIMUM_SHARES ? total - MINIMUM_SHARES : 0n;
+  }
+  const feeShares = feeUp(total, b.limits.mintFee);
+  return { quote: q, shares: total - feeShares, feeShares };
+}
+
 /** _quoteRedeem: USDT a redemption of `shares` pays and the redeem fee in shares. */
 export function quoteRedeem(b: Book, shares: bigint): RedeemQuote {
   if (shares > b.supply) throw new EngineRevert("ExceedsBalance", [shares, b.supply]);
-  const feeShares = feeUp(shares, b.fees.redeemFee);
+  const feeShares = feeUp(shares, b.limits.redeemFee);
   const burnt = shares - feeShares;
   const q = quoteTrade(b, -scaleSize(b.size, burnt, b.supply));
   const released = q.equityAfter - toAssetsUp(b.supply - burnt, b.equity, b.supply);
   return { quote: q, assets: released > 0n ? released : 0n, feeShares };
 }
 
-/** _quoteWithdraw: the fewest shares whose redemption pays at least `assets`. */
-export function quoteWithdraw(b: Book, assets: bigint): bigint {
+/** _quoteWithdraw: the fewest shares, up to `limit`, whose redemption pays at least `assets`. */
+export function quoteWithdraw(b: Book, assets: bigint, limit: bigint): bigint {
+  if (b.supply === 0n || limit === 0n) throw new EngineRevert("AmountUnreachable", [assets, limit]);
   return leastInput(
     b,
     assets,
     mulDivDown(assets, b.supply, b.equity),
-    b.supply,
+    limit,
     (bk, x) => quoteRedeem(bk, x).assets,
   ).hi;
 }
 
+/** _mintGuess: an underestimate of the USDT that mints `shares`, where a search starts. */
+export function mintGuess(b: Book, shares: bigint): bigint {
+  return b.supply === 0n
+    ? (shares + MINIMUM_SHARES) / INITIAL_SHARES_PER_UNIT
+    : mulDivDown(shares, b.equity, b.supply);
+}
+
 /**
  * _leastInput: the least input whose `output` reaches `target`; steps up from `guess` by the
- * observed rate, then bisects between the last miss and the first hit. Reverts ZeroAmount when the
+ * observed rate, then bisects between the last miss and the first hit. Reverts AmountUnreachable when the
  * target cannot be reached within `limit` or 64 steps.
  */
 export function leastInput(
@@ -806,7 +974,7 @@ export function leastInput(
   for (let i = 0; ; ++i) {
     const got = hi === 0n ? 0n : output(b, hi);
     if (got >= target) break;
-    if (hi === limit || i === 64) throw new EngineRevert("ZeroAmount");
+    if (hi === limit || i === 64) throw new EngineRevert("AmountUnreachable", [target, limit]);
     lo = hi;
     hi = min(got === 0n ? hi * 2n + 1n : hi + mulDivDown(target - got, hi, got) + 1n, limit);
   }

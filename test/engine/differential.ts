@@ -101,5 +101,11 @@ describe("Engine vs chain (differential)", function () {
       expect.fail(mismatch.message);
     }
     expect(result.failed).to.equal(false);
+    // the token never disagrees with the exchange and never panics: a trade it cannot pay for depletes
+    // it, a payout that would be nothing is refused with a named error
+    const broken = [...runner.outcomes.keys()].filter((k) => /ExchangeMismatch|Panic/.test(k));
+    expect(broken, `calls that reverted ExchangeMismatch or panicked: ${broken.join(", ")}`).to.deep.equal(
+      [],
+    );
   });
 });

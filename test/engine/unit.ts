@@ -159,10 +159,19 @@ describe("Engine token (twin of LeveragedToken)", function () {
     const total = 998_500_000n * 10n ** 12n - MINIMUM_SHARES;
     const fee = (total * 5n * 10n ** 14n + WAD - 1n) / WAD;
     expect(shares).to.equal(total - fee);
+    // the fee pends in the status slot: in the treasury's balance and the supply, not yet minted
     expect(t.balanceOf(syntheticAddress(2))).to.equal(fee);
+    expect(t.st.status.pendingFeeShares).to.equal(fee);
+    expect(t.shares.balanceOf(syntheticAddress(2))).to.equal(0n);
+    expect(t.totalSupply()).to.equal(total + MINIMUM_SHARES);
     expect(t.leverage(T0 + 1n)).to.equal((3000n * USDT * WAD) / 998_500_000n);
     const events = e.world.log.events.filter((ev) => ev.address === t.address).map((ev) => ev.name);
-    expect(events).to.deep.equal(["Transfer", "Transfer", "Transfer", "Deposit", "PositionResized"]);
+    // DEAD's locked shares, the receiver's shares; no Transfer to the treasury
+    expect(events).to.deep.equal(["Transfer", "Transfer", "Deposit", "PositionResized"]);
+    // claiming mints exactly the pending shares to the treasury
+    t.accrueManagementFee({ from: bob, time: T0 + 1n });
+    expect(t.shares.balanceOf(syntheticAddress(2))).to.equal(fee);
+    expect(t.st.status.pendingFeeShares).to.equal(0n);
   });
 
   it("quotes exactly what deposit, redeem and withdraw then do", function () {

@@ -10,6 +10,7 @@ import {
   WAD,
   tokenParams,
   type TokenParams,
+  tokenConfig,
 } from "../../src/chain/params.ts";
 import {
   Reason,
@@ -31,26 +32,11 @@ const DEPLOYER_ROLE = ethers.id("DEPLOYER_ROLE");
 type Config = Exclude<Parameters<LeveragedTokenFactory["createToken"]["staticCall"]>[0], Typed>;
 
 function configOf(d: Deployed, p: TokenParams, vault: string): Config {
-  return {
-    name: p.name,
-    symbol: p.symbol,
-    vault,
-    market: MARKETS[p.market].id,
-    isLong: p.isLong,
-    targetLeverage: p.targetLeverage,
-    minLeverage: p.minLeverage,
-    maxLeverage: p.maxLeverage,
-    ripcordLeverage: p.ripcordLeverage,
-    rebalanceEpsilon: p.rebalanceEpsilon,
-    mintFee: p.mintFee,
-    redeemFee: p.redeemFee,
-    managementFee: p.managementFee,
-    rebalanceBounty: p.rebalanceBounty,
-    supplyCap: p.supplyCap,
+  return tokenConfig(p, vault, {
     treasury: d.treasury.address,
     admin: d.admin.address,
     keeper: d.keeper.address,
-  };
+  });
 }
 
 function keyOf(market: string, leverage: bigint, isLong: boolean): string {

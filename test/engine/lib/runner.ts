@@ -332,7 +332,7 @@ export class DifferentialRunner {
           chain: () => chain.connect(a).settle({ gasLimit: GAS }),
           engine: (tx) => engine.settle(tx),
         };
-        const due = engine.st.status.delistingTime;
+        const due = engine.st.admin.delistingTime;
         const early = this.time + BigInt(Math.max(1, s.dt)) < due;
         if (engine.state() === TokenState.Delisting && early && s.actor % 2 === 0) {
           // jump to the delisting time with a fresh price (the same answer), then settle
@@ -561,6 +561,7 @@ export class DifferentialRunner {
       }
       reads.push([p + "supply", t.totalSupply()]);
       reads.push([p + "status", t.status()]);
+      reads.push([p + "admin", Promise.all([t.treasury(), t.delistingTime(), t.fees(), t.supplyCap()])]);
       reads.push([p + "position", sys.vault.positionOf(BTC, this.tokenAddresses[i]!)]);
       for (const w of this.watched) reads.push([`${p}balance.${w.slice(0, 8)}`, t.balanceOf(w)]);
     });
@@ -599,7 +600,23 @@ export class DifferentialRunner {
       read(p + "supply", () => t.totalSupply());
       read(p + "status", () => {
         const s = t.st.status;
-        return [s.treasury, s.lastFeeAccrual, BigInt(s.state), s.delistingTime, s.mintPaused];
+        return [
+          s.lastFeeAccrual,
+          s.lastRebalance,
+          BigInt(s.state),
+          s.mintPaused,
+          s.pendingFeeShares,
+          s.managementFee,
+        ];
+      });
+      read(p + "admin", () => {
+        const f = t.fees();
+        return [
+          t.treasury(),
+          t.delistingTime(),
+          [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty],
+          t.supplyCap(),
+        ];
       });
       read(p + "rebalanceNeeded", () => {
         const r = t.rebalanceNeeded(time);
