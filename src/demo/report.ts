@@ -204,7 +204,7 @@ export function buildReport(r: ReportInput): DemoReport {
       underlyingReturn: markets[m].return,
       leveredUnderlyingReturn: L * markets[m].return,
       tokenReturn: Number(navEnd) / Number(r.navStart[i]!) - 1,
-      idealReturn: idealReturn(r.path, m, L, t.st.fees.managementFee, markets[m].varianceExact),
+      idealReturn: idealReturn(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
     };

@@ -256,7 +256,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
             reason,
             supply: et.totalSupply(),
             lastFeeAccrual: Number(st.lastFeeAccrual),
-            delistingTime: Number(st.delistingTime),
+            delistingTime: Number(et.delistingTime()),
             now: Number(t),
           },
           { feeIntervalSeconds: o.feeIntervalSeconds },
