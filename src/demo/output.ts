@@ -94,12 +94,25 @@ export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
       series: `${k.symbol} NAV`,
       label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
     }));
-  return lineChartSpec(points, marks, {
+  const spec = lineChartSpec(points, marks, {
     title: "Growth of 1 USDT: underlyings and token NAVs (triangles: band and ripcord rebalances)",
     xTitle: "days",
     yTitle: logScale ? "value (log scale)" : "value",
     logScale,
   });
+  // a year of hourly lines is dense: larger outlined triangles stay visible on top
+  const layer = "layer" in spec ? spec.layer[1] : undefined;
+  if (layer !== undefined && "mark" in layer) {
+    layer.mark = {
+      type: "point",
+      shape: "triangle-up",
+      size: 110,
+      filled: true,
+      stroke: "black",
+      strokeWidth: 0.8,
+    };
+  }
+  return spec;
 }
 
 export interface DemoFiles {
