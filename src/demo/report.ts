@@ -46,6 +46,7 @@ export interface TokenReport {
   /** Keeper actions the engine predicted would revert (and so were not sent). */
   skippedActions: number;
   fees: {
+    /** Management fee shares valued at the NAV when they accrued; mint/redeem fee shares at the final NAV. */
     managementUsdt: number;
     mintRedeemUsdt: number;
     tradingUsdt: number;
@@ -115,6 +116,8 @@ export interface ReportInput {
   triggers: number[][];
   skipped: number[];
   fees: ChainFees[];
+  /** Management fee shares valued at the NAV when each accrued (USDT base units). */
+  managementValue: bigint[];
   recorded: Recorded;
   blocks: number;
   wallSeconds: number;
@@ -193,7 +196,7 @@ export function buildReport(r: ReportInput): DemoReport {
       triggers,
       skippedActions: r.skipped[i]!,
       fees: {
-        managementUsdt: sharesToUsdt(f.managementShares, navEnd),
+        managementUsdt: usdt(r.managementValue[i]!),
         mintRedeemUsdt: sharesToUsdt(f.mintRedeemShares, navEnd),
         tradingUsdt: usdt(f.tradingUsdt),
         fundingUsdt: usdt(f.fundingUsdt),

@@ -5,7 +5,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface } from "ethers";
 import { deploySystem } from "../chain/deploy.ts";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS, USDT, type MarketName } from "../chain/params.ts";
+import { EXCHANGE, MARKETS, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, type SystemDeployment } from "../engine/index.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
@@ -120,6 +120,12 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   const deployment = await deploymentOf(sys, chainTokens, admin.address, treasury.address);
   const e = new EngineSystem(deployment);
   const engineTokens = symbols.map((s) => e.token(s));
+  // management fee shares valued at the NAV when they accrue (every operation accrues them first)
+  const managementValue = symbols.map(() => 0n);
+  const valueAccrual = (i: number, t: bigint) => {
+    const token = engineTokens[i]!;
+    managementValue[i]! += ((token.supplyNow(t) - token.totalSupply()) * token.nav(t)) / WAD;
+  };
   const tokenAddresses = deployment.tokens.map((t) => t.address);
   const usdtAddress = deployment.usdt;
   const usdtI = sys.usdt.interface;
@@ -184,6 +190,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     ): Promise<boolean> => {
       time += 1n;
       try {
+        valueAccrual(i, time);
         engineCall({ from, time });
       } catch (err) {
         if (!isEngineRevert(err)) throw err;
@@ -268,12 +275,15 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
             : action.kind === "settle"
               ? "settle"
               : "accrueManagementFee";
+        const before = managementValue[i]!;
+        valueAccrual(i, t);
         try {
           if (action.kind === "rebalance") et.rebalance(keeperTx);
           else if (action.kind === "settle") et.settle(keeperTx);
           else et.accrueManagementFee(keeperTx);
         } catch (err) {
           if (!isEngineRevert(err)) throw err;
+          managementValue[i] = before;
           skipped[i]!++;
           continue;
         }
@@ -336,6 +346,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       o.onProgress?.(k, n);
     }
     await b.checkReceipts();
+    symbols.forEach((_, i) => valueAccrual(i, time));
     const finalChecks = await compareNavs(chainTokens, engineTokens, symbols, time, mismatches);
     const fees = await chainFees(sys, chainTokens, engineTokens, e, symbols, firstBlock, time);
     const chainId = (await provider.getNetwork()).chainId;
@@ -354,6 +365,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       triggers,
       skipped,
       fees,
+      managementValue,
       recorded,
       blocks: b.blocks,
       wallSeconds: (Date.now() - wallStart) / 1000,

@@ -68,7 +68,9 @@ describe("npm run demo (three days, hourly)", function () {
       expect(t.rebalances).to.be.at.least(2);
       expect(t.rebalances).to.equal(Object.values(t.triggers).reduce((a, b) => a + b, 0));
       expect(t.fees.tradingUsdt).to.be.greaterThan(0);
-      expect(t.fees.managementUsdt).to.be.greaterThan(0);
+      // 170,000 USDT deposited, 0.005% a day for three days, valued at NAVs near 1
+      const expected = 170_000 * 0.00005 * 3;
+      expect(t.fees.managementUsdt).to.be.within(expected * 0.5, expected * 1.6);
       expect(Math.sign(t.fees.fundingUsdt)).to.equal(t.leverage > 0 ? 1 : -1); // longs pay, shorts receive
       expect(Math.abs(t.leveredUnderlyingReturn - t.leverage * t.underlyingReturn)).to.be.lessThan(1e-12);
       // three days: the token tracks the ideal closed form within a few percent of value
