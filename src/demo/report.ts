@@ -90,7 +90,7 @@ export interface DemoReport {
   markets: Record<MarketName, MarketReport>;
   tokens: TokenReport[];
   allNavsEqual: boolean;
-  /** Daily checks (and the final one) where chain and engine NAV differed. */
+  /** Daily checks (and the final one) where chain and engine NAV, or rebalanceNeeded()'s reason, differed. */
   navMismatches: { time: number; symbol: string; chain: string; engine: string }[];
   story: string[];
   series: {

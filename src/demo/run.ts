@@ -381,7 +381,7 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Chain NAV (at the latest block) against the engine's at that block's time, per token. */
+/** Chain NAV and rebalanceNeeded() (at the latest block) against the engine's at that block's time, per token. */
 async function compareNavs(
   chain: LeveragedToken[],
   engine: EngineToken[],
@@ -399,6 +399,17 @@ async function compareNavs(
     };
     out.push(c);
     if (c.chain !== c.engine) mismatches.push(c);
+    // after the keeper's block nothing may be left to rebalance on chain that the engine missed
+    const [, chainReason] = await chain[i]!.rebalanceNeeded();
+    const engineReason = BigInt(engine[i]!.rebalanceNeeded(time).reason);
+    if (chainReason !== engineReason) {
+      mismatches.push({
+        time: c.time,
+        symbol: `${c.symbol} rebalanceNeeded reason`,
+        chain: chainReason,
+        engine: engineReason,
+      });
+    }
   }
   return out;
 }
