@@ -60,6 +60,22 @@ describe("npm run demo (three days, hourly)", function () {
     expect(navCheckLines(report).every((l) => l.endsWith("yes (to the last unit)"))).to.equal(true);
   });
 
+  it("says NO loudly, with the difference, when a NAV differs", function () {
+    const bad: DemoReport = structuredClone(report);
+    bad.tokens[1] = { ...bad.tokens[1]!, navEqual: false, navEndChain: "0.5", navDifference: "-12" };
+    bad.navMismatches = [{ time: bad.startTime + 86_400, symbol: "ETH3L", chain: "7", engine: "8" }];
+    const lines = navCheckLines(bad);
+    expect(lines[1]).to.match(
+      /^BTC3S: on-chain NAV == engine NAV: NO !!! chain 0.5, engine .*difference -12 units$/,
+    );
+    expect(lines).to.have.length(5);
+    expect(lines[3]).to.include("yes (to the last unit)");
+    expect(lines[3]!.startsWith("ETH3S")).to.equal(true);
+    expect(lines[lines.length - 1]).to.match(
+      /^NO !!! 1 checks differed .* ETH3L at day 1\.00, chain 7, engine 8$/,
+    );
+  });
+
   it("replays every step, rebalances at each 00:00 UTC and accounts the fees", function () {
     expect(report.steps).to.equal(72);
     expect(Math.abs(report.days - 3)).to.be.lessThan(1e-9); // closeTo by hand (Hardhat's chai plugin redefines it)
