@@ -64,9 +64,8 @@ export function readCsvPath(args: string[], days: number | undefined): MultiPath
     }
     csv[market] = { points: parsePriceCsv(text, file), source: file };
   }
-  const path = csvMultiPath(csv, startPrices(), days);
-  // the chain's feeds start at the params' prices: the CSV's first price is pushed at the first step
-  return path;
+  // the CSV's first prices are pushed before the deposits (see runDemo)
+  return csvMultiPath(csv, startPrices(), days);
 }
 
 export async function demoMain(argv: string[]): Promise<number> {
