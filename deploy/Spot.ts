@@ -27,6 +27,10 @@ export function addSpot(
   const weth = m.contract("WETH9", UNISWAP_ARTIFACTS.weth, []);
   const factory = m.contract("UniswapV2Factory", UNISWAP_ARTIFACTS.factory, [admin]);
   const router = m.contract("UniswapV2Router02", UNISWAP_ARTIFACTS.router, [factory, weth]);
+  // one USDT allowance for every pool's seed (per-pool approvals would overwrite one another)
+  const usdtApproved = m.call(usdt, "approve", [router, SEED_USDT * BigInt(Object.keys(tokens).length)], {
+    id: "approvePoolUsdt",
+  });
   const pools: Record<string, ContractAtFuture<typeof UNISWAP_ARTIFACTS.pair.abi>> = {};
   for (const [symbol, token] of Object.entries(tokens)) {
     const created = m.call(factory, "createPair", [token, usdt], { id: `createPair${symbol}` });
@@ -42,7 +46,6 @@ export function addSpot(
     const tokenApproved = m.call(token, "approve", [router, SPOT.seedTokens], {
       id: `approvePoolToken${symbol}`,
     });
-    const usdtApproved = m.call(usdt, "approve", [router, SEED_USDT], { id: `approvePoolUsdt${symbol}` });
     m.call(
       router,
       "addLiquidity",
