@@ -30,8 +30,6 @@ import { minimumOutDown, type TradeOptions } from "./trade.ts";
 
 export type SwapOptions = Pick<TradeOptions, "maxSlippage">;
 
-const SLIPPAGE_REVERT = "UniswapV2Router: INSUFFICIENT_OUTPUT_AMOUNT";
-
 function poolOf(ctx: Context, symbol: string): string {
   const pool = ctx.book.pools?.[symbol];
   if (pool === undefined) {
@@ -92,6 +90,20 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
   }
 }
 
+/**
+ * A swap's failure as one sentence: the Router's slippage revert ("UniswapV2Router:
+ * INSUFFICIENT_OUTPUT_AMOUNT") names the minimum that was not met; anything else as explainError says.
+ */
+export function swapErrorMessage(e: unknown, ectx: ErrorContext, minimum: string): CliError {
+  const explained = explainError(e, ectx);
+  if (explained.message.includes("INSUFFICIENT_OUTPUT_AMOUNT")) {
+    return new CliError(
+      `slippage exceeded: the pool would pay less than the ${minimum} you accepted; nothing was swapped`,
+    );
+  }
+  return explained;
+}
+
 async function swap(
   ctx: Context,
   symbol: string,
@@ -133,15 +145,11 @@ async function swap(
         await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE)
       ).wait();
     } catch (e) {
-      if (
-        /INSUFFICIENT_OUTPUT_AMOUNT/.test(explainError(e, ectx).message) ||
-        /INSUFFICIENT_OUTPUT_AMOUNT/.test(String(e))
-      ) {
-        throw new CliError(
-          `slippage exceeded: the pool would pay less than the ${side === "buy" ? `${formatShares(minOut)} ${symbol}` : `${formatUsdt(minOut)} USDT`} you accepted (${SLIPPAGE_REVERT}); nothing was swapped`,
-        );
-      }
-      throw e;
+      throw swapErrorMessage(
+        e,
+        ectx,
+        side === "buy" ? `${formatShares(minOut)} ${symbol}` : `${formatUsdt(minOut)} USDT`,
+      );
     }
     if (!receipt) throw new CliError("the node did not return a receipt for the swap");
     const out = side === "buy" ? formatShares(quoted) + ` ${symbol}` : formatUsdt(quoted) + " USDT";
