@@ -102,7 +102,7 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     token.market(),
     token.targetLeverage(),
     token.state(),
-    token.maxMint(book.usdt),
+    token.maxMint(await signer.getAddress()),
   ]);
   const [takerFee] = await vault.tradeCosts(market);
   const fees: BandFees = { mintFee, redeemFee, tradingCost: (leverage * takerFee) / WAD };
@@ -165,8 +165,15 @@ async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult
 
   if (where === "above") {
     if (!v.mintOpen) return { ...base, outcome: "skipped", action: "mint-sell", why: "minting is closed" };
-    const tokens = sellToUpper(v.reserves, v.band.upper);
-    const cost = await v.token.previewMint(tokens);
+    let tokens = sellToUpper(v.reserves, v.band.upper);
+    let cost = await v.token.previewMint(tokens);
+    if (cost > inventory) {
+      // a partial trade: as many tokens as the USDT inventory mints (the pool moves part of the way)
+      tokens = (tokens * inventory * 99n) / (cost * 100n);
+      if (tokens === 0n)
+        return { ...base, outcome: "skipped", action: "mint-sell", why: "no USDT inventory" };
+      cost = await v.token.previewMint(tokens);
+    }
     const out = getAmountOut(tokens, v.reserves.token, v.reserves.usdt);
     const plan = {
       ...base,
@@ -202,8 +209,15 @@ async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult
     return finish(plan, v, book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
   }
 
-  const tokens = buyToLower(v.reserves, v.band.lower);
-  const cost = getAmountIn(tokens, v.reserves.usdt, v.reserves.token);
+  let tokens = buyToLower(v.reserves, v.band.lower);
+  let cost = getAmountIn(tokens, v.reserves.usdt, v.reserves.token);
+  if (cost > inventory) {
+    // a partial trade: as many tokens as 99% of the USDT inventory buys
+    if (inventory < 100n)
+      return { ...base, outcome: "skipped", action: "buy-redeem", why: "no USDT inventory" };
+    tokens = getAmountOut((inventory * 99n) / 100n, v.reserves.usdt, v.reserves.token);
+    cost = getAmountIn(tokens, v.reserves.usdt, v.reserves.token);
+  }
   const got = await v.token.previewRedeem(tokens);
   const plan = {
     ...base,

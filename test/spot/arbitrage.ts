@@ -175,6 +175,23 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
     expect(usdtAfter - usdtBefore).to.equal(r.profit);
   });
 
+  it("with too little USDT trades what its inventory allows, still at a profit", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools } = await Promise.resolve(ctx);
+    const [, , , small] = await ethers.getSigners();
+    await s.usdt.mint(small!.address, 1_000n * USDT);
+    await pushPool(ctx, "BTC3L", 1.05);
+    const [r] = (await arbitrageOnce({ signer: small!, book: ctx.book, symbols: ["BTC3L"] })) as [ArbResult];
+    expect(r.outcome).to.equal("traded");
+    expect(r.usdtIn! <= 1_000n * USDT).to.equal(true);
+    expect(await s.usdt.balanceOf(small!.address)).to.equal(1_000n * USDT + r.profit!);
+    expect(r.profit! > 0n).to.equal(true);
+    const b = await bandOf(s, "BTC3L");
+    const price = await spot(pools.BTC3L!, s);
+    expect(price).to.be.greaterThan(b.upper);
+    expect(price).to.be.lessThan(r.spotBefore);
+  });
+
   it("sends nothing on a dry run and leaves a pool inside the band alone", async function () {
     const ctx = await networkHelpers.loadFixture(setup);
     const { s, pools, arb } = ctx;
