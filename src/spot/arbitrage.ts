@@ -11,7 +11,7 @@ import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/
 import type { AddressBook } from "../chain/addressBook.ts";
 import { WAD } from "../chain/params.ts";
 import type { Logger } from "../keeper/log.ts";
-import { sleep } from "../keeper/retry.ts";
+import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
   buyToLower,
   getAmountIn,
@@ -305,8 +305,19 @@ export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promis
   if (provider === null) throw new Error("the arbitrageur's signer has no provider");
   let failures = 0;
   let lastBlock = -1;
-  for (;;) {
-    const block = await provider.getBlockNumber();
+  for (let outages = 0; ;) {
+    let block: number;
+    try {
+      block = await provider.getBlockNumber();
+      outages = 0;
+    } catch (e) {
+      // the node is away: say so once, back off, and keep going (a --once run gives up)
+      if (options.once) throw e;
+      if (outages++ === 0) ctx.log?.("rpc-unavailable", { message: (e as Error).message });
+      await sleep(backoffMs(outages, options.intervalMs, 30_000), options.signal);
+      if (options.signal?.aborted) return failures;
+      continue;
+    }
     if (block !== lastBlock) {
       lastBlock = block;
       const results = await arbitrageOnce(ctx);

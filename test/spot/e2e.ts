@@ -158,4 +158,21 @@ describe("spot market end to end (hardhat node)", function () {
     expect(await dep.system.usdt.balanceOf(arb!.address)).to.be.greaterThan(usdtBefore);
     expect(await reservesOf(pool, usdtAddress)).to.deep.equal(afterView.reserves);
   });
+
+  it("npm run arb says in plain words what is wrong", async function () {
+    const missing = await run("scripts/arb.ts", ["--once", "--network", "nowhere", "--deployments", dep.dir]);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr.trim()).to.match(/^arb: no deployment for network "nowhere"/);
+    const unknown = await run("scripts/arb.ts", [
+      "--once",
+      "--rpc",
+      node!.url,
+      "--deployments",
+      dep.dir,
+      "--tokens",
+      "DOGE3L",
+    ]);
+    expect(unknown.code).to.equal(1);
+    expect(unknown.stderr.trim()).to.equal("arb: no pool for DOGE3L (pools: BTC3L, BTC3S, ETH3L, ETH3S)");
+  });
 });
