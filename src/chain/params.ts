@@ -95,6 +95,4 @@ export const EXCHANGE = {
 /** The spot market: each token/USDT Uniswap V2 pool is seeded with this many tokens at NAV. */
 export const SPOT = {
   seedTokens: 100_000n * WAD,
-  /** Uniswap V2's swap fee, per mille (0.3%). */
-  poolFeePerMille: 3n,
 };
