@@ -1,6 +1,6 @@
 // Hardhat Ignition module for the whole system: test USDT, one price feed per market, the perpetual
 // exchange with a funded LP pool, the token factory and the standard tokens (BTC3L, BTC3S, ETH3L,
-// ETH3S). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
+// ETH3S), and the spot market (deploy/Spot.ts: Uniswap V2 and one token/USDT pool per token). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
 // are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -12,6 +12,7 @@ import type {
 } from "@nomicfoundation/ignition-core";
 import { keccak256 } from "ethers";
 import { EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/chain/params.ts";
+import { addSpot } from "./Spot.ts";
 
 /**
  * LeveragedToken's creation code from the compiled artifact (in LT_ARTIFACTS_DIR when set, as in
@@ -76,5 +77,21 @@ export default buildModule("System", (m) => {
     tokens[p.symbol] = m.contractAt("LeveragedToken", address, { id: p.symbol });
   }
 
-  return { usdt, vault, factory, FeedBTC: feeds.BTC, FeedETH: feeds.ETH, ...tokens };
+  const spot = addSpot(m, admin, usdt, tokens);
+  const pools = Object.fromEntries(
+    Object.entries(spot.pools).map(([symbol, pool]) => [`Pool${symbol}`, pool]),
+  );
+
+  return {
+    usdt,
+    vault,
+    factory,
+    FeedBTC: feeds.BTC,
+    FeedETH: feeds.ETH,
+    ...tokens,
+    WETH9: spot.weth,
+    UniswapV2Factory: spot.uniswapFactory,
+    UniswapV2Router02: spot.router,
+    ...pools,
+  };
 });

@@ -60,4 +60,7 @@ function checkAddressBook(book: AddressBook, path: string): void {
       if (!isAddress(address)) throw new Error(`${path}: ${group}.${name} is not an address`);
     }
   }
+  for (const [name, address] of Object.entries({ ...book.pools, ...book.uniswap })) {
+    if (!isAddress(address)) throw new Error(`${path}: pool or uniswap ${name} is not an address`);
+  }
 }

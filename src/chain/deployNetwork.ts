@@ -54,6 +54,8 @@ const IDS = {
   factory: "System#LeveragedTokenFactory",
   feed: (market: string) => `System#Feed${market}`,
   token: (symbol: string) => `System#${symbol}`,
+  pool: (symbol: string) => `System#Pool${symbol}`,
+  uniswap: { factory: "System#UniswapV2Factory", router: "System#UniswapV2Router02", weth: "System#WETH9" },
 };
 
 export async function deployToNetwork(
@@ -118,12 +120,12 @@ export async function deployToNetwork(
     factory,
     feeds: Object.fromEntries(Object.keys(MARKETS).map((m) => [m, at(IDS.feed(m))])),
     tokens: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.token(p.symbol))])),
+    pools: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.pool(p.symbol))])),
+    uniswap: { factory: at(IDS.uniswap.factory), router: at(IDS.uniswap.router), weth: at(IDS.uniswap.weth) },
     deployer,
     keeper: options.keeper ?? deployer,
     startBlock,
   };
-  if (previous?.pools !== undefined && previous.factory === factory) book.pools = previous.pools;
-  if (previous?.uniswap !== undefined && previous.factory === factory) book.uniswap = previous.uniswap;
 
   const funded =
     chainId === LOCAL_CHAIN_ID ? await fundLocalAccounts(connection, book.usdt, accounts, log) : [];

@@ -122,3 +122,8 @@ export const STANDARD_TOKENS: TokenParams[] = (["BTC", "ETH"] as const).flatMap(
 export const EXCHANGE = {
   poolLiquidity: 100_000_000n * USDT,
 };
+
+/** The spot market: each token/USDT Uniswap V2 pool is seeded with this many tokens at NAV. */
+export const SPOT = {
+  seedTokens: 100_000n * WAD,
+};

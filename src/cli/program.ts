@@ -7,6 +7,7 @@ import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
 import { type EngineQuoteFactory, quoteCommand } from "./quote.ts";
+import { buyCommand, priceCommand, sellCommand, type SwapOptions } from "./spot.ts";
 import { infoCommand, navCommand, tokensCommand } from "./tokens.ts";
 import {
   DEFAULT_SLIPPAGE,
@@ -61,7 +62,9 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
 
   const program = new Command()
     .name("lt")
-    .description("Wallet for leveraged tokens: list, inspect, quote, mint, redeem, balances and history.")
+    .description(
+      "Wallet for leveraged tokens: list, inspect, quote, mint, redeem, spot prices and swaps, balances and history.",
+    )
     .option(
       "--network <name>",
       "network whose address book to use (deployments/<name>.json)",
@@ -140,6 +143,42 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     .addOption(new Option("--min-out <usdt>", "least USDT to receive (instead of --max-slippage)"))
     .action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
       execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
+    );
+
+  program
+    .command("price")
+    .description("spot price in the token's Uniswap V2 pool, NAV, and the premium or discount")
+    .argument("<symbol>", "token symbol")
+    .action(async (symbol: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => priceCommand(ctx, symbol)),
+    );
+
+  program
+    .command("buy")
+    .description("buy tokens with USDT in the token's Uniswap V2 pool (approves the router when needed)")
+    .argument("<symbol>", "token symbol")
+    .argument("<usdt>", "USDT to pay")
+    .option(
+      "--max-slippage <percent>",
+      "most the tokens received may fall short of the quote",
+      DEFAULT_SLIPPAGE,
+    )
+    .action(async (symbol: string, usdt: string, opts: SwapOptions, cmd: Command) =>
+      execute(cmd, (ctx) => buyCommand(ctx, symbol, usdt, opts)),
+    );
+
+  program
+    .command("sell")
+    .description("sell tokens for USDT in the token's Uniswap V2 pool (approves the router when needed)")
+    .argument("<symbol>", "token symbol")
+    .argument("<tokens>", "tokens to sell, or all")
+    .option(
+      "--max-slippage <percent>",
+      "most the USDT received may fall short of the quote",
+      DEFAULT_SLIPPAGE,
+    )
+    .action(async (symbol: string, amount: string, opts: SwapOptions, cmd: Command) =>
+      execute(cmd, (ctx) => sellCommand(ctx, symbol, amount, opts)),
     );
 
   program

@@ -1,0 +1,9 @@
+// npm run arb -- [--network localhost] [--once] [--dry-run] [--interval ms] [--key hex] [--tokens BTC3L,...]
+import { arbMain } from "../src/spot/cli.ts";
+
+try {
+  process.exitCode = await arbMain(process.argv.slice(2));
+} catch (e) {
+  console.error(`arb: ${(e as Error).message}`);
+  process.exitCode = 1;
+}

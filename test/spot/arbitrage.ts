@@ -1,0 +1,266 @@
+// The NAV arbitrage on the in-process network: a pool pushed 5% above or below NAV comes back inside
+// the no-arbitrage band in one pass with a profit; along a price path with rebalances every pool
+// stays inside the band; a settled token's pool is left alone.
+import { expect } from "chai";
+import { network } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { AddressBook } from "../../src/chain/addressBook.ts";
+import { deploySystem, type System } from "../../src/chain/deploy.ts";
+import { MARKETS, USDT } from "../../src/chain/params.ts";
+import type { LogFields } from "../../src/keeper/log.ts";
+import { arbitrageOnce, reservesOf, type ArbResult } from "../../src/spot/arbitrage.ts";
+import {
+  addressesOf,
+  createPoolAtNav,
+  deployUniswap,
+  NO_DEADLINE,
+  type Uniswap,
+  type UniswapV2Pair,
+} from "../../src/spot/uniswap.ts";
+
+const { ethers, networkHelpers } = await network.create();
+
+interface Line extends LogFields {
+  event: string;
+}
+
+async function setup() {
+  const [admin, arb, trader] = (await ethers.getSigners()) as [HardhatEthersSigner, ...HardhatEthersSigner[]];
+  const s = await deploySystem(ethers);
+  const u = await deployUniswap(admin);
+  const pools: Record<string, UniswapV2Pair> = {};
+  for (const [symbol, token] of Object.entries(s.tokens))
+    pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin);
+  const book: AddressBook = {
+    chainId: Number((await ethers.provider.getNetwork()).chainId),
+    usdt: await s.usdt.getAddress(),
+    perpVault: await s.vault.getAddress(),
+    factory: await s.factory.getAddress(),
+    feeds: { BTC: await s.feeds.BTC.getAddress(), ETH: await s.feeds.ETH.getAddress() },
+    tokens: {},
+    pools: {},
+    uniswap: await addressesOf(u),
+  };
+  for (const [symbol, token] of Object.entries(s.tokens)) {
+    book.tokens[symbol] = await token.getAddress();
+    book.pools![symbol] = await pools[symbol]!.getAddress();
+  }
+  for (const who of [arb!, trader!]) await s.usdt.mint(who.address, 10_000_000n * USDT);
+  return { s, u, book, pools, admin, arb: arb!, trader: trader! };
+}
+
+/** The band, computed here from the fees, the exchange's taker fee and the pool's 0.3%, in floats. */
+async function bandOf(s: System, symbol: string): Promise<{ lower: number; upper: number; nav: number }> {
+  const token = s.tokens[symbol]!;
+  const nav = Number(await token.nav()) / 1e6;
+  const [mintFee, redeemFee] = (await token.fees()).map((f) => Number(f) / 1e18);
+  const [takerFee] = await s.vault.tradeCosts(await token.market());
+  const cost = (Number(await token.targetLeverage()) / 1e18) * (Number(takerFee) / 1e18);
+  return {
+    nav,
+    upper: nav / ((1 - mintFee!) * (1 - cost) * 0.997),
+    lower: nav * (1 - redeemFee!) * (1 - cost) * 0.997,
+  };
+}
+
+async function spot(pool: UniswapV2Pair, s: System): Promise<number> {
+  const r = await reservesOf(pool, await s.usdt.getAddress());
+  return Number(r.usdt) / 1e6 / (Number(r.token) / 1e18);
+}
+
+/** The trader swaps through the router until the pool's price is `factor` x NAV. */
+async function pushPool(ctx: Awaited<ReturnType<typeof setup>>, symbol: string, factor: number) {
+  const { s, u, pools, trader } = ctx;
+  const token = s.tokens[symbol]!;
+  const r = await reservesOf(pools[symbol]!, await s.usdt.getAddress());
+  const k = Number(r.token) * Number(r.usdt);
+  const targetPrice = (Number(await token.nav()) / 1e18) * factor; // USDT units per token unit
+  const tokenAfter = Math.sqrt(k / targetPrice);
+  const router = u.router.connect(trader) as Uniswap["router"];
+  const usdtAddress = await s.usdt.getAddress();
+  const tokenAddress = await token.getAddress();
+  if (tokenAfter < Number(r.token)) {
+    // buy tokens with USDT: the price rises
+    const usdtIn = BigInt(Math.round((k / tokenAfter - Number(r.usdt)) / 0.997));
+    await s.usdt.connect(trader).approve(await router.getAddress(), usdtIn);
+    await router.swapExactTokensForTokens(
+      usdtIn,
+      0n,
+      [usdtAddress, tokenAddress],
+      trader.address,
+      NO_DEADLINE,
+    );
+  } else {
+    const tokensIn = BigInt(Math.round((tokenAfter - Number(r.token)) / 0.997));
+    await s.usdt.connect(trader).approve(tokenAddress, 2n ** 255n);
+    await token.connect(trader)["mint(uint256,address)"](tokensIn, trader.address);
+    await token.connect(trader).approve(await router.getAddress(), tokensIn);
+    await router.swapExactTokensForTokens(
+      tokensIn,
+      0n,
+      [tokenAddress, usdtAddress],
+      trader.address,
+      NO_DEADLINE,
+    );
+  }
+}
+
+function ctxFor(ctx: Awaited<ReturnType<typeof setup>>, symbols?: string[]) {
+  const lines: Line[] = [];
+  return {
+    lines,
+    arbCtx: {
+      signer: ctx.arb,
+      book: ctx.book,
+      symbols,
+      log: (event: string, f?: LogFields) => lines.push({ event, ...f }),
+    },
+  };
+}
+
+describe("Spot market: NAV arbitrage (in-process network)", function () {
+  it("seeds every pool at NAV", async function () {
+    const { s, pools } = await networkHelpers.loadFixture(setup);
+    for (const symbol of Object.keys(s.tokens)) {
+      const b = await bandOf(s, symbol);
+      expect(Math.abs((await spot(pools[symbol]!, s)) / b.nav - 1)).to.be.lessThan(1e-5);
+    }
+  });
+
+  it("brings a pool 5% above NAV back inside the band in one pass (mint and sell), at a profit", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools, arb } = ctx;
+    await pushPool(ctx, "BTC3L", 1.05);
+    const before = await bandOf(s, "BTC3L");
+    expect(Math.abs((await spot(pools.BTC3L!, s)) / before.nav - 1.05)).to.be.lessThan(0.001);
+    const usdtBefore = await s.usdt.balanceOf(arb.address);
+    const { arbCtx, lines } = ctxFor(ctx, ["BTC3L"]);
+    const [r] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(r.outcome).to.equal("traded");
+    expect(r.action).to.equal("mint-sell");
+    const after = await bandOf(s, "BTC3L");
+    const price = await spot(pools.BTC3L!, s);
+    expect(price).to.be.at.most(after.upper * (1 + 1e-9));
+    expect(price).to.be.at.least(after.lower);
+    // sized to the edge, not past it: within 0.01% of the upper edge
+    expect(price / after.upper).to.be.greaterThan(0.9999);
+    const usdtAfter = await s.usdt.balanceOf(arb.address);
+    expect(usdtAfter).to.be.greaterThan(usdtBefore);
+    expect(usdtAfter - usdtBefore).to.equal(r.profit);
+    expect(await s.tokens.BTC3L!.balanceOf(arb.address)).to.equal(0n);
+    expect(lines.filter((l) => l.event === "arb-trade")).to.have.length(1);
+    // a second pass finds nothing to do
+    const [again] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(again.outcome).to.equal("inside");
+  });
+
+  it("brings a pool 5% below NAV back inside the band in one pass (buy and redeem), at a profit", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools, arb } = ctx;
+    await pushPool(ctx, "BTC3L", 0.95);
+    const before = await bandOf(s, "BTC3L");
+    expect(Math.abs((await spot(pools.BTC3L!, s)) / before.nav - 0.95)).to.be.lessThan(0.001);
+    const usdtBefore = await s.usdt.balanceOf(arb.address);
+    const { arbCtx } = ctxFor(ctx, ["BTC3L"]);
+    const [r] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(r.outcome).to.equal("traded");
+    expect(r.action).to.equal("buy-redeem");
+    const after = await bandOf(s, "BTC3L");
+    const price = await spot(pools.BTC3L!, s);
+    expect(price).to.be.at.least(after.lower * (1 - 1e-9));
+    expect(price).to.be.at.most(after.upper);
+    expect(price / after.lower).to.be.lessThan(1.0001);
+    const usdtAfter = await s.usdt.balanceOf(arb.address);
+    expect(usdtAfter).to.be.greaterThan(usdtBefore);
+    expect(usdtAfter - usdtBefore).to.equal(r.profit);
+  });
+
+  it("with too little USDT trades what its inventory allows, still at a profit", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools } = await Promise.resolve(ctx);
+    const [, , , small] = await ethers.getSigners();
+    await s.usdt.mint(small!.address, 1_000n * USDT);
+    await pushPool(ctx, "BTC3L", 1.05);
+    const [r] = (await arbitrageOnce({ signer: small!, book: ctx.book, symbols: ["BTC3L"] })) as [ArbResult];
+    expect(r.outcome).to.equal("traded");
+    expect(r.usdtIn! <= 1_000n * USDT).to.equal(true);
+    expect(await s.usdt.balanceOf(small!.address)).to.equal(1_000n * USDT + r.profit!);
+    expect(r.profit! > 0n).to.equal(true);
+    const b = await bandOf(s, "BTC3L");
+    const price = await spot(pools.BTC3L!, s);
+    expect(price).to.be.greaterThan(b.upper);
+    expect(price).to.be.lessThan(r.spotBefore);
+  });
+
+  it("sends nothing on a dry run and leaves a pool inside the band alone", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools, arb } = ctx;
+    await pushPool(ctx, "ETH3S", 1.05);
+    const priceBefore = await spot(pools.ETH3S!, s);
+    const usdtBefore = await s.usdt.balanceOf(arb.address);
+    const { arbCtx } = ctxFor(ctx);
+    const results = await arbitrageOnce({ ...arbCtx, dryRun: true });
+    expect(results.map((r) => [r.symbol, r.outcome])).to.deep.equal([
+      ["BTC3L", "inside"],
+      ["BTC3S", "inside"],
+      ["ETH3L", "inside"],
+      ["ETH3S", "would-trade"],
+    ]);
+    expect(results[3]!.expectedProfit! > 0n).to.equal(true);
+    expect(await spot(pools.ETH3S!, s)).to.equal(priceBefore);
+    expect(await s.usdt.balanceOf(arb.address)).to.equal(usdtBefore);
+  });
+
+  it("keeps every pool inside the band along a price path with rebalances, and leaves a settled token alone", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, pools, admin } = ctx;
+    const { arbCtx } = ctxFor(ctx);
+    const moves = [0.04, -0.06, 0.08, -0.1, 0.05, 0.12, -0.03, -0.09];
+    let rebalances = 0;
+    let trades = 0;
+    for (const [i, move] of moves.entries()) {
+      const market = i % 2 === 0 ? "BTC" : "ETH";
+      for (const m of Object.keys(MARKETS) as ("BTC" | "ETH")[]) {
+        const [, answer] = await s.feeds[m].latestRoundData();
+        const factor = m === market ? 1 + move : 1;
+        await s.feeds[m].updateAnswer((answer * BigInt(Math.round(factor * 1e6))) / 1_000_000n);
+      }
+      for (const token of Object.values(s.tokens)) {
+        if ((await token.rebalanceNeeded())[0]) {
+          await token.connect(admin).rebalance();
+          rebalances++;
+        }
+      }
+      const results = await arbitrageOnce(arbCtx);
+      expect(results.filter((r) => r.outcome === "failed")).to.deep.equal([]);
+      trades += results.filter((r) => r.outcome === "traded").length;
+      for (const symbol of Object.keys(s.tokens)) {
+        const b = await bandOf(s, symbol);
+        const price = await spot(pools[symbol]!, s);
+        // NAV drifts with funding and the management fee over the pass's blocks (~1e-8 a block)
+        expect(price, `${symbol} at step ${i}`).to.be.within(b.lower * (1 - 1e-5), b.upper * (1 + 1e-5));
+      }
+    }
+    expect(rebalances).to.be.greaterThan(0);
+    expect(trades).to.be.greaterThan(moves.length);
+
+    // delist ETH3L and settle it: its pool is no longer arbitraged, whatever its price
+    const token = s.tokens.ETH3L!;
+    await token.scheduleDelisting((await networkHelpers.time.latest()) + 3 * 86_400 + 60);
+    await networkHelpers.time.increase(3 * 86_400 + 120);
+    for (const m of Object.keys(MARKETS) as ("BTC" | "ETH")[]) {
+      const [, answer] = await s.feeds[m].latestRoundData();
+      await s.feeds[m].updateAnswer(answer);
+    }
+    await token.settle();
+    expect(await token.state()).to.equal(2n);
+    await pushPool(ctx, "ETH3L", 1.1); // a buy (minting is closed)
+    const priceBefore = await spot(pools.ETH3L!, s);
+    const results = await arbitrageOnce(arbCtx);
+    const eth3l = results.find((r) => r.symbol === "ETH3L")!;
+    expect(eth3l.outcome).to.equal("skipped");
+    expect(eth3l.why).to.match(/settled/);
+    expect(await spot(pools.ETH3L!, s)).to.equal(priceBefore);
+    expect(results.filter((r) => r.symbol !== "ETH3L").every((r) => r.outcome !== "failed")).to.equal(true);
+  });
+});
