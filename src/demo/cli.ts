@@ -170,7 +170,7 @@ export async function demoMain(argv: string[]): Promise<number> {
     `${report.steps} steps (${report.days.toFixed(1)} days, ${report.blocks} blocks) on ${report.network} in ` +
       `${report.wallSeconds.toFixed(1)} s (${report.cpuSeconds.toFixed(1)} s of CPU)`,
   );
-  console.log(`wrote ${files.report}, ${files.svg}, ${files.png}`);
+  console.log(`wrote ${files.report}, ${files.svg}, ${files.png}, ${files.spot.svg}, ${files.spot.png}`);
   console.log(
     `done in ${((Date.now() - started) / 1000).toFixed(1)} s in all (deployment, replay, checks, chart)`,
   );

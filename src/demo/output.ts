@@ -30,6 +30,10 @@ export function formatTable(r: DemoReport): string {
     "L x und.",
     "token",
     "ideal",
+    "spot end",
+    "prem/disc max",
+    "arbs",
+    "arb profit",
   ];
   const rows = r.tokens.map((t) => [
     t.symbol,
@@ -45,6 +49,10 @@ export function formatTable(r: DemoReport): string {
     percent(t.leveredUnderlyingReturn),
     percent(t.tokenReturn),
     percent(t.idealReturn),
+    t.spot.spotEnd.toFixed(4),
+    `${percent(t.spot.maxPremium)}/${percent(t.spot.maxDiscount)}`,
+    String(t.spot.arbTrades),
+    money(t.spot.arbProfitUsdt),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const lines = [
@@ -116,11 +124,31 @@ export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
   return spec;
 }
 
+/** The spot chart: each token's pool price against its NAV, both as growth of 1 USDT of NAV. */
+export function spotChartSpec(r: DemoReport, logScale: boolean): ReturnType<typeof lineChartSpec> {
+  const points: SeriesPoint[] = [];
+  const days = r.series.days;
+  for (const [s, ns] of Object.entries(r.series.navs)) {
+    ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
+    (r.series.spots[s] ?? []).forEach((p, k) =>
+      points.push({ x: days[k]!, y: p.spot / ns[0]!, series: `${s} spot` }),
+    );
+  }
+  return lineChartSpec(points, [], {
+    title:
+      "Uniswap V2 spot price against NAV per token (arbitraged at every point), relative to the first NAV",
+    xTitle: "days",
+    yTitle: logScale ? "value (log scale)" : "value",
+    logScale,
+  });
+}
+
 export interface DemoFiles {
   report: string;
   svg: string;
   png: string;
   spec: string;
+  spot: { svg: string; png: string; spec: string };
 }
 
 export async function writeDemoOutputs(r: DemoReport, dir: string, logScale: boolean): Promise<DemoFiles> {
@@ -128,5 +156,6 @@ export async function writeDemoOutputs(r: DemoReport, dir: string, logScale: boo
   const report = join(dir, "report.json");
   writeFileSync(report, JSON.stringify(r, null, 2) + "\n");
   const chart = await writeChart(dir, "nav", demoChartSpec(r, logScale));
-  return { report, ...chart };
+  const spot = await writeChart(dir, "spot", spotChartSpec(r, logScale));
+  return { report, ...chart, spot };
 }

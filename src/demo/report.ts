@@ -28,6 +28,26 @@ export interface Recorded {
   prices: Partial<Record<MarketName, bigint[]>>;
   navs: Record<string, bigint[]>;
   marks: { time: number; symbol: string; reason: number; nav: bigint }[];
+  /** Per token, after the arbitrage ran: the pool's price and the no-arbitrage band (USDT per token). */
+  spots: Record<string, SpotPoint[]>;
+}
+
+export interface SpotPoint {
+  spot: number;
+  lower: number;
+  upper: number;
+}
+
+/** The arbitrage on one token's pool over the run. */
+export interface ArbStats {
+  trades: number;
+  /** Realized USDT profit (base units). */
+  profit: bigint;
+  /** Largest premium (spot / NAV - 1 > 0) and discount (< 0) the arbitrage found before trading. */
+  maxPremium: number;
+  maxDiscount: number;
+  /** The pool's price after the last pass (USDT per token). */
+  spotEnd: number;
 }
 
 export interface TokenReport {
@@ -62,6 +82,13 @@ export interface TokenReport {
   /** Value the ideal token lost to volatility decay: 1 - exp(-(L^2 - L) sigma^2 T / 2). */
   volatilityDecay: number;
   supplyEnd: string;
+  spot: {
+    spotEnd: number;
+    maxPremium: number;
+    maxDiscount: number;
+    arbTrades: number;
+    arbProfitUsdt: number;
+  };
 }
 
 export interface MarketReport {
@@ -92,12 +119,15 @@ export interface DemoReport {
   allNavsEqual: boolean;
   /** Daily checks (and the final one) where chain and engine NAV, or rebalanceNeeded()'s reason, differed. */
   navMismatches: { time: number; symbol: string; chain: string; engine: string }[];
+  /** The arbitrageur's USDT profit over the run, in the engine and on chain (equal). */
+  arbitrage: { profitUsdt: number; profitUsdtChain: number; trades: number };
   story: string[];
   series: {
     days: number[];
     prices: Record<string, number[]>;
     navs: Record<string, number[]>;
     marks: { day: number; symbol: string; reason: string; nav: number }[];
+    spots: Record<string, SpotPoint[]>;
   };
 }
 
@@ -119,6 +149,7 @@ export interface ReportInput {
   /** Management fee shares valued at the NAV when each accrued (USDT base units). */
   managementValue: bigint[];
   recorded: Recorded;
+  arbitrage: { perToken: ArbStats[]; arbitrageurProfit: bigint; arbitrageurProfitChain: bigint };
   blocks: number;
   wallSeconds: number;
   cpuSeconds: number;
@@ -210,6 +241,13 @@ export function buildReport(r: ReportInput): DemoReport {
       idealReturn: idealReturn(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
+      spot: {
+        spotEnd: r.arbitrage.perToken[i]!.spotEnd,
+        maxPremium: r.arbitrage.perToken[i]!.maxPremium,
+        maxDiscount: r.arbitrage.perToken[i]!.maxDiscount,
+        arbTrades: r.arbitrage.perToken[i]!.trades,
+        arbProfitUsdt: usdt(r.arbitrage.perToken[i]!.profit),
+      },
     };
   });
   const DAY = 86_400;
@@ -223,7 +261,8 @@ export function buildReport(r: ReportInput): DemoReport {
     description: r.description,
     startTime: Number(r.start),
     endTime: Number(r.end),
-    days: Number(r.end - r.start) / DAY,
+    // the replayed path's length (the last arbitrage pass adds a few seconds of blocks after it)
+    days: r.path.times[r.path.times.length - 1]! / DAY,
     steps: r.path.times.length - 1,
     blocks: r.blocks,
     wallSeconds: r.wallSeconds,
@@ -237,6 +276,11 @@ export function buildReport(r: ReportInput): DemoReport {
       chain: c.chain.toString(),
       engine: c.engine.toString(),
     })),
+    arbitrage: {
+      profitUsdt: usdt(r.arbitrage.arbitrageurProfit),
+      profitUsdtChain: usdt(r.arbitrage.arbitrageurProfitChain),
+      trades: r.arbitrage.perToken.reduce((a, x) => a + x.trades, 0),
+    },
     story: [],
     series: {
       days: r.recorded.times.map((t) => t / DAY),
@@ -248,6 +292,7 @@ export function buildReport(r: ReportInput): DemoReport {
         reason: REASON_NAMES[k.reason] ?? String(k.reason),
         nav: usdt(k.nav),
       })),
+      spots: r.recorded.spots,
     },
   };
   report.story = storySentences(report);

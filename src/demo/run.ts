@@ -3,7 +3,7 @@
 // decisions, and mirrors every transaction in the exact engine at the same block time, so the demo
 // is also a differential check: at the end (and once a day of chain time) on-chain NAV == engine NAV.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import type { Interface } from "ethers";
+import type { Interface, Log } from "ethers";
 import { deploySystem } from "../chain/deploy.ts";
 import { EXCHANGE, MARKETS, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, type SystemDeployment } from "../engine/index.ts";
@@ -11,8 +11,11 @@ import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
 import { decide } from "../keeper/decide.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import type { AddressBook } from "../chain/addressBook.ts";
+import { arbitrageOnce, type ArbResult } from "../spot/arbitrage.ts";
+import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
-import { buildReport, type ChainFees, type DemoReport, type Recorded } from "./report.ts";
+import { buildReport, type ArbStats, type ChainFees, type DemoReport, type Recorded } from "./report.ts";
 
 export interface DemoOptions {
   path: MultiPath;
@@ -36,6 +39,8 @@ const START_DEPOSITS: [wallet: number, usdt: bigint][] = [
 ];
 const HALFWAY_DEPOSIT = 10_000n * USDT;
 const WALLET_FUNDS = 1_000_000n * USDT;
+/** The arbitrageur's USDT inventory. */
+const ARB_FUNDS = 1_000_000n * USDT;
 const MAX = 2n ** 256n - 1n;
 const REBALANCE_GAS = 5_000_000n; // room for the coverage run's instrumented contracts
 const FEED_GAS = 200_000n;
@@ -109,9 +114,11 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   const cpuStart = process.cpuUsage();
   const provider = ethers.provider;
   const signers = await ethers.getSigners();
-  const [admin, alice, bob, carol, treasury] = signers;
-  if (!admin || !alice || !bob || !carol || !treasury)
-    throw new Error("the demo needs five accounts on the network (admin, three wallets, treasury)");
+  const [admin, alice, bob, carol, treasury, arbitrageur] = signers;
+  if (!admin || !alice || !bob || !carol || !treasury || !arbitrageur)
+    throw new Error(
+      "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
+    );
   const wallets = [alice, bob, carol];
   await provider.send("evm_setAutomine", [true]);
   const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
@@ -131,6 +138,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   const usdtI = sys.usdt.interface;
   const tokenI: Interface = chainTokens[0]!.interface;
   const feedI = sys.feeds.BTC.interface;
+  const tokenIndex = new Map(tokenAddresses.map((a, i) => [a.toLowerCase(), i]));
   const feedAddress = Object.fromEntries(deployment.markets.map((m) => [m.params.name, m.feed])) as Record<
     MarketName,
     string
@@ -142,6 +150,79 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   let time = BigInt(latest.timestamp);
   await provider.send("evm_setAutomine", [false]);
   const b = new BlockBuilder(provider);
+
+  /** Mirrors one automined transaction in the engine at its block's time (mint/redeem, approvals, swaps' transfers). */
+  const mirrorTx = (tx: Tx, to: string | null, data: string, logs: readonly Log[]) => {
+    const target = to?.toLowerCase();
+    const i = target === undefined ? undefined : tokenIndex.get(target);
+    if (i !== undefined) {
+      const et = engineTokens[i]!;
+      const d = tokenI.parseTransaction({ data });
+      if (d === null) throw new Error(`the demo cannot decode a call to ${symbols[i]}`);
+      const a = d.args.toArray() as (bigint | string)[];
+      if (d.signature === "mint(uint256,address,uint256)") {
+        valueAccrual(i, tx.time);
+        et.mint(tx, a[0] as bigint, a[1] as string, a[2] as bigint);
+      } else if (d.signature === "redeem(uint256,address,address,uint256)") {
+        valueAccrual(i, tx.time);
+        et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+      } else if (d.signature === "approve(address,uint256)") {
+        et.approve(tx, a[0] as string, a[1] as bigint);
+      } else throw new Error(`the demo does not mirror ${d.signature} on ${symbols[i]}`);
+      return;
+    }
+    if (target === usdtAddress.toLowerCase()) {
+      const d = usdtI.parseTransaction({ data });
+      const a = (d?.args.toArray() ?? []) as (bigint | string)[];
+      if (d?.name === "mint") e.world.usdt.mint(a[0] as string, a[1] as bigint);
+      else if (d?.name === "approve") e.world.usdt.approve(tx.from, a[0] as string, a[1] as bigint);
+      else throw new Error(`the demo does not mirror USDT's ${d?.signature ?? "unknown call"}`);
+      return;
+    }
+    // Uniswap (deployments, pair creation, liquidity, swaps): the tokens' and USDT's transfers
+    for (const log of logs) {
+      const j = tokenIndex.get(log.address.toLowerCase());
+      const isUsdt = log.address.toLowerCase() === usdtAddress.toLowerCase();
+      if (j === undefined && !isUsdt) continue;
+      const ev = (isUsdt ? usdtI : tokenI).parseLog({ topics: [...log.topics], data: log.data });
+      if (ev?.name !== "Transfer") continue;
+      const [from, dest, value] = ev.args.toArray() as [string, string, bigint];
+      if (isUsdt) e.world.usdt.transfer(from, dest, value);
+      else engineTokens[j!]!.transfer({ from, time: tx.time }, dest, value);
+    }
+  };
+  /** Mirrors every block from `fromBlock` to the latest (all automined); returns the next block's number. */
+  const mirrorBlocks = async (fromBlock: number): Promise<number> => {
+    const last = await provider.getBlockNumber();
+    for (let n = fromBlock; n <= last; n++) {
+      const block = await provider.getBlock(n, true);
+      if (block === null) throw new Error(`the network returned no block ${n}`);
+      const bt = BigInt(block.timestamp);
+      if (bt <= time) throw new Error(`block ${n} is not after the previous block's time`);
+      time = bt;
+      for (const t of block.prefetchedTransactions) {
+        const r = await provider.getTransactionReceipt(t.hash);
+        if (r === null || r.status !== 1) throw new Error(`transaction ${t.hash} failed on chain`);
+        mirrorTx({ from: t.from, time: bt }, t.to, t.data, r.logs);
+      }
+    }
+    b.blocks += last + 1 - fromBlock;
+    return last + 1;
+  };
+  /** Runs `f` with automine on (its transactions in blocks of their own), then mirrors what it sent. */
+  const automined = async <T>(f: () => Promise<T>): Promise<T> => {
+    const next = (await provider.getBlockNumber()) + 1;
+    await provider.send("evm_setAutomine", [true]);
+    let out: T;
+    try {
+      out = await f();
+    } finally {
+      await provider.send("evm_setAutomine", [false]);
+    }
+    await mirrorBlocks(next);
+    return out;
+  };
+
   try {
     // fund and approve the wallets (USDT only: no time dependence)
     time += 1n;
@@ -165,6 +246,14 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
         e.world.usdt.approve(w.address, t, MAX);
       }
     }
+    b.add({
+      from: admin.address,
+      to: usdtAddress,
+      data: usdtI.encodeFunctionData("mint", [arbitrageur.address, ARB_FUNDS]),
+      gas: 200_000n,
+      label: "mint USDT to the arbitrageur",
+    });
+    e.world.usdt.mint(arbitrageur.address, ARB_FUNDS);
     // the path's first prices (a CSV's first row) become the feeds' answers before anyone deposits
     const setupTx: Tx = { from: admin.address, time };
     for (const m of DEMO_MARKETS) {
@@ -180,6 +269,27 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     }
     await b.mine(time, true);
 
+    // the spot market: Uniswap V2 and one pool per token seeded at NAV (the admin mints the seed first,
+    // at the initial NAV: no fee or funding accrues before the first deposit)
+    const book: AddressBook = await automined(async () => {
+      const u = await deployUniswap(admin);
+      const out: AddressBook = {
+        chainId: Number((await provider.getNetwork()).chainId),
+        usdt: usdtAddress,
+        perpVault: deployment.vault,
+        factory: await sys.factory.getAddress(),
+        feeds: { BTC: feedAddress.BTC, ETH: feedAddress.ETH },
+        tokens: {},
+        pools: {},
+        uniswap: await addressesOf(u),
+      };
+      for (let i = 0; i < symbols.length; i++) {
+        const pair = await createPoolAtNav(u, sys.usdt, chainTokens[i]!, admin);
+        out.tokens[symbols[i]!] = tokenAddresses[i]!;
+        out.pools![symbols[i]!] = await pair.getAddress();
+      }
+      return out;
+    });
     // one deposit per block, so the order inside a block never matters
     const send = async (
       from: string,
@@ -214,16 +324,53 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     }
     await b.checkReceipts();
 
+    const arbStats: ArbStats[] = symbols.map(() => ({
+      trades: 0,
+      profit: 0n,
+      maxPremium: 0,
+      maxDiscount: 0,
+      spotEnd: 0,
+    }));
+    const arbitrage = async (): Promise<ArbResult[]> => {
+      const results = await automined(() => arbitrageOnce({ signer: arbitrageur, book }));
+      for (const r of results) {
+        const i = symbols.indexOf(r.symbol);
+        if (r.outcome === "failed") throw new Error(`the arbitrage failed on ${r.symbol}: ${r.why}`);
+        const st = arbStats[i]!;
+        if (r.navBefore > 0) {
+          const premium = r.spotBefore / r.navBefore - 1;
+          st.maxPremium = Math.max(st.maxPremium, premium);
+          st.maxDiscount = Math.min(st.maxDiscount, premium);
+        }
+        if (r.outcome === "traded") {
+          st.trades++;
+          st.profit += r.profit ?? 0n;
+        }
+        st.spotEnd = r.spotAfter ?? r.spotBefore;
+      }
+      return results;
+    };
+    const arbUsdtStart = e.world.usdt.balanceOf(arbitrageur.address);
+
     const start = time;
     const navStart = engineTokens.map((t) => t.nav(start));
     const path = o.path;
-    const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [] };
-    const record = (t: bigint, k: number) => {
+    const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [], spots: {} };
+    /** Records the step's prices and, after the arbitrage ran, every NAV, spot price and band. */
+    const record = (t: bigint, k: number, arb: ArbResult[]) => {
       recorded.times.push(Number(t - start));
       for (const m of DEMO_MARKETS) (recorded.prices[m] ??= []).push(path.prices[m][k]!);
-      symbols.forEach((s, i) => (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(t)));
+      symbols.forEach((s, i) => {
+        (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(time));
+        const r = arb.find((x) => x.symbol === s)!;
+        (recorded.spots[s] ??= []).push({
+          spot: r.spotAfter ?? r.spotBefore,
+          lower: r.band.lower,
+          upper: r.band.upper,
+        });
+      });
     };
-    record(start, 0);
+    record(start, 0, await arbitrage());
 
     const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
     const triggers = symbols.map(() => [0, 0, 0, 0, 0]);
@@ -312,7 +459,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       }
       if (t - lastRecord >= BigInt(o.recordEverySeconds) || k === n) {
         lastRecord = t;
-        record(t, k);
+        record(t, k, await arbitrage());
       }
       if (k === halfway && k < n) {
         // halfway: bob redeems half of each token, carol adds to each
@@ -366,6 +513,11 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       skipped,
       fees,
       managementValue,
+      arbitrage: {
+        perToken: arbStats,
+        arbitrageurProfit: e.world.usdt.balanceOf(arbitrageur.address) - arbUsdtStart,
+        arbitrageurProfitChain: (await sys.usdt.balanceOf(arbitrageur.address)) - ARB_FUNDS,
+      },
       recorded,
       blocks: b.blocks,
       wallSeconds: (Date.now() - wallStart) / 1000,

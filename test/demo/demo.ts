@@ -6,13 +6,24 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
 import { startPrices } from "../../src/demo/cli.ts";
-import { demoChartSpec, formatTable, navCheckLines, writeDemoOutputs } from "../../src/demo/output.ts";
+import {
+  demoChartSpec,
+  formatTable,
+  navCheckLines,
+  spotChartSpec,
+  writeDemoOutputs,
+} from "../../src/demo/output.ts";
 import { csvMultiPath, gbmMultiPath } from "../../src/demo/path.ts";
 import type { DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { percent, share, usd } from "../../src/demo/story.ts";
 import { PNG_SIGNATURE } from "../../src/report/chart.ts";
 import { parsePriceCsv } from "../../src/feeds/paths.ts";
+import { noArbitrageBand, ratioToNumber } from "../../src/spot/poolMath.ts";
+import { DEFAULT_FEES } from "../../src/chain/params.ts";
+import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
+
+const TAKER_FEE = DEFAULT_EXCHANGE_PARAMS.takerFee;
 
 const { ethers } = await network.create();
 
@@ -46,7 +57,9 @@ describe("npm run demo (three days, hourly)", function () {
     files = await writeDemoOutputs(report, dir, true);
   });
 
-  after(() => rmSync(dir, { recursive: true, force: true }));
+  after(() => {
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("ends with the same NAV on chain and in the engine for every token, at every daily check too", function () {
     expect(report.tokens.map((t) => t.symbol)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
@@ -84,8 +97,9 @@ describe("npm run demo (three days, hourly)", function () {
       expect(t.rebalances).to.be.at.least(2);
       expect(t.rebalances).to.equal(Object.values(t.triggers).reduce((a, b) => a + b, 0));
       expect(t.fees.tradingUsdt).to.be.greaterThan(0);
-      // 170,000 USDT deposited, 0.005% a day for three days, valued at NAVs near 1
-      const expected = 170_000 * 0.00005 * 3;
+      // 170,000 USDT deposited plus the pool's 100,000-token seed at NAV 1 (and what the arbitrage
+      // mints or redeems), 0.005% a day for three days, valued at NAVs near 1
+      const expected = 270_000 * 0.00005 * 3;
       expect(t.fees.managementUsdt).to.be.within(expected * 0.5, expected * 1.6);
       expect(Math.sign(t.fees.fundingUsdt)).to.equal(t.leverage > 0 ? 1 : -1); // longs pay, shorts receive
       expect(Math.abs(t.leveredUnderlyingReturn - t.leverage * t.underlyingReturn)).to.be.lessThan(1e-12);
@@ -106,6 +120,64 @@ describe("npm run demo (three days, hourly)", function () {
     const spec = demoChartSpec(report, true);
     expect(JSON.stringify(spec)).to.include('"type":"log"');
     expect(json.series.days.length).to.equal(report.series.navs.BTC3L!.length);
+  });
+
+  it("keeps every pool inside the no-arbitrage band at every recorded point, after the arbitrage ran", function () {
+    for (const t of report.tokens) {
+      const points = report.series.spots[t.symbol]!;
+      const navs = report.series.navs[t.symbol]!;
+      expect(points).to.have.length(report.series.days.length);
+      points.forEach((p, k) => {
+        // the band the arbitrage used, and the one poolMath gives for the recorded NAV (3x, 0.05% fees)
+        const nav = BigInt(Math.round(navs[k]! * 1e6));
+        const band = noArbitrageBand(nav, {
+          mintFee: DEFAULT_FEES.mintFee,
+          redeemFee: DEFAULT_FEES.redeemFee,
+          tradingCost: 3n * TAKER_FEE,
+        });
+        const lower = ratioToNumber(band.lower);
+        const upper = ratioToNumber(band.upper);
+        expect(Math.abs(p.lower / lower - 1), `${t.symbol} lower at ${k}`).to.be.lessThan(1e-5);
+        expect(Math.abs(p.upper / upper - 1), `${t.symbol} upper at ${k}`).to.be.lessThan(1e-5);
+        expect(p.spot, `${t.symbol} at point ${k}`).to.be.within(p.lower * (1 - 1e-5), p.upper * (1 + 1e-5));
+      });
+      expect(t.spot.spotEnd).to.equal(points[points.length - 1]!.spot);
+    }
+  });
+
+  it("reports the arbitrage per token: trades, premiums, profits that add up to the arbitrageur's", function () {
+    // a 3x token on an 80%-volatility path leaves its pool behind every six hours
+    expect(report.arbitrage.trades).to.be.greaterThan(0);
+    let profit = 0;
+    for (const t of report.tokens) {
+      expect(t.spot.arbTrades, t.symbol).to.be.at.least(0);
+      expect(t.spot.maxPremium).to.be.at.least(0);
+      expect(t.spot.maxDiscount).to.be.at.most(0);
+      if (t.spot.arbTrades > 0) {
+        expect(t.spot.arbProfitUsdt, t.symbol).to.be.greaterThan(0);
+        expect(Math.max(t.spot.maxPremium, -t.spot.maxDiscount)).to.be.greaterThan(0.003);
+      } else expect(t.spot.arbProfitUsdt).to.equal(0);
+      profit += t.spot.arbProfitUsdt;
+    }
+    expect(report.arbitrage.trades).to.equal(report.tokens.reduce((a, t) => a + t.spot.arbTrades, 0));
+    expect(Math.abs(report.arbitrage.profitUsdt - profit)).to.be.lessThan(1e-6);
+    expect(report.arbitrage.profitUsdtChain).to.equal(report.arbitrage.profitUsdt);
+    const table = formatTable(report);
+    for (const t of report.tokens) expect(table).to.include(t.spot.arbProfitUsdt.toFixed(2));
+    const json = JSON.parse(readFileSync(files.report, "utf8")) as DemoReport;
+    expect(json.tokens[0]!.spot).to.deep.equal(report.tokens[0]!.spot);
+    expect(json.arbitrage).to.deep.equal(report.arbitrage);
+  });
+
+  it("draws spot against NAV per token in spot.svg and spot.png", function () {
+    const svg = readFileSync(files.spot.svg, "utf8");
+    expect(svg.startsWith("<svg")).to.equal(true);
+    expect(readFileSync(files.spot.png).subarray(0, 8).equals(PNG_SIGNATURE)).to.equal(true);
+    const spec = JSON.stringify(spotChartSpec(report, false));
+    for (const t of report.tokens) {
+      expect(spec).to.include(`${t.symbol} spot`);
+      expect(spec).to.include(`${t.symbol} NAV`);
+    }
   });
 
   it("says in its sentences the numbers of the report", function () {
