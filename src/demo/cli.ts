@@ -92,6 +92,12 @@ export async function demoMain(argv: string[]): Promise<number> {
       [] as string[],
     )
     .option("--record <duration>", "record NAVs for the chart this often", duration("--record"), 6 * 3600)
+    .option(
+      "--arb <duration>",
+      "run the NAV arbitrage on the Uniswap pools this often (each pass costs ~0.1 s)",
+      duration("--arb"),
+      3 * 86_400,
+    )
     .option("--log-scale", "log y axis on the chart", false)
     .option("--out <dir>", "output folder", "out/demo")
     .option("--no-progress", "no progress bar")
@@ -111,6 +117,7 @@ export async function demoMain(argv: string[]): Promise<number> {
     vol: number;
     csv: string[];
     record: number;
+    arb: number;
     logScale: boolean;
     out: string;
     progress: boolean;
@@ -147,6 +154,7 @@ export async function demoMain(argv: string[]): Promise<number> {
       {
         path,
         recordEverySeconds: o.record,
+        arbEverySeconds: o.arb,
         checkEverySeconds: 86_400,
         feeIntervalSeconds: 86_400,
         description,

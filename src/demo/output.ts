@@ -130,13 +130,12 @@ export function spotChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
   const days = r.series.days;
   for (const [s, ns] of Object.entries(r.series.navs)) {
     ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
-    (r.series.spots[s] ?? []).forEach((p, k) =>
-      points.push({ x: days[k]!, y: p.spot / ns[0]!, series: `${s} spot` }),
-    );
+    for (const p of r.series.spots[s] ?? [])
+      points.push({ x: p.day, y: p.spot / ns[0]!, series: `${s} spot` });
   }
   return lineChartSpec(points, [], {
     title:
-      "Uniswap V2 spot price against NAV per token (arbitraged at every point), relative to the first NAV",
+      "Uniswap V2 spot price (after each arbitrage pass) against NAV per token, relative to the first NAV",
     xTitle: "days",
     yTitle: logScale ? "value (log scale)" : "value",
     logScale,

@@ -29,10 +29,22 @@ export interface Recorded {
   navs: Record<string, bigint[]>;
   marks: { time: number; symbol: string; reason: number; nav: bigint }[];
   /** Per token, after the arbitrage ran: the pool's price and the no-arbitrage band (USDT per token). */
-  spots: Record<string, SpotPoint[]>;
+  spots: Record<string, RecordedSpot[]>;
 }
 
+export interface RecordedSpot {
+  /** Seconds since the start of the replay. */
+  time: number;
+  nav: bigint;
+  spot: number;
+  lower: number;
+  upper: number;
+}
+
+/** After an arbitrage pass: the NAV, the pool's price and the no-arbitrage band (USDT per token). */
 export interface SpotPoint {
+  day: number;
+  nav: number;
   spot: number;
   lower: number;
   upper: number;
@@ -292,7 +304,18 @@ export function buildReport(r: ReportInput): DemoReport {
         reason: REASON_NAMES[k.reason] ?? String(k.reason),
         nav: usdt(k.nav),
       })),
-      spots: r.recorded.spots,
+      spots: Object.fromEntries(
+        Object.entries(r.recorded.spots).map(([s, ps]) => [
+          s,
+          ps.map((p) => ({
+            day: p.time / DAY,
+            nav: usdt(p.nav),
+            spot: p.spot,
+            lower: p.lower,
+            upper: p.upper,
+          })),
+        ]),
+      ),
     },
   };
   report.story = storySentences(report);

@@ -21,6 +21,8 @@ export interface DemoOptions {
   path: MultiPath;
   /** Record NAVs and prices for the chart this often (chain seconds). */
   recordEverySeconds: number;
+  /** Run the NAV arbitrage on every pool this often (chain seconds; each pass costs ~0.1 s of run time). */
+  arbEverySeconds: number;
   /** Compare every token's NAV on chain with the engine this often (chain seconds); 0: only at the end. */
   checkEverySeconds: number;
   /** The keeper accrues the management fee when this much time passed since the last accrual. */
@@ -356,21 +358,28 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     const navStart = engineTokens.map((t) => t.nav(start));
     const path = o.path;
     const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [], spots: {} };
-    /** Records the step's prices and, after the arbitrage ran, every NAV, spot price and band. */
-    const record = (t: bigint, k: number, arb: ArbResult[]) => {
+    const record = (t: bigint, k: number) => {
       recorded.times.push(Number(t - start));
       for (const m of DEMO_MARKETS) (recorded.prices[m] ??= []).push(path.prices[m][k]!);
+      symbols.forEach((s, i) => (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(t)));
+    };
+    /** Runs the arbitrage and records, after it, every token's NAV, spot price and band. */
+    const arbitrageAndRecord = async () => {
+      const arb = await arbitrage();
       symbols.forEach((s, i) => {
-        (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(time));
         const r = arb.find((x) => x.symbol === s)!;
         (recorded.spots[s] ??= []).push({
+          time: Number(time - start),
+          nav: engineTokens[i]!.nav(time),
           spot: r.spotAfter ?? r.spotBefore,
           lower: r.band.lower,
           upper: r.band.upper,
         });
       });
     };
-    record(start, 0, await arbitrage());
+    record(start, 0);
+    await arbitrageAndRecord();
+    let lastArb = start;
 
     const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
     const triggers = symbols.map(() => [0, 0, 0, 0, 0]);
@@ -459,7 +468,11 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       }
       if (t - lastRecord >= BigInt(o.recordEverySeconds) || k === n) {
         lastRecord = t;
-        record(t, k, await arbitrage());
+        record(t, k);
+      }
+      if (t - lastArb >= BigInt(o.arbEverySeconds) || k === n) {
+        lastArb = t;
+        await arbitrageAndRecord();
       }
       if (k === halfway && k < n) {
         // halfway: bob redeems half of each token, carol adds to each
