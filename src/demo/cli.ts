@@ -96,7 +96,7 @@ export async function demoMain(argv: string[]): Promise<number> {
       "--arb <duration>",
       "run the NAV arbitrage on the Uniswap pools this often (each pass costs ~0.1 s)",
       duration("--arb"),
-      3 * 86_400,
+      86_400,
     )
     .option("--log-scale", "log y axis on the chart", false)
     .option("--out <dir>", "output folder", "out/demo")
