@@ -49,6 +49,8 @@ interface ILeveragedToken is IERC4626 {
     /// the trading `cost` (USDT) of its slice and `feeShares` to the treasury (the mint or redeem fee
     /// is taken in shares: minted to the treasury on a mint, transferred to it on a redeem).
     event PositionResized(int256 sizeDelta, uint256 price, uint256 cost, uint256 feeShares);
+    /// @notice The position was traded back to target by `caller`: by `rebalance()`, or first thing in
+    /// a mint or a redeem that found leverage at or past the ripcord (reason 3, no bounty).
     event Rebalanced(
         address indexed caller,
         uint8 reason,

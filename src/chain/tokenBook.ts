@@ -1,11 +1,12 @@
 // The book a token prices against, read from the chain at one block: what the contract's `_bookNow`
 // reads (the block's time, the status slot, fees, supply and cap, and the exchange's trading snapshot
-// for the token), with the management fee accrued to that block's time, so the reference engine
+// for the token), with the management fee accrued to that block's time and, at or past the ripcord,
+// moved to after the rebalance a mint or a redeem runs first (`_liveBookNow`), so the reference engine
 // (src/engine) quotes exactly what the token's previews say at that block. `lt quote` and the NAV
 // arbitrage read it at the "pending" block: the one a transaction sent now lands in.
 import { toQuantity, type ContractRunner } from "ethers";
 import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
-import { type Book, TokenState } from "../engine/index.ts";
+import { type Book, isEngineRevert, TokenState, tradableBook } from "../engine/index.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
 
 /** A block to read at: a tag, or a block number. */
@@ -18,7 +19,8 @@ export interface RawRpc {
 }
 
 export interface TokenBook {
-  /** Supply (management fee accrued to `timestamp`), the exchange's snapshot, the limits and the fee. */
+  /** Supply (management fee accrued to `timestamp`), the exchange's snapshot (after the ripcord
+   * rebalance when one is due; equity 0 when that would deplete the token), the limits and the fee. */
   book: Book;
   state: TokenState;
   targetLeverage: bigint;
@@ -56,16 +58,18 @@ export async function readTokenBook(
   at: BookBlock = "pending",
 ): Promise<TokenBook> {
   const tag = { blockTag: at };
-  const [timestamp, status, fees, supply, supplyCap, market, targetLeverage, isLong] = await Promise.all([
-    blockTimestamp(rpc, at),
-    token.status(tag),
-    token.fees(tag),
-    token.totalSupply(tag),
-    token.supplyCap(tag),
-    token.market(),
-    token.targetLeverage(),
-    token.isLong(),
-  ]);
+  const [timestamp, status, fees, supply, supplyCap, market, targetLeverage, ripcordLeverage, isLong] =
+    await Promise.all([
+      blockTimestamp(rpc, at),
+      token.status(tag),
+      token.fees(tag),
+      token.totalSupply(tag),
+      token.supplyCap(tag),
+      token.market(),
+      token.targetLeverage(),
+      token.ripcordLeverage(),
+      token.isLong(),
+    ]);
   const state = Number(status.state) as TokenState;
   const snapshot = await vault.tradingSnapshot(market, await token.getAddress(), tag);
   // totalSupply() already counts the pending fee shares; add the management fee due by this block
@@ -73,17 +77,27 @@ export async function readTokenBook(
   if (accrued !== 0n && (state === TokenState.Active || state === TokenState.Delisting)) {
     accrued += managementFeeSharesDown(supply, status.managementFee, timestamp - status.lastFeeAccrual);
   }
+  const read: Book = {
+    supply: accrued,
+    size: snapshot.size,
+    equity: snapshot.equity,
+    price: snapshot.price,
+    takerFee: snapshot.takerFee,
+    priceImpact: snapshot.priceImpact,
+    limits: { mintFee: fees.mintFee, redeemFee: fees.redeemFee, supplyCap },
+    managementFee: status.managementFee,
+  };
+  let book = read;
+  if (state === TokenState.Active || state === TokenState.Delisting) {
+    try {
+      book = tradableBook(read, targetLeverage, ripcordLeverage, isLong);
+    } catch (e) {
+      if (!isEngineRevert(e)) throw e;
+      book = { ...read, equity: 0n }; // TokenDepleted: nothing can be minted or redeemed
+    }
+  }
   return {
-    book: {
-      supply: accrued,
-      size: snapshot.size,
-      equity: snapshot.equity,
-      price: snapshot.price,
-      takerFee: snapshot.takerFee,
-      priceImpact: snapshot.priceImpact,
-      limits: { mintFee: fees.mintFee, redeemFee: fees.redeemFee, supplyCap },
-      managementFee: status.managementFee,
-    },
+    book,
     state,
     targetLeverage,
     isLong,

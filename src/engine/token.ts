@@ -229,7 +229,7 @@ export class LeveragedToken {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
       const s = this.requireMintable();
-      const b = this.liveBook(s, tx.time);
+      const b = this.liveBook(tx, s);
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
       if (d.shares < minShares) throw new EngineRevert("SlippageExceeded", [d.shares, minShares]);
@@ -244,7 +244,7 @@ export class LeveragedToken {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (shares === 0n) throw new EngineRevert("ZeroAmount");
       const s = this.requireMintable();
-      const b = this.liveBook(s, tx.time);
+      const b = this.liveBook(tx, s);
       const assets = this.quoteMint(b, shares);
       if (assets > maxAssets) throw new EngineRevert("SlippageExceeded", [assets, maxAssets]);
       const d = this.quoteDeposit(b, assets);
@@ -268,7 +268,7 @@ export class LeveragedToken {
         return assets;
       }
       requireRedeemable(s);
-      const b = this.liveBook(s, tx.time);
+      const b = this.liveBook(tx, s);
       const r = quoteRedeem(b, shares);
       if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
       if (r.assets < minAssets) throw new EngineRevert("SlippageExceeded", [r.assets, minAssets]);
@@ -290,7 +290,7 @@ export class LeveragedToken {
         return shares;
       }
       requireRedeemable(s);
-      const b = this.liveBook(s, tx.time);
+      const b = this.liveBook(tx, s);
       const shares = quoteWithdraw(b, assets, min(this.balanceOf(owner), b.supply));
       if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
       const r = quoteRedeem(b, shares);
@@ -569,6 +569,7 @@ export class LeveragedToken {
     b.managementFee = s.managementFee;
     b.limits = { ...this.st.limits };
     if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
+    if (pastRipcord(b, this.ripcordLeverage)) ripcordTrade(b, this.targetLeverage, this.isLong);
     return b;
   }
 
@@ -707,12 +708,40 @@ export class LeveragedToken {
     return b;
   }
 
-  /** _liveBook: the book plus the limits; the token must have equity left. */
-  private liveBook(s: TokenStatus, time: bigint): Book {
-    const b = this.book(s, time);
+  /**
+   * _liveBook: the book plus the limits; the token must have equity left. At or past the ripcord the
+   * position is first traded back to target (no bounty), so the exchange's margin never blocks a mint
+   * or a redeem.
+   */
+  private liveBook(tx: Tx, s: TokenStatus): Book {
+    const b = this.book(s, tx.time);
     b.limits = { ...this.st.limits };
     if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
+    if (pastRipcord(b, this.ripcordLeverage)) {
+      const before = leverageOf(b.size, b.equity, b.price);
+      const q = ripcordTrade(b, this.targetLeverage, this.isLong);
+      s.lastRebalance = tx.time;
+      this.emit("Rebalanced", [
+        key(tx.from),
+        BigInt(REASON_RIPCORD),
+        before,
+        leverageOf(b.size, b.equity, b.price),
+        q.sizeDelta,
+        b.price,
+        q.cost,
+        0n,
+      ]);
+      this.trade(tx, q, 0n, ZERO_ADDRESS, b.equity);
+    }
     return b;
+  }
+
+  /** _equityToTradeNow: the equity a mint or a redeem prices against at `time`, after the ripcord. */
+  private equityToTradeNow(time: bigint): bigint {
+    const b = this.readExchange(this.supplyNow(time), time);
+    if (b.equity <= 0n || !pastRipcord(b, this.ripcordLeverage)) return b.equity;
+    const target = this.signed(targetSizeDown(b.equity, this.targetLeverage, b.price));
+    return quoteTrade(b, target - b.size).equityAfter;
   }
 
   /** _readExchange: tradingSnapshot (size, equity, price, taker fee, price impact). */
@@ -848,10 +877,7 @@ export class LeveragedToken {
     const s = this.st.status;
     if (s.state !== TokenState.Active || s.mintPaused) return { open: false, room: 0n };
     const supply = this.supplyNow(time);
-    if (supply !== 0n) {
-      const { equity } = this.vault.snapshot(this.market, this.address, time);
-      if (equity <= 0n) return { open: false, room: 0n };
-    }
+    if (supply !== 0n && this.equityToTradeNow(time) <= 0n) return { open: false, room: 0n };
     const cap = this.st.limits.supplyCap;
     const reserve = supply === 0n ? MINIMUM_SHARES : 0n;
     if (supply + reserve >= cap) return { open: false, room: 0n };
@@ -862,7 +888,7 @@ export class LeveragedToken {
     const st = this.st.status.state;
     if (st === TokenState.Settled) return true;
     if (st !== TokenState.Active && st !== TokenState.Delisting) return false;
-    return this.vault.snapshot(this.market, this.address, time).equity > 0n;
+    return this.equityToTradeNow(time) > 0n;
   }
 
   private settledAssetsOf(shares: bigint): bigint {
@@ -1001,6 +1027,38 @@ export function leastInput(
 }
 
 /** _leverage: |size| x price / equity, rounded down; max when equity is gone. */
+/** _pastRipcord: a mint or a redeem on this book first rebalances. */
+export function pastRipcord(b: Book, ripcordLeverage: bigint): boolean {
+  return b.size !== 0n && leverageOf(b.size, b.equity, b.price) >= ripcordLeverage;
+}
+
+/**
+ * _ripcordTrade: quotes the rebalance to target and moves `b` to after it; TokenDepleted if the trade
+ * would cost all the equity left.
+ */
+export function ripcordTrade(b: Book, targetLeverage: bigint, isLong: boolean): Quote {
+  const size = targetSizeDown(b.equity, targetLeverage, b.price);
+  const target = isLong ? size : -size;
+  const q = quoteTrade(b, target - b.size);
+  if (q.equityAfter <= 0n) throw new EngineRevert("TokenDepleted");
+  b.size = target;
+  b.equity = q.equityAfter;
+  return q;
+}
+
+/** The book a mint or a redeem prices against (`_liveBookNow`): after the ripcord rebalance if due. */
+export function tradableBook(
+  b: Book,
+  targetLeverage: bigint,
+  ripcordLeverage: bigint,
+  isLong: boolean,
+): Book {
+  const after = { ...b };
+  if (after.supply !== 0n && after.equity <= 0n) throw new EngineRevert("TokenDepleted");
+  if (pastRipcord(after, ripcordLeverage)) ripcordTrade(after, targetLeverage, isLong);
+  return after;
+}
+
 export function leverageOf(size: bigint, equity: bigint, price: bigint): bigint {
   if (size === 0n) return 0n;
   if (equity <= 0n) return UINT256_MAX;

@@ -179,6 +179,47 @@ describe("LeveragedToken: rebalance", function () {
     await rebalanceExactly(eth3l, sys, keeper, Reason.Ripcord, 0n);
   });
 
+  it("past the ripcord a redeem or a mint rebalances first (no bounty): a gap past the exchange's 10x never blocks them", async function () {
+    const { btc3l, alice, bob, sys } = await loadFixture(seededFixture);
+    for (const who of [alice, bob]) {
+      await movePrice(sys, "BTC", -2700n); // a one-block gap to about 11.5x, past the exchange's 10x initial margin
+      expect(await btc3l.leverage()).to.be.greaterThan(10n * WAD);
+      // the max* views and the previews describe the call as it will run: rebalance, then redeem or mint
+      const t = await nextTimestamp();
+      const e = await expectedRebalance(btc3l, sys, t);
+      const balance = await btc3l.balanceOf(alice.address);
+      expect(await btc3l.maxRedeem(alice.address, PENDING)).to.equal(balance);
+      expect(await btc3l.maxDeposit(bob.address, PENDING)).to.be.greaterThan(0n);
+      const shares = balance / 3n;
+      const assets = 1_000n * USDT;
+      const call =
+        who === alice
+          ? btc3l.connect(alice)["redeem(uint256,address,address)"](shares, alice.address, alice.address)
+          : btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address);
+      const preview =
+        who === alice
+          ? await btc3l.previewRedeem(shares, PENDING)
+          : await btc3l.previewDeposit(assets, PENDING);
+      const tx = await sendAt(t, call);
+      await expect(tx)
+        .to.emit(btc3l, "Rebalanced")
+        .withArgs(who.address, Reason.Ripcord, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n);
+      if (who === alice) {
+        await expect(tx)
+          .to.emit(btc3l, "Withdraw")
+          .withArgs(alice.address, alice.address, alice.address, preview, shares);
+      } else {
+        await expect(tx).to.emit(btc3l, "Deposit").withArgs(bob.address, bob.address, assets, preview);
+      }
+      // back at target but for the rebalance's cost (as a keeper's rebalance leaves it, e.after); the
+      // slice's own pro-rata trade keeps it there; and the schedule knows
+      expect(e.after).to.be.within(3n * WAD, 3n * WAD + WAD / 50n);
+      expect(await btc3l.leverage()).to.be.within(e.after - WAD / 100n, e.after + WAD / 100n);
+      expect(await btc3l.lastRebalance()).to.equal(BigInt(t));
+      expect((await btc3l.rebalanceNeeded())[0]).to.equal(false);
+    }
+  });
+
   it("the bounty is capped at 100 USDT and at 1% of the equity left after the trade", async function () {
     const { btc3l, admin, anyone, alice, sys } = await loadFixture(deployFixture);
     await expect(btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT + 1n))

@@ -90,7 +90,7 @@ contract TokenHandler is TokenFixture {
         assets = _bound(assets, 1e6, MAX_DEPOSIT);
         _fund(token, actor, assets);
         (bool quoted, uint256 preview) = _previewDeposit(token, assets);
-        uint256 nav0 = token.nav();
+        uint256 nav0 = _navBefore(token);
         bool wasEmpty = token.balanceOf(actor) == 0;
         bool open = _mintOpen(token);
         vm.prank(actor);
@@ -117,7 +117,7 @@ contract TokenHandler is TokenFixture {
             return;
         }
         _fund(token, actor, preview);
-        uint256 nav0 = token.nav();
+        uint256 nav0 = _navBefore(token);
         uint256 balance = token.balanceOf(actor);
         bool open = _mintOpen(token);
         vm.prank(actor);
@@ -139,7 +139,7 @@ contract TokenHandler is TokenFixture {
         uint256 balance = token.balanceOf(actor);
         uint256 shares = _oneIn(fraction, 2) ? balance : _atLeastOne((balance * _bound(fraction, 1, 10_000)) / 10_000);
         (bool quoted, uint256 preview) = _previewRedeem(token, shares);
-        uint256 nav0 = token.nav();
+        uint256 nav0 = _navBefore(token);
         bool live = _live(token); // once Settled, NAV is the frozen one, rounded twice
         vm.prank(actor);
         try token.redeem(shares, actor, actor) returns (uint256 assets) {
@@ -169,7 +169,7 @@ contract TokenHandler is TokenFixture {
             failed["withdraw"]++;
             return;
         }
-        uint256 nav0 = token.nav();
+        uint256 nav0 = _navBefore(token);
         uint256 balance = token.balanceOf(actor);
         bool live = _live(token);
         vm.prank(actor);
@@ -470,6 +470,18 @@ contract TokenHandler is TokenFixture {
     function _clearIfBackInBand(uint256 t) internal {
         LeveragedToken token = _tokens[t];
         if (!_live(token) || token.leverage() <= MAX_LEVERAGE) keeperBehind[t] = false;
+    }
+
+    /// @dev NAV per share a mint or a redeem is held to: at or past the ripcord the call first trades the
+    /// position back to target (a shared cost, as the keeper's rebalance), so the rule starts from the NAV
+    /// after that rebalance, found by running the keeper's on a snapshot of the state and reverting it.
+    function _navBefore(LeveragedToken token) internal returns (uint256 nav0) {
+        (, uint8 reason) = token.rebalanceNeeded();
+        if (reason != 3) return token.nav();
+        uint256 snapshot = vm.snapshotState();
+        try token.rebalance() {} catch {} // solhint-disable-line no-empty-blocks
+        nav0 = token.nav();
+        vm.revertToStateAndDelete(snapshot);
     }
 
     function _afterMint(uint256 t, LeveragedToken token, uint256 nav0, bool open) internal {

@@ -15,6 +15,10 @@ interface IVm {
     function stopPrank() external;
 
     function expectRevert(bytes calldata revertData) external;
+
+    function snapshotState() external returns (uint256 snapshotId);
+
+    function revertToStateAndDelete(uint256 snapshotId) external returns (bool success);
 }
 
 /// @notice What tests and handlers share: the cheatcode handle, input bounding and assertions that revert
