@@ -1,6 +1,6 @@
-// The connection options of the long-running programs (keeper, feeder, arbitrage bot): which
-// network's address book, which node, which key; and the code that turns them into a provider and a
-// signer on the chain the address book is for.
+// The connection options of the long-running programs (the keeper, the feeder; written so the
+// arbitrage bot can take them too): which network's address book, which node, which key; and the code
+// that turns them into a provider and a signer on the chain the address book is for.
 import type { Command } from "commander";
 import { NonceManager, Wallet, type JsonRpcProvider, type Signer } from "ethers";
 import { wholeNumberOrZero } from "../cli/options.ts";

@@ -20,12 +20,14 @@ import {
   type JumpSpec,
 } from "./plan.ts";
 
+const CONNECTION = { signer: "the feeds' updater", keyEnv: "FEEDER_KEY", account: false };
+
 export async function feederMain(argv: string[]): Promise<number> {
   const program = addConnectionOptions(
     new Command("feeder").description(
       "Pushes prices into the feeds: a seeded GBM path, a CSV of timestamp,price, or scripted jumps",
     ),
-    { signer: "the feeds' updater", keyEnv: "FEEDER_KEY", account: false },
+    CONNECTION,
   )
     .option("--market <name>", "BTC, ETH or all", "all")
     .option("--gbm", "a geometric Brownian motion from the current price", false)
@@ -89,7 +91,7 @@ export async function feederMain(argv: string[]): Promise<number> {
 
   const log = jsonLogger();
   const book = readAddressBook(o.network, o.deployments);
-  const { provider, signer } = await connect(o, book, "FEEDER_KEY", 250);
+  const { provider, signer } = await connect(o, book, CONNECTION.keyEnv, 250);
   const feeder = new Feeder(provider, signer, book.feeds, log, { fast: o.fast, speed: o.speed });
   process.once("SIGINT", () => feeder.stop());
   process.once("SIGTERM", () => feeder.stop());

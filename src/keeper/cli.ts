@@ -3,18 +3,20 @@
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
-import { positiveInt, wholeNumberOrZero } from "../cli/options.ts";
 import { fetchChainId } from "../chain/rpc.ts";
+import { positiveInt, wholeNumberOrZero } from "../cli/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
 import { jsonLogger } from "./log.ts";
 import { backoffMs, isTransient, sleep } from "./retry.ts";
+
+const CONNECTION = { signer: "the keeper", keyEnv: "KEEPER_KEY", account: true };
 
 export async function keeperMain(argv: string[]): Promise<number> {
   const program = addConnectionOptions(
     new Command("keeper").description(
       "Rebalances, accrues fees and settles every token in deployments/<network>.json",
     ),
-    { signer: "the keeper", keyEnv: "KEEPER_KEY", account: true },
+    CONNECTION,
   )
     .option(
       "--interval <ms>",
@@ -88,7 +90,13 @@ export async function keeperMain(argv: string[]): Promise<number> {
   }
   if (chainId === undefined) return 0;
   checkChainId(o, book, url, chainId);
-  const { provider, signer } = await openSigner(o, url, chainId, "KEEPER_KEY", Math.min(o.interval, 1000));
+  const { provider, signer } = await openSigner(
+    o,
+    url,
+    chainId,
+    CONNECTION.keyEnv,
+    Math.min(o.interval, 1000),
+  );
   keeper = new Keeper(provider, signer, book, log, {
     intervalMs: o.interval,
     once: o.once,
