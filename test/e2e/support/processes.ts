@@ -218,7 +218,12 @@ export async function spawnNode(kind: NodeKind, port: number, o: NodeOptions = {
       : [ANVIL_BIN, "--port", String(port), "--silent", ...(coverage ? ["--disable-code-size-limit"] : [])];
   const name = `${kind === "hardhat" ? "hardhat node" : "anvil"} :${port}`;
   const node = new Child(name, process.execPath, args, {}, o.env);
-  await waitForRpc(`http://127.0.0.1:${port}`, node, kind === "hardhat" ? 60_000 : 30_000);
+  try {
+    await waitForRpc(`http://127.0.0.1:${port}`, node, kind === "hardhat" ? 60_000 : 30_000);
+  } catch (e) {
+    await node.stop("SIGKILL");
+    throw e;
+  }
   return node;
 }
 
