@@ -1,10 +1,34 @@
 // npm run bench:gas — prints the gas table and writes out/bench/gas.json.
+// GAS_PROFILE=1 npm run bench:gas — also prints where each measured transaction's gas goes.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import { checkGas, measureGas } from "../src/bench/gas.ts";
+import { checkGas, measureGas, type OnMeasured } from "../src/bench/gas.ts";
+import { profileRows, profileTransaction, topOps } from "../src/bench/gasProfile.ts";
 
 const { ethers } = await network.create();
-const report = await measureGas(ethers);
+const profile: OnMeasured | undefined =
+  process.env.GAS_PROFILE === undefined
+    ? undefined
+    : async (name, hash, to, labels) => {
+        const p = await profileTransaction(ethers.provider, hash, to, labels);
+        if (process.env.GAS_PROFILE === "dump") {
+          mkdirSync("out/bench/traces", { recursive: true });
+          const trace: unknown = await ethers.provider.send("debug_traceTransaction", [
+            hash,
+            { enableMemory: false },
+          ]);
+          writeFileSync(`out/bench/traces/${name}.json`, JSON.stringify({ to, labels, trace }));
+        }
+        console.log(`\n${name}: ${p.gasUsed} gas`);
+        console.table(profileRows(p));
+        if (process.env.GAS_PROFILE === "ops") {
+          for (const who of Object.keys(p.ops)) {
+            console.log(`${name} — ${who}: costliest opcodes`);
+            console.table(topOps(p, who));
+          }
+        }
+      };
+const report = await measureGas(ethers, profile);
 console.table({ baseline: report.baseline, token: report.token });
 const checks = checkGas(report);
 console.table(checks);

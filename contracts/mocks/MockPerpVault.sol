@@ -42,16 +42,20 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint128 margin; // USDT
     }
 
-    struct Params {
+    /// @dev One slot, read and written by every trade: the pool's USDT, the USDT owed in all, and the
+    /// two parameters every trade reads. 64 bits hold 18 trillion USDT; margins fit too, as their sum
+    /// is part of `accounted`.
+    struct Balances {
+        uint64 pool; // USDT of the liquidity pool
+        uint64 accounted; // sum of margins + pool
         uint64 takerFee; // WAD, on notional
         uint64 initialMarginRatio; // WAD
-        uint64 maintenanceMarginRatio; // WAD
-        uint64 liquidationFee; // WAD, on notional, paid to the liquidator
     }
 
-    struct Balances {
-        uint128 pool; // USDT of the liquidity pool
-        uint128 accounted; // sum of margins + pool
+    /// @dev One slot, read only by liquidations.
+    struct LiquidationParams {
+        uint64 maintenanceMarginRatio; // WAD
+        uint64 liquidationFee; // WAD, on notional, paid to the liquidator
     }
 
     uint256 internal constant MAX_TAKER_FEE = 0.01e18; // 1%
@@ -64,8 +68,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     IERC20 public immutable usdt;
 
-    Params public params;
     Balances internal balances;
+    LiquidationParams internal liquidationParams;
     uint256 public totalLiquidityShares;
     mapping(address provider => uint256) public liquiditySharesOf;
     mapping(bytes32 market => Market) public markets;
@@ -75,12 +79,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (address(usdt_) == address(0) || admin == address(0)) revert ZeroAddress();
         usdt = usdt_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        params = Params({
-            takerFee: 0.0005e18, // 5 bps
-            initialMarginRatio: 0.1e18, // 10x max leverage
-            maintenanceMarginRatio: 0.03e18,
-            liquidationFee: 0.01e18
-        });
+        (balances.takerFee, balances.initialMarginRatio) = (0.0005e18, 0.1e18); // 5 bps, 10x max leverage
+        liquidationParams = LiquidationParams({maintenanceMarginRatio: 0.03e18, liquidationFee: 0.01e18});
         emit FeesSet(0.0005e18, 0.01e18);
         emit MarginRatiosSet(0.1e18, 0.03e18);
     }
@@ -134,7 +134,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (liquidationFee > MAX_LIQUIDATION_FEE) {
             revert InvalidParameter("liquidationFee", int256(uint256(liquidationFee)));
         }
-        (params.takerFee, params.liquidationFee) = (takerFee, liquidationFee);
+        (balances.takerFee, liquidationParams.liquidationFee) = (takerFee, liquidationFee);
         emit FeesSet(takerFee, liquidationFee);
     }
 
@@ -149,7 +149,10 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (maintenanceMarginRatio == 0 || maintenanceMarginRatio >= initialMarginRatio) {
             revert InvalidParameter("maintenanceMarginRatio", int256(uint256(maintenanceMarginRatio)));
         }
-        (params.initialMarginRatio, params.maintenanceMarginRatio) = (initialMarginRatio, maintenanceMarginRatio);
+        (balances.initialMarginRatio, liquidationParams.maintenanceMarginRatio) = (
+            initialMarginRatio,
+            maintenanceMarginRatio
+        );
         emit MarginRatiosSet(initialMarginRatio, maintenanceMarginRatio);
     }
 
@@ -160,9 +163,9 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert ZeroAddress();
         _market(market);
-        Position storage p = positions[market][account];
-        p.margin += amount.toUint128();
-        balances.accounted += amount.toUint128();
+        uint64 credited = amount.toUint64();
+        positions[market][account].margin += credited;
+        balances.accounted += credited;
         emit MarginDeposited(market, account, msg.sender, amount);
         usdt.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -180,8 +183,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (funding != 0) emit FundingSettled(market, msg.sender, funding);
         _realizeProfitFor(p, b, amount, price);
         p.margin -= uint128(amount);
-        b.accounted -= uint128(amount);
-        _requireInitialMargin(p, price);
+        b.accounted -= uint64(amount);
+        _requireInitialMargin(p, b, price);
         _writePosition(positions[market][msg.sender], p);
         _writeBalances(b);
         emit MarginWithdrawn(market, msg.sender, to, amount);
@@ -208,8 +211,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             uint256 expected = b.accounted + amount;
             uint256 held = usdt.balanceOf(address(this));
             if (held < expected) revert MarginNotReceived(expected, held);
-            p.margin += amount.toUint128();
-            b.accounted += uint128(amount);
+            b.accounted += amount.toUint64();
+            p.margin += uint128(amount);
         }
 
         int256 oldSize = p.size;
@@ -221,10 +224,10 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             payout = uint256(-marginDelta);
             _realizeProfitFor(p, b, payout, r.price);
             p.margin -= uint128(payout);
-            b.accounted -= uint128(payout);
+            b.accounted -= uint64(payout);
         }
 
-        if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, r.price);
+        if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, b, r.price);
         r.equity = _equity(p, r.price);
 
         _writePosition(positions[market][msg.sender], p);
@@ -246,9 +249,10 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -size, price);
         emit Traded(market, account, -size, price, cost, realized, funding, 0, 0);
 
-        reward = Math.min(Math.mulDiv(size.notionalUp(price), params.liquidationFee, PerpMath.WAD), p.margin);
+        uint256 liquidationFee = liquidationParams.liquidationFee;
+        reward = Math.min(Math.mulDiv(size.notionalUp(price), liquidationFee, PerpMath.WAD), p.margin);
         p.margin -= uint128(reward);
-        b.accounted -= uint128(reward);
+        b.accounted -= uint64(reward);
         _writePosition(positions[market][account], p);
         _writeBalances(b);
         emit Liquidated(market, account, msg.sender, size, price, reward);
@@ -267,8 +271,9 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (shares == 0) revert ZeroAmount();
         totalLiquidityShares = supply + shares;
         liquiditySharesOf[msg.sender] += shares;
-        b.pool += amount.toUint128();
-        b.accounted += uint128(amount);
+        uint64 added = amount.toUint64();
+        b.pool += added;
+        b.accounted += added;
         _writeBalances(b);
         emit LiquidityAdded(msg.sender, amount, shares);
         usdt.safeTransferFrom(msg.sender, address(this), amount);
@@ -285,8 +290,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         amount = Math.mulDiv(shares, b.pool, supply);
         liquiditySharesOf[msg.sender] = owned - shares;
         totalLiquidityShares = supply - shares;
-        b.pool -= uint128(amount);
-        b.accounted -= uint128(amount);
+        b.pool -= uint64(amount);
+        b.accounted -= uint64(amount);
         _writeBalances(b);
         emit LiquidityRemoved(msg.sender, to, amount, shares);
         if (amount != 0) usdt.safeTransfer(to, amount);
@@ -319,7 +324,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IPerpVault
     function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory t) {
         (t.size, t.equity, t.price) = _snapshot(market, account);
-        (t.takerFee, t.priceImpact) = (params.takerFee, markets[market].priceImpact);
+        (t.takerFee, t.priceImpact) = (balances.takerFee, markets[market].priceImpact);
     }
 
     /// @inheritdoc IPerpVault
@@ -344,17 +349,29 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc IPerpVault
     function isLiquidatable(bytes32 market, address account) external view returns (bool) {
         (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
-        return size != 0 && equity < int256(PerpMath.wadMulUp(size.notionalUp(price), params.maintenanceMarginRatio));
+        uint256 maintenanceMarginRatio = liquidationParams.maintenanceMarginRatio;
+        return size != 0 && equity < int256(PerpMath.wadMulUp(size.notionalUp(price), maintenanceMarginRatio));
     }
 
     /// @inheritdoc IPerpVault
     function maxLeverage() external view returns (uint256) {
-        return Math.mulDiv(PerpMath.WAD, PerpMath.WAD, params.initialMarginRatio);
+        return Math.mulDiv(PerpMath.WAD, PerpMath.WAD, balances.initialMarginRatio);
     }
 
     /// @inheritdoc IPerpVault
     function poolBalance() external view returns (uint256) {
         return balances.pool;
+    }
+
+    /// @notice The exchange's parameters (WAD): taker fee, initial and maintenance margin ratios,
+    /// liquidation fee.
+    function params()
+        external
+        view
+        returns (uint64 takerFee, uint64 initialMarginRatio, uint64 maintenanceMarginRatio, uint64 liquidationFee)
+    {
+        LiquidationParams memory liq = liquidationParams;
+        return (balances.takerFee, balances.initialMarginRatio, liq.maintenanceMarginRatio, liq.liquidationFee);
     }
 
     /// @notice Sum of all margins and the pool: the USDT this contract owes.
@@ -364,7 +381,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function tradeCosts(bytes32 market) external view returns (uint256 takerFee, uint256 priceImpact) {
-        return (params.takerFee, _market(market).priceImpact);
+        return (balances.takerFee, _market(market).priceImpact);
     }
 
     /// @inheritdoc IPerpVault
@@ -400,7 +417,11 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @dev Writes the balances with one SSTORE (same layout as `Balances`).
     function _writeBalances(Balances memory b) internal {
-        uint256 word = uint256(b.pool) | (uint256(b.accounted) << 128);
+        uint256 word =
+            uint256(b.pool) |
+                (uint256(b.accounted) << 64) |
+                (uint256(b.takerFee) << 128) |
+                (uint256(b.initialMarginRatio) << 192);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             sstore(balances.slot, word)
@@ -476,7 +497,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
         (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
             sizeDelta.notionalUp(price),
-            params.takerFee,
+            b.takerFee,
             m.priceImpact
         );
         cost = fee + impactCost;
@@ -500,7 +521,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             uint256 due = uint256(amount);
             uint256 paid = Math.min(due, p.margin);
             p.margin -= uint128(paid);
-            b.pool += uint128(paid);
+            b.pool += uint64(paid);
             if (due > paid) {
                 int256 profit = int256(p.size).valueDown(price) - p.openCost;
                 uint256 covered = profit > 0 ? Math.min(due - paid, uint256(profit)) : 0;
@@ -510,7 +531,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         } else if (amount < 0) {
             uint256 due = uint256(-amount);
             if (due > b.pool) revert InsufficientLiquidity(due, b.pool);
-            b.pool -= uint128(due);
+            b.pool -= uint64(due);
             p.margin += uint128(due);
         }
     }
@@ -525,19 +546,20 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         uint256 available = profit > 0 ? uint256(profit) : 0;
         if (need > available) revert InsufficientMargin(amount, p.margin + available);
         if (need > b.pool) revert InsufficientLiquidity(need, b.pool);
-        b.pool -= uint128(need);
+        b.pool -= uint64(need);
         p.margin += uint128(need);
         p.openCost += int128(int256(need));
     }
 
-    function _requireInitialMargin(Position memory p, uint256 price) internal view {
-        uint256 required = PerpMath.wadMulUp(int256(p.size).notionalUp(price), params.initialMarginRatio);
+    function _requireInitialMargin(Position memory p, Balances memory b, uint256 price) internal pure {
+        uint256 required = PerpMath.wadMulUp(int256(p.size).notionalUp(price), b.initialMarginRatio);
         int256 equity = _equity(p, price);
         if (equity < int256(required)) revert BelowInitialMargin(equity, required);
     }
 
     function _requireLiquidatable(Position memory p, uint256 price) internal view {
-        uint256 maintenance = PerpMath.wadMulUp(int256(p.size).notionalUp(price), params.maintenanceMarginRatio);
+        uint256 maintenanceMarginRatio = liquidationParams.maintenanceMarginRatio;
+        uint256 maintenance = PerpMath.wadMulUp(int256(p.size).notionalUp(price), maintenanceMarginRatio);
         int256 equity = _equity(p, price);
         if (p.size == 0 || equity >= int256(maintenance)) revert NotLiquidatable(equity, maintenance);
     }

@@ -18,13 +18,22 @@ export const GAS_TARGETS = {
   transferVsTransfer: 1.05,
 };
 
-async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<number> {
-  const receipt = await (await tx).wait();
-  if (!receipt) throw new Error("transaction was not mined");
-  return Number(receipt.gasUsed);
-}
+/** Called with each measured transaction (for profiling): its name, hash and target. */
+export type OnMeasured = (
+  name: string,
+  hash: string,
+  to: string,
+  labels: Record<string, string>,
+) => void | Promise<void>;
 
-export async function measureGas(ethers: HardhatEthers): Promise<GasReport> {
+export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured): Promise<GasReport> {
+  const gasOf = async (name: string, tx: Promise<ContractTransactionResponse>): Promise<number> => {
+    const receipt = await (await tx).wait();
+    if (!receipt) throw new Error("transaction was not mined");
+    await onMeasured?.(name, receipt.hash, receipt.to ?? "", labels);
+    return Number(receipt.gasUsed);
+  };
+
   const [admin, alice, bob, carol, dave] = await ethers.getSigners();
   if (!admin || !alice || !bob || !carol || !dave) throw new Error("need 5 signers");
   const sys = await deploySystem(ethers, { tokens: [tokenParams("BTC", 3n, true)] });
@@ -32,6 +41,13 @@ export async function measureGas(ethers: HardhatEthers): Promise<GasReport> {
   const plain = (await ethers.deployContract("PlainVault", [
     await sys.usdt.getAddress(),
   ])) as unknown as PlainVault;
+  const labels: Record<string, string> = {
+    [(await token.getAddress()).toLowerCase()]: "token",
+    [(await plain.getAddress()).toLowerCase()]: "plainVault",
+    [(await sys.usdt.getAddress()).toLowerCase()]: "usdt",
+    [(await sys.vault.getAddress()).toLowerCase()]: "perpVault",
+    [(await sys.feeds.BTC.getAddress()).toLowerCase()]: "feed",
+  };
   for (const who of [alice, bob, carol, dave]) {
     await sys.usdt.mint(who.address, 1_000_000n * USDT);
     await sys.usdt.connect(who).approve(await token.getAddress(), 2n ** 255n);
@@ -44,20 +60,30 @@ export async function measureGas(ethers: HardhatEthers): Promise<GasReport> {
   }
 
   const baseline = {
-    deposit: await gasOf(plain.connect(alice).deposit(1_000n * USDT, alice.address)),
-    depositNewHolder: await gasOf(plain.connect(carol).deposit(1_000n * USDT, carol.address)),
+    deposit: await gasOf("baseline.deposit", plain.connect(alice).deposit(1_000n * USDT, alice.address)),
+    depositNewHolder: await gasOf(
+      "baseline.depositNewHolder",
+      plain.connect(carol).deposit(1_000n * USDT, carol.address),
+    ),
     redeem: await gasOf(
+      "baseline.redeem",
       plain.connect(alice).redeem((await plain.balanceOf(alice.address)) / 4n, alice.address, alice.address),
     ),
     transfer: await gasOf(
+      "baseline.transfer",
       plain.connect(bob).transfer(alice.address, (await plain.balanceOf(bob.address)) / 4n),
     ),
   };
-  const mint = await gasOf(token.connect(alice)["deposit(uint256,address)"](1_000n * USDT, alice.address));
+  const mint = await gasOf(
+    "token.mint",
+    token.connect(alice)["deposit(uint256,address)"](1_000n * USDT, alice.address),
+  );
   const mintNewHolder = await gasOf(
+    "token.mintNewHolder",
     token.connect(carol)["deposit(uint256,address)"](1_000n * USDT, carol.address),
   );
   const redeem = await gasOf(
+    "token.redeem",
     token
       .connect(alice)
       ["redeem(uint256,address,address)"](
@@ -67,12 +93,13 @@ export async function measureGas(ethers: HardhatEthers): Promise<GasReport> {
       ),
   );
   const transfer = await gasOf(
+    "token.transfer",
     token.connect(bob).transfer(alice.address, (await token.balanceOf(bob.address)) / 4n),
   );
   await sys.feeds.BTC.updateAnswer(88_000n * PRICE); // -12%: leverage leaves the [2x, 4x] band
   const [needed] = await token.rebalanceNeeded();
   if (!needed) throw new Error("expected the -12% move to need a rebalance");
-  const rebalance = await gasOf(token.connect(admin).rebalance());
+  const rebalance = await gasOf("token.rebalance", token.connect(admin).rebalance());
   return { baseline, token: { mint, mintNewHolder, redeem, rebalance, transfer } };
 }
 

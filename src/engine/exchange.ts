@@ -15,7 +15,8 @@ import {
   mulDivDown,
   notionalUp,
   toInt128,
-  toUint128,
+  addUint64,
+  toUint64,
   tradeCostTotalUp,
   valueDown,
   wadMulUp,
@@ -183,10 +184,11 @@ export class Exchange {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
     if (key(account) === ZERO) throw new EngineRevert("ZeroAddress");
     this.market(market);
+    const credited = toUint64(amount);
     const p = { ...this.position(market, account) };
-    p.margin += toUint128(amount);
+    p.margin += credited;
     this.st.positions.set(`${market}:${key(account)}`, p);
-    this.st.accounted += amount;
+    this.st.accounted = addUint64(this.st.accounted, credited);
     this.emit("MarginDeposited", [market, key(account), key(tx.from), amount]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
   }
@@ -227,8 +229,8 @@ export class Exchange {
       const expected = b.accounted + amount;
       const held = this.world.usdt.balanceOf(this.address);
       if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
-      p.margin += toUint128(amount);
-      b.accounted += amount;
+      b.accounted = addUint64(b.accounted, toUint64(amount));
+      p.margin += amount;
     }
 
     const oldSize = p.size;
@@ -299,8 +301,9 @@ export class Exchange {
     this.st.totalLiquidityShares = supply + shares;
     const lp = key(tx.from);
     this.st.liquiditySharesOf.set(lp, (this.st.liquiditySharesOf.get(lp) ?? 0n) + shares);
-    this.st.pool += toUint128(amount);
-    this.st.accounted += amount;
+    const added = toUint64(amount);
+    this.st.pool = addUint64(this.st.pool, added);
+    this.st.accounted = addUint64(this.st.accounted, added);
     this.emit("LiquidityAdded", [lp, amount, shares]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
     return shares;

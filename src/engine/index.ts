@@ -33,6 +33,7 @@ export {
   REASON_DEPLETED,
   leverageOf,
   quoteDeposit as quoteDepositBook,
+  quoteMintAssets as quoteMintOnBook,
   quoteRedeem as quoteRedeemOnBook,
   type Book,
   type Quote,

@@ -11,6 +11,7 @@ export const IMPACT_NOTIONAL = 10n ** 12n;
 export const INITIAL_SHARES_PER_UNIT = 10n ** 12n;
 export const YEAR = 365n * 86400n;
 export const UINT256_MAX = (1n << 256n) - 1n;
+export const UINT64_MAX = (1n << 64n) - 1n;
 export const UINT128_MAX = (1n << 128n) - 1n;
 export const INT128_MAX = (1n << 127n) - 1n;
 export const INT128_MIN = -(1n << 127n);
@@ -176,7 +177,13 @@ export function toInt128(x: bigint): bigint {
   return x;
 }
 
-export function toUint128(x: bigint): bigint {
-  if (x > UINT128_MAX) throw new EngineRevert("SafeCastOverflowedUintDowncast", [128n, x]);
+export function toUint64(x: bigint): bigint {
+  if (x > UINT64_MAX) throw new EngineRevert("SafeCastOverflowedUintDowncast", [64n, x]);
   return x;
+}
+
+/** A checked uint64 addition (Solidity reverts Panic 0x11 past 2^64 - 1). */
+export function addUint64(a: bigint, b: bigint): bigint {
+  if (a + b > UINT64_MAX) throw new EngineRevert("Panic", [PANIC_OVERFLOW]);
+  return a + b;
 }

@@ -938,6 +938,20 @@ export function quoteRedeem(b: Book, shares: bigint): RedeemQuote {
   return { quote: q, assets: released > 0n ? released : 0n, feeShares };
 }
 
+/**
+ * _quoteMint over a book (previewMint's twin): the least USDT whose deposit mints at least `shares`
+ * for a token of `targetLeverage` on the `isLong` side, searched as the contract searches.
+ */
+export function quoteMintAssets(b: Book, shares: bigint, targetLeverage: bigint, isLong: boolean): bigint {
+  return leastInput(
+    b,
+    shares,
+    mintGuess(b, shares),
+    UINT128_MAX,
+    (bk, x) => quoteDeposit(bk, x, targetLeverage, isLong).shares,
+  ).hi;
+}
+
 /** _quoteWithdraw: the fewest shares, up to `limit`, whose redemption pays at least `assets`. */
 export function quoteWithdraw(b: Book, assets: bigint, limit: bigint): bigint {
   if (b.supply === 0n || limit === 0n) throw new EngineRevert("AmountUnreachable", [assets, limit]);

@@ -1,15 +1,20 @@
 // NAV arbitrage between each token's Uniswap V2 pool and its mint/redeem at NAV. Above the band:
 // mint at NAV and sell into the pool; below it: buy from the pool and redeem. Each trade is sized
-// to bring the pool back to the band's edge (poolMath.ts), its profit simulated with the token's
-// previews and the pair's reserves and then with eth_call, and it is sent only when that profit is
-// positive; each leg carries a limit (maxAssets / amountOutMin / minAssets) so it never loses.
+// to bring the pool back to the band's edge (poolMath.ts). Its profit is priced before sending by the
+// reference engine (src/engine, the token's exact BigInt twin) over the token's book read at the
+// pending block, the one the first leg lands in (src/chain/tokenBook.ts), against the pool's leg from
+// the pair's reserves; the engine's price must equal the token's preview at that block to the unit
+// (else `arb-engine-mismatch` and no trade). Then the first leg runs as an eth_call, and each leg
+// carries a limit (maxAssets / amountOutMin / minAssets) so a trade never loses.
 import { MaxUint256, type Signer } from "ethers";
-import type { LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
+import type { LeveragedToken, MockPerpVault, MockUSDT } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { WAD } from "../chain/params.ts";
+import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
+import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import type { Logger } from "../keeper/log.ts";
 import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
@@ -25,7 +30,18 @@ import {
   type BandFees,
   type Reserves,
 } from "./poolMath.ts";
-import { connectPair, connectRouter, NO_DEADLINE, type UniswapV2Pair } from "./uniswap.ts";
+import {
+  connectPair,
+  connectRouter,
+  NO_DEADLINE,
+  type UniswapV2Pair,
+  type UniswapV2Router02,
+} from "./uniswap.ts";
+
+/** Every read prices the block a transaction sent now lands in. */
+const PENDING = { blockTag: "pending" } as const;
+/** Reads retried when the pending block's time moves under them (a wall-clock second passes). */
+const READ_ATTEMPTS = 3;
 
 /** LeveragedToken.State */
 const ACTIVE = 0n;
@@ -40,7 +56,24 @@ export interface ArbContext {
   dryRun?: boolean;
   /** Only these symbols (default: every pool in the address book). */
   symbols?: string[];
+  /** How the token legs are priced (default ENGINE_LEGS); tests substitute a wrong twin to see the
+   * arbitrage refuse to trade when it disagrees with the token's previews. */
+  engine?: EngineLegs;
 }
+
+/** The token legs' prices over a book read at one block. */
+export interface EngineLegs {
+  /** USDT that mint(shares) takes (previewMint's twin). */
+  mintCost(t: TokenBook, shares: bigint): bigint;
+  /** USDT that redeem(shares) pays (previewRedeem's twin). */
+  redeemPayout(t: TokenBook, shares: bigint): bigint;
+}
+
+/** The reference engine's quotes (src/engine), exact to the unit at the book's block. */
+export const ENGINE_LEGS: EngineLegs = {
+  mintCost: (t, shares) => quoteMintOnBook(t.book, shares, t.targetLeverage, t.isLong),
+  redeemPayout: (t, shares) => quoteRedeemOnBook(t.book, shares).assets,
+};
 
 export type ArbAction = "mint-sell" | "buy-redeem";
 
@@ -59,15 +92,20 @@ export interface ArbResult {
   tokens?: bigint;
   usdtIn?: bigint;
   usdtOut?: bigint;
-  /** Simulated profit (USDT base units) before sending; realized profit after. */
+  /** The engine's profit (USDT base units) before sending: the pool's leg from the reserves and
+   * the token's leg priced by the engine at the pending block; the realized profit after. */
   expectedProfit?: bigint;
   profit?: bigint;
+  /** The engine's price of the token leg (mint cost or redeem payout) and the block time it is for. */
+  engineQuote?: bigint;
+  pricedAt?: number;
   txs?: string[];
 }
 
 export interface PoolView {
   symbol: string;
   token: LeveragedToken;
+  vault: MockPerpVault;
   pair: UniswapV2Pair;
   reserves: Reserves;
   nav: bigint;
@@ -77,13 +115,18 @@ export interface PoolView {
   mintOpen: boolean;
 }
 
-/** A pool's reserves ordered token/USDT. */
-export async function reservesOf(pair: UniswapV2Pair, usdt: string): Promise<Reserves> {
-  const [[r0, r1], token0] = await Promise.all([pair.getReserves(), pair.token0()]);
+/** A pool's reserves ordered token/USDT (at the latest block, or at `blockTag`). */
+export async function reservesOf(
+  pair: UniswapV2Pair,
+  usdt: string,
+  blockTag: "latest" | "pending" = "latest",
+): Promise<Reserves> {
+  const [[r0, r1], token0] = await Promise.all([pair.getReserves({ blockTag }), pair.token0()]);
   return token0.toLowerCase() === usdt.toLowerCase() ? { token: r1, usdt: r0 } : { token: r0, usdt: r1 };
 }
 
-/** Reads what the decision needs: reserves, NAV, fees, the exchange's trading cost, the state. */
+/** Reads what the decision needs at the pending block: reserves, NAV, fees, the exchange's trading
+ * cost, the state. */
 export async function viewPool(signer: Signer, book: AddressBook, symbol: string): Promise<PoolView> {
   const tokenAddress = book.tokens[symbol];
   const pairAddress = book.pools?.[symbol];
@@ -96,19 +139,20 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
   const pair = connectPair(pairAddress, signer);
   const vault = MockPerpVault__factory.connect(book.perpVault, signer);
   const [reserves, nav, [mintFee, redeemFee], market, leverage, state, maxMint] = await Promise.all([
-    reservesOf(pair, book.usdt),
-    token.nav(),
-    token.fees(),
+    reservesOf(pair, book.usdt, "pending"),
+    token.nav(PENDING),
+    token.fees(PENDING),
     token.market(),
     token.targetLeverage(),
-    token.state(),
-    token.maxMint(await signer.getAddress()),
+    token.state(PENDING),
+    token.maxMint(await signer.getAddress(), PENDING),
   ]);
-  const [takerFee] = await vault.tradeCosts(market);
+  const [takerFee] = await vault.tradeCosts(market, PENDING);
   const fees: BandFees = { mintFee, redeemFee, tradingCost: (leverage * takerFee) / WAD };
   return {
     symbol,
     token,
+    vault,
     pair,
     reserves,
     nav,
@@ -143,96 +187,212 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
   return results;
 }
 
+/** A trade decided at one pending block: its size, both legs and the token's preview of its leg. */
+interface Decision {
+  plan: ArbResult;
+  /** The token's previewMint / previewRedeem of the same shares at the same block. */
+  preview?: bigint;
+}
+
 async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult> {
   const { signer, book } = ctx;
-  const v = await viewPool(signer, book, symbol);
-  const base: ArbResult = {
-    symbol,
-    outcome: "inside",
-    navBefore: Number(v.nav) / 1e6,
-    spotBefore: ratioToNumber(spotPrice(v.reserves)),
-    band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
-  };
-  if (v.state !== ACTIVE && v.state !== DELISTING) {
-    return { ...base, outcome: "skipped", why: `the token is ${v.state === 2n ? "settled" : "depleted"}` };
-  }
-  const where = position(v.reserves, v.band);
-  if (where === "inside") return base;
+  const rpc = rawRpcOf(signer);
   const me = await signer.getAddress();
   const usdt = MockUSDT__factory.connect(book.usdt, signer);
   const router = connectRouter(requireUniswap(book).router, signer);
-  const inventory = await usdt.balanceOf(me);
-
-  if (where === "above") {
-    if (!v.mintOpen) return { ...base, outcome: "skipped", action: "mint-sell", why: "minting is closed" };
-    let tokens = sellToUpper(v.reserves, v.band.upper);
-    let cost = await v.token.previewMint(tokens);
-    if (cost > inventory) {
-      // a partial trade: as many tokens as the USDT inventory mints (the pool moves part of the way)
-      tokens = (tokens * inventory * 99n) / (cost * 100n);
-      if (tokens === 0n)
-        return { ...base, outcome: "skipped", action: "mint-sell", why: "no USDT inventory" };
-      cost = await v.token.previewMint(tokens);
+  let approved = ctx.dryRun === true;
+  for (let moved = 0; ;) {
+    // everything below is read at the pending block; its time must not move while reading, so the
+    // engine, the previews, the band and the reserves all describe the block the first leg lands in
+    const t0 = await blockTimestamp(rpc);
+    const v = await viewPool(signer, book, symbol);
+    const base: ArbResult = {
+      symbol,
+      outcome: "inside",
+      navBefore: Number(v.nav) / 1e6,
+      spotBefore: ratioToNumber(spotPrice(v.reserves)),
+      band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
+    };
+    if (v.state !== ACTIVE && v.state !== DELISTING) {
+      return { ...base, outcome: "skipped", why: `the token is ${v.state === 2n ? "settled" : "depleted"}` };
     }
-    const out = getAmountOut(tokens, v.reserves.token, v.reserves.usdt);
-    const plan = {
+    const where = position(v.reserves, v.band);
+    if (where === "inside") return base;
+    if (where === "above" && !v.mintOpen)
+      return { ...base, outcome: "skipped", action: "mint-sell", why: "minting is closed" };
+    if (!approved) {
+      // approvals first (each once, unlimited), so that the first leg is the next transaction
+      approved = true;
+      if (await approveLegs(where, usdt, v.token, me, await router.getAddress())) continue;
+    }
+    const [t, inventory] = await Promise.all([
+      readTokenBook(rpc, v.token, v.vault, "pending"),
+      usdt.balanceOf(me, PENDING),
+    ]);
+    if (t.book.supply !== 0n && t.book.equity <= 0n)
+      return { ...base, outcome: "skipped", why: "the token has no equity left" };
+    const d =
+      where === "above"
+        ? await decideMintSell(ctx, v, t, base, inventory)
+        : await decideBuyRedeem(ctx, v, t, base, inventory);
+    const t1 = await blockTimestamp(rpc);
+    if (t0 !== t.timestamp || t1 !== t0) {
+      if (++moved < READ_ATTEMPTS) continue;
+      return { ...d.plan, outcome: "skipped", why: "the pending block's time kept moving while reading" };
+    }
+    if (d.plan.outcome === "skipped") return d.plan;
+    const plan = d.plan;
+    if (d.preview !== plan.engineQuote) {
+      // the engine is the token's exact twin: a disagreement means one of them is wrong; never trade on it
+      ctx.log?.("arb-engine-mismatch", {
+        symbol,
+        action: plan.action,
+        tokens: plan.tokens,
+        engine: plan.engineQuote,
+        preview: d.preview,
+        blockTime: plan.pricedAt,
+      });
+      const preview = plan.action === "mint-sell" ? "previewMint" : "previewRedeem";
+      return {
+        ...plan,
+        outcome: "skipped",
+        why: `the engine and ${preview} disagree (${plan.engineQuote} vs ${d.preview} USDT units)`,
+      };
+    }
+    if (plan.expectedProfit! <= 0n) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
+    if (plan.usdtIn! > inventory)
+      return { ...plan, outcome: "skipped", why: `needs ${plan.usdtIn} USDT, holds ${inventory}` };
+    return plan.action === "mint-sell"
+      ? mintAndSell(ctx, v, plan, me, usdt, router)
+      : buyAndRedeem(ctx, v, plan, me, usdt, router);
+  }
+}
+
+/** Above the band: the tokens to mint and sell, the mint's cost by the engine, the sale's proceeds. */
+async function decideMintSell(
+  ctx: ArbContext,
+  v: PoolView,
+  t: TokenBook,
+  base: ArbResult,
+  inventory: bigint,
+): Promise<Decision> {
+  const engine = ctx.engine ?? ENGINE_LEGS;
+  let tokens = sellToUpper(v.reserves, v.band.upper);
+  let cost = engine.mintCost(t, tokens);
+  if (cost > inventory) {
+    // a partial trade: as many tokens as the USDT inventory mints (the pool moves part of the way)
+    tokens = (tokens * inventory * 99n) / (cost * 100n);
+    if (tokens === 0n)
+      return { plan: { ...base, outcome: "skipped", action: "mint-sell", why: "no USDT inventory" } };
+    cost = engine.mintCost(t, tokens);
+  }
+  const out = getAmountOut(tokens, v.reserves.token, v.reserves.usdt);
+  return {
+    plan: {
       ...base,
-      action: "mint-sell" as const,
+      action: "mint-sell",
       tokens,
       usdtIn: cost,
       usdtOut: out,
       expectedProfit: out - cost,
-    };
-    if (out <= cost) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
-    if (cost > inventory)
-      return { ...plan, outcome: "skipped", why: `needs ${cost} USDT, holds ${inventory}` };
-    // eth_call the mint as the arbitrageur (the sell needs the minted tokens, so it is limited instead)
-    const maxAssets = cost + cost / 100_000n + 1n;
-    await approveIfNeeded(usdt, me, await v.token.getAddress(), maxAssets, ctx.dryRun);
-    if (!ctx.dryRun) {
-      const simulated = await v.token["mint(uint256,address,uint256)"].staticCall(tokens, me, maxAssets);
-      if (simulated >= out)
-        return { ...plan, outcome: "skipped", why: "eth_call: the mint costs more than the sale pays" };
-    }
-    if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
-    const before = await usdt.balanceOf(me);
-    const mintTx = await v.token["mint(uint256,address,uint256)"](tokens, me, maxAssets);
-    await mintTx.wait();
-    const paid = before - (await usdt.balanceOf(me));
-    await approveTokenIfNeeded(v.token, me, await router.getAddress(), tokens);
-    const path = [await v.token.getAddress(), book.usdt];
-    // never at a loss: the sale must pay more than the mint cost
-    await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE);
-    const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE);
-    await swapTx.wait();
-    const after = await usdt.balanceOf(me);
-    return finish(plan, v, book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
-  }
+      engineQuote: cost,
+      pricedAt: Number(t.timestamp),
+    },
+    preview: await v.token.previewMint(tokens, PENDING),
+  };
+}
 
+/** Below the band: the tokens to buy and redeem, the purchase's cost, the redeem's payout by the engine. */
+async function decideBuyRedeem(
+  ctx: ArbContext,
+  v: PoolView,
+  t: TokenBook,
+  base: ArbResult,
+  inventory: bigint,
+): Promise<Decision> {
+  const engine = ctx.engine ?? ENGINE_LEGS;
   let tokens = buyToLower(v.reserves, v.band.lower);
   let cost = getAmountIn(tokens, v.reserves.usdt, v.reserves.token);
   if (cost > inventory) {
     // a partial trade: as many tokens as 99% of the USDT inventory buys
     if (inventory < 100n)
-      return { ...base, outcome: "skipped", action: "buy-redeem", why: "no USDT inventory" };
+      return { plan: { ...base, outcome: "skipped", action: "buy-redeem", why: "no USDT inventory" } };
     tokens = getAmountOut((inventory * 99n) / 100n, v.reserves.usdt, v.reserves.token);
     cost = getAmountIn(tokens, v.reserves.usdt, v.reserves.token);
   }
-  const got = await v.token.previewRedeem(tokens);
-  const plan = {
-    ...base,
-    action: "buy-redeem" as const,
-    tokens,
-    usdtIn: cost,
-    usdtOut: got,
-    expectedProfit: got - cost,
+  const got = engine.redeemPayout(t, tokens);
+  return {
+    plan: {
+      ...base,
+      action: "buy-redeem",
+      tokens,
+      usdtIn: cost,
+      usdtOut: got,
+      expectedProfit: got - cost,
+      engineQuote: got,
+      pricedAt: Number(t.timestamp),
+    },
+    preview: await v.token.previewRedeem(tokens, PENDING),
   };
-  if (got <= cost) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
-  if (cost > inventory) return { ...plan, outcome: "skipped", why: `needs ${cost} USDT, holds ${inventory}` };
-  const path = [book.usdt, await v.token.getAddress()];
-  await approveIfNeeded(usdt, me, await router.getAddress(), cost, ctx.dryRun);
+}
+
+/** Mint at NAV, then sell into the pool for more than the mint cost. */
+async function mintAndSell(
+  ctx: ArbContext,
+  v: PoolView,
+  plan: ArbResult,
+  me: string,
+  usdt: MockUSDT,
+  router: UniswapV2Router02,
+): Promise<ArbResult> {
+  const tokens = plan.tokens!;
+  const cost = plan.usdtIn!;
+  const out = plan.usdtOut!;
+  // the mint should cost what the engine said (it lands in the block priced); the slack covers a
+  // second ticking by before it lands, and the sale's limit below keeps the trade from losing
+  const maxAssets = cost + cost / 100_000n + 1n;
+  const mint = v.token["mint(uint256,address,uint256)"];
   if (!ctx.dryRun) {
-    const amounts = await router.swapExactTokensForTokens.staticCall(cost, tokens, path, me, NO_DEADLINE);
+    // eth_call the mint as the arbitrageur (the sale needs the minted tokens, so it is limited instead)
+    const simulated = await mint.staticCall(tokens, me, maxAssets, PENDING);
+    if (simulated >= out)
+      return { ...plan, outcome: "skipped", why: "eth_call: the mint costs more than the sale pays" };
+  }
+  if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
+  const before = await usdt.balanceOf(me);
+  const mintTx = await mint(tokens, me, maxAssets);
+  await mintTx.wait();
+  const paid = before - (await usdt.balanceOf(me));
+  const path = [await v.token.getAddress(), ctx.book.usdt];
+  // never at a loss: the sale must pay more than the mint cost
+  await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE, PENDING);
+  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE);
+  await swapTx.wait();
+  const after = await usdt.balanceOf(me);
+  return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
+}
+
+/** Buy from the pool, then redeem at NAV for more than the purchase cost. */
+async function buyAndRedeem(
+  ctx: ArbContext,
+  v: PoolView,
+  plan: ArbResult,
+  me: string,
+  usdt: MockUSDT,
+  router: UniswapV2Router02,
+): Promise<ArbResult> {
+  const tokens = plan.tokens!;
+  const cost = plan.usdtIn!;
+  const path = [ctx.book.usdt, await v.token.getAddress()];
+  if (!ctx.dryRun) {
+    const amounts = await router.swapExactTokensForTokens.staticCall(
+      cost,
+      tokens,
+      path,
+      me,
+      NO_DEADLINE,
+      PENDING,
+    );
     if ((amounts[1] ?? 0n) < tokens)
       return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
   }
@@ -244,11 +404,38 @@ async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult
   const bought = (await v.token.balanceOf(me)) - tokensBefore;
   // never at a loss: the redeem must pay more than the purchase cost
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
-  await redeem.staticCall(bought, me, me, cost + 1n);
+  await redeem.staticCall(bought, me, me, cost + 1n, PENDING);
   const redeemTx = await redeem(bought, me, me, cost + 1n);
   await redeemTx.wait();
   const after = await usdt.balanceOf(me);
-  return finish(plan, v, book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
+  return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
+}
+
+/** Unlimited approvals for a direction's legs, each sent once; true when any was sent. */
+async function approveLegs(
+  where: "above" | "below",
+  usdt: MockUSDT,
+  token: LeveragedToken,
+  me: string,
+  router: string,
+): Promise<boolean> {
+  const needs: { has: bigint; send: () => Promise<{ wait(): Promise<unknown> }> }[] =
+    where === "above"
+      ? [
+          {
+            has: await usdt.allowance(me, await token.getAddress()),
+            send: async () => usdt.approve(await token.getAddress(), MaxUint256),
+          },
+          { has: await token.allowance(me, router), send: () => token.approve(router, MaxUint256) },
+        ]
+      : [{ has: await usdt.allowance(me, router), send: () => usdt.approve(router, MaxUint256) }];
+  let sent = false;
+  for (const n of needs) {
+    if (n.has >= MaxUint256 / 2n) continue;
+    await (await n.send()).wait();
+    sent = true;
+  }
+  return sent;
 }
 
 async function finish(
@@ -275,22 +462,6 @@ async function finish(
 function requireUniswap(book: AddressBook): NonNullable<AddressBook["uniswap"]> {
   if (book.uniswap === undefined) throw new Error("the address book has no uniswap addresses; redeploy");
   return book.uniswap;
-}
-
-async function approveIfNeeded(
-  usdt: MockUSDT,
-  owner: string,
-  spender: string,
-  amount: bigint,
-  dryRun = false,
-) {
-  if (dryRun || (await usdt.allowance(owner, spender)) >= amount) return;
-  await (await usdt.approve(spender, MaxUint256)).wait();
-}
-
-async function approveTokenIfNeeded(token: LeveragedToken, owner: string, spender: string, amount: bigint) {
-  if ((await token.allowance(owner, spender)) >= amount) return;
-  await (await token.approve(spender, MaxUint256)).wait();
 }
 
 export interface RunOptions {

@@ -245,6 +245,28 @@ describe("MockPerpVault", function () {
     expect(index).to.be.gte(10n ** 25n);
   });
 
+  it("keeps the pool and what it owes in 64 bits: amounts past 18 trillion USDT revert by name", async function () {
+    const { vault, usdt, alice } = await networkHelpers.loadFixture(deploy);
+    const tooMuch = 2n ** 64n; // 18.4 trillion USDT: one unit past what the packed balances hold
+    await usdt.mint(alice.address, tooMuch);
+    await usdt.connect(alice).approve(await vault.getAddress(), tooMuch);
+    for (const call of [
+      vault.connect(alice).deposit(BTC, alice.address, tooMuch),
+      vault.connect(alice).addLiquidity(tooMuch),
+    ]) {
+      await expect(call)
+        .to.be.revertedWithCustomError(vault, "SafeCastOverflowedUintDowncast")
+        .withArgs(64, tooMuch);
+    }
+    // a deposit that fits on its own but not on top of what the exchange already owes: Panic, no wrap
+    const owed = await vault.accountedBalance();
+    await expect(vault.connect(alice).deposit(BTC, alice.address, tooMuch - owed)).to.be.revertedWithPanic(
+      0x11,
+    );
+    expect(await vault.accountedBalance()).to.equal(owed);
+    expect(await vault.params()).to.deep.equal([5n * 10n ** 14n, 10n ** 17n, 3n * 10n ** 16n, 10n ** 16n]);
+  });
+
   it("rejects trades and withdrawals that break the rules, with named errors", async function () {
     const { vault, feed, usdt, alice } = await networkHelpers.loadFixture(deploy);
     await expect(vault.connect(alice).deposit(BTC, alice.address, 0)).to.be.revertedWithCustomError(

@@ -1,14 +1,23 @@
 // The NAV arbitrage on the in-process network: a pool pushed 5% above or below NAV comes back inside
 // the no-arbitrage band in one pass with a profit; along a price path with rebalances every pool
-// stays inside the band; a settled token's pool is left alone.
+// stays inside the band; a settled token's pool is left alone. The profit the engine prices before
+// sending is the realized profit to the unit (mint and sell) or within the fee and funding accrued
+// between the two legs' blocks (buy and redeem); a disagreement between the engine and the token's
+// preview stops the trade.
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { MARKETS, USDT } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
 import type { LogFields } from "../../src/keeper/log.ts";
-import { arbitrageOnce, reservesOf, type ArbResult } from "../../src/spot/arbitrage.ts";
+import {
+  arbitrageOnce,
+  ENGINE_LEGS,
+  reservesOf,
+  type ArbContext,
+  type ArbResult,
+} from "../../src/spot/arbitrage.ts";
 import {
   addressesOf,
   createPoolAtNav,
@@ -105,6 +114,29 @@ async function pushPool(ctx: Awaited<ReturnType<typeof setup>>, symbol: string, 
   }
 }
 
+/** The arbitrageur's unlimited approvals, given beforehand so its first leg is its next transaction. */
+async function approveAll(ctx: Awaited<ReturnType<typeof setup>>) {
+  const { s, u, arb } = ctx;
+  const router = await u.router.getAddress();
+  await s.usdt.connect(arb).approve(router, 2n ** 256n - 1n);
+  for (const token of Object.values(s.tokens)) {
+    await s.usdt.connect(arb).approve(await token.getAddress(), 2n ** 256n - 1n);
+    await token.connect(arb).approve(router, 2n ** 256n - 1n);
+  }
+}
+
+/** Pins the pending block's time (the next block's), so every read and the first leg share it. */
+async function pinNextBlock(): Promise<number> {
+  const t = (await networkHelpers.time.latest()) + 5;
+  await networkHelpers.time.setNextBlockTimestamp(t);
+  return t;
+}
+
+async function blockTime(hash: string): Promise<number> {
+  const receipt = await ethers.provider.getTransactionReceipt(hash);
+  return (await ethers.provider.getBlock(receipt!.blockNumber))!.timestamp;
+}
+
 function ctxFor(ctx: Awaited<ReturnType<typeof setup>>, symbols?: string[]) {
   const lines: Line[] = [];
   return {
@@ -114,7 +146,7 @@ function ctxFor(ctx: Awaited<ReturnType<typeof setup>>, symbols?: string[]) {
       book: ctx.book,
       symbols,
       log: (event: string, f?: LogFields) => lines.push({ event, ...f }),
-    },
+    } satisfies ArbContext,
   };
 }
 
@@ -199,6 +231,7 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
     const priceBefore = await spot(pools.ETH3S!, s);
     const usdtBefore = await s.usdt.balanceOf(arb.address);
     const { arbCtx } = ctxFor(ctx);
+    const t = await pinNextBlock();
     const results = await arbitrageOnce({ ...arbCtx, dryRun: true });
     expect(results.map((r) => [r.symbol, r.outcome])).to.deep.equal([
       ["BTC3L", "inside"],
@@ -207,6 +240,12 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
       ["ETH3S", "would-trade"],
     ]);
     expect(results[3]!.expectedProfit! > 0n).to.equal(true);
+    // the engine priced the mint at the pending block, exactly as the token's preview does there
+    expect(results[3]!.pricedAt).to.equal(t);
+    expect(results[3]!.engineQuote).to.equal(
+      await s.tokens.ETH3S!.previewMint(results[3]!.tokens!, { blockTag: "pending" }),
+    );
+    expect(results[3]!.expectedProfit).to.equal(results[3]!.usdtOut! - results[3]!.engineQuote!);
     expect(await spot(pools.ETH3S!, s)).to.equal(priceBefore);
     expect(await s.usdt.balanceOf(arb.address)).to.equal(usdtBefore);
   });
@@ -214,7 +253,7 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
   it("keeps every pool inside the band along a price path with rebalances, and leaves a settled token alone", async function () {
     const ctx = await networkHelpers.loadFixture(setup);
     const { s, pools, admin } = ctx;
-    const { arbCtx } = ctxFor(ctx);
+    const { arbCtx, lines } = ctxFor(ctx);
     const moves = [0.04, -0.06, 0.08, -0.1, 0.05, 0.12, -0.03, -0.09];
     let rebalances = 0;
     let trades = 0;
@@ -243,6 +282,10 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
     }
     expect(rebalances).to.be.greaterThan(0);
     expect(trades).to.be.greaterThan(moves.length);
+    // the engine agreed with the token's previews on every trade, after rebalances, fees and funding
+    expect(lines.filter((l) => l.event === "arb-engine-mismatch")).to.deep.equal([]);
+    for (const l of lines.filter((x) => x.event === "arb-trade"))
+      expect(BigInt(l.profit as bigint) > 0n && BigInt(l.expectedProfit as bigint) > 0n).to.equal(true);
 
     // delist ETH3L and settle it: its pool is no longer arbitraged, whatever its price
     const token = s.tokens.ETH3L!;
@@ -263,4 +306,93 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
     expect(await spot(pools.ETH3L!, s)).to.equal(priceBefore);
     expect(results.filter((r) => r.symbol !== "ETH3L").every((r) => r.outcome !== "failed")).to.equal(true);
   });
+
+  it("mint and sell: the engine's expected profit is the realized profit to the unit", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, arb } = ctx;
+    await approveAll(ctx);
+    await pushPool(ctx, "BTC3S", 1.05);
+    const usdtBefore = await s.usdt.balanceOf(arb.address);
+    const { arbCtx, lines } = ctxFor(ctx, ["BTC3S"]);
+    const t = await pinNextBlock();
+    const [r] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(r.outcome, r.why).to.equal("traded");
+    expect(r.action).to.equal("mint-sell");
+    expect(r.pricedAt).to.equal(t);
+    // the mint landed in the block the engine priced: it cost what the engine said, to the unit
+    expect(await blockTime(r.txs![0]!)).to.equal(t);
+    expect(r.usdtIn).to.equal(r.engineQuote);
+    expect(r.profit).to.equal(r.expectedProfit);
+    expect((await s.usdt.balanceOf(arb.address)) - usdtBefore).to.equal(r.expectedProfit);
+    const trade = lines.find((l) => l.event === "arb-trade")!;
+    expect(trade.expectedProfit).to.equal(r.expectedProfit);
+    expect(trade.profit).to.equal(r.profit);
+  });
+
+  it("buy and redeem: the realized profit is the engine's less the fee and funding accrued until the redeem's block", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, arb } = ctx;
+    await approveAll(ctx);
+    await pushPool(ctx, "BTC3L", 0.95);
+    const token = s.tokens.BTC3L!;
+    const { arbCtx } = ctxFor(ctx, ["BTC3L"]);
+    const t = await pinNextBlock();
+    const [r] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(r.outcome, r.why).to.equal("traded");
+    expect(r.action).to.equal("buy-redeem");
+    expect(r.pricedAt).to.equal(t);
+    // the purchase landed in the priced block and cost what the pool's math said; the redeem lands
+    // in a later block, so the token's NAV has paid that many more seconds of management fee and
+    // (a long, with a positive funding rate) funding: the payout is that much lower, never higher
+    expect(await blockTime(r.txs![0]!)).to.equal(t);
+    const elapsed = BigInt((await blockTime(r.txs![1]!)) - t);
+    expect(elapsed > 0n).to.equal(true);
+    const drift = r.engineQuote! - r.usdtOut!;
+    expect(r.expectedProfit! - r.profit!).to.equal(drift);
+    const [status, leverage] = await Promise.all([token.status(), token.leverage()]);
+    const fundingRate = MARKETS.BTC.fundingRate;
+    expect(fundingRate > 0n).to.equal(true);
+    const perSecond = (leverage * fundingRate) / WAD / 28_800n + status.managementFee / (365n * 86_400n);
+    const bound = (r.engineQuote! * perSecond * elapsed * 3n) / 2n / WAD + 2n;
+    expect(drift >= 0n, `drift ${drift}`).to.equal(true);
+    expect(drift <= bound, `drift ${drift} > bound ${bound}`).to.equal(true);
+    expect(r.profit! > 0n).to.equal(true);
+  });
+
+  for (const [factor, action, preview] of [
+    [1.05, "mint-sell", "previewMint"],
+    [0.95, "buy-redeem", "previewRedeem"],
+  ] as const) {
+    it(`does not ${action} when the engine disagrees with ${preview} by one unit`, async function () {
+      const ctx = await networkHelpers.loadFixture(setup);
+      const { s, pools, arb } = ctx;
+      await pushPool(ctx, "ETH3L", factor);
+      const { arbCtx, lines } = ctxFor(ctx, ["ETH3L"]);
+      const reservesBefore = await reservesOf(pools.ETH3L!, await s.usdt.getAddress());
+      const usdtBefore = await s.usdt.balanceOf(arb.address);
+      const [r] = (await arbitrageOnce({
+        ...arbCtx,
+        engine: {
+          mintCost: (t, shares) => ENGINE_LEGS.mintCost(t, shares) + 1n,
+          redeemPayout: (t, shares) => ENGINE_LEGS.redeemPayout(t, shares) - 1n,
+        },
+      })) as [ArbResult];
+      expect(r.outcome).to.equal("skipped");
+      expect(r.action).to.equal(action);
+      expect(r.why).to.match(new RegExp(`the engine and ${preview} disagree`));
+      const mismatch = lines.filter((l) => l.event === "arb-engine-mismatch");
+      expect(mismatch).to.have.length(1);
+      const m = mismatch[0]!;
+      expect(m.engine).to.equal(r.engineQuote);
+      expect(BigInt(m.engine as bigint) - BigInt(m.preview as bigint)).to.equal(
+        action === "mint-sell" ? 1n : -1n,
+      );
+      expect(await reservesOf(pools.ETH3L!, await s.usdt.getAddress())).to.deep.equal(reservesBefore);
+      expect(await s.usdt.balanceOf(arb.address)).to.equal(usdtBefore);
+      expect(await s.tokens.ETH3L!.balanceOf(arb.address)).to.equal(0n);
+      // the true engine trades the same pool
+      const [ok] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+      expect(ok.outcome).to.equal("traded");
+    });
+  }
 });
