@@ -8,7 +8,7 @@ import { Presets, SingleBar } from "cli-progress";
 import { MARKETS } from "../chain/params.ts";
 import { fromPrice8, gbmPath, parsePriceCsv } from "../feeds/paths.ts";
 import { lineChartSpec, writeChart, type SeriesPoint } from "../report/chart.ts";
-import { duration, number, positive, wholeNumber } from "../demo/cli.ts";
+import { duration, number, positive, wholeNumber } from "../cli/options.ts";
 import {
   DEFAULT_GRID,
   formatBacktestTable,

@@ -1,50 +1,15 @@
 // `npm run demo -- [options]`: parses the options, runs the demo on the chosen network with a
 // progress bar on stderr, prints the table, the NAV checks and the story, writes the files.
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
+import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { network } from "hardhat";
 import { MARKETS, type MarketName } from "../chain/params.ts";
-import { parseDuration } from "../feeder/plan.ts";
+import { duration, number, positive, wholeNumber } from "../cli/options.ts";
 import { parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
 import { formatTable, navCheckLines, writeDemoOutputs } from "./output.ts";
 import { csvMultiPath, gbmMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
 import { runDemo } from "./run.ts";
-
-export function positive(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n) || n <= 0)
-      throw new InvalidArgumentError(`${name} must be a number greater than zero`);
-    return n;
-  };
-}
-
-export function wholeNumber(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number`);
-    return Number(value);
-  };
-}
-
-export function duration(name: string) {
-  return (value: string): number => {
-    try {
-      return parseDuration(value);
-    } catch (e) {
-      throw new InvalidArgumentError(`${name}: ${(e as Error).message}`);
-    }
-  };
-}
-
-export function number(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n))
-      throw new InvalidArgumentError(`${name} must be a number`);
-    return n;
-  };
-}
 
 /** The markets' start prices (the feeds' initial answers). */
 export function startPrices(): Record<MarketName, bigint> {

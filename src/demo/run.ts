@@ -5,8 +5,9 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface, Log } from "ethers";
 import { deploySystem } from "../chain/deploy.ts";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
-import { EngineSystem, isEngineRevert, RebalanceScreen, type SystemDeployment } from "../engine/index.ts";
+import { STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
+import { EngineSystem, isEngineRevert, RebalanceScreen } from "../engine/index.ts";
+import { readDeployment } from "../engine/system.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
 import { decide } from "../keeper/decide.ts";
@@ -126,7 +127,11 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
   const symbols = STANDARD_TOKENS.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
-  const deployment = await deploymentOf(sys, chainTokens, admin.address, treasury.address);
+  const deployment = await readDeployment(sys, STANDARD_TOKENS, {
+    admin: admin.address,
+    treasury: treasury.address,
+    keeper: admin.address,
+  });
   const e = new EngineSystem(deployment);
   const engineTokens = symbols.map((s) => e.token(s));
   // management fee shares valued at the NAV when they accrue (every operation accrues them first)
@@ -152,6 +157,21 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
   let time = BigInt(latest.timestamp);
   await provider.send("evm_setAutomine", [false]);
   const b = new BlockBuilder(provider);
+
+  /** Both feeds' answers at the path's point `k`: in the engine at `tx`, on chain in the next block. */
+  const pushPrices = (tx: Tx, k: number) => {
+    for (const m of DEMO_MARKETS) {
+      const price = o.path.prices[m][k]!;
+      e.feed(m).updateAnswer(tx, price);
+      b.add({
+        from: admin.address,
+        to: feedAddress[m],
+        data: feedI.encodeFunctionData("updateAnswer", [price]),
+        gas: FEED_GAS,
+        label: `feed ${m}`,
+      });
+    }
+  };
 
   /** Mirrors one automined transaction in the engine at its block's time (mint/redeem, approvals, swaps' transfers). */
   const mirrorTx = (tx: Tx, to: string | null, data: string, logs: readonly Log[]) => {
@@ -257,18 +277,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     });
     e.world.usdt.mint(arbitrageur.address, ARB_FUNDS);
     // the path's first prices (a CSV's first row) become the feeds' answers before anyone deposits
-    const setupTx: Tx = { from: admin.address, time };
-    for (const m of DEMO_MARKETS) {
-      const price = o.path.prices[m][0]!;
-      e.feed(m).updateAnswer(setupTx, price);
-      b.add({
-        from: admin.address,
-        to: feedAddress[m],
-        data: feedI.encodeFunctionData("updateAnswer", [price]),
-        gas: FEED_GAS,
-        label: `feed ${m}`,
-      });
-    }
+    pushPrices({ from: admin.address, time }, 0);
     await b.mine(time, true);
 
     // the spot market: Uniswap V2 and one pool per token seeded at NAV (the admin mints the seed first,
@@ -397,17 +406,7 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       time = t;
       feederTx.time = t;
       keeperTx.time = t;
-      for (const m of DEMO_MARKETS) {
-        const price = path.prices[m][k]!;
-        e.feed(m).updateAnswer(feederTx, price);
-        b.add({
-          from: admin.address,
-          to: feedAddress[m],
-          data: feedI.encodeFunctionData("updateAnswer", [price]),
-          gas: FEED_GAS,
-          label: `feed ${m}`,
-        });
-      }
+      pushPrices(feederTx, k);
       for (let i = 0; i < symbols.length; i++) {
         const et = engineTokens[i]!;
         const reason = screens[i]!.reason(t);
@@ -577,44 +576,6 @@ async function compareNavs(
     }
   }
   return out;
-}
-
-/** The SystemDeployment the engine is built from: addresses and deployment times read from chain. */
-async function deploymentOf(
-  sys: Awaited<ReturnType<typeof deploySystem>>,
-  tokens: LeveragedToken[],
-  admin: string,
-  treasury: string,
-): Promise<SystemDeployment> {
-  const markets = [];
-  for (const m of Object.values(MARKETS)) {
-    const feed = sys.feeds[m.name];
-    const round = await feed.latestRoundData();
-    const market = await sys.vault.markets(m.id);
-    markets.push({
-      params: m,
-      feed: await feed.getAddress(),
-      feedTime: round[3],
-      addedAt: market.lastFundingTime,
-    });
-  }
-  return {
-    usdt: await sys.usdt.getAddress(),
-    vault: await sys.vault.getAddress(),
-    admin,
-    markets,
-    poolLiquidity: EXCHANGE.poolLiquidity,
-    tokens: await Promise.all(
-      STANDARD_TOKENS.map(async (p, i) => ({
-        params: p,
-        address: await tokens[i]!.getAddress(),
-        deployTime: (await tokens[i]!.status()).lastFeeAccrual,
-        treasury,
-        admin,
-        keeper: admin,
-      })),
-    ),
-  };
 }
 
 /** Fees each token paid, from the chain's event logs of the run (and funding still owed at the end). */

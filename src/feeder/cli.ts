@@ -1,10 +1,10 @@
 // `npm run feeder -- [options]`: a price path into the feeds of deployments/<network>.json.
 import { readFileSync } from "node:fs";
-import { Command, InvalidArgumentError } from "commander";
-import { NonceManager, Wallet } from "ethers";
-import { DEPLOYMENTS_DIR, readAddressBook } from "../chain/addressBook.ts";
-import { MARKETS, type MarketName } from "../chain/params.ts";
-import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "../chain/rpc.ts";
+import { Command } from "commander";
+import { readAddressBook } from "../chain/addressBook.ts";
+import { addConnectionOptions, connect } from "../chain/connection.ts";
+import type { MarketName } from "../chain/params.ts";
+import { number, positiveInt, wholeNumber } from "../cli/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
 import { jsonLogger } from "../keeper/log.ts";
 import { Feeder } from "./feeder.ts";
@@ -20,50 +20,31 @@ import {
   type JumpSpec,
 } from "./plan.ts";
 
-function num(name: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === "" || !Number.isFinite(n))
-      throw new InvalidArgumentError(`${name} must be a number`);
-    return n;
-  };
-}
-
-function wholeNumber(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1)
-      throw new InvalidArgumentError(`${name} must be a positive whole number`);
-    return Number(value);
-  };
-}
+const CONNECTION = { signer: "the feeds' updater", keyEnv: "FEEDER_KEY", account: false };
 
 export async function feederMain(argv: string[]): Promise<number> {
-  const program = new Command("feeder")
-    .description(
+  const program = addConnectionOptions(
+    new Command("feeder").description(
       "Pushes prices into the feeds: a seeded GBM path, a CSV of timestamp,price, or scripted jumps",
-    )
-    .option(
-      "--network <name>",
-      "network: its address book and, for localhost and anvil, its RPC URL",
-      process.env.NETWORK ?? "localhost",
-    )
-    .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
-    .option(
-      "--key <hex>",
-      "private key of the feeds' updater (default: env FEEDER_KEY, else the node's account 0)",
-    )
-    .option("--deployments <dir>", "address book folder", process.env.DEPLOYMENTS_DIR ?? DEPLOYMENTS_DIR)
+    ),
+    CONNECTION,
+  )
     .option("--market <name>", "BTC, ETH or all", "all")
     .option("--gbm", "a geometric Brownian motion from the current price", false)
-    .option("--seed <n>", "GBM seed", wholeNumberOrZero, 1)
-    .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", num("--drift"), 0)
-    .option("--vol <sigma>", "GBM annual volatility (0.6 = 60%)", num("--vol"), 0.6)
+    .option("--seed <n>", "GBM seed", wholeNumber("--seed"), 1)
+    .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
+    .option("--vol <sigma>", "GBM annual volatility (0.6 = 60%)", number("--vol"), 0.6)
     .option("--step <duration>", "time per step: 1h, 30m, 1d, 15s or seconds", "1h")
-    .option("--steps <n>", "number of GBM steps", wholeNumber("--steps"), 24)
+    .option("--steps <n>", "number of GBM steps", positiveInt("--steps"), 24)
     .option("--csv <file>", "a CSV file of timestamp,price rows (one market: pick it with --market)")
     .option("--jump <spec>", "a scripted move MARKET:MOVE%[@STEP], e.g. BTC:-12% (repeatable)", collect, [])
     .option("--fast", "local nodes only: move block time with the path instead of waiting", false)
-    .option("--speed <x>", "real time only: how many times faster than the path's clock", num("--speed"), 1)
+    .option(
+      "--speed <x>",
+      "real time only: how many times faster than the path's clock",
+      number("--speed"),
+      1,
+    )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {
@@ -109,24 +90,8 @@ export async function feederMain(argv: string[]): Promise<number> {
   const jumps: JumpSpec[] = o.jump.map(parseJump);
 
   const log = jsonLogger();
-  const networkName = o.network;
-  const book = readAddressBook(networkName, o.deployments);
-  const url = o.rpc ?? rpcUrlFor(networkName);
-  let chainId: number;
-  try {
-    chainId = await fetchChainId(url);
-  } catch (e) {
-    throw new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
-  }
-  if (chainId !== book.chainId) {
-    throw new Error(
-      `the address book for "${networkName}" is for chain ${book.chainId} but ${url} is chain ${chainId}`,
-    );
-  }
-  const provider = connectRpc(url, chainId, 250);
-  const key = o.key ?? process.env.FEEDER_KEY;
-  const base = await signerFor(provider, key, 0);
-  const signer = base instanceof Wallet ? new NonceManager(base) : base;
+  const book = readAddressBook(o.network, o.deployments);
+  const { provider, signer } = await connect(o, book, CONNECTION.keyEnv, 250);
   const feeder = new Feeder(provider, signer, book.feeds, log, { fast: o.fast, speed: o.speed });
   process.once("SIGINT", () => feeder.stop());
   process.once("SIGTERM", () => feeder.stop());
@@ -151,7 +116,7 @@ export async function feederMain(argv: string[]): Promise<number> {
         "steps are further apart than the feeds' heartbeat (3600 s): the exchange rejects stale prices between updates",
     });
   }
-  log("start", { network: networkName, steps: plan.length, fast: o.fast, stepSeconds });
+  log("start", { network: o.network, steps: plan.length, fast: o.fast, stepSeconds });
   await feeder.run(plan);
   provider.destroy();
   return 0;
@@ -159,9 +124,4 @@ export async function feederMain(argv: string[]): Promise<number> {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-function wholeNumberOrZero(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number");
-  return Number(value);
 }

@@ -1,32 +1,23 @@
 // `npm run keeper -- [options]`: parses the command line, connects, runs the Keeper until SIGINT or
 // SIGTERM (or one pass with --once). Errors are one plain sentence and a non-zero exit.
-import { Command, InvalidArgumentError } from "commander";
-import { NonceManager, Wallet } from "ethers";
-import { DEPLOYMENTS_DIR, readAddressBook } from "../chain/addressBook.ts";
-import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "../chain/rpc.ts";
+import { Command } from "commander";
+import { readAddressBook } from "../chain/addressBook.ts";
+import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
+import { fetchChainId } from "../chain/rpc.ts";
+import { positiveInt, wholeNumberOrZero } from "../cli/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
 import { jsonLogger } from "./log.ts";
 import { backoffMs, isTransient, sleep } from "./retry.ts";
 
-function positiveInt(name: string) {
-  return (value: string): number => {
-    if (!/^\d+$/.test(value) || Number(value) < 1)
-      throw new InvalidArgumentError(`${name} must be a positive whole number`);
-    return Number(value);
-  };
-}
+const CONNECTION = { signer: "the keeper", keyEnv: "KEEPER_KEY", account: true };
 
 export async function keeperMain(argv: string[]): Promise<number> {
-  const program = new Command("keeper")
-    .description("Rebalances, accrues fees and settles every token in deployments/<network>.json")
-    .option(
-      "--network <name>",
-      "network: its address book and, for localhost and anvil, its RPC URL",
-      process.env.NETWORK ?? "localhost",
-    )
-    .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
-    .option("--key <hex>", "private key of the keeper (default: env KEEPER_KEY, else the node's account)")
-    .option("--account <index>", "the node's unlocked account to use without a key", positiveIntOrZero, 0)
+  const program = addConnectionOptions(
+    new Command("keeper").description(
+      "Rebalances, accrues fees and settles every token in deployments/<network>.json",
+    ),
+    CONNECTION,
+  )
     .option(
       "--interval <ms>",
       "poll interval in milliseconds",
@@ -36,7 +27,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     .option(
       "--fee-interval <seconds>",
       "accrue the management fee after this much chain time (0 = never)",
-      positiveIntOrZero,
+      wholeNumberOrZero,
       DEFAULT_KEEPER_OPTIONS.feeIntervalSeconds,
     )
     .option(
@@ -46,7 +37,6 @@ export async function keeperMain(argv: string[]): Promise<number> {
       DEFAULT_KEEPER_OPTIONS.holderBatch,
     )
     .option("--tokens <symbols>", "comma-separated symbols to watch (default: all)")
-    .option("--deployments <dir>", "address book folder", process.env.DEPLOYMENTS_DIR ?? DEPLOYMENTS_DIR)
     .option("--once", "one pass over every token, then exit", false)
     .option("--dry-run", "decide and log, never send a transaction", false)
     .exitOverride()
@@ -71,9 +61,8 @@ export async function keeperMain(argv: string[]): Promise<number> {
     dryRun: boolean;
   }>();
   const log = jsonLogger();
-  const networkName = o.network;
-  const book = readAddressBook(networkName, o.deployments);
-  const url = o.rpc ?? rpcUrlFor(networkName);
+  const book = readAddressBook(o.network, o.deployments);
+  const url = rpcUrlOf(o);
 
   const controller = new AbortController();
   let keeper: Keeper | undefined;
@@ -100,15 +89,14 @@ export async function keeperMain(argv: string[]): Promise<number> {
     }
   }
   if (chainId === undefined) return 0;
-  if (chainId !== book.chainId) {
-    throw new Error(
-      `the address book for "${networkName}" is for chain ${book.chainId} but ${url} is chain ${chainId}`,
-    );
-  }
-  const provider = connectRpc(url, chainId, Math.min(o.interval, 1000));
-  const base = await signerFor(provider, o.key ?? process.env.KEEPER_KEY, o.account);
-  // one nonce manager for a private key; a node account gets its nonces from the node itself
-  const signer = base instanceof Wallet ? new NonceManager(base) : base;
+  checkChainId(o, book, url, chainId);
+  const { provider, signer } = await openSigner(
+    o,
+    url,
+    chainId,
+    CONNECTION.keyEnv,
+    Math.min(o.interval, 1000),
+  );
   keeper = new Keeper(provider, signer, book, log, {
     intervalMs: o.interval,
     once: o.once,
@@ -124,9 +112,4 @@ export async function keeperMain(argv: string[]): Promise<number> {
   await keeper.run();
   provider.destroy();
   return o.once && keeper.errorCount > 0 ? 1 : 0;
-}
-
-function positiveIntOrZero(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError("must be a whole number, 0 or more");
-  return Number(value);
 }

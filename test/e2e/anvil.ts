@@ -12,11 +12,10 @@ import {
   deploy,
   E2E_ARTIFACTS,
   feeder,
-  freePort,
   keeper,
   rpc,
   scratch,
-  startAnvil,
+  startTarget,
   type Child,
   type Target,
 } from "./support/processes.ts";
@@ -33,14 +32,7 @@ describe("e2e: anvil", function () {
   before(async function () {
     this.timeout(600_000); // the first run compiles the contracts for the children
     await buildForChildren();
-    const port = await freePort();
-    node = await startAnvil(port);
-    target = {
-      network: "anvil",
-      url: `http://127.0.0.1:${port}`,
-      deployments: dirs.deployments,
-      journals: dirs.journals,
-    };
+    ({ node, target } = await startTarget("anvil", dirs));
   });
 
   after(async function () {

@@ -8,7 +8,8 @@ import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS } from "../../src/chain/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
-import { deployOn, type Deployment, freePort, type LocalNode, type NodeKind, startNode } from "./nodes.ts";
+import { deployOn, type Deployment, type LocalNode, type NodeKind, startNode } from "./nodes.ts";
+import { freePort } from "./support/processes.ts";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const LT = join(ROOT, "scripts/lt.ts");

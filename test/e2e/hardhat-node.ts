@@ -8,11 +8,11 @@ import {
   buildForChildren,
   deploy,
   feeder,
-  freePort,
   keeper,
   rpc,
   scratch,
-  startHardhatNode,
+  spawnNode,
+  startTarget,
   type Child,
   type Line,
   type Target,
@@ -42,14 +42,7 @@ describe("e2e: hardhat node", function () {
   before(async function () {
     this.timeout(600_000); // the first run compiles the contracts for the children
     await buildForChildren();
-    port = await freePort();
-    node = await startHardhatNode(port);
-    target = {
-      network: "localhost",
-      url: `http://127.0.0.1:${port}`,
-      deployments: dirs.deployments,
-      journals: dirs.journals,
-    };
+    ({ node, port, target } = await startTarget("hardhat", dirs));
   });
 
   after(async function () {
@@ -194,7 +187,7 @@ describe("e2e: hardhat node", function () {
     await keeperA.waitFor((l) => l.event === "rpc-unavailable", 10_000, "rpc-unavailable", from);
     await new Promise((r) => setTimeout(r, 3000));
     expect(keeperA.running).to.equal(true);
-    node = await startHardhatNode(port);
+    node = await spawnNode("hardhat", port);
     // a restarted hardhat node is an empty chain: the same deploy lands at the same addresses
     const redeployed = await deploy(target);
     expect(redeployed.output).to.include("reset the stale Ignition journal");

@@ -1,16 +1,15 @@
-// Local nodes for end-to-end tests: a `hardhat node` or an anvil on a free port, started as a child
-// process in its own process group and stopped by that group's id; and the system deployed on it,
+// Local nodes that the test process deploys to itself: a `hardhat node` or an anvil on a free port
+// (started by support/processes.ts, in the test's own environment), and the system deployed on it,
 // with its address book written where a CLI can read it.
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import hre, { network } from "hardhat";
 import { type AddressBook, writeAddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
+import { freePort, type NodeKind, spawnNode } from "./support/processes.ts";
 
-export type NodeKind = "hardhat" | "anvil";
+export type { NodeKind } from "./support/processes.ts";
 
 export interface LocalNode {
   kind: NodeKind;
@@ -18,97 +17,24 @@ export interface LocalNode {
   stop(): Promise<void>;
 }
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const HARDHAT_CLI = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
-const ANVIL = join(ROOT, "node_modules/@foundry-rs/anvil/bin.mjs");
-const START_TIMEOUT_MS = 60_000;
-const STOP_TIMEOUT_MS = 5_000;
-
-/** A TCP port nobody listens on right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function answersChainId(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
-      signal: AbortSignal.timeout(1_000),
-    });
-    return typeof ((await response.json()) as { result?: unknown }).result === "string";
-  } catch {
-    return false;
-  }
-}
-
-function stopGroup(child: ChildProcess): Promise<void> {
-  return new Promise((done) => {
-    if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return done();
-    const pid = child.pid;
-    const timer = setTimeout(() => {
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }, STOP_TIMEOUT_MS);
-    child.once("exit", () => {
-      clearTimeout(timer);
-      done();
-    });
-    try {
-      process.kill(-pid, "SIGTERM");
-    } catch {
-      clearTimeout(timer);
-      done();
-    }
-  });
-}
-
 /**
  * Starts a node of `kind` on a free port and waits until it answers. Under `hardhat test
- * --coverage` the contracts are instrumented and larger than the 24 KB limit, so the nodes are
- * started without it (hardhat's own coverage mode lifts it; anvil has a flag).
+ * --coverage` this process deploys coverage-instrumented contracts, so the node runs in coverage
+ * mode too (see spawnNode).
  */
 export async function startNode(kind: NodeKind): Promise<LocalNode> {
   const port = await freePort();
-  const coverage = hre.globalOptions.coverage === true;
-  const args =
-    kind === "hardhat"
-      ? [HARDHAT_CLI, ...(coverage ? ["--coverage"] : []), "node", "--port", String(port)]
-      : [ANVIL, "--port", String(port), "--silent", ...(coverage ? ["--disable-code-size-limit"] : [])];
-  const child = spawn(process.execPath, args, {
-    cwd: ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = await spawnNode(kind, port, {
+    env: process.env,
+    coverage: hre.globalOptions.coverage === true,
   });
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
+  return {
+    kind,
+    url: `http://127.0.0.1:${port}`,
+    stop: async () => {
+      await child.stop("SIGTERM", 5_000);
+    },
   };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  const url = `http://127.0.0.1:${port}`;
-  const node: LocalNode = { kind, url, stop: () => stopGroup(child) };
-  const deadline = Date.now() + START_TIMEOUT_MS;
-  while (!(await answersChainId(url))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await node.stop();
-      throw new Error(`${kind} node on port ${port} did not start:\n${output}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return node;
 }
 
 export interface Deployment {

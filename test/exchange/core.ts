@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { encodeBytes32String, Signature } from "ethers";
+import { encodeBytes32String } from "ethers";
 import type { MockPerpVault, MockPriceFeed, MockUSDT } from "../../types/ethers-contracts/index.js";
+import { signPermit } from "../token/permit.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const USDT = 10n ** 6n;
@@ -40,31 +41,14 @@ describe("MockUSDT", function () {
       "AccessControlUnauthorizedAccount",
     );
     const deadline = (await networkHelpers.time.latest()) + 3600;
-    const domain = {
-      name: "Mock Tether USD",
-      version: "1",
-      chainId: (await ethers.provider.getNetwork()).chainId,
-      verifyingContract: await usdt.getAddress(),
-    };
-    const types = {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    };
     const value = 123n * USDT;
-    const sig = Signature.from(
-      await alice.signTypedData(domain, types, {
-        owner: alice.address,
-        spender: bob.address,
-        value,
-        nonce: 0n,
-        deadline,
-      }),
-    );
+    const sig = await signPermit(alice, {
+      name: "Mock Tether USD",
+      token: await usdt.getAddress(),
+      spender: bob.address,
+      value,
+      deadline,
+    });
     await usdt.permit(alice.address, bob.address, value, deadline, sig.v, sig.r, sig.s);
     expect(await usdt.allowance(alice.address, bob.address)).to.equal(value);
   });

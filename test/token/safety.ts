@@ -1,5 +1,4 @@
 import { expect } from "chai";
-import { Signature } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS, USDT, WAD, tokenParams } from "../../src/chain/params.ts";
 import {
@@ -21,6 +20,7 @@ import {
   supplyNow,
 } from "./fixture.ts";
 import { feeUp, navOf, quoteDeposit, toAssetsDown } from "./model.ts";
+import { signPermit } from "./permit.ts";
 
 const { loadFixture } = networkHelpers;
 const BTC = MARKETS.BTC.id;
@@ -286,30 +286,13 @@ describe("LeveragedToken: safety", function () {
     const { btc3l, alice, bob } = await loadFixture(seededFixture);
     const value = 123n * WAD;
     const deadline = (await time.latest()) + 3600;
-    const domain = {
+    const sig = await signPermit(alice, {
       name: "BTC 3x Long",
-      version: "1",
-      chainId: (await ethers.provider.getNetwork()).chainId,
-      verifyingContract: await btc3l.getAddress(),
-    };
-    const types = {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    };
-    const sig = Signature.from(
-      await alice.signTypedData(domain, types, {
-        owner: alice.address,
-        spender: bob.address,
-        value,
-        nonce: 0n,
-        deadline,
-      }),
-    );
+      token: await btc3l.getAddress(),
+      spender: bob.address,
+      value,
+      deadline,
+    });
     await btc3l.permit(alice.address, bob.address, value, deadline, sig.v, sig.r, sig.s);
     expect(await btc3l.allowance(alice.address, bob.address)).to.equal(value);
     await expect(btc3l.connect(bob).transferFrom(alice.address, bob.address, value)).to.changeTokenBalances(

@@ -32,11 +32,18 @@ export class Child {
 
   readonly name: string;
 
-  constructor(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+  /** `env` is added to `base`: the children's environment (childEnv) unless told otherwise. */
+  constructor(
+    name: string,
+    command: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = {},
+    base: NodeJS.ProcessEnv = childEnv(),
+  ) {
     this.name = name;
     this.proc = spawn(command, args, {
       cwd: ROOT,
-      env: { ...childEnv(), ...env },
+      env: { ...base, ...env },
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -189,25 +196,46 @@ export async function waitForRpc(url: string, child: Child, timeoutMs: number): 
   }
 }
 
-export async function startHardhatNode(port: number): Promise<Child> {
-  const node = new Child(`hardhat node :${port}`, process.execPath, [
-    HARDHAT_CLI,
-    "node",
-    "--port",
-    String(port),
-  ]);
-  await waitForRpc(`http://127.0.0.1:${port}`, node, 60_000);
+export type NodeKind = "hardhat" | "anvil";
+
+export interface NodeOptions {
+  /** The node's environment (default: childEnv(), as every child's). */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The contracts deployed to it are coverage-instrumented (the test process deploys its own
+   * under `hardhat test --coverage`) and larger than the 24 KB limit: hardhat's own coverage mode
+   * lifts it, anvil has a flag.
+   */
+  coverage?: boolean;
+}
+
+/** Starts a `hardhat node` or an anvil on `port` and waits until it answers. */
+export async function spawnNode(kind: NodeKind, port: number, o: NodeOptions = {}): Promise<Child> {
+  const coverage = o.coverage === true;
+  const args =
+    kind === "hardhat"
+      ? [HARDHAT_CLI, ...(coverage ? ["--coverage"] : []), "node", "--port", String(port)]
+      : [ANVIL_BIN, "--port", String(port), "--silent", ...(coverage ? ["--disable-code-size-limit"] : [])];
+  const name = `${kind === "hardhat" ? "hardhat node" : "anvil"} :${port}`;
+  const node = new Child(name, process.execPath, args, {}, o.env);
+  try {
+    await waitForRpc(`http://127.0.0.1:${port}`, node, kind === "hardhat" ? 60_000 : 30_000);
+  } catch (e) {
+    await node.stop("SIGKILL");
+    throw e;
+  }
   return node;
 }
 
-export async function startAnvil(port: number): Promise<Child> {
-  const node = new Child(`anvil :${port}`, process.execPath, [ANVIL_BIN, "--port", String(port), "--silent"]);
-  await waitForRpc(`http://127.0.0.1:${port}`, node, 30_000);
-  return node;
+export interface Scratch {
+  dir: string;
+  deployments: string;
+  journals: string;
+  remove: () => void;
 }
 
 /** A scratch folder for address books and journals, so tests never touch the checkout's. */
-export function scratch(): { dir: string; deployments: string; journals: string; remove: () => void } {
+export function scratch(): Scratch {
   const dir = mkdtempSync(join(tmpdir(), "lt-e2e-"));
   return {
     dir,
@@ -222,6 +250,25 @@ export interface Target {
   url: string;
   deployments: string;
   journals: string;
+}
+
+/**
+ * A node of `kind` on a free port for the children (`hardhat` is the network localhost, `anvil`
+ * anvil), and the target they reach it at, with address books and journals in `dirs`.
+ */
+export async function startTarget(
+  kind: NodeKind,
+  dirs: Scratch,
+): Promise<{ node: Child; port: number; target: Target }> {
+  const port = await freePort();
+  const node = await spawnNode(kind, port);
+  const target: Target = {
+    network: kind === "hardhat" ? "localhost" : "anvil",
+    url: `http://127.0.0.1:${port}`,
+    deployments: dirs.deployments,
+    journals: dirs.journals,
+  };
+  return { node, port, target };
 }
 
 function targetEnv(t: Target): NodeJS.ProcessEnv {

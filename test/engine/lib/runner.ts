@@ -6,11 +6,11 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { ContractTransactionResponse, Interface, Log } from "ethers";
 import { deploySystem, type System } from "../../../src/chain/deploy.ts";
-import { EXCHANGE, MARKETS, tokenParams, type TokenParams } from "../../../src/chain/params.ts";
+import { MARKETS, tokenParams, type TokenParams } from "../../../src/chain/params.ts";
 import { key } from "../../../src/engine/erc20.ts";
 import { EngineRevert } from "../../../src/engine/errors.ts";
 import { DEAD, TokenState, type LeveragedToken as EngineToken } from "../../../src/engine/token.ts";
-import { EngineSystem, type SystemDeployment } from "../../../src/engine/system.ts";
+import { EngineSystem, readDeployment, type SystemDeployment } from "../../../src/engine/system.ts";
 import type { Tx } from "../../../src/engine/world.ts";
 import type { LeveragedToken } from "../../../types/ethers-contracts/index.js";
 import type { Step } from "./steps.ts";
@@ -52,35 +52,11 @@ export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
     await (await sys.usdt.mint(a.address, funding)).wait();
     for (const t of tokens) await (await sys.usdt.connect(a).approve(await t.getAddress(), MAX)).wait();
   }
-  const markets = [];
-  for (const m of Object.values(MARKETS)) {
-    const feed = sys.feeds[m.name];
-    const round = await feed.latestRoundData();
-    const market = await sys.vault.markets(m.id);
-    markets.push({
-      params: m,
-      feed: await feed.getAddress(),
-      feedTime: round[3],
-      addedAt: market.lastFundingTime,
-    });
-  }
-  const deployment: SystemDeployment = {
-    usdt: await sys.usdt.getAddress(),
-    vault: await sys.vault.getAddress(),
+  const deployment = await readDeployment(sys, DIFF_TOKENS, {
     admin: admin.address,
-    markets,
-    poolLiquidity: EXCHANGE.poolLiquidity,
-    tokens: await Promise.all(
-      DIFF_TOKENS.map(async (p, i) => ({
-        params: p,
-        address: await tokens[i]!.getAddress(),
-        deployTime: (await tokens[i]!.status()).lastFeeAccrual,
-        treasury: treasury.address,
-        admin: admin.address,
-        keeper: admin.address,
-      })),
-    ),
-  };
+    treasury: treasury.address,
+    keeper: admin.address,
+  });
   return { sys, admin, callers: [alice, bob, carol, treasury, admin], tokens, deployment, funding };
 }
 

@@ -1,0 +1,114 @@
+// The connection options of the long-running programs (the keeper, the feeder; written so the
+// arbitrage bot can take them too): which network's address book, which node, which key; and the code
+// that turns them into a provider and a signer on the chain the address book is for.
+import type { Command } from "commander";
+import { NonceManager, Wallet, type JsonRpcProvider, type Signer } from "ethers";
+import { wholeNumberOrZero } from "../cli/options.ts";
+import { DEPLOYMENTS_DIR, type AddressBook } from "./addressBook.ts";
+import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "./rpc.ts";
+
+export interface ConnectionOptions {
+  network: string;
+  rpc?: string;
+  key?: string;
+  /** The node's unlocked account to sign with when there is no key (0 where there is no --account). */
+  account?: number;
+  deployments: string;
+}
+
+export interface ConnectionFlags {
+  /** Whose key --key is, for its help: "the keeper". */
+  signer: string;
+  /** The environment variable read when --key is not given: "KEEPER_KEY". */
+  keyEnv: string;
+  /** Offer --account <index> (otherwise the node's account 0 signs when there is no key). */
+  account: boolean;
+}
+
+/** Adds --network, --rpc, --key, --account (when asked for) and --deployments to `program`. */
+export function addConnectionOptions(program: Command, flags: ConnectionFlags): Command {
+  program
+    .option(
+      "--network <name>",
+      "network: its address book and, for localhost and anvil, its RPC URL",
+      process.env.NETWORK ?? "localhost",
+    )
+    .option("--rpc <url>", "RPC URL (default: from --network, RPC_URL, ANVIL_URL)")
+    .option(
+      "--key <hex>",
+      `private key of ${flags.signer} (default: env ${flags.keyEnv}, else the node's account${flags.account ? "" : " 0"})`,
+    );
+  if (flags.account) {
+    program.option(
+      "--account <index>",
+      "the node's unlocked account to use without a key",
+      wholeNumberOrZero,
+      0,
+    );
+  }
+  return program.option(
+    "--deployments <dir>",
+    "address book folder",
+    process.env.DEPLOYMENTS_DIR ?? DEPLOYMENTS_DIR,
+  );
+}
+
+/** The node's URL: --rpc, else the network's own (see rpcUrlFor). */
+export function rpcUrlOf(o: ConnectionOptions): string {
+  return o.rpc ?? rpcUrlFor(o.network);
+}
+
+/** Throws unless the node at `url` (chain `chainId`) is the chain the address book is for. */
+export function checkChainId(o: ConnectionOptions, book: AddressBook, url: string, chainId: number): void {
+  if (chainId !== book.chainId) {
+    throw new Error(
+      `the address book for "${o.network}" is for chain ${book.chainId} but ${url} is chain ${chainId}`,
+    );
+  }
+}
+
+export interface Connection {
+  url: string;
+  chainId: number;
+  provider: JsonRpcProvider;
+  signer: Signer;
+}
+
+/**
+ * A provider pinned to `chainId`, polling every `pollingMs`, and its signer: --key, else the
+ * environment's `keyEnv`, else the node's unlocked account. A private key gets its own nonce
+ * manager; a node account gets its nonces from the node itself.
+ */
+export async function openSigner(
+  o: ConnectionOptions,
+  url: string,
+  chainId: number,
+  keyEnv: string,
+  pollingMs: number,
+): Promise<Connection> {
+  const provider = connectRpc(url, chainId, pollingMs);
+  const base = await signerFor(provider, o.key ?? process.env[keyEnv], o.account ?? 0);
+  const signer = base instanceof Wallet ? new NonceManager(base) : base;
+  return { url, chainId, provider, signer };
+}
+
+/**
+ * Connects at once (no waiting for a node that is down): the node must answer and be the chain of
+ * `book`; then the provider and signer as openSigner.
+ */
+export async function connect(
+  o: ConnectionOptions,
+  book: AddressBook,
+  keyEnv: string,
+  pollingMs: number,
+): Promise<Connection> {
+  const url = rpcUrlOf(o);
+  let chainId: number;
+  try {
+    chainId = await fetchChainId(url);
+  } catch (e) {
+    throw new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
+  }
+  checkChainId(o, book, url, chainId);
+  return openSigner(o, url, chainId, keyEnv, pollingMs);
+}
