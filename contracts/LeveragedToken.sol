@@ -723,14 +723,16 @@ contract LeveragedToken is
     /// @dev A book to price a mint or a redeem against: the token must have equity left. At or past
     /// the ripcord the position is first traded back to target (as anyone may do then, without the
     /// bounty), so the exchange's margin rules never block an entry or an exit: a mint or a redeem at
-    /// 10x would otherwise break the exchange's initial margin.
+    /// 10x would otherwise break the exchange's initial margin. (A trade that would cost all the
+    /// equity left is not made; the call goes on as it would have.)
     function _liveBook(Status memory s) internal returns (Book memory b) {
         b = _book(s);
         b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (_pastRipcord(b)) {
+        Quote memory q = _ripcordQuote(b);
+        if (q.sizeDelta != 0) {
             uint256 before = _leverage(b.size, b.equity, b.price);
-            Quote memory q = _ripcordTrade(b);
+            (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
             s.lastRebalance = uint32(block.timestamp);
             emit Rebalanced(
                 msg.sender,
@@ -751,20 +753,17 @@ contract LeveragedToken is
         b = _bookNow();
         b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (_pastRipcord(b)) _ripcordTrade(b);
+        Quote memory q = _ripcordQuote(b);
+        if (q.sizeDelta != 0) (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
     }
 
-    function _pastRipcord(Book memory b) internal view returns (bool) {
-        return b.size != 0 && _leverage(b.size, b.equity, b.price) >= ripcordLeverage;
-    }
-
-    /// @dev Quotes the rebalance to target and moves `b` to after it; reverts TokenDepleted if the
-    /// trade would cost all the equity left.
-    function _ripcordTrade(Book memory b) internal view returns (Quote memory q) {
+    /// @dev At or past the ripcord, the rebalance a mint or a redeem runs first; otherwise (or when it
+    /// would cost all the equity left) no trade: sizeDelta 0.
+    function _ripcordQuote(Book memory b) internal view returns (Quote memory q) {
+        if (b.size == 0 || b.equity <= 0 || _leverage(b.size, b.equity, b.price) < ripcordLeverage) return q;
         int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
         q = _quoteTrade(b, target - b.size);
-        if (q.equityAfter <= 0) revert TokenDepleted();
-        (b.size, b.equity) = (target, q.equityAfter);
+        if (q.equityAfter <= 0) q.sizeDelta = 0;
     }
 
     /* INTERNAL: execution */
@@ -982,7 +981,10 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active || s.mintPaused) return (false, 0);
         uint256 supply = _supplyNow();
-        if (supply != 0 && _equityToTradeNow() <= 0) return (false, 0);
+        if (supply != 0) {
+            (, int256 equity, ) = vault.snapshot(market, address(this));
+            if (equity <= 0) return (false, 0);
+        }
         uint256 cap = limits.supplyCap;
         uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
         if (supply + reserve >= cap) return (false, 0);
@@ -994,16 +996,8 @@ contract LeveragedToken is
         State st = status.state;
         if (st == State.Settled) return true;
         if (st != State.Active && st != State.Delisting) return false;
-        return _equityToTradeNow() > 0;
-    }
-
-    /// @dev The equity a mint or a redeem would price against now: after the ripcord rebalance when
-    /// one is due (`_liveBook`), so the max* views say 0 where the call would revert TokenDepleted.
-    function _equityToTradeNow() internal view returns (int256) {
-        Book memory b = _bookNow();
-        if (b.equity <= 0 || !_pastRipcord(b)) return b.equity;
-        int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
-        return _quoteTrade(b, target - b.size).equityAfter;
+        (, int256 equity, ) = vault.snapshot(market, address(this));
+        return equity > 0;
     }
 
     function _settledAssetsOf(uint256 shares) internal view returns (uint256) {

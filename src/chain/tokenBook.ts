@@ -20,7 +20,7 @@ export interface RawRpc {
 
 export interface TokenBook {
   /** Supply (management fee accrued to `timestamp`), the exchange's snapshot (after the ripcord
-   * rebalance when one is due; equity 0 when that would deplete the token), the limits and the fee. */
+   * rebalance when one runs; equity 0 when the token has none left), the limits and the fee. */
   book: Book;
   state: TokenState;
   targetLeverage: bigint;

@@ -568,9 +568,7 @@ export class LeveragedToken {
     const b = this.readExchange(this.supplyAfterAccrual(s, time), time);
     b.managementFee = s.managementFee;
     b.limits = { ...this.st.limits };
-    if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
-    if (pastRipcord(b, this.ripcordLeverage)) ripcordTrade(b, this.targetLeverage, this.isLong);
-    return b;
+    return tradableBook(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
   }
 
   /** _quoteDeposit: shares for the receiver, fee shares for the treasury and the trade. */
@@ -710,16 +708,17 @@ export class LeveragedToken {
 
   /**
    * _liveBook: the book plus the limits; the token must have equity left. At or past the ripcord the
-   * position is first traded back to target (no bounty), so the exchange's margin never blocks a mint
-   * or a redeem.
+   * position is first traded back to target (no bounty), unless that would cost all the equity left.
    */
   private liveBook(tx: Tx, s: TokenStatus): Book {
     const b = this.book(s, tx.time);
     b.limits = { ...this.st.limits };
     if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
-    if (pastRipcord(b, this.ripcordLeverage)) {
+    const q = ripcordQuote(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
+    if (q.sizeDelta !== 0n) {
       const before = leverageOf(b.size, b.equity, b.price);
-      const q = ripcordTrade(b, this.targetLeverage, this.isLong);
+      b.size += q.sizeDelta;
+      b.equity = q.equityAfter;
       s.lastRebalance = tx.time;
       this.emit("Rebalanced", [
         key(tx.from),
@@ -734,14 +733,6 @@ export class LeveragedToken {
       this.trade(tx, q, 0n, ZERO_ADDRESS, b.equity);
     }
     return b;
-  }
-
-  /** _equityToTradeNow: the equity a mint or a redeem prices against at `time`, after the ripcord. */
-  private equityToTradeNow(time: bigint): bigint {
-    const b = this.readExchange(this.supplyNow(time), time);
-    if (b.equity <= 0n || !pastRipcord(b, this.ripcordLeverage)) return b.equity;
-    const target = this.signed(targetSizeDown(b.equity, this.targetLeverage, b.price));
-    return quoteTrade(b, target - b.size).equityAfter;
   }
 
   /** _readExchange: tradingSnapshot (size, equity, price, taker fee, price impact). */
@@ -877,7 +868,10 @@ export class LeveragedToken {
     const s = this.st.status;
     if (s.state !== TokenState.Active || s.mintPaused) return { open: false, room: 0n };
     const supply = this.supplyNow(time);
-    if (supply !== 0n && this.equityToTradeNow(time) <= 0n) return { open: false, room: 0n };
+    if (supply !== 0n) {
+      const { equity } = this.vault.snapshot(this.market, this.address, time);
+      if (equity <= 0n) return { open: false, room: 0n };
+    }
     const cap = this.st.limits.supplyCap;
     const reserve = supply === 0n ? MINIMUM_SHARES : 0n;
     if (supply + reserve >= cap) return { open: false, room: 0n };
@@ -888,7 +882,7 @@ export class LeveragedToken {
     const st = this.st.status.state;
     if (st === TokenState.Settled) return true;
     if (st !== TokenState.Active && st !== TokenState.Delisting) return false;
-    return this.equityToTradeNow(time) > 0n;
+    return this.vault.snapshot(this.market, this.address, time).equity > 0n;
   }
 
   private settledAssetsOf(shares: bigint): bigint {
@@ -1027,36 +1021,40 @@ export function leastInput(
 }
 
 /** _leverage: |size| x price / equity, rounded down; max when equity is gone. */
-/** _pastRipcord: a mint or a redeem on this book first rebalances. */
-export function pastRipcord(b: Book, ripcordLeverage: bigint): boolean {
-  return b.size !== 0n && leverageOf(b.size, b.equity, b.price) >= ripcordLeverage;
-}
-
 /**
- * _ripcordTrade: quotes the rebalance to target and moves `b` to after it; TokenDepleted if the trade
- * would cost all the equity left.
+ * _ripcordQuote: at or past the ripcord, the rebalance to target a mint or a redeem runs first;
+ * otherwise, or when it would cost all the equity left, no trade (sizeDelta 0).
  */
-export function ripcordTrade(b: Book, targetLeverage: bigint, isLong: boolean): Quote {
+export function ripcordQuote(
+  b: Book,
+  targetLeverage: bigint,
+  ripcordLeverage: bigint,
+  isLong: boolean,
+): Quote {
+  const none: Quote = {
+    supply: b.supply,
+    price: b.price,
+    sizeDelta: 0n,
+    cost: 0n,
+    equityAfter: b.equity,
+    supplyCap: 0n,
+  };
+  if (b.size === 0n || b.equity <= 0n || leverageOf(b.size, b.equity, b.price) < ripcordLeverage) return none;
   const size = targetSizeDown(b.equity, targetLeverage, b.price);
-  const target = isLong ? size : -size;
-  const q = quoteTrade(b, target - b.size);
-  if (q.equityAfter <= 0n) throw new EngineRevert("TokenDepleted");
-  b.size = target;
-  b.equity = q.equityAfter;
-  return q;
+  const q = quoteTrade(b, (isLong ? size : -size) - b.size);
+  return q.equityAfter <= 0n ? none : q;
 }
 
-/** The book a mint or a redeem prices against (`_liveBookNow`): after the ripcord rebalance if due. */
+/** The book a mint or a redeem prices against (`_liveBookNow`): after the ripcord rebalance if one runs. */
 export function tradableBook(
   b: Book,
   targetLeverage: bigint,
   ripcordLeverage: bigint,
   isLong: boolean,
 ): Book {
-  const after = { ...b };
-  if (after.supply !== 0n && after.equity <= 0n) throw new EngineRevert("TokenDepleted");
-  if (pastRipcord(after, ripcordLeverage)) ripcordTrade(after, targetLeverage, isLong);
-  return after;
+  if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
+  const q = ripcordQuote(b, targetLeverage, ripcordLeverage, isLong);
+  return q.sizeDelta === 0n ? { ...b } : { ...b, size: b.size + q.sizeDelta, equity: q.equityAfter };
 }
 
 export function leverageOf(size: bigint, equity: bigint, price: bigint): bigint {
