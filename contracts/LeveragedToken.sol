@@ -729,6 +729,7 @@ contract LeveragedToken is
         b = _book(s);
         b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
+        if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);
         if (q.sizeDelta != 0) {
             uint256 before = _leverage(b.size, b.equity, b.price);
@@ -753,14 +754,19 @@ contract LeveragedToken is
         b = _bookNow();
         b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
+        if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);
         if (q.sizeDelta != 0) (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
     }
 
-    /// @dev At or past the ripcord, the rebalance a mint or a redeem runs first; otherwise (or when it
-    /// would cost all the equity left) no trade: sizeDelta 0.
+    /// @dev Whether a mint or a redeem on `b` first rebalances: leverage at or past the ripcord.
+    function _pastRipcord(Book memory b) internal view returns (bool) {
+        return b.size != 0 && b.equity > 0 && _leverage(b.size, b.equity, b.price) >= ripcordLeverage;
+    }
+
+    /// @dev The rebalance to target a mint or a redeem runs first past the ripcord; none (sizeDelta 0)
+    /// when it would cost all the equity left.
     function _ripcordQuote(Book memory b) internal view returns (Quote memory q) {
-        if (b.size == 0 || b.equity <= 0 || _leverage(b.size, b.equity, b.price) < ripcordLeverage) return q;
         int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
         q = _quoteTrade(b, target - b.size);
         if (q.equityAfter <= 0) q.sizeDelta = 0;
