@@ -283,7 +283,7 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active && s.state != State.Delisting) return (false, REASON_NONE);
         (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
-        reason = _rebalanceReason(size, equity, price, s.lastRebalance);
+        (reason, ) = _rebalanceReason(size, equity, price, s.lastRebalance);
         needed = reason != REASON_NONE;
     }
 
@@ -826,8 +826,7 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
         Book memory b = _book(s);
-        uint8 reason = _rebalanceReason(b.size, b.equity, b.price, s.lastRebalance);
-        uint256 before = _leverage(b.size, b.equity, b.price);
+        (uint8 reason, uint256 before) = _rebalanceReason(b.size, b.equity, b.price, s.lastRebalance);
         if (reason == REASON_NONE) revert RebalanceNotNeeded(before);
         bool keeper = hasRole(KEEPER_ROLE, msg.sender);
         if (!keeper && reason < REASON_RIPCORD) revert AccessControlUnauthorizedAccount(msg.sender, KEEPER_ROLE);
@@ -869,21 +868,22 @@ contract LeveragedToken is
         if (size != 0) vault.trade(market, -size, 0, address(0));
     }
 
+    /// @dev Why a rebalance is due (REASON_*), and the leverage it was judged at (`_leverage`).
     function _rebalanceReason(
         int256 size,
         int256 equity,
         uint256 price,
         uint256 lastRebalanceTime
-    ) internal view returns (uint8) {
-        if (size == 0) return REASON_NONE;
-        if (equity <= 0) return REASON_DEPLETED;
-        uint256 lev = _leverage(size, equity, price);
-        if (lev >= ripcordLeverage) return REASON_RIPCORD;
-        if (lev > maxLeverage || lev < minLeverage) return REASON_BAND;
+    ) internal view returns (uint8, uint256 lev) {
+        lev = _leverage(size, equity, price);
+        if (size == 0) return (REASON_NONE, lev);
+        if (equity <= 0) return (REASON_DEPLETED, lev);
+        if (lev >= ripcordLeverage) return (REASON_RIPCORD, lev);
+        if (lev > maxLeverage || lev < minLeverage) return (REASON_BAND, lev);
         uint256 today = block.timestamp - (block.timestamp % 1 days);
         uint256 off = lev > targetLeverage ? lev - targetLeverage : targetLeverage - lev;
-        if (lastRebalanceTime < today && off > rebalanceEpsilon) return REASON_DAILY;
-        return REASON_NONE;
+        if (lastRebalanceTime < today && off > rebalanceEpsilon) return (REASON_DAILY, lev);
+        return (REASON_NONE, lev);
     }
 
     function _leverage(int256 size, int256 equity, uint256 price) internal pure returns (uint256) {

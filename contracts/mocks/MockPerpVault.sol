@@ -184,7 +184,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         _realizeProfitFor(p, b, amount, price);
         p.margin -= uint128(amount);
         b.accounted -= uint64(amount);
-        _requireInitialMargin(p, b, price);
+        _requireInitialMargin(p, b, price, _equity(p, price));
         _writePosition(positions[market][msg.sender], p);
         _writeBalances(b);
         emit MarginWithdrawn(market, msg.sender, to, amount);
@@ -227,8 +227,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             b.accounted -= uint64(payout);
         }
 
-        if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, b, r.price);
         r.equity = _equity(p, r.price);
+        if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, b, r.price, r.equity);
 
         _writePosition(positions[market][msg.sender], p);
         _writeBalances(b);
@@ -323,8 +323,9 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory t) {
-        (t.size, t.equity, t.price) = _snapshot(market, account);
-        (t.takerFee, t.priceImpact) = (balances.takerFee, markets[market].priceImpact);
+        Market storage m = _market(market);
+        (t.size, t.equity, t.price) = _snapshotIn(m, market, account);
+        (t.takerFee, t.priceImpact) = (balances.takerFee, m.priceImpact);
     }
 
     /// @inheritdoc IPerpVault
@@ -396,7 +397,14 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         bytes32 market,
         address account
     ) internal view returns (int256 size, int256 equity, uint256 price) {
-        Market storage m = _market(market);
+        return _snapshotIn(_market(market), market, account);
+    }
+
+    function _snapshotIn(
+        Market storage m,
+        bytes32 market,
+        address account
+    ) internal view returns (int256 size, int256 equity, uint256 price) {
         price = _price(m, market);
         Position memory p = positions[market][account];
         size = p.size;
@@ -551,9 +559,9 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         p.openCost += int128(int256(need));
     }
 
-    function _requireInitialMargin(Position memory p, Balances memory b, uint256 price) internal pure {
+    /// @dev Reverts unless `equity` (the position's, at `price`) covers the initial margin.
+    function _requireInitialMargin(Position memory p, Balances memory b, uint256 price, int256 equity) internal pure {
         uint256 required = PerpMath.wadMulUp(int256(p.size).notionalUp(price), b.initialMarginRatio);
-        int256 equity = _equity(p, price);
         if (equity < int256(required)) revert BelowInitialMargin(equity, required);
     }
 
