@@ -87,7 +87,7 @@ export async function openSigner(
   pollingMs: number,
 ): Promise<Connection> {
   const provider = connectRpc(url, chainId, pollingMs);
-  const base = await signerFor(provider, o.key ?? process.env[keyEnv], o.account ?? 0);
+  const base = await signerFor(provider, o.key ?? process.env[keyEnv], o.account ?? 0, keyEnv);
   const signer = base instanceof Wallet ? new NonceManager(base) : base;
   return { url, chainId, provider, signer };
 }

@@ -42,11 +42,13 @@ export async function fetchChainId(url: string, timeoutMs = 5000): Promise<numbe
   return Number(body.result);
 }
 
-/** A private key's wallet, or the node's unlocked account `index` (hardhat node, anvil). */
+/** A private key's wallet, or the node's unlocked account `index` (hardhat node, anvil); `keyEnv`
+ * names the environment variable the program reads a key from, for the error message. */
 export async function signerFor(
   provider: JsonRpcProvider,
   key: string | undefined,
-  index = 0,
+  index: number,
+  keyEnv: string,
 ): Promise<Signer> {
   if (key !== undefined && key !== "") {
     try {
@@ -57,9 +59,7 @@ export async function signerFor(
   }
   const accounts = (await provider.send("eth_accounts", [])) as string[];
   if (accounts[index] === undefined) {
-    throw new Error(
-      `the node has no unlocked account #${index}; pass a private key with --key or KEEPER_KEY`,
-    );
+    throw new Error(`the node has no unlocked account #${index}; pass a private key with --key or ${keyEnv}`);
   }
   return provider.getSigner(index);
 }
