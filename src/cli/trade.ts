@@ -3,6 +3,7 @@
 // anything; what only the chain knows comes back from the revert, decoded.
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { gasLimitFrom } from "../keeper/decide.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
@@ -114,8 +115,12 @@ export async function mintCommand(
     }
     let receipt: ContractTransactionReceipt;
     try {
-      receipt = await send(token, signer, (t) =>
-        t["deposit(uint256,address,uint256)"](assets, account, minShares),
+      receipt = await send(token, signer, async (t) =>
+        t["deposit(uint256,address,uint256)"](assets, account, minShares, {
+          gasLimit: gasLimitFrom(
+            await t["deposit(uint256,address,uint256)"].estimateGas(assets, account, minShares),
+          ),
+        }),
       );
     } catch (e) {
       if (!approveTx) throw e;
@@ -177,8 +182,12 @@ export async function redeemCommand(
     if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
     const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);
     const minAssets = minOut ?? minimumOutDown(preview, slippage);
-    const receipt = await send(token, signer, (t) =>
-      t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets),
+    const receipt = await send(token, signer, async (t) =>
+      t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets, {
+        gasLimit: gasLimitFrom(
+          await t["redeem(uint256,address,address,uint256)"].estimateGas(shares, account, account, minAssets),
+        ),
+      }),
     );
     const assets = eventArg(token, receipt, "Withdraw", "assets");
     const data: { [key: string]: Json } = {

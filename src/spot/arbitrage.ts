@@ -16,6 +16,7 @@ import { WAD } from "../chain/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import type { Logger } from "../keeper/log.ts";
+import { gasLimitFrom } from "../keeper/decide.ts";
 import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
   buyToLower,
@@ -360,7 +361,10 @@ async function mintAndSell(
   }
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
-  const mintTx = await mint(tokens, me, maxAssets);
+  // a 20% margin on the estimate: the block it lands in may accrue the management fee the estimate's did not
+  const mintTx = await mint(tokens, me, maxAssets, {
+    gasLimit: gasLimitFrom(await mint.estimateGas(tokens, me, maxAssets)),
+  });
   await mintTx.wait();
   const paid = before - (await usdt.balanceOf(me));
   const path = [await v.token.getAddress(), ctx.book.usdt];
@@ -405,7 +409,9 @@ async function buyAndRedeem(
   // never at a loss: the redeem must pay more than the purchase cost
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
   await redeem.staticCall(bought, me, me, cost + 1n, PENDING);
-  const redeemTx = await redeem(bought, me, me, cost + 1n);
+  const redeemTx = await redeem(bought, me, me, cost + 1n, {
+    gasLimit: gasLimitFrom(await redeem.estimateGas(bought, me, me, cost + 1n)),
+  });
   await redeemTx.wait();
   const after = await usdt.balanceOf(me);
   return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
