@@ -19,6 +19,7 @@ import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVault} from "./interfaces/IPerpVault.sol";
 import {PerpMath} from "./libraries/PerpMath.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
+import {MathLib} from "./libraries/MathLib.sol";
 
 /// @title LeveragedToken
 /// @notice See ILeveragedToken. Every entry point reads the same way: checks, accrue the management
@@ -52,6 +53,9 @@ contract LeveragedToken is
     uint256 internal constant MAX_REDEEM_FEE = 0.01e18;
     uint256 internal constant MAX_MANAGEMENT_FEE = 0.05e18; // per year
     uint256 internal constant MAX_BOUNTY = 100e6;
+    /// @dev Mint and redeem fees are stored in pips (1e-6, that is 1e12 WAD) so they fit in the
+    /// status slot every mint and redeem already reads; they are set and reported in WAD.
+    uint256 internal constant FEE_PIP = 1e12;
     /// @notice Shares locked at the first mint (worth 0.01 of a USDT unit there), as Uniswap V2's
     /// minimum liquidity: the supply never returns to zero, so no later mint can be priced off dust.
     /// With 1e12 shares per USDT unit at the first mint, a donation that inflates NAV costs its donor
@@ -75,21 +79,17 @@ contract LeveragedToken is
     /// and redeem fees) accumulate in `pendingFeeShares`: they count in the supply and in the
     /// treasury's balance at once, and are minted to the treasury lazily (`accrueManagementFee`,
     /// `setTreasury`, `settle`, or when the treasury spends more than it holds), so no entry point
-    /// writes the treasury's balance.
+    /// writes the treasury's balance. It also holds every fee rate a mint, a redeem or a rebalance
+    /// charges, so a redeem reads no other slot of this contract but the supply and the balances.
     struct Status {
         uint32 lastFeeAccrual;
         uint32 lastRebalance;
         State state;
         bool mintPaused;
-        uint96 pendingFeeShares;
+        uint88 pendingFeeShares;
         uint56 managementFee; // WAD per year
-    }
-
-    /// @dev One slot, read by every mint and redeem.
-    struct Limits {
-        uint56 mintFee;
-        uint56 redeemFee;
-        uint128 supplyCap; // shares
+        uint16 mintFeePips; // 1e-6
+        uint16 redeemFeePips; // 1e-6
     }
 
     /// @dev One slot, read only off the hot paths (fee claims, settlement, the ripcord bounty).
@@ -100,7 +100,8 @@ contract LeveragedToken is
     }
 
     Status public status;
-    Limits internal limits;
+    /// @dev The most shares that may exist: read by mints only.
+    uint128 internal maxSupply;
     Admin internal admin;
     /// @notice USDT held for the holders and the supply it was frozen for, once Settled.
     uint128 public settledAssets;
@@ -114,8 +115,10 @@ contract LeveragedToken is
         uint256 price;
         uint256 takerFee;
         uint256 priceImpact;
-        Limits limits;
+        uint256 mintFee; // WAD
+        uint256 redeemFee; // WAD
         uint256 managementFee;
+        uint256 managementFeeShares; // accrued by this call
     }
 
     /// @dev What one trade of `sizeDelta` will leave.
@@ -125,7 +128,6 @@ contract LeveragedToken is
         int256 sizeDelta;
         uint256 cost; // trading cost of this slice, paid to the exchange's pool
         int256 equityAfter; // exchange equity after the trade, before any payout
-        uint256 supplyCap; // set by mint quotes
     }
 
     constructor(Config memory c) ERC20(c.name, c.symbol) ERC20Permit(c.name) ERC4626(c.vault.usdt()) {
@@ -155,9 +157,9 @@ contract LeveragedToken is
         ripcordLeverage = c.ripcordLeverage;
         rebalanceEpsilon = c.rebalanceEpsilon;
         usdt = IERC20(asset());
-        status = Status(uint32(block.timestamp), 0, State.Active, false, 0, 0);
+        status = Status(uint32(block.timestamp), 0, State.Active, false, 0, 0, 0, 0);
         admin.treasury = c.treasury;
-        limits.supplyCap = c.supplyCap;
+        maxSupply = c.supplyCap;
         _setFees(c.mintFee, c.redeemFee, c.managementFee, c.rebalanceBounty);
         _grantRole(DEFAULT_ADMIN_ROLE, c.admin);
         _grantRole(PAUSER_ROLE, c.admin);
@@ -182,7 +184,7 @@ contract LeveragedToken is
         (Quote memory q, uint256 minted, uint256 feeShares) = _quoteDeposit(b, assets);
         if (minted == 0) revert DepositTooSmall(assets);
         if (minted < minShares) revert SlippageExceeded(minted, minShares);
-        _mintAndTrade(s, q, receiver, assets, minted, feeShares);
+        _mintAndTrade(s, q, receiver, assets, minted, feeShares, b.managementFeeShares);
         return minted;
     }
 
@@ -202,7 +204,7 @@ contract LeveragedToken is
         assets = _quoteMint(b, shares);
         if (assets > maxAssets) revert SlippageExceeded(assets, maxAssets);
         (Quote memory q, , uint256 feeShares) = _quoteDeposit(b, assets);
-        _mintAndTrade(s, q, receiver, assets, shares, feeShares);
+        _mintAndTrade(s, q, receiver, assets, shares, feeShares, b.managementFeeShares);
     }
 
     /* REDEEM */
@@ -237,7 +239,7 @@ contract LeveragedToken is
         (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
         if (paid == 0) revert RedeemTooSmall(shares);
         if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
-        _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares);
+        _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares, b.managementFeeShares);
         return paid;
     }
 
@@ -273,7 +275,7 @@ contract LeveragedToken is
         shares = _quoteWithdraw(b, assets, Math.min(balanceOf(owner), b.supply));
         if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
         (Quote memory q, , uint256 feeShares) = _quoteRedeem(b, shares);
-        _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares);
+        _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares, b.managementFeeShares);
     }
 
     /* REBALANCE */
@@ -336,7 +338,7 @@ contract LeveragedToken is
             revert InvalidState(s.state);
         }
         Book memory b;
-        b.supply = _accrue(s);
+        b.supply = _accrueReported(s);
         bool closing = s.state == State.Delisting;
         s.state = State.Settled;
         _writeStatus(s);
@@ -397,7 +399,7 @@ contract LeveragedToken is
 
     /// @notice Sets the most shares that may exist. Only admin.
     function setSupplyCap(uint128 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        limits.supplyCap = cap;
+        maxSupply = cap;
         emit SupplyCapSet(cap);
     }
 
@@ -418,7 +420,7 @@ contract LeveragedToken is
     function nav() external view returns (uint256) {
         uint256 supply = _supplyNow();
         if (supply == 0) return 1e6;
-        return Math.mulDiv(totalAssets(), 1e18, supply);
+        return MathLib.mulDivDown(totalAssets(), 1e18, supply);
     }
 
     /// @notice The fees: mint and redeem (WAD, taken in shares), management (WAD per year) and the
@@ -428,8 +430,13 @@ contract LeveragedToken is
         view
         returns (uint64 mintFee, uint64 redeemFee, uint64 managementFee, uint64 rebalanceBounty)
     {
-        Limits memory lim = limits;
-        return (lim.mintFee, lim.redeemFee, status.managementFee, admin.rebalanceBounty);
+        Status memory s = status;
+        return (
+            uint64(s.mintFeePips * FEE_PIP),
+            uint64(s.redeemFeePips * FEE_PIP),
+            s.managementFee,
+            admin.rebalanceBounty
+        );
     }
 
     /// @notice Where fees go.
@@ -444,7 +451,7 @@ contract LeveragedToken is
 
     /// @notice The most shares that may exist.
     function supplyCap() external view returns (uint256) {
-        return limits.supplyCap;
+        return maxSupply;
     }
 
     /// @inheritdoc IERC20
@@ -575,8 +582,8 @@ contract LeveragedToken is
     /// @dev Accrues the management fee into `s` (memory; the caller writes it back once) and reads
     /// the exchange once: every quote below is arithmetic on the book.
     function _book(Status memory s) internal returns (Book memory b) {
-        b.supply = _accrue(s);
-        b.managementFee = s.managementFee;
+        (b.supply, b.managementFeeShares) = _accrue(s);
+        _readFees(b, s);
         _readExchange(b);
     }
 
@@ -584,8 +591,13 @@ contract LeveragedToken is
     function _bookNow() internal view returns (Book memory b) {
         Status memory s = status;
         b.supply = _supplyAfterAccrual(s, s.managementFee);
-        b.managementFee = s.managementFee;
+        _readFees(b, s);
         _readExchange(b);
+    }
+
+    function _readFees(Book memory b, Status memory s) internal pure {
+        (b.mintFee, b.redeemFee) = (s.mintFeePips * FEE_PIP, s.redeemFeePips * FEE_PIP);
+        b.managementFee = s.managementFee;
     }
 
     function _readExchange(Book memory b) internal view {
@@ -607,7 +619,6 @@ contract LeveragedToken is
                 ? _signed(TokenMath.targetSizeDown(assets, targetLeverage, b.price))
                 : _scaleSize(b.size, assets, uint256(b.equity));
         q = _quoteTrade(b, sizeDelta);
-        q.supplyCap = b.limits.supplyCap;
         q.equityAfter += int256(assets);
         int256 added = q.equityAfter - b.equity;
         if (added <= 0) return (q, 0, 0);
@@ -618,7 +629,7 @@ contract LeveragedToken is
             total = uint256(added) * TokenMath.INITIAL_SHARES_PER_UNIT;
             total = total > MINIMUM_SHARES ? total - MINIMUM_SHARES : 0;
         }
-        feeShares = TokenMath.feeUp(total, b.limits.mintFee);
+        feeShares = TokenMath.feeUp(total, b.mintFee);
         shares = total - feeShares;
     }
 
@@ -644,7 +655,7 @@ contract LeveragedToken is
         return
             b.supply == 0
                 ? (shares + MINIMUM_SHARES) / TokenMath.INITIAL_SHARES_PER_UNIT
-                : Math.mulDiv(shares, uint256(b.equity), b.supply);
+                : MathLib.mulDivDown(shares, uint256(b.equity), b.supply);
     }
 
     /// @dev USDT a redemption of `shares` pays (after its trading cost), and the redeem fee in shares:
@@ -656,7 +667,7 @@ contract LeveragedToken is
         uint256 shares
     ) internal pure returns (Quote memory q, uint256 assets, uint256 feeShares) {
         if (shares > b.supply) revert ExceedsBalance(shares, b.supply);
-        feeShares = TokenMath.feeUp(shares, b.limits.redeemFee);
+        feeShares = TokenMath.feeUp(shares, b.redeemFee);
         uint256 burnt = shares - feeShares;
         q = _quoteTrade(b, -_scaleSize(b.size, burnt, b.supply));
         int256 released = q.equityAfter - int256(TokenMath.toAssetsUp(b.supply - burnt, uint256(b.equity), b.supply));
@@ -670,7 +681,7 @@ contract LeveragedToken is
     /// @dev The exchange equity after trading `sizeDelta` now: the equity less the trading cost, plus
     /// the exact rounding of the trade (PerpMath.tradeRoundingDown).
     function _quoteTrade(Book memory b, int256 sizeDelta) internal pure returns (Quote memory q) {
-        q = Quote(b.supply, b.price, sizeDelta, 0, b.equity, 0);
+        q = Quote(b.supply, b.price, sizeDelta, 0, b.equity);
         if (sizeDelta == 0) return q;
         (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
             sizeDelta.notionalUp(b.price),
@@ -697,7 +708,7 @@ contract LeveragedToken is
             if (got >= target) break;
             if (hi == limit || i == 64) revert AmountUnreachable(target, limit);
             lo = hi;
-            hi = Math.min(got == 0 ? hi * 2 + 1 : hi + Math.mulDiv(target - got, hi, got) + 1, limit);
+            hi = Math.min(got == 0 ? hi * 2 + 1 : hi + MathLib.mulDivDown(target - got, hi, got) + 1, limit);
         }
         while (hi - lo > 1) {
             uint256 mid = lo + (hi - lo) / 2;
@@ -717,7 +728,13 @@ contract LeveragedToken is
     /// step, so a search over the whole supply could settle just above a balance that pays enough.
     function _quoteWithdraw(Book memory b, uint256 assets, uint256 limit) internal view returns (uint256 shares) {
         if (b.supply == 0 || limit == 0) revert AmountUnreachable(assets, limit);
-        (, shares) = _leastInput(b, assets, Math.mulDiv(assets, b.supply, uint256(b.equity)), limit, _assetsForRedeem);
+        (, shares) = _leastInput(
+            b,
+            assets,
+            MathLib.mulDivDown(assets, b.supply, uint256(b.equity)),
+            limit,
+            _assetsForRedeem
+        );
     }
 
     /// @dev A book to price a mint or a redeem against: the token must have equity left. At or past
@@ -727,7 +744,6 @@ contract LeveragedToken is
     /// equity left is not made; the call goes on as it would have.)
     function _liveBook(Status memory s) internal returns (Book memory b) {
         b = _book(s);
-        b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
         if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);
@@ -743,6 +759,7 @@ contract LeveragedToken is
                 q.sizeDelta,
                 b.price,
                 q.cost,
+                0,
                 0
             );
             _trade(q, 0, address(0), b.equity);
@@ -752,7 +769,6 @@ contract LeveragedToken is
     /// @dev The book `_liveBook` leaves, as a view: what previews price against.
     function _liveBookNow() internal view returns (Book memory b) {
         b = _bookNow();
-        b.limits = limits;
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
         if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);
@@ -780,9 +796,10 @@ contract LeveragedToken is
         address receiver,
         uint256 assets,
         uint256 shares,
-        uint256 feeShares
+        uint256 feeShares,
+        uint256 managementFeeShares
     ) internal {
-        uint256 cap = q.supplyCap;
+        uint256 cap = maxSupply;
         uint256 supplyAfter = q.supply + shares + feeShares + (q.supply == 0 ? MINIMUM_SHARES : 0);
         if (supplyAfter > cap) revert SupplyCapExceeded(supplyAfter, cap);
         _addPendingFeeShares(s, feeShares);
@@ -790,7 +807,7 @@ contract LeveragedToken is
         if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
         _mint(receiver, shares);
         emit Deposit(msg.sender, receiver, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares);
         // pay first, then trade (the exchange credits margin it has received)
         usdt.safeTransferFrom(msg.sender, address(vault), assets);
         _trade(q, int256(assets), address(0), q.equityAfter);
@@ -803,7 +820,8 @@ contract LeveragedToken is
         address receiver,
         uint256 shares,
         uint256 assets,
-        uint256 feeShares
+        uint256 feeShares,
+        uint256 managementFeeShares
     ) internal {
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         _requireBalance(owner, shares);
@@ -811,7 +829,7 @@ contract LeveragedToken is
         _writeStatus(s);
         _burn(owner, shares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares);
         _trade(q, -int256(assets), receiver, q.equityAfter - int256(assets));
     }
 
@@ -857,7 +875,8 @@ contract LeveragedToken is
             q.sizeDelta,
             b.price,
             q.cost,
-            bounty
+            bounty,
+            b.managementFeeShares
         );
         _trade(q, -int256(bounty), msg.sender, q.equityAfter - int256(bounty));
     }
@@ -893,26 +912,33 @@ contract LeveragedToken is
     }
 
     /// @dev Adds the management fee shares due since the last accrual to the pending fee shares in
-    /// `s` (memory: the caller writes `s` back once); returns the supply they are part of.
-    function _accrue(Status memory s) internal returns (uint256 supply) {
+    /// `s` (memory: the caller writes `s` back once); returns the supply they are part of and how
+    /// many there were (the caller's event reports them).
+    function _accrue(Status memory s) internal returns (uint256 supply, uint256 feeShares) {
         supply = ERC20.totalSupply() + s.pendingFeeShares;
-        if (s.lastFeeAccrual == block.timestamp) return supply;
+        if (s.lastFeeAccrual == block.timestamp) return (supply, 0);
         if (_feeAccrues(s, supply)) {
-            uint256 elapsed = block.timestamp - s.lastFeeAccrual;
-            uint256 feeShares = TokenMath.managementFeeSharesDown(supply, s.managementFee, elapsed);
+            feeShares = TokenMath.managementFeeSharesDown(supply, s.managementFee, block.timestamp - s.lastFeeAccrual);
             if (feeShares != 0) {
                 _addPendingFeeShares(s, feeShares);
                 supply += feeShares;
-                emit ManagementFeeAccrued(feeShares, elapsed);
             }
         }
         s.lastFeeAccrual = uint32(block.timestamp);
     }
 
+    /// @dev `_accrue` for the entry points that have no event of their own: emits ManagementFeeAccrued.
+    function _accrueReported(Status memory s) internal returns (uint256 supply) {
+        uint256 elapsed = block.timestamp - s.lastFeeAccrual;
+        uint256 feeShares;
+        (supply, feeShares) = _accrue(s);
+        if (feeShares != 0) emit ManagementFeeAccrued(feeShares, elapsed);
+    }
+
     /// @dev Accrues the management fee and mints every pending fee share to the treasury.
     function _accrueAndClaimFees() internal {
         Status memory s = status;
-        _accrue(s);
+        _accrueReported(s);
         _writeStatus(s);
         _claimFees();
     }
@@ -934,7 +960,9 @@ contract LeveragedToken is
                 (uint256(uint8(s.state)) << 64) |
                 (s.mintPaused ? uint256(1) << 72 : 0) |
                 (uint256(s.pendingFeeShares) << 80) |
-                (uint256(s.managementFee) << 176);
+                (uint256(s.managementFee) << 168) |
+                (uint256(s.mintFeePips) << 224) |
+                (uint256(s.redeemFeePips) << 240);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
             sstore(status.slot, word)
@@ -942,14 +970,14 @@ contract LeveragedToken is
     }
 
     /// @dev Adds fee shares to the pending ones in `s`; in the unlikely case they would not fit in
-    /// 96 bits, the pending ones are minted to the treasury first.
+    /// 88 bits (309 million tokens), the pending ones are minted to the treasury first.
     function _addPendingFeeShares(Status memory s, uint256 feeShares) internal {
         uint256 pending = s.pendingFeeShares + feeShares;
-        if (pending > type(uint96).max) {
+        if (pending > type(uint88).max) {
             super._update(address(0), admin.treasury, s.pendingFeeShares);
             pending = feeShares;
         }
-        s.pendingFeeShares = uint96(pending);
+        s.pendingFeeShares = uint88(pending);
     }
 
     /// @dev The treasury's pending fee shares are minted to it before it spends more than it holds;
@@ -991,7 +1019,7 @@ contract LeveragedToken is
             (, int256 equity, ) = vault.snapshot(market, address(this));
             if (equity <= 0) return (false, 0);
         }
-        uint256 cap = limits.supplyCap;
+        uint256 cap = maxSupply;
         uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
         if (supply + reserve >= cap) return (false, 0);
         room = cap == type(uint128).max ? type(uint256).max : cap - supply - reserve;
@@ -1015,7 +1043,7 @@ contract LeveragedToken is
         if (assets == 0) revert ZeroAmount();
         uint256 held = settledAssets;
         if (held == 0) revert AmountUnreachable(assets, 0);
-        return Math.mulDiv(assets, settledSupply, held, Math.Rounding.Ceil);
+        return MathLib.mulDivUp(assets, settledSupply, held);
     }
 
     function _payFromSettlement(address owner, address receiver, uint256 shares, uint256 assets) internal {
@@ -1029,7 +1057,7 @@ contract LeveragedToken is
 
     /// @dev `size` x `numerator` / `denominator`, rounded toward zero (a slice never exceeds its share).
     function _scaleSize(int256 size, uint256 numerator, uint256 denominator) internal pure returns (int256) {
-        uint256 scaled = Math.mulDiv(PerpMath.abs(size), numerator, denominator);
+        uint256 scaled = MathLib.mulDivDown(PerpMath.abs(size), numerator, denominator);
         return size >= 0 ? int256(scaled) : -int256(scaled);
     }
 
@@ -1038,12 +1066,14 @@ contract LeveragedToken is
     }
 
     function _setFees(uint64 mintFee, uint64 redeemFee, uint64 managementFee, uint64 rebalanceBounty) internal {
-        if (mintFee > MAX_MINT_FEE) revert InvalidParameter("mintFee", mintFee);
-        if (redeemFee > MAX_REDEEM_FEE) revert InvalidParameter("redeemFee", redeemFee);
+        if (mintFee > MAX_MINT_FEE || mintFee % FEE_PIP != 0) revert InvalidParameter("mintFee", mintFee);
+        if (redeemFee > MAX_REDEEM_FEE || redeemFee % FEE_PIP != 0) revert InvalidParameter("redeemFee", redeemFee);
         if (managementFee > MAX_MANAGEMENT_FEE) revert InvalidParameter("managementFee", managementFee);
         if (rebalanceBounty > MAX_BOUNTY) revert InvalidParameter("rebalanceBounty", rebalanceBounty);
-        (limits.mintFee, limits.redeemFee) = (uint56(mintFee), uint56(redeemFee));
-        status.managementFee = uint56(managementFee);
+        Status memory s = status;
+        (s.mintFeePips, s.redeemFeePips) = (uint16(mintFee / FEE_PIP), uint16(redeemFee / FEE_PIP));
+        s.managementFee = uint56(managementFee);
+        _writeStatus(s);
         admin.rebalanceBounty = uint56(rebalanceBounty);
         emit FeesSet(mintFee, redeemFee, managementFee, rebalanceBounty);
     }

@@ -48,9 +48,18 @@ interface ILeveragedToken is IERC4626 {
     /// @notice The position moved with a mint or a redeem: `sizeDelta` at `price`; the caller paid
     /// the trading `cost` (USDT) of its slice and `feeShares` to the treasury (the mint or redeem fee
     /// is taken in shares: minted to the treasury on a mint, transferred to it on a redeem).
-    event PositionResized(int256 sizeDelta, uint256 price, uint256 cost, uint256 feeShares);
+    /// `managementFeeShares` is the management fee this call accrued to the treasury first.
+    event PositionResized(
+        int256 sizeDelta,
+        uint256 price,
+        uint256 cost,
+        uint256 feeShares,
+        uint256 managementFeeShares
+    );
     /// @notice The position was traded back to target by `caller`: by `rebalance()`, or first thing in
     /// a mint or a redeem that found leverage at or past the ripcord (reason 3, no bounty).
+    /// `managementFeeShares` is the management fee `rebalance()` accrued first (0 inside a mint or a
+    /// redeem, whose PositionResized reports it).
     event Rebalanced(
         address indexed caller,
         uint8 reason,
@@ -59,8 +68,12 @@ interface ILeveragedToken is IERC4626 {
         int256 sizeDelta,
         uint256 price,
         uint256 cost,
-        uint256 bounty
+        uint256 bounty,
+        uint256 managementFeeShares
     );
+    /// @notice The management fee accrued `shares` to the treasury over `elapsed` seconds, outside a
+    /// mint, a redeem or a rebalance (which report it in their own event): by `accrueManagementFee`,
+    /// `setFees`, `setTreasury` or `settle`.
     event ManagementFeeAccrued(uint256 shares, uint256 elapsed);
     event DelistingScheduled(uint256 delistingTime);
     event Settled(uint256 assets, uint256 supply);

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MathLib} from "./MathLib.sol";
 
 /// @title PerpMath
 /// @notice The exchange's arithmetic. Every function names its rounding: `Down` rounds toward minus
@@ -22,14 +23,14 @@ library PerpMath {
 
     /// @notice floor(a x b / d) toward minus infinity, for signed a and positive b, d.
     function mulDivDownSigned(int256 a, uint256 b, uint256 d) internal pure returns (int256) {
-        if (a >= 0) return int256(Math.mulDiv(uint256(a), b, d));
-        return -int256(Math.mulDiv(uint256(-a), b, d, Math.Rounding.Ceil));
+        if (a >= 0) return int256(MathLib.mulDivDown(uint256(a), b, d));
+        return -int256(MathLib.mulDivUp(uint256(-a), b, d));
     }
 
     /// @notice ceil(a x b / d) toward plus infinity, for signed a and positive b, d.
     function mulDivUpSigned(int256 a, uint256 b, uint256 d) internal pure returns (int256) {
-        if (a >= 0) return int256(Math.mulDiv(uint256(a), b, d, Math.Rounding.Ceil));
-        return -int256(Math.mulDiv(uint256(-a), b, d));
+        if (a >= 0) return int256(MathLib.mulDivUp(uint256(a), b, d));
+        return -int256(MathLib.mulDivDown(uint256(-a), b, d));
     }
 
     /// @notice Value of `size` at `price` in USDT, rounded down: what a holder of the position gets.
@@ -44,12 +45,12 @@ library PerpMath {
 
     /// @notice |size| x price in USDT, rounded up (margin requirements and fees are charged on it).
     function notionalUp(int256 size, uint256 price) internal pure returns (uint256) {
-        return Math.mulDiv(abs(size), price, SIZE_PRICE_TO_USDT, Math.Rounding.Ceil);
+        return MathLib.mulDivUp(abs(size), price, SIZE_PRICE_TO_USDT);
     }
 
     /// @notice `amount` x `rate` (WAD), rounded up: a fee or a requirement charged to the trader.
     function wadMulUp(uint256 amount, uint256 rate) internal pure returns (uint256) {
-        return Math.mulDiv(amount, rate, WAD, Math.Rounding.Ceil);
+        return MathLib.mulDivUp(amount, rate, WAD);
     }
 
     /// @notice Taker fee plus linear price impact on a trade of `notional` USDT, rounded up.
@@ -60,8 +61,7 @@ library PerpMath {
         uint256 impact
     ) internal pure returns (uint256 fee, uint256 impactCost) {
         fee = wadMulUp(notional, takerFee);
-        if (impact != 0)
-            impactCost = Math.mulDiv(notional * notional, impact, IMPACT_NOTIONAL * WAD, Math.Rounding.Ceil);
+        if (impact != 0) impactCost = MathLib.mulDivUp(notional * notional, impact, IMPACT_NOTIONAL * WAD);
     }
 
     /// @notice Growth of the funding index over `elapsed` seconds at `price` and `rate` (WAD per 8 h),

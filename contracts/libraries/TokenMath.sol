@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MathLib} from "./MathLib.sol";
 
 /// @title TokenMath
 /// @notice The leveraged token's share and fee arithmetic. Names carry the rounding; every direction
@@ -16,22 +17,22 @@ library TokenMath {
 
     /// @notice `amount` x `rate` (WAD), rounded up: a fee.
     function feeUp(uint256 amount, uint256 rate) internal pure returns (uint256) {
-        return Math.mulDiv(amount, rate, WAD, Math.Rounding.Ceil);
+        return MathLib.mulDivUp(amount, rate, WAD);
     }
 
     /// @notice Shares for `value` USDT added to `equity` backing `supply` shares, rounded down.
     function toSharesDown(uint256 value, uint256 supply, uint256 equity) internal pure returns (uint256) {
-        return Math.mulDiv(value, supply, equity);
+        return MathLib.mulDivDown(value, supply, equity);
     }
 
     /// @notice USDT that `shares` of `supply` are worth at `equity`, rounded down.
     function toAssetsDown(uint256 shares, uint256 equity, uint256 supply) internal pure returns (uint256) {
-        return Math.mulDiv(shares, equity, supply);
+        return MathLib.mulDivDown(shares, equity, supply);
     }
 
     /// @notice USDT the holders of `shares` of `supply` keep out of `equity`, rounded up.
     function toAssetsUp(uint256 shares, uint256 equity, uint256 supply) internal pure returns (uint256) {
-        return Math.mulDiv(shares, equity, supply, Math.Rounding.Ceil);
+        return MathLib.mulDivUp(shares, equity, supply);
     }
 
     /// @notice Management fee shares for `elapsed` seconds at `annualRate` (WAD per year), rounded
@@ -42,18 +43,18 @@ library TokenMath {
         uint256 annualRate,
         uint256 elapsed
     ) internal pure returns (uint256) {
-        uint256 f = Math.min(Math.mulDiv(annualRate, elapsed, YEAR), WAD / 2);
-        return Math.mulDiv(supply, f, WAD - f);
+        uint256 f = Math.min(MathLib.mulDivDown(annualRate, elapsed, YEAR), WAD / 2);
+        return MathLib.mulDivDown(supply, f, WAD - f);
     }
 
     /// @notice Position size (18 decimals, unsigned) worth `leverage` x `equity` at `price`, rounded
     /// down: size = equity x leverage / WAD x 1e20 / price.
     function targetSizeDown(uint256 equity, uint256 leverage, uint256 price) internal pure returns (uint256) {
-        return Math.mulDiv(equity * 1e2, leverage, price);
+        return MathLib.mulDivDown(equity * 1e2, leverage, price);
     }
 
     /// @notice Leverage (WAD) of `notional` over `equity`, rounded down.
     function leverageDown(uint256 notional, uint256 equity) internal pure returns (uint256) {
-        return Math.mulDiv(notional, WAD, equity);
+        return MathLib.mulDivDown(notional, WAD, equity);
     }
 }

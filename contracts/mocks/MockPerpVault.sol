@@ -10,6 +10,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {MathLib} from "../libraries/MathLib.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
 /// @title MockPerpVault
@@ -250,7 +251,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         emit Traded(market, account, -size, price, cost, realized, funding, 0, 0);
 
         uint256 liquidationFee = liquidationParams.liquidationFee;
-        reward = Math.min(Math.mulDiv(size.notionalUp(price), liquidationFee, PerpMath.WAD), p.margin);
+        reward = Math.min(MathLib.mulDivDown(size.notionalUp(price), liquidationFee, PerpMath.WAD), p.margin);
         p.margin -= uint128(reward);
         b.accounted -= uint64(reward);
         _writePosition(positions[market][account], p);
@@ -267,7 +268,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         Balances memory b = balances;
         uint256 supply = totalLiquidityShares;
         if (supply != 0 && b.pool == 0) revert InsufficientLiquidity(amount, 0);
-        shares = supply == 0 ? amount : Math.mulDiv(amount, supply, b.pool);
+        shares = supply == 0 ? amount : MathLib.mulDivDown(amount, supply, b.pool);
         if (shares == 0) revert ZeroAmount();
         totalLiquidityShares = supply + shares;
         liquiditySharesOf[msg.sender] += shares;
@@ -287,7 +288,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         if (shares > owned) revert InsufficientLiquidity(shares, owned);
         Balances memory b = balances;
         uint256 supply = totalLiquidityShares;
-        amount = Math.mulDiv(shares, b.pool, supply);
+        amount = MathLib.mulDivDown(shares, b.pool, supply);
         liquiditySharesOf[msg.sender] = owned - shares;
         totalLiquidityShares = supply - shares;
         b.pool -= uint64(amount);
@@ -344,7 +345,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
     function leverageOf(bytes32 market, address account) external view returns (uint256) {
         (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
         if (equity <= 0) return size == 0 ? 0 : type(uint256).max;
-        return Math.mulDiv(size.notionalUp(price), PerpMath.WAD, uint256(equity));
+        return MathLib.mulDivDown(size.notionalUp(price), PerpMath.WAD, uint256(equity));
     }
 
     /// @inheritdoc IPerpVault
@@ -356,7 +357,7 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /// @inheritdoc IPerpVault
     function maxLeverage() external view returns (uint256) {
-        return Math.mulDiv(PerpMath.WAD, PerpMath.WAD, balances.initialMarginRatio);
+        return MathLib.mulDivDown(PerpMath.WAD, PerpMath.WAD, balances.initialMarginRatio);
     }
 
     /// @inheritdoc IPerpVault

@@ -86,6 +86,7 @@ export async function readTokenBook(
     priceImpact: snapshot.priceImpact,
     limits: { mintFee: fees.mintFee, redeemFee: fees.redeemFee, supplyCap },
     managementFee: status.managementFee,
+    managementFeeShares: accrued - supply,
   };
   let book = read;
   if (state === TokenState.Active || state === TokenState.Delisting) {

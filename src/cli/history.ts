@@ -100,6 +100,7 @@ function historyRow(
           price: decimalString(big("price"), PRICE_DECIMALS),
           cost: decimalString(big("cost"), USDT_DECIMALS),
           bounty: decimalString(bounty, USDT_DECIMALS),
+          managementFeeShares: decimalString(big("managementFeeShares"), SHARE_DECIMALS),
         },
         text:
           `${formatLeverage(big("leverageBefore"))} -> ${formatLeverage(big("leverageAfter"))}, traded ` +
@@ -192,6 +193,10 @@ export async function readHistory(
         last.data.price = decimalString(price, PRICE_DECIMALS);
         last.data.feeShares = decimalString(fee, SHARE_DECIMALS);
         last.data.tradingCost = decimalString(BigInt(ev.args.getValue("cost") as bigint), USDT_DECIMALS);
+        last.data.managementFeeShares = decimalString(
+          BigInt(ev.args.getValue("managementFeeShares") as bigint),
+          SHARE_DECIMALS,
+        );
         last.text += ` at ${formatPrice(price)} (fee ${formatShares(fee)} ${symbol})`;
       }
       continue;

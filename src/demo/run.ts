@@ -603,9 +603,15 @@ async function chainFees(
     };
     for (const ev of await t.queryFilter(t.filters.ManagementFeeAccrued(), fromBlock))
       fee.managementShares += ev.args.shares;
-    for (const ev of await t.queryFilter(t.filters.PositionResized(), fromBlock))
+    // a mint, a redeem or a rebalance reports the management fee it accrued in its own event
+    for (const ev of await t.queryFilter(t.filters.PositionResized(), fromBlock)) {
       fee.mintRedeemShares += ev.args.feeShares;
-    for (const ev of await t.queryFilter(t.filters.Rebalanced(), fromBlock)) fee.bountyUsdt += ev.args.bounty;
+      fee.managementShares += ev.args.managementFeeShares;
+    }
+    for (const ev of await t.queryFilter(t.filters.Rebalanced(), fromBlock)) {
+      fee.bountyUsdt += ev.args.bounty;
+      fee.managementShares += ev.args.managementFeeShares;
+    }
     const traded = await sys.vault.queryFilter(sys.vault.filters.Traded(market, address), fromBlock);
     for (const ev of traded) {
       fee.tradingUsdt += ev.args.cost;

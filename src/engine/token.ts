@@ -117,6 +117,7 @@ export interface Book {
   priceImpact: bigint;
   limits: TokenLimits;
   managementFee: bigint;
+  managementFeeShares: bigint; // accrued by this call
 }
 
 /** What one trade of `sizeDelta` will leave (the contract's Quote). */
@@ -126,7 +127,6 @@ export interface Quote {
   sizeDelta: bigint;
   cost: bigint;
   equityAfter: bigint;
-  supplyCap: bigint; // set by mint quotes
 }
 
 export interface DepositQuote {
@@ -146,7 +146,9 @@ export interface RebalanceCheck {
   reason: number;
 }
 
-const UINT96_MAX = (1n << 96n) - 1n;
+const UINT88_MAX = (1n << 88n) - 1n;
+/** Mint and redeem fees are stored in pips (1e-6 = 1e12 WAD) in the contract's status slot. */
+const FEE_PIP = 10n ** 12n;
 
 export class LeveragedToken {
   st: TokenStorage;
@@ -233,7 +235,7 @@ export class LeveragedToken {
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
       if (d.shares < minShares) throw new EngineRevert("SlippageExceeded", [d.shares, minShares]);
-      this.mintAndTrade(tx, s, d.quote, receiver, assets, d.shares, d.feeShares);
+      this.mintAndTrade(tx, s, d.quote, receiver, assets, d.shares, d.feeShares, b.managementFeeShares);
       return d.shares;
     });
   }
@@ -248,7 +250,7 @@ export class LeveragedToken {
       const assets = this.quoteMint(b, shares);
       if (assets > maxAssets) throw new EngineRevert("SlippageExceeded", [assets, maxAssets]);
       const d = this.quoteDeposit(b, assets);
-      this.mintAndTrade(tx, s, d.quote, receiver, assets, shares, d.feeShares);
+      this.mintAndTrade(tx, s, d.quote, receiver, assets, shares, d.feeShares, b.managementFeeShares);
       return assets;
     });
   }
@@ -272,7 +274,17 @@ export class LeveragedToken {
       const r = quoteRedeem(b, shares);
       if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
       if (r.assets < minAssets) throw new EngineRevert("SlippageExceeded", [r.assets, minAssets]);
-      this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, r.assets, r.feeShares);
+      this.burnAndTrade(
+        tx,
+        s,
+        r.quote,
+        owner,
+        receiver,
+        shares,
+        r.assets,
+        r.feeShares,
+        b.managementFeeShares,
+      );
       return r.assets;
     });
   }
@@ -294,7 +306,7 @@ export class LeveragedToken {
       const shares = quoteWithdraw(b, assets, min(this.balanceOf(owner), b.supply));
       if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
       const r = quoteRedeem(b, shares);
-      this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, assets, r.feeShares);
+      this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, assets, r.feeShares, b.managementFeeShares);
       return shares;
     });
   }
@@ -366,7 +378,7 @@ export class LeveragedToken {
       } else if (s.state !== TokenState.Depleted) {
         throw new EngineRevert("InvalidState", [BigInt(s.state)]);
       }
-      const supply = this.accrue(s, tx.time);
+      const supply = this.accrueReported(s, tx.time);
       const closing = s.state === TokenState.Delisting;
       s.state = TokenState.Settled;
       this.st.status = s;
@@ -625,8 +637,10 @@ export class LeveragedToken {
   }
 
   private applyFees(f: TokenFees): void {
-    if (f.mintFee > MAX_MINT_FEE) throw new EngineRevert("InvalidParameter", ["mintFee", f.mintFee]);
-    if (f.redeemFee > MAX_REDEEM_FEE) throw new EngineRevert("InvalidParameter", ["redeemFee", f.redeemFee]);
+    if (f.mintFee > MAX_MINT_FEE || f.mintFee % FEE_PIP !== 0n)
+      throw new EngineRevert("InvalidParameter", ["mintFee", f.mintFee]);
+    if (f.redeemFee > MAX_REDEEM_FEE || f.redeemFee % FEE_PIP !== 0n)
+      throw new EngineRevert("InvalidParameter", ["redeemFee", f.redeemFee]);
     if (f.managementFee > MAX_MANAGEMENT_FEE) {
       throw new EngineRevert("InvalidParameter", ["managementFee", f.managementFee]);
     }
@@ -656,27 +670,37 @@ export class LeveragedToken {
     return supply;
   }
 
-  /** _accrue: adds the management fee shares due to the pending ones in `s` (the caller writes `s`). */
-  private accrue(s: TokenStatus, time: bigint): bigint {
+  /**
+   * _accrue: adds the management fee shares due to the pending ones in `s` (the caller writes `s`);
+   * returns the supply and the fee shares (the caller's event reports them).
+   */
+  private accrue(s: TokenStatus, time: bigint): { supply: bigint; feeShares: bigint } {
     let supply = this.shares.st.totalSupply + s.pendingFeeShares;
-    if (s.lastFeeAccrual === time) return supply;
+    if (s.lastFeeAccrual === time) return { supply, feeShares: 0n };
+    let feeShares = 0n;
     if (feeAccrues(s, supply)) {
-      const elapsed = time - s.lastFeeAccrual;
-      const feeShares = managementFeeSharesDown(supply, s.managementFee, elapsed);
+      feeShares = managementFeeSharesDown(supply, s.managementFee, time - s.lastFeeAccrual);
       if (feeShares !== 0n) {
         this.addPendingFeeShares(s, feeShares);
         supply += feeShares;
-        this.emit("ManagementFeeAccrued", [feeShares, elapsed]);
       }
     }
     s.lastFeeAccrual = time;
+    return { supply, feeShares };
+  }
+
+  /** _accrueReported: _accrue for the entry points without an event of their own. */
+  private accrueReported(s: TokenStatus, time: bigint): bigint {
+    const elapsed = time - s.lastFeeAccrual;
+    const { supply, feeShares } = this.accrue(s, time);
+    if (feeShares !== 0n) this.emit("ManagementFeeAccrued", [feeShares, elapsed]);
     return supply;
   }
 
-  /** _addPendingFeeShares: past 96 bits the pending ones are minted to the treasury first. */
+  /** _addPendingFeeShares: past 88 bits the pending ones are minted to the treasury first. */
   private addPendingFeeShares(s: TokenStatus, feeShares: bigint): void {
     let pending = s.pendingFeeShares + feeShares;
-    if (pending > UINT96_MAX) {
+    if (pending > UINT88_MAX) {
       this.shares.mint(this.st.admin.treasury, s.pendingFeeShares);
       pending = feeShares;
     }
@@ -686,7 +710,7 @@ export class LeveragedToken {
   /** _accrueAndClaimFees. */
   private accrueAndClaimFees(time: bigint): void {
     const s = { ...this.st.status };
-    this.accrue(s, time);
+    this.accrueReported(s, time);
     this.st.status = s;
     this.claimFees();
   }
@@ -701,8 +725,10 @@ export class LeveragedToken {
 
   /** _book: accrues into `s`, then reads the exchange once. */
   private book(s: TokenStatus, time: bigint): Book {
-    const b = this.readExchange(this.accrue(s, time), time);
+    const { supply, feeShares } = this.accrue(s, time);
+    const b = this.readExchange(supply, time);
     b.managementFee = s.managementFee;
+    b.managementFeeShares = feeShares;
     return b;
   }
 
@@ -729,6 +755,7 @@ export class LeveragedToken {
         b.price,
         q.cost,
         0n,
+        0n,
       ]);
       this.trade(tx, q, 0n, ZERO_ADDRESS, b.equity);
     }
@@ -748,6 +775,7 @@ export class LeveragedToken {
       priceImpact,
       limits: { mintFee: 0n, redeemFee: 0n, supplyCap: 0n },
       managementFee: 0n,
+      managementFeeShares: 0n,
     };
   }
 
@@ -759,8 +787,9 @@ export class LeveragedToken {
     assets: bigint,
     shares: bigint,
     feeShares: bigint,
+    managementFeeShares: bigint,
   ): void {
-    const cap = q.supplyCap;
+    const cap = this.st.limits.supplyCap;
     const supplyAfter = q.supply + shares + feeShares + (q.supply === 0n ? MINIMUM_SHARES : 0n);
     if (supplyAfter > cap) throw new EngineRevert("SupplyCapExceeded", [supplyAfter, cap]);
     this.addPendingFeeShares(s, feeShares);
@@ -768,7 +797,7 @@ export class LeveragedToken {
     if (q.supply === 0n) this.shares.mint(DEAD, MINIMUM_SHARES);
     this.shares.mint(receiver, shares);
     this.emit("Deposit", [key(tx.from), key(receiver), assets, shares]);
-    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares]);
+    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares]);
     // pay first, then trade (the exchange credits margin it has received)
     this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, assets);
     this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter);
@@ -783,6 +812,7 @@ export class LeveragedToken {
     shares: bigint,
     assets: bigint,
     feeShares: bigint,
+    managementFeeShares: bigint,
   ): void {
     if (key(tx.from) !== key(owner)) this.shares.spendAllowance(owner, tx.from, shares);
     this.requireBalance(owner, shares);
@@ -790,7 +820,7 @@ export class LeveragedToken {
     this.st.status = s;
     this.shares.burn(owner, shares);
     this.emit("Withdraw", [key(tx.from), key(receiver), key(owner), assets, shares]);
-    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares]);
+    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares]);
     this.trade(tx, q, -assets, receiver, q.equityAfter - assets);
   }
 
@@ -828,7 +858,7 @@ export class LeveragedToken {
       throw new EngineRevert("AccessControlUnauthorizedAccount", [key(tx.from), KEEPER_ROLE]);
     }
     let target = 0n;
-    let q: Quote = { supply: 0n, price: 0n, sizeDelta: 0n, cost: 0n, equityAfter: 0n, supplyCap: 0n };
+    let q: Quote = { supply: 0n, price: 0n, sizeDelta: 0n, cost: 0n, equityAfter: 0n };
     if (reason !== REASON_DEPLETED) {
       target = this.signed(targetSizeDown(b.equity, this.targetLeverage, b.price));
       q = quoteTrade(b, target - b.size);
@@ -854,6 +884,7 @@ export class LeveragedToken {
       b.price,
       q.cost,
       bounty,
+      b.managementFeeShares,
     ]);
     this.trade(tx, q, -bounty, tx.from, q.equityAfter - bounty);
   }
@@ -917,7 +948,6 @@ export function quoteTrade(b: Book, sizeDelta: bigint): Quote {
     sizeDelta,
     cost: 0n,
     equityAfter: b.equity,
-    supplyCap: 0n,
   };
   if (sizeDelta === 0n) return q;
   q.cost = tradeCostTotalUp(notionalUp(sizeDelta, b.price), b.takerFee, b.priceImpact);
@@ -933,7 +963,6 @@ export function quoteDeposit(b: Book, assets: bigint, targetLeverage: bigint, is
   const first = targetSizeDown(assets, targetLeverage, b.price);
   const sizeDelta = b.supply === 0n ? (isLong ? first : -first) : scaleSize(b.size, assets, b.equity);
   const q = quoteTrade(b, sizeDelta);
-  q.supplyCap = b.limits.supplyCap;
   q.equityAfter += assets;
   const added = q.equityAfter - b.equity;
   if (added <= 0n) return { quote: q, shares: 0n, feeShares: 0n };
@@ -1037,7 +1066,6 @@ export function ripcordQuote(
     sizeDelta: 0n,
     cost: 0n,
     equityAfter: b.equity,
-    supplyCap: 0n,
   };
   if (b.size === 0n || b.equity <= 0n || leverageOf(b.size, b.equity, b.price) < ripcordLeverage) return none;
   const size = targetSizeDown(b.equity, targetLeverage, b.price);

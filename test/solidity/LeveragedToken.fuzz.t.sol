@@ -387,11 +387,12 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         return isLong ? longToken : shortToken;
     }
 
-    /// @dev Mint and redeem fees up to their 1% caps, a taker fee up to 1%, price impact up to 0.1% per
+    /// @dev Mint and redeem fees up to their 1% caps in whole pips, a taker fee up to 1%, price impact up to 0.1% per
     /// 1,000,000 USDT; each zero one time in four.
     function _randomFees(LeveragedToken token, uint256 seed) internal {
-        uint256 mintFee = (seed & 3) == 0 ? 0 : _bound(seed >> 8, 0, 0.01e18);
-        uint256 redeemFee = ((seed >> 2) & 3) == 0 ? 0 : _bound(seed >> 72, 0, 0.01e18);
+        // mint and redeem fees are whole pips (1e-6): the status slot stores them so
+        uint256 mintFee = (seed & 3) == 0 ? 0 : _bound(seed >> 8, 0, 10_000) * 1e12;
+        uint256 redeemFee = ((seed >> 2) & 3) == 0 ? 0 : _bound(seed >> 72, 0, 10_000) * 1e12;
         uint256 takerFee = ((seed >> 4) & 3) == 0 ? 0 : _bound(seed >> 136, 0, 0.01e18);
         uint256 impact = ((seed >> 6) & 3) == 0 ? 0 : _bound(seed >> 200, 0, 0.001e18);
         token.setFees(uint64(mintFee), uint64(redeemFee), MANAGEMENT_FEE, BOUNTY);

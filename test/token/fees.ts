@@ -67,7 +67,7 @@ describe("LeveragedToken: fees", function () {
     await expect(btc3l.accrueManagementFee()).to.emit(btc3l, "ManagementFeeAccrued");
   });
 
-  it("is accrued before every mint, redeem and rebalance, and by anyone", async function () {
+  it("is accrued before every mint, redeem and rebalance (reported in their own event), and by anyone", async function () {
     const { btc3l, alice, bob, keeper, sys } = await loadFixture(seededFixture);
     for (const action of ["mint", "redeem", "rebalance", "accrue"] as const) {
       await advance(sys, DAY);
@@ -86,7 +86,26 @@ describe("LeveragedToken: fees", function () {
             : action === "rebalance"
               ? btc3l.connect(keeper).rebalance()
               : btc3l.connect(bob).accrueManagementFee();
-      await expect(sendAt(t, tx)).to.emit(btc3l, "ManagementFeeAccrued").withArgs(fee, elapsed);
+      const receipt = await (await sendAt(t, tx)).wait();
+      const events = receipt!.logs.flatMap((log) => {
+        const parsed = btc3l.interface.parseLog(log);
+        return parsed === null ? [] : [parsed];
+      });
+      const reported = events.filter((e) =>
+        ["ManagementFeeAccrued", "PositionResized", "Rebalanced"].includes(e.name),
+      );
+      // exactly one event tells the fee: the entry point's own, or ManagementFeeAccrued when it has none
+      expect(reported.map((e) => e.name)).to.deep.equal([
+        {
+          mint: "PositionResized",
+          redeem: "PositionResized",
+          rebalance: "Rebalanced",
+          accrue: "ManagementFeeAccrued",
+        }[action],
+      ]);
+      const ev = reported[0]!;
+      if (action === "accrue") expect([ev.args.shares, ev.args.elapsed]).to.deep.equal([fee, elapsed]);
+      else expect(ev.args.managementFeeShares).to.equal(fee);
       expect((await btc3l.status()).lastFeeAccrual).to.equal(BigInt(t));
     }
   });
@@ -144,13 +163,15 @@ describe("LeveragedToken: fees", function () {
     for (const fee of [0n, 10n ** 16n]) {
       await btc3l.connect(admin).setFees(fee, fee, DEFAULT_FEES.managementFee, DEFAULT_FEES.rebalanceBounty);
       let t = await nextTimestamp();
-      const d = quoteDeposit(await readBook(btc3l, sys.vault, t), 1_000n * USDT);
+      const bookIn = await readBook(btc3l, sys.vault, t);
+      const d = quoteDeposit(bookIn, 1_000n * USDT);
       expect(d.feeShares).to.equal(feeUp(d.shares + d.feeShares, fee));
       await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address)))
         .to.emit(btc3l, "PositionResized")
-        .withArgs(d.sizeDelta, MARKETS.BTC.initialPrice, d.cost, d.feeShares);
+        .withArgs(d.sizeDelta, MARKETS.BTC.initialPrice, d.cost, d.feeShares, bookIn.managementFeeShares);
       t = await nextTimestamp();
-      const r = quoteRedeem(await readBook(btc3l, sys.vault, t), 100n * WAD);
+      const bookOut = await readBook(btc3l, sys.vault, t);
+      const r = quoteRedeem(bookOut, 100n * WAD);
       expect(r.feeShares).to.equal(fee === 0n ? 0n : WAD);
       await expect(
         sendAt(
@@ -159,7 +180,7 @@ describe("LeveragedToken: fees", function () {
         ),
       )
         .to.emit(btc3l, "PositionResized")
-        .withArgs(r.sizeDelta, MARKETS.BTC.initialPrice, r.cost, r.feeShares);
+        .withArgs(r.sizeDelta, MARKETS.BTC.initialPrice, r.cost, r.feeShares, bookOut.managementFeeShares);
     }
   });
 
@@ -174,6 +195,16 @@ describe("LeveragedToken: fees", function () {
         .to.be.revertedWithCustomError(btc3l, "InvalidParameter")
         .withArgs(names[i]!, caps[i]! + 1n);
     }
+    // mint and redeem fees live in the status slot in pips (1e-6): a finer fee is refused, a pip is fine
+    for (const [i, name] of ["mintFee", "redeemFee"].entries()) {
+      const args = [...caps];
+      args[i] = 10n ** 12n + 1n;
+      await expect(btc3l.connect(admin).setFees(args[0]!, args[1]!, args[2]!, args[3]!))
+        .to.be.revertedWithCustomError(btc3l, "InvalidParameter")
+        .withArgs(name, 10n ** 12n + 1n);
+    }
+    await btc3l.connect(admin).setFees(10n ** 12n, 2n * 10n ** 12n, caps[2]!, caps[3]!);
+    expect(await btc3l.fees()).to.deep.equal([10n ** 12n, 2n * 10n ** 12n, caps[2]!, caps[3]!]);
     await advance(sys, DAY);
     await expect(btc3l.connect(admin).setFees(caps[0]!, caps[1]!, caps[2]!, caps[3]!))
       .to.emit(btc3l, "FeesSet")

@@ -152,6 +152,7 @@ export async function readBook(token: LeveragedToken, vault: MockPerpVault, t: n
       : 0n);
   return {
     supply,
+    managementFeeShares: supply - totalSupply,
     size: snap.size,
     equity: snap.equity,
     price: snap.price,

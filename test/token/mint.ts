@@ -95,7 +95,7 @@ describe("LeveragedToken: mint at NAV", function () {
       .to.emit(btc3l, "Deposit")
       .withArgs(alice.address, alice.address, assets, shares)
       .and.to.emit(btc3l, "PositionResized")
-      .withArgs(size, price, cost, feeShares);
+      .withArgs(size, price, cost, feeShares, 0n); // the first mint: no supply, no management fee
     expect(await btc3l.balanceOf(alice.address)).to.equal(shares);
     expect(await btc3l.balanceOf(treasury.address)).to.equal(feeShares);
     expect(await btc3l.balanceOf(DEAD)).to.equal(MINIMUM_SHARES);
@@ -128,7 +128,10 @@ describe("LeveragedToken: mint at NAV", function () {
     expect(q.sizeDelta).to.equal((b.size * assets) / b.equity);
 
     const tx = await sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address));
-    await expect(tx).to.emit(btc3l, "PositionResized").withArgs(q.sizeDelta, b.price, q.cost, q.feeShares);
+    await expect(tx)
+      .to.emit(btc3l, "PositionResized")
+      .withArgs(q.sizeDelta, b.price, q.cost, q.feeShares, b.managementFeeShares);
+    expect(b.managementFeeShares).to.be.greaterThan(0n);
     await expect(tx).to.changeTokenBalances(ethers, sys.usdt, [bob], [-assets]);
     expect(await btc3l.balanceOf(bob.address)).to.equal(q.shares);
     // the treasury gets the mint fee and the management fee accrued first (supply grew to b.supply)

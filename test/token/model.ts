@@ -119,6 +119,7 @@ export function scaleSize(size: bigint, num: bigint, den: bigint): bigint {
 /** What the exchange says about the token at one instant, with the fees that apply. */
 export interface Book {
   supply: bigint; // management fee accrued to the instant
+  managementFeeShares: bigint; // what that accrual adds (the mint's or redeem's event reports it)
   size: bigint;
   equity: bigint;
   price: bigint;

@@ -71,7 +71,17 @@ async function rebalanceExactly(
   const tx = await sendAt(t, token.connect(caller).rebalance());
   await expect(tx)
     .to.emit(token, "Rebalanced")
-    .withArgs(caller.address, reason, e.before, e.after, e.sizeDelta, e.book.price, e.cost, e.bounty);
+    .withArgs(
+      caller.address,
+      reason,
+      e.before,
+      e.after,
+      e.sizeDelta,
+      e.book.price,
+      e.cost,
+      e.bounty,
+      e.book.managementFeeShares,
+    );
   const [size, equity] = await sys.vault.snapshot(await token.market(), await token.getAddress());
   expect(size).to.equal(e.target);
   expect(equity).to.equal(e.equityAfter);
@@ -203,7 +213,8 @@ describe("LeveragedToken: rebalance", function () {
       const tx = await sendAt(t, call);
       await expect(tx)
         .to.emit(btc3l, "Rebalanced")
-        .withArgs(who.address, Reason.Ripcord, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n);
+        // inside a mint or a redeem the management fee is reported by its PositionResized
+        .withArgs(who.address, Reason.Ripcord, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n, 0n);
       if (who === alice) {
         await expect(tx)
           .to.emit(btc3l, "Withdraw")
@@ -249,7 +260,17 @@ describe("LeveragedToken: rebalance", function () {
     const e = await expectedRebalance(btc3l, sys, t);
     await expect(sendAt(t, btc3l.connect(keeper).performUpkeep("0x")))
       .to.emit(btc3l, "Rebalanced")
-      .withArgs(keeper.address, Reason.Band, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n);
+      .withArgs(
+        keeper.address,
+        Reason.Band,
+        e.before,
+        e.after,
+        e.sizeDelta,
+        e.book.price,
+        e.cost,
+        0n,
+        e.book.managementFeeShares,
+      );
     expect(await btc3l.checkUpkeep("0x")).to.deep.equal([false, "0x"]);
     await expect(btc3l.connect(keeper).performUpkeep("0x")).to.be.revertedWithCustomError(
       btc3l,

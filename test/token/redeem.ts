@@ -36,7 +36,9 @@ describe("LeveragedToken: redeem at NAV", function () {
     await expect(tx)
       .to.emit(btc3l, "Withdraw")
       .withArgs(alice.address, alice.address, alice.address, q.assets, shares);
-    await expect(tx).to.emit(btc3l, "PositionResized").withArgs(q.sizeDelta, b.price, q.cost, q.feeShares);
+    await expect(tx)
+      .to.emit(btc3l, "PositionResized")
+      .withArgs(q.sizeDelta, b.price, q.cost, q.feeShares, b.managementFeeShares);
     await expect(tx).to.changeTokenBalances(ethers, sys.usdt, [alice], [q.assets]);
     await expect(tx).to.changeTokenBalances(ethers, btc3l, [alice], [-shares]);
     const managementShares = b.supply - supplyBefore;

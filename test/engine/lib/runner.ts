@@ -583,6 +583,9 @@ export class DifferentialRunner {
           s.mintPaused,
           s.pendingFeeShares,
           s.managementFee,
+          // the contract keeps the mint and redeem fees in this slot, in pips (1e-6)
+          t.st.limits.mintFee / 10n ** 12n,
+          t.st.limits.redeemFee / 10n ** 12n,
         ];
       });
       read(p + "admin", () => {
