@@ -378,7 +378,9 @@ contract LeveragedToken is
 
     /* ADMIN */
 
-    /// @notice Sets the fees, each within its hard cap. Only admin. Accrues the management fee first.
+    /// @notice Sets the fees (WAD; the bounty in USDT), each within its hard cap; the mint and redeem
+    /// fees in whole pips (multiples of 1e12), as the status slot stores them. Only admin. Accrues the
+    /// management fee first.
     function setFees(
         uint64 mintFee,
         uint64 redeemFee,
@@ -970,12 +972,12 @@ contract LeveragedToken is
     }
 
     /// @dev Adds fee shares to the pending ones in `s`; in the unlikely case they would not fit in
-    /// 88 bits (309 million tokens), the pending ones are minted to the treasury first.
+    /// 88 bits (309 million tokens), they are all minted to the treasury at once instead.
     function _addPendingFeeShares(Status memory s, uint256 feeShares) internal {
         uint256 pending = s.pendingFeeShares + feeShares;
         if (pending > type(uint88).max) {
-            super._update(address(0), admin.treasury, s.pendingFeeShares);
-            pending = feeShares;
+            super._update(address(0), admin.treasury, pending);
+            pending = 0;
         }
         s.pendingFeeShares = uint88(pending);
     }

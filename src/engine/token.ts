@@ -697,12 +697,12 @@ export class LeveragedToken {
     return supply;
   }
 
-  /** _addPendingFeeShares: past 88 bits the pending ones are minted to the treasury first. */
+  /** _addPendingFeeShares: past 88 bits they are all minted to the treasury at once instead. */
   private addPendingFeeShares(s: TokenStatus, feeShares: bigint): void {
     let pending = s.pendingFeeShares + feeShares;
     if (pending > UINT88_MAX) {
-      this.shares.mint(this.st.admin.treasury, s.pendingFeeShares);
-      pending = feeShares;
+      this.shares.mint(this.st.admin.treasury, pending);
+      pending = 0n;
     }
     s.pendingFeeShares = pending;
   }

@@ -275,6 +275,33 @@ describe("LeveragedToken: fees", function () {
     expect(await btc3l.balanceOf(treasury.address)).to.equal((await btc3l.totalSupply()) - supply);
   });
 
+  it("fee shares past 88 bits are all minted to the treasury at once, none lost to the packing", async function () {
+    const { btc3l, admin, bob, treasury, sys } = await loadFixture(seededFixture);
+    await btc3l
+      .connect(admin)
+      .setFees(10n ** 16n, 10n ** 16n, DEFAULT_FEES.managementFee, DEFAULT_FEES.rebalanceBounty);
+    await advance(sys, DAY);
+    await btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address);
+    const pendingBefore = (await btc3l.status()).pendingFeeShares;
+    expect(pendingBefore).to.be.greaterThan(0n);
+    // a 1% fee on a 40-billion-USDT mint is about 4e26 shares: more than 88 bits hold by itself
+    const assets = 40_000_000_000n * USDT;
+    await sys.usdt.mint(bob.address, assets);
+    const t = await nextTimestamp();
+    const b = await readBook(btc3l, sys.vault, t);
+    const d = quoteDeposit(b, assets);
+    expect(d.feeShares).to.be.greaterThan(2n ** 88n);
+    const minted = await btc3l.balanceOf(treasury.address);
+    const supplyBefore = b.supply;
+    await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address)))
+      .to.emit(btc3l, "Transfer")
+      .withArgs(ethers.ZeroAddress, treasury.address, pendingBefore + b.managementFeeShares + d.feeShares);
+    expect((await btc3l.status()).pendingFeeShares).to.equal(0n);
+    expect(await btc3l.balanceOf(treasury.address)).to.equal(minted + b.managementFeeShares + d.feeShares);
+    expect(await btc3l.balanceOf(bob.address)).to.be.greaterThanOrEqual(d.shares);
+    expect(await btc3l.totalSupply()).to.equal(supplyBefore + d.shares + d.feeShares);
+  });
+
   it("shares have 18 decimals over USDT's 6", async function () {
     const { btc3l, sys } = await loadFixture(seededFixture);
     expect(await btc3l.decimals()).to.equal(18n);
