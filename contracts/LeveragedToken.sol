@@ -117,7 +117,6 @@ contract LeveragedToken is
         uint256 priceImpact;
         uint256 mintFee; // WAD
         uint256 redeemFee; // WAD
-        uint256 managementFee;
         uint256 managementFeeShares; // accrued by this call
     }
 
@@ -585,21 +584,18 @@ contract LeveragedToken is
     /// the exchange once: every quote below is arithmetic on the book.
     function _book(Status memory s) internal returns (Book memory b) {
         (b.supply, b.managementFeeShares) = _accrue(s);
-        _readFees(b, s);
         _readExchange(b);
     }
 
     /// @dev The book a preview sees: the same as `_book` would build in this block.
-    function _bookNow() internal view returns (Book memory b) {
-        Status memory s = status;
+    function _bookNow(Status memory s) internal view returns (Book memory b) {
         b.supply = _supplyAfterAccrual(s, s.managementFee);
-        _readFees(b, s);
         _readExchange(b);
     }
 
+    /// @dev The mint and redeem fees, for the books mints and redeems price against.
     function _readFees(Book memory b, Status memory s) internal pure {
         (b.mintFee, b.redeemFee) = (s.mintFeePips * FEE_PIP, s.redeemFeePips * FEE_PIP);
-        b.managementFee = s.managementFee;
     }
 
     function _readExchange(Book memory b) internal view {
@@ -746,6 +742,7 @@ contract LeveragedToken is
     /// equity left is not made; the call goes on as it would have.)
     function _liveBook(Status memory s) internal returns (Book memory b) {
         b = _book(s);
+        _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
         if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);
@@ -770,7 +767,9 @@ contract LeveragedToken is
 
     /// @dev The book `_liveBook` leaves, as a view: what previews price against.
     function _liveBookNow() internal view returns (Book memory b) {
-        b = _bookNow();
+        Status memory s = status;
+        b = _bookNow(s);
+        _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
         if (!_pastRipcord(b)) return b;
         Quote memory q = _ripcordQuote(b);

@@ -85,7 +85,6 @@ export async function readTokenBook(
     takerFee: snapshot.takerFee,
     priceImpact: snapshot.priceImpact,
     limits: { mintFee: fees.mintFee, redeemFee: fees.redeemFee, supplyCap },
-    managementFee: status.managementFee,
     managementFeeShares: accrued - supply,
   };
   let book = read;

@@ -116,7 +116,6 @@ export interface Book {
   takerFee: bigint;
   priceImpact: bigint;
   limits: TokenLimits;
-  managementFee: bigint;
   managementFeeShares: bigint; // accrued by this call
 }
 
@@ -578,7 +577,6 @@ export class LeveragedToken {
   liveBookNow(time: bigint): Book {
     const s = this.st.status;
     const b = this.readExchange(this.supplyAfterAccrual(s, time), time);
-    b.managementFee = s.managementFee;
     b.limits = { ...this.st.limits };
     return tradableBook(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
   }
@@ -727,7 +725,6 @@ export class LeveragedToken {
   private book(s: TokenStatus, time: bigint): Book {
     const { supply, feeShares } = this.accrue(s, time);
     const b = this.readExchange(supply, time);
-    b.managementFee = s.managementFee;
     b.managementFeeShares = feeShares;
     return b;
   }
@@ -774,7 +771,6 @@ export class LeveragedToken {
       takerFee,
       priceImpact,
       limits: { mintFee: 0n, redeemFee: 0n, supplyCap: 0n },
-      managementFee: 0n,
       managementFeeShares: 0n,
     };
   }
