@@ -17,13 +17,17 @@ export function rpcUrlFor(network: string, env: NodeJS.ProcessEnv = process.env)
 
 /**
  * A provider pinned to `chainId` (so it never loops on network detection while a node is down and
- * never prints its own retry messages), polling every `pollingMs`.
+ * never prints its own retry messages), polling every `pollingMs`, caching nothing.
  */
 export function connectRpc(url: string, chainId: number, pollingMs = 1000): JsonRpcProvider {
   const provider = new JsonRpcProvider(url, undefined, {
     staticNetwork: Network.from(chainId),
     pollingInterval: pollingMs,
     batchMaxCount: 1,
+    // every call asks the node: ethers otherwise answers a request it was asked in the last 250 ms
+    // from a cache, and a nonce manager reset right after a mined transaction got the nonce that
+    // transaction had used ("nonce has already been used", seen with two keepers at once)
+    cacheTimeout: -1,
   });
   return provider;
 }

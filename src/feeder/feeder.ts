@@ -170,6 +170,7 @@ export class Feeder {
       await this.provider.send("evm_mine", []);
     } finally {
       await this.provider.send("evm_setAutomine", [true]);
+      await this.mineStranded();
     }
     let number = 0;
     for (const tx of sent) {
@@ -177,8 +178,24 @@ export class Feeder {
       if (receipt === null || receipt.status !== 1) throw new Error(`price update ${tx.hash} failed`);
       number = Math.max(number, receipt.blockNumber);
     }
-    this.lastTime = at;
+    this.lastTime = Math.max(this.lastTime, at);
     return { number, timestamp: at };
+  }
+
+  /**
+   * A transaction someone else (a keeper, a wallet) sent between our evm_mine and automine coming
+   * back on sits in the mempool: turning automine on does not mine it, and its sender would wait for
+   * a receipt until the next transaction arrives. Mine it now, in a block of its own.
+   */
+  private async mineStranded(): Promise<void> {
+    const pending = (await this.provider.send("eth_getBlockByNumber", ["pending", false])) as {
+      transactions?: unknown[];
+    } | null;
+    if ((pending?.transactions?.length ?? 0) === 0) return;
+    await this.provider.send("evm_mine", []);
+    const mined = await this.provider.getBlock("latest");
+    // the next step's block must come after this one
+    if (mined !== null) this.lastTime = Math.max(this.lastTime, mined.timestamp);
   }
 
   private async sendUpdate(

@@ -62,6 +62,46 @@ describe("Feeder (in-process network)", function () {
     expect(await ethers.provider.send("hardhat_getAutomine", [])).to.equal(true);
   });
 
+  it("fast: a transaction another process sends while automine is off is mined, never left pending", async function () {
+    // A keeper's transaction that reaches the node between the feeder's evm_mine and automine coming
+    // back on sits in the mempool; its sender then waits for a receipt that never comes (the e2e hang).
+    const ctx = await networkHelpers.loadFixture(setup);
+    const [, other] = await ethers.getSigners();
+    const sentInWindow: string[] = [];
+    const provider = new Proxy(ethers.provider, {
+      get(target, key) {
+        if (key !== "send") {
+          const value = Reflect.get(target, key, target) as unknown;
+          return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        }
+        return async (method: string, params: unknown[]) => {
+          const result = (await target.send(method, params)) as unknown;
+          if (method === "evm_mine" && (await target.send("hardhat_getAutomine", [])) === false) {
+            const tx = await other!.sendTransaction({ to: other!.address, value: 1n });
+            sentInWindow.push(tx.hash);
+          }
+          return result;
+        };
+      },
+    });
+    const lines: string[] = [];
+    const feeder = new Feeder(provider, ctx.admin, ctx.feeds, (event) => lines.push(event), {
+      fast: true,
+      speed: 1,
+    });
+    const plan = jumpPlan([parseJump("BTC:-5%"), parseJump("BTC:+5%")], await feeder.currentPrices(), 60);
+    expect(await feeder.run(plan)).to.equal(2);
+    expect(sentInWindow).to.have.length(2);
+    for (const hash of sentInWindow) {
+      expect(await ethers.provider.getTransactionReceipt(hash), hash).to.not.equal(null);
+    }
+    const pending = (await ethers.provider.send("eth_getBlockByNumber", ["pending", false])) as {
+      transactions: unknown[];
+    };
+    expect(pending.transactions).to.deep.equal([]);
+    expect(lines.filter((e) => e === "prices")).to.have.length(2);
+  });
+
   it("real time: pushes only the jumping market, at the path's pace scaled by speed", async function () {
     const ctx = await networkHelpers.loadFixture(setup);
     const { feeder, lines } = feederWith(ctx, false, 3600 * 20); // an hour of path every 50 ms
