@@ -56,6 +56,8 @@ contract LeveragedToken is
     /// @dev Mint and redeem fees are stored in pips (1e-6, that is 1e12 WAD) so they fit in the
     /// status slot every mint and redeem already reads; they are set and reported in WAD.
     uint256 internal constant FEE_PIP = 1e12;
+    /// @dev The supply cap that means none: supplies stay within 128 bits either way.
+    uint128 internal constant NO_CAP = type(uint128).max;
     /// @notice Shares locked at the first mint (worth 0.01 of a USDT unit there), as Uniswap V2's
     /// minimum liquidity: the supply never returns to zero, so no later mint can be priced off dust.
     /// With 1e12 shares per USDT unit at the first mint, a donation that inflates NAV costs its donor
@@ -86,7 +88,8 @@ contract LeveragedToken is
         uint32 lastRebalance;
         State state;
         bool mintPaused;
-        uint88 pendingFeeShares;
+        bool supplyCapped; // a cap below the uint128 ceiling: only then does a mint read maxSupply
+        uint80 pendingFeeShares;
         uint56 managementFee; // WAD per year
         uint16 mintFeePips; // 1e-6
         uint16 redeemFeePips; // 1e-6
@@ -100,7 +103,7 @@ contract LeveragedToken is
     }
 
     Status public status;
-    /// @dev The most shares that may exist: read by mints only.
+    /// @dev The most shares that may exist: read by mints only, and only when `status.supplyCapped`.
     uint128 internal maxSupply;
     Admin internal admin;
     /// @notice USDT held for the holders and the supply it was frozen for, once Settled.
@@ -156,7 +159,7 @@ contract LeveragedToken is
         ripcordLeverage = c.ripcordLeverage;
         rebalanceEpsilon = c.rebalanceEpsilon;
         usdt = IERC20(asset());
-        status = Status(uint32(block.timestamp), 0, State.Active, false, 0, 0, 0, 0);
+        status = Status(uint32(block.timestamp), 0, State.Active, false, c.supplyCap < NO_CAP, 0, 0, 0, 0);
         admin.treasury = c.treasury;
         maxSupply = c.supplyCap;
         _setFees(c.mintFee, c.redeemFee, c.managementFee, c.rebalanceBounty);
@@ -401,6 +404,7 @@ contract LeveragedToken is
     /// @notice Sets the most shares that may exist. Only admin.
     function setSupplyCap(uint128 cap) external onlyRole(DEFAULT_ADMIN_ROLE) {
         maxSupply = cap;
+        status.supplyCapped = cap < NO_CAP;
         emit SupplyCapSet(cap);
     }
 
@@ -800,7 +804,7 @@ contract LeveragedToken is
         uint256 feeShares,
         uint256 managementFeeShares
     ) internal {
-        uint256 cap = maxSupply;
+        uint256 cap = s.supplyCapped ? maxSupply : NO_CAP;
         uint256 supplyAfter = q.supply + shares + feeShares + (q.supply == 0 ? MINIMUM_SHARES : 0);
         if (supplyAfter > cap) revert SupplyCapExceeded(supplyAfter, cap);
         _addPendingFeeShares(s, feeShares);
@@ -960,7 +964,8 @@ contract LeveragedToken is
                 (uint256(s.lastRebalance) << 32) |
                 (uint256(uint8(s.state)) << 64) |
                 (s.mintPaused ? uint256(1) << 72 : 0) |
-                (uint256(s.pendingFeeShares) << 80) |
+                (s.supplyCapped ? uint256(1) << 80 : 0) |
+                (uint256(s.pendingFeeShares) << 88) |
                 (uint256(s.managementFee) << 168) |
                 (uint256(s.mintFeePips) << 224) |
                 (uint256(s.redeemFeePips) << 240);
@@ -971,14 +976,14 @@ contract LeveragedToken is
     }
 
     /// @dev Adds fee shares to the pending ones in `s`; in the unlikely case they would not fit in
-    /// 88 bits (309 million tokens), they are all minted to the treasury at once instead.
+    /// 80 bits (1.2 million tokens), they are all minted to the treasury at once instead.
     function _addPendingFeeShares(Status memory s, uint256 feeShares) internal {
         uint256 pending = s.pendingFeeShares + feeShares;
-        if (pending > type(uint88).max) {
+        if (pending > type(uint80).max) {
             super._update(address(0), admin.treasury, pending);
             pending = 0;
         }
-        s.pendingFeeShares = uint88(pending);
+        s.pendingFeeShares = uint80(pending);
     }
 
     /// @dev The treasury's pending fee shares are minted to it before it spends more than it holds;
@@ -1020,10 +1025,10 @@ contract LeveragedToken is
             (, int256 equity, ) = vault.snapshot(market, address(this));
             if (equity <= 0) return (false, 0);
         }
-        uint256 cap = maxSupply;
+        uint256 cap = s.supplyCapped ? maxSupply : NO_CAP;
         uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
         if (supply + reserve >= cap) return (false, 0);
-        room = cap == type(uint128).max ? type(uint256).max : cap - supply - reserve;
+        room = cap == NO_CAP ? type(uint256).max : cap - supply - reserve;
         open = true;
     }
 

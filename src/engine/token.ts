@@ -79,6 +79,8 @@ export interface TokenStatus {
   lastRebalance: bigint;
   state: TokenState;
   mintPaused: boolean;
+  /** A supply cap below the uint128 ceiling is set: only then does a mint read the cap. */
+  supplyCapped: boolean;
   /** Fee shares owed to the treasury: in the supply and its balance, minted to it lazily. */
   pendingFeeShares: bigint;
   managementFee: bigint; // WAD per year
@@ -145,7 +147,7 @@ export interface RebalanceCheck {
   reason: number;
 }
 
-const UINT88_MAX = (1n << 88n) - 1n;
+const UINT80_MAX = (1n << 80n) - 1n;
 /** Mint and redeem fees are stored in pips (1e-6 = 1e12 WAD) in the contract's status slot. */
 const FEE_PIP = 10n ** 12n;
 
@@ -201,6 +203,7 @@ export class LeveragedToken {
         lastRebalance: 0n,
         state: TokenState.Active,
         mintPaused: false,
+        supplyCapped: c.supplyCap < UINT128_MAX,
         pendingFeeShares: 0n,
         managementFee: 0n,
       },
@@ -451,6 +454,7 @@ export class LeveragedToken {
     this.world.atomic(() => {
       this.checkRole(DEFAULT_ADMIN_ROLE, tx.from);
       this.st.limits = { ...this.st.limits, supplyCap: cap };
+      this.st.status = { ...this.st.status, supplyCapped: cap < UINT128_MAX };
       this.emit("SupplyCapSet", [cap]);
     });
   }
@@ -695,10 +699,10 @@ export class LeveragedToken {
     return supply;
   }
 
-  /** _addPendingFeeShares: past 88 bits they are all minted to the treasury at once instead. */
+  /** _addPendingFeeShares: past 80 bits they are all minted to the treasury at once instead. */
   private addPendingFeeShares(s: TokenStatus, feeShares: bigint): void {
     let pending = s.pendingFeeShares + feeShares;
-    if (pending > UINT88_MAX) {
+    if (pending > UINT80_MAX) {
       this.shares.mint(this.st.admin.treasury, pending);
       pending = 0n;
     }
@@ -785,7 +789,7 @@ export class LeveragedToken {
     feeShares: bigint,
     managementFeeShares: bigint,
   ): void {
-    const cap = this.st.limits.supplyCap;
+    const cap = s.supplyCapped ? this.st.limits.supplyCap : UINT128_MAX;
     const supplyAfter = q.supply + shares + feeShares + (q.supply === 0n ? MINIMUM_SHARES : 0n);
     if (supplyAfter > cap) throw new EngineRevert("SupplyCapExceeded", [supplyAfter, cap]);
     this.addPendingFeeShares(s, feeShares);
@@ -899,7 +903,7 @@ export class LeveragedToken {
       const { equity } = this.vault.snapshot(this.market, this.address, time);
       if (equity <= 0n) return { open: false, room: 0n };
     }
-    const cap = this.st.limits.supplyCap;
+    const cap = s.supplyCapped ? this.st.limits.supplyCap : UINT128_MAX;
     const reserve = supply === 0n ? MINIMUM_SHARES : 0n;
     if (supply + reserve >= cap) return { open: false, room: 0n };
     return { open: true, room: cap === UINT128_MAX ? UINT256_MAX : cap - supply - reserve };

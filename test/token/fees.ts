@@ -275,7 +275,7 @@ describe("LeveragedToken: fees", function () {
     expect(await btc3l.balanceOf(treasury.address)).to.equal((await btc3l.totalSupply()) - supply);
   });
 
-  it("fee shares past 88 bits are all minted to the treasury at once, none lost to the packing", async function () {
+  it("fee shares past 80 bits are all minted to the treasury at once, none lost to the packing", async function () {
     const { btc3l, admin, bob, treasury, sys } = await loadFixture(seededFixture);
     await btc3l
       .connect(admin)
@@ -284,13 +284,13 @@ describe("LeveragedToken: fees", function () {
     await btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address);
     const pendingBefore = (await btc3l.status()).pendingFeeShares;
     expect(pendingBefore).to.be.greaterThan(0n);
-    // a 1% fee on a 40-billion-USDT mint is about 4e26 shares: more than 88 bits hold by itself
-    const assets = 40_000_000_000n * USDT;
+    // a 1% fee on a 200-million-USDT mint is about 2e24 shares: more than 80 bits hold by itself
+    const assets = 200_000_000n * USDT;
     await sys.usdt.mint(bob.address, assets);
     const t = await nextTimestamp();
     const b = await readBook(btc3l, sys.vault, t);
     const d = quoteDeposit(b, assets);
-    expect(d.feeShares).to.be.greaterThan(2n ** 88n);
+    expect(d.feeShares).to.be.greaterThan(2n ** 80n);
     const minted = await btc3l.balanceOf(treasury.address);
     const supplyBefore = b.supply;
     await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address)))
@@ -326,6 +326,35 @@ describe("LeveragedToken: fees", function () {
       .withArgs(after, cap);
     // 500 USDT fits
     await expect(btc3l.connect(bob)["deposit(uint256,address)"](500n * USDT, bob.address)).to.emit(
+      btc3l,
+      "Deposit",
+    );
+  });
+
+  it("setSupplyCap: an uncapped token's mint does not read the cap (the status slot says so); setting one and lifting it works", async function () {
+    const { btc3l, admin, bob } = await loadFixture(seededFixture);
+    const NO_CAP = 2n ** 128n - 1n;
+    expect(await btc3l.supplyCap()).to.equal(NO_CAP);
+    expect((await btc3l.status()).supplyCapped).to.equal(false);
+    await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address); // bob holds shares now
+    const uncapped = await (
+      await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)
+    ).wait();
+    await btc3l.connect(admin).setSupplyCap(await btc3l.totalSupply());
+    expect((await btc3l.status()).supplyCapped).to.equal(true);
+    await expect(
+      btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address),
+    ).to.be.revertedWithCustomError(btc3l, "SupplyCapExceeded");
+    await btc3l.connect(admin).setSupplyCap(NO_CAP - 1n);
+    expect((await btc3l.status()).supplyCapped).to.equal(true);
+    const capped = await (
+      await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)
+    ).wait();
+    // the capped mint reads one more (cold) storage slot: 2,100 gas
+    expect(capped!.gasUsed - uncapped!.gasUsed).to.be.within(2_000n, 2_300n);
+    await btc3l.connect(admin).setSupplyCap(NO_CAP);
+    expect((await btc3l.status()).supplyCapped).to.equal(false);
+    await expect(btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)).to.emit(
       btc3l,
       "Deposit",
     );

@@ -581,6 +581,7 @@ export class DifferentialRunner {
           s.lastRebalance,
           BigInt(s.state),
           s.mintPaused,
+          s.supplyCapped,
           s.pendingFeeShares,
           s.managementFee,
           // the contract keeps the mint and redeem fees in this slot, in pips (1e-6)

@@ -542,7 +542,7 @@ contract TokenHandler is TokenFixture {
     }
 
     function _expectedFeeShares(LeveragedToken token) internal view returns (uint256) {
-        (uint32 last, , ILeveragedToken.State st, , , , , ) = token.status();
+        (uint32 last, , ILeveragedToken.State st, , , , , , ) = token.status();
         (, , uint64 rate, ) = token.fees();
         uint256 supply = token.totalSupply();
         bool accrues = st == ILeveragedToken.State.Active || st == ILeveragedToken.State.Delisting;
@@ -569,7 +569,7 @@ contract TokenHandler is TokenFixture {
     }
 
     function _mintOpen(LeveragedToken token) internal view returns (bool) {
-        (, , ILeveragedToken.State st, bool paused, , , , ) = token.status();
+        (, , ILeveragedToken.State st, bool paused, , , , , ) = token.status();
         return st == ILeveragedToken.State.Active && !paused;
     }
 
