@@ -36,6 +36,18 @@ export async function keeperMain(argv: string[]): Promise<number> {
       positiveInt("--batch"),
       DEFAULT_KEEPER_OPTIONS.holderBatch,
     )
+    .option(
+      "--tx-timeout <ms>",
+      "wait this long for a receipt, then resend with a higher fee and the same nonce",
+      positiveInt("--tx-timeout"),
+      DEFAULT_KEEPER_OPTIONS.txTimeoutMs,
+    )
+    .option(
+      "--max-replacements <n>",
+      "resends of one stuck transaction before giving up on it",
+      wholeNumberOrZero,
+      DEFAULT_KEEPER_OPTIONS.maxReplacements,
+    )
     .option("--tokens <symbols>", "comma-separated symbols to watch (default: all)")
     .option("--once", "one pass over every token, then exit", false)
     .option("--dry-run", "decide and log, never send a transaction", false)
@@ -55,6 +67,8 @@ export async function keeperMain(argv: string[]): Promise<number> {
     interval: number;
     feeInterval: number;
     batch: number;
+    txTimeout: number;
+    maxReplacements: number;
     tokens?: string;
     deployments: string;
     once: boolean;
@@ -103,6 +117,8 @@ export async function keeperMain(argv: string[]): Promise<number> {
     dryRun: o.dryRun,
     feeIntervalSeconds: o.feeInterval,
     holderBatch: o.batch,
+    txTimeoutMs: o.txTimeout,
+    maxReplacements: o.maxReplacements,
     symbols: o.tokens
       ?.split(",")
       .map((s) => s.trim())

@@ -10,6 +10,8 @@ import {
   type Provider,
   type Signer,
   type TransactionReceipt,
+  type TransactionRequest,
+  type TransactionResponse,
 } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
@@ -49,8 +51,10 @@ export interface KeeperOptions {
   onceAttempts: number;
   /** Re-evaluate at least this often even without a new block. */
   forceEveryMs: number;
-  /** How long to wait for a receipt. */
+  /** How long to wait for a receipt before resending with a higher fee (same nonce). */
   txTimeoutMs: number;
+  /** Resends of one stuck transaction before giving up on it (the next poll decides afresh). */
+  maxReplacements: number;
 }
 
 export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
@@ -63,7 +67,11 @@ export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
   onceAttempts: 5,
   forceEveryMs: 30_000,
   txTimeoutMs: 120_000,
+  maxReplacements: 3,
 };
+
+/** A replacement pays at least this much more than the transaction it replaces (nodes ask 10%). */
+const REPLACEMENT_BUMP_PERMILLE = 1125n;
 
 interface Watched {
   symbol: string;
@@ -452,25 +460,91 @@ export class Keeper {
       }
       throw e;
     }
-    try {
-      const receipt = await tx.wait(1, this.options.txTimeoutMs);
-      if (receipt === null) throw new Error(`no receipt for ${tx.hash}`);
-      return receipt;
-    } catch (e) {
-      this.resetNonce();
-      const name = revertName(e);
-      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
-        // mined but reverted: both keepers estimated before either was mined; not retried
-        this.log("skipped", {
-          ...fields,
-          action: kind,
-          why: `${name}: another keeper acted first`,
-          tx: tx.hash,
-        });
-        return undefined;
+    let sent: TransactionResponse = tx;
+    for (let replacements = 0; ; replacements++) {
+      try {
+        const receipt = await sent.wait(1, this.options.txTimeoutMs);
+        if (receipt === null) throw new Error(`no receipt for ${sent.hash}`);
+        return receipt;
+      } catch (e) {
+        const mined = repricedReceipt(e);
+        if (mined !== undefined) return mined; // an earlier send of this same call was mined
+        if (isWaitTimeout(e)) {
+          if (replacements === this.options.maxReplacements) {
+            this.resetNonce();
+            throw new Error(
+              `${kind}: ${sent.hash} not mined after ${replacements} replacements at higher fees`,
+            );
+          }
+          try {
+            sent = await this.replace(sent, { ...fields, action: kind }, replacements + 1);
+          } catch (re) {
+            // e.g. "nonce too low": the one stuck was mined meanwhile
+            const receipt = await this.provider.getTransactionReceipt(sent.hash);
+            if (receipt?.status === 1) return receipt;
+            this.resetNonce();
+            throw re;
+          }
+          continue;
+        }
+        this.resetNonce();
+        const name = revertName(e);
+        if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
+          // mined but reverted: both keepers estimated before either was mined; not retried
+          this.log("skipped", {
+            ...fields,
+            action: kind,
+            why: `${name}: another keeper acted first`,
+            tx: sent.hash,
+          });
+          return undefined;
+        }
+        throw e;
       }
-      throw e;
     }
+  }
+
+  /**
+   * Sends `stuck` again with the same nonce and a higher fee: the current fee estimate, and at least
+   * 12.5% above what `stuck` offered (a node refuses a replacement that pays less than 10% more).
+   * Whichever of the two is mined, the call happens once.
+   */
+  private async replace(
+    stuck: TransactionResponse,
+    fields: Record<string, unknown>,
+    attempt: number,
+  ): Promise<TransactionResponse> {
+    const now = await this.provider.getFeeData();
+    const bump = (old: bigint | null, current: bigint | null): bigint => {
+      const raised = ((old ?? 0n) * REPLACEMENT_BUMP_PERMILLE + 999n) / 1000n;
+      return current !== null && current > raised ? current : raised;
+    };
+    const request: TransactionRequest = {
+      to: stuck.to,
+      data: stuck.data,
+      value: stuck.value,
+      nonce: stuck.nonce,
+      gasLimit: stuck.gasLimit,
+      chainId: stuck.chainId,
+    };
+    if (stuck.maxFeePerGas !== null) {
+      request.maxFeePerGas = bump(stuck.maxFeePerGas, now.maxFeePerGas);
+      request.maxPriorityFeePerGas = bump(stuck.maxPriorityFeePerGas, now.maxPriorityFeePerGas);
+    } else {
+      request.gasPrice = bump(stuck.gasPrice, now.gasPrice);
+    }
+    // a nonce manager would hand out a fresh nonce: the replacement goes through the signer beneath it
+    const signer = this.signer instanceof NonceManager ? this.signer.signer : this.signer;
+    const replacement = await signer.sendTransaction(request);
+    this.log("replaced", {
+      ...fields,
+      attempt,
+      stuck: stuck.hash,
+      tx: replacement.hash,
+      nonce: stuck.nonce,
+      maxFeePerGas: request.maxFeePerGas ?? request.gasPrice,
+    });
+    return replacement;
   }
 
   /**
@@ -572,4 +646,19 @@ export function describe(e: unknown, address?: string): string {
   if (typeof err?.shortMessage === "string") return err.shortMessage;
   if (typeof err?.message === "string") return err.message.split("\n")[0]!;
   return String(e);
+}
+
+/** ethers' "wait for transaction timeout": the transaction is neither mined nor dropped yet. */
+function isWaitTimeout(e: unknown): boolean {
+  return (e as { code?: unknown })?.code === "TIMEOUT";
+}
+
+/**
+ * The receipt when the transaction waited on was superseded by another send of the same call with the
+ * same nonce (ethers' TRANSACTION_REPLACED, reason "repriced") that succeeded.
+ */
+function repricedReceipt(e: unknown): TransactionReceipt | undefined {
+  const err = e as { code?: unknown; reason?: unknown; receipt?: TransactionReceipt | null };
+  if (err?.code !== "TRANSACTION_REPLACED" || err.reason !== "repriced") return undefined;
+  return err.receipt?.status === 1 ? err.receipt : undefined;
 }

@@ -1,7 +1,7 @@
 // End to end on a `hardhat node` this test starts on a free port: deploy (npm run deploy), then
 // the keeper and the feeder as real processes, asserting on their JSON lines and on-chain state.
 import { expect } from "chai";
-import { HDNodeWallet } from "ethers";
+import { HDNodeWallet, toQuantity } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
 import {
@@ -208,5 +208,72 @@ describe("e2e: hardhat node", function () {
     expect(keeperA.running).to.equal(true);
     expect(await keeperA.stop("SIGINT")).to.equal(0);
     expect(keeperA.lines.at(-1)!.event).to.equal("stopped");
+  });
+
+  it("a keeper transaction stuck below the base fee is resent with a higher fee and the same nonce, and mined once", async function () {
+    interface PendingTx {
+      hash: string;
+      nonce: string;
+      maxFeePerGas: string;
+    }
+    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
+    // a node account (the node signs) for BTC3L, a private key (its own nonce manager) for BTC3S
+    const keyB = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
+    const runs = [
+      { symbol: "BTC3L", env: {} },
+      { symbol: "BTC3S", env: { KEEPER_KEY: keyB.privateKey } },
+    ];
+    await rpc(target.url, "evm_setAutomine", [false]);
+    try {
+      for (const { symbol, env } of runs) {
+        const args = [...KEEPER_ARGS, "--tokens", symbol, "--tx-timeout", "1500"];
+        const keeperC = keeper(target, args, `keeper C (${symbol}, stuck transaction)`, env);
+        children.push(keeperC);
+        let stuck: PendingTx | undefined;
+        for (const deadline = Date.now() + 20_000; stuck === undefined;) {
+          if (Date.now() > deadline) throw new Error(`no rebalance reached the mempool\n${keeperC.tail()}`);
+          const block = await rpc<{ transactions: PendingTx[] }>(target.url, "eth_getBlockByNumber", [
+            "pending",
+            true,
+          ]);
+          stuck = block.transactions[0];
+          if (stuck === undefined) await new Promise((r) => setTimeout(r, 100));
+        }
+        // the next block's base fee is 4x what the transaction offers: it is left out
+        await rpc(target.url, "hardhat_setNextBlockBaseFeePerGas", [
+          toQuantity(BigInt(stuck.maxFeePerGas) * 4n),
+        ]);
+        await rpc(target.url, "evm_mine");
+        expect(await rpc(target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
+        const replaced = await keeperC.waitFor((l) => l.event === "replaced", 10_000, "the replacement");
+        expect(replaced).to.deep.include({
+          token: symbol,
+          action: "rebalance",
+          attempt: 1,
+          stuck: stuck.hash,
+        });
+        expect(replaced.nonce).to.equal(Number(stuck.nonce));
+        // it pays at least the base fee of the block after the expensive one (-12.5%: that block was empty)
+        expect(BigInt(replaced.maxFeePerGas as string)).to.be.greaterThanOrEqual(
+          (BigInt(stuck.maxFeePerGas) * 4n * 7n) / 8n,
+        );
+        await rpc(target.url, "evm_mine");
+        const line = await keeperC.waitFor(
+          isRebalanced(symbol),
+          10_000,
+          `${symbol} rebalanced by the replacement`,
+        );
+        expect(line.tx).to.equal(replaced.tx);
+        expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
+        expect(await chain.rebalances(symbol, priceBlock + 1)).to.equal(1);
+        // the stuck one is never mined: its nonce went to the replacement
+        expect(await rpc(target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
+        expect(keeperC.lines.filter((l) => l.event === "error")).to.deep.equal([]);
+        expect(await keeperC.stop("SIGTERM")).to.equal(0);
+      }
+    } finally {
+      await rpc(target.url, "evm_setAutomine", [true]);
+    }
   });
 });
