@@ -436,11 +436,7 @@ export class Keeper {
     try {
       gas = await estimate();
     } catch (e) {
-      const name = revertName(e);
-      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
-        this.log("skipped", { ...fields, action: kind, why: `${name}: another keeper acted first` });
-        return undefined;
-      }
+      if (this.skippedAsDone(e, kind, fields)) return undefined;
       throw e;
     }
     const gasLimit = gasLimitFrom(gas);
@@ -453,11 +449,7 @@ export class Keeper {
       tx = await exec({ gasLimit });
     } catch (e) {
       this.resetNonce(); // the nonce may or may not be used: ask the node again next time
-      const name = revertName(e);
-      if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
-        this.log("skipped", { ...fields, action: kind, why: `${name}: another keeper acted first` });
-        return undefined;
-      }
+      if (this.skippedAsDone(e, kind, fields)) return undefined;
       throw e;
     }
     let sent: TransactionResponse = tx;
@@ -488,20 +480,28 @@ export class Keeper {
           continue;
         }
         this.resetNonce();
-        const name = revertName(e);
-        if (name !== undefined && ALREADY_DONE[kind].includes(name)) {
-          // mined but reverted: both keepers estimated before either was mined; not retried
-          this.log("skipped", {
-            ...fields,
-            action: kind,
-            why: `${name}: another keeper acted first`,
-            tx: sent.hash,
-          });
-          return undefined;
-        }
+        // mined but reverted: both keepers estimated before either was mined; not retried
+        if (this.skippedAsDone(e, kind, fields, sent.hash)) return undefined;
         throw e;
       }
     }
+  }
+
+  /** Logs `skipped` and returns true when `e` is a revert that means another keeper acted first. */
+  private skippedAsDone(
+    e: unknown,
+    kind: Action["kind"],
+    fields: Record<string, unknown>,
+    tx?: string,
+  ): boolean {
+    const name = revertName(e);
+    if (name === undefined || !ALREADY_DONE[kind].includes(name)) return false;
+    const why = `${name}: another keeper acted first`;
+    this.log(
+      "skipped",
+      tx === undefined ? { ...fields, action: kind, why } : { ...fields, action: kind, why, tx },
+    );
+    return true;
   }
 
   /**
