@@ -50,9 +50,12 @@ export default buildModule("System", (m) => {
   for (const p of Object.values(MARKETS)) {
     const feed = m.contract("MockPriceFeed", [p.description, p.initialPrice, admin], { id: `Feed${p.name}` });
     feeds[p.name] = feed;
+    // the feed pushes every answer to the exchange, which lists only a market whose feed does
+    const listen = m.call(feed, "setListener", [vault, p.id], { id: `listen${p.name}` });
     markets.push(
       m.call(vault, "addMarket", [p.id, feed, p.heartbeat, p.fundingRate, p.priceImpact], {
         id: `addMarket${p.name}`,
+        after: [listen],
       }),
     );
   }

@@ -36,6 +36,8 @@ interface IPerpVault {
     event FundingRateSet(bytes32 indexed market, int64 fundingRate);
     event PriceImpactSet(bytes32 indexed market, uint64 priceImpact);
     event HeartbeatSet(bytes32 indexed market, uint32 heartbeat);
+    /// @notice The market's feed pushed a new answer (the exchange's copy of it, read by every trade).
+    event PriceUpdated(bytes32 indexed market, int256 answer, uint256 updatedAt);
     event FeesSet(uint64 takerFee, uint64 liquidationFee);
     event MarginRatiosSet(uint64 initialMarginRatio, uint64 maintenanceMarginRatio);
     event MarginDeposited(bytes32 indexed market, address indexed account, address from, uint256 amount);
@@ -72,6 +74,10 @@ interface IPerpVault {
 
     error UnknownMarket(bytes32 market);
     error MarketExists(bytes32 market);
+    /// @notice `addMarket` with a feed that does not push its answers to this exchange for `market`.
+    error FeedNotPushing(bytes32 market, address feed);
+    /// @notice `onPriceUpdate` from anything but the market's feed.
+    error NotMarketFeed(bytes32 market, address caller);
     error StalePrice(bytes32 market, uint256 updatedAt, uint256 heartbeat);
     error InvalidPrice(bytes32 market, int256 answer);
     error InvalidParameter(string parameter, int256 value);

@@ -10,6 +10,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
+import {IPriceListener, IPricePusher} from "../interfaces/IPriceListener.sol";
 import {MathLib} from "../libraries/MathLib.sol";
 import {PerpMath} from "../libraries/PerpMath.sol";
 
@@ -17,7 +18,10 @@ import {PerpMath} from "../libraries/PerpMath.sol";
 /// @notice A small but honest USDT-margined perpetual futures exchange (see IPerpVault).
 /// @dev Solvency: `accountedBalance` = sum of all margins + pool, and the contract's USDT balance is
 /// never below it; USDT leaves only from a margin or the pool, never beyond what they hold.
-contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
+/// Prices: each market's feed pushes every answer here (IPriceListener), into the slot every trade
+/// reads anyway, so a trade calls no other contract for its price; the checks are Chainlink's, made
+/// on every read as before.
+contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SafeCast for int256;
@@ -27,13 +31,16 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     struct Market {
         // slot 0: read by every trade
-        AggregatorV3Interface feed;
-        uint32 heartbeat; // seconds an answer stays fresh
+        int64 answer; // the feed's latest answer (8 decimals), as pushed by the feed
+        uint64 updatedAt; // when the feed published it
+        uint32 heartbeat; // seconds an answer stays fresh; never 0 for a listed market
         uint64 priceImpact; // WAD fraction per 1,000,000 USDT of notional
         // slot 1: written by every trade
         int128 fundingIndex; // cumulative funding per 1e18 size, USDT x 1e18
         uint64 lastFundingTime;
         int64 fundingRate; // WAD per 8 hours, longs pay shorts when positive
+        // slot 2: read when the feed pushes an answer
+        AggregatorV3Interface feed;
     }
 
     struct Position {
@@ -88,7 +95,8 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     /* ADMIN */
 
-    /// @notice Lists `market`, priced by `feed` (8 decimals). Only admin.
+    /// @notice Lists `market`, priced by `feed` (8 decimals), which must already push its answers here
+    /// for `market` (MockPriceFeed.setListener); its latest answer is read once, here. Only admin.
     function addMarket(
         bytes32 market,
         AggregatorV3Interface feed,
@@ -96,13 +104,26 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
         int64 fundingRate,
         uint64 priceImpact
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (address(markets[market].feed) != address(0)) revert MarketExists(market);
+        if (markets[market].heartbeat != 0) revert MarketExists(market);
         if (address(feed) == address(0)) revert ZeroAddress();
         if (feed.decimals() != FEED_DECIMALS) revert InvalidParameter("feedDecimals", int256(uint256(feed.decimals())));
         _checkHeartbeat(heartbeat);
         _checkFundingRate(fundingRate);
         _checkPriceImpact(priceImpact);
-        markets[market] = Market(feed, heartbeat, priceImpact, 0, uint64(block.timestamp), fundingRate);
+        (bool pushes, bytes memory listening) = address(feed).staticcall(abi.encodeCall(IPricePusher.listening, ()));
+        if (!pushes || listening.length != 64 || keccak256(listening) != keccak256(abi.encode(this, market))) {
+            revert FeedNotPushing(market, address(feed));
+        }
+        (, int256 answer, , uint256 updatedAt, ) = feed.latestRoundData();
+        Market storage m = markets[market];
+        (m.heartbeat, m.priceImpact, m.lastFundingTime, m.fundingRate, m.feed) = (
+            heartbeat,
+            priceImpact,
+            uint64(block.timestamp),
+            fundingRate,
+            feed
+        );
+        _storeAnswer(m, market, answer, updatedAt);
         emit MarketAdded(market, address(feed), heartbeat, fundingRate, priceImpact);
     }
 
@@ -155,6 +176,15 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
             maintenanceMarginRatio
         );
         emit MarginRatiosSet(initialMarginRatio, maintenanceMarginRatio);
+    }
+
+    /* PRICES */
+
+    /// @inheritdoc IPriceListener
+    function onPriceUpdate(bytes32 market, int256 answer, uint256 updatedAt) external {
+        Market storage m = markets[market];
+        if (msg.sender != address(m.feed) || m.heartbeat == 0) revert NotMarketFeed(market, msg.sender);
+        _storeAnswer(m, market, answer, updatedAt);
     }
 
     /* MARGIN */
@@ -439,12 +469,22 @@ contract MockPerpVault is IPerpVault, AccessControl, ReentrancyGuardTransient {
 
     function _market(bytes32 market) internal view returns (Market storage m) {
         m = markets[market];
-        if (address(m.feed) == address(0)) revert UnknownMarket(market);
+        if (m.heartbeat == 0) revert UnknownMarket(market);
     }
 
-    /// @dev Oracle read with Chainlink's checks: positive answer, updated within the heartbeat.
+    /// @dev Keeps the feed's answer for every trade to read. One outside what the slot holds is
+    /// refused (the feed's update reverts): a price of 92 billion USDT or more is none we trade at.
+    function _storeAnswer(Market storage m, bytes32 market, int256 answer, uint256 updatedAt) internal {
+        if (answer > type(int64).max || answer < type(int64).min) revert InvalidPrice(market, answer);
+        if (updatedAt > type(uint64).max) revert StalePrice(market, updatedAt, m.heartbeat);
+        (m.answer, m.updatedAt) = (int64(answer), uint64(updatedAt));
+        emit PriceUpdated(market, answer, updatedAt);
+    }
+
+    /// @dev Oracle read with Chainlink's checks, on the feed's latest answer as it pushed it:
+    /// positive answer, updated within the heartbeat.
     function _price(Market storage m, bytes32 market) internal view returns (uint256) {
-        (, int256 answer, , uint256 updatedAt, ) = m.feed.latestRoundData();
+        (int256 answer, uint256 updatedAt) = (m.answer, m.updatedAt);
         if (answer <= 0) revert InvalidPrice(market, answer);
         // an answer from the future is as untrustworthy as a stale one (and must not underflow)
         if (updatedAt > block.timestamp || block.timestamp - updatedAt > m.heartbeat) {

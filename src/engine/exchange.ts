@@ -3,7 +3,7 @@
 // step and custom error of the contract, in the same order. Amounts are BigInt in contract units.
 import { key } from "./erc20.ts";
 import { EngineRevert } from "./errors.ts";
-import type { PriceFeed } from "./feed.ts";
+import type { PriceFeed, PriceListener } from "./feed.ts";
 import {
   WAD,
   abs,
@@ -24,6 +24,8 @@ import {
 import type { Tx, World } from "./world.ts";
 
 export interface MarketState {
+  answer: bigint; // the feed's latest answer, as it pushed it
+  updatedAt: bigint;
   feed: string; // feed address, lower case
   heartbeat: bigint;
   priceImpact: bigint;
@@ -80,6 +82,7 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 const MAX_TAKER_FEE = 10n ** 16n;
 const MAX_LIQUIDATION_FEE = 5n * 10n ** 16n;
 const MAX_FUNDING_RATE = 10n ** 16n;
+const INT64_MAX = (1n << 63n) - 1n;
 const MAX_PRICE_IMPACT = WAD;
 const MIN_HEARTBEAT = 60n;
 const MAX_HEARTBEAT = 7n * 86400n;
@@ -91,7 +94,7 @@ export const DEFAULT_EXCHANGE_PARAMS: ExchangeParams = {
   liquidationFee: 10n ** 16n,
 };
 
-export class Exchange {
+export class Exchange implements PriceListener {
   st: ExchangeState;
   readonly address: string;
 
@@ -129,7 +132,10 @@ export class Exchange {
     checkFundingRate(fundingRate);
     checkPriceImpact(priceImpact);
     this.feeds.set(key(feed.address), feed);
+    feed.listening = { listener: this, key: market }; // setListener, before addMarket on chain
     this.st.markets.set(market, {
+      answer: feed.st.answer,
+      updatedAt: feed.st.updatedAt,
       feed: key(feed.address),
       heartbeat,
       priceImpact,
@@ -137,6 +143,18 @@ export class Exchange {
       lastFundingTime: tx.time,
       fundingRate,
     });
+  }
+
+  /* PRICES */
+
+  /** onPriceUpdate: the market's feed pushes its answer (MockPriceFeed only publishes what fits). */
+  onPriceUpdate(market: string, answer: bigint, updatedAt: bigint): void {
+    const m = this.market(market);
+    if (answer > INT64_MAX || answer < -INT64_MAX - 1n)
+      throw new EngineRevert("InvalidPrice", [market, answer]);
+    m.answer = answer;
+    m.updatedAt = updatedAt;
+    this.emit("PriceUpdated", [market, answer, updatedAt]);
   }
 
   setFundingRate(tx: Tx, market: string, fundingRate: bigint): void {
@@ -420,9 +438,10 @@ export class Exchange {
     this.st.accounted = b.accounted;
   }
 
-  /** Oracle read with Chainlink's checks: positive answer, updated within the heartbeat. */
+  /** Oracle read with Chainlink's checks, on the answer the feed pushed: positive, updated within
+   * the heartbeat. */
   price(m: MarketState, market: string, time: bigint): bigint {
-    const { answer, updatedAt } = this.feedOf(m).st;
+    const { answer, updatedAt } = m;
     if (answer <= 0n) throw new EngineRevert("InvalidPrice", [market, answer]);
     if (updatedAt > time || time - updatedAt > m.heartbeat) {
       throw new EngineRevert("StalePrice", [market, updatedAt, m.heartbeat]);

@@ -23,6 +23,7 @@ async function deploy() {
     await usdt.getAddress(),
     admin!.address,
   ])) as unknown as MockPerpVault;
+  await feed.setListener(await vault.getAddress(), BTC);
   await vault.addMarket(BTC, await feed.getAddress(), 3600, 0, 0);
   for (const s of [admin!, alice!, bob!]) {
     await usdt.mint(s.address, 10_000_000n * USDT);
@@ -73,11 +74,37 @@ describe("MockPriceFeed", function () {
       await expect(feed.getRoundData(id)).to.be.revertedWithCustomError(feed, "RoundNotFound").withArgs(id);
     }
     await expect(feed.updateAnswer(0)).to.be.revertedWithCustomError(feed, "NonPositiveAnswer").withArgs(0);
-    await expect(feed.updateAnswer(2n ** 200n)).to.be.revertedWithCustomError(feed, "AnswerTooLarge");
+    await expect(feed.updateAnswer(2n ** 63n)).to.be.revertedWithCustomError(feed, "AnswerTooLarge");
+    await feed.updateAnswer(2n ** 63n - 1n); // the largest answer: the exchange holds it
     await expect(feed.connect(alice).updateAnswer(1)).to.be.revertedWithCustomError(
       feed,
       "AccessControlUnauthorizedAccount",
     );
+  });
+});
+
+describe("MockPriceFeed -> MockPerpVault", function () {
+  it("pushes every answer to the exchange, which trades at it without calling the feed", async function () {
+    const { feed, vault, alice } = await networkHelpers.loadFixture(deploy);
+    expect(await feed.listening()).to.deep.equal([await vault.getAddress(), BTC]);
+    await expect(feed.updateAnswer(97_000n * PRICE))
+      .to.emit(vault, "PriceUpdated")
+      .withArgs(BTC, 97_000n * PRICE, await networkHelpers.time.latest().then((t) => BigInt(t + 1)));
+    expect(await vault.markPrice(BTC)).to.equal(97_000n * PRICE);
+    expect((await vault.markets(BTC)).updatedAt).to.equal((await feed.latestRoundData())[3]);
+    // a feed that stops pushing leaves the exchange's copy to go stale: trades stop, none at an old price
+    await expect(feed.connect(alice).setListener(ethers.ZeroAddress, BTC)).to.be.revertedWithCustomError(
+      feed,
+      "AccessControlUnauthorizedAccount",
+    );
+    await expect(feed.setListener(ethers.ZeroAddress, BTC)).to.emit(feed, "ListenerSet");
+    await feed.updateAnswer(90_000n * PRICE);
+    expect(await vault.markPrice(BTC)).to.equal(97_000n * PRICE);
+    await networkHelpers.time.increase(3601);
+    await expect(vault.markPrice(BTC)).to.be.revertedWithCustomError(vault, "StalePrice");
+    await feed.setListener(await vault.getAddress(), BTC);
+    await feed.updateAnswer(91_000n * PRICE);
+    expect(await vault.markPrice(BTC)).to.equal(91_000n * PRICE);
   });
 });
 

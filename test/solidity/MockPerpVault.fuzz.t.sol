@@ -39,6 +39,7 @@ contract MockPerpVaultFuzzTest is TestBase {
         usdt = new MockUSDT(address(this));
         feed = new MockPriceFeed("BTC / USD", 60_000e8, address(this));
         vault = new MockPerpVault(usdt, address(this));
+        feed.setListener(vault, BTC);
         vault.addMarket(BTC, feed, 1 hours, 0.0001e18, 0);
         usdt.mint(address(this), POOL);
         usdt.approve(address(vault), POOL);
@@ -347,7 +348,7 @@ contract MockPerpVaultFuzzTest is TestBase {
 
     function _costs(int256 size, uint256 price) internal view returns (uint256 fee, uint256 impactCost) {
         (uint64 takerFee, , , ) = vault.params();
-        (, , uint64 priceImpact, , , ) = vault.markets(BTC);
+        (, , , uint64 priceImpact, , , , ) = vault.markets(BTC);
         return PerpMath.tradeCostUp(size.notionalUp(price), takerFee, priceImpact);
     }
 

@@ -10,7 +10,8 @@ import {TestBase} from "./utils/Vm.sol";
 /// @title MockPerpVaultOracleTest
 /// @notice Every price read rejects a broken oracle with a named error instead of trading at a wrong
 /// price: a zero or negative answer (InvalidPrice), an answer older than the heartbeat or dated in the
-/// future (StalePrice).
+/// future (StalePrice). The feed pushes its answers to the exchange; one the exchange cannot hold is
+/// refused there, so the feed's update reverts.
 contract MockPerpVaultOracleTest is TestBase {
     bytes32 internal constant BTC = "BTC";
     RawFeed internal feed;
@@ -19,13 +20,14 @@ contract MockPerpVaultOracleTest is TestBase {
     function setUp() public {
         vm.warp(1_000_000);
         feed = new RawFeed();
-        feed.set(60_000e8, block.timestamp);
         vault = new MockPerpVault(new MockUSDT(address(this)), address(this));
+        feed.set(60_000e8, block.timestamp);
+        feed.listen(vault, BTC);
         vault.addMarket(BTC, feed, 1 hours, 0, 0);
     }
 
     function testFuzz_nonPositiveAnswerReverts(int256 answer) public {
-        answer = _boundInt(answer, -1e40, 0);
+        answer = _boundInt(answer, type(int64).min, 0);
         feed.set(answer, block.timestamp);
         vm.expectRevert(abi.encodeWithSelector(IPerpVault.InvalidPrice.selector, BTC, answer));
         vault.markPrice(BTC);
@@ -40,9 +42,46 @@ contract MockPerpVaultOracleTest is TestBase {
     }
 
     function testFuzz_freshAnswerIsThePrice(uint256 age, uint256 price) public {
-        price = _bound(price, 1, 1e30);
+        price = _bound(price, 1, uint256(uint64(type(int64).max)));
         uint256 updatedAt = block.timestamp - _bound(age, 0, 1 hours);
         feed.set(int256(price), updatedAt);
         _assertEq(vault.markPrice(BTC), price, "fresh answer is the mark price");
+    }
+
+    function testFuzz_answerBeyondWhatTheExchangeHoldsIsRefused(int256 answer, bool negative) public {
+        answer =
+            negative
+                ? _boundInt(answer, type(int256).min, int256(type(int64).min) - 1)
+                : _boundInt(answer, int256(type(int64).max) + 1, type(int256).max);
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.InvalidPrice.selector, BTC, answer));
+        feed.set(answer, block.timestamp);
+        _assertEq(vault.markPrice(BTC), 60_000e8, "the last answer it could hold stays the price");
+    }
+
+    function test_onlyTheMarketFeedPushes() public {
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.NotMarketFeed.selector, BTC, address(this)));
+        vault.onPriceUpdate(BTC, 1e8, block.timestamp);
+        bytes32 eth = "ETH";
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.NotMarketFeed.selector, eth, address(this)));
+        vault.onPriceUpdate(eth, 1e8, block.timestamp);
+        // a feed pushing under a market it does not price is refused too
+        RawFeed other = new RawFeed();
+        other.listen(vault, BTC);
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.NotMarketFeed.selector, BTC, address(other)));
+        other.set(1e8, block.timestamp);
+    }
+
+    function test_marketNeedsAFeedThatPushesToIt() public {
+        bytes32 eth = "ETH";
+        RawFeed silent = new RawFeed();
+        silent.set(3_000e8, block.timestamp);
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.FeedNotPushing.selector, eth, address(silent)));
+        vault.addMarket(eth, silent, 1 hours, 0, 0);
+        silent.listen(vault, BTC); // the wrong market
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.FeedNotPushing.selector, eth, address(silent)));
+        vault.addMarket(eth, silent, 1 hours, 0, 0);
+        silent.listen(vault, eth);
+        vault.addMarket(eth, silent, 1 hours, 0, 0);
+        _assertEq(vault.markPrice(eth), 3_000e8, "listing reads the feed's latest answer");
     }
 }

@@ -70,6 +70,8 @@ contract PerpVaultHandler is TestBase {
         btcFeed = new MockPriceFeed("BTC / USD", 60_000e8, address(this));
         ethFeed = new MockPriceFeed("ETH / USD", 3_000e8, address(this));
         vault = new MockPerpVault(usdt, address(this));
+        btcFeed.setListener(vault, BTC);
+        ethFeed.setListener(vault, ETH);
         vault.addMarket(BTC, btcFeed, HEARTBEAT, 0.0001e18, 0.001e18);
         vault.addMarket(ETH, ethFeed, HEARTBEAT, 0.0001e18, 0);
         for (uint256 i = 0; i < ACTOR_COUNT; i++) {

@@ -400,7 +400,7 @@ contract TokenHandler is TokenFixture {
         currentTime = time;
         vm.warp(time);
         _setPrice(_movedPrice(0));
-        (, , , , , int64 rate) = vault.markets(BTC);
+        (, , , , , , int64 rate, ) = vault.markets(BTC);
         if (rate != 0 && elapsed != 0) _fundingFavoured(rate < 0 ? 0 : 1);
         for (uint256 t = 0; t < 2; t++) _keeperRun(t);
     }

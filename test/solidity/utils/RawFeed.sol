@@ -3,14 +3,28 @@ pragma solidity 0.8.30;
 
 import {AggregatorV3Interface} from "@chainlink/contracts/src/v0.8/shared/interfaces/AggregatorV3Interface.sol";
 
+import {IPriceListener, IPricePusher} from "../../../contracts/interfaces/IPriceListener.sol";
+
 /// @notice A feed that answers whatever it is told, including what MockPriceFeed refuses to publish
-/// (zero, negative, a time in the future): the broken oracles the exchange must reject.
-contract RawFeed is AggregatorV3Interface {
+/// (zero, negative, a time in the future), and pushes it to its listener as MockPriceFeed does: the
+/// broken oracles the exchange must reject.
+contract RawFeed is AggregatorV3Interface, IPricePusher {
     int256 public answer;
     uint256 public updatedAt;
+    IPriceListener internal listener;
+    bytes32 internal key;
+
+    function listen(IPriceListener listener_, bytes32 key_) external {
+        (listener, key) = (listener_, key_);
+    }
+
+    function listening() external view returns (IPriceListener, bytes32) {
+        return (listener, key);
+    }
 
     function set(int256 answer_, uint256 updatedAt_) external {
         (answer, updatedAt) = (answer_, updatedAt_);
+        if (address(listener) != address(0)) listener.onPriceUpdate(key, answer_, updatedAt_);
     }
 
     function decimals() external pure returns (uint8) {

@@ -43,6 +43,7 @@ abstract contract TokenFixture is TestBase {
         usdt = new MockUSDT(address(this));
         feed = new MockPriceFeed("BTC / USD", START_PRICE, address(this));
         vault = new MockPerpVault(usdt, address(this));
+        feed.setListener(vault, BTC);
         vault.addMarket(BTC, feed, HEARTBEAT, FUNDING_RATE, 0);
         usdt.mint(address(this), POOL);
         usdt.approve(address(vault), POOL);
