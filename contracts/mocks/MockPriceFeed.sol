@@ -101,7 +101,7 @@ contract MockPriceFeed is AggregatorV3Interface, IPricePusher, AccessControl {
         latest = Latest(aggregatorRound, uint64(block.timestamp), int128(answer));
         rounds[aggregatorRound] = Round(int192(answer), uint64(block.timestamp));
         emit AnswerUpdated(answer, PHASE_OFFSET | aggregatorRound, block.timestamp);
-        Listening memory l = listening;
-        if (address(l.listener) != address(0)) l.listener.onPriceUpdate(l.key, answer, block.timestamp);
+        Listening memory to = listening;
+        if (address(to.listener) != address(0)) to.listener.onPriceUpdate(to.key, answer, block.timestamp);
     }
 }
