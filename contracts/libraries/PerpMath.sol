@@ -14,10 +14,13 @@ library PerpMath {
     /// @dev size (1e18) x price (1e8) / SIZE_PRICE_TO_USDT = USDT (1e6).
     uint256 internal constant SIZE_PRICE_TO_USDT = 1e20;
     uint256 internal constant WAD = 1e18;
-    /// @dev funding index: USDT (1e6) x 1e18 per 1e18 of size; owed = size x dIndex / 1e36.
-    uint256 internal constant FUNDING_SCALE = 1e36;
-    /// @dev dIndex = price (1e8) x rate (WAD per 8 h) x seconds / (8 h x 100).
-    int256 internal constant FUNDING_DIVISOR = 8 hours * 100;
+    /// @dev funding index: USDT (1e6) x 1e4 per 1e18 of size; owed = size x dIndex / 1e22. It fits
+    /// the 56 bits a position keeps of it for 33 years at the default rate (0.01% per 8 h) on a
+    /// 1,000,000 USD asset, 3.3 years at the highest (1%) on a 100,000 USD one, and truncates at most
+    /// 1e-4 of a USDT unit per whole unit of size at each accrual.
+    uint256 internal constant FUNDING_SCALE = 1e22;
+    /// @dev dIndex = price (1e8) x rate (WAD per 8 h) x seconds / (8 h x 1e16).
+    int256 internal constant FUNDING_DIVISOR = 8 hours * 1e16;
     /// @dev The linear price impact is quoted per 1,000,000 USDT of notional.
     uint256 internal constant IMPACT_NOTIONAL = 1e12;
 
@@ -65,7 +68,7 @@ library PerpMath {
     }
 
     /// @notice Growth of the funding index over `elapsed` seconds at `price` and `rate` (WAD per 8 h),
-    /// truncated toward zero (the index keeps 18 extra decimals, so this loses nothing a trader sees).
+    /// truncated toward zero (the index keeps 4 decimals past a USDT unit per whole unit of size).
     function fundingIndexDelta(uint256 price, int256 rate, uint256 elapsed) internal pure returns (int256) {
         return (int256(price) * rate * int256(elapsed)) / FUNDING_DIVISOR;
     }

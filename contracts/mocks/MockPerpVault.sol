@@ -43,11 +43,15 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         AggregatorV3Interface feed;
     }
 
+    /// @dev One slot, read and written by every trade. Room: a size of 150 million units of the
+    /// underlying, an open cost of 36 billion USDT, a margin of 72 billion USDT, and a funding index
+    /// for 33 years at the default rate on a 1,000,000 USD asset (3.3 years at the highest rate on a
+    /// 100,000 USD one; PerpMath.FUNDING_DIVISOR). Past them a trade reverts by name (SafeCast).
     struct Position {
-        int128 size; // 18 decimals, + long
-        int128 openCost; // USDT paid to open `size`, signed like it
-        int128 fundingIndex; // market index at the last settlement
-        uint128 margin; // USDT
+        int88 size; // 18 decimals, + long
+        int56 openCost; // USDT paid to open `size`, signed like it
+        int56 fundingIndex; // market index at the last settlement
+        uint56 margin; // USDT
     }
 
     /// @dev One slot, read and written by every trade: the pool's USDT, the USDT owed in all, and the
@@ -195,7 +199,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (account == address(0)) revert ZeroAddress();
         _market(market);
         uint64 credited = amount.toUint64();
-        positions[market][account].margin += credited;
+        Position storage p = positions[market][account];
+        p.margin = (p.margin + amount).toUint56();
         balances.accounted += credited;
         emit MarginDeposited(market, account, msg.sender, amount);
         usdt.safeTransferFrom(msg.sender, address(this), amount);
@@ -213,7 +218,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         int256 funding = _settleFunding(market, msg.sender, p, b, index, price);
         if (funding != 0) emit FundingSettled(market, msg.sender, funding);
         _realizeProfitFor(p, b, amount, price);
-        p.margin -= uint128(amount);
+        p.margin -= uint56(amount); // at most the margin: _realizeProfitFor made it so
         b.accounted -= uint64(amount);
         _requireInitialMargin(p, b, price, _equity(p, price));
         _writePosition(positions[market][msg.sender], p);
@@ -243,7 +248,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             uint256 held = usdt.balanceOf(address(this));
             if (held < expected) revert MarginNotReceived(expected, held);
             b.accounted += amount.toUint64();
-            p.margin += uint128(amount);
+            p.margin = (p.margin + amount).toUint56();
         }
 
         int256 oldSize = p.size;
@@ -254,7 +259,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             if (to == address(0)) revert ZeroAddress();
             payout = uint256(-marginDelta);
             _realizeProfitFor(p, b, payout, r.price);
-            p.margin -= uint128(payout);
+            p.margin -= uint56(payout); // at most the margin: _realizeProfitFor made it so
             b.accounted -= uint64(payout);
         }
 
@@ -282,7 +287,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
 
         uint256 liquidationFee = liquidationParams.liquidationFee;
         reward = Math.min(MathLib.mulDivDown(size.notionalUp(price), liquidationFee, PerpMath.WAD), p.margin);
-        p.margin -= uint128(reward);
+        p.margin -= uint56(reward); // at most the margin
         b.accounted -= uint64(reward);
         _writePosition(positions[market][account], p);
         _writeBalances(b);
@@ -442,15 +447,17 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
     }
 
-    /// @dev Writes a position with one SSTORE per slot (Solidity would write member by member);
-    /// the layout is Solidity's own for `Position`: two members a slot, the first in the low bits.
+    /// @dev Writes a position with one SSTORE (Solidity would write member by member); the layout
+    /// is Solidity's own for `Position`: members packed from the lowest-order bits up.
     function _writePosition(Position storage stored, Position memory p) internal {
-        uint256 word0 = uint256(uint128(p.size)) | (uint256(uint128(p.openCost)) << 128);
-        uint256 word1 = uint256(uint128(p.fundingIndex)) | (uint256(p.margin) << 128);
+        uint256 word =
+            uint256(uint88(p.size)) |
+                (uint256(uint56(p.openCost)) << 88) |
+                (uint256(uint56(p.fundingIndex)) << 144) |
+                (uint256(p.margin) << 200);
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            sstore(stored.slot, word0)
-            sstore(add(stored.slot, 1), word1)
+            sstore(stored.slot, word)
         }
     }
 
@@ -517,7 +524,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         uint256 price
     ) internal returns (int256 owed) {
         owed = PerpMath.fundingOwedUp(p.size, index - p.fundingIndex);
-        p.fundingIndex = index.toInt128();
+        p.fundingIndex = index.toInt56();
         if (owed != 0) _moveToPool(market, account, p, b, owed, price);
     }
 
@@ -538,11 +545,11 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             int256 closed = PerpMath.abs(sizeDelta) >= PerpMath.abs(size) ? size : -sizeDelta;
             int256 closedCost = PerpMath.closedCostUp(p.openCost, closed, size);
             realized = closed.valueDown(price) - closedCost;
-            p.openCost -= closedCost.toInt128();
+            p.openCost -= closedCost.toInt56();
             opened = sizeDelta + closed;
         }
-        if (opened != 0) p.openCost += opened.costUp(price).toInt128();
-        p.size = (size + sizeDelta).toInt128();
+        if (opened != 0) p.openCost = (p.openCost + opened.costUp(price)).toInt56();
+        p.size = (size + sizeDelta).toInt88();
 
         (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
             sizeDelta.notionalUp(price),
@@ -569,19 +576,19 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (amount > 0) {
             uint256 due = uint256(amount);
             uint256 paid = Math.min(due, p.margin);
-            p.margin -= uint128(paid);
+            p.margin -= uint56(paid);
             b.pool += uint64(paid);
             if (due > paid) {
                 int256 profit = int256(p.size).valueDown(price) - p.openCost;
                 uint256 covered = profit > 0 ? Math.min(due - paid, uint256(profit)) : 0;
-                p.openCost += int128(int256(covered));
+                p.openCost = (p.openCost + int256(covered)).toInt56();
                 if (due > paid + covered) emit BadDebt(market, account, due - paid - covered);
             }
         } else if (amount < 0) {
             uint256 due = uint256(-amount);
             if (due > b.pool) revert InsufficientLiquidity(due, b.pool);
             b.pool -= uint64(due);
-            p.margin += uint128(due);
+            p.margin = (p.margin + due).toUint56();
         }
     }
 
@@ -596,8 +603,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (need > available) revert InsufficientMargin(amount, p.margin + available);
         if (need > b.pool) revert InsufficientLiquidity(need, b.pool);
         b.pool -= uint64(need);
-        p.margin += uint128(need);
-        p.openCost += int128(int256(need));
+        p.margin = (p.margin + need).toUint56();
+        p.openCost = (p.openCost + int256(need)).toInt56();
     }
 
     /// @dev Reverts unless `equity` (the position's, at `price`) covers the initial margin.

@@ -14,7 +14,9 @@ import {
   min,
   mulDivDown,
   notionalUp,
+  toInt,
   toInt128,
+  toUint,
   addUint64,
   toUint64,
   tradeCostTotalUp,
@@ -204,7 +206,7 @@ export class Exchange implements PriceListener {
     this.market(market);
     const credited = toUint64(amount);
     const p = { ...this.position(market, account) };
-    p.margin += credited;
+    p.margin = toUint(56n, p.margin + amount);
     this.st.positions.set(`${market}:${key(account)}`, p);
     this.st.accounted = addUint64(this.st.accounted, credited);
     this.emit("MarginDeposited", [market, key(account), key(tx.from), amount]);
@@ -248,7 +250,7 @@ export class Exchange implements PriceListener {
       const held = this.world.usdt.balanceOf(this.address);
       if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
       b.accounted = addUint64(b.accounted, toUint64(amount));
-      p.margin += amount;
+      p.margin = toUint(56n, p.margin + amount);
     }
 
     const oldSize = p.size;
@@ -470,7 +472,7 @@ export class Exchange implements PriceListener {
     price: bigint,
   ): bigint {
     const owed = fundingOwedUp(p.size, index - p.fundingIndex);
-    p.fundingIndex = toInt128(index);
+    p.fundingIndex = toInt(56n, index);
     if (owed !== 0n) this.moveToPool(market, account, p, b, owed, price);
     return owed;
   }
@@ -496,14 +498,14 @@ export class Exchange implements PriceListener {
       if (due > paid) {
         const profit = valueDown(p.size, price) - p.openCost;
         const covered = profit > 0n ? min(due - paid, profit) : 0n;
-        p.openCost += covered;
+        p.openCost = toInt(56n, p.openCost + covered);
         if (due > paid + covered) this.emit("BadDebt", [market, key(account), due - paid - covered]);
       }
     } else if (amount < 0n) {
       const due = -amount;
       if (due > b.pool) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
       b.pool -= due;
-      p.margin += due;
+      p.margin = toUint(56n, p.margin + due);
     }
   }
 
@@ -523,11 +525,11 @@ export class Exchange implements PriceListener {
       const closed = abs(sizeDelta) >= abs(size) ? size : -sizeDelta;
       const closedCost = closedCostUp(p.openCost, closed, size);
       realized = valueDown(closed, price) - closedCost;
-      p.openCost -= toInt128(closedCost);
+      p.openCost -= toInt(56n, closedCost);
       opened = sizeDelta + closed;
     }
-    if (opened !== 0n) p.openCost += toInt128(costUp(opened, price));
-    p.size = toInt128(size + sizeDelta);
+    if (opened !== 0n) p.openCost = toInt(56n, p.openCost + costUp(opened, price));
+    p.size = toInt(88n, size + sizeDelta);
     const cost = tradeCostTotalUp(notionalUp(sizeDelta, price), this.st.params.takerFee, m.priceImpact);
     this.moveToPool(market, account, p, b, cost - realized, price);
     return { realized, cost };
@@ -554,8 +556,8 @@ function realizeProfitFor(p: PositionState, b: Pool, amount: bigint, price: bigi
   if (need > available) throw new EngineRevert("InsufficientMargin", [amount, p.margin + available]);
   if (need > b.pool) throw new EngineRevert("InsufficientLiquidity", [need, b.pool]);
   b.pool -= need;
-  p.margin += need;
-  p.openCost += need;
+  p.margin = toUint(56n, p.margin + need);
+  p.openCost = toInt(56n, p.openCost + need);
 }
 
 function addsExposure(oldSize: bigint, newSize: bigint): boolean {

@@ -5,8 +5,8 @@ import { EngineRevert } from "./errors.ts";
 
 export const WAD = 10n ** 18n;
 export const SIZE_PRICE_TO_USDT = 10n ** 20n;
-export const FUNDING_SCALE = 10n ** 36n;
-export const FUNDING_DIVISOR = 8n * 3600n * 100n;
+export const FUNDING_SCALE = 10n ** 22n;
+export const FUNDING_DIVISOR = 8n * 3600n * 10n ** 16n;
 export const IMPACT_NOTIONAL = 10n ** 12n;
 export const INITIAL_SHARES_PER_UNIT = 10n ** 12n;
 export const YEAR = 365n * 86400n;
@@ -174,6 +174,19 @@ export function leverageDown(notional: bigint, equity: bigint): bigint {
 
 export function toInt128(x: bigint): bigint {
   if (x > INT128_MAX || x < INT128_MIN) throw new EngineRevert("SafeCastOverflowedIntDowncast", [128n, x]);
+  return x;
+}
+
+/** SafeCast.toIntN: `x` if it fits `bits` bits, signed. */
+export function toInt(bits: bigint, x: bigint): bigint {
+  const max = (1n << (bits - 1n)) - 1n;
+  if (x > max || x < -max - 1n) throw new EngineRevert("SafeCastOverflowedIntDowncast", [bits, x]);
+  return x;
+}
+
+/** SafeCast.toUintN: `x` if it fits `bits` bits, unsigned. */
+export function toUint(bits: bigint, x: bigint): bigint {
+  if (x > (1n << bits) - 1n) throw new EngineRevert("SafeCastOverflowedUintDowncast", [bits, x]);
   return x;
 }
 

@@ -7,7 +7,8 @@ import type { Exchange, MarketState, PositionState } from "./exchange.ts";
 import type { PriceFeed } from "./feed.ts";
 import { REASON_NONE, TokenState, type LeveragedToken } from "./token.ts";
 
-const FUNDING_DIVISOR = 8 * 3600 * 100;
+const FUNDING_DIVISOR = 8 * 3600 * 1e16;
+const FUNDING_SCALE = 1e22;
 const DAY = 86400;
 /** Relative error allowed per term: far above float64's 1.1e-16 per operation. */
 const REL = 1e-12;
@@ -94,16 +95,16 @@ export class RebalanceScreen {
     const delta = (price * this.rate * (t - this.last)) / FUNDING_DIVISOR;
     const index = this.marketIndex + delta;
     const value = (this.size * price) / 1e20;
-    const owedA = (this.size * index) / 1e36;
-    const owedB = (this.size * this.positionIndex) / 1e36;
+    const owedA = (this.size * index) / FUNDING_SCALE;
+    const owedB = (this.size * this.positionIndex) / FUNDING_SCALE;
     const equity = this.margin + value - this.openCost - (owedA - owedB);
     // each term rounds by at most a unit in the contract and by REL of its size here; 1 unit for the
     // funding index truncation times size, plus one for each of valueDown, fundingOwedUp, notionalUp
     const err =
       8 +
-      Math.abs(this.size) / 1e36 +
+      Math.abs(this.size) / FUNDING_SCALE +
       REL * (Math.abs(this.margin) + Math.abs(value) + Math.abs(this.openCost) + Math.abs(owedB)) +
-      (REL * Math.abs(this.size) * (Math.abs(this.marketIndex) + Math.abs(delta))) / 1e36;
+      (REL * Math.abs(this.size) * (Math.abs(this.marketIndex) + Math.abs(delta))) / FUNDING_SCALE;
     if (!(equity > 2 * err)) return this.exactReason(time);
     const notional = Math.abs(value);
     const lev = notional / equity;

@@ -77,11 +77,12 @@ describe("Engine math (twins of PerpMath and TokenMath)", function () {
   });
 
   it("truncates the funding index toward zero and rounds funding against the trader", function () {
-    expect(fundingIndexDelta(1n, -1n, 1n)).to.equal(0n); // -1 / 2,880,000 truncates to 0, not -1
-    expect(fundingIndexDelta(100_000n * PRICE, 10n ** 14n, 28_800n)).to.equal(10n ** 25n);
+    expect(fundingIndexDelta(1n, -1n, 1n)).to.equal(0n); // -1 / 2.88e20 truncates to 0, not -1
+    // 0.01% of 100,000 USDT over 8 h: 10 USDT per whole unit, kept to 1e-4 of a USDT unit
+    expect(fundingIndexDelta(100_000n * PRICE, 10n ** 14n, 28_800n)).to.equal(10n ** 11n);
     expect(fundingOwedUp(1n, 1n)).to.equal(1n); // pays: rounded up
     expect(fundingOwedUp(-1n, 1n)).to.equal(0n); // receives: rounded down in magnitude
-    expect(fundingOwedUp(ONE, 10n ** 25n)).to.equal(10n * USDT);
+    expect(fundingOwedUp(ONE, 10n ** 11n)).to.equal(10n * USDT);
   });
 
   it("caps the management fee fraction at one half and sizes positions down", function () {

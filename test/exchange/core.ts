@@ -267,9 +267,9 @@ describe("MockPerpVault", function () {
     await expect(vault.connect(alice).withdraw(BTC, 1n * USDT, alice.address))
       .to.emit(vault, "FundingSettled")
       .withArgs(BTC, alice.address, 20n * USDT);
-    // one accrual of 28,800 s at 100,000 and 0.01%: 1e13 x 1e14 x 28,800 / 2,880,000 = 1e25
+    // one accrual of 28,800 s at 100,000 and 0.01%: 1e13 x 1e14 x 28,800 / (28,800 x 1e16) = 1e11
     const index = await vault.fundingIndex(BTC);
-    expect(index).to.be.gte(10n ** 25n);
+    expect(index).to.be.gte(10n ** 11n);
   });
 
   it("keeps the pool and what it owes in 64 bits: amounts past 18 trillion USDT revert by name", async function () {
@@ -285,12 +285,20 @@ describe("MockPerpVault", function () {
         .to.be.revertedWithCustomError(vault, "SafeCastOverflowedUintDowncast")
         .withArgs(64, tooMuch);
     }
-    // a deposit that fits on its own but not on top of what the exchange already owes: Panic, no wrap
+    // liquidity that fits on its own but not on top of what the exchange already owes: Panic, no wrap
     const owed = await vault.accountedBalance();
-    await expect(vault.connect(alice).deposit(BTC, alice.address, tooMuch - owed)).to.be.revertedWithPanic(
-      0x11,
-    );
-    expect(await vault.accountedBalance()).to.equal(owed);
+    await expect(vault.connect(alice).addLiquidity(tooMuch - owed)).to.be.revertedWithPanic(0x11);
+    // a position keeps its margin in 56 bits (72 billion USDT): a deposit past it reverts by name
+    const marginRoom = 2n ** 56n - 1n;
+    await expect(vault.connect(alice).deposit(BTC, alice.address, marginRoom + 1n))
+      .to.be.revertedWithCustomError(vault, "SafeCastOverflowedUintDowncast")
+      .withArgs(56, marginRoom + 1n);
+    await vault.connect(alice).deposit(BTC, alice.address, marginRoom);
+    expect((await vault.positionOf(BTC, alice.address))[2]).to.equal(marginRoom);
+    await expect(vault.connect(alice).deposit(BTC, alice.address, 1n))
+      .to.be.revertedWithCustomError(vault, "SafeCastOverflowedUintDowncast")
+      .withArgs(56, marginRoom + 1n);
+    expect(await vault.accountedBalance()).to.equal(owed + marginRoom);
     expect(await vault.params()).to.deep.equal([5n * 10n ** 14n, 10n ** 17n, 3n * 10n ** 16n, 10n ** 16n]);
   });
 

@@ -27,7 +27,7 @@ contract MockPerpVaultFuzzTest is TestBase {
     address internal constant TRADER = address(0x7EAD);
     uint256 internal constant POOL = 1e15; // 1,000,000,000 USDT of pool liquidity
     uint256 internal constant MAX_MARGIN = 1_000_000e6;
-    uint256 internal constant MIN_PRICE = 1e6; // 0.01 USD
+    uint256 internal constant MIN_PRICE = 1e7; // 0.1 USD: 100 million units at 10x on MAX_MARGIN fit a position
     uint256 internal constant MAX_PRICE = 1e14; // 1,000,000 USD
     uint256 internal constant D = PerpMath.SIZE_PRICE_TO_USDT;
 
@@ -223,7 +223,8 @@ contract MockPerpVaultFuzzTest is TestBase {
         _assertEq(size.notionalUp(price), size >= 0 ? uint256(up) : uint256(-down), "notionalUp == |size x price|");
     }
 
-    /// @notice fundingOwedUp rounds toward plus infinity: owed x 1e36 >= size x delta, by less than 1e36.
+    /// @notice fundingOwedUp rounds toward plus infinity: owed x FUNDING_SCALE >= size x delta, by less than
+    /// FUNDING_SCALE.
     function testFuzz_fundingOwedUpRoundsUp(int256 size, int256 indexDelta) public pure {
         size = _boundInt(size, -1e36, 1e36);
         indexDelta = _boundInt(indexDelta, -1e38, 1e38);
@@ -281,7 +282,7 @@ contract MockPerpVaultFuzzTest is TestBase {
         _assertEq(PerpMath.closedCostUp(openCost, size, size), openCost, "a full close takes all the cost");
     }
 
-    /// @notice The funding index grows by price x rate x time / (8 h x 100), truncated toward zero.
+    /// @notice The funding index grows by price x rate x time / FUNDING_DIVISOR, truncated toward zero.
     function testFuzz_fundingIndexDeltaTruncates(uint256 price, int256 rate, uint256 elapsed) public pure {
         price = _bound(price, 0, 1e20);
         rate = _boundInt(rate, -0.01e18, 0.01e18);

@@ -8,8 +8,8 @@ export const YEAR = 365n * 86_400n;
 export const SIZE_PRICE_TO_USDT = 10n ** 20n;
 export const INITIAL_SHARES_PER_UNIT = 10n ** 12n;
 export const MINIMUM_SHARES = 10n ** 10n;
-export const FUNDING_SCALE = 10n ** 36n;
-export const FUNDING_DIVISOR = 8n * 3600n * 100n;
+export const FUNDING_SCALE = 10n ** 22n;
+export const FUNDING_DIVISOR = 8n * 3600n * 10n ** 16n;
 
 export function abs(x: bigint): bigint {
   return x < 0n ? -x : x;
