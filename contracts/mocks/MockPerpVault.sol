@@ -36,7 +36,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         uint32 heartbeat; // seconds an answer stays fresh; never 0 for a listed market
         uint64 priceImpact; // WAD fraction per 1,000,000 USDT of notional
         // slot 1: written by every trade
-        int128 fundingIndex; // cumulative funding per 1e18 size, USDT x 1e18
+        int128 fundingIndex; // cumulative funding per 1e18 size, USDT x 1e4 (PerpMath.FUNDING_SCALE)
         uint64 lastFundingTime;
         int64 fundingRate; // WAD per 8 hours, longs pay shorts when positive
         // slot 2: read when the feed pushes an answer
@@ -187,7 +187,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /// @inheritdoc IPriceListener
     function onPriceUpdate(bytes32 market, int256 answer, uint256 updatedAt) external {
         Market storage m = markets[market];
-        if (msg.sender != address(m.feed) || m.heartbeat == 0) revert NotMarketFeed(market, msg.sender);
+        // an unlisted market has no feed, and no caller is address(0)
+        if (msg.sender != address(m.feed)) revert NotMarketFeed(market, msg.sender);
         _storeAnswer(m, market, answer, updatedAt);
     }
 

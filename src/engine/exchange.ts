@@ -117,8 +117,6 @@ export class Exchange implements PriceListener {
     world.register(this);
   }
 
-  private feeds = new Map<string, PriceFeed>();
-
   /* ADMIN (the caller's role is not modelled) */
 
   addMarket(
@@ -133,7 +131,6 @@ export class Exchange implements PriceListener {
     checkHeartbeat(heartbeat);
     checkFundingRate(fundingRate);
     checkPriceImpact(priceImpact);
-    this.feeds.set(key(feed.address), feed);
     feed.listening = { listener: this, key: market }; // setListener, before addMarket on chain
     this.st.markets.set(market, {
       answer: feed.st.answer,
@@ -420,13 +417,6 @@ export class Exchange implements PriceListener {
 
   positionKey(market: string, account: string): string {
     return `${market}:${key(account)}`;
-  }
-
-  /** The feed pricing `market` (read only). */
-  feedOf(m: MarketState): PriceFeed {
-    const feed = this.feeds.get(m.feed);
-    if (feed === undefined) throw new Error(`feed ${m.feed} is not part of this engine`);
-    return feed;
   }
 
   /** The stored position (read only: callers copy it, change the copy and commit it). */

@@ -4,7 +4,6 @@
 // its answer is always the exact one; it only makes the common "nothing to do" step cheap. Used to
 // replay long price paths (benchmark, demo, backtest).
 import type { Exchange, MarketState, PositionState } from "./exchange.ts";
-import type { PriceFeed } from "./feed.ts";
 import { REASON_NONE, TokenState, type LeveragedToken } from "./token.ts";
 
 const FUNDING_DIVISOR = 8 * 3600 * 1e16;
@@ -24,7 +23,6 @@ export class RebalanceScreen {
   private readonly epsilon: number;
   private cachedMarkets: Map<string, MarketState> | undefined;
   private market: MarketState | undefined;
-  private feed: PriceFeed | undefined;
   // float copies of the position and market, refreshed when any of them changes
   private cachedPosition: Readonly<PositionState> | undefined;
   private cachedIndex = 0n;
@@ -57,22 +55,20 @@ export class RebalanceScreen {
   reason(time: bigint): number {
     const st = this.token.st.status.state;
     if (st !== TokenState.Active && st !== TokenState.Delisting) return REASON_NONE;
-    // the market object and its feed only change when the exchange's state is replaced (a revert)
+    // the market object only changes when the exchange's state is replaced (a revert); it holds the
+    // answer the feed pushed, which is what the exchange prices at
     const markets = this.vault.st.markets;
     if (markets !== this.cachedMarkets) {
       this.cachedMarkets = markets;
       this.market = this.vault.market(this.token.market);
-      this.feed = this.vault.feedOf(this.market);
     }
     const m = this.market!;
-    const feed = this.feed!.st;
     const p = this.vault.positionByKey(this.positionKey);
     if (p.size === 0n) return this.exactReason(time);
     // timestamps are far below 2^53: compared as numbers, exactly and without allocating
     const t = Number(time);
-    const updatedAt = Number(feed.updatedAt);
-    if (updatedAt > t || t - updatedAt > Number(m.heartbeat) || feed.answer <= 0n)
-      return this.exactReason(time);
+    const updatedAt = Number(m.updatedAt);
+    if (updatedAt > t || t - updatedAt > Number(m.heartbeat) || m.answer <= 0n) return this.exactReason(time);
     if (
       p !== this.cachedPosition ||
       m.fundingIndex !== this.cachedIndex ||
@@ -91,7 +87,7 @@ export class RebalanceScreen {
       this.last = Number(m.lastFundingTime);
       this.rate = Number(m.fundingRate);
     }
-    const price = Number(feed.answer);
+    const price = Number(m.answer);
     const delta = (price * this.rate * (t - this.last)) / FUNDING_DIVISOR;
     const index = this.marketIndex + delta;
     const value = (this.size * price) / 1e20;
