@@ -1,6 +1,7 @@
 import { createRequire } from "node:module";
 import hardhatToolboxMochaEthersPlugin from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import { defineConfig } from "hardhat/config";
+import { PATH_START } from "./src/feeds/paths.ts";
 
 const require = createRequire(import.meta.url);
 
@@ -67,6 +68,15 @@ export default defineConfig({
   // block's second misses the funding and management fee accrual of the block the transaction lands
   // in when the clock ticks in between (measured on anvil: 116,457 estimated, 121,440 used).
   networks: {
+    // The in-process chain (tests, scripts run without --network, `hardhat node`) starts at a fixed
+    // instant, 2026-01-01 00:00 UTC, not at the wall clock: a test's time of day, and with it the
+    // daily 00:00 UTC rebalance, never depends on the hour it runs at (blocks then follow the
+    // elapsed time; src/chain/clock.ts pins them too where a run must be exact to the unit).
+    default: {
+      type: "edr-simulated",
+      chainType: "l1",
+      initialDate: new Date(Number(PATH_START) * 1000),
+    },
     localhost: {
       type: "http",
       chainType: "l1",

@@ -4,8 +4,13 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
 import { checkGas, measureGas, type OnMeasured } from "../src/bench/gas.ts";
 import { profileRows, profileTransaction, topOps } from "../src/bench/gasProfile.ts";
+import { pinBlockTimes } from "../src/chain/clock.ts";
+import { PATH_START } from "../src/feeds/paths.ts";
 
-const { ethers } = await network.create();
+const connection = await network.create();
+const { ethers } = connection;
+// every transaction in a block of its own, one second after the last: the same gas at any hour
+await pinBlockTimes(connection.provider, PATH_START + 1n);
 const profile: OnMeasured | undefined =
   process.env.GAS_PROFILE === undefined
     ? undefined

@@ -10,7 +10,7 @@ import { DEFAULT_EXCHANGE_PARAMS } from "../engine/exchange.ts";
 import { REASON_NONE, TokenState } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
 import { continuousValue, realizedVariance } from "../engine/ideal.ts";
-import { YEAR_SECONDS } from "../feeds/paths.ts";
+import { PATH_START, YEAR_SECONDS } from "../feeds/paths.ts";
 import { REASON_NAMES } from "../keeper/decide.ts";
 
 export type Mode = "band+daily" | "band" | "daily";
@@ -119,7 +119,7 @@ export function paramsFor(s: Setting): TokenParams {
   };
 }
 
-const START = 1_767_225_600n; // 2026-01-01 00:00 UTC: the daily check lines up with the path's days
+const START = PATH_START;
 const USER = syntheticAddress(0xa1);
 const DEPOSIT = 1_000_000n * USDT;
 

@@ -56,3 +56,24 @@ export function duration(name: string) {
     }
   };
 }
+
+/**
+ * An instant in UTC as unix seconds: a date (2026-01-01, its 00:00 UTC), a date and time
+ * (2026-01-01T06:00, 2026-01-01T06:00:00Z, taken as UTC when no zone is given) or unix seconds.
+ */
+export function dateTime(name: string) {
+  return (value: string): bigint => {
+    const v = value.trim();
+    if (/^\d+$/.test(v)) return BigInt(v);
+    const m = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(Z|[+-]\d{2}:\d{2})?)?$/.exec(v);
+    const ms = m === null ? NaN : Date.parse(`${m[1]}T${m[2] ?? "00:00"}${m[3] ?? "Z"}`);
+    // Date.parse rolls 2026-02-30 over to March: the day must read back as written
+    const real =
+      Number.isFinite(ms) && new Date(Date.parse(`${m![1]}T00:00Z`)).toISOString().startsWith(m![1]!);
+    if (!real || ms < 0)
+      throw new InvalidArgumentError(
+        `${name} must be a date (2026-01-01), a date and time in UTC (2026-01-01T06:00) or unix seconds`,
+      );
+    return BigInt(ms / 1000);
+  };
+}

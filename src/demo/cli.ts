@@ -5,11 +5,11 @@ import { Command } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { network } from "hardhat";
 import { MARKETS, type MarketName } from "../chain/params.ts";
-import { duration, number, positive, wholeNumber } from "../cli/options.ts";
-import { parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
-import { formatTable, navCheckLines, writeDemoOutputs } from "./output.ts";
+import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
+import { PATH_START, parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
+import { formatTable, navCheckLines, utcTime, writeDemoOutputs } from "./output.ts";
 import { csvMultiPath, gbmMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
-import { runDemo } from "./run.ts";
+import { alignStart, runDemo, SETUP_SECONDS } from "./run.ts";
 
 /** The markets' start prices (the feeds' initial answers). */
 export function startPrices(): Record<MarketName, bigint> {
@@ -33,6 +33,16 @@ export function readCsvPath(args: string[], days: number | undefined): MultiPath
   return csvMultiPath(csv, startPrices(), days);
 }
 
+/**
+ * The demo's chain: a fresh in-process one whose clock starts a day before `start` (so the run owns
+ * every timestamp and the same options give the same report whatever the hour), or a network of
+ * hardhat.config.ts, whose clock may already be past `start`.
+ */
+export async function connectDemoChain(networkName: string | undefined, start: bigint) {
+  if (networkName !== undefined) return network.create({ network: networkName });
+  return network.create({ override: { initialDate: new Date(Number(start - 86_400n) * 1000) } });
+}
+
 export async function demoMain(argv: string[]): Promise<number> {
   const started = Date.now();
   const program = new Command("demo")
@@ -46,6 +56,12 @@ export async function demoMain(argv: string[]): Promise<number> {
       "time between price points of the GBM path (1h, 30m, 1d)",
       duration("--step"),
       3600,
+    )
+    .option(
+      "--start <date-time>",
+      "UTC instant of the path's first point: 2026-01-01, 2026-01-01T06:00 or unix seconds (on a node whose clock is past it: the next day at that time)",
+      dateTime("--start"),
+      PATH_START,
     )
     .option("--seed <n>", "GBM seed (BTC uses it, ETH the next one)", wholeNumber("--seed"), 1)
     .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
@@ -75,6 +91,7 @@ export async function demoMain(argv: string[]): Promise<number> {
   }
   const o = program.opts<{
     network?: string;
+    start: bigint;
     days: number;
     step: number;
     seed: number;
@@ -102,8 +119,19 @@ export async function demoMain(argv: string[]): Promise<number> {
     o.csv.length > 0
       ? `CSV ${o.csv.join(", ")}`
       : `GBM seed ${o.seed}, vol ${o.vol}, drift ${o.drift}, step ${o.step} s`;
-  const connection =
-    o.network === undefined ? await network.create() : await network.connect({ network: o.network });
+  const connection = await connectDemoChain(o.network, o.start);
+  if (o.network !== undefined) {
+    // a node's clock cannot go back: say where the run moves it
+    const latest = await connection.ethers.provider.getBlock("latest");
+    const now = BigInt(latest?.timestamp ?? 0);
+    const start = alignStart(o.start, now);
+    if (start !== o.start)
+      console.error(
+        `demo: the clock of ${o.network} is at ${utcTime(now)}, past --start ${utcTime(o.start)}: ` +
+          `the demo moves it to ${utcTime(start - SETUP_SECONDS)} for the deployment and starts the path ` +
+          `at ${utcTime(start)} (the same time of day); an earlier deployment's prices on it will be stale`,
+      );
+  }
   const bar = new SingleBar(
     {
       stream: process.stderr,
@@ -124,9 +152,10 @@ export async function demoMain(argv: string[]): Promise<number> {
         feeIntervalSeconds: 86_400,
         description,
         network: o.network ?? "in-process",
+        start: o.start,
         onProgress: o.progress ? (k) => (k % 24 === 0 || k === steps ? bar.update(k) : undefined) : undefined,
       },
-      connection.ethers,
+      connection,
     );
   } finally {
     if (o.progress) bar.stop();
@@ -140,7 +169,8 @@ export async function demoMain(argv: string[]): Promise<number> {
   for (const s of report.story) console.log(s);
   console.log("");
   console.log(
-    `${report.steps} steps (${report.days.toFixed(1)} days, ${report.blocks} blocks) on ${report.network} in ` +
+    `${report.steps} steps (${report.days.toFixed(1)} days from ${utcTime(BigInt(report.startTime))}, ` +
+      `${report.blocks} blocks) on ${report.network} in ` +
       `${report.wallSeconds.toFixed(1)} s (${report.cpuSeconds.toFixed(1)} s of CPU)`,
   );
   console.log(`wrote ${files.report}, ${files.svg}, ${files.png}, ${files.spot.svg}, ${files.spot.png}`);

@@ -10,6 +10,13 @@ function pad(cells: string[], widths: number[]): string {
   return cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
 }
 
+/** "2026-01-01 00:00 UTC" (seconds shown only when not zero). */
+export function utcTime(unixSeconds: bigint): string {
+  const iso = new Date(Number(unixSeconds) * 1000).toISOString();
+  const seconds = iso.slice(17, 19);
+  return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === "00" ? "" : `:${seconds}`} UTC`;
+}
+
 function money(x: number): string {
   return x.toFixed(2);
 }

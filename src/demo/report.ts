@@ -119,7 +119,9 @@ export interface DemoReport {
   network: string;
   chainId: string;
   description: string;
+  /** Unix time of the path's first point, and the one asked for (they differ on a node whose clock was past it). */
   startTime: number;
+  requestedStartTime: number;
   endTime: number;
   days: number;
   steps: number;
@@ -149,6 +151,7 @@ export interface ReportInput {
   description: string;
   path: MultiPath;
   start: bigint;
+  requestedStart: bigint;
   end: bigint;
   symbols: string[];
   engineTokens: EngineToken[];
@@ -272,6 +275,7 @@ export function buildReport(r: ReportInput): DemoReport {
     chainId: r.chainId.toString(),
     description: r.description,
     startTime: Number(r.start),
+    requestedStartTime: Number(r.requestedStart),
     endTime: Number(r.end),
     // the replayed path's length (the last arbitrage pass adds a few seconds of blocks after it)
     days: r.path.times[r.path.times.length - 1]! / DAY,

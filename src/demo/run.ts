@@ -4,6 +4,8 @@
 // is also a differential check: at the end (and once a day of chain time) on-chain NAV == engine NAV.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface, Log } from "ethers";
+import type { EthereumProvider } from "hardhat/types/providers";
+import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
 import { deploySystem } from "../chain/deploy.ts";
 import { STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen } from "../engine/index.ts";
@@ -31,7 +33,31 @@ export interface DemoOptions {
   /** Label of the path for the report (e.g. "GBM seed 1, hourly"). */
   description: string;
   network: string;
+  /**
+   * Unix time of the path's first point. On a chain whose clock is already past it (less
+   * SETUP_SECONDS), the demo starts at the next instant with the same time of day instead.
+   */
+  start: bigint;
   onProgress?: (done: number, total: number) => void;
+}
+
+/** What the demo drives: the connection's ethers and the provider under it (to pin block times). */
+export interface DemoChain {
+  ethers: HardhatEthers;
+  provider: EthereumProvider;
+}
+
+/**
+ * Chain time the deployment, the pools and the first deposits take place in, before the path's first
+ * point: about a hundred blocks, one second apart. Less than the feeds' heartbeat, so the prices
+ * pushed at its beginning are still fresh at the start.
+ */
+export const SETUP_SECONDS = 1800n;
+
+/** `start`, or the next instant at the same time of day that leaves room for the setup after `now`. */
+export function alignStart(start: bigint, now: bigint): bigint {
+  if (start - SETUP_SECONDS > now) return start;
+  return nextTimeOfDay(now + SETUP_SECONDS + 1n, start % 86_400n);
 }
 
 /** What the wallets do: deposits at the start, a redeem and a top-up halfway. */
@@ -112,18 +138,42 @@ export interface NavCheck {
 }
 
 /** Runs the demo on `ethers`' network and returns its report (no files written; see output.ts). */
-export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<DemoReport> {
+export async function runDemo(o: DemoOptions, chain: DemoChain): Promise<DemoReport> {
   const wallStart = Date.now();
   const cpuStart = process.cpuUsage();
+  const provider = chain.ethers.provider;
+  await provider.send("evm_setAutomine", [true]);
+  // every block from here on at a time set by the run alone, never by the wall clock
+  const now = await provider.getBlock("latest");
+  if (now === null) throw new Error("the network returned no latest block");
+  const start = alignStart(o.start, BigInt(now.timestamp));
+  const clock = await pinBlockTimes(chain.provider, start - SETUP_SECONDS);
+  try {
+    return await replay(o, chain.ethers, start, { wallStart, cpuStart, setNext: (t) => clock.setNext(t) });
+  } finally {
+    clock.unpin();
+  }
+}
+
+interface ReplayContext {
+  wallStart: number;
+  cpuStart: NodeJS.CpuUsage;
+  setNext: (time: bigint) => Promise<void>;
+}
+
+async function replay(
+  o: DemoOptions,
+  ethers: HardhatEthers,
+  start: bigint,
+  ctx: ReplayContext,
+): Promise<DemoReport> {
   const provider = ethers.provider;
-  const signers = await ethers.getSigners();
-  const [admin, alice, bob, carol, treasury, arbitrageur] = signers;
+  const [admin, alice, bob, carol, treasury, arbitrageur] = await ethers.getSigners();
   if (!admin || !alice || !bob || !carol || !treasury || !arbitrageur)
     throw new Error(
       "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
     );
   const wallets = [alice, bob, carol];
-  await provider.send("evm_setAutomine", [true]);
   const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
   const symbols = STANDARD_TOKENS.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
@@ -363,7 +413,11 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
     };
     const arbUsdtStart = e.world.usdt.balanceOf(arbitrageur.address);
 
-    const start = time;
+    // the path's first point is the start instant; the setup took place before it
+    if (time >= start)
+      throw new Error(`the setup took until ${time}, past the start ${start}: SETUP_SECONDS is too short`);
+    time = start;
+    await ctx.setNext(start + 1n);
     const navStart = engineTokens.map((t) => t.nav(start));
     const path = o.path;
     const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [], spots: {} };
@@ -532,8 +586,9 @@ export async function runDemo(o: DemoOptions, ethers: HardhatEthers): Promise<De
       },
       recorded,
       blocks: b.blocks,
-      wallSeconds: (Date.now() - wallStart) / 1000,
-      cpuSeconds: cpuSecondsSince(cpuStart),
+      requestedStart: o.start,
+      wallSeconds: (Date.now() - ctx.wallStart) / 1000,
+      cpuSeconds: cpuSecondsSince(ctx.cpuStart),
     });
   } finally {
     await provider.send("evm_setAutomine", [true]);

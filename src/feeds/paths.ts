@@ -5,6 +5,12 @@
 export const PRICE_DECIMALS = 8;
 export const PRICE_ONE = 10n ** 8n;
 export const YEAR_SECONDS = 365 * 24 * 3600;
+/**
+ * Where a path's first point falls unless told otherwise (the demo's and the backtest's default
+ * start): 2026-01-01 00:00 UTC, a midnight, so the daily 00:00 UTC check lines up with the path's days
+ * and the same options give the same result whatever the hour they run at.
+ */
+export const PATH_START = 1_767_225_600n;
 
 /** One point of a path: seconds since the path's start and the price (8 decimals). */
 export interface PricePoint {

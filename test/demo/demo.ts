@@ -1,11 +1,12 @@
 // A short demo run (three days of hourly steps) on the in-process chain: on-chain and engine NAVs
-// equal, the files exist and are valid SVG/PNG, and the story's numbers are the report's.
+// equal, the files exist and are valid SVG/PNG, and the story's numbers are the report's; the same
+// options give the same report to the unit whatever the chain's clock says when the run begins.
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { network } from "hardhat";
-import { startPrices } from "../../src/demo/cli.ts";
+import { connectDemoChain, startPrices } from "../../src/demo/cli.ts";
 import {
   demoChartSpec,
   formatTable,
@@ -15,45 +16,61 @@ import {
 } from "../../src/demo/output.ts";
 import { csvMultiPath, gbmMultiPath } from "../../src/demo/path.ts";
 import type { DemoReport } from "../../src/demo/report.ts";
-import { runDemo } from "../../src/demo/run.ts";
+import { runDemo, SETUP_SECONDS, type DemoOptions } from "../../src/demo/run.ts";
 import { percent, share, usd } from "../../src/demo/story.ts";
 import { PNG_SIGNATURE } from "../../src/report/chart.ts";
-import { parsePriceCsv } from "../../src/feeds/paths.ts";
+import { PATH_START, parsePriceCsv } from "../../src/feeds/paths.ts";
 import { noArbitrageBand, ratioToNumber } from "../../src/spot/poolMath.ts";
 import { DEFAULT_FEES } from "../../src/chain/params.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
 
 const TAKER_FEE = DEFAULT_EXCHANGE_PARAMS.takerFee;
 
-const { ethers } = await network.create();
+const THREE_DAYS: DemoOptions = {
+  path: gbmMultiPath({
+    seed: 7,
+    days: 3,
+    stepSeconds: 3600,
+    drift: 0,
+    volatility: 0.8,
+    starts: startPrices(),
+  }),
+  recordEverySeconds: 6 * 3600,
+  arbEverySeconds: 6 * 3600,
+  checkEverySeconds: 86_400,
+  feeIntervalSeconds: 86_400,
+  description: "test",
+  network: "in-process",
+  start: PATH_START,
+};
+
+/** The demo on a fresh in-process chain whose clock starts at `genesis` (default: as `npm run demo`). */
+async function demoOn(o: DemoOptions, genesis?: bigint): Promise<DemoReport> {
+  const chain =
+    genesis === undefined
+      ? await connectDemoChain(undefined, o.start)
+      : await network.create({ override: { initialDate: new Date(Number(genesis) * 1000) } });
+  try {
+    return await runDemo(o, chain);
+  } finally {
+    await chain.close();
+  }
+}
+
+/** A report without what only the machine decides (how long it took). */
+function financial(r: DemoReport): Omit<DemoReport, "wallSeconds" | "cpuSeconds"> {
+  const { wallSeconds: _w, cpuSeconds: _c, ...rest } = r;
+  return rest;
+}
 
 describe("npm run demo (three days, hourly)", function () {
-  this.timeout(120_000);
+  this.timeout(180_000);
   let report: DemoReport;
   let dir: string;
   let files: Awaited<ReturnType<typeof writeDemoOutputs>>;
 
   before(async function () {
-    const path = gbmMultiPath({
-      seed: 7,
-      days: 3,
-      stepSeconds: 3600,
-      drift: 0,
-      volatility: 0.8,
-      starts: startPrices(),
-    });
-    report = await runDemo(
-      {
-        path,
-        recordEverySeconds: 6 * 3600,
-        arbEverySeconds: 6 * 3600,
-        checkEverySeconds: 86_400,
-        feeIntervalSeconds: 86_400,
-        description: "test",
-        network: "in-process",
-      },
-      ethers,
-    );
+    report = await demoOn(THREE_DAYS);
     dir = mkdtempSync(join(tmpdir(), "demo-"));
     files = await writeDemoOutputs(report, dir, true);
   });
@@ -107,6 +124,28 @@ describe("npm run demo (three days, hourly)", function () {
       // three days: the token tracks the ideal closed form within a few percent of value
       expect(Math.abs(t.tokenReturn - t.idealReturn)).to.be.lessThan(0.05);
     }
+  });
+
+  it("gives the same report to the unit whatever hour the chain's clock shows when it begins", async function () {
+    expect(report.startTime).to.equal(Number(PATH_START));
+    expect(report.requestedStartTime).to.equal(Number(PATH_START));
+    // chains started at hours spread over the day before the start: the wall clock the old demo
+    // started its path at (so its midnights, rebalances and fees moved with the hour)
+    for (const hour of [0, 5, 11, 17, 23]) {
+      const genesis = PATH_START - 86_400n + BigInt(hour * 3600);
+      const again = await demoOn(THREE_DAYS, genesis);
+      expect(financial(again), `chain clock at ${hour}:00 the day before`).to.deep.equal(financial(report));
+    }
+  });
+
+  it("on a chain whose clock is past the start, starts the next day at the same hour with the same result", async function () {
+    const late = await demoOn(THREE_DAYS, PATH_START + 10n * 3600n);
+    expect(late.requestedStartTime).to.equal(Number(PATH_START));
+    expect(late.startTime).to.equal(Number(PATH_START) + 86_400);
+    // the setup fits before the start, which keeps its time of day: every figure is the same
+    expect(BigInt(late.startTime) - SETUP_SECONDS).to.be.greaterThan(PATH_START + 10n * 3600n);
+    const shifted = { ...financial(late), startTime: report.startTime, endTime: late.endTime - 86_400 };
+    expect(shifted).to.deep.equal(financial(report));
   });
 
   it("writes report.json, nav.svg and nav.png", function () {
@@ -210,18 +249,16 @@ describe("npm run demo (three days, hourly)", function () {
     for (let k = 0; k <= 36; k++)
       rows.push(`${1_700_000_000 + k * 7200},${(60_000 * (1 + 0.01 * Math.sin(k))).toFixed(2)}`);
     const points = parsePriceCsv(rows.join("\n"), "test.csv");
-    const csv = await runDemo(
-      {
-        path: csvMultiPath({ BTC: { points, source: "test.csv" } }, startPrices()),
-        recordEverySeconds: 7200,
-        arbEverySeconds: 86_400,
-        checkEverySeconds: 86_400,
-        feeIntervalSeconds: 86_400,
-        description: "csv",
-        network: "in-process",
-      },
-      ethers,
-    );
+    const csv = await demoOn({
+      path: csvMultiPath({ BTC: { points, source: "test.csv" } }, startPrices()),
+      recordEverySeconds: 7200,
+      arbEverySeconds: 86_400,
+      checkEverySeconds: 86_400,
+      feeIntervalSeconds: 86_400,
+      description: "csv",
+      network: "in-process",
+      start: PATH_START,
+    });
     expect(csv.steps).to.equal(36);
     expect(csv.markets.BTC.start).to.equal(60_000);
     expect(csv.markets.ETH.source).to.equal("flat (no CSV given)");

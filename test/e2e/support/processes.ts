@@ -7,6 +7,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { AddressBook } from "../../../src/chain/addressBook.ts";
+import { PATH_START } from "../../../src/feeds/paths.ts";
 
 export const ROOT = resolve(import.meta.dirname, "../../..");
 const HARDHAT_CLI = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
@@ -215,7 +216,16 @@ export async function spawnNode(kind: NodeKind, port: number, o: NodeOptions = {
   const args =
     kind === "hardhat"
       ? [HARDHAT_CLI, ...(coverage ? ["--coverage"] : []), "node", "--port", String(port)]
-      : [ANVIL_BIN, "--port", String(port), "--silent", ...(coverage ? ["--disable-code-size-limit"] : [])];
+      : [
+          ANVIL_BIN,
+          "--port",
+          String(port),
+          "--silent",
+          // the same fixed genesis time as the in-process chain and `hardhat node` (hardhat.config.ts)
+          "--timestamp",
+          String(PATH_START),
+          ...(coverage ? ["--disable-code-size-limit"] : []),
+        ];
   const name = `${kind === "hardhat" ? "hardhat node" : "anvil"} :${port}`;
   const node = new Child(name, process.execPath, args, {}, o.env);
   try {
