@@ -47,6 +47,7 @@ contract LeveragedToken is
     uint8 internal constant REASON_DAILY = 2;
     uint8 internal constant REASON_RIPCORD = 3;
     uint8 internal constant REASON_DEPLETED = 4;
+    uint8 internal constant REASON_REOPEN = 5;
 
     uint256 internal constant MIN_DELISTING_NOTICE = 3 days;
     uint256 internal constant MAX_MINT_FEE = 0.01e18;
@@ -287,7 +288,7 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active && s.state != State.Delisting) return (false, REASON_NONE);
         (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
-        (reason, ) = _rebalanceReason(size, equity, price, s.lastRebalance);
+        (reason, ) = _rebalanceReason(size, equity, price, s.lastRebalance, ERC20.totalSupply() != 0);
         needed = reason != REASON_NONE;
     }
 
@@ -740,23 +741,25 @@ contract LeveragedToken is
     }
 
     /// @dev A book to price a mint or a redeem against: the token must have equity left. At or past
-    /// the ripcord the position is first traded back to target (as anyone may do then, without the
-    /// bounty), so the exchange's margin rules never block an entry or an exit: a mint or a redeem at
-    /// 10x would otherwise break the exchange's initial margin. (A trade that would cost all the
-    /// equity left is not made; the call goes on as it would have.)
+    /// the ripcord, or without a position while it has holders (a liquidation closed it), the
+    /// position is first traded back to target (as anyone may do then, without the bounty), so the
+    /// exchange's margin rules never block an entry or an exit (a mint or a redeem at 10x would
+    /// otherwise break the exchange's initial margin) and nobody mints a token with no exposure.
+    /// (A trade that would cost all the equity left is not made; the call goes on as it would have.)
     function _liveBook(Status memory s) internal returns (Book memory b) {
         b = _book(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (!_pastRipcord(b)) return b;
+        if (!_restoresFirst(b)) return b;
         Quote memory q = _ripcordQuote(b);
         if (q.sizeDelta != 0) {
             uint256 before = _leverage(b.size, b.equity, b.price);
+            uint8 reason = b.size == 0 ? REASON_REOPEN : REASON_RIPCORD;
             (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
             s.lastRebalance = uint32(block.timestamp);
             emit Rebalanced(
                 msg.sender,
-                REASON_RIPCORD,
+                reason,
                 before,
                 _leverage(b.size, b.equity, b.price),
                 q.sizeDelta,
@@ -775,14 +778,17 @@ contract LeveragedToken is
         b = _bookNow(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (!_pastRipcord(b)) return b;
+        if (!_restoresFirst(b)) return b;
         Quote memory q = _ripcordQuote(b);
         if (q.sizeDelta != 0) (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
     }
 
-    /// @dev Whether a mint or a redeem on `b` first rebalances: leverage at or past the ripcord.
-    function _pastRipcord(Book memory b) internal view returns (bool) {
-        return b.size != 0 && b.equity > 0 && _leverage(b.size, b.equity, b.price) >= ripcordLeverage;
+    /// @dev Whether a mint or a redeem on `b` first rebalances: leverage at or past the ripcord, or
+    /// holders and equity without a position.
+    function _restoresFirst(Book memory b) internal view returns (bool) {
+        if (b.equity <= 0) return false;
+        if (b.size == 0) return b.supply != 0;
+        return _leverage(b.size, b.equity, b.price) >= ripcordLeverage;
     }
 
     /// @dev The rebalance to target a mint or a redeem runs first past the ripcord; none (sizeDelta 0)
@@ -849,7 +855,7 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
         Book memory b = _book(s);
-        (uint8 reason, uint256 before) = _rebalanceReason(b.size, b.equity, b.price, s.lastRebalance);
+        (uint8 reason, uint256 before) = _rebalanceReason(b.size, b.equity, b.price, s.lastRebalance, b.supply != 0);
         if (reason == REASON_NONE) revert RebalanceNotNeeded(before);
         bool keeper = hasRole(KEEPER_ROLE, msg.sender);
         if (!keeper && reason < REASON_RIPCORD) revert AccessControlUnauthorizedAccount(msg.sender, KEEPER_ROLE);
@@ -892,15 +898,17 @@ contract LeveragedToken is
         if (size != 0) vault.trade(market, -size, 0, address(0));
     }
 
-    /// @dev Why a rebalance is due (REASON_*), and the leverage it was judged at (`_leverage`).
+    /// @dev Why a rebalance is due (REASON_*), and the leverage it was judged at (`_leverage`). A
+    /// token with holders and equity but no position (the exchange liquidated all of it) reopens.
     function _rebalanceReason(
         int256 size,
         int256 equity,
         uint256 price,
-        uint256 lastRebalanceTime
+        uint256 lastRebalanceTime,
+        bool held
     ) internal view returns (uint8, uint256 lev) {
         lev = _leverage(size, equity, price);
-        if (size == 0) return (REASON_NONE, lev);
+        if (size == 0) return (held && equity > 0 ? REASON_REOPEN : REASON_NONE, lev);
         if (equity <= 0) return (REASON_DEPLETED, lev);
         if (lev >= ripcordLeverage) return (REASON_RIPCORD, lev);
         if (lev > maxLeverage || lev < minLeverage) return (REASON_BAND, lev);

@@ -57,7 +57,8 @@ interface ILeveragedToken is IERC4626 {
         uint256 managementFeeShares
     );
     /// @notice The position was traded back to target by `caller`: by `rebalance()`, or first thing in
-    /// a mint or a redeem that found leverage at or past the ripcord (reason 3, no bounty).
+    /// a mint or a redeem that found leverage at or past the ripcord (reason 3, no bounty) or no
+    /// position left while the token has holders and equity (reason 5, after a liquidation).
     /// `managementFeeShares` is the management fee `rebalance()` accrued first (0 inside a mint or a
     /// redeem, whose PositionResized reports it).
     event Rebalanced(
@@ -135,12 +136,13 @@ interface ILeveragedToken is IERC4626 {
 
     /// @notice Whether a rebalance is due and why: 0 none, 1 leverage outside the band, 2 the daily
     /// 00:00 UTC rebalance (leverage off target by more than the epsilon), 3 leverage at or past the
-    /// ripcord, 4 equity at zero (the token is depleted).
+    /// ripcord, 4 equity at zero (the token is depleted), 5 no position although the token has
+    /// holders and equity (the exchange liquidated it: the token reopens at target).
     function rebalanceNeeded() external view returns (bool needed, uint8 reason);
 
     /// @notice Trades the position to exactly target leverage x equity / price. KEEPER_ROLE whenever
-    /// a rebalance is due; anyone at the ripcord, for the bounty. On zero equity it marks the token
-    /// Depleted and closes what is left instead.
+    /// a rebalance is due; anyone at the ripcord or to reopen a liquidated position, for the bounty.
+    /// On zero equity it marks the token Depleted and closes what is left instead.
     function rebalance() external;
 
     /// @notice Mints the management fee accrued since the last accrual to the treasury.

@@ -38,13 +38,13 @@ interface IPerpVault {
     event HeartbeatSet(bytes32 indexed market, uint32 heartbeat);
     /// @notice The market's feed pushed a new answer (the exchange's copy of it, read by every trade).
     event PriceUpdated(bytes32 indexed market, int256 answer, uint256 updatedAt);
-    event FeesSet(uint64 takerFee, uint64 liquidationFee);
+    event FeesSet(uint64 takerFee, uint64 liquidationReward);
     event MarginRatiosSet(uint64 initialMarginRatio, uint64 maintenanceMarginRatio);
     event MarginDeposited(bytes32 indexed market, address indexed account, address from, uint256 amount);
     event MarginWithdrawn(bytes32 indexed market, address indexed account, address to, uint256 amount);
     /// @notice One `trade` call: funding settled first (+ paid, - received), margin paid in (+) or
     /// out (-), then `sizeDelta` at `price` for `cost`, booking `realizedPnl`; `newSize` after.
-    /// Liquidations emit it too (marginDelta 0), before `Liquidated`.
+    /// Liquidations emit it too (marginDelta 0, the part closed), before `Liquidated`.
     event Traded(
         bytes32 indexed market,
         address indexed account,
@@ -58,6 +58,8 @@ interface IPerpVault {
     );
     /// @notice Funding settled by `withdraw` (trades and liquidations report it in `Traded`).
     event FundingSettled(bytes32 indexed market, address indexed account, int256 amount);
+    /// @notice A liquidation closed `size` (signed like the position; all of it or a part) at `price`
+    /// and paid the liquidator `reward` USDT.
     event Liquidated(
         bytes32 indexed market,
         address indexed account,
@@ -112,14 +114,17 @@ interface IPerpVault {
         address to
     ) external returns (TradeResult memory result);
 
-    /// @notice Closes the position of `account` when its equity is below maintenance margin; the
-    /// caller receives the liquidation fee out of the remaining margin. Losses beyond the margin
-    /// are borne by the pool and reported as BadDebt.
+    /// @notice When the position of `account` is below maintenance margin, closes the least part of
+    /// it that brings it back to the initial margin (PerpMath.liquidationSizeUp: all of it when the
+    /// equity cannot pay for that); the caller receives the flat liquidation reward out of the
+    /// margin left. Losses beyond the margin are borne by the pool and reported as BadDebt.
     function liquidate(bytes32 market, address account) external returns (uint256 reward);
 
     /* LIQUIDITY */
 
-    /// @notice Adds `amount` USDT to the pool for pool shares priced at the pool's cash balance.
+    /// @notice Adds `amount` USDT to the pool for pool shares priced at the pool's cash balance. The
+    /// first deposit locks MINIMUM_LIQUIDITY of its shares for ever (reverts InsufficientLiquidity
+    /// unless it is larger).
     function addLiquidity(uint256 amount) external returns (uint256 shares);
 
     /// @notice Burns `shares` pool shares for their part of the pool's cash balance, paid to `to`.
@@ -157,6 +162,9 @@ interface IPerpVault {
 
     /// @notice Notional over equity (WAD); type(uint256).max when equity is zero or negative.
     function leverageOf(bytes32 market, address account) external view returns (uint256);
+
+    /// @notice The size `liquidate` would close now (signed like the position; 0 when it would revert).
+    function liquidationSize(bytes32 market, address account) external view returns (int256);
 
     /// @notice Whether `liquidate` would succeed now.
     function isLiquidatable(bytes32 market, address account) external view returns (bool);

@@ -98,6 +98,32 @@ library PerpMath {
         return valueDown(-sizeDelta, price) + valueDown(size + sizeDelta, price) - valueDown(size, price);
     }
 
+    /// @notice The part of a position of `size` (signed like it) a liquidation closes, rounded up in
+    /// magnitude: the least that leaves equity, after the taker fee on it and the liquidator's
+    /// `reward`, at the initial margin of what stays open (price impact and the trade's own roundings
+    /// of a few units aside: far above maintenance either way), as Bybit's and
+    /// Binance's partial liquidations bring an account back to a safe margin rather than closing
+    /// it. All of it when the equity cannot pay the reward, or when the fee eats the margin.
+    /// closed / |size| = (imr x N - (equity - reward)) / ((imr - fee) x N), N = notionalUp(size).
+    function liquidationSizeUp(
+        int256 size,
+        int256 equity,
+        uint256 price,
+        uint256 reward,
+        uint256 initialMarginRatio,
+        uint256 takerFee
+    ) internal pure returns (int256) {
+        uint256 notional = notionalUp(size, price);
+        int256 left = equity - int256(reward);
+        if (left <= 0 || initialMarginRatio <= takerFee || notional == 0) return size;
+        uint256 required = initialMarginRatio * notional; // WAD x USDT
+        uint256 have = uint256(left) * WAD;
+        if (have >= required) return 0; // never for a position below maintenance
+        uint256 closed = MathLib.mulDivUp(abs(size), required - have, (initialMarginRatio - takerFee) * notional);
+        if (closed >= abs(size)) return size;
+        return size > 0 ? int256(closed) : -int256(closed);
+    }
+
     function abs(int256 x) internal pure returns (uint256) {
         return x >= 0 ? uint256(x) : uint256(-x);
     }

@@ -67,11 +67,20 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /// @dev One slot, read only by liquidations.
     struct LiquidationParams {
         uint64 maintenanceMarginRatio; // WAD
-        uint64 liquidationFee; // WAD, on notional, paid to the liquidator
+        uint64 liquidationReward; // USDT, flat, paid to the liquidator out of the margin left
     }
 
     uint256 internal constant MAX_TAKER_FEE = 0.01e18; // 1%
-    uint256 internal constant MAX_LIQUIDATION_FEE = 0.05e18; // 5%
+    /// @dev A flat reward, as GMX v1's 5 USD: a fee on the notional would take half the equity
+    /// left of a 53x account for closing it.
+    uint256 internal constant MAX_LIQUIDATION_REWARD = 100e6;
+    /// @dev The exchange always lets a position run at 10x (the initial margin ratio is at most
+    /// 10%): every token's ripcord is at most that, so no margin setting can block a token's exit.
+    uint256 internal constant MAX_INITIAL_MARGIN_RATIO = 0.1e18;
+    /// @notice Pool shares locked at the first deposit (1 USDT's worth), as Uniswap V2's minimum
+    /// liquidity: no later depositor's shares can be priced off a dust pool the first one inflated.
+    uint256 public constant MINIMUM_LIQUIDITY = 1e6;
+    address internal constant DEAD = address(0xdEaD);
     uint256 internal constant MAX_FUNDING_RATE = 0.01e18; // 1% per 8 hours
     uint256 internal constant MAX_PRICE_IMPACT = 1e18; // 100% per 1,000,000 USDT
     uint256 internal constant MIN_HEARTBEAT = 60;
@@ -92,8 +101,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         usdt = usdt_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         (balances.takerFee, balances.initialMarginRatio) = (0.0005e18, 0.1e18); // 5 bps, 10x max leverage
-        liquidationParams = LiquidationParams({maintenanceMarginRatio: 0.03e18, liquidationFee: 0.01e18});
-        emit FeesSet(0.0005e18, 0.01e18);
+        liquidationParams = LiquidationParams({maintenanceMarginRatio: 0.03e18, liquidationReward: 5e6});
+        emit FeesSet(0.0005e18, 5e6);
         emit MarginRatiosSet(0.1e18, 0.03e18);
     }
 
@@ -154,22 +163,24 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         emit HeartbeatSet(market, heartbeat);
     }
 
-    /// @notice Sets the taker fee (at most 1%) and the liquidation fee (at most 5%). Only admin.
-    function setFees(uint64 takerFee, uint64 liquidationFee) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @notice Sets the taker fee (WAD, at most 1%) and the liquidator's flat reward (USDT, at most
+    /// 100). Only admin.
+    function setFees(uint64 takerFee, uint64 liquidationReward) external onlyRole(DEFAULT_ADMIN_ROLE) {
         if (takerFee > MAX_TAKER_FEE) revert InvalidParameter("takerFee", int256(uint256(takerFee)));
-        if (liquidationFee > MAX_LIQUIDATION_FEE) {
-            revert InvalidParameter("liquidationFee", int256(uint256(liquidationFee)));
+        if (liquidationReward > MAX_LIQUIDATION_REWARD) {
+            revert InvalidParameter("liquidationReward", int256(uint256(liquidationReward)));
         }
-        (balances.takerFee, liquidationParams.liquidationFee) = (takerFee, liquidationFee);
-        emit FeesSet(takerFee, liquidationFee);
+        (balances.takerFee, liquidationParams.liquidationReward) = (takerFee, liquidationReward);
+        emit FeesSet(takerFee, liquidationReward);
     }
 
-    /// @notice Sets the margin ratios: 0 < maintenance < initial <= 100%. Only admin.
+    /// @notice Sets the margin ratios: 0 < maintenance < initial <= 10% (the exchange always allows
+    /// 10x, so no setting can freeze a token's redeem). Only admin.
     function setMarginRatios(
         uint64 initialMarginRatio,
         uint64 maintenanceMarginRatio
     ) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (initialMarginRatio > PerpMath.WAD) {
+        if (initialMarginRatio > MAX_INITIAL_MARGIN_RATIO) {
             revert InvalidParameter("initialMarginRatio", int256(uint256(initialMarginRatio)));
         }
         if (maintenanceMarginRatio == 0 || maintenanceMarginRatio >= initialMarginRatio) {
@@ -280,19 +291,20 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         Position memory p = positions[market][account];
         Balances memory b = balances;
         int256 funding = _settleFunding(market, account, p, b, _accrueFunding(m, price), price);
-        _requireLiquidatable(p, price);
+        LiquidationParams memory liq = liquidationParams;
+        int256 equity = _requireLiquidatable(p, price, liq.maintenanceMarginRatio);
 
-        int256 size = p.size;
-        (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -size, price);
-        emit Traded(market, account, -size, price, cost, realized, funding, 0, 0);
+        reward = liq.liquidationReward;
+        int256 closed = PerpMath.liquidationSizeUp(p.size, equity, price, reward, b.initialMarginRatio, b.takerFee);
+        (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -closed, price);
+        emit Traded(market, account, -closed, price, cost, realized, funding, 0, p.size);
 
-        uint256 liquidationFee = liquidationParams.liquidationFee;
-        reward = Math.min(MathLib.mulDivDown(size.notionalUp(price), liquidationFee, PerpMath.WAD), p.margin);
+        reward = Math.min(reward, p.margin);
         p.margin -= uint56(reward); // at most the margin
         b.accounted -= uint64(reward);
         _writePosition(positions[market][account], p);
         _writeBalances(b);
-        emit Liquidated(market, account, msg.sender, size, price, reward);
+        emit Liquidated(market, account, msg.sender, closed, price, reward);
         if (reward != 0) usdt.safeTransfer(msg.sender, reward);
     }
 
@@ -304,9 +316,16 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         Balances memory b = balances;
         uint256 supply = totalLiquidityShares;
         if (supply != 0 && b.pool == 0) revert InsufficientLiquidity(amount, 0);
-        shares = supply == 0 ? amount : MathLib.mulDivDown(amount, supply, b.pool);
+        uint256 locked;
+        if (supply == 0) {
+            if (amount <= MINIMUM_LIQUIDITY) revert InsufficientLiquidity(amount, MINIMUM_LIQUIDITY + 1);
+            (shares, locked) = (amount - MINIMUM_LIQUIDITY, MINIMUM_LIQUIDITY);
+            liquiditySharesOf[DEAD] = locked;
+        } else {
+            shares = MathLib.mulDivDown(amount, supply, b.pool);
+        }
         if (shares == 0) revert ZeroAmount();
-        totalLiquidityShares = supply + shares;
+        totalLiquidityShares = supply + shares + locked;
         liquiditySharesOf[msg.sender] += shares;
         uint64 added = amount.toUint64();
         b.pool += added;
@@ -385,6 +404,17 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     }
 
     /// @inheritdoc IPerpVault
+    function liquidationSize(bytes32 market, address account) external view returns (int256) {
+        (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
+        LiquidationParams memory liq = liquidationParams;
+        if (size == 0 || equity >= int256(PerpMath.wadMulUp(size.notionalUp(price), liq.maintenanceMarginRatio))) {
+            return 0;
+        }
+        Balances memory b = balances;
+        return PerpMath.liquidationSizeUp(size, equity, price, liq.liquidationReward, b.initialMarginRatio, b.takerFee);
+    }
+
+    /// @inheritdoc IPerpVault
     function isLiquidatable(bytes32 market, address account) external view returns (bool) {
         (int256 size, int256 equity, uint256 price) = _snapshot(market, account);
         uint256 maintenanceMarginRatio = liquidationParams.maintenanceMarginRatio;
@@ -401,15 +431,15 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         return balances.pool;
     }
 
-    /// @notice The exchange's parameters (WAD): taker fee, initial and maintenance margin ratios,
-    /// liquidation fee.
+    /// @notice The exchange's parameters: taker fee, initial and maintenance margin ratios (WAD), and
+    /// the liquidator's flat reward (USDT).
     function params()
         external
         view
-        returns (uint64 takerFee, uint64 initialMarginRatio, uint64 maintenanceMarginRatio, uint64 liquidationFee)
+        returns (uint64 takerFee, uint64 initialMarginRatio, uint64 maintenanceMarginRatio, uint64 liquidationReward)
     {
         LiquidationParams memory liq = liquidationParams;
-        return (balances.takerFee, balances.initialMarginRatio, liq.maintenanceMarginRatio, liq.liquidationFee);
+        return (balances.takerFee, balances.initialMarginRatio, liq.maintenanceMarginRatio, liq.liquidationReward);
     }
 
     /// @notice Sum of all margins and the pool: the USDT this contract owes.
@@ -614,10 +644,14 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (equity < int256(required)) revert BelowInitialMargin(equity, required);
     }
 
-    function _requireLiquidatable(Position memory p, uint256 price) internal view {
-        uint256 maintenanceMarginRatio = liquidationParams.maintenanceMarginRatio;
+    /// @dev Reverts unless the position is below maintenance margin; returns its equity.
+    function _requireLiquidatable(
+        Position memory p,
+        uint256 price,
+        uint256 maintenanceMarginRatio
+    ) internal pure returns (int256 equity) {
         uint256 maintenance = PerpMath.wadMulUp(int256(p.size).notionalUp(price), maintenanceMarginRatio);
-        int256 equity = _equity(p, price);
+        equity = _equity(p, price);
         if (p.size == 0 || equity >= int256(maintenance)) revert NotLiquidatable(equity, maintenance);
     }
 

@@ -142,7 +142,7 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   });
   const admin: Tx = { from: syntheticAddress(1), time: START };
   const taker = s.fees === "none" ? 0n : DEFAULT_EXCHANGE_PARAMS.takerFee * (s.fees === "double" ? 2n : 1n);
-  e.vault.setFees(taker, DEFAULT_EXCHANGE_PARAMS.liquidationFee);
+  e.vault.setFees(taker, DEFAULT_EXCHANGE_PARAMS.liquidationReward);
   const token = e.token(params.symbol);
   const feed = e.feed("BTC");
   e.world.usdt.mint(USER, DEPOSIT);

@@ -48,7 +48,7 @@ export function formatTable(r: DemoReport): string {
     t.navEndChain,
     t.navEndEngine,
     String(t.rebalances),
-    `${t.triggers.band ?? 0}/${t.triggers.daily ?? 0}/${(t.triggers.ripcord ?? 0) + (t.triggers.depleted ?? 0)}`,
+    `${t.triggers.band ?? 0}/${t.triggers.daily ?? 0}/${(t.triggers.ripcord ?? 0) + (t.triggers.depleted ?? 0) + (t.triggers.reopen ?? 0)}`,
     money(t.fees.managementUsdt),
     money(t.fees.fundingUsdt),
     money(t.fees.tradingUsdt),

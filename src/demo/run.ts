@@ -12,7 +12,7 @@ import { EngineSystem, isEngineRevert, RebalanceScreen } from "../engine/index.t
 import { readDeployment } from "../engine/system.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
-import { decide } from "../keeper/decide.ts";
+import { decide, REASON_NAMES } from "../keeper/decide.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { arbitrageOnce, type ArbResult } from "../spot/arbitrage.ts";
@@ -445,7 +445,7 @@ async function replay(
     let lastArb = start;
 
     const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
-    const triggers = symbols.map(() => [0, 0, 0, 0, 0]);
+    const triggers = symbols.map(() => REASON_NAMES.map(() => 0));
     const skipped = symbols.map(() => 0);
     const mismatches: NavCheck[] = [];
     const keeperTx: Tx = { from: admin.address, time };

@@ -11,6 +11,7 @@ import {
   costUp,
   fundingIndexDelta,
   fundingOwedUp,
+  liquidationSizeUp,
   min,
   mulDivDown,
   notionalUp,
@@ -47,7 +48,7 @@ export interface ExchangeParams {
   takerFee: bigint;
   initialMarginRatio: bigint;
   maintenanceMarginRatio: bigint;
-  liquidationFee: bigint;
+  liquidationReward: bigint; // USDT, flat
 }
 
 export interface ExchangeState {
@@ -82,7 +83,11 @@ interface Pool {
 const EMPTY_POSITION: PositionState = Object.freeze({ size: 0n, openCost: 0n, fundingIndex: 0n, margin: 0n });
 const ZERO = "0x0000000000000000000000000000000000000000";
 const MAX_TAKER_FEE = 10n ** 16n;
-const MAX_LIQUIDATION_FEE = 5n * 10n ** 16n;
+const MAX_LIQUIDATION_REWARD = 100_000_000n;
+const MAX_INITIAL_MARGIN_RATIO = 10n ** 17n;
+/** MockPerpVault.MINIMUM_LIQUIDITY: pool shares locked at the first deposit. */
+export const MINIMUM_LIQUIDITY = 1_000_000n;
+const DEAD = "0x000000000000000000000000000000000000dead";
 const MAX_FUNDING_RATE = 10n ** 16n;
 const INT64_MAX = (1n << 63n) - 1n;
 const MAX_PRICE_IMPACT = WAD;
@@ -93,7 +98,7 @@ export const DEFAULT_EXCHANGE_PARAMS: ExchangeParams = {
   takerFee: 5n * 10n ** 14n,
   initialMarginRatio: 10n ** 17n,
   maintenanceMarginRatio: 3n * 10n ** 16n,
-  liquidationFee: 10n ** 16n,
+  liquidationReward: 5_000_000n,
 };
 
 export class Exchange implements PriceListener {
@@ -176,17 +181,17 @@ export class Exchange implements PriceListener {
     this.emit("HeartbeatSet", [market, heartbeat]);
   }
 
-  setFees(takerFee: bigint, liquidationFee: bigint): void {
+  setFees(takerFee: bigint, liquidationReward: bigint): void {
     if (takerFee > MAX_TAKER_FEE) throw new EngineRevert("InvalidParameter", ["takerFee", takerFee]);
-    if (liquidationFee > MAX_LIQUIDATION_FEE) {
-      throw new EngineRevert("InvalidParameter", ["liquidationFee", liquidationFee]);
+    if (liquidationReward > MAX_LIQUIDATION_REWARD) {
+      throw new EngineRevert("InvalidParameter", ["liquidationReward", liquidationReward]);
     }
-    this.st.params = { ...this.st.params, takerFee, liquidationFee };
-    this.emit("FeesSet", [takerFee, liquidationFee]);
+    this.st.params = { ...this.st.params, takerFee, liquidationReward };
+    this.emit("FeesSet", [takerFee, liquidationReward]);
   }
 
   setMarginRatios(initialMarginRatio: bigint, maintenanceMarginRatio: bigint): void {
-    if (initialMarginRatio > WAD)
+    if (initialMarginRatio > MAX_INITIAL_MARGIN_RATIO)
       throw new EngineRevert("InvalidParameter", ["initialMarginRatio", initialMarginRatio]);
     if (maintenanceMarginRatio === 0n || maintenanceMarginRatio >= initialMarginRatio) {
       throw new EngineRevert("InvalidParameter", ["maintenanceMarginRatio", maintenanceMarginRatio]);
@@ -292,17 +297,25 @@ export class Exchange implements PriceListener {
     const p = { ...this.position(market, account) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
     const funding = this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
-    const maintenance = wadMulUp(notionalUp(p.size, price), this.st.params.maintenanceMarginRatio);
+    const params = this.st.params;
+    const maintenance = wadMulUp(notionalUp(p.size, price), params.maintenanceMarginRatio);
     const eq = equityOf(p, price);
     if (p.size === 0n || eq >= maintenance) throw new EngineRevert("NotLiquidatable", [eq, maintenance]);
-    const size = p.size;
-    const t = this.applyTrade(market, account, m, p, b, -size, price);
-    this.emit("Traded", [market, key(account), -size, price, t.cost, t.realized, funding, 0n, 0n]);
-    const reward = min(mulDivDown(notionalUp(size, price), this.st.params.liquidationFee, WAD), p.margin);
+    const closed = liquidationSizeUp(
+      p.size,
+      eq,
+      price,
+      params.liquidationReward,
+      params.initialMarginRatio,
+      params.takerFee,
+    );
+    const t = this.applyTrade(market, account, m, p, b, -closed, price);
+    this.emit("Traded", [market, key(account), -closed, price, t.cost, t.realized, funding, 0n, p.size]);
+    const reward = min(params.liquidationReward, p.margin);
     p.margin -= reward;
     b.accounted -= reward;
     this.commit(market, account, p, b);
-    this.emit("Liquidated", [market, key(account), key(tx.from), size, price, reward]);
+    this.emit("Liquidated", [market, key(account), key(tx.from), closed, price, reward]);
     if (reward !== 0n) this.world.usdt.transfer(this.address, tx.from, reward);
     return reward;
   }
@@ -313,9 +326,19 @@ export class Exchange implements PriceListener {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
     const supply = this.st.totalLiquidityShares;
     if (supply !== 0n && this.st.pool === 0n) throw new EngineRevert("InsufficientLiquidity", [amount, 0n]);
-    const shares = supply === 0n ? amount : mulDivDown(amount, supply, this.st.pool);
+    let shares: bigint;
+    let locked = 0n;
+    if (supply === 0n) {
+      if (amount <= MINIMUM_LIQUIDITY)
+        throw new EngineRevert("InsufficientLiquidity", [amount, MINIMUM_LIQUIDITY + 1n]);
+      shares = amount - MINIMUM_LIQUIDITY;
+      locked = MINIMUM_LIQUIDITY;
+      this.st.liquiditySharesOf.set(DEAD, locked);
+    } else {
+      shares = mulDivDown(amount, supply, this.st.pool);
+    }
     if (shares === 0n) throw new EngineRevert("ZeroAmount");
-    this.st.totalLiquidityShares = supply + shares;
+    this.st.totalLiquidityShares = supply + shares + locked;
     const lp = key(tx.from);
     this.st.liquiditySharesOf.set(lp, (this.st.liquiditySharesOf.get(lp) ?? 0n) + shares);
     const added = toUint64(amount);
@@ -376,6 +399,22 @@ export class Exchange implements PriceListener {
     const m = this.market(market);
     const p = this.position(market, account);
     return fundingOwedUp(p.size, this.currentIndex(m, this.price(m, market, time), time) - p.fundingIndex);
+  }
+
+  /** The size liquidate() would close at `time` (0 when it would revert). */
+  liquidationSize(market: string, account: string, time: bigint): bigint {
+    const s = this.snapshot(market, account, time);
+    const params = this.st.params;
+    if (s.size === 0n || s.equity >= wadMulUp(notionalUp(s.size, s.price), params.maintenanceMarginRatio))
+      return 0n;
+    return liquidationSizeUp(
+      s.size,
+      s.equity,
+      s.price,
+      params.liquidationReward,
+      params.initialMarginRatio,
+      params.takerFee,
+    );
   }
 
   isLiquidatable(market: string, account: string, time: bigint): boolean {

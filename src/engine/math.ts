@@ -132,6 +132,30 @@ export function tradeRoundingDown(size: bigint, sizeDelta: bigint, price: bigint
   return valueDown(-sizeDelta, price) + valueDown(size + sizeDelta, price) - valueDown(size, price);
 }
 
+/**
+ * PerpMath.liquidationSizeUp: the part of a position a liquidation closes (signed like `size`,
+ * magnitude rounded up): the least that leaves equity after the taker fee on it and the reward at
+ * the initial margin of what stays open; all of it when the equity cannot pay the reward.
+ */
+export function liquidationSizeUp(
+  size: bigint,
+  equity: bigint,
+  price: bigint,
+  reward: bigint,
+  initialMarginRatio: bigint,
+  takerFee: bigint,
+): bigint {
+  const notional = notionalUp(size, price);
+  const left = equity - reward;
+  if (left <= 0n || initialMarginRatio <= takerFee || notional === 0n) return size;
+  const required = initialMarginRatio * notional;
+  const have = left * WAD;
+  if (have >= required) return 0n;
+  const closed = mulDivUp(abs(size), required - have, (initialMarginRatio - takerFee) * notional);
+  if (closed >= abs(size)) return size;
+  return size > 0n ? closed : -closed;
+}
+
 /* TokenMath */
 
 /** amount x rate (WAD), rounded up: a fee. */

@@ -35,6 +35,7 @@ export const REASON_BAND = 1;
 export const REASON_DAILY = 2;
 export const REASON_RIPCORD = 3;
 export const REASON_DEPLETED = 4;
+export const REASON_REOPEN = 5;
 
 export const MINIMUM_SHARES = 10n ** 10n;
 export const DEAD = "0x000000000000000000000000000000000000dead";
@@ -341,7 +342,7 @@ export class LeveragedToken {
     if (s.state !== TokenState.Active && s.state !== TokenState.Delisting)
       return { needed: false, reason: REASON_NONE };
     const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
-    const reason = this.rebalanceReason(size, equity, price, time);
+    const reason = this.rebalanceReason(size, equity, price, time, this.shares.st.totalSupply !== 0n);
     return { needed: reason !== REASON_NONE, reason };
   }
 
@@ -610,9 +611,12 @@ export class LeveragedToken {
     return leastInput(b, room + 1n, mintGuess(b, room + 1n), UINT128_MAX, all).hi - 1n;
   }
 
-  /** _rebalanceReason at `time`, with the last rebalance from the status slot. */
-  rebalanceReason(size: bigint, equity: bigint, price: bigint, time: bigint): number {
-    if (size === 0n) return REASON_NONE;
+  /**
+   * _rebalanceReason at `time`, with the last rebalance from the status slot; `held`: the token has
+   * holders (a token with holders and equity but no position reopens).
+   */
+  rebalanceReason(size: bigint, equity: bigint, price: bigint, time: bigint, held: boolean): number {
+    if (size === 0n) return held && equity > 0n ? REASON_REOPEN : REASON_NONE;
     if (equity <= 0n) return REASON_DEPLETED;
     const lev = leverageOf(size, equity, price);
     if (lev >= this.ripcordLeverage) return REASON_RIPCORD;
@@ -734,8 +738,9 @@ export class LeveragedToken {
   }
 
   /**
-   * _liveBook: the book plus the limits; the token must have equity left. At or past the ripcord the
-   * position is first traded back to target (no bounty), unless that would cost all the equity left.
+   * _liveBook: the book plus the limits; the token must have equity left. At or past the ripcord, or
+   * without a position while it has holders, the position is first traded back to target (no
+   * bounty), unless that would cost all the equity left.
    */
   private liveBook(tx: Tx, s: TokenStatus): Book {
     const b = this.book(s, tx.time);
@@ -744,12 +749,13 @@ export class LeveragedToken {
     const q = ripcordQuote(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
     if (q.sizeDelta !== 0n) {
       const before = leverageOf(b.size, b.equity, b.price);
+      const reason = b.size === 0n ? REASON_REOPEN : REASON_RIPCORD;
       b.size += q.sizeDelta;
       b.equity = q.equityAfter;
       s.lastRebalance = tx.time;
       this.emit("Rebalanced", [
         key(tx.from),
-        BigInt(REASON_RIPCORD),
+        BigInt(reason),
         before,
         leverageOf(b.size, b.equity, b.price),
         q.sizeDelta,
@@ -850,7 +856,7 @@ export class LeveragedToken {
       throw new EngineRevert("InvalidState", [BigInt(s.state)]);
     }
     const b = this.book(s, tx.time);
-    const reason = this.rebalanceReason(b.size, b.equity, b.price, tx.time);
+    const reason = this.rebalanceReason(b.size, b.equity, b.price, tx.time, b.supply !== 0n);
     const before = leverageOf(b.size, b.equity, b.price);
     if (reason === REASON_NONE) throw new EngineRevert("RebalanceNotNeeded", [before]);
     const keeper = this.hasRole(KEEPER_ROLE, tx.from);
@@ -1051,8 +1057,18 @@ export function leastInput(
 
 /** _leverage: |size| x price / equity, rounded down; max when equity is gone. */
 /**
- * _ripcordQuote: at or past the ripcord, the rebalance to target a mint or a redeem runs first;
- * otherwise, or when it would cost all the equity left, no trade (sizeDelta 0).
+ * _restoresFirst: whether a mint or a redeem on `b` first trades back to target: leverage at or past
+ * the ripcord, or holders and equity without a position (after a liquidation).
+ */
+export function restoresFirst(b: Book, ripcordLeverage: bigint): boolean {
+  if (b.equity <= 0n) return false;
+  if (b.size === 0n) return b.supply !== 0n;
+  return leverageOf(b.size, b.equity, b.price) >= ripcordLeverage;
+}
+
+/**
+ * _restoresFirst then _ripcordQuote: the rebalance to target a mint or a redeem runs first; none
+ * (sizeDelta 0) when it is not due, or when it would cost all the equity left.
  */
 export function ripcordQuote(
   b: Book,
@@ -1067,7 +1083,7 @@ export function ripcordQuote(
     cost: 0n,
     equityAfter: b.equity,
   };
-  if (b.size === 0n || b.equity <= 0n || leverageOf(b.size, b.equity, b.price) < ripcordLeverage) return none;
+  if (!restoresFirst(b, ripcordLeverage)) return none;
   const size = targetSizeDown(b.equity, targetLeverage, b.price);
   const q = quoteTrade(b, (isLong ? size : -size) - b.size);
   return q.equityAfter <= 0n ? none : q;

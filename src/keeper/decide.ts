@@ -5,7 +5,7 @@ import { formatUnits } from "ethers";
 export const TokenState = { Active: 0, Delisting: 1, Settled: 2, Depleted: 3 } as const;
 export const STATE_NAMES = ["active", "delisting", "settled", "depleted"] as const;
 /** rebalanceNeeded() reasons */
-export const REASON_NAMES = ["none", "band", "daily", "ripcord", "depleted"] as const;
+export const REASON_NAMES = ["none", "band", "daily", "ripcord", "depleted", "reopen"] as const;
 
 export interface TokenSnapshot {
   state: number;

@@ -3,6 +3,8 @@ import { network } from "hardhat";
 import { encodeBytes32String } from "ethers";
 import type { MockPerpVault, MockPriceFeed, MockUSDT } from "../../types/ethers-contracts/index.js";
 import { signPermit } from "../token/permit.ts";
+import { liquidationSizeUp, notionalUp, tradeRoundingDown } from "../../src/engine/math.ts";
+import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const USDT = 10n ** 6n;
@@ -154,16 +156,21 @@ describe("MockPerpVault", function () {
       vault,
       "InvalidParameter",
     );
-    await expect(vault.setFees(10n ** 14n, 10n ** 16n)).to.emit(vault, "FeesSet");
+    await expect(vault.setFees(10n ** 14n, 10n * USDT)).to.emit(vault, "FeesSet");
     await expect(vault.setFees(10n ** 16n + 1n, 0))
       .to.be.revertedWithCustomError(vault, "InvalidParameter")
       .withArgs("takerFee", 10n ** 16n + 1n);
-    await expect(vault.setFees(0, 5n * 10n ** 16n + 1n))
+    await expect(vault.setFees(0, 100n * USDT + 1n))
       .to.be.revertedWithCustomError(vault, "InvalidParameter")
-      .withArgs("liquidationFee", 5n * 10n ** 16n + 1n);
-    await expect(vault.setMarginRatios(2n * 10n ** 17n, 5n * 10n ** 16n)).to.emit(vault, "MarginRatiosSet");
-    expect(await vault.maxLeverage()).to.equal(5n * 10n ** 18n);
-    await expect(vault.setMarginRatios(10n ** 18n + 1n, 1n)).to.be.revertedWithCustomError(
+      .withArgs("liquidationReward", 100n * USDT + 1n);
+    await expect(vault.setMarginRatios(5n * 10n ** 16n, 2n * 10n ** 16n)).to.emit(vault, "MarginRatiosSet");
+    expect(await vault.maxLeverage()).to.equal(20n * 10n ** 18n);
+    // the exchange always allows 10x: a stricter initial margin could freeze a token's redeem
+    // (at 0.5, every redeem of a 3x token reverted BelowInitialMargin)
+    await expect(vault.setMarginRatios(10n ** 17n + 1n, 1n))
+      .to.be.revertedWithCustomError(vault, "InvalidParameter")
+      .withArgs("initialMarginRatio", 10n ** 17n + 1n);
+    await expect(vault.setMarginRatios(5n * 10n ** 17n, 3n * 10n ** 16n)).to.be.revertedWithCustomError(
       vault,
       "InvalidParameter",
     );
@@ -299,7 +306,7 @@ describe("MockPerpVault", function () {
       .to.be.revertedWithCustomError(vault, "SafeCastOverflowedUintDowncast")
       .withArgs(56, marginRoom + 1n);
     expect(await vault.accountedBalance()).to.equal(owed + marginRoom);
-    expect(await vault.params()).to.deep.equal([5n * 10n ** 14n, 10n ** 17n, 3n * 10n ** 16n, 10n ** 16n]);
+    expect(await vault.params()).to.deep.equal([5n * 10n ** 14n, 10n ** 17n, 3n * 10n ** 16n, 5n * USDT]);
   });
 
   it("rejects trades and withdrawals that break the rules, with named errors", async function () {
@@ -366,21 +373,59 @@ describe("MockPerpVault", function () {
     expect(await vault.isLiquidatable(BTC, alice.address)).to.equal(false);
   });
 
-  it("liquidates below maintenance, pays the liquidator, and reports bad debt past the margin", async function () {
+  it("liquidates below maintenance only what brings the account back to its initial margin, for a flat reward", async function () {
     const { vault, feed, usdt, alice, bob } = await networkHelpers.loadFixture(deploy);
     await vault.connect(alice).deposit(BTC, alice.address, 11_200n * USDT);
     await vault.connect(alice).trade(BTC, ONE, 0, alice.address); // about 9x
     await feed.updateAnswer(91_000n * PRICE); // -9%: equity 2,150 < 3% of 91,000
     expect(await vault.isLiquidatable(BTC, alice.address)).to.equal(true);
+    const equity = await vault.equityOf(BTC, alice.address);
+    expect(equity).to.equal(2_150n * USDT);
+    // the least part that leaves equity - fee - 5 USDT at 10% of what stays open:
+    // (9,100 - 2,145) / (0.1 - 0.0005) = 69,899.50 USDT of notional, 0.768126 BTC
+    const p = DEFAULT_EXCHANGE_PARAMS;
+    const closed = liquidationSizeUp(
+      ONE,
+      equity,
+      91_000n * PRICE,
+      5n * USDT,
+      p.initialMarginRatio,
+      p.takerFee,
+    );
+    expect(closed).to.equal(768_126_346_015_793_252n);
+    expect(await vault.liquidationSize(BTC, alice.address)).to.equal(closed);
     const before = await usdt.balanceOf(bob.address);
-    await expect(vault.connect(bob).liquidate(BTC, alice.address)).to.emit(vault, "Liquidated");
-    expect((await usdt.balanceOf(bob.address)) - before).to.equal(910n * USDT); // 1% of 91,000
+    await expect(vault.connect(bob).liquidate(BTC, alice.address))
+      .to.emit(vault, "Liquidated")
+      .withArgs(BTC, alice.address, bob.address, closed, 91_000n * PRICE, 5n * USDT);
+    // the flat 5 USDT (the old 1% of the whole notional took 910 of the 2,150 left)
+    expect((await usdt.balanceOf(bob.address)) - before).to.equal(5n * USDT);
+    const [size] = await vault.positionOf(BTC, alice.address);
+    expect(size).to.equal(ONE - closed);
+    // left: 2,150 - 34.95 of taker fee - 5 of reward, at 10x of the 0.231874 BTC still open
+    const after = await vault.equityOf(BTC, alice.address);
+    const fee = (notionalUp(closed, 91_000n * PRICE) * p.takerFee + 10n ** 18n - 1n) / 10n ** 18n;
+    expect(after).to.equal(equity - fee - 5n * USDT + tradeRoundingDown(ONE, -closed, 91_000n * PRICE));
+    const required =
+      (notionalUp(ONE - closed, 91_000n * PRICE) * p.initialMarginRatio + 10n ** 18n - 1n) / 10n ** 18n;
+    // the least: at the initial margin, to within the few units the fee's and the trade's roundings take
+    expect(after - required).to.be.within(-3n, 3n);
+    expect(await vault.isLiquidatable(BTC, alice.address)).to.equal(false);
+    await expect(vault.liquidate(BTC, alice.address)).to.be.revertedWithCustomError(vault, "NotLiquidatable");
+    await vault.connect(alice).trade(BTC, -(ONE - closed), 0, alice.address);
     // a gap past the margin: bad debt borne by the pool
     await vault.connect(alice).deposit(BTC, alice.address, 10_000n * USDT);
     await vault.connect(alice).trade(BTC, ONE, 0, alice.address);
     await feed.updateAnswer(70_000n * PRICE);
     expect(await vault.leverageOf(BTC, alice.address)).to.equal(2n ** 256n - 1n);
-    await expect(vault.connect(bob).liquidate(BTC, alice.address)).to.emit(vault, "BadDebt");
+    // no equity to pay for a partial close: all of it goes, the pool bears the rest
+    expect(await vault.liquidationSize(BTC, alice.address)).to.equal(ONE);
+    await expect(vault.connect(bob).liquidate(BTC, alice.address))
+      .to.emit(vault, "BadDebt")
+      .and.to.emit(vault, "Liquidated")
+      .withArgs(BTC, alice.address, bob.address, ONE, 70_000n * PRICE, 0);
+    expect((await vault.positionOf(BTC, alice.address))[0]).to.equal(0);
+    expect(await vault.liquidationSize(BTC, alice.address)).to.equal(0);
     expect(await usdt.balanceOf(await vault.getAddress())).to.be.gte(await vault.accountedBalance());
   });
 
@@ -410,7 +455,57 @@ describe("MockPerpVault", function () {
     const pool = await vault.poolBalance();
     await expect(vault.removeLiquidity(shares / 2n, admin.address))
       .to.emit(vault, "LiquidityRemoved")
-      .withArgs(admin.address, admin.address, (pool * (shares / 2n)) / shares, shares / 2n);
+      .withArgs(
+        admin.address,
+        admin.address,
+        (pool * (shares / 2n)) / (await vault.totalLiquidityShares()),
+        shares / 2n,
+      );
     await expect(vault.connect(bob).addLiquidity(1_000n * USDT)).to.emit(vault, "LiquidityAdded");
+  });
+
+  it("locks the first deposit's minimum liquidity, so the first LP cannot inflate pool shares", async function () {
+    // a fresh exchange: the deploy's own seed would otherwise come first
+    const [admin, attacker, victim] = await ethers.getSigners();
+    const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
+    const feed = (await ethers.deployContract("MockPriceFeed", [
+      "BTC / USD",
+      100_000n * PRICE,
+      admin!.address,
+    ])) as unknown as MockPriceFeed;
+    const vault = (await ethers.deployContract("MockPerpVault", [
+      await usdt.getAddress(),
+      admin!.address,
+    ])) as unknown as MockPerpVault;
+    await feed.setListener(await vault.getAddress(), BTC);
+    await vault.addMarket(BTC, await feed.getAddress(), 3600, 0, 0);
+    for (const s of [attacker!, victim!]) {
+      await usdt.mint(s.address, 10_000_000n * USDT);
+      await usdt.connect(s).approve(await vault.getAddress(), 2n ** 255n);
+    }
+    const min = await vault.MINIMUM_LIQUIDITY();
+    await expect(vault.connect(attacker).addLiquidity(min))
+      .to.be.revertedWithCustomError(vault, "InsufficientLiquidity")
+      .withArgs(min, min + 1n);
+    // the attack: one share of its own, then its own trading fees pumped into the pool (20,000 USDT)
+    await vault.connect(attacker).addLiquidity(min + 1n);
+    expect(await vault.liquiditySharesOf(attacker!.address)).to.equal(1n);
+    expect(await vault.liquiditySharesOf("0x000000000000000000000000000000000000dEaD")).to.equal(min);
+    await vault.connect(attacker).deposit(BTC, attacker!.address, 2_000_000n * USDT);
+    for (let i = 0; i < 2; i++) {
+      await vault.connect(attacker).trade(BTC, 100n * ONE, 0, attacker!.address);
+      await vault.connect(attacker).trade(BTC, -100n * ONE, 0, attacker!.address);
+    }
+    expect(await vault.poolBalance()).to.equal(min + 1n + 20_000n * USDT);
+    // before the lock the next LP's 19,999 USDT bought one share and got back 14,999.50
+    await vault.connect(victim).addLiquidity(19_999n * USDT);
+    const shares = await vault.liquiditySharesOf(victim!.address);
+    const before = await usdt.balanceOf(victim!.address);
+    await vault.connect(victim).removeLiquidity(shares, victim!.address);
+    const back = (await usdt.balanceOf(victim!.address)) - before;
+    expect(back).to.be.lte(19_999n * USDT);
+    expect(19_999n * USDT - back).to.be.lessThan(USDT / 10n); // at most a share's worth: 0.02 USDT
+    // and the attacker's share is worth no more than it paid for it plus its part of its own fees
+    expect(await vault.totalLiquidityShares()).to.equal(min + 1n);
   });
 });

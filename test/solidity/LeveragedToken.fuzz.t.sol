@@ -396,7 +396,7 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         uint256 takerFee = ((seed >> 4) & 3) == 0 ? 0 : _bound(seed >> 136, 0, 0.01e18);
         uint256 impact = ((seed >> 6) & 3) == 0 ? 0 : _bound(seed >> 200, 0, 0.001e18);
         token.setFees(uint64(mintFee), uint64(redeemFee), MANAGEMENT_FEE, BOUNTY);
-        vault.setFees(uint64(takerFee), 0.01e18);
+        vault.setFees(uint64(takerFee), 5e6);
         vault.setPriceImpact(BTC, uint64(impact));
     }
 

@@ -134,6 +134,23 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         }
     }
 
+    /// @notice A live token with holders and equity always has a position or a rebalance due: a gap and a
+    /// liquidation never leave it Active without exposure and nothing to do.
+    function invariant_neverStranded() public {
+        vm.warp(handler.currentTime());
+        LeveragedToken[2] memory tokens = handler.tokens();
+        for (uint256 t = 0; t < 2; t++) {
+            LeveragedToken token = tokens[t];
+            ILeveragedToken.State st = token.state();
+            if (st != ILeveragedToken.State.Active && st != ILeveragedToken.State.Delisting) continue;
+            if (token.totalSupply() == 0) continue;
+            (int256 size, int256 equity, ) = vault.snapshot(BTC, address(token));
+            if (size != 0 || equity <= 0) continue;
+            (bool needed, uint8 reason) = token.rebalanceNeeded();
+            _assertTrue(needed && reason == 5, "no position with holders and equity: a reopen is due");
+        }
+    }
+
     /// @notice Every rule the handler checks on the way held: previews equal executions, mints and paying
     /// redeems never lower NAV per share, the fee is exact, roles and the cap hold, due rebalances and
     /// settlements succeed, and a round trip at an unchanged price never profits.

@@ -65,7 +65,7 @@ contract MockPerpVaultFuzzTest is TestBase {
     ) public {
         margin = _bound(margin, 1, MAX_MARGIN);
         price = _bound(price, MIN_PRICE, MAX_PRICE);
-        vault.setFees(uint64(_bound(takerFee, 0, 0.01e18)), 0.01e18);
+        vault.setFees(uint64(_bound(takerFee, 0, 0.01e18)), 5e6);
         vault.setPriceImpact(BTC, uint64(_bound(impact, 0, 0.01e18)));
         feed.updateAnswer(int256(price));
         _roundTrip(_randomSize(sizeSeed, long, margin, price, 10), margin, price, payFirst);

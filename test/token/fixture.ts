@@ -32,7 +32,7 @@ export const DEFAULT_ADMIN_ROLE = ethers.ZeroHash;
 /** LeveragedToken.State */
 export const State = { Active: 0n, Delisting: 1n, Settled: 2n, Depleted: 3n } as const;
 /** rebalanceNeeded() reasons */
-export const Reason = { None: 0n, Band: 1n, Daily: 2n, Ripcord: 3n, Depleted: 4n } as const;
+export const Reason = { None: 0n, Band: 1n, Daily: 2n, Ripcord: 3n, Depleted: 4n, Reopen: 5n } as const;
 
 export interface Actors {
   admin: HardhatEthersSigner;

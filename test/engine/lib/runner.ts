@@ -400,11 +400,13 @@ export class DifferentialRunner {
       case "exchangeFees":
         return [
           {
-            label: `exchange setFees ${s.takerFee} ${s.liquidationFee}`,
+            label: `exchange setFees ${s.takerFee} ${s.liquidationReward}`,
             from: this.f.admin.address,
             chain: () =>
-              this.f.sys.vault.connect(this.f.admin).setFees(s.takerFee, s.liquidationFee, { gasLimit: GAS }),
-            engine: () => this.e.world.atomic(() => this.e.vault.setFees(s.takerFee, s.liquidationFee)),
+              this.f.sys.vault
+                .connect(this.f.admin)
+                .setFees(s.takerFee, s.liquidationReward, { gasLimit: GAS }),
+            engine: () => this.e.world.atomic(() => this.e.vault.setFees(s.takerFee, s.liquidationReward)),
           },
         ];
       case "liquidate": {
@@ -519,6 +521,33 @@ export class DifferentialRunner {
       if (engine[k] !== v) diffs.push(`${k}: chain ${v}, engine ${engine[k]}`);
     }
     if (diffs.length > 0) throw new Mismatch(stepIndex, `after ${where}:\n  ${diffs.join("\n  ")}`);
+    const stranded = this.stranded(this.time);
+    if (stranded.length > 0) throw new Mismatch(stepIndex, `after ${where}: ${stranded.join(", ")}`);
+  }
+
+  /**
+   * Tokens the engine (equal to the chain) holds live with holders and equity but no position and no
+   * rebalance due: a liquidation (or anything else) left their holders without exposure for ever.
+   */
+  private stranded(time: bigint): string[] {
+    const out: string[] = [];
+    for (const params of DIFF_TOKENS) {
+      const t = this.e.token(params.symbol);
+      const st = t.st.status.state;
+      if (st !== TokenState.Active && st !== TokenState.Delisting) continue;
+      if (t.totalSupply() === 0n) continue;
+      let snap;
+      try {
+        snap = this.e.vault.snapshot(BTC, t.address, time);
+      } catch (err) {
+        if (err instanceof EngineRevert) continue; // a stale price: nothing can trade, nothing is due
+        throw err;
+      }
+      if (snap.size !== 0n || snap.equity <= 0n) continue;
+      if (!t.rebalanceNeeded(time).needed)
+        out.push(`${params.symbol} is live with holders, no position, nothing due`);
+    }
+    return out;
   }
 
   private async readChain(full: boolean, previews: boolean): Promise<Record<string, string>> {

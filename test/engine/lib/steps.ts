@@ -31,7 +31,7 @@ export type Step =
     }
   | { kind: "cap"; dt: number; token: number; extra: bigint }
   | { kind: "treasury"; dt: number; token: number; to: number }
-  | { kind: "exchangeFees"; dt: number; takerFee: bigint; liquidationFee: bigint }
+  | { kind: "exchangeFees"; dt: number; takerFee: bigint; liquidationReward: bigint }
   | { kind: "transfer"; dt: number; actor: number; to: number; token: number; bps: number }
   | { kind: "price"; dt: number; moveBps: number }
   | { kind: "time"; dt: number; token: number }
@@ -204,7 +204,7 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       kind: fc.constant("exchangeFees" as const),
       dt,
       takerFee: fc.bigInt({ min: 0n, max: 11n * 10n ** 15n }),
-      liquidationFee: fc.bigInt({ min: 0n, max: 5n * 10n ** 16n }),
+      liquidationReward: fc.bigInt({ min: 0n, max: 100_000_000n }),
     }),
   },
 );

@@ -302,6 +302,19 @@ contract TokenHandler is TokenFixture {
         }
     }
 
+    /// @notice A third party liquidates a token the exchange lets it (after a gap the keeper missed): the
+    /// exchange closes only part, and the token must stay rebalanceable (the invariant checks it).
+    function liquidate(uint256 actorSeed, uint256 tokenSeed) external step {
+        (, LeveragedToken token) = _pick(tokenSeed);
+        if (!vault.isLiquidatable(BTC, address(token))) return;
+        vm.prank(_actor(actorSeed));
+        try vault.liquidate(BTC, address(token)) {
+            succeeded["liquidate"]++;
+        } catch {
+            failed["liquidate"]++;
+        }
+    }
+
     /// @notice Anyone accrues the management fee; the treasury must get exactly supply x f / (1 - f).
     function accrueManagementFee(uint256 tokenSeed) external step {
         (uint256 t, LeveragedToken token) = _pick(tokenSeed);

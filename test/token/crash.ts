@@ -1,0 +1,211 @@
+// Crash-proof (issue 19): a price gap, a liquidator or an exchange admin never strands or robs the
+// holders. Each case is an attack that worked before, with its numbers, and what happens now.
+import { expect } from "chai";
+import { AbiCoder, keccak256, toBeHex, zeroPadValue } from "ethers";
+import { USDT } from "../../src/chain/params.ts";
+import {
+  ethers,
+  equityOf,
+  Reason,
+  seededFixture,
+  setPrice,
+  sizeOf,
+  State,
+  type Deployed,
+  networkHelpers,
+  priceOf,
+  KEEPER_ROLE,
+  nextTimestamp,
+  PENDING,
+} from "./fixture.ts";
+
+const WAD = 10n ** 18n;
+const coder = AbiCoder.defaultAbiCoder();
+const mask = (bits: bigint) => (1n << bits) - 1n;
+
+/** The storage slot of the exchange's `positions[market][account]` (found, not assumed). */
+async function positionSlot(d: Deployed, market: string, account: string): Promise<bigint> {
+  const vault = await d.sys.vault.getAddress();
+  const [size] = await d.sys.vault.positionOf(market, account);
+  for (let i = 0n; i < 16n; i++) {
+    const inner = keccak256(coder.encode(["bytes32", "uint256"], [market, i]));
+    const slot = BigInt(keccak256(coder.encode(["address", "bytes32"], [account, inner])));
+    const word = BigInt(await ethers.provider.getStorage(vault, slot));
+    if (word !== 0n && BigInt.asIntN(88, word & mask(88n)) === size) return slot;
+  }
+  throw new Error("the position's slot was not found");
+}
+
+/**
+ * Empties the token's position as an exchange that closes a whole position would (some venues do):
+ * the realized PnL moves between the pool and the margin, the equity stays. Neither our exchange's
+ * partial liquidation nor any token call does it, so the state is written directly.
+ */
+async function closeWholePosition(d: Deployed): Promise<bigint> {
+  const vault = await d.sys.vault.getAddress();
+  const market = await d.eth3l.market();
+  const token = await d.eth3l.getAddress();
+  await d.eth3l.connect(d.anyone).accrueManagementFee(); // settles nothing on the exchange
+  const equity = await d.sys.vault.equityOf(market, token);
+  const [, , margin] = await d.sys.vault.positionOf(market, token);
+  const slot = await positionSlot(d, market, token);
+  const word = BigInt(await ethers.provider.getStorage(vault, slot));
+  const fundingIndex = (word >> 144n) & mask(56n);
+  const set = (at: bigint, value: bigint) =>
+    ethers.provider.send("hardhat_setStorageAt", [vault, toBeHex(at), zeroPadValue(toBeHex(value), 32)]);
+  await set(slot, (fundingIndex << 144n) | (equity << 200n));
+  const balances = BigInt(await ethers.provider.getStorage(vault, 1n));
+  const pool = balances & mask(64n);
+  await set(1n, (balances & ~mask(64n)) | (pool - (equity - margin)));
+  expect(await d.sys.vault.poolBalance()).to.equal(pool - (equity - margin)); // slot 1 is the balances
+  return equity;
+}
+
+/** ETH -32% in one update: 3x ETH3L goes to about 53x (its pool seed included), past maintenance. */
+async function gap(d: Deployed): Promise<bigint> {
+  const price = ((await priceOf(d.sys, "ETH")) * 68n) / 100n;
+  await setPrice(d.sys, "ETH", price);
+  return price;
+}
+
+describe("Crash-proof: gaps, liquidators and admins", function () {
+  it("a -32% gap: the liquidator closes only part for 5 USDT, and holders keep at least 95% of what the ripcord keeps", async function () {
+    // the ripcord alone at the gap's price: what an honest exchange leaves holders
+    const a = await networkHelpers.loadFixture(seededFixture);
+    await gap(a);
+    const atGap = await equityOf(a.sys, a.eth3l);
+    expect(await a.sys.vault.isLiquidatable(await a.eth3l.market(), await a.eth3l.getAddress())).to.equal(
+      true,
+    );
+    expect(await a.eth3l.leverage()).to.be.greaterThan(50n * WAD);
+    await a.eth3l.connect(a.anyone).rebalance(); // the ripcord, for its bounty
+    const ripcordKeeps = await equityOf(a.sys, a.eth3l);
+
+    // the same gap, a third party liquidates first (before: the whole position, 1% of the notional
+    // to the liquidator: 4,228.19 USDT of equity became 1,867.38, and the token sat Active with no
+    // position and no rebalance due for ever)
+    const b = await networkHelpers.loadFixture(seededFixture);
+    await gap(b);
+    const market = await b.eth3l.market();
+    const token = await b.eth3l.getAddress();
+    const size = await sizeOf(b.sys, b.eth3l);
+    await nextTimestamp(); // the view reads the block the liquidation lands in (funding accrues)
+    const closed = await b.sys.vault.liquidationSize(market, token, PENDING);
+    expect(closed).to.be.greaterThan(0n);
+    expect(closed).to.be.lessThan(size); // a part only
+    await expect(b.sys.vault.connect(b.attacker).liquidate(market, token))
+      .to.emit(b.sys.vault, "Liquidated")
+      .withArgs(market, token, b.attacker.address, closed, await priceOf(b.sys, "ETH"), 5n * USDT);
+    expect(await sizeOf(b.sys, b.eth3l)).to.equal(size - closed);
+    // back at the exchange's 10x: not liquidatable, past the ripcord, so the token trades back to 3x
+    const lev = await b.eth3l.leverage();
+    expect(lev).to.be.within((99n * WAD) / 10n, (101n * WAD) / 10n);
+    expect(await b.eth3l.rebalanceNeeded()).to.deep.equal([true, Reason.Ripcord]);
+    await b.eth3l.connect(b.anyone).rebalance();
+    const liquidatedKeeps = await equityOf(b.sys, b.eth3l);
+    expect(await b.eth3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+    expect(liquidatedKeeps * 100n).to.be.gte(ripcordKeeps * 95n);
+    console.log(
+      `      -32% gap on ETH3L: equity at the gap ${atGap}, after the ripcord ${ripcordKeeps}, ` +
+        `after a liquidation and the ripcord ${liquidatedKeeps} (${Number((liquidatedKeeps * 10_000n) / ripcordKeeps) / 100}%)`,
+    );
+  });
+
+  it("a token with holders and equity but no position reopens: a rebalance is due (reason 5), anyone may run it, a mint runs it first", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const price = ((await priceOf(d.sys, "ETH")) * 80n) / 100n; // -20%: 3x -> 7.5x
+    await setPrice(d.sys, "ETH", price);
+    const equity = await closeWholePosition(d);
+    expect(await sizeOf(d.sys, d.eth3l)).to.equal(0n);
+    expect(await equityOf(d.sys, d.eth3l)).to.equal(equity);
+    expect(equity).to.be.greaterThan(0n);
+    expect(await d.eth3l.state()).to.equal(State.Active);
+    // before: (false, 0) for ever, and a mint bought a token without exposure
+    expect(await d.eth3l.rebalanceNeeded()).to.deep.equal([true, Reason.Reopen]);
+    const [upkeep] = await d.eth3l.checkUpkeep("0x");
+    expect(upkeep).to.equal(true);
+    expect(await d.eth3l.hasRole(KEEPER_ROLE, d.anyone.address)).to.equal(false);
+
+    // a mint first trades back to target (no bounty), then mints at the NAV it left
+    const snap = await networkHelpers.takeSnapshot();
+    await expect(d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000n * USDT, d.bob.address))
+      .to.emit(d.eth3l, "Rebalanced")
+      .withArgs(
+        d.bob.address,
+        Reason.Reopen,
+        0,
+        (lev: bigint) => lev > (29n * WAD) / 10n,
+        (x: bigint) => x > 0n,
+        price,
+        (c: bigint) => c > 0n,
+        0,
+        0,
+      );
+    expect(await d.eth3l.leverage()).to.be.within((29n * WAD) / 10n, (31n * WAD) / 10n);
+    await snap.restore();
+
+    // or anyone reopens it for the bounty (at most 1% of the equity)
+    const before = await d.sys.usdt.balanceOf(d.anyone.address);
+    await expect(d.eth3l.connect(d.anyone).rebalance())
+      .to.emit(d.eth3l, "Rebalanced")
+      .withArgs(
+        d.anyone.address,
+        Reason.Reopen,
+        0,
+        (lev: bigint) => lev > (29n * WAD) / 10n,
+        (x: bigint) => x > 0n,
+        price,
+        (c: bigint) => c > 0n,
+        (b: bigint) => b > 0n,
+        (m: bigint) => m >= 0n,
+      );
+    expect(await d.sys.usdt.balanceOf(d.anyone.address)).to.be.greaterThan(before);
+    expect(await sizeOf(d.sys, d.eth3l)).to.be.greaterThan(0n); // long again
+    expect(await d.eth3l.leverage()).to.be.within((29n * WAD) / 10n, (31n * WAD) / 10n);
+    expect(await d.eth3l.rebalanceNeeded()).to.deep.equal([false, Reason.None]);
+  });
+
+  it("the exchange can liquidate a token only past the gap the README states: -31.3% for a 3x long, +29.4% for a short", async function () {
+    // closed form at leverage L and maintenance ratio m: long r* = (mL - 1) / (L (1 - m)), short
+    // r* = (1 - mL) / (L (1 + m)); each token's own leverage (a little above 3 after its trading cost)
+    const bound = (lev: number, long: boolean) =>
+      long ? (0.03 * lev - 1) / (lev * (1 - 0.03)) : (1 - 0.03 * lev) / (lev * (1 + 0.03));
+    for (const long of [true, false]) {
+      const d = await networkHelpers.loadFixture(seededFixture);
+      const token = long ? d.eth3l : d.eth3s;
+      const lev = Number(await token.leverage()) / 1e18;
+      const r = bound(lev, long);
+      expect(Math.abs(r - (long ? -0.3127 : 0.2945))).to.be.lessThan(0.002);
+      const start = await priceOf(d.sys, "ETH");
+      const market = await token.market();
+      const at = (x: number) => (start * BigInt(Math.round((1 + x) * 1e6))) / 1_000_000n;
+      const snap = await networkHelpers.takeSnapshot();
+      await setPrice(d.sys, "ETH", at(r * 0.999)); // just short of the bound
+      expect(await d.sys.vault.isLiquidatable(market, await token.getAddress()), `${long} inside`).to.equal(
+        false,
+      );
+      await snap.restore();
+      await setPrice(d.sys, "ETH", at(r * 1.001)); // just past it
+      expect(await d.sys.vault.isLiquidatable(market, await token.getAddress()), `${long} past`).to.equal(
+        true,
+      );
+    }
+  });
+
+  it("the exchange admin cannot freeze redeems with a stricter initial margin", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    // before: setMarginRatios(0.5e18, ...) made every redeem of a 3x token revert BelowInitialMargin
+    await expect(d.sys.vault.connect(d.admin).setMarginRatios(5n * 10n ** 17n, 3n * 10n ** 16n))
+      .to.be.revertedWithCustomError(d.sys.vault, "InvalidParameter")
+      .withArgs("initialMarginRatio", 5n * 10n ** 17n);
+    // the strictest it may set (10%, 10x) leaves a redeem at the top of the band (and past it) open
+    await d.sys.vault.connect(d.admin).setMarginRatios(10n ** 17n, 3n * 10n ** 16n);
+    await setPrice(d.sys, "ETH", ((await priceOf(d.sys, "ETH")) * 90n) / 100n); // 3x -> about 3.9x
+    const shares = await d.eth3l.balanceOf(d.alice.address);
+    await expect(
+      d.eth3l
+        .connect(d.alice)
+        ["redeem(uint256,address,address)"](shares / 2n, d.alice.address, d.alice.address),
+    ).to.emit(d.eth3l, "Withdraw");
+  });
+});
