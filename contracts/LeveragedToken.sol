@@ -474,19 +474,21 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc ILeveragedToken
+    /// @dev At the last price the feed pushed, fresh or not: it never reverts.
     function leverage() external view returns (uint256) {
-        (int256 size, int256 equity, uint256 price) = vault.snapshot(market, address(this));
+        (int256 size, int256 equity, uint256 price, ) = vault.lastSnapshot(market, address(this));
         return _leverage(size, equity, price);
     }
 
     /// @inheritdoc IERC4626
     /// @dev The token's equity on the exchange, floored at zero; once settled, the frozen USDT left
-    /// for the remaining holders. USDT sent to this contract is never counted.
+    /// for the remaining holders. USDT sent to this contract is never counted. At the last price the
+    /// feed pushed, even when it is stale (ERC-4626: it must not revert); so are nav and convertTo*.
     function totalAssets() public view override(ERC4626, IERC4626) returns (uint256) {
         State st = status.state;
         if (st == State.Settled) return _settledAssetsOf(totalSupply());
         if (st == State.Depleted) return 0;
-        (, int256 equity, ) = vault.snapshot(market, address(this));
+        (, int256 equity, , ) = vault.lastSnapshot(market, address(this));
         return equity > 0 ? uint256(equity) : 0;
     }
 
@@ -530,11 +532,13 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc IERC4626
+    /// @dev 0 while minting is closed (paused, not Active, depleted, a stale price); otherwise the
+    /// most the exchange's packed position fields can take, and under the supply cap if one is set.
     function maxDeposit(address) public view override(ERC4626, IERC4626) returns (uint256) {
         (bool open, uint256 room) = _mintRoom();
         if (!open) return 0;
-        if (room == type(uint256).max) return type(uint256).max;
-        return _maxDepositIn(_liveBookNow(), room);
+        Book memory b = _liveBookNow();
+        return _maxDepositIn(b, room, _depositCapacity(b));
     }
 
     /// @inheritdoc IERC4626
@@ -543,9 +547,8 @@ contract LeveragedToken is
     function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256 shares) {
         (bool open, uint256 room) = _mintRoom();
         if (!open) return 0;
-        if (room == type(uint256).max) return type(uint256).max;
         Book memory b = _liveBookNow();
-        uint256 assets = _maxDepositIn(b, room);
+        uint256 assets = _maxDepositIn(b, room, _depositCapacity(b));
         if (assets != 0) (, shares, ) = _quoteDeposit(b, assets);
     }
 
@@ -646,11 +649,32 @@ contract LeveragedToken is
         return shares + feeShares;
     }
 
-    /// @dev The largest deposit whose shares, the treasury's fee shares included, fit in `room`: one
-    /// less than the least deposit that mints more.
-    function _maxDepositIn(Book memory b, uint256 room) internal view returns (uint256) {
-        (, uint256 over) = _leastInput(b, room + 1, _mintGuess(b, room + 1), type(uint128).max, _allSharesForDeposit);
+    /// @dev The largest deposit up to `limit` whose shares, the treasury's fee shares included, fit in
+    /// `room`: one less than the least deposit that mints more. The search never goes past `limit`
+    /// (the exchange's capacity), so its trade costs never overflow.
+    function _maxDepositIn(Book memory b, uint256 room, uint256 limit) internal view returns (uint256) {
+        if (room == type(uint256).max || _allSharesForDeposit(b, limit) <= room) return limit;
+        (, uint256 over) = _leastInput(b, room + 1, _mintGuess(b, room + 1), limit, _allSharesForDeposit);
         return over - 1;
+    }
+
+    /// @dev The largest deposit the exchange's packed position fields can take: its margin, and the
+    /// size and open cost of the trade it makes (size x assets / equity, target size on a first mint),
+    /// less 0.01% (hours of funding and fees moving equity between a read and a send) and two units.
+    function _depositCapacity(Book memory b) internal view returns (uint256) {
+        (uint256 marginRoom, uint256 costRoom, uint256 sizeRoom) = vault.capacity(market, address(this));
+        uint256 sizeLimit = Math.min(sizeRoom, MathLib.mulDivDown(costRoom, PerpMath.SIZE_PRICE_TO_USDT, b.price));
+        sizeLimit -= sizeLimit / 10_000;
+        if (sizeLimit < 2 || marginRoom == 0) return 0;
+        uint256 assets =
+            b.supply == 0 || b.size == 0
+                ? MathLib.mulDivDown(
+                    sizeLimit - 2,
+                    b.price * PerpMath.WAD,
+                    targetLeverage * PerpMath.SIZE_PRICE_TO_USDT
+                )
+                : MathLib.mulDivDown(sizeLimit - 2, uint256(b.equity), PerpMath.abs(b.size));
+        return Math.min(assets, marginRoom);
     }
 
     /// @dev An underestimate of the USDT that mints `shares`, where a search starts.
@@ -1029,10 +1053,8 @@ contract LeveragedToken is
         Status memory s = status;
         if (s.state != State.Active || s.mintPaused) return (false, 0);
         uint256 supply = _supplyNow();
-        if (supply != 0) {
-            (, int256 equity, ) = vault.snapshot(market, address(this));
-            if (equity <= 0) return (false, 0);
-        }
+        (, int256 equity, , bool fresh) = vault.lastSnapshot(market, address(this));
+        if (!fresh || (supply != 0 && equity <= 0)) return (false, 0);
         uint256 cap = s.supplyCapped ? maxSupply : NO_CAP;
         uint256 reserve = supply == 0 ? MINIMUM_SHARES : 0;
         if (supply + reserve >= cap) return (false, 0);
@@ -1044,8 +1066,8 @@ contract LeveragedToken is
         State st = status.state;
         if (st == State.Settled) return true;
         if (st != State.Active && st != State.Delisting) return false;
-        (, int256 equity, ) = vault.snapshot(market, address(this));
-        return equity > 0;
+        (, int256 equity, , bool fresh) = vault.lastSnapshot(market, address(this));
+        return fresh && equity > 0;
     }
 
     function _settledAssetsOf(uint256 shares) internal view returns (uint256) {

@@ -150,6 +150,22 @@ interface IPerpVault {
         address account
     ) external view returns (int256 size, int256 equity, uint256 price);
 
+    /// @notice Size, equity and price as `snapshot`, at the last answer the feed pushed, and whether
+    /// that answer is fresh (positive, within its heartbeat): never reverts, so views that must
+    /// answer (ERC-4626's totalAssets, convertTo*, max*) can, and say "closed" when it is stale. An
+    /// unlisted market reads as all zeros, not fresh.
+    function lastSnapshot(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 equity, uint256 price, bool fresh);
+
+    /// @notice Room left in the position's packed fields: margin (USDT), open cost (USDT) and size
+    /// (18 decimals). A trade past any of them reverts (SafeCast), so callers size against them.
+    function capacity(
+        bytes32 market,
+        address account
+    ) external view returns (uint256 margin, uint256 openCost, uint256 size);
+
     /// @notice Size, equity, mark price and the trade costs that apply now, in one call: what a
     /// contract needs to predict its own trade exactly (see PerpMath.tradeRoundingDown).
     function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory);

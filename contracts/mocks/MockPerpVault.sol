@@ -378,6 +378,33 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     }
 
     /// @inheritdoc IPerpVault
+    function lastSnapshot(
+        bytes32 market,
+        address account
+    ) external view returns (int256 size, int256 equity, uint256 price, bool fresh) {
+        Market storage m = markets[market];
+        uint256 heartbeat = m.heartbeat;
+        if (heartbeat == 0) return (0, 0, 0, false);
+        (int256 answer, uint256 updatedAt) = (m.answer, m.updatedAt);
+        if (answer > 0) price = uint256(answer);
+        fresh = price != 0 && updatedAt <= block.timestamp && block.timestamp - updatedAt <= heartbeat;
+        Position memory p = positions[market][account];
+        size = p.size;
+        equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
+    }
+
+    /// @inheritdoc IPerpVault
+    function capacity(
+        bytes32 market,
+        address account
+    ) external view returns (uint256 margin, uint256 openCost, uint256 size) {
+        Position memory p = positions[market][account];
+        margin = type(uint56).max - p.margin;
+        openCost = uint256(int256(type(int56).max)) - PerpMath.abs(p.openCost);
+        size = uint256(int256(type(int88).max)) - PerpMath.abs(p.size);
+    }
+
+    /// @inheritdoc IPerpVault
     function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory t) {
         Market storage m = _market(market);
         (t.size, t.equity, t.price) = _snapshotIn(m, market, account);

@@ -381,6 +381,28 @@ export class Exchange implements PriceListener {
     return this.snapshotAtPrice(market, account, time, this.price(m, market, time));
   }
 
+  /**
+   * lastSnapshot: as snapshot() at the last answer the feed pushed, and whether it is fresh; never
+   * reverts (an unlisted market reads as zeros, not fresh).
+   */
+  lastSnapshot(market: string, account: string, time: bigint): Snapshot & { fresh: boolean } {
+    const m = this.st.markets.get(market);
+    if (m === undefined) return { size: 0n, equity: 0n, price: 0n, fresh: false };
+    const price = m.answer > 0n ? m.answer : 0n;
+    const fresh = price !== 0n && m.updatedAt <= time && time - m.updatedAt <= m.heartbeat;
+    return { ...this.snapshotAtPrice(market, account, time, price), fresh };
+  }
+
+  /** capacity: room left in the position's packed fields (margin, open cost, size). */
+  capacity(market: string, account: string): { margin: bigint; openCost: bigint; size: bigint } {
+    const p = this.position(market, account);
+    return {
+      margin: (1n << 56n) - 1n - p.margin,
+      openCost: (1n << 55n) - 1n - abs(p.openCost),
+      size: (1n << 87n) - 1n - abs(p.size),
+    };
+  }
+
   /** What snapshot() would return at `time` if the oracle said `price` (for what-if quotes). */
   snapshotAtPrice(market: string, account: string, time: bigint, price: bigint): Snapshot {
     const m = this.market(market);

@@ -6,6 +6,8 @@ import { Erc20Ledger, ZERO_ADDRESS, key } from "./erc20.ts";
 import { EngineRevert } from "./errors.ts";
 import type { Exchange } from "./exchange.ts";
 import {
+  SIZE_PRICE_TO_USDT,
+  WAD,
   INITIAL_SHARES_PER_UNIT,
   UINT128_MAX,
   UINT256_MAX,
@@ -502,16 +504,18 @@ export class LeveragedToken {
     return mulDivDown(this.totalAssets(time), 10n ** 18n, supply);
   }
 
+  /** At the last price the feed pushed, fresh or not: never reverts. */
   leverage(time: bigint): bigint {
-    const { size, equity, price } = this.vault.snapshot(this.market, this.address, time);
+    const { size, equity, price } = this.vault.lastSnapshot(this.market, this.address, time);
     return leverageOf(size, equity, price);
   }
 
+  /** At the last price the feed pushed, fresh or not: never reverts (nor do nav and convertTo*). */
   totalAssets(time: bigint): bigint {
     const st = this.st.status.state;
     if (st === TokenState.Settled) return this.settledAssetsOf(this.totalSupply());
     if (st === TokenState.Depleted) return 0n;
-    const { equity } = this.vault.snapshot(this.market, this.address, time);
+    const { equity } = this.vault.lastSnapshot(this.market, this.address, time);
     return equity > 0n ? equity : 0n;
   }
 
@@ -548,21 +552,34 @@ export class LeveragedToken {
     return quoteWithdraw(b, assets, b.supply);
   }
 
+  /** 0 while minting is closed (a stale price too); else at most the exchange's capacity and the cap. */
   maxDeposit(time: bigint): bigint {
     const { open, room } = this.mintRoom(time);
     if (!open) return 0n;
-    if (room === UINT256_MAX) return UINT256_MAX;
-    return this.maxDepositIn(this.liveBookNow(time), room);
+    const b = this.liveBookNow(time);
+    return this.maxDepositIn(b, room, this.depositCapacity(b));
   }
 
   /** The receiver's shares of maxDeposit: any smaller mint fits under the cap too. */
   maxMint(time: bigint): bigint {
     const { open, room } = this.mintRoom(time);
     if (!open) return 0n;
-    if (room === UINT256_MAX) return UINT256_MAX;
     const b = this.liveBookNow(time);
-    const assets = this.maxDepositIn(b, room);
+    const assets = this.maxDepositIn(b, room, this.depositCapacity(b));
     return assets === 0n ? 0n : this.quoteDeposit(b, assets).shares;
+  }
+
+  /** _depositCapacity: the largest deposit the exchange's packed position fields can take, less 0.01%. */
+  depositCapacity(b: Book): bigint {
+    const c = this.vault.capacity(this.market, this.address);
+    let sizeLimit = min(c.size, mulDivDown(c.openCost, SIZE_PRICE_TO_USDT, b.price));
+    sizeLimit -= sizeLimit / 10_000n;
+    if (sizeLimit < 2n || c.margin === 0n) return 0n;
+    const assets =
+      b.supply === 0n || b.size === 0n
+        ? mulDivDown(sizeLimit - 2n, b.price * WAD, this.targetLeverage * SIZE_PRICE_TO_USDT)
+        : mulDivDown(sizeLimit - 2n, b.equity, abs(b.size));
+    return min(assets, c.margin);
   }
 
   maxRedeem(owner: string, time: bigint): bigint {
@@ -602,13 +619,14 @@ export class LeveragedToken {
     ).hi;
   }
 
-  /** _maxDepositIn: the largest deposit whose shares and fee shares fit in `room`. */
-  maxDepositIn(b: Book, room: bigint): bigint {
+  /** _maxDepositIn: the largest deposit up to `limit` whose shares and fee shares fit in `room`. */
+  maxDepositIn(b: Book, room: bigint, limit: bigint): bigint {
     const all = (bk: Book, x: bigint) => {
       const d = this.quoteDeposit(bk, x);
       return d.shares + d.feeShares;
     };
-    return leastInput(b, room + 1n, mintGuess(b, room + 1n), UINT128_MAX, all).hi - 1n;
+    if (room === UINT256_MAX || all(b, limit) <= room) return limit;
+    return leastInput(b, room + 1n, mintGuess(b, room + 1n), limit, all).hi - 1n;
   }
 
   /**
@@ -905,10 +923,8 @@ export class LeveragedToken {
     const s = this.st.status;
     if (s.state !== TokenState.Active || s.mintPaused) return { open: false, room: 0n };
     const supply = this.supplyNow(time);
-    if (supply !== 0n) {
-      const { equity } = this.vault.snapshot(this.market, this.address, time);
-      if (equity <= 0n) return { open: false, room: 0n };
-    }
+    const { equity, fresh } = this.vault.lastSnapshot(this.market, this.address, time);
+    if (!fresh || (supply !== 0n && equity <= 0n)) return { open: false, room: 0n };
     const cap = s.supplyCapped ? this.st.limits.supplyCap : UINT128_MAX;
     const reserve = supply === 0n ? MINIMUM_SHARES : 0n;
     if (supply + reserve >= cap) return { open: false, room: 0n };
@@ -919,7 +935,8 @@ export class LeveragedToken {
     const st = this.st.status.state;
     if (st === TokenState.Settled) return true;
     if (st !== TokenState.Active && st !== TokenState.Delisting) return false;
-    return this.vault.snapshot(this.market, this.address, time).equity > 0n;
+    const { equity, fresh } = this.vault.lastSnapshot(this.market, this.address, time);
+    return fresh && equity > 0n;
   }
 
   private settledAssetsOf(shares: bigint): bigint {

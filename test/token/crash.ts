@@ -192,6 +192,53 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     }
   });
 
+  it("views never revert on a stale price: they read the last price, and max* say closed", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const t = d.eth3l;
+    const [nav, assets, lev] = [await t.nav(), await t.totalAssets(), await t.leverage()];
+    // an hour and a minute without a price update (before: every one of these reverted StalePrice)
+    await networkHelpers.time.increase(3660);
+    await expect(d.sys.vault.markPrice(await t.market())).to.be.revertedWithCustomError(
+      d.sys.vault,
+      "StalePrice",
+    );
+    const [, , , fresh] = await d.sys.vault.lastSnapshot(await t.market(), await t.getAddress());
+    expect(fresh).to.equal(false);
+    // at the last price: only funding and the management fee moved them since
+    expect(await t.nav()).to.be.within((nav * 999n) / 1000n, nav);
+    expect(await t.totalAssets()).to.be.within((assets * 999n) / 1000n, assets);
+    expect(await t.leverage()).to.be.within(lev, (lev * 1001n) / 1000n);
+    expect(await t.convertToAssets(10n ** 18n)).to.be.greaterThan(0n);
+    expect(await t.convertToShares(USDT)).to.be.greaterThan(0n);
+    // closed while the price is stale: a mint or a redeem would revert
+    expect(await t.maxDeposit(d.bob.address)).to.equal(0n);
+    expect(await t.maxMint(d.bob.address)).to.equal(0n);
+    expect(await t.maxRedeem(d.alice.address)).to.equal(0n);
+    expect(await t.maxWithdraw(d.alice.address)).to.equal(0n);
+    await expect(
+      t.connect(d.alice)["redeem(uint256,address,address)"](1n, d.alice.address, d.alice.address),
+    ).to.be.revertedWithCustomError(d.sys.vault, "StalePrice");
+    // a fresh price opens them again
+    await setPrice(d.sys, "ETH", await priceOf(d.sys, "ETH"));
+    expect(await t.maxRedeem(d.alice.address)).to.equal(await t.balanceOf(d.alice.address));
+    expect(await t.maxDeposit(d.bob.address)).to.be.greaterThan(0n);
+  });
+
+  it("maxDeposit is what the exchange's packed fields can take: that deposit fits, twice it reverts", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const t = d.eth3l;
+    // before: unlimited, yet 100 billion USDT reverted SafeCastOverflowedUintDowncast(56)
+    await d.sys.usdt.connect(d.admin).mint(d.bob.address, 100_000_000_000n * USDT);
+    const most = await t.maxDeposit(d.bob.address);
+    expect(most).to.be.within(10_000_000_000n * USDT, 13_000_000_000n * USDT);
+    await expect(
+      t.connect(d.bob)["deposit(uint256,address)"](2n * most, d.bob.address),
+    ).to.be.revertedWithCustomError(d.sys.vault, "SafeCastOverflowedIntDowncast");
+    await expect(t.connect(d.bob)["deposit(uint256,address)"](most, d.bob.address)).to.emit(t, "Deposit");
+    // full: only what the read-to-send slack keeps back is left
+    expect(await t.maxDeposit(d.bob.address)).to.be.lessThan(most / 1_000n); // the 0.01% kept back
+  });
+
   it("the exchange admin cannot freeze redeems with a stricter initial margin", async function () {
     const d = await networkHelpers.loadFixture(seededFixture);
     // before: setMarginRatios(0.5e18, ...) made every redeem of a 3x token revert BelowInitialMargin

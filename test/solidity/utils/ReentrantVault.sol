@@ -62,6 +62,14 @@ contract ReentrantVault {
         return (size, _equity(), price);
     }
 
+    function lastSnapshot(bytes32, address) external view returns (int256, int256, uint256, bool) {
+        return (size, _equity(), price, true);
+    }
+
+    function capacity(bytes32, address) external pure returns (uint256, uint256, uint256) {
+        return (type(uint56).max, uint256(int256(type(int56).max)), uint256(int256(type(int88).max)));
+    }
+
     function tradingSnapshot(bytes32, address) external view returns (IPerpVault.TradingSnapshot memory t) {
         (t.size, t.equity, t.price) = (size, _equity(), price);
     }
