@@ -16,6 +16,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {AutomationCompatibleInterface} from "@chainlink/contracts/src/v0.8/automation/interfaces/AutomationCompatibleInterface.sol";
 
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
+import {IMarginPayer} from "./interfaces/IMarginPayer.sol";
 import {IPerpVault} from "./interfaces/IPerpVault.sol";
 import {PerpMath} from "./libraries/PerpMath.sol";
 import {TokenMath} from "./libraries/TokenMath.sol";
@@ -31,7 +32,8 @@ contract LeveragedToken is
     ERC20Permit,
     AccessControl,
     ReentrancyGuardTransient,
-    AutomationCompatibleInterface
+    AutomationCompatibleInterface,
+    IMarginPayer
 {
     using SafeERC20 for IERC20;
     using PerpMath for int256;
@@ -110,6 +112,8 @@ contract LeveragedToken is
     /// @notice USDT held for the holders and the supply it was frozen for, once Settled.
     uint128 public settledAssets;
     uint128 public settledSupply;
+    /// @dev Who pays the margin the exchange asks for in `payMargin`: set by a mint for its one trade.
+    address internal transient marginPayer;
 
     /// @dev What the exchange says now (read once per call) and the fees that apply.
     struct Book {
@@ -843,9 +847,18 @@ contract LeveragedToken is
         _mint(receiver, shares);
         emit Deposit(msg.sender, receiver, assets, shares);
         emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares);
-        // pay first, then trade (the exchange credits margin it has received)
-        usdt.safeTransferFrom(msg.sender, address(vault), assets);
+        // the exchange asks for the USDT in payMargin, inside the trade, and credits what arrives
+        marginPayer = msg.sender;
         _trade(q, int256(assets), address(0), q.equityAfter);
+        marginPayer = address(0);
+    }
+
+    /// @inheritdoc IMarginPayer
+    /// @dev Only the exchange, only inside a mint's own trade: the minter pays its deposit.
+    function payMargin(uint256 amount) external {
+        address payer = marginPayer;
+        if (msg.sender != address(vault) || payer == address(0)) revert UnexpectedMarginCall(msg.sender);
+        usdt.safeTransferFrom(payer, msg.sender, amount);
     }
 
     function _burnAndTrade(

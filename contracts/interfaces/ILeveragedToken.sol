@@ -100,6 +100,8 @@ interface ILeveragedToken is IERC4626 {
     error ZeroAddress();
     error ExceedsBalance(uint256 shares, uint256 balance);
     error ExchangeMismatch(int256 expectedEquity, int256 equity);
+    /// @notice `payMargin` called by anything but the exchange, or outside a mint's own trade.
+    error UnexpectedMarginCall(address caller);
     error DepositTooSmall(uint256 assets);
     /// @notice Redeeming `shares` would pay nothing (the fee takes them, or their slice's trading cost
     /// eats what they are worth); burning them would only cost the other holders.

@@ -85,6 +85,7 @@ interface IPerpVault {
     error InvalidParameter(string parameter, int256 value);
     error ZeroAmount();
     error ZeroAddress();
+    /// @notice `payMargin` paid less than the `marginDelta` of the trade.
     error MarginNotReceived(uint256 expected, uint256 received);
     error InsufficientMargin(uint256 requested, uint256 available);
     error BelowInitialMargin(int256 equity, uint256 required);
@@ -102,9 +103,10 @@ interface IPerpVault {
     function withdraw(bytes32 market, uint256 amount, address to) external;
 
     /// @notice Changes the caller's position in `market` by `sizeDelta` at the mark price, and its
-    /// margin by `marginDelta`: a positive `marginDelta` must already have been transferred to this
-    /// contract in the same transaction (as in Uniswap V2, pay first, then call) and is credited
-    /// before the trade; a negative one is paid to `to` after it. Funding is settled first, then PnL
+    /// margin by `marginDelta`: for a positive `marginDelta` the exchange calls the caller back
+    /// (`IMarginPayer.payMargin`, as Uniswap V3's mint callback) and credits it before the trade
+    /// only if its USDT balance rose by that much during the call (else MarginNotReceived); a
+    /// negative one is paid to `to` after it. Funding is settled first, then PnL
     /// on any reduced part, then the trading cost.
     /// A trade that adds exposure or withdraws margin must leave equity at or above initial margin.
     function trade(

@@ -9,6 +9,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
+import {IMarginPayer} from "../interfaces/IMarginPayer.sol";
 import {IPerpVault} from "../interfaces/IPerpVault.sol";
 import {IPriceListener, IPricePusher} from "../interfaces/IPriceListener.sol";
 import {MathLib} from "../libraries/MathLib.sol";
@@ -255,10 +256,13 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         r.fundingPaid = _settleFunding(market, msg.sender, p, b, _accrueFunding(m, r.price), r.price);
 
         if (marginDelta > 0) {
+            // the caller pays in its callback; only what arrives during it is credited, so USDT sent
+            // here by mistake is nobody's margin (pay-first let anyone claim it with this call)
             uint256 amount = uint256(marginDelta);
-            uint256 expected = b.accounted + amount;
-            uint256 held = usdt.balanceOf(address(this));
-            if (held < expected) revert MarginNotReceived(expected, held);
+            uint256 before = usdt.balanceOf(address(this));
+            IMarginPayer(msg.sender).payMargin(amount);
+            uint256 received = usdt.balanceOf(address(this)) - before;
+            if (received < amount) revert MarginNotReceived(amount, received);
             b.accounted += amount.toUint64();
             p.margin = (p.margin + amount).toUint56();
         }

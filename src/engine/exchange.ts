@@ -236,8 +236,18 @@ export class Exchange implements PriceListener {
 
   /* TRADING */
 
-  /** trade(market, sizeDelta, marginDelta, to) called by `tx.from`. */
-  trade(tx: Tx, market: string, sizeDelta: bigint, marginDelta: bigint, to: string): TradeResult {
+  /**
+   * trade(market, sizeDelta, marginDelta, to) called by `tx.from`; a positive `marginDelta` is asked
+   * for with `payMargin` (the caller's IMarginPayer callback: `pay`) and only what arrives is credited.
+   */
+  trade(
+    tx: Tx,
+    market: string,
+    sizeDelta: bigint,
+    marginDelta: bigint,
+    to: string,
+    pay?: (amount: bigint) => void,
+  ): TradeResult {
     const m = this.market(market);
     const price = this.price(m, market, tx.time);
     const index = this.accrueFunding(m, price, tx.time);
@@ -248,9 +258,11 @@ export class Exchange implements PriceListener {
 
     if (marginDelta > 0n) {
       const amount = marginDelta;
-      const expected = b.accounted + amount;
-      const held = this.world.usdt.balanceOf(this.address);
-      if (held < expected) throw new EngineRevert("MarginNotReceived", [expected, held]);
+      if (pay === undefined) throw new Error("a trade that adds margin needs the caller's payMargin");
+      const before = this.world.usdt.balanceOf(this.address);
+      pay(amount);
+      const received = this.world.usdt.balanceOf(this.address) - before;
+      if (received < amount) throw new EngineRevert("MarginNotReceived", [amount, received]);
       b.accounted = addUint64(b.accounted, toUint64(amount));
       p.margin = toUint(56n, p.margin + amount);
     }

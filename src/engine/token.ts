@@ -822,9 +822,10 @@ export class LeveragedToken {
     this.shares.mint(receiver, shares);
     this.emit("Deposit", [key(tx.from), key(receiver), assets, shares]);
     this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares]);
-    // pay first, then trade (the exchange credits margin it has received)
-    this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, assets);
-    this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter);
+    // the exchange asks for the USDT in payMargin, inside the trade, and credits what arrives
+    this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter, (amount) =>
+      this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, amount),
+    );
   }
 
   private burnAndTrade(
@@ -856,14 +857,25 @@ export class LeveragedToken {
     }
   }
 
-  /** One exchange call as the token; reverts if the exchange's equity differs from the quote. */
-  private trade(tx: Tx, q: Quote, marginDelta: bigint, to: string, expectedEquity: bigint): void {
+  /**
+   * One exchange call as the token; reverts if the exchange's equity differs from the quote. `payMargin`:
+   * the token's callback paying a positive margin (the minter's USDT, transferred by the token).
+   */
+  private trade(
+    tx: Tx,
+    q: Quote,
+    marginDelta: bigint,
+    to: string,
+    expectedEquity: bigint,
+    payMargin?: (amount: bigint) => void,
+  ): void {
     const r = this.vault.trade(
       { from: this.address, time: tx.time },
       this.market,
       q.sizeDelta,
       marginDelta,
       to,
+      payMargin,
     );
     if (r.equity !== expectedEquity) throw new EngineRevert("ExchangeMismatch", [expectedEquity, r.equity]);
   }

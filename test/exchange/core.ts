@@ -309,6 +309,26 @@ describe("MockPerpVault", function () {
     expect(await vault.params()).to.deep.equal([5n * 10n ** 14n, 10n ** 17n, 3n * 10n ** 16n, 5n * USDT]);
   });
 
+  it("USDT sent to the exchange by mistake is nobody's margin: a trade claiming it gets MarginNotReceived", async function () {
+    const { vault, usdt, alice, bob } = await networkHelpers.loadFixture(deploy);
+    const stray = 5_000n * USDT;
+    await usdt.connect(alice).transfer(await vault.getAddress(), stray); // a mistake
+    const owed = await vault.accountedBalance();
+    // before: trade(market, 0, +5,000, ...) then withdraw took it (pay-first credited any surplus)
+    const taker = await ethers.deployContract("MarginTrader", [await vault.getAddress()]);
+    const claim = (payBps: number) => taker.connect(bob).getFunction("trade")(BTC, 0, stray, payBps);
+    await expect(claim(0))
+      .to.be.revertedWithCustomError(vault, "MarginNotReceived")
+      .withArgs(stray, 0);
+    await usdt.connect(bob).transfer(await taker.getAddress(), stray / 2n);
+    await expect(claim(5_000))
+      .to.be.revertedWithCustomError(vault, "MarginNotReceived")
+      .withArgs(stray, stray / 2n);
+    await expect(vault.connect(bob).trade(BTC, 0, stray, bob.address)).to.be.revertedWithoutReason(ethers);
+    expect(await vault.accountedBalance()).to.equal(owed);
+    expect(await usdt.balanceOf(await vault.getAddress())).to.equal(owed + stray);
+  });
+
   it("rejects trades and withdrawals that break the rules, with named errors", async function () {
     const { vault, feed, usdt, alice } = await networkHelpers.loadFixture(deploy);
     await expect(vault.connect(alice).deposit(BTC, alice.address, 0)).to.be.revertedWithCustomError(
@@ -319,9 +339,11 @@ describe("MockPerpVault", function () {
       vault,
       "ZeroAddress",
     );
-    await expect(
-      vault.connect(alice).trade(BTC, 0, 100n * USDT, alice.address),
-    ).to.be.revertedWithCustomError(vault, "MarginNotReceived");
+    // margin through trade() is asked for in the caller's payMargin callback: an account without one
+    // (an EOA) cannot add margin that way, only with deposit()
+    await expect(vault.connect(alice).trade(BTC, 0, 100n * USDT, alice.address)).to.be.revertedWithoutReason(
+      ethers,
+    );
     await vault.connect(alice).deposit(BTC, alice.address, 10_000n * USDT);
     // 10% initial margin: 10,000 supports 100,000 of notional, minus the fee
     await expect(vault.connect(alice).trade(BTC, ONE, 0, alice.address)).to.be.revertedWithCustomError(
@@ -347,9 +369,12 @@ describe("MockPerpVault", function () {
       vault,
       "ZeroAddress",
     );
-    // pay first, then call: credited exactly
-    await usdt.connect(alice).transfer(await vault.getAddress(), 1_000n * USDT);
-    await vault.connect(alice).trade(BTC, 0, 1_000n * USDT, alice.address);
+    // margin is credited only as it arrives in the caller's payMargin callback
+    const trader = await ethers.deployContract("MarginTrader", [await vault.getAddress()]);
+    await usdt.connect(alice).transfer(await trader.getAddress(), 1_000n * USDT);
+    await trader.getFunction("trade")(BTC, 0, 1_000n * USDT, 10_000);
+    expect((await vault.positionOf(BTC, await trader.getAddress()))[2]).to.equal(1_000n * USDT);
+    await vault.connect(alice).deposit(BTC, alice.address, 1_000n * USDT);
     // a negative margin delta pays out
     await expect(vault.connect(alice).trade(BTC, 0, -(500n * USDT), alice.address))
       .to.emit(vault, "Traded")

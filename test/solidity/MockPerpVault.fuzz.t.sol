@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IMarginPayer} from "../../contracts/interfaces/IMarginPayer.sol";
 import {IPerpVault} from "../../contracts/interfaces/IPerpVault.sol";
 import {PerpMath} from "../../contracts/libraries/PerpMath.sol";
 import {MockPerpVault} from "../../contracts/mocks/MockPerpVault.sol";
@@ -13,6 +15,19 @@ import {TestBase} from "./utils/Vm.sol";
 /// more than was put in and costs exactly the two trading costs plus at most one unit of rounding; realized
 /// PnL never exceeds the exact price move; funding is never paid short or received long; and PerpMath's
 /// functions round the way their names say.
+/// @notice The trader's code: pays the exchange in full when asked (margin added inside a trade).
+contract PayInFull is IMarginPayer {
+    IERC20 internal immutable usdt;
+
+    constructor(IERC20 usdt_) {
+        usdt = usdt_;
+    }
+
+    function payMargin(uint256 amount) external {
+        require(usdt.transfer(msg.sender, amount), "transfer");
+    }
+}
+
 contract MockPerpVaultFuzzTest is TestBase {
     using PerpMath for int256;
 
@@ -46,6 +61,8 @@ contract MockPerpVaultFuzzTest is TestBase {
         vault.addLiquidity(POOL);
         vm.prank(TRADER);
         usdt.approve(address(vault), type(uint256).max);
+        // the trader is a contract that pays margin in the exchange's callback (IMarginPayer)
+        vm.etch(TRADER, address(new PayInFull(usdt)).code);
     }
 
     /* VAULT ROUND TRIPS */
@@ -324,11 +341,8 @@ contract MockPerpVaultFuzzTest is TestBase {
 
         usdt.mint(TRADER, margin);
         vm.startPrank(TRADER);
-        if (payFirst) {
-            _assertTrue(usdt.transfer(address(vault), margin), "transfer");
-        } else {
-            vault.deposit(BTC, TRADER, margin);
-        }
+        // payFirst: the margin comes inside the trade (its payMargin callback); else deposited first
+        if (!payFirst) vault.deposit(BTC, TRADER, margin);
         if (equity < int256(required)) {
             vm.expectRevert(abi.encodeWithSelector(IPerpVault.BelowInitialMargin.selector, equity, required));
             vault.trade(BTC, size, payFirst ? int256(margin) : int256(0), TRADER);

@@ -239,6 +239,25 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     expect(await t.maxDeposit(d.bob.address)).to.be.lessThan(most / 1_000n); // the 0.01% kept back
   });
 
+  it("a token pays margin only inside its own mint, only to the exchange", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    await expect(d.eth3l.connect(d.attacker).payMargin(1n))
+      .to.be.revertedWithCustomError(d.eth3l, "UnexpectedMarginCall")
+      .withArgs(d.attacker.address);
+    // the exchange itself, outside a mint: nobody's USDT to move
+    const vault = await d.sys.vault.getAddress();
+    await networkHelpers.impersonateAccount(vault);
+    await networkHelpers.setBalance(vault, 10n ** 18n);
+    const asVault = await ethers.getSigner(vault);
+    await expect(d.eth3l.connect(asVault).payMargin(1n))
+      .to.be.revertedWithCustomError(d.eth3l, "UnexpectedMarginCall")
+      .withArgs(vault);
+    // a mint pays exactly its deposit, from the minter, inside the trade
+    await expect(d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000n * USDT, d.bob.address))
+      .to.emit(d.sys.usdt, "Transfer")
+      .withArgs(d.bob.address, vault, 1_000n * USDT);
+  });
+
   it("the exchange admin cannot freeze redeems with a stricter initial margin", async function () {
     const d = await networkHelpers.loadFixture(seededFixture);
     // before: setMarginRatios(0.5e18, ...) made every redeem of a 3x token revert BelowInitialMargin

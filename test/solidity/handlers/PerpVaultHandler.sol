@@ -21,13 +21,13 @@ contract PerpVaultHandler is TestBase {
     /// @notice Every USDT movement into or out of the vault, by kind.
     struct Ghosts {
         uint256 deposited; // deposit()
-        uint256 paidFirst; // transferred, then credited by trade() with a positive marginDelta
+        uint256 strayClaimed; // USDT sent to the vault and then credited as someone's margin: must stay 0
         uint256 withdrawn; // withdraw()
         uint256 tradePayouts; // trade() with a negative marginDelta
         uint256 liquidityAdded; // addLiquidity()
         uint256 liquidityRemoved; // removeLiquidity()
         uint256 liquidationRewards; // liquidate()
-        uint256 donated; // transferred for a pay-first trade that never credited it
+        uint256 donated; // sent straight to the vault: never credited
         uint256 totalIn; // every USDT that entered the vault
         uint256 totalOut; // every USDT that left the vault
         uint256 liquidationFailures; // isLiquidatable said yes, liquidate reverted (not for want of pool cash)
@@ -128,10 +128,11 @@ contract PerpVaultHandler is TestBase {
         }
     }
 
-    /// @notice The pay-first pattern: an actor transfers USDT to the vault, then trades with a positive
-    /// marginDelta in the same call. If the trade fails, the actor credits the transfer with a margin-only
-    /// trade, so no USDT is left behind.
-    function tradePayFirst(
+    /// @notice USDT sent straight to the vault (by mistake), then claimed as margin with a positive
+    /// marginDelta: the vault asks the caller for the USDT in a callback and credits only what arrives
+    /// during it, so the claim always fails and the transfer stays nobody's (`donated`). Before, pay-first
+    /// credited any balance above what the vault owed, to whoever asked first.
+    function strayTransfer(
         uint256 actorSeed,
         uint256 marketSeed,
         uint256 amount,
@@ -145,20 +146,12 @@ contract PerpVaultHandler is TestBase {
         int256 sizeDelta = _sizeDelta(size, equity + int256(amount), price, kind, sizeSeed);
         _recordIn(actor, amount);
         _sendToVault(actor, amount);
-        vm.prank(actor);
+        _ghosts.donated += amount;
+        vm.prank(_actor(actorSeed + 1)); // anyone, the sender included
         try vault.trade(market, sizeDelta, int256(amount), actor) {
-            if (_addsExposure(size, size + sizeDelta)) _checkInitialMargin(market, actor);
-            _ghosts.paidFirst += amount;
-            succeeded["tradePayFirst"]++;
-            return;
+            _ghosts.strayClaimed += amount;
         } catch {
-            failed["tradePayFirst"]++;
-        }
-        vm.prank(actor);
-        try vault.trade(market, 0, int256(amount), actor) {
-            _ghosts.paidFirst += amount;
-        } catch {
-            _ghosts.donated += amount;
+            failed["strayTransfer"]++;
         }
     }
 

@@ -18,6 +18,8 @@ interface IVm {
 
     function snapshotState() external returns (uint256 snapshotId);
 
+    function etch(address target, bytes calldata code) external;
+
     function revertToStateAndDelete(uint256 snapshotId) external returns (bool success);
 }
 
