@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IMarginPayer} from "../../contracts/interfaces/IMarginPayer.sol";
 import {IPerpVault} from "../../contracts/interfaces/IPerpVault.sol";
 import {PerpMath} from "../../contracts/libraries/PerpMath.sol";
 import {MockPerpVault} from "../../contracts/mocks/MockPerpVault.sol";
 import {MockPriceFeed} from "../../contracts/mocks/MockPriceFeed.sol";
 import {MockUSDT} from "../../contracts/mocks/MockUSDT.sol";
+import {PayInFull} from "./utils/PayInFull.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 /// @title MockPerpVaultFuzzTest
@@ -15,19 +14,6 @@ import {TestBase} from "./utils/Vm.sol";
 /// more than was put in and costs exactly the two trading costs plus at most one unit of rounding; realized
 /// PnL never exceeds the exact price move; funding is never paid short or received long; and PerpMath's
 /// functions round the way their names say.
-/// @notice The trader's code: pays the exchange in full when asked (margin added inside a trade).
-contract PayInFull is IMarginPayer {
-    IERC20 internal immutable usdt;
-
-    constructor(IERC20 usdt_) {
-        usdt = usdt_;
-    }
-
-    function payMargin(uint256 amount) external {
-        require(usdt.transfer(msg.sender, amount), "transfer");
-    }
-}
-
 contract MockPerpVaultFuzzTest is TestBase {
     using PerpMath for int256;
 

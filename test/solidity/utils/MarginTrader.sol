@@ -2,12 +2,17 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IMarginPayer} from "../../../contracts/interfaces/IMarginPayer.sol";
 import {IPerpVault} from "../../../contracts/interfaces/IPerpVault.sol";
 
 /// @notice A trading contract that adds margin through `trade` and pays `payBps` of what the exchange
 /// asks for in its callback: 10,000 pays in full, 0 tries to claim USDT already sitting in the exchange.
 contract MarginTrader is IMarginPayer {
+    using SafeERC20 for IERC20;
+
+    error NotTheExchange(address caller);
+
     IPerpVault public immutable vault;
     IERC20 public immutable usdt;
     uint256 public payBps;
@@ -23,8 +28,8 @@ contract MarginTrader is IMarginPayer {
     }
 
     function payMargin(uint256 amount) external {
-        require(msg.sender == address(vault), "only the exchange");
+        if (msg.sender != address(vault)) revert NotTheExchange(msg.sender);
         uint256 paid = (amount * payBps) / 10_000;
-        if (paid != 0) require(usdt.transfer(msg.sender, paid), "transfer");
+        if (paid != 0) usdt.safeTransfer(msg.sender, paid);
     }
 }
