@@ -317,9 +317,7 @@ describe("MockPerpVault", function () {
     // before: trade(market, 0, +5,000, ...) then withdraw took it (pay-first credited any surplus)
     const taker = await ethers.deployContract("MarginTrader", [await vault.getAddress()]);
     const claim = (payBps: number) => taker.connect(bob).getFunction("trade")(BTC, 0, stray, payBps);
-    await expect(claim(0))
-      .to.be.revertedWithCustomError(vault, "MarginNotReceived")
-      .withArgs(stray, 0);
+    await expect(claim(0)).to.be.revertedWithCustomError(vault, "MarginNotReceived").withArgs(stray, 0);
     await usdt.connect(bob).transfer(await taker.getAddress(), stray / 2n);
     await expect(claim(5_000))
       .to.be.revertedWithCustomError(vault, "MarginNotReceived")
