@@ -26,6 +26,7 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
+import { explainMinedRevert } from "./minedRevert.ts";
 import { minimumOutDown, type TradeOptions } from "./trade.ts";
 
 export type SwapOptions = Pick<TradeOptions, "maxSlippage">;
@@ -126,7 +127,7 @@ async function swap(
       throw new CliError(
         side === "buy"
           ? insufficientUsdtMessage(balance, amountIn)
-          : insufficientSharesMessage(symbol, balance, amountIn),
+          : insufficientSharesMessage(symbol, balance, amountIn, "sell"),
       );
     }
     const [, quoted] = await router.getAmountsOut(amountIn, path);
@@ -146,7 +147,7 @@ async function swap(
       ).wait();
     } catch (e) {
       throw swapErrorMessage(
-        e,
+        await explainMinedRevert(signer.provider, e, ectx),
         ectx,
         side === "buy" ? `${formatShares(minOut)} ${symbol}` : `${formatUsdt(minOut)} USDT`,
       );
