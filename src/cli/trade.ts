@@ -3,7 +3,7 @@
 // anything; what only the chain knows comes back from the revert, decoded.
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { mintRedeemGasLimit } from "../keeper/decide.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
@@ -124,7 +124,7 @@ export async function mintCommand(
     try {
       receipt = await send(token, signer, ectx, async (t) =>
         t["deposit(uint256,address,uint256)"](assets, account, minShares, {
-          gasLimit: gasLimitFrom(
+          gasLimit: mintRedeemGasLimit(
             await t["deposit(uint256,address,uint256)"].estimateGas(assets, account, minShares),
           ),
         }),
@@ -191,7 +191,7 @@ export async function redeemCommand(
     const minAssets = minOut ?? minimumOutDown(preview, slippage);
     const receipt = await send(token, signer, ectx, async (t) =>
       t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets, {
-        gasLimit: gasLimitFrom(
+        gasLimit: mintRedeemGasLimit(
           await t["redeem(uint256,address,address,uint256)"].estimateGas(shares, account, account, minAssets),
         ),
       }),

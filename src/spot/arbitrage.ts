@@ -16,7 +16,7 @@ import { WAD } from "../chain/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import type { Logger } from "../keeper/log.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { mintRedeemGasLimit } from "../keeper/decide.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
 import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
@@ -390,9 +390,9 @@ async function mintAndSell(
   }
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
-  // a 20% margin on the estimate: the block it lands in may accrue the management fee the estimate's did not
+  // sized for the block it lands in: a new second accrues fees, a pushed price may make it rebalance first
   const mintTx = await mint(tokens, me, maxAssets, {
-    gasLimit: gasLimitFrom(await mint.estimateGas(tokens, me, maxAssets)),
+    gasLimit: mintRedeemGasLimit(await mint.estimateGas(tokens, me, maxAssets)),
   });
   await mintTx.wait();
   const paid = before - (await usdt.balanceOf(me));
@@ -439,7 +439,7 @@ async function buyAndRedeem(
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
   await redeem.staticCall(bought, me, me, cost + 1n, PENDING);
   const redeemTx = await redeem(bought, me, me, cost + 1n, {
-    gasLimit: gasLimitFrom(await redeem.estimateGas(bought, me, me, cost + 1n)),
+    gasLimit: mintRedeemGasLimit(await redeem.estimateGas(bought, me, me, cost + 1n)),
   });
   await redeemTx.wait();
   const after = await usdt.balanceOf(me);
