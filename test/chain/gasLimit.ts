@@ -12,16 +12,20 @@ import { gasLimitFrom, mintRedeemGasLimit, RIPCORD_REBALANCE_GAS } from "../../s
 const { ethers, networkHelpers } = await network.create();
 
 async function setup() {
-  const [, alice, bob] = (await ethers.getSigners()) as [HardhatEthersSigner, ...HardhatEthersSigner[]];
+  const [, alice, bob] = (await ethers.getSigners()) as [
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+    HardhatEthersSigner,
+  ];
   const s = await deploySystem(ethers);
-  for (const who of [alice, bob!]) {
+  for (const who of [alice, bob]) {
     await s.usdt.mint(who.address, 1_000_000n * USDT);
     for (const t of Object.values(s.tokens))
       await s.usdt.connect(who).approve(await t.getAddress(), 2n ** 255n);
   }
   for (const t of Object.values(s.tokens))
     await t.connect(alice)["deposit(uint256,address)"](10_000n * USDT, alice.address);
-  return { s, alice: alice, bob: bob! };
+  return { s, alice, bob };
 }
 
 type Op = "redeem" | "mint";
