@@ -1,14 +1,14 @@
-// Child processes for end-to-end tests: nodes (hardhat node, anvil), the deploy, the keeper and the
-// feeder, each in its own process group so a kill takes everything it started with it. With
-// E2E_LOG_DIR set, every child's output is kept there.
+// Child processes for end-to-end tests and the soak: nodes (hardhat node, anvil), the deploy, the
+// keeper and the feeder, each in its own process group so a kill takes everything it started with
+// it. With E2E_LOG_DIR set, every child's output is kept there.
 import { spawn, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { AddressBook } from "../../../src/chain/addressBook.ts";
+import type { AddressBook } from "./addressBook.ts";
 
-export const ROOT = resolve(import.meta.dirname, "../../..");
+export const ROOT = resolve(import.meta.dirname, "../..");
 const HARDHAT_CLI = join(ROOT, "node_modules/hardhat/dist/src/cli.js");
 const ANVIL_BIN = join(ROOT, "node_modules/@foundry-rs/anvil/bin.mjs");
 
@@ -149,10 +149,23 @@ export class Child {
 export function childEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith("HARDHAT_")) env[k] = v;
-  env.LT_ARTIFACTS_DIR = E2E_ARTIFACTS;
-  env.LT_CACHE_DIR = join(ROOT, "cache/e2e/cache");
+  if (!mainBuild) {
+    env.LT_ARTIFACTS_DIR = E2E_ARTIFACTS;
+    env.LT_CACHE_DIR = join(ROOT, "cache/e2e/cache");
+  }
   env.HARDHAT_NO_TYPECHAIN = "true";
   return env;
+}
+
+let mainBuild = false;
+
+/**
+ * The children use the checkout's own build (artifacts/, built by the npm script that runs them)
+ * instead of a separate one in cache/e2e: for a command run outside the test suite (npm run soak),
+ * whose contracts are never coverage-instrumented.
+ */
+export function useMainBuild(): void {
+  mainBuild = true;
 }
 
 export const E2E_ARTIFACTS = join(ROOT, "cache/e2e/artifacts");
@@ -207,6 +220,8 @@ export interface NodeOptions {
    * lifts it, anvil has a flag.
    */
   coverage?: boolean;
+  /** More command-line arguments for the node (e.g. anvil's --block-time). */
+  args?: string[];
 }
 
 /** Starts a `hardhat node` or an anvil on `port` and waits until it answers. */
@@ -216,6 +231,7 @@ export async function spawnNode(kind: NodeKind, port: number, o: NodeOptions = {
     kind === "hardhat"
       ? [HARDHAT_CLI, ...(coverage ? ["--coverage"] : []), "node", "--port", String(port)]
       : [ANVIL_BIN, "--port", String(port), "--silent", ...(coverage ? ["--disable-code-size-limit"] : [])];
+  args.push(...(o.args ?? []));
   const name = `${kind === "hardhat" ? "hardhat node" : "anvil"} :${port}`;
   const node = new Child(name, process.execPath, args, {}, o.env);
   try {
@@ -284,6 +300,7 @@ let built: Promise<void> | undefined;
 
 /** Compiles the contracts once for every child (into cache/e2e; a no-op when up to date). */
 export function buildForChildren(): Promise<void> {
+  if (mainBuild) return Promise.resolve();
   built ??= (async () => {
     const child = new Child("build", process.execPath, [HARDHAT_CLI, "build", "--no-tests"]);
     const code = await child.exited;
@@ -307,23 +324,29 @@ export async function deploy(t: Target): Promise<{ book: AddressBook; output: st
   return { book, output: child.stdout };
 }
 
-export function keeper(t: Target, args: string[], name = "keeper", env: NodeJS.ProcessEnv = {}): Child {
+/** `node scripts/<script> --network <t> --deployments <dir> <args>` as a child process. */
+export function program(
+  t: Target,
+  script: string,
+  args: string[],
+  name: string,
+  env: NodeJS.ProcessEnv = {},
+): Child {
   return new Child(
     name,
     process.execPath,
-    ["scripts/keeper.ts", "--network", t.network, "--deployments", t.deployments, ...args],
+    [`scripts/${script}`, "--network", t.network, "--deployments", t.deployments, ...args],
     { ...targetEnv(t), ...env },
   );
 }
 
+export function keeper(t: Target, args: string[], name = "keeper", env: NodeJS.ProcessEnv = {}): Child {
+  return program(t, "keeper.ts", args, name, env);
+}
+
 /** Runs the feeder to completion and returns its JSON lines. */
 export async function feeder(t: Target, args: string[]): Promise<Line[]> {
-  const child = new Child(
-    "feeder",
-    process.execPath,
-    ["scripts/feeder.ts", "--network", t.network, "--deployments", t.deployments, ...args],
-    targetEnv(t),
-  );
+  const child = program(t, "feeder.ts", args, "feeder");
   const code = await child.exited;
   if (code !== 0) throw new Error(`feeder exited with ${code}\n${child.tail()}`);
   return child.lines;

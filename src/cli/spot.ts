@@ -26,6 +26,7 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
+import { gasLimitFrom } from "../keeper/decide.ts";
 import { explainMinedRevert } from "./minedRevert.ts";
 import { minimumOutDown, type TradeOptions } from "./trade.ts";
 
@@ -142,8 +143,18 @@ async function swap(
     }
     let receipt: ContractTransactionReceipt | null;
     try {
+      // a swap in a later block than its estimate's may update the pair's price accumulators: + 20%
+      const gas = await router.swapExactTokensForTokens.estimateGas(
+        amountIn,
+        minOut,
+        path,
+        account,
+        NO_DEADLINE,
+      );
       receipt = await (
-        await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE)
+        await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE, {
+          gasLimit: gasLimitFrom(gas),
+        })
       ).wait();
     } catch (e) {
       throw swapErrorMessage(

@@ -6,17 +6,18 @@
 // the pair's reserves; the engine's price must equal the token's preview at that block to the unit
 // (else `arb-engine-mismatch` and no trade). Then the first leg runs as an eth_call, and each leg
 // carries a limit (maxAssets / amountOutMin / minAssets) so a trade never loses.
-import { MaxUint256, type Signer } from "ethers";
+import { MaxUint256, type ContractTransactionResponse, type Signer } from "ethers";
 import type { LeveragedToken, MockPerpVault, MockUSDT } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { WAD } from "../chain/params.ts";
+import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import type { Logger } from "../keeper/log.ts";
-import { mintRedeemGasLimit } from "../keeper/decide.ts";
+import { gasLimitFrom, mintRedeemGasLimit } from "../keeper/decide.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
 import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
@@ -394,13 +395,17 @@ async function mintAndSell(
   const mintTx = await mint(tokens, me, maxAssets, {
     gasLimit: mintRedeemGasLimit(await mint.estimateGas(tokens, me, maxAssets)),
   });
-  await mintTx.wait();
+  await mined(ctx, "mint", mintTx);
   const paid = before - (await usdt.balanceOf(me));
   const path = [await v.token.getAddress(), ctx.book.usdt];
   // never at a loss: the sale must pay more than the mint cost
   await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE, PENDING);
-  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE);
-  await swapTx.wait();
+  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE, {
+    gasLimit: gasLimitFrom(
+      await router.swapExactTokensForTokens.estimateGas(tokens, paid + 1n, path, me, NO_DEADLINE),
+    ),
+  });
+  await mined(ctx, "sale", swapTx);
   const after = await usdt.balanceOf(me);
   return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
 }
@@ -432,8 +437,12 @@ async function buyAndRedeem(
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
   const tokensBefore = await v.token.balanceOf(me);
-  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE);
-  await swapTx.wait();
+  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE, {
+    gasLimit: gasLimitFrom(
+      await router.swapExactTokensForTokens.estimateGas(cost, tokens, path, me, NO_DEADLINE),
+    ),
+  });
+  await mined(ctx, "purchase", swapTx);
   const bought = (await v.token.balanceOf(me)) - tokensBefore;
   // never at a loss: the redeem must pay more than the purchase cost
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
@@ -441,9 +450,27 @@ async function buyAndRedeem(
   const redeemTx = await redeem(bought, me, me, cost + 1n, {
     gasLimit: mintRedeemGasLimit(await redeem.estimateGas(bought, me, me, cost + 1n)),
   });
-  await redeemTx.wait();
+  await mined(ctx, "redeem", redeemTx);
   const after = await usdt.balanceOf(me);
   return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
+}
+
+/** Waits for a leg; one mined and reverted is an error naming the leg and its decoded reason. */
+async function mined(ctx: ArbContext, leg: string, tx: ContractTransactionResponse): Promise<void> {
+  try {
+    await tx.wait();
+  } catch (e) {
+    const m = minedRevertOf(e);
+    const provider = ctx.signer.provider;
+    if (m === undefined || provider === null) throw e;
+    const r = await minedRevertReason(provider, m.hash).catch(() => undefined);
+    const why = r?.outOfGas
+      ? `out of gas (limit ${r.gasLimit})`
+      : r?.data == null
+        ? "the node did not say why"
+        : describe({ data: r.data });
+    throw new Error(`the ${leg} ${m.hash} was mined in block ${m.block} and reverted: ${why}`, { cause: e });
+  }
 }
 
 /** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */

@@ -22,13 +22,17 @@ async function setup() {
 }
 
 /** Sends a mint with a fixed gas limit (no estimate), mines it, and returns what its wait() threw. */
-async function minedRevert(minShares: bigint, before?: () => Promise<void>): Promise<unknown> {
+async function minedRevert(
+  minShares: bigint,
+  before?: () => Promise<void>,
+  gasLimit = 1_000_000n,
+): Promise<unknown> {
   const { admin, btc3l } = await networkHelpers.loadFixture(setup);
   await before?.();
   await ethers.provider.send("evm_setAutomine", [false]);
   try {
     const tx = await btc3l["deposit(uint256,address,uint256)"](100n * USDT, admin.address, minShares, {
-      gasLimit: 1_000_000n,
+      gasLimit,
     });
     await ethers.provider.send("evm_mine", []);
     return await tx.wait().then(
@@ -58,6 +62,14 @@ describe("lt: a transaction mined and reverted", function () {
     const said = (await explainMinedRevert(ethers.provider, e, ctx)) as Error;
     expect(said.message).to.match(
       /^the BTC price is stale: last updated .*heartbeat; wait for the price feed to update \(the transaction 0x[0-9a-f]{64} was mined/,
+    );
+  });
+
+  it("says it ran out of gas when it used all of its limit (no revert data then)", async function () {
+    const e = await minedRevert(0n, undefined, 80_000n);
+    const said = (await explainMinedRevert(ethers.provider, e, ctx)) as Error;
+    expect(said.message).to.match(
+      /^it ran out of gas: it cost more in its block than estimated, past its limit of 80000; nothing was done, try again \(the transaction 0x[0-9a-f]{64} was mined in block \d+ and reverted\)$/,
     );
   });
 
