@@ -93,8 +93,13 @@ export function insufficientUsdtMessage(balance: bigint, needed: bigint): string
   return `insufficient USDT: the account holds ${formatUsdt(balance)} USDT, the mint needs ${formatUsdt(needed)} USDT`;
 }
 
-export function insufficientSharesMessage(symbol: string, balance: bigint, needed: bigint): string {
-  return `insufficient ${symbol}: the account holds ${formatShares(balance)} ${symbol}, fewer than the ${formatShares(needed)} ${symbol} to redeem`;
+export function insufficientSharesMessage(
+  symbol: string,
+  balance: bigint,
+  needed: bigint,
+  verb: "redeem" | "sell" = "redeem",
+): string {
+  return `insufficient ${symbol}: the account holds ${formatShares(balance)} ${symbol}, fewer than the ${formatShares(needed)} ${symbol} to ${verb}`;
 }
 
 export function unreachableMessage(url: string, reason?: string): string {

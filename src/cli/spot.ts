@@ -26,6 +26,8 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
+import { gasLimitFrom } from "../keeper/decide.ts";
+import { explainMinedRevert } from "./minedRevert.ts";
 import { minimumOutDown, type TradeOptions } from "./trade.ts";
 
 export type SwapOptions = Pick<TradeOptions, "maxSlippage">;
@@ -126,7 +128,7 @@ async function swap(
       throw new CliError(
         side === "buy"
           ? insufficientUsdtMessage(balance, amountIn)
-          : insufficientSharesMessage(symbol, balance, amountIn),
+          : insufficientSharesMessage(symbol, balance, amountIn, "sell"),
       );
     }
     const [, quoted] = await router.getAmountsOut(amountIn, path);
@@ -141,12 +143,22 @@ async function swap(
     }
     let receipt: ContractTransactionReceipt | null;
     try {
+      // a swap in a later block than its estimate's may update the pair's price accumulators: + 20%
+      const gas = await router.swapExactTokensForTokens.estimateGas(
+        amountIn,
+        minOut,
+        path,
+        account,
+        NO_DEADLINE,
+      );
       receipt = await (
-        await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE)
+        await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE, {
+          gasLimit: gasLimitFrom(gas),
+        })
       ).wait();
     } catch (e) {
       throw swapErrorMessage(
-        e,
+        await explainMinedRevert(signer.provider, e, ectx),
         ectx,
         side === "buy" ? `${formatShares(minOut)} ${symbol}` : `${formatUsdt(minOut)} USDT`,
       );

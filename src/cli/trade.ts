@@ -3,7 +3,7 @@
 // anything; what only the chain knows comes back from the revert, decoded.
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { mintRedeemGasLimit } from "../keeper/decide.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
@@ -31,6 +31,7 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
+import { explainMinedRevert } from "./minedRevert.ts";
 import { previewQuoteSource } from "./quote.ts";
 
 export interface TradeOptions {
@@ -69,10 +70,16 @@ function eventArg(
 async function send(
   token: LeveragedToken,
   signer: Signer,
+  ectx: ErrorContext,
   call: (t: LeveragedToken) => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>,
 ): Promise<ContractTransactionReceipt> {
   const tx = await call(token.connect(signer));
-  const receipt = await tx.wait();
+  let receipt: ContractTransactionReceipt | null;
+  try {
+    receipt = await tx.wait();
+  } catch (e) {
+    throw await explainMinedRevert(signer.provider, e, ectx);
+  }
   if (!receipt) throw new CliError("the node did not return a receipt for the transaction");
   return receipt;
 }
@@ -115,9 +122,9 @@ export async function mintCommand(
     }
     let receipt: ContractTransactionReceipt;
     try {
-      receipt = await send(token, signer, async (t) =>
+      receipt = await send(token, signer, ectx, async (t) =>
         t["deposit(uint256,address,uint256)"](assets, account, minShares, {
-          gasLimit: gasLimitFrom(
+          gasLimit: mintRedeemGasLimit(
             await t["deposit(uint256,address,uint256)"].estimateGas(assets, account, minShares),
           ),
         }),
@@ -182,9 +189,9 @@ export async function redeemCommand(
     if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
     const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);
     const minAssets = minOut ?? minimumOutDown(preview, slippage);
-    const receipt = await send(token, signer, async (t) =>
+    const receipt = await send(token, signer, ectx, async (t) =>
       t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets, {
-        gasLimit: gasLimitFrom(
+        gasLimit: mintRedeemGasLimit(
           await t["redeem(uint256,address,address,uint256)"].estimateGas(shares, account, account, minAssets),
         ),
       }),

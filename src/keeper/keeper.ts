@@ -118,6 +118,8 @@ export class Keeper {
   errorCount = 0;
   private last: { number: number; hash: string; at: number } | undefined;
   private readonly lastError = new Map<string, { message: string; at: number }>();
+  /** Tokens whose error was reported (or held back) in the current tick: their memory stays. */
+  private readonly erredThisTick = new Set<string>();
   private address = "";
   private afterOutage = false;
   private readonly provider: Provider;
@@ -232,11 +234,14 @@ export class Keeper {
     if (!fresh) return { block: block.number, evaluated: false, sent: 0, errors: 0 };
     this.last = { number: block.number, hash: block.hash, at: now };
     const summary: TickSummary = { block: block.number, evaluated: true, sent: 0, errors: 0 };
+    this.erredThisTick.clear();
     for (const w of this.watched) {
       if (this.stopping && !this.options.once) break;
       try {
         summary.sent += await this.handle(w, block.number, block.timestamp);
-        this.lastError.delete(w.symbol);
+        // a clean pass forgets the last error (so its return is reported at once); a pass that met
+        // one it handled (a stale price, with the fee still accrued) keeps it, or it would flood
+        if (!this.erredThisTick.has(w.symbol)) this.lastError.delete(w.symbol);
       } catch (e) {
         if (isTransient(e)) throw e;
         summary.errors++;
@@ -592,6 +597,7 @@ export class Keeper {
   /** Logs a token's error, once per distinct message per minute (a stale feed must not flood the log). */
   private reportError(w: Watched, e: unknown): void {
     const message = describe(e, w.address);
+    this.erredThisTick.add(w.symbol);
     const seen = this.lastError.get(w.symbol);
     const now = Date.now();
     if (seen !== undefined && seen.message === message && now - seen.at < 60_000) return;

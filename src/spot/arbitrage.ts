@@ -6,17 +6,19 @@
 // the pair's reserves; the engine's price must equal the token's preview at that block to the unit
 // (else `arb-engine-mismatch` and no trade). Then the first leg runs as an eth_call, and each leg
 // carries a limit (maxAssets / amountOutMin / minAssets) so a trade never loses.
-import { MaxUint256, type Signer } from "ethers";
+import { MaxUint256, type ContractTransactionResponse, type Signer } from "ethers";
 import type { LeveragedToken, MockPerpVault, MockUSDT } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { WAD } from "../chain/params.ts";
+import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import type { Logger } from "../keeper/log.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { gasLimitFrom, mintRedeemGasLimit } from "../keeper/decide.ts";
+import { describe, revertName } from "../keeper/keeper.ts";
 import { backoffMs, sleep } from "../keeper/retry.ts";
 import {
   buyToLower,
@@ -84,7 +86,9 @@ export interface ArbResult {
   outcome: "traded" | "would-trade" | "inside" | "skipped" | "failed";
   action?: ArbAction;
   why?: string;
-  /** USDT per token, for logs and charts. */
+  /** A price feed was stale: nothing can be priced until it updates (the loop backs off). */
+  stale?: boolean;
+  /** USDT per token, for logs and charts (NaN, null in a log line, when a failure came before the read). */
   navBefore: number;
   spotBefore: number;
   spotAfter?: number;
@@ -170,22 +174,46 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
   const results: ArbResult[] = [];
   for (const symbol of symbols) {
     let result: ArbResult;
+    const seen: Seen = {};
     try {
-      result = await arbitragePool(ctx, symbol);
+      result = await arbitragePool(ctx, symbol, seen);
     } catch (e) {
+      // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off
+      const stale = revertName(e) === "StalePrice";
       result = {
-        symbol,
-        outcome: "failed",
-        why: (e as Error).message,
-        navBefore: 0,
-        spotBefore: 0,
-        band: { lower: 0, upper: 0 },
+        ...(seen.base ?? (await unpricedBase(ctx, symbol))),
+        outcome: stale ? "skipped" : "failed",
+        why: describe(e),
+        ...(stale ? { stale } : {}),
       };
     }
     ctx.log?.(result.outcome === "traded" ? "arb-trade" : `arb-${result.outcome}`, { ...result });
     results.push(result);
   }
   return results;
+}
+
+/** What a pass over one pool had read when it failed: the NAV, spot and band the failure happened at. */
+interface Seen {
+  base?: ArbResult;
+}
+
+/** The pool's spot price alone (it needs no price feed), for a failure before NAV could be read. */
+async function unpricedBase(ctx: ArbContext, symbol: string): Promise<ArbResult> {
+  let spotBefore = Number.NaN;
+  try {
+    const pair = connectPair(ctx.book.pools?.[symbol] ?? "", ctx.signer);
+    spotBefore = ratioToNumber(spotPrice(await reservesOf(pair, ctx.book.usdt, "pending")));
+  } catch {
+    // no pool or no node: unknown too
+  }
+  return {
+    symbol,
+    outcome: "failed",
+    navBefore: Number.NaN,
+    spotBefore,
+    band: { lower: Number.NaN, upper: Number.NaN },
+  };
 }
 
 /** A trade decided at one pending block: its size, both legs and the token's preview of its leg. */
@@ -195,7 +223,7 @@ interface Decision {
   preview?: bigint;
 }
 
-async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult> {
+async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promise<ArbResult> {
   const { signer, book } = ctx;
   const rpc = rawRpcOf(signer);
   const me = await signer.getAddress();
@@ -214,6 +242,7 @@ async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult
       spotBefore: ratioToNumber(spotPrice(v.reserves)),
       band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
     };
+    seen.base = base;
     if (v.state !== ACTIVE && v.state !== DELISTING) {
       return { ...base, outcome: "skipped", why: `the token is ${v.state === 2n ? "settled" : "depleted"}` };
     }
@@ -222,9 +251,10 @@ async function arbitragePool(ctx: ArbContext, symbol: string): Promise<ArbResult
     if (where === "above" && !v.mintOpen)
       return { ...base, outcome: "skipped", action: "mint-sell", why: "minting is closed" };
     if (!approved) {
-      // approvals first (each once, unlimited), so that the first leg is the next transaction
+      // approvals first (each once, unlimited), for both directions: the pool may cross NAV while
+      // they are mined, and the first leg must be the next transaction
       approved = true;
-      if (await approveLegs(where, usdt, v.token, me, await router.getAddress())) continue;
+      if (await approveLegs(usdt, v.token, me, await router.getAddress())) continue;
     }
     const [t, inventory] = await Promise.all([
       readTokenBook(rpc, v.token, v.vault, "pending"),
@@ -361,17 +391,21 @@ async function mintAndSell(
   }
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
-  // a 20% margin on the estimate: the block it lands in may accrue the management fee the estimate's did not
+  // sized for the block it lands in: a new second accrues fees, a pushed price may make it rebalance first
   const mintTx = await mint(tokens, me, maxAssets, {
-    gasLimit: gasLimitFrom(await mint.estimateGas(tokens, me, maxAssets)),
+    gasLimit: mintRedeemGasLimit(await mint.estimateGas(tokens, me, maxAssets)),
   });
-  await mintTx.wait();
+  await mined(ctx, "mint", mintTx);
   const paid = before - (await usdt.balanceOf(me));
   const path = [await v.token.getAddress(), ctx.book.usdt];
   // never at a loss: the sale must pay more than the mint cost
   await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE, PENDING);
-  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE);
-  await swapTx.wait();
+  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE, {
+    gasLimit: gasLimitFrom(
+      await router.swapExactTokensForTokens.estimateGas(tokens, paid + 1n, path, me, NO_DEADLINE),
+    ),
+  });
+  await mined(ctx, "sale", swapTx);
   const after = await usdt.balanceOf(me);
   return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
 }
@@ -403,38 +437,57 @@ async function buyAndRedeem(
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
   const tokensBefore = await v.token.balanceOf(me);
-  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE);
-  await swapTx.wait();
+  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE, {
+    gasLimit: gasLimitFrom(
+      await router.swapExactTokensForTokens.estimateGas(cost, tokens, path, me, NO_DEADLINE),
+    ),
+  });
+  await mined(ctx, "purchase", swapTx);
   const bought = (await v.token.balanceOf(me)) - tokensBefore;
   // never at a loss: the redeem must pay more than the purchase cost
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
   await redeem.staticCall(bought, me, me, cost + 1n, PENDING);
   const redeemTx = await redeem(bought, me, me, cost + 1n, {
-    gasLimit: gasLimitFrom(await redeem.estimateGas(bought, me, me, cost + 1n)),
+    gasLimit: mintRedeemGasLimit(await redeem.estimateGas(bought, me, me, cost + 1n)),
   });
-  await redeemTx.wait();
+  await mined(ctx, "redeem", redeemTx);
   const after = await usdt.balanceOf(me);
   return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
 }
 
-/** Unlimited approvals for a direction's legs, each sent once; true when any was sent. */
+/** Waits for a leg; one mined and reverted is an error naming the leg and its decoded reason. */
+async function mined(ctx: ArbContext, leg: string, tx: ContractTransactionResponse): Promise<void> {
+  try {
+    await tx.wait();
+  } catch (e) {
+    const m = minedRevertOf(e);
+    const provider = ctx.signer.provider;
+    if (m === undefined || provider === null) throw e;
+    const r = await minedRevertReason(provider, m.hash).catch(() => undefined);
+    const why = r?.outOfGas
+      ? `out of gas (limit ${r.gasLimit})`
+      : r?.data == null
+        ? "the node did not say why"
+        : describe({ data: r.data });
+    throw new Error(`the ${leg} ${m.hash} was mined in block ${m.block} and reverted: ${why}`, { cause: e });
+  }
+}
+
+/** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */
 async function approveLegs(
-  where: "above" | "below",
   usdt: MockUSDT,
   token: LeveragedToken,
   me: string,
   router: string,
 ): Promise<boolean> {
-  const needs: { has: bigint; send: () => Promise<{ wait(): Promise<unknown> }> }[] =
-    where === "above"
-      ? [
-          {
-            has: await usdt.allowance(me, await token.getAddress()),
-            send: async () => usdt.approve(await token.getAddress(), MaxUint256),
-          },
-          { has: await token.allowance(me, router), send: () => token.approve(router, MaxUint256) },
-        ]
-      : [{ has: await usdt.allowance(me, router), send: () => usdt.approve(router, MaxUint256) }];
+  const tokenAddress = await token.getAddress();
+  const needs: { has: bigint; send: () => Promise<{ wait(): Promise<unknown> }> }[] = [
+    // mint and sell: the token takes USDT, the router takes the tokens
+    { has: await usdt.allowance(me, tokenAddress), send: () => usdt.approve(tokenAddress, MaxUint256) },
+    { has: await token.allowance(me, router), send: () => token.approve(router, MaxUint256) },
+    // buy and redeem: the router takes USDT
+    { has: await usdt.allowance(me, router), send: () => usdt.approve(router, MaxUint256) },
+  ];
   let sent = false;
   for (const n of needs) {
     if (n.has >= MaxUint256 / 2n) continue;
@@ -476,12 +529,15 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-/** Runs arbitrageOnce on every new block (polling every intervalMs) until the signal aborts. */
+/** Runs arbitrageOnce on every new block (polling every intervalMs) until the signal aborts. While a
+ * price is stale it backs off (intervalMs doubling up to 30 s, one `arb-stale` line, then
+ * `arb-resumed`) instead of failing every pool on every block. */
 export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promise<number> {
   const provider = ctx.signer.provider;
   if (provider === null) throw new Error("the arbitrageur's signer has no provider");
   let failures = 0;
   let lastBlock = -1;
+  let stalePasses = 0;
   for (let outages = 0; ;) {
     let block: number;
     try {
@@ -495,13 +551,23 @@ export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promis
       if (options.signal?.aborted) return failures;
       continue;
     }
-    if (block !== lastBlock) {
+    let delay = options.intervalMs;
+    if (block !== lastBlock || stalePasses > 0) {
       lastBlock = block;
       const results = await arbitrageOnce(ctx);
       failures += results.filter((r) => r.outcome === "failed").length;
+      const stale = results.filter((r) => r.stale === true);
+      if (stale.length > 0) {
+        if (stalePasses === 0)
+          ctx.log?.("arb-stale", { tokens: stale.map((r) => r.symbol), why: stale[0]!.why });
+        delay = backoffMs(stalePasses++, options.intervalMs, 30_000);
+      } else if (stalePasses > 0) {
+        ctx.log?.("arb-resumed", { stalePasses });
+        stalePasses = 0;
+      }
     }
     if (options.once || options.signal?.aborted) return failures;
-    await sleep(options.intervalMs, options.signal);
+    await sleep(delay, options.signal);
     if (options.signal?.aborted) return failures;
   }
 }

@@ -171,6 +171,19 @@ describe("Keeper (in-process network)", function () {
     expect(String(errors[0]!.message)).to.match(/StalePrice/);
   });
 
+  it("reports a stale price once a minute per token, not once a tick, while the prices stay stale", async function () {
+    const { admin, book } = await networkHelpers.loadFixture(setup);
+    await networkHelpers.time.increase(2 * 3600); // past the 3,600 s heartbeat: every feed is stale
+    const { keeper, lines } = keeperWith(admin, book, { feeIntervalSeconds: 0 });
+    for (let i = 0; i < 5; i++) {
+      await networkHelpers.mine();
+      await keeper.tick();
+    }
+    const errors = lines.filter((l) => l.event === "error");
+    expect(errors.map((l) => l.token)).to.deep.equal(Object.keys(book.tokens));
+    for (const l of errors) expect(String(l.message)).to.match(/StalePrice/);
+  });
+
   it("settles a delisted token at its time and pays every holder found from Transfer events", async function () {
     const { s, book, admin, alice, bob, carol } = await networkHelpers.loadFixture(setup);
     const token = s.tokens.ETH3S!;

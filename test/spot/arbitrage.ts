@@ -14,6 +14,7 @@ import type { LogFields } from "../../src/keeper/log.ts";
 import {
   arbitrageOnce,
   ENGINE_LEGS,
+  runArbitrage,
   reservesOf,
   type ArbContext,
   type ArbResult,
@@ -395,4 +396,79 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
       expect(ok.outcome).to.equal("traded");
     });
   }
+
+  it("approves the legs of both directions on its first pass, whichever way the pool is off", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    const { s, u, arb } = ctx;
+    await pushPool(ctx, "BTC3L", 0.95);
+    const { arbCtx } = ctxFor(ctx, ["BTC3L"]);
+    const [r] = (await arbitrageOnce(arbCtx)) as [ArbResult];
+    expect(r.action).to.equal("buy-redeem");
+    const router = await u.router.getAddress();
+    const token = s.tokens.BTC3L!;
+    const unlimited = 2n ** 255n;
+    expect(await s.usdt.allowance(arb.address, router)).to.be.greaterThan(unlimited);
+    // the mint-and-sell legs too: a pool that crosses NAV while the approvals are mined needs them
+    expect(await s.usdt.allowance(arb.address, await token.getAddress())).to.be.greaterThan(unlimited);
+    expect(await token.allowance(arb.address, router)).to.be.greaterThan(unlimited);
+  });
+
+  it("says a failed pass's NAV, spot and band as they were read, not zeros", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    await pushPool(ctx, "BTC3L", 1.05);
+    await approveAll(ctx);
+    const { arbCtx, lines } = ctxFor(ctx, ["BTC3L"]);
+    const band = await bandOf(ctx.s, "BTC3L");
+    const [r] = (await arbitrageOnce({
+      ...arbCtx,
+      engine: {
+        ...ENGINE_LEGS,
+        mintCost: () => {
+          throw new Error("the engine broke");
+        },
+      },
+    })) as [ArbResult];
+    expect(r.outcome).to.equal("failed");
+    expect(r.why).to.equal("the engine broke");
+    expect(Math.abs(r.navBefore - band.nav)).to.be.lessThan(1e-6);
+    expect(Math.abs(r.spotBefore / band.nav - 1.05)).to.be.lessThan(0.001);
+    expect(Math.abs(r.band.upper - band.upper)).to.be.lessThan(1e-6);
+    expect(Math.abs(r.band.lower - band.lower)).to.be.lessThan(1e-6);
+    const failed = lines.filter((l) => l.event === "arb-failed");
+    expect(failed).to.have.length(1);
+    expect(failed[0]!.navBefore).to.equal(r.navBefore);
+  });
+
+  it("while a price is stale: a decoded StalePrice, the pool's spot, and backs off instead of retrying every block", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    await approveAll(ctx);
+    await networkHelpers.time.increase(2 * 3600); // past every feed's 3,600 s heartbeat
+    const { arbCtx, lines } = ctxFor(ctx);
+    const results = await arbitrageOnce(arbCtx);
+    for (const r of results) {
+      expect(r.outcome).to.equal("skipped");
+      expect(r.stale).to.equal(true);
+      expect(r.why).to.match(/^reverted StalePrice\(0x[0-9a-f]+, \d+, 3600\)$/);
+      expect(Math.abs(r.spotBefore - 1)).to.be.lessThan(0.01);
+      expect(JSON.parse(JSON.stringify(r)).navBefore).to.equal(null); // unknown, not 0
+    }
+    // the loop: a block every 20 ms for 1.5 s; without the back-off it would pass on every block
+    lines.length = 0;
+    const controller = new AbortController();
+    const miner = (async () => {
+      while (!controller.signal.aborted) {
+        await networkHelpers.mine();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const loop = runArbitrage(arbCtx, { once: false, intervalMs: 20, signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 1500));
+    controller.abort();
+    await Promise.all([loop, miner]);
+    const passes = lines.filter((l) => l.event === "arb-skipped").length / results.length;
+    expect(lines.filter((l) => l.event === "arb-stale")).to.have.length(1);
+    expect(passes).to.be.at.least(2);
+    expect(passes).to.be.at.most(8); // 20, 40, 80, 160, 320, 640 ms apart (+-20%): about 6 in 1.5 s
+    expect(lines.filter((l) => l.event === "arb-failed")).to.deep.equal([]);
+  });
 });
