@@ -2,54 +2,16 @@
 // file starts, deploys to and stops. Quotes must equal what executes; every bad input must come
 // back as its plain sentence with a non-zero exit and no stack trace.
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS } from "../../src/chain/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
 import { deployOn, type Deployment, type LocalNode, type NodeKind, startNode } from "./nodes.ts";
+import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const LT = join(ROOT, "scripts/lt.ts");
 const USDT = 10n ** 6n;
 const WAD = 10n ** 18n;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node scripts/lt.ts <args>` and collects its output and exit code. */
-function runLt(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const childEnv = { ...process.env, ...env };
-    if (!env.LT_PRIVATE_KEY) delete childEnv.LT_PRIVATE_KEY;
-    const child = spawn(process.execPath, [LT, ...args], { cwd: ROOT, env: childEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", fail);
-    child.once("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** Asserts a run failed with exactly one plain sentence containing `sentence`, and no stack trace. */
-function expectPlainError(run: Run, sentence: string): void {
-  expect(run.code, `exit code; stdout: ${run.stdout}`).to.equal(1);
-  expect(run.stderr).to.include(sentence);
-  expect(run.stderr.trim().split("\n"), run.stderr).to.have.length(1);
-  expect(run.stderr).to.match(/^lt: /);
-  expect(run.stderr).not.to.match(/\n\s+at |Error:/);
-}
-
-function json<T = Record<string, unknown>>(run: Run): T {
-  expect(run.code, run.stderr).to.equal(0);
-  return JSON.parse(run.stdout) as T;
-}
 
 for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
   describe(`lt, the wallet CLI, against ${kind === "hardhat" ? "a hardhat node" : "anvil"}`, function () {
