@@ -1,6 +1,7 @@
 // The `lt` command line: commands, global options, output (text or --json) and the one place where
 // every error becomes a plain sentence and a non-zero exit code.
 import { Command, CommanderError, Option } from "commander";
+import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
 import { explainError } from "./errors.ts";
@@ -198,6 +199,8 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     .action(async (symbol: string, opts: HistoryOptions, cmd: Command) =>
       execute(cmd, (ctx) => historyCommand(ctx, symbol, opts)),
     );
+
+  addAdminCommands(program, execute);
 
   try {
     await program.parseAsync(args, { from: "user" });
