@@ -119,8 +119,9 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     expect(tokens.tokens[4]!.side).to.equal("short");
     const minted = json<{ shares: string; preview: string }>(await lt(["mint", "SOL2L", "1000", "--json"]));
     expect(minted.shares).to.equal(minted.preview);
-    const info = json<{ targetLeverage: string; band: string[] }>(await lt(["info", "eth5s", "--json"]));
-    expect(info.targetLeverage).to.equal("5");
+    const [infoRun, infoText] = await Promise.all([lt(["info", "eth5s", "--json"]), lt(["info", "ETH5S"])]);
+    expect(json<{ targetLeverage: string }>(infoRun).targetLeverage).to.equal("5");
+    expect(infoText.stdout).to.match(/position\s+none \(short token\), equity 0\.00 USDT/);
 
     // the keeper watches them too
     const run = keeper({ network: "localhost", url: node!.url, deployments: dep.dir, journals: dep.dir }, [
@@ -297,6 +298,33 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       expect(parseUnits(settled.settledUsdt, 6)).to.equal(assets);
       expect(parseUnits(settled.usdtPerToken, 6)).to.equal((assets * WAD) / supply);
       expectPlainError(await lt(["admin", "settle", "SOL2L"]), "SOL2L is already settled");
+      // the frozen payout per token, with every digit, whatever nav() rounds it to
+      const [nav, navText] = await Promise.all([lt(["nav", "SOL2L", "--json"]), lt(["nav", "SOL2L"])]);
+      expect(parseUnits(json<{ nav: string }>(nav).nav, 18) / 10n ** 12n).to.equal(
+        parseUnits(settled.usdtPerToken, 6),
+      );
+      expect(parseUnits(json<{ nav: string }>(nav).nav, 18)).to.equal((assets * 10n ** 30n) / supply);
+      expect(json(nav).state).to.equal("Settled");
+      expect(navText.stdout).to.include("settled: the frozen payout");
+    });
+  });
+
+  it("shows a token depleted as soon as its equity is gone, before anyone marks it", async function () {
+    await isolated(async () => {
+      const eth = await dep.system.vault.markPrice(MARKETS.ETH.id);
+      await (await dep.system.feeds.ETH.updateAnswer((eth * 125n) / 100n)).wait(); // a 5x short loses it all
+      const [infoRun, infoText, tokensRun] = await Promise.all([
+        lt(["info", "ETH5S", "--json"]),
+        lt(["info", "ETH5S"]),
+        lt(["tokens", "--json"]),
+      ]);
+      const info = json<{ state: string; stateOnChain: string; nav: string }>(infoRun);
+      expect(await (await tokenAt("ETH5S")).state()).to.equal(0n); // Active on chain
+      expect(info).to.include({ state: "Depleted", stateOnChain: "Active", nav: "0" });
+      expect(infoText.stdout).to.include("the contract says Active until someone calls rebalance()");
+      const listed = json<{ tokens: { symbol: string; state: string }[] }>(tokensRun).tokens;
+      expect(listed.find((t) => t.symbol === "ETH5S")?.state).to.equal("Depleted");
+      expect(listed.find((t) => t.symbol === "ETH3S")?.state).to.equal("Active");
     });
   });
 
