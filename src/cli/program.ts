@@ -8,7 +8,14 @@ import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
 import { type EngineQuoteFactory, quoteCommand } from "./quote.ts";
-import { buyCommand, priceCommand, sellCommand, type SwapOptions } from "./spot.ts";
+import {
+  buyCommand,
+  DEFAULT_DEADLINE,
+  DEFAULT_MAX_PREMIUM,
+  priceCommand,
+  sellCommand,
+  type SwapOptions,
+} from "./spot.ts";
 import { infoCommand, navCommand, tokensCommand } from "./tokens.ts";
 import {
   DEFAULT_SLIPPAGE,
@@ -164,6 +171,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "most the tokens received may fall short of the quote",
       DEFAULT_SLIPPAGE,
     )
+    .option(
+      "--max-premium <percent>",
+      "most the pool's price may be above NAV (minting is cheaper beyond)",
+      DEFAULT_MAX_PREMIUM,
+    )
+    .option(
+      "--deadline <duration>",
+      "the swap is void if not mined within this long, e.g. 5m",
+      DEFAULT_DEADLINE,
+    )
     .action(async (symbol: string, usdt: string, opts: SwapOptions, cmd: Command) =>
       execute(cmd, (ctx) => buyCommand(ctx, symbol, usdt, opts)),
     );
@@ -177,6 +194,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "--max-slippage <percent>",
       "most the USDT received may fall short of the quote",
       DEFAULT_SLIPPAGE,
+    )
+    .option(
+      "--max-premium <percent>",
+      "most the pool's price may be below NAV (redeeming pays more beyond)",
+      DEFAULT_MAX_PREMIUM,
+    )
+    .option(
+      "--deadline <duration>",
+      "the swap is void if not mined within this long, e.g. 5m",
+      DEFAULT_DEADLINE,
     )
     .action(async (symbol: string, amount: string, opts: SwapOptions, cmd: Command) =>
       execute(cmd, (ctx) => sellCommand(ctx, symbol, amount, opts)),

@@ -272,6 +272,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   it("delists with the notice the token needs, refuses an early settlement, and settles at the delisting time", async function () {
     await isolated(async () => {
       const token = await tokenAt("SOL2L");
+      expect((await lt(["admin", "pool", "SOL2L", "--tokens", "100"])).code).to.equal(0);
       expectPlainError(
         await lt(["admin", "delist", "SOL2L", "--in", "1d"]),
         "a delisting needs at least 3 days' notice",
@@ -306,6 +307,10 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       expect(parseUnits(json<{ nav: string }>(nav).nav, 18)).to.equal((assets * 10n ** 30n) / supply);
       expect(json(nav).state).to.equal("Settled");
       expect(navText.stdout).to.include("settled: the frozen payout");
+      // the pool of a settled token: spot against the frozen payout, not "Division by zero"
+      const price = await lt(["price", "SOL2L"]);
+      expect(price.code, price.stderr).to.equal(0);
+      expect(price.stdout).to.match(/NAV\s+[\d.]+ USDT \(settled: the frozen payout per token\)/);
     });
   });
 

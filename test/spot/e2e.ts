@@ -4,6 +4,7 @@
 import { spawn } from "node:child_process";
 import { join, resolve } from "node:path";
 import { expect } from "chai";
+import { formatUnits } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
 import { USDT } from "../../src/chain/params.ts";
 import { reservesOf, viewPool } from "../../src/spot/arbitrage.ts";
@@ -83,14 +84,25 @@ describe("spot market end to end (hardhat node)", function () {
     expect(text.stdout).to.match(/spot\s+1\.\d+ USDT/);
     expect(text.stdout).to.match(/NAV\s+/);
 
-    const buy = await lt(["--json", "buy", "BTC3L", "2000", "--max-slippage", "0.5%"]);
+    // 2% of the pool: the average price is more than 1% above NAV, so it takes --max-premium
+    const buy = await lt(["--json", "buy", "BTC3L", "2000", "--max-slippage", "0.5%", "--max-premium", "3%"]);
     expect(buy.code, buy.stderr).to.equal(0);
-    const account = (JSON.parse(buy.stdout) as { account: string }).account;
+    const bought = JSON.parse(buy.stdout) as { account: string; received: string; deadline: number };
+    const account = bought.account;
     const held = await dep.system.tokens.BTC3L!.balanceOf(account);
     expect(held).to.be.greaterThan(0n);
+    expect(bought.received).to.equal(formatUnits(held, 18).replace(/\.0$/, "")); // what arrived, not the quote
+    const mined = await dep.ethers.provider.getBlock("latest");
+    expect(bought.deadline - mined!.timestamp).to.be.within(299, 300); // 5 minutes by default
     const after = JSON.parse((await lt(["--json", "price", "BTC3L"])).stdout) as { premiumPercent: number };
     expect(after.premiumPercent).to.be.greaterThan(3);
     expect((await lt(["price", "BTC3L"])).stdout).to.match(/premium/);
+    const refused = await lt(["buy", "BTC3L", "2000"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /^lt: buying BTC3L in the pool pays 1\.\d+ USDT a token, \d\.\d+% above its NAV of 0\.99\d+ \(more than --max-premium 1%\): minting is cheaper \(lt mint BTC3L\)/,
+    );
+    expect(await dep.system.tokens.BTC3L!.balanceOf(account)).to.equal(held);
 
     const sell = await lt(["sell", "BTC3L", "all"]);
     expect(sell.code, sell.stderr).to.equal(0);
