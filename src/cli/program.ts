@@ -1,6 +1,7 @@
 // The `lt` command line: commands, global options, output (text or --json) and the one place where
 // every error becomes a plain sentence and a non-zero exit code.
 import { Command, CommanderError, Option } from "commander";
+import { rpcUrlFor } from "../chain/rpc.ts";
 import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
@@ -48,12 +49,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     env: options.io?.env ?? process.env,
   };
   let exitCode = EXIT_OK;
+  const usageErrors: string[] = [];
 
   /** Connects, runs one command and prints its report; any failure is one sentence and exit 1. */
   const execute = async (command: Command, body: (ctx: Context) => Promise<Report>): Promise<void> => {
-    const g = command.optsWithGlobals<GlobalOptions>();
+    const given = command.optsWithGlobals<Omit<GlobalOptions, "rpc"> & { rpc?: string }>();
+    const g: GlobalOptions = { ...given, rpc: given.rpc ?? "" };
     let ctx: Context | undefined;
     try {
+      // the same rule as every program: --rpc, else the network's own URL (RPC_URL, ANVIL_URL)
+      g.rpc = given.rpc ?? rpcUrlFor(g.network, io.env);
       ctx = await connect(g, io.env);
       const report = await body(ctx);
       io.out(g.json ? toJson(report.data) : report.text);
@@ -78,7 +83,10 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "network whose address book to use (deployments/<name>.json)",
       DEFAULT_NETWORK,
     )
-    .option("--rpc <url>", "JSON-RPC URL of the node (env RPC_URL)", io.env.RPC_URL ?? DEFAULT_RPC_URL)
+    .option(
+      "--rpc <url>",
+      `JSON-RPC URL of the node (default: localhost RPC_URL or ${DEFAULT_RPC_URL}; anvil ANVIL_URL or http://127.0.0.1:8546; other networks RPC_URL)`,
+    )
     .option("--deployments <dir>", "directory of the address books", "deployments")
     .option("--json", "print JSON instead of text", false)
     .addHelpText(
@@ -87,7 +95,12 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
         "else with the node's first unlocked account.",
     )
     .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) });
+    .configureOutput({
+      writeOut: (t) => io.out(t.trimEnd()),
+      writeErr: (t) => io.err(t.trimEnd()),
+      // usage errors are sentences like every other failure (and JSON with --json), printed below
+      outputError: (t) => usageErrors.push(t.trim().replace(/^error: /, "")),
+    });
 
   program
     .command("tokens")
@@ -232,7 +245,15 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode; // usage errors (printed already) and --help
+    if (e instanceof CommanderError) {
+      const message = usageErrors[0];
+      if (e.exitCode !== EXIT_OK && message !== undefined) {
+        const sentence = `${message} (see lt --help)`;
+        if (args.includes("--json")) io.out(toJson({ error: sentence }));
+        io.err(`lt: ${sentence}`);
+      }
+      return e.exitCode; // usage errors and --help
+    }
     io.err(`lt: ${explainError(e).message}`);
     return EXIT_FAILURE;
   }

@@ -332,12 +332,4 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       expect(listed.find((t) => t.symbol === "ETH3S")?.state).to.equal("Active");
     });
   });
-
-  it("says when the address book points at contracts the node does not have", async function () {
-    const dir = join(dep.dir, "restarted");
-    writeAddressBook("localhost", { ...book(), factory: Wallet.createRandom().address }, dir);
-    const run = await runLt(["--rpc", node!.url, "--deployments", dir, "tokens"]);
-    expectPlainError(run, "there is no contract at the factory address");
-    expect(run.stderr).to.include("the node was restarted or reset since the address book was written");
-  });
 });

@@ -12,12 +12,22 @@ export interface Run {
   stderr: string;
 }
 
+export interface RunOptions {
+  /** Close the reading end of lt's stdout at once, as `lt ... | head -0` would. */
+  closeStdout?: boolean;
+}
+
 /** Runs `node scripts/lt.ts <args>` and collects its output and exit code (LT_PRIVATE_KEY only when given). */
-export function runLt(args: string[], env: Record<string, string> = {}): Promise<Run> {
+export function runLt(
+  args: string[],
+  env: Record<string, string> = {},
+  options: RunOptions = {},
+): Promise<Run> {
   return new Promise((done, fail) => {
     const childEnv = { ...process.env, ...env };
     if (!env.LT_PRIVATE_KEY) delete childEnv.LT_PRIVATE_KEY;
     const child = spawn(process.execPath, [LT, ...args], { cwd: ROOT, env: childEnv });
+    if (options.closeStdout) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
