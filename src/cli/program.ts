@@ -8,6 +8,7 @@ import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOpt
 import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
+import { positionCommand, type PositionOptions } from "./position.ts";
 import { type EngineQuoteFactory, quoteCommand } from "./quote.ts";
 import {
   buyCommand,
@@ -228,6 +229,15 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     .argument("[address]", "account to show (default: the signing account)")
     .action(async (address: string | undefined, _opts: object, cmd: Command) =>
       execute(cmd, (ctx) => balanceCommand(ctx, address)),
+    );
+
+  program
+    .command("position")
+    .description("per token: balance, cost basis, value, unrealised and realised profit and loss, fees paid")
+    .argument("[address]", "account to show (default: the signing account)")
+    .option("--from-block <n>", "first block of the account's history (default: the deployment's)")
+    .action(async (address: string | undefined, opts: PositionOptions, cmd: Command) =>
+      execute(cmd, (ctx) => positionCommand(ctx, address, opts)),
     );
 
   program

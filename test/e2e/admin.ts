@@ -314,6 +314,66 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     });
   });
 
+  it("shows a holder's position: cost basis, profit and loss and fees from its mints, redeems and transfers", async function () {
+    const [signer] = await dep.ethers.getSigners();
+    const holder = Wallet.createRandom();
+    const friend = Wallet.createRandom().address;
+    await (await signer!.sendTransaction({ to: holder.address, value: parseEther("1") })).wait();
+    await (await dep.system.usdt.mint(holder.address, 1000n * 10n ** 6n)).wait();
+    const env = { LT_PRIVATE_KEY: holder.privateKey };
+    const minted = json<{ shares: string }>(await lt(["mint", "ETH3S", "1000", "--json"], env));
+    const redeemed = json<{ usdt: string }>(await lt(["redeem", "ETH3S", "300", "--json"], env));
+    const token = (await tokenAt("ETH3S")).connect(holder.connect(dep.ethers.provider));
+    await (await token.transfer(friend, 100n * WAD)).wait();
+    type Row = {
+      symbol: string;
+      nav: string;
+      shares: string;
+      valueUsdt: string;
+      costBasisUsdt: string;
+      realisedUsdt: string;
+      unrealisedUsdt: string;
+      feesPaidUsdt: string;
+      paidInUsdt: string;
+      paidOutUsdt: string;
+    };
+    const [mine, theirs, text] = await Promise.all([
+      lt(["position", "--json"], env),
+      lt(["position", friend, "--json"]),
+      lt(["position"], env),
+    ]);
+    const p = json<{ positions: Row[] }>(mine).positions;
+    expect(p.map((r) => r.symbol)).to.deep.equal(["ETH3S"]);
+    const row = p[0]!;
+    const u = (v: string) => parseUnits(v, 6);
+    const held = await token.balanceOf(holder.address);
+    const mintedShares = parseUnits(minted.shares, 18);
+    expect(parseUnits(row.shares, 18)).to.equal(held);
+    expect(held).to.equal(mintedShares - 400n * WAD);
+    expect(u(row.paidInUsdt)).to.equal(1000n * 10n ** 6n);
+    expect(row.paidOutUsdt).to.equal(redeemed.usdt);
+    // average cost: 1,000 USDT over the minted shares, for the shares still held (each of the two
+    // departures rounds the basis that leaves down, so what stays may be a unit higher per step)
+    const basis = (1000n * 10n ** 6n * held) / mintedShares;
+    expect(u(row.costBasisUsdt)).to.be.within(basis, basis + 2n);
+    const nav = await token.nav();
+    // valued at the true NAV (every digit), which nav() rounds down to 6 decimals
+    const trueNav = parseUnits(row.nav, 18);
+    expect(trueNav / 10n ** 12n).to.be.within(nav - 1n, nav + 1n);
+    expect(u(row.valueUsdt)).to.equal((held * trueNav) / 10n ** 30n);
+    expect(u(row.unrealisedUsdt)).to.equal(u(row.valueUsdt) - u(row.costBasisUsdt));
+    // a 3x mint pays its 0.05% fee and 3 x 0.05% taker fee: about 2 USDT on 1,000, and the redeem more
+    expect(u(row.feesPaidUsdt)).to.be.within(2n * 10n ** 6n, 4n * 10n ** 6n);
+    expect(u(row.realisedUsdt)).to.be.lessThan(0n); // the fees, at an unchanged price
+    // the friend's tokens arrived by transfer: valued at NAV on arrival
+    const friendRow = json<{ positions: Row[] }>(theirs).positions[0]!;
+    expect(friendRow.shares).to.equal("100");
+    expect(u(friendRow.costBasisUsdt)).to.be.within(100n * nav - 10n, 100n * nav + 10n);
+    expect(text.stdout).to.match(
+      /ETH3S\s+[\d,.]+\s+[\d.]+\s+[\d,.]+\s+[\d,.]+\s+-[\d,.]+\s+-[\d,.]+\s+[\d.]+/,
+    );
+  });
+
   it("shows a token depleted as soon as its equity is gone, before anyone marks it", async function () {
     await isolated(async () => {
       const eth = await dep.system.vault.markPrice(MARKETS.ETH.id);
