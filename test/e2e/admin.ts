@@ -12,7 +12,7 @@ import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/m
 import { type AddressBook, readAddressBook, writeAddressBook } from "../../src/chain/addressBook.ts";
 import { MARKETS } from "../../src/chain/params.ts";
 import { addressesOf, deployUniswap } from "../../src/spot/uniswap.ts";
-import { deployOn, type Deployment, type LocalNode, startNode } from "./nodes.ts";
+import { deployOn, type Deployment, isolated as isolatedOn, type LocalNode, startNode } from "./nodes.ts";
 import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { keeper } from "./support/processes.ts";
 
@@ -34,15 +34,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   const ALL = ["BTC3L", "BTC3S", "ETH3L", "ETH3S", "ETH5S", "SOL2L"];
   const tokenAt = async (symbol: string): Promise<LeveragedToken> =>
     LeveragedToken__factory.connect(await dep.system.factory.tokenBySymbol(symbol), dep.ethers.provider);
-  /** Runs `fn` and then puts the chain back as it was. */
-  const isolated = async (fn: () => Promise<void>) => {
-    const snapshot = (await send("evm_snapshot")) as string;
-    try {
-      await fn();
-    } finally {
-      await send("evm_revert", [snapshot]);
-    }
-  };
+  const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
 
   before(async function () {
     node = await startNode("hardhat");

@@ -6,7 +6,14 @@ import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS } from "../../src/chain/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
-import { deployOn, type Deployment, type LocalNode, type NodeKind, startNode } from "./nodes.ts";
+import {
+  deployOn,
+  type Deployment,
+  isolated as isolatedOn,
+  type LocalNode,
+  type NodeKind,
+  startNode,
+} from "./nodes.ts";
 import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
@@ -26,15 +33,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       runLt(["--rpc", node!.url, "--deployments", dep.dir, ...args], env);
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
-    /** Runs `fn` and then puts the chain back as it was. */
-    const isolated = async (fn: () => Promise<void>) => {
-      const id = (await send("evm_snapshot")) as string;
-      try {
-        await fn();
-      } finally {
-        await send("evm_revert", [id]);
-      }
-    };
+    const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
     const setPrice = async (market: "BTC" | "ETH", price: bigint) =>
       (await dep.system.feeds[market].updateAnswer(price)).wait();
 

@@ -1,8 +1,6 @@
 // The spot market end to end against a `hardhat node` (test/e2e/nodes.ts): `lt price`, `lt buy`,
 // `lt sell` and `npm run arb -- --once` as subprocesses, on pools deployed from the published
 // Uniswap V2 artifacts.
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import { expect } from "chai";
 import { formatUnits } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
@@ -19,29 +17,9 @@ import {
   type UniswapV2Pair,
 } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, type LocalNode, startNode } from "../e2e/nodes.ts";
+import { runScript } from "../e2e/support/lt.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const env = { ...process.env };
-    delete env.LT_PRIVATE_KEY;
-    delete env.ARB_KEY;
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", fail);
-    child.once("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (script: string, args: string[]) => runScript(script, args);
 
 describe("spot market end to end (hardhat node)", function () {
   this.timeout(120_000);

@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { ROOT } from "./processes.ts";
 
-const LT = join(ROOT, "scripts/lt.ts");
+const LT = "scripts/lt.ts";
 
 export interface Run {
   code: number | null;
@@ -23,10 +23,20 @@ export function runLt(
   env: Record<string, string> = {},
   options: RunOptions = {},
 ): Promise<Run> {
+  return runScript(LT, args, env, options);
+}
+
+/** Runs `node <script> <args>` (lt, arb) with no signing key from the parent unless given in `env`. */
+export function runScript(
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  options: RunOptions = {},
+): Promise<Run> {
   return new Promise((done, fail) => {
     const childEnv = { ...process.env, ...env };
-    if (!env.LT_PRIVATE_KEY) delete childEnv.LT_PRIVATE_KEY;
-    const child = spawn(process.execPath, [LT, ...args], { cwd: ROOT, env: childEnv });
+    for (const key of ["LT_PRIVATE_KEY", "ARB_KEY"]) if (!env[key]) delete childEnv[key];
+    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env: childEnv });
     if (options.closeStdout) child.stdout.destroy();
     let stdout = "";
     let stderr = "";
