@@ -7,6 +7,7 @@ import { blockTimestamp, rawRpcOf } from "../chain/tokenBook.ts";
 import { parseDuration } from "../feeder/plan.ts";
 import { delistingProblem, type FeeArgs, feesProblem, MIN_DELISTING_NOTICE, newFees } from "./adminRules.ts";
 import { requireRole, ROLES, sendTx } from "./adminSend.ts";
+import { REASON_DEPLETED } from "./trueNav.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf } from "./context.ts";
 import { CliError, STATE, STATE_NAMES } from "./errors.ts";
 import {
@@ -267,7 +268,12 @@ export async function settleCommand(ctx: Context, input: string): Promise<Report
   ]);
   const s = Number(state);
   if (s === STATE.Active) {
-    throw new CliError(`${t.symbol} is active: schedule its delisting first (lt admin delist ${t.symbol})`);
+    const [, reason] = await t.token.rebalanceNeeded();
+    throw new CliError(
+      reason === REASON_DEPLETED
+        ? `${t.symbol}'s equity is gone but the contract does not know it yet: a rebalance() marks it depleted (the keeper sends it), then it settles at zero`
+        : `${t.symbol} is active: schedule its delisting first (lt admin delist ${t.symbol})`,
+    );
   }
   if (s === STATE.Settled) throw new CliError(`${t.symbol} is already settled`);
   if (s === STATE.Delisting && now < delistingTime) {

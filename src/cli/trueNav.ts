@@ -10,7 +10,7 @@ import { STATE } from "./errors.ts";
 import { decimalString, formatDown } from "./format.ts";
 
 /** rebalanceNeeded's reason when the token's equity is gone. */
-const REASON_DEPLETED = 4n;
+export const REASON_DEPLETED = 4n;
 /** USDT per token carried with 18 decimals. */
 export const PER_TOKEN_DECIMALS = 18;
 

@@ -366,6 +366,34 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     );
   });
 
+  it("quotes a mint's fee, trading cost and price impact separately, adding up to what NAV does not return", async function () {
+    type Quote = {
+      preview: string;
+      costs: { feeUsdt: string; tradingCostUsdt: string; priceImpactUsdt: string };
+    };
+    const u = (v: string) => parseUnits(v, 6);
+    const plain = json<Quote>(await lt(["quote", "mint", "ETH3L", "1000", "--json"]));
+    // 3x: the mint fee is 0.05% of the shares, the taker fee 0.05% of about 3,000 USDT of notional
+    expect(u(plain.costs.feeUsdt)).to.be.within(490_000n, 500_000n);
+    expect(u(plain.costs.tradingCostUsdt)).to.be.within(1_490_000n, 1_510_000n);
+    expect(plain.costs.priceImpactUsdt).to.equal("0");
+    // the first mint is at NAV 1: the shares are the 1,000 USDT less every cost
+    const costs = (q: Quote) => u(q.costs.feeUsdt) + u(q.costs.tradingCostUsdt) + u(q.costs.priceImpactUsdt);
+    expect(parseUnits(plain.preview, 18) / 10n ** 12n).to.be.within(
+      1000n * 10n ** 6n - costs(plain) - 2n,
+      1000n * 10n ** 6n - costs(plain) + 2n,
+    );
+    await isolated(async () => {
+      // 1% of the price per 1,000,000 USDT of notional: about 3,000^2 / 1e6 x 1% = 0.09 USDT
+      await (await dep.system.vault.setPriceImpact(MARKETS.ETH.id, 10n ** 16n)).wait();
+      const text = await lt(["quote", "mint", "ETH3L", "1000"]);
+      expect(text.stdout).to.match(/price impact\s+0\.09\d* USDT/);
+      const impact = json<Quote>(await lt(["quote", "mint", "ETH3L", "1000", "--json"]));
+      expect(u(impact.costs.priceImpactUsdt)).to.be.within(89_000n, 91_000n);
+      expect(parseUnits(impact.preview, 18)).to.be.lessThan(parseUnits(plain.preview, 18));
+    });
+  });
+
   it("shows a token depleted as soon as its equity is gone, before anyone marks it", async function () {
     await isolated(async () => {
       const eth = await dep.system.vault.markPrice(MARKETS.ETH.id);
@@ -382,6 +410,10 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       const listed = json<{ tokens: { symbol: string; state: string }[] }>(tokensRun).tokens;
       expect(listed.find((t) => t.symbol === "ETH5S")?.state).to.equal("Depleted");
       expect(listed.find((t) => t.symbol === "ETH3S")?.state).to.equal("Active");
+      expectPlainError(
+        await lt(["admin", "settle", "ETH5S"]),
+        "ETH5S's equity is gone but the contract does not know it yet: a rebalance() marks it depleted (the keeper sends it), then it settles at zero",
+      );
     });
   });
 });
