@@ -1,4 +1,7 @@
 // lt, the wallet CLI: npm run lt -- <command> ... (see src/cli/program.ts, or lt --help).
+import { stopQuietlyOnBrokenPipe } from "../src/cli/pipes.ts";
+
+stopQuietlyOnBrokenPipe();
 try {
   const { runCli } = await import("../src/cli/program.ts");
   const { engineQuoteSource } = await import("../src/cli/engineQuote.ts");

@@ -62,21 +62,44 @@ export const DEFAULT_FEES = {
   rebalanceBounty: 5n * USDT,
 };
 
+export interface Band {
+  minLeverage: bigint;
+  maxLeverage: bigint;
+  ripcordLeverage: bigint;
+  rebalanceEpsilon: bigint;
+}
+
 /** Band [2/3, 4/3] x target and ripcord 1.5 x target: [2x, 4x] and 4.5x for a 3x token, as Bybit. */
-export function tokenParams(market: MarketName, leverage: bigint, isLong: boolean): TokenParams {
-  const x = Number(leverage);
-  const symbol = `${market}${x}${isLong ? "L" : "S"}`;
-  const target = leverage * WAD;
+export function bandFor(target: bigint): Band {
   return {
-    symbol,
-    name: `${market} ${x}x ${isLong ? "Long" : "Short"}`,
-    market,
-    isLong,
-    targetLeverage: target,
     minLeverage: (target * 2n) / 3n,
     maxLeverage: (target * 4n) / 3n,
     ripcordLeverage: (target * 3n) / 2n,
     rebalanceEpsilon: target / 60n, // 0.05x for a 3x token
+  };
+}
+
+/** The symbol and name of a (market, whole leverage, side) token: BTC3L, "BTC 3x Long". */
+export function tokenNaming(
+  market: string,
+  leverage: bigint,
+  isLong: boolean,
+): { symbol: string; name: string } {
+  const x = leverage.toString();
+  return {
+    symbol: `${market}${x}${isLong ? "L" : "S"}`,
+    name: `${market} ${x}x ${isLong ? "Long" : "Short"}`,
+  };
+}
+
+export function tokenParams(market: MarketName, leverage: bigint, isLong: boolean): TokenParams {
+  const target = leverage * WAD;
+  return {
+    ...tokenNaming(market, leverage, isLong),
+    market,
+    isLong,
+    targetLeverage: target,
+    ...bandFor(target),
     ...DEFAULT_FEES,
     supplyCap: 2n ** 128n - 1n,
   };

@@ -9,9 +9,11 @@ export function rpcUrlFor(network: string, env: NodeJS.ProcessEnv = process.env)
       `--network takes a name (its address book is deployments/<name>.json); pass the URL with --rpc`,
     );
   }
-  if (network === "localhost") return env.RPC_URL ?? "http://127.0.0.1:8545";
-  if (network === "anvil") return env.ANVIL_URL ?? "http://127.0.0.1:8546";
-  if (env.RPC_URL !== undefined) return env.RPC_URL;
+  // an empty variable counts as unset (RPC_URL= npm run ...)
+  const rpcUrl = env.RPC_URL || undefined;
+  if (network === "localhost") return rpcUrl ?? "http://127.0.0.1:8545";
+  if (network === "anvil") return env.ANVIL_URL || "http://127.0.0.1:8546";
+  if (rpcUrl !== undefined) return rpcUrl;
   throw new Error(`no RPC URL for network "${network}": pass --rpc <url> or set RPC_URL`);
 }
 

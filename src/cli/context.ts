@@ -7,6 +7,7 @@ import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { addressBookPath, readAddressBook, type AddressBook } from "../chain/addressBook.ts";
+import { withChainTokens } from "../chain/factoryTokens.ts";
 import { CliError, unreachableMessage } from "./errors.ts";
 
 export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
@@ -50,7 +51,13 @@ export async function connect(
     cacheTimeout: -1, // every read and every gas estimate asks the node again
   });
   const privateKey = env.LT_PRIVATE_KEY?.trim() || undefined;
-  return { options, book, provider, privateKey };
+  try {
+    // the tokens are the factory's: a token created after the deploy is listed like the first four
+    return { options, book: await withChainTokens(book, provider), provider, privateKey };
+  } catch (e) {
+    provider.destroy();
+    throw e;
+  }
 }
 
 /**

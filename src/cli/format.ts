@@ -92,7 +92,14 @@ export function formatTime(seconds: number | bigint): string {
  * names the unit in the error ("USDT", "BTC3L").
  */
 export function parseAmount(text: string, decimals: number, what: string): bigint {
-  const clean = text.trim().replace(/,/g, "").replace(/_/g, "");
+  const trimmed = text.trim();
+  // a comma only separates thousands: "1,5" may mean 1.5 (a decimal comma) or 15, so it is refused
+  if (trimmed.includes(",") && !/^\d{1,3}(,\d{3})+(\.\d*)?$/.test(trimmed)) {
+    throw new CliError(
+      `"${text}" is ambiguous: write the decimal point as a dot (1.5) and commas only between thousands (1,000)`,
+    );
+  }
+  const clean = trimmed.replace(/,/g, "").replace(/_/g, "");
   const match = /^(\d*)(?:\.(\d*))?$/.exec(clean);
   if (!match || clean === "" || clean === ".") {
     throw new CliError(`"${text}" is not an amount of ${what}: write a number such as 100 or 99.5`);

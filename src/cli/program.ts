@@ -1,13 +1,23 @@
 // The `lt` command line: commands, global options, output (text or --json) and the one place where
 // every error becomes a plain sentence and a non-zero exit code.
 import { Command, CommanderError, Option } from "commander";
+import { rpcUrlFor } from "../chain/rpc.ts";
+import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
 import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
+import { positionCommand, type PositionOptions } from "./position.ts";
 import { type EngineQuoteFactory, quoteCommand } from "./quote.ts";
-import { buyCommand, priceCommand, sellCommand, type SwapOptions } from "./spot.ts";
+import {
+  buyCommand,
+  DEFAULT_DEADLINE,
+  DEFAULT_MAX_PREMIUM,
+  priceCommand,
+  sellCommand,
+  type SwapOptions,
+} from "./spot.ts";
 import { infoCommand, navCommand, tokensCommand } from "./tokens.ts";
 import {
   DEFAULT_SLIPPAGE,
@@ -40,12 +50,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     env: options.io?.env ?? process.env,
   };
   let exitCode = EXIT_OK;
+  const usageErrors: string[] = [];
 
   /** Connects, runs one command and prints its report; any failure is one sentence and exit 1. */
   const execute = async (command: Command, body: (ctx: Context) => Promise<Report>): Promise<void> => {
-    const g = command.optsWithGlobals<GlobalOptions>();
+    const given = command.optsWithGlobals<Omit<GlobalOptions, "rpc"> & { rpc?: string }>();
+    const g: GlobalOptions = { ...given, rpc: given.rpc ?? "" };
     let ctx: Context | undefined;
     try {
+      // the same rule as every program: --rpc, else the network's own URL (RPC_URL, ANVIL_URL)
+      g.rpc = given.rpc ?? rpcUrlFor(g.network, io.env);
       ctx = await connect(g, io.env);
       const report = await body(ctx);
       io.out(g.json ? toJson(report.data) : report.text);
@@ -70,7 +84,10 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "network whose address book to use (deployments/<name>.json)",
       DEFAULT_NETWORK,
     )
-    .option("--rpc <url>", "JSON-RPC URL of the node (env RPC_URL)", io.env.RPC_URL ?? DEFAULT_RPC_URL)
+    .option(
+      "--rpc <url>",
+      `JSON-RPC URL of the node (default: localhost RPC_URL or ${DEFAULT_RPC_URL}; anvil ANVIL_URL or http://127.0.0.1:8546; other networks RPC_URL)`,
+    )
     .option("--deployments <dir>", "directory of the address books", "deployments")
     .option("--json", "print JSON instead of text", false)
     .addHelpText(
@@ -79,7 +96,12 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
         "else with the node's first unlocked account.",
     )
     .exitOverride()
-    .configureOutput({ writeOut: (t) => io.out(t.trimEnd()), writeErr: (t) => io.err(t.trimEnd()) });
+    .configureOutput({
+      writeOut: (t) => io.out(t.trimEnd()),
+      writeErr: (t) => io.err(t.trimEnd()),
+      // usage errors are sentences like every other failure (and JSON with --json), printed below
+      outputError: (t) => usageErrors.push(t.trim().replace(/^error: /, "")),
+    });
 
   program
     .command("tokens")
@@ -163,6 +185,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "most the tokens received may fall short of the quote",
       DEFAULT_SLIPPAGE,
     )
+    .option(
+      "--max-premium <percent>",
+      "most the pool's price may be above NAV (minting is cheaper beyond)",
+      DEFAULT_MAX_PREMIUM,
+    )
+    .option(
+      "--deadline <duration>",
+      "the swap is void if not mined within this long, e.g. 5m",
+      DEFAULT_DEADLINE,
+    )
     .action(async (symbol: string, usdt: string, opts: SwapOptions, cmd: Command) =>
       execute(cmd, (ctx) => buyCommand(ctx, symbol, usdt, opts)),
     );
@@ -177,6 +209,16 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "most the USDT received may fall short of the quote",
       DEFAULT_SLIPPAGE,
     )
+    .option(
+      "--max-premium <percent>",
+      "most the pool's price may be below NAV (redeeming pays more beyond)",
+      DEFAULT_MAX_PREMIUM,
+    )
+    .option(
+      "--deadline <duration>",
+      "the swap is void if not mined within this long, e.g. 5m",
+      DEFAULT_DEADLINE,
+    )
     .action(async (symbol: string, amount: string, opts: SwapOptions, cmd: Command) =>
       execute(cmd, (ctx) => sellCommand(ctx, symbol, amount, opts)),
     );
@@ -190,6 +232,15 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     );
 
   program
+    .command("position")
+    .description("per token: balance, cost basis, value, unrealised and realised profit and loss, fees paid")
+    .argument("[address]", "account to show (default: the signing account)")
+    .option("--from-block <n>", "first block of the account's history (default: the deployment's)")
+    .action(async (address: string | undefined, opts: PositionOptions, cmd: Command) =>
+      execute(cmd, (ctx) => positionCommand(ctx, address, opts)),
+    );
+
+  program
     .command("history")
     .description("mints, redeems, rebalances and lifecycle events of a token, oldest first")
     .argument("<symbol>", "token symbol")
@@ -199,10 +250,20 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       execute(cmd, (ctx) => historyCommand(ctx, symbol, opts)),
     );
 
+  addAdminCommands(program, execute);
+
   try {
     await program.parseAsync(args, { from: "user" });
   } catch (e) {
-    if (e instanceof CommanderError) return e.exitCode; // usage errors (printed already) and --help
+    if (e instanceof CommanderError) {
+      const message = usageErrors[0];
+      if (e.exitCode !== EXIT_OK && message !== undefined) {
+        const sentence = `${message} (see lt --help)`;
+        if (args.includes("--json")) io.out(toJson({ error: sentence }));
+        io.err(`lt: ${sentence}`);
+      }
+      return e.exitCode; // usage errors and --help
+    }
     io.err(`lt: ${explainError(e).message}`);
     return EXIT_FAILURE;
   }

@@ -14,10 +14,22 @@ import {
 } from "./format.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 
+/** What a mint or a redeem pays, part by part, in USDT. */
+export interface CostBreakdown {
+  /** The mint or redeem fee (taken in shares), at the trade's price. */
+  fee: bigint;
+  /** The exchange's taker fee on the token's slice of the trade. */
+  tradingCost: bigint;
+  /** The exchange's price impact on it. */
+  priceImpact: bigint;
+}
+
 /** A source of quotes: shares for `usdt` minted, USDT for `shares` redeemed (base units). */
 export interface QuoteSource {
   quoteMint(symbol: string, usdt: bigint): Promise<bigint>;
   quoteRedeem(symbol: string, shares: bigint): Promise<bigint>;
+  /** The costs part by part (the engine's; the previews give only the result). */
+  breakdown?(side: QuoteSide, symbol: string, amount: bigint): Promise<CostBreakdown>;
 }
 
 /** Builds the engine's quote source for a connection; the lead wires src/engine in here. */
@@ -62,12 +74,14 @@ export async function quoteCommand(
     throw explainError(e, ectx);
   }
   let engineOut: bigint | null = null;
+  let costs: CostBreakdown | null = null;
   let engineNote = ENGINE_NOT_AVAILABLE;
   if (engine) {
     try {
       const source = await engine(ctx);
       engineOut =
         side === "mint" ? await source.quoteMint(symbol, amount) : await source.quoteRedeem(symbol, amount);
+      costs = source.breakdown ? await source.breakdown(side, symbol, amount) : null;
     } catch (e) {
       engineNote = `n/a (engine: ${explainError(e, ectx).message})`;
     }
@@ -82,6 +96,18 @@ export async function quoteCommand(
   if (engineOut !== null && engineOut !== previewOut) {
     rows.push(["difference", `engine - preview = ${decimalString(engineOut - previewOut, outDecimals)}`]);
   }
+  if (costs !== null) {
+    const total = costs.fee + costs.tradingCost + costs.priceImpact;
+    rows.push(
+      ["costs", `${formatUsdt(total)} USDT in all, of which:`],
+      [`  ${side} fee`, `${formatUsdt(costs.fee)} USDT (paid in ${symbol} to the treasury)`],
+      [
+        "  trading cost",
+        `${formatUsdt(costs.tradingCost)} USDT (the exchange's taker fee on the position's change)`,
+      ],
+      ["  price impact", `${formatUsdt(costs.priceImpact)} USDT`],
+    );
+  }
   const data: { [key: string]: Json } = {
     side,
     symbol,
@@ -92,6 +118,13 @@ export async function quoteCommand(
     engine: engineOut === null ? null : decimalString(engineOut, outDecimals),
   };
   if (engineOut === null) data.engineNote = engineNote;
+  if (costs !== null) {
+    data.costs = {
+      feeUsdt: decimalString(costs.fee, USDT_DECIMALS),
+      tradingCostUsdt: decimalString(costs.tradingCost, USDT_DECIMALS),
+      priceImpactUsdt: decimalString(costs.priceImpact, USDT_DECIMALS),
+    };
+  }
   const verb = side === "mint" ? `mint ${symbol} with ${input_}` : `redeem ${input_}`;
   return { data, text: `quote: ${verb} (priced for the next block)\n${lines(rows, "  ")}` };
 }

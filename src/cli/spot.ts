@@ -3,7 +3,11 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import { reservesOf } from "../spot/arbitrage.ts";
 import { ratioToNumber, spotPrice, type Reserves } from "../spot/poolMath.ts";
-import { connectPair, connectRouter, NO_DEADLINE, type UniswapV2Router02 } from "../spot/uniswap.ts";
+import { connectPair, connectRouter, type UniswapV2Router02 } from "../spot/uniswap.ts";
+import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
+import { rawRpcOf } from "../chain/tokenBook.ts";
+import { parseDuration } from "../feeder/plan.ts";
+import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "./trueNav.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
@@ -11,11 +15,12 @@ import {
   explainError,
   insufficientSharesMessage,
   insufficientUsdtMessage,
+  STATE,
+  STATE_NAMES,
   type ErrorContext,
 } from "./errors.ts";
 import {
   decimalString,
-  formatNav,
   formatPercent,
   formatShares,
   formatUsdt,
@@ -30,7 +35,15 @@ import { gasLimitFrom } from "../keeper/decide.ts";
 import { explainMinedRevert } from "./minedRevert.ts";
 import { minimumOutDown, type TradeOptions } from "./trade.ts";
 
-export type SwapOptions = Pick<TradeOptions, "maxSlippage">;
+export interface SwapOptions extends Pick<TradeOptions, "maxSlippage"> {
+  /** The most the pool's price may be above NAV (buy) or below it (sell): "1%" by default. */
+  maxPremium: string;
+  /** How long the swap stays valid after the latest block: "5m" by default. */
+  deadline: string;
+}
+
+export const DEFAULT_MAX_PREMIUM = "1%";
+export const DEFAULT_DEADLINE = "5m";
 
 function poolOf(ctx: Context, symbol: string): string {
   const pool = ctx.book.pools?.[symbol];
@@ -49,12 +62,7 @@ function routerOf(ctx: Context, runner: Signer): UniswapV2Router02 {
   return connectRouter(router, runner);
 }
 
-/** Spot (USDT per token, 6 decimals, rounded down) from the pool's reserves. */
-function spotUsdt(r: Reserves): bigint {
-  return (r.usdt * 10n ** 18n) / r.token;
-}
-
-/** The premium (+) or discount (-) of spot over NAV as a signed WAD fraction. */
+/** The premium (+) or discount (-) of spot over NAV (both per token, same decimals) as a signed WAD fraction. */
 function premiumWad(spot: bigint, nav: bigint): bigint {
   return ((spot - nav) * 10n ** 18n) / nav;
 }
@@ -63,27 +71,35 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
   const symbol = resolveSymbol(ctx.book, input);
   const pool = poolOf(ctx, symbol);
   try {
-    const [reserves, nav] = await Promise.all([
+    const [reserves, trueNav] = await Promise.all([
       reservesOf(connectPair(pool, ctx.provider), ctx.book.usdt),
-      tokenOf(ctx, symbol).nav(),
+      readTrueNav(tokenOf(ctx, symbol), rawRpcOf(ctx.provider)),
     ]);
     if (reserves.token === 0n) throw new CliError(`the ${symbol} pool has no liquidity`);
-    const spot = spotUsdt(reserves);
-    const premium = premiumWad(spot, nav);
-    const word = premium >= 0n ? "premium" : "discount";
+    const spot = perTokenDown(reserves.usdt, reserves.token);
+    const nav = trueNav.perToken;
+    const premium = nav === 0n ? null : premiumWad(spot, nav);
+    const word = premium === null ? "premium" : premium >= 0n ? "premium" : "discount";
     const data: { [key: string]: Json } = {
       symbol,
       pool,
-      spot: decimalString(spot, USDT_DECIMALS),
-      nav: decimalString(nav, USDT_DECIMALS),
-      premiumPercent: (ratioToNumber(spotPrice(reserves)) / (Number(nav) / 1e6) - 1) * 100,
+      spot: perTokenJson(spot),
+      nav: perTokenJson(nav),
+      state: STATE_NAMES[trueNav.state] ?? String(trueNav.state),
+      premiumPercent:
+        premium === null ? null : (ratioToNumber(spotPrice(reserves)) / (Number(nav) / 1e18) - 1) * 100,
       reserveTokens: decimalString(reserves.token, SHARE_DECIMALS),
       reserveUsdt: decimalString(reserves.usdt, USDT_DECIMALS),
     };
     const rows: [string, string][] = [
-      ["spot", `${formatNav(spot)} USDT`],
-      ["NAV", `${formatNav(nav)} USDT`],
-      [word, formatPercent(premium >= 0n ? premium : -premium)],
+      ["spot", `${formatPerToken(spot)} USDT`],
+      ["NAV", `${formatPerToken(nav)} USDT${navNote(trueNav.state)}`],
+      [
+        word,
+        premium === null
+          ? "none: the token is worth nothing"
+          : formatPercent(premium >= 0n ? premium : -premium),
+      ],
       ["pool", `${formatShares(reserves.token)} ${symbol} / ${formatUsdt(reserves.usdt)} USDT (${pool})`],
     ];
     return { data, text: lines(rows) };
@@ -92,18 +108,69 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
   }
 }
 
+function navNote(state: number): string {
+  if (state === STATE.Settled) return " (settled: the frozen payout per token)";
+  if (state === STATE.Depleted) return " (depleted)";
+  return "";
+}
+
+/**
+ * Why a swap at `paid` USDT per token (buy) or `received` (sell) is refused against NAV, or null:
+ * a buy more than `maxPremium` above NAV, a sell more than it below.
+ */
+export function premiumProblem(
+  symbol: string,
+  side: "buy" | "sell",
+  price: bigint,
+  nav: bigint,
+  maxPremium: bigint,
+): string | null {
+  if (side === "buy") {
+    if (nav === 0n) return `${symbol} is worth nothing (NAV 0): buying it pays for nothing`;
+    const premium = premiumWad(price, nav);
+    if (premium <= maxPremium) return null;
+    return `buying ${symbol} in the pool pays ${formatPerToken(price)} USDT a token, ${formatPercent(premium)} above its NAV of ${formatPerToken(nav)} (more than --max-premium ${formatPercent(maxPremium)}): minting is cheaper (lt mint ${symbol}); pass a larger --max-premium to buy anyway`;
+  }
+  if (nav === 0n) return null; // selling a worthless token for something is never below NAV
+  const discount = -premiumWad(price, nav);
+  if (discount <= maxPremium) return null;
+  return `selling ${symbol} in the pool pays ${formatPerToken(price)} USDT a token, ${formatPercent(discount)} below its NAV of ${formatPerToken(nav)} (more than --max-premium ${formatPercent(maxPremium)}): redeeming pays more (lt redeem ${symbol}); pass a larger --max-premium to sell anyway`;
+}
+
 /**
  * A swap's failure as one sentence: the Router's slippage revert ("UniswapV2Router:
  * INSUFFICIENT_OUTPUT_AMOUNT") names the minimum that was not met; anything else as explainError says.
  */
 export function swapErrorMessage(e: unknown, ectx: ErrorContext, minimum: string): CliError {
   const explained = explainError(e, ectx);
+  if (explained.message.includes("UniswapV2Router: EXPIRED")) {
+    return new CliError(
+      "the swap's deadline passed before it was mined; nothing was swapped (try a longer --deadline)",
+    );
+  }
   if (explained.message.includes("INSUFFICIENT_OUTPUT_AMOUNT")) {
     return new CliError(
       `slippage exceeded: the pool would pay less than the ${minimum} you accepted; nothing was swapped`,
     );
   }
   return explained;
+}
+
+/** What `account` received of `asset` in the receipt (its ERC-20 Transfer events to the account). */
+function receivedIn(receipt: ContractTransactionReceipt, asset: string, account: string): bigint {
+  const erc20 = MockUSDT__factory.createInterface();
+  let total = 0n;
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== asset.toLowerCase()) continue;
+    const parsed = erc20.parseLog(log);
+    if (
+      parsed?.name === "Transfer" &&
+      String(parsed.args.getValue("to")).toLowerCase() === account.toLowerCase()
+    ) {
+      total += BigInt(parsed.args.getValue("value") as bigint);
+    }
+  }
+  return total;
 }
 
 async function swap(
@@ -115,6 +182,13 @@ async function swap(
 ): Promise<Report> {
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol };
   const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
+  const maxPremium = parsePercent(opts.maxPremium, "--max-premium");
+  let validFor: number;
+  try {
+    validFor = parseDuration(opts.deadline);
+  } catch (e) {
+    throw new CliError(`--deadline: ${(e as Error).message}`);
+  }
   poolOf(ctx, symbol);
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
@@ -134,7 +208,12 @@ async function swap(
     const [, quoted] = await router.getAmountsOut(amountIn, path);
     if (quoted === undefined || quoted === 0n)
       throw new CliError(`the ${symbol} pool would pay nothing for that amount`);
+    const nav = (await readTrueNav(tokenOf(ctx, symbol), rawRpcOf(ctx.provider))).perToken;
+    const price = side === "buy" ? perTokenDown(amountIn, quoted) : perTokenDown(quoted, amountIn);
+    const problem = premiumProblem(symbol, side, price, nav, maxPremium);
+    if (problem) throw new CliError(problem);
     const minOut = minimumOutDown(quoted, slippage);
+    const outAddress = side === "buy" ? tokenAddress : ctx.book.usdt;
     let approveTx: string | null = null;
     const routerAddress = await router.getAddress();
     if ((await input.allowance(account, routerAddress)) < amountIn) {
@@ -142,6 +221,8 @@ async function swap(
       approveTx = receipt?.hash ?? null;
     }
     let receipt: ContractTransactionReceipt | null;
+    const latest = await ctx.provider.getBlock("latest");
+    const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + validFor);
     try {
       // a swap in a later block than its estimate's may update the pair's price accumulators: + 20%
       const gas = await router.swapExactTokensForTokens.estimateGas(
@@ -149,10 +230,10 @@ async function swap(
         minOut,
         path,
         account,
-        NO_DEADLINE,
+        deadline,
       );
       receipt = await (
-        await router.swapExactTokensForTokens(amountIn, minOut, path, account, NO_DEADLINE, {
+        await router.swapExactTokensForTokens(amountIn, minOut, path, account, deadline, {
           gasLimit: gasLimitFrom(gas),
         })
       ).wait();
@@ -164,7 +245,8 @@ async function swap(
       );
     }
     if (!receipt) throw new CliError("the node did not return a receipt for the swap");
-    const out = side === "buy" ? formatShares(quoted) + ` ${symbol}` : formatUsdt(quoted) + " USDT";
+    const received = receivedIn(receipt, outAddress, account);
+    const out = side === "buy" ? formatShares(received) + ` ${symbol}` : formatUsdt(received) + " USDT";
     const spent = side === "buy" ? formatUsdt(amountIn) + " USDT" : formatShares(amountIn) + ` ${symbol}`;
     const data: { [key: string]: Json } = {
       action: side,
@@ -172,6 +254,12 @@ async function swap(
       account,
       amountIn: decimalString(amountIn, side === "buy" ? USDT_DECIMALS : SHARE_DECIMALS),
       quoted: decimalString(quoted, side === "buy" ? SHARE_DECIMALS : USDT_DECIMALS),
+      received: decimalString(received, side === "buy" ? SHARE_DECIMALS : USDT_DECIMALS),
+      pricePerToken: perTokenJson(
+        side === "buy" ? perTokenDown(amountIn, received) : perTokenDown(received, amountIn),
+      ),
+      nav: perTokenJson(nav),
+      deadline: Number(deadline),
       minOut: decimalString(minOut, side === "buy" ? SHARE_DECIMALS : USDT_DECIMALS),
       approveTx,
       tx: receipt.hash,
@@ -180,9 +268,10 @@ async function swap(
     const rows: [string, string][] = [];
     if (approveTx) rows.push(["approved", `the router for ${spent} (tx ${approveTx})`]);
     rows.push(
+      [side === "buy" ? "bought" : "sold", side === "buy" ? `${out} for ${spent}` : `${spent} for ${out}`],
       [
-        side === "buy" ? "bought" : "sold",
-        side === "buy" ? `about ${out} for ${spent}` : `${spent} for about ${out}`,
+        "price",
+        `${formatPerToken(side === "buy" ? perTokenDown(amountIn, received) : perTokenDown(received, amountIn))} USDT a token (NAV ${formatPerToken(nav)}, pool quote ${side === "buy" ? formatShares(quoted) + ` ${symbol}` : formatUsdt(quoted) + " USDT"})`,
       ],
       [
         "minimum",

@@ -6,7 +6,6 @@ import {
   decimalString,
   formatChange,
   formatLeverage,
-  formatNav,
   formatPercent,
   formatPrice,
   formatShares,
@@ -22,6 +21,8 @@ import {
   type Report,
 } from "./format.ts";
 import { nextRebalanceTriggers, type RebalanceTriggers } from "./triggers.ts";
+import { formatPerToken, perTokenJson, readTrueNav } from "./trueNav.ts";
+import { rawRpcOf } from "../chain/tokenBook.ts";
 
 const MAX_UINT128 = 2n ** 128n - 1n;
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -60,12 +61,15 @@ export interface TokenInfo {
   redeemFee: bigint;
   managementFee: bigint; // WAD per year
   rebalanceBounty: bigint; // USDT
+  /** The state to show (Depleted as soon as the equity is gone); stateOnChain is the contract's. */
   state: number;
+  stateOnChain: number;
   mintPaused: boolean;
   delistingTime: bigint;
   supply: bigint;
   supplyCap: bigint;
   lastRebalance: bigint;
+  /** USDT per token, 18 decimals (trueNav.ts): the frozen payout once settled. */
   nav: bigint | null;
   navError?: string;
   live: LiveState | null;
@@ -122,6 +126,7 @@ export async function readTokenInfo(ctx: Context, symbol: string): Promise<Token
     managementFee: fees.managementFee,
     rebalanceBounty: fees.rebalanceBounty,
     state: Number(status.state),
+    stateOnChain: Number(status.state),
     mintPaused: status.mintPaused,
     delistingTime,
     supply,
@@ -132,7 +137,9 @@ export async function readTokenInfo(ctx: Context, symbol: string): Promise<Token
   };
   const ectx = { rpcUrl: ctx.options.rpc, symbol };
   try {
-    info.nav = await token.nav();
+    const trueNav = await readTrueNav(token, rawRpcOf(ctx.provider));
+    info.nav = trueNav.perToken;
+    info.state = trueNav.state;
   } catch (e) {
     info.navError = explainError(e, ectx).message;
   }
@@ -172,7 +179,9 @@ function stateText(info: TokenInfo): string {
     case STATE.Settled:
       return `${name} (redeem at the final NAV)`;
     default:
-      return `${name} (equity reached zero)`;
+      return info.stateOnChain === STATE.Depleted
+        ? `${name} (equity reached zero)`
+        : `${name} (equity reached zero; the contract says ${STATE_NAMES[info.stateOnChain] ?? info.stateOnChain} until someone calls rebalance())`;
   }
 }
 
@@ -195,6 +204,7 @@ export function infoJson(info: TokenInfo): { [key: string]: Json } {
     market: info.market,
     side: info.isLong ? "long" : "short",
     state: STATE_NAMES[info.state] ?? String(info.state),
+    stateOnChain: STATE_NAMES[info.stateOnChain] ?? String(info.stateOnChain),
     mintPaused: info.mintPaused,
     delistingTime: info.delistingTime === 0n ? null : Number(info.delistingTime),
     targetLeverage: decimalString(info.targetLeverage, WAD_DECIMALS),
@@ -210,7 +220,7 @@ export function infoJson(info: TokenInfo): { [key: string]: Json } {
     supply: decimalString(info.supply, SHARE_DECIMALS),
     supplyCap: info.supplyCap === MAX_UINT128 ? null : decimalString(info.supplyCap, SHARE_DECIMALS),
     lastRebalance: info.lastRebalance === 0n ? null : Number(info.lastRebalance),
-    nav: info.nav === null ? null : decimalString(info.nav, USDT_DECIMALS),
+    nav: info.nav === null ? null : perTokenJson(info.nav),
     ...(info.navError ? { navError: info.navError } : {}),
     live: live
       ? {
@@ -236,7 +246,9 @@ export function infoText(info: TokenInfo): string {
     ["state", stateText(info)],
     [
       "NAV",
-      info.nav === null ? `unavailable: ${info.navError ?? ""}` : `${formatNav(info.nav)} USDT per token`,
+      info.nav === null
+        ? `unavailable: ${info.navError ?? ""}`
+        : `${formatPerToken(info.nav)} USDT per token${info.state === STATE.Settled ? " (the frozen payout)" : ""}`,
     ],
     [
       "supply",
@@ -250,15 +262,18 @@ export function infoText(info: TokenInfo): string {
   ];
   const live = info.live;
   if (live) {
-    const side = live.size >= 0n ? "long" : "short";
     const abs = live.size < 0n ? -live.size : live.size;
+    const position =
+      live.size === 0n
+        ? `none (${info.isLong ? "long" : "short"} token), equity ${formatUsdt(live.equity)} USDT`
+        : `${formatShares(abs)} ${info.market} ${live.size > 0n ? "long" : "short"}, equity ${formatUsdt(live.equity)} USDT`;
     rows.push(
       [
         "current leverage",
         live.leverage === MAX_UINT256 ? "unbounded (no equity)" : formatLeverage(live.leverage),
       ],
       [`${info.market} price`, formatPrice(live.price)],
-      ["position", `${formatShares(abs)} ${info.market} ${side}, equity ${formatUsdt(live.equity)} USDT`],
+      ["position", position],
       [
         "rebalance",
         live.rebalanceNeeded
@@ -297,11 +312,18 @@ export async function infoCommand(ctx: Context, input: string): Promise<Report> 
 
 export async function navCommand(ctx: Context, input: string): Promise<Report> {
   const symbol = resolveSymbol(ctx.book, input);
-  const token = tokenOf(ctx, symbol);
-  const [nav, block] = await Promise.all([token.nav(), ctx.provider.getBlockNumber()]);
+  const block = await ctx.provider.getBlockNumber();
+  const nav = await readTrueNav(tokenOf(ctx, symbol), rawRpcOf(ctx.provider), block);
+  const state = STATE_NAMES[nav.state] ?? String(nav.state);
+  const note =
+    nav.state === STATE.Settled
+      ? ", settled: the frozen payout"
+      : nav.state === STATE.Depleted
+        ? ", depleted"
+        : "";
   return {
-    data: { symbol, nav: decimalString(nav, USDT_DECIMALS), unit: "USDT", block },
-    text: `${symbol} NAV ${formatNav(nav)} USDT per token (block ${block})`,
+    data: { symbol, nav: perTokenJson(nav.perToken), unit: "USDT", state, block },
+    text: `${symbol} NAV ${formatPerToken(nav.perToken)} USDT per token (block ${block}${note})`,
   };
 }
 
@@ -316,12 +338,13 @@ export async function tokensCommand(ctx: Context): Promise<Report> {
         token.isLong(),
       ]);
       let nav: bigint | null = null;
+      let state = Number(status.state);
       try {
-        nav = await token.nav();
+        ({ perToken: nav, state } = await readTrueNav(token, rawRpcOf(ctx.provider)));
       } catch {
         nav = null; // a stale price: the list still shows the token
       }
-      return { symbol, address, name, state: Number(status.state), target, isLong, nav };
+      return { symbol, address, name, state, target, isLong, nav };
     }),
   );
   return {
@@ -334,7 +357,7 @@ export async function tokensCommand(ctx: Context): Promise<Report> {
         side: r.isLong ? "long" : "short",
         targetLeverage: decimalString(r.target, WAD_DECIMALS),
         state: STATE_NAMES[r.state] ?? String(r.state),
-        nav: r.nav === null ? null : decimalString(r.nav, USDT_DECIMALS),
+        nav: r.nav === null ? null : perTokenJson(r.nav),
       })),
     },
     text: table(
@@ -343,7 +366,7 @@ export async function tokensCommand(ctx: Context): Promise<Report> {
         r.symbol,
         r.name,
         STATE_NAMES[r.state] ?? String(r.state),
-        r.nav === null ? "n/a" : formatNav(r.nav),
+        r.nav === null ? "n/a" : formatPerToken(r.nav),
         r.address,
       ]),
       [false, false, false, true, false],

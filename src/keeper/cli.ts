@@ -3,6 +3,7 @@
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
+import { withChainTokens } from "../chain/factoryTokens.ts";
 import { fetchChainId } from "../chain/rpc.ts";
 import { positiveInt, wholeNumberOrZero } from "../cli/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
@@ -111,7 +112,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     CONNECTION.keyEnv,
     Math.min(o.interval, 1000),
   );
-  keeper = new Keeper(provider, signer, book, log, {
+  keeper = new Keeper(provider, signer, await withChainTokens(book, provider), log, {
     intervalMs: o.interval,
     once: o.once,
     dryRun: o.dryRun,

@@ -4,6 +4,7 @@
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
+import { withChainTokens } from "../chain/factoryTokens.ts";
 import { positiveInt } from "../cli/options.ts";
 import { jsonLogger } from "../keeper/log.ts";
 import { runArbitrage } from "./arbitrage.ts";
@@ -63,7 +64,7 @@ export async function arbMain(argv: string[]): Promise<number> {
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
   const failures = await runArbitrage(
-    { signer, book, log, dryRun: o.dryRun, symbols },
+    { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols },
     { once: o.once, intervalMs: o.interval, signal: controller.signal },
   );
   provider.destroy();

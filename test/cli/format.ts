@@ -52,6 +52,13 @@ describe("CLI formatting", function () {
     expect(parseAmount("1,234.5", 6, "USDT")).to.equal(1_234_500_000n);
     expect(parseAmount(".5", 18, "BTC3L")).to.equal(5n * 10n ** 17n);
     expect(parseAmount("0.000001", 6, "USDT")).to.equal(1n);
+    expect(parseAmount("1,000,000", 6, "USDT")).to.equal(1_000_000_000_000n);
+    for (const ambiguous of ["1,5", "1,50", "1.000,5", "1,0000", ",5", "12,34.5"]) {
+      expect(() => parseAmount(ambiguous, 6, "USDT"), ambiguous).to.throw(
+        CliError,
+        `"${ambiguous}" is ambiguous: write the decimal point as a dot (1.5) and commas only between thousands (1,000)`,
+      );
+    }
     expect(() => parseAmount("ten", 6, "USDT")).to.throw(CliError, '"ten" is not an amount of USDT');
     expect(() => parseAmount("-5", 6, "USDT")).to.throw(CliError, '"-5" is not an amount of USDT');
     expect(() => parseAmount("1e6", 6, "USDT")).to.throw(CliError, "is not an amount");

@@ -2,54 +2,23 @@
 // file starts, deploys to and stops. Quotes must equal what executes; every bad input must come
 // back as its plain sentence with a non-zero exit and no stack trace.
 import { expect } from "chai";
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS } from "../../src/chain/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
-import { deployOn, type Deployment, type LocalNode, type NodeKind, startNode } from "./nodes.ts";
+import {
+  deployOn,
+  type Deployment,
+  isolated as isolatedOn,
+  type LocalNode,
+  type NodeKind,
+  startNode,
+} from "./nodes.ts";
+import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-const LT = join(ROOT, "scripts/lt.ts");
 const USDT = 10n ** 6n;
 const WAD = 10n ** 18n;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `node scripts/lt.ts <args>` and collects its output and exit code. */
-function runLt(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((done, fail) => {
-    const childEnv = { ...process.env, ...env };
-    if (!env.LT_PRIVATE_KEY) delete childEnv.LT_PRIVATE_KEY;
-    const child = spawn(process.execPath, [LT, ...args], { cwd: ROOT, env: childEnv });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", fail);
-    child.once("close", (code) => done({ code, stdout, stderr }));
-  });
-}
-
-/** Asserts a run failed with exactly one plain sentence containing `sentence`, and no stack trace. */
-function expectPlainError(run: Run, sentence: string): void {
-  expect(run.code, `exit code; stdout: ${run.stdout}`).to.equal(1);
-  expect(run.stderr).to.include(sentence);
-  expect(run.stderr.trim().split("\n"), run.stderr).to.have.length(1);
-  expect(run.stderr).to.match(/^lt: /);
-  expect(run.stderr).not.to.match(/\n\s+at |Error:/);
-}
-
-function json<T = Record<string, unknown>>(run: Run): T {
-  expect(run.code, run.stderr).to.equal(0);
-  return JSON.parse(run.stdout) as T;
-}
 
 for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
   describe(`lt, the wallet CLI, against ${kind === "hardhat" ? "a hardhat node" : "anvil"}`, function () {
@@ -64,15 +33,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       runLt(["--rpc", node!.url, "--deployments", dep.dir, ...args], env);
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
-    /** Runs `fn` and then puts the chain back as it was. */
-    const isolated = async (fn: () => Promise<void>) => {
-      const id = (await send("evm_snapshot")) as string;
-      try {
-        await fn();
-      } finally {
-        await send("evm_revert", [id]);
-      }
-    };
+    const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
     const setPrice = async (market: "BTC" | "ETH", price: bigint) =>
       (await dep.system.feeds[market].updateAnswer(price)).wait();
 
@@ -139,7 +100,8 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       expect(tokens.tokens.map((t) => t.symbol)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
       expect(tokens.tokens[0]!.address).to.equal(btc3lAddress);
 
-      expect(parseUnits(json(navRun).nav as string, 6)).to.equal(await btc3l.nav());
+      // NAV with every digit it has: nav() is the same value rounded down to 6 decimals
+      expect(parseUnits(json(navRun).nav as string, 18) / 10n ** 12n).to.equal(await btc3l.nav());
 
       const info = json<{
         targetLeverage: string;

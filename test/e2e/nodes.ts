@@ -84,3 +84,13 @@ export async function deployOn(url: string, networkName = "localhost"): Promise<
     },
   };
 }
+
+/** Runs `fn` on the deployment's node and then puts the chain back as it was (evm_snapshot/revert). */
+export async function isolated(dep: Deployment, fn: () => Promise<void>): Promise<void> {
+  const snapshot = (await dep.ethers.provider.send("evm_snapshot", [])) as string;
+  try {
+    await fn();
+  } finally {
+    await dep.ethers.provider.send("evm_revert", [snapshot]);
+  }
+}

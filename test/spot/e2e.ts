@@ -1,9 +1,8 @@
 // The spot market end to end against a `hardhat node` (test/e2e/nodes.ts): `lt price`, `lt buy`,
 // `lt sell` and `npm run arb -- --once` as subprocesses, on pools deployed from the published
 // Uniswap V2 artifacts.
-import { spawn } from "node:child_process";
-import { join, resolve } from "node:path";
 import { expect } from "chai";
+import { formatUnits } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
 import { USDT } from "../../src/chain/params.ts";
 import { reservesOf, viewPool } from "../../src/spot/arbitrage.ts";
@@ -18,29 +17,9 @@ import {
   type UniswapV2Pair,
 } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, type LocalNode, startNode } from "../e2e/nodes.ts";
+import { runScript } from "../e2e/support/lt.ts";
 
-const ROOT = resolve(import.meta.dirname, "../..");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(script: string, args: string[]): Promise<Run> {
-  return new Promise((done, fail) => {
-    const env = { ...process.env };
-    delete env.LT_PRIVATE_KEY;
-    delete env.ARB_KEY;
-    const child = spawn(process.execPath, [join(ROOT, script), ...args], { cwd: ROOT, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
-    child.once("error", fail);
-    child.once("close", (code) => done({ code, stdout, stderr }));
-  });
-}
+const run = (script: string, args: string[]) => runScript(script, args);
 
 describe("spot market end to end (hardhat node)", function () {
   this.timeout(120_000);
@@ -83,14 +62,25 @@ describe("spot market end to end (hardhat node)", function () {
     expect(text.stdout).to.match(/spot\s+1\.\d+ USDT/);
     expect(text.stdout).to.match(/NAV\s+/);
 
-    const buy = await lt(["--json", "buy", "BTC3L", "2000", "--max-slippage", "0.5%"]);
+    // 2% of the pool: the average price is more than 1% above NAV, so it takes --max-premium
+    const buy = await lt(["--json", "buy", "BTC3L", "2000", "--max-slippage", "0.5%", "--max-premium", "3%"]);
     expect(buy.code, buy.stderr).to.equal(0);
-    const account = (JSON.parse(buy.stdout) as { account: string }).account;
+    const bought = JSON.parse(buy.stdout) as { account: string; received: string; deadline: number };
+    const account = bought.account;
     const held = await dep.system.tokens.BTC3L!.balanceOf(account);
     expect(held).to.be.greaterThan(0n);
+    expect(bought.received).to.equal(formatUnits(held, 18).replace(/\.0$/, "")); // what arrived, not the quote
+    const mined = await dep.ethers.provider.getBlock("latest");
+    expect(bought.deadline - mined!.timestamp).to.be.within(299, 300); // 5 minutes by default
     const after = JSON.parse((await lt(["--json", "price", "BTC3L"])).stdout) as { premiumPercent: number };
     expect(after.premiumPercent).to.be.greaterThan(3);
     expect((await lt(["price", "BTC3L"])).stdout).to.match(/premium/);
+    const refused = await lt(["buy", "BTC3L", "2000"]);
+    expect(refused.code).to.equal(1);
+    expect(refused.stderr).to.match(
+      /^lt: buying BTC3L in the pool pays 1\.\d+ USDT a token, \d\.\d+% above its NAV of 0\.99\d+ \(more than --max-premium 1%\): minting is cheaper \(lt mint BTC3L\)/,
+    );
+    expect(await dep.system.tokens.BTC3L!.balanceOf(account)).to.equal(held);
 
     const sell = await lt(["sell", "BTC3L", "all"]);
     expect(sell.code, sell.stderr).to.equal(0);

@@ -1,0 +1,214 @@
+// `lt position [address]`: for every token the account holds or has held, its balance, cost basis
+// (from its mints, redeems, settlement payouts and transfers, read from the token's events), realised
+// and unrealised profit and loss, and the fees its own mints and redeems paid. The arithmetic is in
+// positionMath.ts.
+import { getAddress } from "ethers";
+import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { rawRpcOf } from "../chain/tokenBook.ts";
+import { accountOf, type Context, tokenOf } from "./context.ts";
+import { CliError, explainError } from "./errors.ts";
+import {
+  decimalString,
+  formatShares,
+  formatUsdt,
+  SHARE_DECIMALS,
+  table,
+  USDT_DECIMALS,
+  type Json,
+  type Report,
+} from "./format.ts";
+import { feeSharesInUsdt, type Position, type PositionEvent, positionFrom } from "./positionMath.ts";
+import { formatPerToken, perTokenJson, readTrueNav } from "./trueNav.ts";
+
+export interface PositionOptions {
+  fromBlock?: string;
+}
+
+interface Ordered {
+  block: number;
+  index: number;
+  tx: string;
+}
+
+interface TokenPosition {
+  symbol: string;
+  balance: bigint;
+  nav: bigint | null;
+  position: Position | null;
+  note?: string;
+}
+
+const ZERO = "0x0000000000000000000000000000000000000000";
+
+/** The holder's events in one token, oldest first, as positionMath's events. */
+async function holderEvents(
+  token: LeveragedToken,
+  account: string,
+  fromBlock: number,
+): Promise<PositionEvent[]> {
+  const [deposits, withdraws, received, sent, settled, resized] = await Promise.all([
+    token.queryFilter(token.filters.Deposit(undefined, account), fromBlock),
+    token.queryFilter(token.filters.Withdraw(undefined, undefined, account), fromBlock),
+    token.queryFilter(token.filters.Transfer(undefined, account), fromBlock),
+    token.queryFilter(token.filters.Transfer(account, undefined), fromBlock),
+    token.queryFilter(token.filters.HolderSettled(account), fromBlock),
+    token.queryFilter(token.filters.PositionResized(), fromBlock),
+  ]);
+  const at = (e: { blockNumber: number; index: number; transactionHash: string }): Ordered => ({
+    block: e.blockNumber,
+    index: e.index,
+    tx: e.transactionHash,
+  });
+  /** The PositionResized right after a mint's or a redeem's event, in the same transaction. */
+  const resizeAfter = (o: Ordered) =>
+    resized
+      .filter((r) => r.transactionHash === o.tx && r.index > o.index)
+      .sort((a, b) => a.index - b.index)[0]?.args;
+  // these transactions' transfers are the mints, redeems and payouts themselves
+  const own = new Set([...deposits, ...withdraws, ...settled].map((e) => e.transactionHash));
+  const rows: (Ordered & { event: PositionEvent | (() => Promise<PositionEvent>) })[] = [];
+  for (const d of deposits) {
+    const r = resizeAfter(at(d));
+    const [usdt, shares] = [d.args.assets, d.args.shares];
+    rows.push({
+      ...at(d),
+      event: {
+        kind: "mint",
+        usdt,
+        shares,
+        fee: r ? feeSharesInUsdt(r.feeShares, usdt, shares + r.feeShares) : 0n,
+        tradingCost: r?.cost ?? 0n,
+      },
+    });
+  }
+  for (const w of withdraws) {
+    const r = resizeAfter(at(w));
+    const [usdt, shares] = [w.args.assets, w.args.shares];
+    rows.push({
+      ...at(w),
+      event: {
+        kind: "redeem",
+        usdt,
+        shares,
+        fee: r ? feeSharesInUsdt(r.feeShares, usdt, shares - r.feeShares) : 0n,
+        tradingCost: r?.cost ?? 0n,
+      },
+    });
+  }
+  for (const s of settled) {
+    rows.push({
+      ...at(s),
+      event: { kind: "redeem", usdt: s.args.assets, shares: s.args.shares, fee: 0n, tradingCost: 0n },
+    });
+  }
+  const rpc = rawRpcOf(token.runner);
+  for (const t of received) {
+    if (own.has(t.transactionHash) || t.args.from === account) continue;
+    const shares = t.args.value;
+    // valued at NAV in the block it arrived
+    rows.push({
+      ...at(t),
+      event: async () => ({
+        kind: "in",
+        shares,
+        navPerToken: (await readTrueNav(token, rpc, t.blockNumber)).perToken,
+      }),
+    });
+  }
+  for (const t of sent) {
+    if (own.has(t.transactionHash) || t.args.to === account || t.args.to === ZERO) continue;
+    rows.push({ ...at(t), event: { kind: "out", shares: t.args.value } });
+  }
+  rows.sort((a, b) => a.block - b.block || a.index - b.index);
+  return Promise.all(rows.map((r) => (typeof r.event === "function" ? r.event() : r.event)));
+}
+
+export async function positionCommand(
+  ctx: Context,
+  address: string | undefined,
+  opts: PositionOptions,
+): Promise<Report> {
+  const account = getAddress(await accountOf(ctx, address)); // as the events spell it
+  const fromText = opts.fromBlock;
+  if (fromText !== undefined && !/^\d+$/.test(fromText.trim())) {
+    throw new CliError(`--from-block must be a block number (got "${fromText}")`);
+  }
+  const fromBlock =
+    fromText !== undefined
+      ? Number(fromText)
+      : typeof ctx.book.startBlock === "number"
+        ? ctx.book.startBlock
+        : 0;
+  const rows: TokenPosition[] = await Promise.all(
+    Object.keys(ctx.book.tokens).map(async (symbol): Promise<TokenPosition> => {
+      const token = tokenOf(ctx, symbol);
+      const [events, balance] = await Promise.all([
+        holderEvents(token, account, fromBlock),
+        token.balanceOf(account),
+      ]);
+      if (events.length === 0 && balance === 0n) return { symbol, balance, nav: null, position: null };
+      let nav: bigint;
+      try {
+        nav = (await readTrueNav(token, rawRpcOf(ctx.provider))).perToken;
+      } catch (e) {
+        return { symbol, balance, nav: null, position: null, note: explainError(e, { symbol }).message };
+      }
+      const position = positionFrom(events, nav);
+      const note =
+        position.shares === balance
+          ? undefined
+          : `the events from block ${fromBlock} explain ${formatShares(position.shares)} of the ${formatShares(balance)} held`;
+      return { symbol, balance, nav, position, ...(note ? { note } : {}) };
+    }),
+  );
+  const held = rows.filter((r) => r.position !== null || r.note !== undefined);
+  const usdt = (v: bigint) => decimalString(v, USDT_DECIMALS);
+  const data: { [key: string]: Json } = {
+    account,
+    fromBlock,
+    positions: held.map((r) => ({
+      symbol: r.symbol,
+      shares: decimalString(r.balance, SHARE_DECIMALS),
+      nav: r.nav === null ? null : perTokenJson(r.nav),
+      ...(r.position
+        ? {
+            valueUsdt: usdt(r.position.value),
+            costBasisUsdt: usdt(r.position.costBasis),
+            unrealisedUsdt: usdt(r.position.unrealised),
+            realisedUsdt: usdt(r.position.realised),
+            feesPaidUsdt: usdt(r.position.feesPaid),
+            paidInUsdt: usdt(r.position.paidIn),
+            paidOutUsdt: usdt(r.position.paidOut),
+          }
+        : {}),
+      ...(r.note ? { note: r.note } : {}),
+    })),
+  };
+  const signed = (v: bigint) => (v > 0n ? "+" : "") + formatUsdt(v);
+  const body = held.length
+    ? table(
+        ["token", "balance", "NAV", "value", "cost basis", "unrealised", "realised", "fees paid"],
+        held.map((r) => {
+          const p = r.position;
+          return [
+            r.symbol,
+            formatShares(r.balance),
+            r.nav === null ? "n/a" : formatPerToken(r.nav),
+            p ? formatUsdt(p.value) : "n/a",
+            p ? formatUsdt(p.costBasis) : "n/a",
+            p ? signed(p.unrealised) : "n/a",
+            p ? signed(p.realised) : "n/a",
+            p ? formatUsdt(p.feesPaid) : "n/a",
+          ];
+        }),
+        [false, true, true, true, true, true, true, true],
+      )
+    : "no positions";
+  const notes = held.filter((r) => r.note).map((r) => `${r.symbol}: ${r.note}`);
+  const text = [
+    `account ${account} (USDT; cost basis at average cost, tokens received by transfer or swap at NAV when they arrived)`,
+    body,
+    ...notes,
+  ].join("\n");
+  return { data, text };
+}
