@@ -34,6 +34,7 @@ export const REBALANCE_REASONS = [
   "daily rebalance",
   "ripcord",
   "depleted",
+  "liquidated: no position left, reopen at target",
 ];
 
 export interface LiveState {
