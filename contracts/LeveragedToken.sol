@@ -910,9 +910,13 @@ contract LeveragedToken is
             _closeAll(b.size);
             return;
         }
-        // the ripcord bounty, at most 1% of the equity left, so paying it barely moves leverage (and a
-        // small token's withdrawal stays within the exchange's initial margin)
+        // the ripcord bounty, at most 1% of the equity left, so paying it barely moves leverage; none
+        // when the trade's cost leaves the token at or past the exchange's 10x (paying out margin there
+        // would break its initial margin and revert the rebalance)
         uint256 bounty = keeper ? 0 : Math.min(admin.rebalanceBounty, uint256(q.equityAfter) / 100);
+        if (bounty != 0 && _leverage(target, q.equityAfter - int256(bounty), b.price) >= vault.maxLeverage()) {
+            bounty = 0;
+        }
         s.lastRebalance = uint32(block.timestamp);
         _writeStatus(s);
         emit Rebalanced(

@@ -908,7 +908,11 @@ export class LeveragedToken {
       return;
     }
     // the ripcord bounty, at most 1% of the equity left
-    const bounty = keeper ? 0n : min(this.st.admin.rebalanceBounty, q.equityAfter / 100n);
+    let bounty = keeper ? 0n : min(this.st.admin.rebalanceBounty, q.equityAfter / 100n);
+    // none when the trade's cost leaves the token at or past the exchange's 10x (its margin rule)
+    if (bounty !== 0n && leverageOf(target, q.equityAfter - bounty, b.price) >= this.vault.maxLeverage()) {
+      bounty = 0n;
+    }
     s.lastRebalance = tx.time;
     this.st.status = s;
     this.emit("Rebalanced", [

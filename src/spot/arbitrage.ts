@@ -152,6 +152,9 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     token.state(PENDING),
     token.maxMint(await signer.getAddress(), PENDING),
   ]);
+  // the token's views answer at the last price even when it is stale; the exchange's checked price
+  // does not (StalePrice), and nothing can be minted or redeemed then: the pass reports it skipped
+  await vault.markPrice(market, PENDING);
   const [takerFee] = await vault.tradeCosts(market, PENDING);
   const fees: BandFees = { mintFee, redeemFee, tradingCost: (leverage * takerFee) / WAD };
   return {

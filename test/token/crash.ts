@@ -20,6 +20,7 @@ import {
 } from "./fixture.ts";
 
 const WAD = 10n ** 18n;
+const anyLeverage = () => true;
 const coder = AbiCoder.defaultAbiCoder();
 const mask = (bits: bigint) => (1n << bits) - 1n;
 
@@ -256,6 +257,32 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     await expect(d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000n * USDT, d.bob.address))
       .to.emit(d.sys.usdt, "Transfer")
       .withArgs(d.bob.address, vault, 1_000n * USDT);
+  });
+
+  it("a ripcord whose trade costs leave the token past 10x pays no bounty instead of reverting", async function () {
+    // found by the Solidity invariant campaign: the bounty is margin paid out, which the exchange
+    // allows only above its initial margin, so a costly trade back to target made the ripcord revert
+    const d = await networkHelpers.loadFixture(seededFixture);
+    await d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000_000n * USDT, d.bob.address);
+    const market = await d.eth3l.market();
+    await d.sys.vault.connect(d.admin).setPriceImpact(market, 2n * 10n ** 17n); // 20% per 1M of notional
+    await setPrice(d.sys, "ETH", ((await priceOf(d.sys, "ETH")) * 80n) / 100n); // 3x -> 6x: the ripcord
+    expect(await d.eth3l.rebalanceNeeded()).to.deep.equal([true, Reason.Ripcord]);
+    const before = await d.sys.usdt.balanceOf(d.anyone.address);
+    await expect(d.eth3l.connect(d.anyone).rebalance())
+      .to.emit(d.eth3l, "Rebalanced")
+      .withArgs(
+        d.anyone.address,
+        Reason.Ripcord,
+        anyLeverage,
+        (lev: bigint) => lev >= 10n * WAD,
+        anyLeverage,
+        anyLeverage,
+        anyLeverage,
+        0,
+        anyLeverage,
+      );
+    expect(await d.sys.usdt.balanceOf(d.anyone.address)).to.equal(before);
   });
 
   it("the exchange admin cannot freeze redeems with a stricter initial margin", async function () {
