@@ -13,7 +13,8 @@ const ONE = 10n ** 18n; // 1 BTC of size
 const BTC = encodeBytes32String("BTC");
 const ETH = encodeBytes32String("ETH");
 
-async function deploy() {
+/** A fresh exchange with one BTC market and funded, approving accounts, but no pool liquidity yet. */
+async function unseeded() {
   const [admin, alice, bob, keeper] = await ethers.getSigners();
   const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
   const feed = (await ethers.deployContract("MockPriceFeed", [
@@ -31,8 +32,13 @@ async function deploy() {
     await usdt.mint(s.address, 10_000_000n * USDT);
     await usdt.connect(s).approve(await vault.getAddress(), 2n ** 255n);
   }
-  await vault.addLiquidity(1_000_000n * USDT);
   return { usdt, feed, vault, admin: admin!, alice: alice!, bob: bob!, keeper: keeper! };
+}
+
+async function deploy() {
+  const d = await unseeded();
+  await d.vault.addLiquidity(1_000_000n * USDT);
+  return d;
 }
 
 describe("MockUSDT", function () {
@@ -489,43 +495,27 @@ describe("MockPerpVault", function () {
 
   it("locks the first deposit's minimum liquidity, so the first LP cannot inflate pool shares", async function () {
     // a fresh exchange: the deploy's own seed would otherwise come first
-    const [admin, attacker, victim] = await ethers.getSigners();
-    const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
-    const feed = (await ethers.deployContract("MockPriceFeed", [
-      "BTC / USD",
-      100_000n * PRICE,
-      admin!.address,
-    ])) as unknown as MockPriceFeed;
-    const vault = (await ethers.deployContract("MockPerpVault", [
-      await usdt.getAddress(),
-      admin!.address,
-    ])) as unknown as MockPerpVault;
-    await feed.setListener(await vault.getAddress(), BTC);
-    await vault.addMarket(BTC, await feed.getAddress(), 3600, 0, 0);
-    for (const s of [attacker!, victim!]) {
-      await usdt.mint(s.address, 10_000_000n * USDT);
-      await usdt.connect(s).approve(await vault.getAddress(), 2n ** 255n);
-    }
+    const { vault, usdt, alice: attacker, bob: victim } = await networkHelpers.loadFixture(unseeded);
     const min = await vault.MINIMUM_LIQUIDITY();
     await expect(vault.connect(attacker).addLiquidity(min))
       .to.be.revertedWithCustomError(vault, "InsufficientLiquidity")
       .withArgs(min, min + 1n);
     // the attack: one share of its own, then its own trading fees pumped into the pool (20,000 USDT)
     await vault.connect(attacker).addLiquidity(min + 1n);
-    expect(await vault.liquiditySharesOf(attacker!.address)).to.equal(1n);
+    expect(await vault.liquiditySharesOf(attacker.address)).to.equal(1n);
     expect(await vault.liquiditySharesOf("0x000000000000000000000000000000000000dEaD")).to.equal(min);
-    await vault.connect(attacker).deposit(BTC, attacker!.address, 2_000_000n * USDT);
+    await vault.connect(attacker).deposit(BTC, attacker.address, 2_000_000n * USDT);
     for (let i = 0; i < 2; i++) {
-      await vault.connect(attacker).trade(BTC, 100n * ONE, 0, attacker!.address);
-      await vault.connect(attacker).trade(BTC, -100n * ONE, 0, attacker!.address);
+      await vault.connect(attacker).trade(BTC, 100n * ONE, 0, attacker.address);
+      await vault.connect(attacker).trade(BTC, -100n * ONE, 0, attacker.address);
     }
     expect(await vault.poolBalance()).to.equal(min + 1n + 20_000n * USDT);
     // before the lock the next LP's 19,999 USDT bought one share and got back 14,999.50
     await vault.connect(victim).addLiquidity(19_999n * USDT);
-    const shares = await vault.liquiditySharesOf(victim!.address);
-    const before = await usdt.balanceOf(victim!.address);
-    await vault.connect(victim).removeLiquidity(shares, victim!.address);
-    const back = (await usdt.balanceOf(victim!.address)) - before;
+    const shares = await vault.liquiditySharesOf(victim.address);
+    const before = await usdt.balanceOf(victim.address);
+    await vault.connect(victim).removeLiquidity(shares, victim.address);
+    const back = (await usdt.balanceOf(victim.address)) - before;
     expect(back).to.be.lte(19_999n * USDT);
     expect(19_999n * USDT - back).to.be.lessThan(USDT / 10n); // at most a share's worth: 0.02 USDT
     // and the attacker's share is worth no more than it paid for it plus its part of its own fees
