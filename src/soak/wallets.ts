@@ -41,6 +41,8 @@ const CLEAN_REFUSALS: RegExp[] = [
   /^cannot redeem/,
   /^the exchange's pool cannot pay/,
   /^the \w+ pool would pay nothing/,
+  // lt buy/sell refuse a pool price more than --max-premium from NAV (minting or redeeming is cheaper)
+  /\(more than --max-premium [\d.]+%\): (minting is cheaper|redeeming pays more)/,
 ];
 
 /** Whether an error sentence of `lt` is one of its plain refusals. */

@@ -8,7 +8,26 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runSoak } from "../../src/soak/run.ts";
+import { isCleanRefusal } from "../../src/soak/wallets.ts";
 import type { SoakSummary } from "../../src/soak/summary.ts";
+
+describe("soak: what counts as a clean refusal", function () {
+  it("takes lt's plain refusals, a pool too far from NAV among them, and nothing else", function () {
+    expect(
+      isCleanRefusal(
+        "buying BTC3S in the pool pays 1.107033 USDT a token, 98.5223% above its NAV of 0.557636 (more than --max-premium 1%): minting is cheaper (lt mint BTC3S); pass a larger --max-premium to buy anyway",
+      ),
+    ).to.equal(true);
+    expect(
+      isCleanRefusal(
+        "selling BTC3S in the pool pays 0.558011 USDT a token, 1.1122% below its NAV of 0.564287 (more than --max-premium 1%): redeeming pays more (lt redeem BTC3S); pass a larger --max-premium to sell anyway",
+      ),
+    ).to.equal(true);
+    expect(isCleanRefusal("slippage exceeded: got 1 BTC3L, at least 2 wanted")).to.equal(true);
+    expect(isCleanRefusal("could not decode result data")).to.equal(false);
+    expect(isCleanRefusal("Division by zero")).to.equal(false);
+  });
+});
 
 describe("soak: two minutes of load and faults on anvil", function () {
   this.timeout(900_000);
