@@ -30,6 +30,17 @@ interface IPerpVault {
         uint256 priceImpact; // WAD per 1,000,000 USDT of notional
     }
 
+    /// @notice A market as stored: its feed and the answer it last pushed, and its parameters.
+    struct MarketInfo {
+        address feed;
+        int256 answer; // 8 decimals
+        uint256 updatedAt; // the answer's time; the funding index below is as of it
+        uint256 heartbeat; // seconds
+        int256 fundingRate; // WAD per 8 hours
+        int256 fundingIndex; // per 1e18 of size, USDT x 1e4 (PerpMath.FUNDING_SCALE)
+        uint256 priceImpact; // WAD per 1,000,000 USDT of notional
+    }
+
     /* EVENTS */
 
     event MarketAdded(bytes32 indexed market, address feed, uint32 heartbeat, int64 fundingRate, uint64 priceImpact);
@@ -91,6 +102,8 @@ interface IPerpVault {
     error BelowInitialMargin(int256 equity, uint256 required);
     error NotLiquidatable(int256 equity, uint256 maintenance);
     error InsufficientLiquidity(uint256 requested, uint256 available);
+    /// @notice `removeLiquidity` would take cash that open positions in profit are owed.
+    error LiquidityReserved(uint256 requested, uint256 available);
 
     /* TRADING */
 
@@ -124,12 +137,18 @@ interface IPerpVault {
 
     /* LIQUIDITY */
 
-    /// @notice Adds `amount` USDT to the pool for pool shares priced at the pool's cash balance. The
-    /// first deposit locks MINIMUM_LIQUIDITY of its shares for ever (reverts InsufficientLiquidity
-    /// unless it is larger).
+    /// @notice Adds `amount` USDT to the pool for pool shares priced at the pool's value (see
+    /// `liquidity`): cash plus what open positions owe it, less what it owes them, so a new provider
+    /// buys into no loss or profit that happened before it joined. The first deposit locks
+    /// MINIMUM_LIQUIDITY of its shares for ever (reverts InsufficientLiquidity unless it is larger).
+    /// Reverts StalePrice when any market's price is stale.
     function addLiquidity(uint256 amount) external returns (uint256 shares);
 
-    /// @notice Burns `shares` pool shares for their part of the pool's cash balance, paid to `to`.
+    /// @notice Burns `shares` pool shares for their part of the pool's value, paid to `to`, out of
+    /// the cash not reserved for open positions in profit (else LiquidityReserved): a provider never
+    /// leaves with what winning positions are owed, so no withdrawal makes a trader's close, a
+    /// margin withdrawal of profit or a token's redeem revert. Reverts StalePrice when any market's
+    /// price is stale.
     function removeLiquidity(uint256 shares, address to) external returns (uint256 amount);
 
     /* VIEWS */
@@ -192,6 +211,21 @@ interface IPerpVault {
 
     /// @notice The pool's USDT cash balance.
     function poolBalance() external view returns (uint256);
+
+    /// @notice The pool: its `cash`; its `value`, cash less what every side of every market would
+    /// take out if closed now (profit less funding owed; a side at a loss adds what it owes), at most
+    /// all the USDT the exchange holds; and the cash `reserved` for the sides in profit, which
+    /// `removeLiquidity` leaves. Sides are summed per market (all longs, all shorts), so a long
+    /// at a loss offsets a long in profit. Reverts StalePrice when any market's price is stale.
+    function liquidity() external view returns (uint256 cash, uint256 value, uint256 reserved);
+
+    /// @notice The sum of all long sizes and of all short sizes (magnitude) in `market`, 18
+    /// decimals, as counted for the pool (in units of 1e-8: longs rounded up, shorts down).
+    function openInterest(bytes32 market) external view returns (uint256 longSize, uint256 shortSize);
+
+    /// @notice The market as stored (its price impact and funding rate come in steps of 1e9 and 1e6
+    /// of a WAD: they share the slot every trade reads).
+    function marketInfo(bytes32 market) external view returns (MarketInfo memory);
 
     /// @notice The taker fee (WAD of notional) and linear price impact (WAD per 1,000,000 USDT of
     /// notional) a trade in `market` pays now.

@@ -23,6 +23,8 @@ library PerpMath {
     int256 internal constant FUNDING_DIVISOR = 8 hours * 1e16;
     /// @dev The linear price impact is quoted per 1,000,000 USDT of notional.
     uint256 internal constant IMPACT_NOTIONAL = 1e12;
+    /// @dev A market's open interest is summed in units of 1e-8 of the underlying (1e10 of size).
+    uint256 internal constant OPEN_INTEREST_UNIT = 1e10;
 
     /// @notice floor(a x b / d) toward minus infinity, for signed a and positive b, d.
     function mulDivDownSigned(int256 a, uint256 b, uint256 d) internal pure returns (int256) {
@@ -79,6 +81,22 @@ library PerpMath {
         int256 product = size * indexDelta;
         if (product >= 0) return int256(Math.ceilDiv(uint256(product), FUNDING_SCALE));
         return -int256(uint256(-product) / FUNDING_SCALE);
+    }
+
+    /// @notice Funding `size` owes for an index move of `indexDelta`, rounded down (toward the
+    /// trader): what a side's sum is charged, so that the side's profit errs high.
+    function fundingOwedDown(int256 size, int256 indexDelta) internal pure returns (int256) {
+        int256 product = size * indexDelta;
+        if (product >= 0) return int256(uint256(product) / FUNDING_SCALE);
+        return -int256(Math.ceilDiv(uint256(-product), FUNDING_SCALE));
+    }
+
+    /// @notice What a position of `size` counts in its side's open interest, in OPEN_INTEREST_UNIT:
+    /// a long rounded up, a short's magnitude rounded down, so each side's profit at any price is
+    /// at least what its positions could take out.
+    function openInterestUnits(int256 size) internal pure returns (uint256) {
+        if (size >= 0) return Math.ceilDiv(uint256(size), OPEN_INTEREST_UNIT);
+        return uint256(-size) / OPEN_INTEREST_UNIT;
     }
 
     /// @notice Part of `openCost` that leaves when `closed` of a position of `size` is closed

@@ -31,17 +31,28 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /* STORAGE */
 
     struct Market {
-        // slot 0: read by every trade
+        // slot 0: read by every trade, written when the feed pushes an answer (and by the admin)
         int64 answer; // the feed's latest answer (8 decimals), as pushed by the feed
-        uint64 updatedAt; // when the feed published it
-        uint32 heartbeat; // seconds an answer stays fresh; never 0 for a listed market
-        uint64 priceImpact; // WAD fraction per 1,000,000 USDT of notional
-        // slot 1: written by every trade
-        int128 fundingIndex; // cumulative funding per 1e18 size, USDT x 1e4 (PerpMath.FUNDING_SCALE)
-        uint64 lastFundingTime;
-        int64 fundingRate; // WAD per 8 hours, longs pay shorts when positive
+        uint40 updatedAt; // when the feed published it
+        uint24 heartbeat; // seconds an answer stays fresh; never 0 for a listed market
+        uint32 priceImpact; // in IMPACT_UNIT: WAD fraction per 1,000,000 USDT of notional / 1e9
+        int40 fundingRate; // in RATE_UNIT: WAD per 8 hours / 1e6, longs pay shorts when positive
+        int56 fundingIndex; // cumulative funding per 1e18 size (PerpMath.FUNDING_SCALE) at `updatedAt`
+        // slot 1: read and written by every trade
+        OpenInterest openInterest;
         // slot 2: read when the feed pushes an answer
         AggregatorV3Interface feed;
+    }
+
+    /// @dev Each side's positions summed, so the pool can be priced net of what they owe it and
+    /// keep back what they are owed (PerpMath.sideSize). Each position counts `sideSize(size)` units of
+    /// OPEN_INTEREST_UNIT and `openCost + fundingOwedUp(size, storedIndex - its index)` USDT: the
+    /// funding it owes up to the market's stored index; every stored-index move adds the side's share.
+    struct OpenInterest {
+        uint64 longSize; // in OPEN_INTEREST_UNIT, each long rounded up
+        int64 longCost; // USDT
+        uint64 shortSize; // in OPEN_INTEREST_UNIT, each short's magnitude rounded down
+        int64 shortCost; // USDT (a short's open cost is negative)
     }
 
     /// @dev One slot, read and written by every trade. Room: a size of 150 million units of the
@@ -87,6 +98,15 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     uint256 internal constant MIN_HEARTBEAT = 60;
     uint256 internal constant MAX_HEARTBEAT = 7 days;
     uint8 internal constant FEED_DECIMALS = 8;
+    /// @dev Granularity of the stored price impact (WAD per 1,000,000 USDT) and funding rate (WAD
+    /// per 8 h): they share the slot every trade reads with the price and the funding index.
+    uint256 internal constant IMPACT_UNIT = 1e9;
+    int256 internal constant RATE_UNIT = 1e6;
+    /// @dev Liquidity actions price the pool over every market, so their number is bounded.
+    uint256 internal constant MAX_MARKETS = 32;
+    /// @dev Units held back per side in profit beyond its computed profit: a position's own close
+    /// rounds its funding up and the side's sum rounds it down, one unit each way.
+    uint256 internal constant RESERVE_ROUNDING = 2;
 
     IERC20 public immutable usdt;
 
@@ -94,7 +114,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     LiquidationParams internal liquidationParams;
     uint256 public totalLiquidityShares;
     mapping(address provider => uint256) public liquiditySharesOf;
-    mapping(bytes32 market => Market) public markets;
+    mapping(bytes32 market => Market) internal markets;
+    bytes32[] internal marketIds;
     mapping(bytes32 market => mapping(address account => Position)) internal positions;
 
     constructor(IERC20 usdt_, address admin) {
@@ -121,6 +142,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (markets[market].heartbeat != 0) revert MarketExists(market);
         if (address(feed) == address(0)) revert ZeroAddress();
         if (feed.decimals() != FEED_DECIMALS) revert InvalidParameter("feedDecimals", int256(uint256(feed.decimals())));
+        if (marketIds.length == MAX_MARKETS) revert InvalidParameter("markets", int256(MAX_MARKETS));
         _checkHeartbeat(heartbeat);
         _checkFundingRate(fundingRate);
         _checkPriceImpact(priceImpact);
@@ -130,37 +152,44 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         }
         (, int256 answer, , uint256 updatedAt, ) = feed.latestRoundData();
         Market storage m = markets[market];
-        (m.heartbeat, m.priceImpact, m.lastFundingTime, m.fundingRate, m.feed) = (
-            heartbeat,
-            priceImpact,
-            uint64(block.timestamp),
-            fundingRate,
+        (m.heartbeat, m.priceImpact, m.fundingRate, m.feed) = (
+            uint24(heartbeat),
+            uint32(priceImpact / IMPACT_UNIT),
+            int40(fundingRate / RATE_UNIT),
             feed
         );
+        marketIds.push(market);
         _storeAnswer(m, market, answer, updatedAt);
         emit MarketAdded(market, address(feed), heartbeat, fundingRate, priceImpact);
     }
 
-    /// @notice Sets the funding rate (WAD per 8 hours) after accruing at the old one. Only admin.
-    function setFundingRate(bytes32 market, int64 fundingRate) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    /// @notice Sets the funding rate (WAD per 8 hours, a multiple of 1e6) from now on: the stored
+    /// index moves by what the old rate charged since the last answer less what the new one would,
+    /// so the index now is unchanged. Only admin.
+    function setFundingRate(bytes32 market, int64 fundingRate) external onlyRole(DEFAULT_ADMIN_ROLE) nonReentrant {
         _checkFundingRate(fundingRate);
         Market storage m = _market(market);
-        _accrueFunding(m, _price(m, market));
-        m.fundingRate = fundingRate;
+        uint256 price = _price(m, market);
+        uint256 elapsed = block.timestamp - m.updatedAt; // the answer is fresh, so not in the future
+        int256 move =
+            PerpMath.fundingIndexDelta(price, _rate(m), elapsed) -
+                PerpMath.fundingIndexDelta(price, fundingRate, elapsed);
+        _moveFundingIndex(m, move);
+        m.fundingRate = int40(fundingRate / RATE_UNIT);
         emit FundingRateSet(market, fundingRate);
     }
 
     /// @notice Sets the linear price impact (WAD per 1,000,000 USDT of notional). Only admin.
     function setPriceImpact(bytes32 market, uint64 priceImpact) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _checkPriceImpact(priceImpact);
-        _market(market).priceImpact = priceImpact;
+        _market(market).priceImpact = uint32(priceImpact / IMPACT_UNIT);
         emit PriceImpactSet(market, priceImpact);
     }
 
     /// @notice Sets how long an oracle answer stays fresh. Only admin.
     function setHeartbeat(bytes32 market, uint32 heartbeat) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _checkHeartbeat(heartbeat);
-        _market(market).heartbeat = heartbeat;
+        _market(market).heartbeat = uint24(heartbeat);
         emit HeartbeatSet(market, heartbeat);
     }
 
@@ -197,7 +226,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /* PRICES */
 
     /// @inheritdoc IPriceListener
-    function onPriceUpdate(bytes32 market, int256 answer, uint256 updatedAt) external {
+    function onPriceUpdate(bytes32 market, int256 answer, uint256 updatedAt) external nonReentrant {
         Market storage m = markets[market];
         // an unlisted market has no feed, and no caller is address(0)
         if (msg.sender != address(m.feed)) revert NotMarketFeed(market, msg.sender);
@@ -225,15 +254,17 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (to == address(0)) revert ZeroAddress();
         Market storage m = _market(market);
         uint256 price = _price(m, market);
-        int256 index = _accrueFunding(m, price);
         Position memory p = positions[market][msg.sender];
         Balances memory b = balances;
-        int256 funding = _settleFunding(market, msg.sender, p, b, index, price);
+        int256 storedIndex = m.fundingIndex;
+        (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
+        int256 funding = _settleFunding(market, msg.sender, p, b, _currentIndex(m, price), price);
         if (funding != 0) emit FundingSettled(market, msg.sender, funding);
         _realizeProfitFor(p, b, amount, price);
         p.margin -= uint56(amount); // at most the margin: _realizeProfitFor made it so
         b.accounted -= uint64(amount);
         _requireInitialMargin(p, b, price, _equity(p, price));
+        _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
         _writePosition(positions[market][msg.sender], p);
         _writeBalances(b);
         emit MarginWithdrawn(market, msg.sender, to, amount);
@@ -249,11 +280,13 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         int256 marginDelta,
         address to
     ) external nonReentrant returns (TradeResult memory r) {
-        Market storage m = _market(market);
-        r.price = _price(m, market);
+        (Market storage m, uint256 word) = _load(market);
+        r.price = _priceOf(word, market);
         Position memory p = positions[market][msg.sender];
         Balances memory b = balances;
-        r.fundingPaid = _settleFunding(market, msg.sender, p, b, _accrueFunding(m, r.price), r.price);
+        int256 storedIndex = _storedIndexOf(word);
+        (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
+        r.fundingPaid = _settleFunding(market, msg.sender, p, b, _indexOf(word, r.price), r.price);
 
         if (marginDelta > 0) {
             // the caller pays in its callback; only what arrives during it is credited, so USDT sent
@@ -268,7 +301,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         }
 
         int256 oldSize = p.size;
-        if (sizeDelta != 0) (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, m, p, b, sizeDelta, r.price);
+        if (sizeDelta != 0)
+            (r.realizedPnl, r.cost) = _applyTrade(market, msg.sender, _impactOf(word), p, b, sizeDelta, r.price);
 
         uint256 payout;
         if (marginDelta < 0) {
@@ -282,6 +316,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         r.equity = _equity(p, r.price);
         if (marginDelta < 0 || _addsExposure(oldSize, p.size)) _requireInitialMargin(p, b, r.price, r.equity);
 
+        _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
         _writePosition(positions[market][msg.sender], p);
         _writeBalances(b);
         emit Traded(market, msg.sender, sizeDelta, r.price, r.cost, r.realizedPnl, r.fundingPaid, marginDelta, p.size);
@@ -294,18 +329,29 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         uint256 price = _price(m, market);
         Position memory p = positions[market][account];
         Balances memory b = balances;
-        int256 funding = _settleFunding(market, account, p, b, _accrueFunding(m, price), price);
+        int256 storedIndex = m.fundingIndex;
+        (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
+        int256 funding = _settleFunding(market, account, p, b, _currentIndex(m, price), price);
         LiquidationParams memory liq = liquidationParams;
         int256 equity = _requireLiquidatable(p, price, liq.maintenanceMarginRatio);
 
         reward = liq.liquidationReward;
         int256 closed = PerpMath.liquidationSizeUp(p.size, equity, price, reward, b.initialMarginRatio, b.takerFee);
-        (int256 realized, uint256 cost) = _applyTrade(market, account, m, p, b, -closed, price);
+        (int256 realized, uint256 cost) = _applyTrade(
+            market,
+            account,
+            uint256(m.priceImpact) * IMPACT_UNIT,
+            p,
+            b,
+            -closed,
+            price
+        );
         emit Traded(market, account, -closed, price, cost, realized, funding, 0, p.size);
 
         reward = Math.min(reward, p.margin);
         p.margin -= uint56(reward); // at most the margin
         b.accounted -= uint64(reward);
+        _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
         _writePosition(positions[market][account], p);
         _writeBalances(b);
         emit Liquidated(market, account, msg.sender, closed, price, reward);
@@ -319,14 +365,16 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (amount == 0) revert ZeroAmount();
         Balances memory b = balances;
         uint256 supply = totalLiquidityShares;
-        if (supply != 0 && b.pool == 0) revert InsufficientLiquidity(amount, 0);
         uint256 locked;
         if (supply == 0) {
             if (amount <= MINIMUM_LIQUIDITY) revert InsufficientLiquidity(amount, MINIMUM_LIQUIDITY + 1);
             (shares, locked) = (amount - MINIMUM_LIQUIDITY, MINIMUM_LIQUIDITY);
             liquiditySharesOf[DEAD] = locked;
         } else {
-            shares = MathLib.mulDivDown(amount, supply, b.pool);
+            // a pool worth nothing (its winners owed all its cash) is priced at one unit: whoever
+            // recapitalizes it owns nearly all of it, and pays its deficit
+            (uint256 value, ) = _poolValue(b);
+            shares = MathLib.mulDivDown(amount, supply, Math.max(value, 1));
         }
         if (shares == 0) revert ZeroAmount();
         totalLiquidityShares = supply + shares + locked;
@@ -347,17 +395,49 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (shares > owned) revert InsufficientLiquidity(shares, owned);
         Balances memory b = balances;
         uint256 supply = totalLiquidityShares;
-        amount = MathLib.mulDivDown(shares, b.pool, supply);
+        (uint256 value, uint256 reserved) = _poolValue(b);
+        if (value == 0) revert ZeroAmount(); // the pool is worth nothing now: the shares are kept
+        amount = MathLib.mulDivDown(shares, value, supply);
+        uint256 free = b.pool > reserved ? b.pool - reserved : 0;
+        if (amount > free) revert LiquidityReserved(amount, free);
         liquiditySharesOf[msg.sender] = owned - shares;
         totalLiquidityShares = supply - shares;
         b.pool -= uint64(amount);
         b.accounted -= uint64(amount);
         _writeBalances(b);
         emit LiquidityRemoved(msg.sender, to, amount, shares);
-        if (amount != 0) usdt.safeTransfer(to, amount);
+        usdt.safeTransfer(to, amount);
     }
 
     /* VIEWS */
+
+    /// @inheritdoc IPerpVault
+    function liquidity() external view returns (uint256 cash, uint256 value, uint256 reserved) {
+        Balances memory b = balances;
+        (value, reserved) = _poolValue(b);
+        cash = b.pool;
+    }
+
+    /// @inheritdoc IPerpVault
+    function openInterest(bytes32 market) external view returns (uint256 longSize, uint256 shortSize) {
+        OpenInterest memory oi = _market(market).openInterest;
+        (int256 longs, int256 shorts) = _sideSizes(oi);
+        return (uint256(longs), uint256(-shorts));
+    }
+
+    /// @inheritdoc IPerpVault
+    function marketInfo(bytes32 market) external view returns (MarketInfo memory info) {
+        Market storage m = _market(market);
+        info = MarketInfo({
+            feed: address(m.feed),
+            answer: m.answer,
+            updatedAt: m.updatedAt,
+            heartbeat: m.heartbeat,
+            fundingRate: _rate(m),
+            fundingIndex: m.fundingIndex,
+            priceImpact: uint256(m.priceImpact) * IMPACT_UNIT
+        });
+    }
 
     /// @inheritdoc IPerpVault
     function markPrice(bytes32 market) external view returns (uint256) {
@@ -410,9 +490,9 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
 
     /// @inheritdoc IPerpVault
     function tradingSnapshot(bytes32 market, address account) external view returns (TradingSnapshot memory t) {
-        Market storage m = _market(market);
-        (t.size, t.equity, t.price) = _snapshotIn(m, market, account);
-        (t.takerFee, t.priceImpact) = (balances.takerFee, m.priceImpact);
+        (, uint256 word) = _load(market);
+        (t.size, t.equity, t.price) = _snapshotOf(word, market, account);
+        (t.takerFee, t.priceImpact) = (balances.takerFee, _impactOf(word));
     }
 
     /// @inheritdoc IPerpVault
@@ -480,7 +560,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
 
     /// @inheritdoc IPerpVault
     function tradeCosts(bytes32 market) external view returns (uint256 takerFee, uint256 priceImpact) {
-        return (balances.takerFee, _market(market).priceImpact);
+        return (balances.takerFee, uint256(_market(market).priceImpact) * IMPACT_UNIT);
     }
 
     /// @inheritdoc IPerpVault
@@ -495,18 +575,19 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         bytes32 market,
         address account
     ) internal view returns (int256 size, int256 equity, uint256 price) {
-        return _snapshotIn(_market(market), market, account);
+        (, uint256 word) = _load(market);
+        return _snapshotOf(word, market, account);
     }
 
-    function _snapshotIn(
-        Market storage m,
+    function _snapshotOf(
+        uint256 word,
         bytes32 market,
         address account
     ) internal view returns (int256 size, int256 equity, uint256 price) {
-        price = _price(m, market);
+        price = _priceOf(word, market);
         Position memory p = positions[market][account];
         size = p.size;
-        equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
+        equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _indexOf(word, price) - p.fundingIndex);
     }
 
     /// @dev Writes a position with one SSTORE (Solidity would write member by member); the layout
@@ -541,35 +622,190 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (m.heartbeat == 0) revert UnknownMarket(market);
     }
 
-    /// @dev Keeps the feed's answer for every trade to read. One outside what the slot holds is
-    /// refused (the feed's update reverts): a price of 92 billion USDT or more is none we trade at.
+    /// @dev Keeps the feed's answer for every trade to read, after charging the funding of the
+    /// interval the replaced answer priced, at that answer: funding is the sum over price intervals of
+    /// rate x time x price, whoever trades and whenever. An answer outside what the slot holds is
+    /// refused (the feed's update reverts): a price of 92 billion USDT or more is none we trade at; so
+    /// is one older than the answer held, or stamped in the future.
     function _storeAnswer(Market storage m, bytes32 market, int256 answer, uint256 updatedAt) internal {
         if (answer > type(int64).max || answer < type(int64).min) revert InvalidPrice(market, answer);
-        if (updatedAt > type(uint64).max) revert StalePrice(market, updatedAt, m.heartbeat);
-        (m.answer, m.updatedAt) = (int64(answer), uint64(updatedAt));
+        uint256 last = m.updatedAt;
+        if (updatedAt < last || updatedAt > block.timestamp) revert StalePrice(market, updatedAt, m.heartbeat);
+        int256 replaced = m.answer;
+        if (replaced > 0) {
+            _moveFundingIndex(m, PerpMath.fundingIndexDelta(uint256(replaced), _rate(m), updatedAt - last));
+        }
+        (m.answer, m.updatedAt) = (int64(answer), uint40(updatedAt));
         emit PriceUpdated(market, answer, updatedAt);
+    }
+
+    /// @dev The market's first slot in one read: what a trade needs of it (the layout of `Market`,
+    /// members packed from the lowest-order bits up; `_answerOf` and the rest unpack it).
+    function _load(bytes32 market) internal view returns (Market storage m, uint256 word) {
+        m = markets[market];
+        word = _word(m);
+        if (uint24(word >> 104) == 0) revert UnknownMarket(market);
+    }
+
+    function _word(Market storage m) internal view returns (uint256 word) {
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            word := sload(m.slot)
+        }
     }
 
     /// @dev Oracle read with Chainlink's checks, on the feed's latest answer as it pushed it:
     /// positive answer, updated within the heartbeat.
     function _price(Market storage m, bytes32 market) internal view returns (uint256) {
-        (int256 answer, uint256 updatedAt) = (m.answer, m.updatedAt);
+        return _priceOf(_word(m), market);
+    }
+
+    function _priceOf(uint256 word, bytes32 market) internal view returns (uint256) {
+        int256 answer = int64(uint64(word));
+        uint256 updatedAt = uint40(word >> 64);
+        uint256 heartbeat = uint24(word >> 104);
         if (answer <= 0) revert InvalidPrice(market, answer);
         // an answer from the future is as untrustworthy as a stale one (and must not underflow)
-        if (updatedAt > block.timestamp || block.timestamp - updatedAt > m.heartbeat) {
-            revert StalePrice(market, updatedAt, m.heartbeat);
+        if (updatedAt > block.timestamp || block.timestamp - updatedAt > heartbeat) {
+            revert StalePrice(market, updatedAt, heartbeat);
         }
         return uint256(answer);
     }
 
+    /// @dev The funding index now: the stored one (as of the last answer) plus the answer's price
+    /// times the rate over the time since (none for an answer stamped in the future).
     function _currentIndex(Market storage m, uint256 price) internal view returns (int256) {
-        return m.fundingIndex + PerpMath.fundingIndexDelta(price, m.fundingRate, block.timestamp - m.lastFundingTime);
+        return _indexOf(_word(m), price);
     }
 
-    function _accrueFunding(Market storage m, uint256 price) internal returns (int256 index) {
-        if (m.lastFundingTime == block.timestamp) return m.fundingIndex;
-        index = _currentIndex(m, price);
-        (m.fundingIndex, m.lastFundingTime) = (index.toInt128(), uint64(block.timestamp));
+    function _indexOf(uint256 word, uint256 price) internal view returns (int256) {
+        uint256 updatedAt = uint40(word >> 64);
+        uint256 elapsed = block.timestamp > updatedAt ? block.timestamp - updatedAt : 0;
+        return _storedIndexOf(word) + PerpMath.fundingIndexDelta(price, _rateOf(word), elapsed);
+    }
+
+    function _storedIndexOf(uint256 word) internal pure returns (int256) {
+        return int56(uint56(word >> 200));
+    }
+
+    function _rateOf(uint256 word) internal pure returns (int256) {
+        return int256(int40(uint40(word >> 160))) * RATE_UNIT;
+    }
+
+    function _impactOf(uint256 word) internal pure returns (uint256) {
+        return uint256(uint32(word >> 128)) * IMPACT_UNIT;
+    }
+
+    function _rate(Market storage m) internal view returns (int256) {
+        return _rateOf(_word(m));
+    }
+
+    /// @dev Moves the stored funding index by `move`, and each side's open cost by the funding its
+    /// size owes for it, rounded down (the sides' profit, hence the pool's reserve, errs high).
+    function _moveFundingIndex(Market storage m, int256 move) internal {
+        if (move == 0) return;
+        m.fundingIndex = (m.fundingIndex + move).toInt56();
+        OpenInterest memory oi = m.openInterest;
+        if (oi.longSize == 0 && oi.shortSize == 0) return;
+        (int256 longSize, int256 shortSize) = _sideSizes(oi);
+        oi.longCost = (oi.longCost + PerpMath.fundingOwedDown(longSize, move)).toInt64();
+        oi.shortCost = (oi.shortCost + PerpMath.fundingOwedDown(shortSize, move)).toInt64();
+        _writeOpenInterest(m, oi);
+    }
+
+    /// @dev A position's part of its side's open interest: its side, its size in OPEN_INTEREST_UNIT,
+    /// and its open cost plus the funding it owes up to the market's stored index.
+    function _share(
+        Position memory p,
+        int256 storedIndex
+    ) internal pure returns (bool long, uint256 units, int256 cost) {
+        long = p.size >= 0;
+        units = PerpMath.openInterestUnits(p.size);
+        cost = p.openCost + PerpMath.fundingOwedUp(p.size, storedIndex - p.fundingIndex);
+    }
+
+    /// @dev Moves a position's part of the open interest from what it was (`wasLong`, `oldUnits`,
+    /// `oldCost`, from `_share` before the call changed it) to what it is, in one read and one write.
+    /// A side with no size left keeps no cost: the roundings its funding sums gathered go with it.
+    function _recount(
+        Market storage m,
+        bool wasLong,
+        uint256 oldUnits,
+        int256 oldCost,
+        Position memory p,
+        int256 storedIndex
+    ) internal {
+        (bool long, uint256 units, int256 cost) = _share(p, storedIndex);
+        OpenInterest storage stored = m.openInterest;
+        uint256 word;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            word := sload(stored.slot)
+        }
+        // the layout of `OpenInterest`: members packed from the lowest-order bits up
+        uint256 longSize = uint64(word);
+        int256 longCost = int64(uint64(word >> 64));
+        uint256 shortSize = uint64(word >> 128);
+        int256 shortCost = int64(uint64(word >> 192));
+        if (wasLong) (longSize, longCost) = (longSize - oldUnits, longCost - oldCost);
+        else (shortSize, shortCost) = (shortSize - oldUnits, shortCost - oldCost);
+        if (long) (longSize, longCost) = (longSize + units, longCost + cost);
+        else (shortSize, shortCost) = (shortSize + units, shortCost + cost);
+        if (longSize == 0) longCost = 0;
+        if (shortSize == 0) shortCost = 0;
+        word =
+            uint256(longSize.toUint64()) |
+            (uint256(uint64(longCost.toInt64())) << 64) |
+            (uint256(shortSize.toUint64()) << 128) |
+            (uint256(uint64(shortCost.toInt64())) << 192);
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(stored.slot, word)
+        }
+    }
+
+    /// @dev Each side's size in 18 decimals, signed (+ long, - short).
+    function _sideSizes(OpenInterest memory oi) internal pure returns (int256 longSize, int256 shortSize) {
+        longSize = int256(uint256(oi.longSize) * PerpMath.OPEN_INTEREST_UNIT);
+        shortSize = -int256(uint256(oi.shortSize) * PerpMath.OPEN_INTEREST_UNIT);
+    }
+
+    /// @dev Writes the open interest with one SSTORE (same layout as `OpenInterest`).
+    function _writeOpenInterest(Market storage m, OpenInterest memory oi) internal {
+        uint256 word =
+            uint256(oi.longSize) |
+                (uint256(uint64(oi.longCost)) << 64) |
+                (uint256(oi.shortSize) << 128) |
+                (uint256(uint64(oi.shortCost)) << 192);
+        OpenInterest storage stored = m.openInterest;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            sstore(stored.slot, word)
+        }
+    }
+
+    /// @dev The pool priced over every market at its checked price: its cash less what each side's
+    /// open positions would take out if closed now (their profit, less the funding they owe), at most
+    /// all the USDT held; and the part of the cash held back for the sides in profit, each with
+    /// RESERVE_ROUNDING units for the roundings of its own closes. Reverts on a stale price.
+    function _poolValue(Balances memory b) internal view returns (uint256 value, uint256 reserved) {
+        int256 owedToTraders;
+        uint256 n = marketIds.length;
+        for (uint256 i; i < n; ++i) {
+            bytes32 id = marketIds[i];
+            Market storage m = markets[id];
+            uint256 price = _price(m, id);
+            int256 move = _currentIndex(m, price) - m.fundingIndex;
+            OpenInterest memory oi = m.openInterest;
+            (int256 longSize, int256 shortSize) = _sideSizes(oi);
+            int256 longProfit = longSize.valueDown(price) - oi.longCost - PerpMath.fundingOwedDown(longSize, move);
+            int256 shortProfit = shortSize.valueDown(price) - oi.shortCost - PerpMath.fundingOwedDown(shortSize, move);
+            owedToTraders += longProfit + shortProfit;
+            if (longProfit > 0) reserved += uint256(longProfit) + RESERVE_ROUNDING;
+            if (shortProfit > 0) reserved += uint256(shortProfit) + RESERVE_ROUNDING;
+        }
+        int256 net = int256(uint256(b.pool)) - owedToTraders;
+        value = net <= 0 ? 0 : Math.min(uint256(net), b.accounted);
     }
 
     /// @dev Equity with funding already settled: margin + value at `price` - open cost.
@@ -595,7 +831,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     function _applyTrade(
         bytes32 market,
         address account,
-        Market storage m,
+        uint256 priceImpact,
         Position memory p,
         Balances memory b,
         int256 sizeDelta,
@@ -613,11 +849,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (opened != 0) p.openCost = (p.openCost + opened.costUp(price)).toInt56();
         p.size = (size + sizeDelta).toInt88();
 
-        (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(
-            sizeDelta.notionalUp(price),
-            b.takerFee,
-            m.priceImpact
-        );
+        (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(sizeDelta.notionalUp(price), b.takerFee, priceImpact);
         cost = fee + impactCost;
         _moveToPool(market, account, p, b, cost.toInt256() - realized, price);
     }
@@ -700,10 +932,13 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     }
 
     function _checkFundingRate(int64 fundingRate) internal pure {
-        if (PerpMath.abs(fundingRate) > MAX_FUNDING_RATE) revert InvalidParameter("fundingRate", fundingRate);
+        if (PerpMath.abs(fundingRate) > MAX_FUNDING_RATE || fundingRate % RATE_UNIT != 0) {
+            revert InvalidParameter("fundingRate", fundingRate);
+        }
     }
 
     function _checkPriceImpact(uint64 priceImpact) internal pure {
-        if (priceImpact > MAX_PRICE_IMPACT) revert InvalidParameter("priceImpact", int256(uint256(priceImpact)));
+        if (priceImpact > MAX_PRICE_IMPACT || priceImpact % IMPACT_UNIT != 0)
+            revert InvalidParameter("priceImpact", int256(uint256(priceImpact)));
     }
 }

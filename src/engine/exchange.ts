@@ -1,6 +1,7 @@
-// Twin of contracts/mocks/MockPerpVault.sol: markets with a per-second funding index, isolated
-// positions (size, open cost, funding index, margin), the liquidity pool, and every check, rounding
-// step and custom error of the contract, in the same order. Amounts are BigInt in contract units.
+// Twin of contracts/mocks/MockPerpVault.sol: markets with a per-second funding index charged at
+// every price update, each side's open interest, isolated positions (size, open cost, funding
+// index, margin), the liquidity pool priced net of open positions, and every check, rounding step
+// and custom error of the contract, in the same order. Amounts are BigInt in contract units.
 import { key } from "./erc20.ts";
 import { EngineRevert } from "./errors.ts";
 import type { PriceFeed, PriceListener } from "./feed.ts";
@@ -10,13 +11,15 @@ import {
   closedCostUp,
   costUp,
   fundingIndexDelta,
+  fundingOwedDown,
   fundingOwedUp,
   liquidationSizeUp,
   min,
   mulDivDown,
   notionalUp,
+  OPEN_INTEREST_UNIT,
+  openInterestUnits,
   toInt,
-  toInt128,
   toUint,
   addUint64,
   toUint64,
@@ -31,10 +34,25 @@ export interface MarketState {
   updatedAt: bigint;
   feed: string; // feed address, lower case
   heartbeat: bigint;
-  priceImpact: bigint;
-  fundingIndex: bigint;
-  lastFundingTime: bigint;
-  fundingRate: bigint;
+  priceImpact: bigint; // WAD per 1,000,000 USDT (a multiple of IMPACT_UNIT)
+  fundingIndex: bigint; // as of `updatedAt`
+  fundingRate: bigint; // WAD per 8 h (a multiple of RATE_UNIT)
+  openInterest: OpenInterest;
+}
+
+/** Each side's positions summed (MockPerpVault.OpenInterest): sizes in OPEN_INTEREST_UNIT. */
+export interface OpenInterest {
+  longSize: bigint;
+  longCost: bigint;
+  shortSize: bigint;
+  shortCost: bigint;
+}
+
+/** The pool: cash, value net of open positions, and the cash reserved for sides in profit. */
+export interface Liquidity {
+  cash: bigint;
+  value: bigint;
+  reserved: bigint;
 }
 
 export interface PositionState {
@@ -93,6 +111,10 @@ const INT64_MAX = (1n << 63n) - 1n;
 const MAX_PRICE_IMPACT = WAD;
 const MIN_HEARTBEAT = 60n;
 const MAX_HEARTBEAT = 7n * 86400n;
+const IMPACT_UNIT = 10n ** 9n;
+const RATE_UNIT = 10n ** 6n;
+const MAX_MARKETS = 32n;
+const RESERVE_ROUNDING = 2n;
 
 export const DEFAULT_EXCHANGE_PARAMS: ExchangeParams = {
   takerFee: 5n * 10n ** 14n,
@@ -133,29 +155,42 @@ export class Exchange implements PriceListener {
     priceImpact: bigint,
   ) {
     if (this.st.markets.has(market)) throw new EngineRevert("MarketExists", [market]);
+    if (BigInt(this.st.markets.size) === MAX_MARKETS)
+      throw new EngineRevert("InvalidParameter", ["markets", MAX_MARKETS]);
     checkHeartbeat(heartbeat);
     checkFundingRate(fundingRate);
     checkPriceImpact(priceImpact);
     feed.listening = { listener: this, key: market }; // setListener, before addMarket on chain
-    this.st.markets.set(market, {
-      answer: feed.st.answer,
-      updatedAt: feed.st.updatedAt,
+    const m: MarketState = {
+      answer: 0n,
+      updatedAt: 0n,
       feed: key(feed.address),
       heartbeat,
       priceImpact,
       fundingIndex: 0n,
-      lastFundingTime: tx.time,
       fundingRate,
-    });
+      openInterest: { longSize: 0n, longCost: 0n, shortSize: 0n, shortCost: 0n },
+    };
+    this.st.markets.set(market, m);
+    this.storeAnswer(m, market, feed.st.answer, feed.st.updatedAt, tx.time);
   }
 
   /* PRICES */
 
   /** onPriceUpdate: the market's feed pushes its answer (MockPriceFeed only publishes what fits). */
   onPriceUpdate(market: string, answer: bigint, updatedAt: bigint): void {
-    const m = this.market(market);
+    // the feed stamps its answer with the block time, so `updatedAt` is the transaction's time
+    this.storeAnswer(this.market(market), market, answer, updatedAt, updatedAt);
+  }
+
+  /** _storeAnswer: charges the replaced answer's interval of funding, then keeps the answer. */
+  private storeAnswer(m: MarketState, market: string, answer: bigint, updatedAt: bigint, time: bigint): void {
     if (answer > INT64_MAX || answer < -INT64_MAX - 1n)
       throw new EngineRevert("InvalidPrice", [market, answer]);
+    const last = m.updatedAt;
+    if (updatedAt < last || updatedAt > time)
+      throw new EngineRevert("StalePrice", [market, updatedAt, m.heartbeat]);
+    if (m.answer > 0n) this.moveFundingIndex(m, fundingIndexDelta(m.answer, m.fundingRate, updatedAt - last));
     m.answer = answer;
     m.updatedAt = updatedAt;
     this.emit("PriceUpdated", [market, answer, updatedAt]);
@@ -164,7 +199,11 @@ export class Exchange implements PriceListener {
   setFundingRate(tx: Tx, market: string, fundingRate: bigint): void {
     checkFundingRate(fundingRate);
     const m = this.market(market);
-    this.accrueFunding(m, this.price(m, market, tx.time), tx.time);
+    const price = this.price(m, market, tx.time);
+    const elapsed = tx.time - m.updatedAt;
+    const move =
+      fundingIndexDelta(price, m.fundingRate, elapsed) - fundingIndexDelta(price, fundingRate, elapsed);
+    this.moveFundingIndex(m, move);
     m.fundingRate = fundingRate;
     this.emit("FundingRateSet", [market, fundingRate]);
   }
@@ -220,15 +259,17 @@ export class Exchange implements PriceListener {
     if (key(to) === ZERO) throw new EngineRevert("ZeroAddress");
     const m = this.market(market);
     const price = this.price(m, market, tx.time);
-    const index = this.accrueFunding(m, price, tx.time);
     const p = { ...this.position(market, tx.from) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    const funding = this.settleFunding(market, tx.from, p, b, index, price);
+    const storedIndex = m.fundingIndex;
+    const old = share(p, storedIndex);
+    const funding = this.settleFunding(market, tx.from, p, b, this.currentIndex(m, price, tx.time), price);
     if (funding !== 0n) this.emit("FundingSettled", [market, key(tx.from), funding]);
     realizeProfitFor(p, b, amount, price);
     p.margin -= amount;
     b.accounted -= amount;
     this.requireInitialMargin(p, price);
+    m.openInterest = recount(m.openInterest, old, p, storedIndex);
     this.commit(market, tx.from, p, b);
     this.emit("MarginWithdrawn", [market, key(tx.from), key(to), amount]);
     this.world.usdt.transfer(this.address, to, amount);
@@ -250,11 +291,12 @@ export class Exchange implements PriceListener {
   ): TradeResult {
     const m = this.market(market);
     const price = this.price(m, market, tx.time);
-    const index = this.accrueFunding(m, price, tx.time);
     const p = { ...this.position(market, tx.from) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
+    const storedIndex = m.fundingIndex;
+    const old = share(p, storedIndex);
     const r: TradeResult = { price, cost: 0n, realizedPnl: 0n, fundingPaid: 0n, equity: 0n };
-    r.fundingPaid = this.settleFunding(market, tx.from, p, b, index, price);
+    r.fundingPaid = this.settleFunding(market, tx.from, p, b, this.currentIndex(m, price, tx.time), price);
 
     if (marginDelta > 0n) {
       const amount = marginDelta;
@@ -286,6 +328,7 @@ export class Exchange implements PriceListener {
     if (marginDelta < 0n || addsExposure(oldSize, p.size)) this.requireInitialMargin(p, price);
     r.equity = equityOf(p, price);
 
+    m.openInterest = recount(m.openInterest, old, p, storedIndex);
     this.commit(market, tx.from, p, b);
     // one event per trade: funding settled, margin in or out, the fill and the size after
     this.emit("Traded", [
@@ -308,7 +351,9 @@ export class Exchange implements PriceListener {
     const price = this.price(m, market, tx.time);
     const p = { ...this.position(market, account) };
     const b = { pool: this.st.pool, accounted: this.st.accounted };
-    const funding = this.settleFunding(market, account, p, b, this.accrueFunding(m, price, tx.time), price);
+    const storedIndex = m.fundingIndex;
+    const old = share(p, storedIndex);
+    const funding = this.settleFunding(market, account, p, b, this.currentIndex(m, price, tx.time), price);
     const params = this.st.params;
     const maintenance = wadMulUp(notionalUp(p.size, price), params.maintenanceMarginRatio);
     const eq = equityOf(p, price);
@@ -326,6 +371,7 @@ export class Exchange implements PriceListener {
     const reward = min(params.liquidationReward, p.margin);
     p.margin -= reward;
     b.accounted -= reward;
+    m.openInterest = recount(m.openInterest, old, p, storedIndex);
     this.commit(market, account, p, b);
     this.emit("Liquidated", [market, key(account), key(tx.from), closed, price, reward]);
     if (reward !== 0n) this.world.usdt.transfer(this.address, tx.from, reward);
@@ -337,7 +383,6 @@ export class Exchange implements PriceListener {
   addLiquidity(tx: Tx, amount: bigint): bigint {
     if (amount === 0n) throw new EngineRevert("ZeroAmount");
     const supply = this.st.totalLiquidityShares;
-    if (supply !== 0n && this.st.pool === 0n) throw new EngineRevert("InsufficientLiquidity", [amount, 0n]);
     let shares: bigint;
     let locked = 0n;
     if (supply === 0n) {
@@ -347,7 +392,8 @@ export class Exchange implements PriceListener {
       locked = MINIMUM_LIQUIDITY;
       this.st.liquiditySharesOf.set(DEAD, locked);
     } else {
-      shares = mulDivDown(amount, supply, this.st.pool);
+      const { value } = this.liquidity(tx.time);
+      shares = mulDivDown(amount, supply, value > 1n ? value : 1n);
     }
     if (shares === 0n) throw new EngineRevert("ZeroAmount");
     this.st.totalLiquidityShares = supply + shares + locked;
@@ -368,17 +414,47 @@ export class Exchange implements PriceListener {
     const owned = this.st.liquiditySharesOf.get(lp) ?? 0n;
     if (shares > owned) throw new EngineRevert("InsufficientLiquidity", [shares, owned]);
     const supply = this.st.totalLiquidityShares;
-    const amount = mulDivDown(shares, this.st.pool, supply);
+    const { cash, value, reserved } = this.liquidity(tx.time);
+    if (value === 0n) throw new EngineRevert("ZeroAmount");
+    const amount = mulDivDown(shares, value, supply);
+    const free = cash > reserved ? cash - reserved : 0n;
+    if (amount > free) throw new EngineRevert("LiquidityReserved", [amount, free]);
     this.st.liquiditySharesOf.set(lp, owned - shares);
     this.st.totalLiquidityShares = supply - shares;
     this.st.pool -= amount;
     this.st.accounted -= amount;
     this.emit("LiquidityRemoved", [lp, key(to), amount, shares]);
-    if (amount !== 0n) this.world.usdt.transfer(this.address, to, amount);
+    this.world.usdt.transfer(this.address, to, amount);
     return amount;
   }
 
   /* VIEWS */
+
+  /** liquidity(): the pool priced over every market at its checked price (reverts StalePrice). */
+  liquidity(time: bigint): Liquidity {
+    let owedToTraders = 0n;
+    let reserved = 0n;
+    for (const [id, m] of this.st.markets) {
+      const price = this.price(m, id, time);
+      const move = this.currentIndex(m, price, time) - m.fundingIndex;
+      const oi = m.openInterest;
+      const { longSize, shortSize } = sideSizes(oi);
+      const longProfit = valueDown(longSize, price) - oi.longCost - fundingOwedDown(longSize, move);
+      const shortProfit = valueDown(shortSize, price) - oi.shortCost - fundingOwedDown(shortSize, move);
+      owedToTraders += longProfit + shortProfit;
+      if (longProfit > 0n) reserved += longProfit + RESERVE_ROUNDING;
+      if (shortProfit > 0n) reserved += shortProfit + RESERVE_ROUNDING;
+    }
+    const net = this.st.pool - owedToTraders;
+    const value = net <= 0n ? 0n : min(net, this.st.accounted);
+    return { cash: this.st.pool, value, reserved };
+  }
+
+  /** openInterest(): each side's summed size, 18 decimals (longs rounded up, shorts down, to 1e-8). */
+  openInterest(market: string): { longSize: bigint; shortSize: bigint } {
+    const { longSize, shortSize } = sideSizes(this.market(market).openInterest);
+    return { longSize, shortSize: -shortSize };
+  }
 
   markPrice(market: string, time: bigint): bigint {
     return this.price(this.market(market), market, time);
@@ -514,16 +590,24 @@ export class Exchange implements PriceListener {
     return answer;
   }
 
+  /** The funding index now: the stored one plus the answer's price x rate since the answer. */
   private currentIndex(m: MarketState, price: bigint, time: bigint): bigint {
-    return m.fundingIndex + fundingIndexDelta(price, m.fundingRate, time - m.lastFundingTime);
+    const elapsed = time > m.updatedAt ? time - m.updatedAt : 0n;
+    return m.fundingIndex + fundingIndexDelta(price, m.fundingRate, elapsed);
   }
 
-  private accrueFunding(m: MarketState, price: bigint, time: bigint): bigint {
-    if (m.lastFundingTime === time) return m.fundingIndex;
-    const index = this.currentIndex(m, price, time);
-    m.fundingIndex = toInt128(index);
-    m.lastFundingTime = time;
-    return index;
+  /** _moveFundingIndex: the stored index moves, and each side's cost by its funding, rounded down. */
+  private moveFundingIndex(m: MarketState, move: bigint): void {
+    if (move === 0n) return;
+    m.fundingIndex = toInt(56n, m.fundingIndex + move);
+    const oi = m.openInterest;
+    if (oi.longSize === 0n && oi.shortSize === 0n) return;
+    const { longSize, shortSize } = sideSizes(oi);
+    m.openInterest = {
+      ...oi,
+      longCost: toInt(64n, oi.longCost + fundingOwedDown(longSize, move)),
+      shortCost: toInt(64n, oi.shortCost + fundingOwedDown(shortSize, move)),
+    };
   }
 
   private settleFunding(
@@ -605,6 +689,49 @@ export class Exchange implements PriceListener {
   }
 }
 
+interface Share {
+  long: boolean;
+  units: bigint;
+  cost: bigint;
+}
+
+/** _share: a position's side, size in OPEN_INTEREST_UNIT, and open cost plus funding owed to the stored index. */
+function share(p: PositionState, storedIndex: bigint): Share {
+  return {
+    long: p.size >= 0n,
+    units: openInterestUnits(p.size),
+    cost: p.openCost + fundingOwedUp(p.size, storedIndex - p.fundingIndex),
+  };
+}
+
+/** _recount: the open interest with a position's part moved from `old` to what it is now. */
+function recount(oi: OpenInterest, old: Share, p: PositionState, storedIndex: bigint): OpenInterest {
+  const now = share(p, storedIndex);
+  let { longSize, longCost, shortSize, shortCost } = oi;
+  if (old.long) [longSize, longCost] = [subUint(longSize, old.units), longCost - old.cost];
+  else [shortSize, shortCost] = [subUint(shortSize, old.units), shortCost - old.cost];
+  if (now.long) [longSize, longCost] = [longSize + now.units, longCost + now.cost];
+  else [shortSize, shortCost] = [shortSize + now.units, shortCost + now.cost];
+  if (longSize === 0n) longCost = 0n;
+  if (shortSize === 0n) shortCost = 0n;
+  return {
+    longSize: toUint(64n, longSize),
+    longCost: toInt(64n, longCost),
+    shortSize: toUint(64n, shortSize),
+    shortCost: toInt(64n, shortCost),
+  };
+}
+
+/** Checked uint subtraction (Solidity's panic 0x11 on underflow). */
+function subUint(a: bigint, b: bigint): bigint {
+  if (b > a) throw new EngineRevert("Panic", [0x11n]);
+  return a - b;
+}
+
+function sideSizes(oi: OpenInterest): { longSize: bigint; shortSize: bigint } {
+  return { longSize: oi.longSize * OPEN_INTEREST_UNIT, shortSize: -oi.shortSize * OPEN_INTEREST_UNIT };
+}
+
 /** Equity with funding already settled: margin + value at `price` - open cost. */
 export function equityOf(p: PositionState, price: bigint): bigint {
   return p.margin + valueDown(p.size, price) - p.openCost;
@@ -636,9 +763,11 @@ function checkHeartbeat(heartbeat: bigint): void {
 }
 
 function checkFundingRate(rate: bigint): void {
-  if (abs(rate) > MAX_FUNDING_RATE) throw new EngineRevert("InvalidParameter", ["fundingRate", rate]);
+  if (abs(rate) > MAX_FUNDING_RATE || rate % RATE_UNIT !== 0n)
+    throw new EngineRevert("InvalidParameter", ["fundingRate", rate]);
 }
 
 function checkPriceImpact(impact: bigint): void {
-  if (impact > MAX_PRICE_IMPACT) throw new EngineRevert("InvalidParameter", ["priceImpact", impact]);
+  if (impact > MAX_PRICE_IMPACT || impact % IMPACT_UNIT !== 0n)
+    throw new EngineRevert("InvalidParameter", ["priceImpact", impact]);
 }

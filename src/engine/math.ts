@@ -8,6 +8,8 @@ export const SIZE_PRICE_TO_USDT = 10n ** 20n;
 export const FUNDING_SCALE = 10n ** 22n;
 export const FUNDING_DIVISOR = 8n * 3600n * 10n ** 16n;
 export const IMPACT_NOTIONAL = 10n ** 12n;
+/** A market's open interest is summed in units of 1e-8 of the underlying (1e10 of size). */
+export const OPEN_INTEREST_UNIT = 10n ** 10n;
 export const INITIAL_SHARES_PER_UNIT = 10n ** 12n;
 export const YEAR = 365n * 86400n;
 export const UINT256_MAX = (1n << 256n) - 1n;
@@ -117,6 +119,19 @@ export function fundingOwedUp(size: bigint, indexDelta: bigint): bigint {
   const product = size * indexDelta;
   if (product >= 0n) return ceilDiv(product, FUNDING_SCALE);
   return -(-product / FUNDING_SCALE);
+}
+
+/** Funding `size` owes for an index move, rounded down (toward the trader): a side's sum. */
+export function fundingOwedDown(size: bigint, indexDelta: bigint): bigint {
+  const product = size * indexDelta;
+  if (product >= 0n) return product / FUNDING_SCALE;
+  return -ceilDiv(-product, FUNDING_SCALE);
+}
+
+/** What a position counts in its side's open interest: a long rounded up, a short's magnitude down. */
+export function openInterestUnits(size: bigint): bigint {
+  if (size >= 0n) return ceilDiv(size, OPEN_INTEREST_UNIT);
+  return -size / OPEN_INTEREST_UNIT;
 }
 
 /** Part of `openCost` that leaves when `closed` of a position of `size` is closed, rounded up. */

@@ -72,19 +72,19 @@ export class RebalanceScreen {
     if (
       p !== this.cachedPosition ||
       m.fundingIndex !== this.cachedIndex ||
-      m.lastFundingTime !== this.cachedLast ||
+      m.updatedAt !== this.cachedLast ||
       m.fundingRate !== this.cachedRate
     ) {
       this.cachedPosition = p;
       this.cachedIndex = m.fundingIndex;
-      this.cachedLast = m.lastFundingTime;
+      this.cachedLast = m.updatedAt;
       this.cachedRate = m.fundingRate;
       this.size = Number(p.size);
       this.openCost = Number(p.openCost);
       this.margin = Number(p.margin);
       this.positionIndex = Number(p.fundingIndex);
       this.marketIndex = Number(m.fundingIndex);
-      this.last = Number(m.lastFundingTime);
+      this.last = Number(m.updatedAt);
       this.rate = Number(m.fundingRate);
     }
     const price = Number(m.answer);

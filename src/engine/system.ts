@@ -56,12 +56,13 @@ export async function readDeployment(
   for (const m of Object.values(MARKETS)) {
     const feed = sys.feeds[m.name];
     const round = await feed.latestRoundData();
-    const market = await sys.vault.markets(m.id);
+    const [added] = await sys.vault.queryFilter(sys.vault.filters.MarketAdded(m.id));
+    if (added === undefined) throw new Error(`market ${m.name} was never added to the exchange`);
     markets.push({
       params: m,
       feed: await feed.getAddress(),
       feedTime: round[3],
-      addedAt: market.lastFundingTime,
+      addedAt: BigInt((await added.getBlock()).timestamp),
     });
   }
   return {

@@ -99,7 +99,7 @@ describe("MockPriceFeed -> MockPerpVault", function () {
       .to.emit(vault, "PriceUpdated")
       .withArgs(BTC, 97_000n * PRICE, await networkHelpers.time.latest().then((t) => BigInt(t + 1)));
     expect(await vault.markPrice(BTC)).to.equal(97_000n * PRICE);
-    expect((await vault.markets(BTC)).updatedAt).to.equal((await feed.latestRoundData())[3]);
+    expect((await vault.marketInfo(BTC)).updatedAt).to.equal((await feed.latestRoundData())[3]);
     // a feed that stops pushing leaves the exchange's copy to go stale: trades stop, none at an old price
     await expect(feed.connect(alice).setListener(ethers.ZeroAddress, BTC)).to.be.revertedWithCustomError(
       feed,
@@ -480,16 +480,26 @@ describe("MockPerpVault", function () {
       vault,
       "ZeroAddress",
     );
+    // alice is owed more than the pool holds: its shares are worth nothing, and no LP takes its cash
     const shares = await vault.liquiditySharesOf(admin.address);
-    const pool = await vault.poolBalance();
+    const owing = await vault.liquidity();
+    expect(owing.value).to.equal(0n);
+    expect(owing.reserved).to.be.greaterThan(owing.cash);
+    await expect(vault.removeLiquidity(shares / 2n, admin.address)).to.be.revertedWithCustomError(
+      vault,
+      "ZeroAmount",
+    );
+    // back at 200,000 the pool is worth its cash less alice's profit, and a leaving LP takes its part
+    // of that value, never the cash reserved for her
+    await feed.updateAnswer(200_000n * PRICE);
+    const l = await vault.liquidity();
+    expect(l.value).to.be.lessThan(l.cash - l.reserved + 10n * USDT);
+    const supply = await vault.totalLiquidityShares();
     await expect(vault.removeLiquidity(shares / 2n, admin.address))
       .to.emit(vault, "LiquidityRemoved")
-      .withArgs(
-        admin.address,
-        admin.address,
-        (pool * (shares / 2n)) / (await vault.totalLiquidityShares()),
-        shares / 2n,
-      );
+      .withArgs(admin.address, admin.address, (l.value * (shares / 2n)) / supply, shares / 2n);
+    expect(await vault.poolBalance()).to.be.greaterThanOrEqual((await vault.liquidity()).reserved);
+    await expect(vault.connect(alice).trade(BTC, -5n * ONE, 0, alice.address)).to.emit(vault, "Traded");
     await expect(vault.connect(bob).addLiquidity(1_000n * USDT)).to.emit(vault, "LiquidityAdded");
   });
 

@@ -394,7 +394,7 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         uint256 mintFee = (seed & 3) == 0 ? 0 : _bound(seed >> 8, 0, 10_000) * 1e12;
         uint256 redeemFee = ((seed >> 2) & 3) == 0 ? 0 : _bound(seed >> 72, 0, 10_000) * 1e12;
         uint256 takerFee = ((seed >> 4) & 3) == 0 ? 0 : _bound(seed >> 136, 0, 0.01e18);
-        uint256 impact = ((seed >> 6) & 3) == 0 ? 0 : _bound(seed >> 200, 0, 0.001e18);
+        uint256 impact = ((seed >> 6) & 3) == 0 ? 0 : _bound(seed >> 200, 0, 0.001e9) * 1e9; // steps of 1e9
         token.setFees(uint64(mintFee), uint64(redeemFee), MANAGEMENT_FEE, BOUNTY);
         vault.setFees(uint64(takerFee), 5e6);
         vault.setPriceImpact(BTC, uint64(impact));
@@ -409,7 +409,7 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         _depositAs(token, HOLDER, _bound(h, 1e6, MAX_ASSETS));
         _setPrice(_movedPrice(_boundInt(int256(h >> 64), -2_500, 2_500)));
         _rebalanceIfNeeded(token);
-        vault.setFundingRate(BTC, int64(_boundInt(int256(h >> 128), -0.001e18, 0.001e18)));
+        vault.setFundingRate(BTC, int64(_boundInt(int256(h >> 128), -0.001e12, 0.001e12) * 1e6)); // steps of 1e6
         vm.warp(block.timestamp + _bound(h >> 192, 0, 30 days));
         (, int256 price, , , ) = feed.latestRoundData();
         _setPrice(price);

@@ -42,6 +42,15 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         targets[0] = address(handler);
     }
 
+    /// @notice No LP action makes a token exit revert: after any LP withdrawal (all of its shares, a part, or
+    /// the most the pool's reserve for open profits lets it take), every holder's full redeem and any due
+    /// rebalance still find the cash they are owed.
+    function invariant_noLpActionBlocksAnExit() public view {
+        for (uint256 t = 0; t < 2; t++) {
+            _assertEq(handler.ghosts(t).exitsBlockedByLp, 0, "no LP withdrawal blocks a token's exit");
+        }
+    }
+
     /// @notice nav() and totalAssets() never revert (NAV is floored at zero, never negative), and nav() is
     /// totalAssets per 1e18 shares.
     function invariant_navAlwaysAnswers() public {

@@ -69,7 +69,7 @@ contract MockPerpVaultFuzzTest is TestBase {
         margin = _bound(margin, 1, MAX_MARGIN);
         price = _bound(price, MIN_PRICE, MAX_PRICE);
         vault.setFees(uint64(_bound(takerFee, 0, 0.01e18)), 5e6);
-        vault.setPriceImpact(BTC, uint64(_bound(impact, 0, 0.01e18)));
+        vault.setPriceImpact(BTC, uint64(_bound(impact, 0, 0.01e9) * 1e9)); // in steps of 1e9
         feed.updateAnswer(int256(price));
         _roundTrip(_randomSize(sizeSeed, long, margin, price, 10), margin, price, payFirst);
     }
@@ -115,7 +115,7 @@ contract MockPerpVaultFuzzTest is TestBase {
         margin = _bound(margin, 1, MAX_MARGIN);
         p1 = _bound(p1, MIN_PRICE, MAX_PRICE);
         p2 = _bound(p2, 1, 3 * p1);
-        vault.setPriceImpact(BTC, uint64(_bound(impact, 0, 0.01e18)));
+        vault.setPriceImpact(BTC, uint64(_bound(impact, 0, 0.01e9) * 1e9)); // in steps of 1e9
         feed.updateAnswer(int256(p1));
         _priceMove(_randomSize(sizeSeed, long, margin, p1, 9), margin, p1, p2);
     }
@@ -191,7 +191,7 @@ contract MockPerpVaultFuzzTest is TestBase {
     ) public {
         price = _bound(price, MIN_PRICE, MAX_PRICE);
         elapsed = _bound(elapsed, 1, 30 days);
-        int64 fundingRate = int64(_boundInt(rate, -0.01e18, 0.01e18));
+        int64 fundingRate = int64(_boundInt(rate, -0.01e12, 0.01e12) * 1e6); // in steps of 1e6
         vault.setFundingRate(BTC, fundingRate);
         feed.updateAnswer(int256(price));
         uint256 margin = MAX_MARGIN;
@@ -349,8 +349,7 @@ contract MockPerpVaultFuzzTest is TestBase {
 
     function _costs(int256 size, uint256 price) internal view returns (uint256 fee, uint256 impactCost) {
         (uint64 takerFee, , , ) = vault.params();
-        (, , , uint64 priceImpact, , , , ) = vault.markets(BTC);
-        return PerpMath.tradeCostUp(size.notionalUp(price), takerFee, priceImpact);
+        return PerpMath.tradeCostUp(size.notionalUp(price), takerFee, vault.marketInfo(BTC).priceImpact);
     }
 
     /// @dev Asserts the position is flat with `expectedMargin` and returns it.

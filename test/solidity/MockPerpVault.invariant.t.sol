@@ -89,19 +89,20 @@ contract MockPerpVaultInvariantTest is TestBase {
         _assertEq(g.liquidationFailures, 0, "a liquidatable position can be liquidated");
         _assertEq(g.marginBreaches, 0, "withdrawals and new exposure keep initial margin");
         _assertEq(g.dilutions, 0, "pool shares are priced against the provider");
+        _assertEq(g.reserveBreaches, 0, "no removal takes cash the sides in profit are owed");
         _assertEq(g.equityJumps, 0, "settling funding leaves a solvent position's equity unchanged");
     }
 
-    /// @notice After each run, everyone can get out: LPs leave, a backstop LP funds the pool with enough to
-    /// pay every winner, every position closes, every margin is withdrawn in full and the backstop leaves.
-    /// The vault then owes nothing and holds only what was sent to it uncredited.
+    /// @notice After each run, everyone can get out: a backstop LP funds the pool with enough to pay every
+    /// winner, every position closes, every margin is withdrawn in full, then every LP and the backstop
+    /// leave. The vault then owes nothing and holds only what was sent to it uncredited.
     /// @dev The backstop is every positive equity (a winner draws at most its equity, funding included) plus
     /// every funding receivable: a loser owed funding is paid it out of the pool before its loss comes back.
+    /// LPs leave last: while positions are open, the cash their profit is owed is not theirs to take.
     function afterInvariant() public {
         vm.warp(handler.currentTime());
         address[] memory actors = handler.actorList();
         bytes32[2] memory markets = handler.markets();
-        for (uint256 i = 0; i < actors.length; i++) _removeAllLiquidity(actors[i]);
 
         address backstop = address(0xBAC0);
         uint256 backstopAmount = 1e6;
@@ -123,6 +124,11 @@ contract MockPerpVaultInvariantTest is TestBase {
         for (uint256 i = 0; i < actors.length; i++) {
             for (uint256 m = 0; m < markets.length; m++) _exit(markets[m], actors[i]);
         }
+        for (uint256 m = 0; m < markets.length; m++) {
+            (uint256 longs, uint256 shorts) = vault.openInterest(markets[m]);
+            _assertEq(longs + shorts, 0, "no open interest once every position closed");
+        }
+        for (uint256 i = 0; i < actors.length; i++) _removeAllLiquidity(actors[i]);
         _removeAllLiquidity(backstop);
 
         _assertEq(_sumOfMargins(), 0, "every margin withdrawn");

@@ -9,9 +9,10 @@ import {TestBase} from "./utils/Vm.sol";
 
 /// @title MockPerpVaultOracleTest
 /// @notice Every price read rejects a broken oracle with a named error instead of trading at a wrong
-/// price: a zero or negative answer (InvalidPrice), an answer older than the heartbeat or dated in the
-/// future (StalePrice). The feed pushes its answers to the exchange; one the exchange cannot hold is
-/// refused there, so the feed's update reverts.
+/// price: a zero or negative answer (InvalidPrice), an answer older than the heartbeat (StalePrice).
+/// The feed pushes its answers to the exchange; one the exchange cannot hold, one older than the answer
+/// it holds or one dated in the future is refused there (the feed's update reverts), since the exchange
+/// charges funding over the time between answers.
 contract MockPerpVaultOracleTest is TestBase {
     bytes32 internal constant BTC = "BTC";
     RawFeed internal feed;
@@ -33,16 +34,27 @@ contract MockPerpVaultOracleTest is TestBase {
         vault.markPrice(BTC);
     }
 
-    function testFuzz_staleOrFutureAnswerReverts(uint256 age, bool future) public {
-        uint256 updatedAt =
-            future ? block.timestamp + _bound(age, 1, 365 days) : block.timestamp - _bound(age, 1 hours + 1, 10 days);
+    function testFuzz_staleAnswerReverts(uint256 age) public {
+        vm.warp(block.timestamp + 10 days); // the answer held is from setUp
+        uint256 updatedAt = block.timestamp - _bound(age, 1 hours + 1, 10 days);
         feed.set(60_000e8, updatedAt);
         vm.expectRevert(abi.encodeWithSelector(IPerpVault.StalePrice.selector, BTC, updatedAt, 1 hours));
         vault.markPrice(BTC);
     }
 
+    function testFuzz_futureOrOutOfOrderAnswerIsRefused(uint256 age, bool future) public {
+        vm.warp(block.timestamp + 1 days);
+        feed.set(61_000e8, block.timestamp - 1 hours);
+        uint256 updatedAt =
+            future ? block.timestamp + _bound(age, 1, 365 days) : block.timestamp - _bound(age, 1 hours + 1, 1 days);
+        vm.expectRevert(abi.encodeWithSelector(IPerpVault.StalePrice.selector, BTC, updatedAt, 1 hours));
+        feed.set(60_000e8, updatedAt);
+        _assertEq(vault.markPrice(BTC), 61_000e8, "the answer held stays the price");
+    }
+
     function testFuzz_freshAnswerIsThePrice(uint256 age, uint256 price) public {
         price = _bound(price, 1, uint256(uint64(type(int64).max)));
+        vm.warp(block.timestamp + 1 hours); // the answer held is from setUp
         uint256 updatedAt = block.timestamp - _bound(age, 0, 1 hours);
         feed.set(int256(price), updatedAt);
         _assertEq(vault.markPrice(BTC), price, "fresh answer is the mark price");

@@ -15,6 +15,8 @@ import {
   networkHelpers,
   priceOf,
   KEEPER_ROLE,
+  DAY,
+  time,
   nextTimestamp,
   PENDING,
 } from "./fixture.ts";
@@ -300,5 +302,79 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
         .connect(d.alice)
         ["redeem(uint256,address,address)"](shares / 2n, d.alice.address, d.alice.address),
     ).to.emit(d.eth3l, "Withdraw");
+  });
+
+  it("an LP leaving cannot block a holder's exit: the cash winners are owed stays in the pool", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const vault = d.sys.vault;
+    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](5_000_000n * USDT, d.bob.address);
+    await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 110n) / 100n); // BTC +10%: BTC3L is owed ~1.5M
+    // before: the LP removed everything, and bob's redeem reverted InsufficientLiquidity(149,025.86 USDT
+    // requested, 0 available) (the measure, on a smaller holder); a reducing rebalance and settle()
+    // took the same path
+    const lp = d.admin;
+    const all = await vault.liquiditySharesOf(lp.address);
+    await expect(vault.connect(lp).removeLiquidity(all, lp.address)).to.be.revertedWithCustomError(
+      vault,
+      "LiquidityReserved",
+    );
+    // the most it may take: its part of the pool's value, out of the cash not reserved
+    const l = await vault.liquidity();
+    const supply = await vault.totalLiquidityShares();
+    const most = ((l.cash - l.reserved) * supply) / l.value;
+    await expect(vault.connect(lp).removeLiquidity(most, lp.address)).to.emit(vault, "LiquidityRemoved");
+    const left = await vault.liquidity();
+    expect(left.cash).to.be.greaterThanOrEqual(left.reserved);
+    expect(left.reserved).to.be.greaterThan(1_400_000n * USDT); // BTC3L's profit, held back
+    // every exit stays open: bob redeems all, then a delisting settles the rest (alice's seed)
+    const shares = await d.btc3l.balanceOf(d.bob.address);
+    const before = await d.sys.usdt.balanceOf(d.bob.address);
+    await expect(
+      d.btc3l.connect(d.bob)["redeem(uint256,address,address)"](shares, d.bob.address, d.bob.address),
+    ).to.emit(d.btc3l, "Withdraw");
+    expect((await d.sys.usdt.balanceOf(d.bob.address)) - before).to.be.greaterThan(6_400_000n * USDT);
+    const delistingTime = (await time.latest()) + 3 * DAY + 1;
+    await d.btc3l.connect(d.admin).scheduleDelisting(delistingTime);
+    await time.increaseTo(delistingTime);
+    await setPrice(d.sys, "BTC", await priceOf(d.sys, "BTC")); // a fresh answer at the same price
+    await expect(d.btc3l.connect(d.anyone).settle()).to.emit(d.btc3l, "Settled");
+  });
+
+  it("a late LP cannot take a loss that happened before it joined", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const vault = d.sys.vault;
+    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](9_900_000n * USDT, d.bob.address);
+    await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 90n) / 100n); // BTC3L loses ~3M, unrealized
+    const late = 100_000_000n * USDT;
+    await d.sys.usdt.connect(d.admin).mint(d.carol.address, late);
+    await d.sys.usdt.connect(d.carol).approve(await vault.getAddress(), late);
+    await vault.connect(d.carol).addLiquidity(late);
+    const shares = await vault.liquiditySharesOf(d.carol.address);
+    const supply = await vault.totalLiquidityShares();
+    const share = (x: bigint) => (x * shares) / supply;
+    // bob leaves: the token's loss comes into the pool, with the trading cost of closing
+    const redeem = await (
+      await d.btc3l
+        .connect(d.bob)
+        ["redeem(uint256,address,address)"](
+          await d.btc3l.balanceOf(d.bob.address),
+          d.bob.address,
+          d.bob.address,
+        )
+    ).wait();
+    let costs = 0n;
+    for (const log of redeem!.logs) {
+      const parsed = vault.interface.parseLog(log);
+      // the trading cost and the funding the token settled go to the pool, so partly to the late LP
+      if (parsed?.name === "Traded")
+        costs += (parsed.args.cost as bigint) + (parsed.args.fundingPaid as bigint);
+    }
+    const before = await d.sys.usdt.balanceOf(d.carol.address);
+    await vault.connect(d.carol).removeLiquidity(shares, d.carol.address);
+    const out = (await d.sys.usdt.balanceOf(d.carol.address)) - before;
+    // before: it took out 101,505,130.74 USDT, a 1.5M share of a loss that happened before it joined; now
+    // 100,006,587.42: what it paid in plus its part of the trading cost and funding paid since, to a unit
+    expect(out).to.be.greaterThanOrEqual(late - 2n);
+    expect(out).to.be.lessThanOrEqual(late + share(costs) + 2n);
   });
 });

@@ -33,6 +33,7 @@ contract PerpVaultHandler is TestBase {
         uint256 liquidationFailures; // isLiquidatable said yes, liquidate reverted (not for want of pool cash)
         uint256 marginBreaches; // a withdrawal or a trade adding exposure left equity below initial margin
         uint256 dilutions; // an add or a remove priced pool shares in the provider's favor
+        uint256 reserveBreaches; // a removal left the pool less cash than the sides in profit are owed
         uint256 equityJumps; // settling funding changed the equity of a solvent position
     }
 
@@ -225,7 +226,7 @@ contract PerpVaultHandler is TestBase {
 
     /// @notice The admin sets a market's funding rate anywhere within the vault's cap (either sign).
     function setFundingRate(uint256 marketSeed, int256 rate) external syncTime {
-        rate = _boundInt(rate, -MAX_FUNDING_RATE, MAX_FUNDING_RATE);
+        rate = (_boundInt(rate, -MAX_FUNDING_RATE, MAX_FUNDING_RATE) / 1e6) * 1e6; // in steps of 1e6
         vault.setFundingRate(_market(marketSeed), int64(rate));
         succeeded["setFundingRate"]++;
     }
@@ -262,10 +263,11 @@ contract PerpVaultHandler is TestBase {
         uint256 owned = vault.liquiditySharesOf(actor);
         if (owned == 0) return;
         shares = _bound(shares, 1, owned);
-        (uint256 pool, uint256 supply) = (vault.poolBalance(), vault.totalLiquidityShares());
+        (uint256 value, uint256 supply) = (_poolValue(), vault.totalLiquidityShares());
         vm.prank(actor);
         try vault.removeLiquidity(shares, actor) returns (uint256 amount) {
-            if (amount * supply > shares * pool) _ghosts.dilutions++;
+            if (amount * supply > shares * value) _ghosts.dilutions++;
+            if (vault.poolBalance() < _reserved()) _ghosts.reserveBreaches++;
             _ghosts.liquidityRemoved += amount;
             _recordOut(actor, amount);
             succeeded["removeLiquidity"]++;
@@ -305,16 +307,27 @@ contract PerpVaultHandler is TestBase {
         usdt.mint(actor, amount);
         vm.prank(actor);
         usdt.approve(address(vault), amount);
-        (uint256 pool, uint256 supply) = (vault.poolBalance(), vault.totalLiquidityShares());
+        (uint256 value, uint256 supply) = (_poolValue(), vault.totalLiquidityShares());
         vm.prank(actor);
         try vault.addLiquidity(amount) returns (uint256 shares) {
-            if (supply != 0 && shares * pool > amount * supply) _ghosts.dilutions++;
+            if (supply != 0 && shares * value > amount * supply) _ghosts.dilutions++;
             _ghosts.liquidityAdded += amount;
             _recordIn(actor, amount);
             succeeded["addLiquidity"]++;
         } catch {
             failed["addLiquidity"]++;
         }
+    }
+
+    /// @dev The pool's value as the vault prices shares (0 when a price is stale: the call reverts too).
+    function _poolValue() internal view returns (uint256 value) {
+        try vault.liquidity() returns (uint256, uint256 v, uint256) {
+            value = v;
+        } catch {} // solhint-disable-line no-empty-blocks
+    }
+
+    function _reserved() internal view returns (uint256 reserved) {
+        (, , reserved) = vault.liquidity();
     }
 
     /// @dev The first half of the pay-first pattern: `actor` sends `amount` straight to the vault.

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ILeveragedToken} from "../../../contracts/interfaces/ILeveragedToken.sol";
+import {IPerpVault} from "../../../contracts/interfaces/IPerpVault.sol";
 import {LeveragedToken} from "../../../contracts/LeveragedToken.sol";
 import {MockPerpVault} from "../../../contracts/mocks/MockPerpVault.sol";
 import {MockPriceFeed} from "../../../contracts/mocks/MockPriceFeed.sol";
@@ -34,6 +35,8 @@ contract TokenHandler is TokenFixture {
         uint256 roundTrips; // clean round trips checked (coverage)
         uint256 bounties; // USDT paid to ripcord pullers
         uint256 settledPayouts; // payouts at the frozen NAV (each may leave < 1 unit of rounding behind)
+        uint256 exitsBlockedByLp; // after an LP left, a holder's full redeem or a due rebalance lacked pool cash
+        uint256 lpExitsChecked; // LP withdrawals after which every exit was tried (coverage)
     }
 
     /// @notice One holding period of an actor in a token: from a zero balance to a zero balance.
@@ -62,6 +65,8 @@ contract TokenHandler is TokenFixture {
     mapping(uint256 t => mapping(address actor => Epoch)) public epochs;
     mapping(bytes32 action => uint256) public succeeded;
     mapping(bytes32 action => uint256) public failed;
+    /// @notice The exchange's liquidity provider (the test, which seeded the pool).
+    address public immutable lp;
 
     modifier step() {
         vm.warp(currentTime);
@@ -73,6 +78,7 @@ contract TokenHandler is TokenFixture {
     /// over the 48 KB initcode limit) with every role granted to this contract.
     constructor(MockUSDT usdt_, MockPriceFeed feed_, MockPerpVault vault_, LeveragedToken long, LeveragedToken short) {
         currentTime = block.timestamp;
+        lp = msg.sender;
         (usdt, feed, vault) = (usdt_, feed_, vault_);
         _tokens[0] = long;
         _tokens[1] = short;
@@ -265,7 +271,7 @@ contract TokenHandler is TokenFixture {
     /// exchange's cap of +-1%.
     function setFundingRate(int256 rate, uint256 bigSeed) external step {
         int256 cap = _oneIn(bigSeed, 8) ? int256(0.01e18) : int256(0.0005e18);
-        vault.setFundingRate(BTC, int64(_boundInt(rate, -cap, cap)));
+        vault.setFundingRate(BTC, int64((_boundInt(rate, -cap, cap) / 1e6) * 1e6)); // in steps of 1e6
         succeeded["setFundingRate"]++;
     }
 
@@ -300,6 +306,53 @@ contract TokenHandler is TokenFixture {
             if (reason >= 3) _countFailure(t, error, "pullRipcord");
             else failed["pullRipcord"]++;
         }
+    }
+
+    /* LIQUIDITY PROVIDER */
+
+    /// @notice The exchange's LP takes out part or all of its shares, or, when the pool holds cash back
+    /// for open profits, the most it may; then every holder of every live token redeems in full and every
+    /// due rebalance runs: none may revert for want of pool cash. All on a snapshot that is then dropped:
+    /// the reserve covers the profits open at the withdrawal, not what a later move adds while the losing
+    /// side's loss sits in its own margin (README: what the pool guarantees), so the LP stays for the rest.
+    function lpLeaves(uint256 fraction) external step {
+        uint256 owned = vault.liquiditySharesOf(lp);
+        if (owned == 0) return;
+        uint256 snapshot = vm.snapshotState();
+        (bool left, uint256[2] memory blocked) = _lpLeaves(owned, fraction);
+        vm.revertToStateAndDelete(snapshot); // ghosts are written after: a revert to a snapshot undoes them
+        if (!left) return;
+        succeeded["lpLeaves"]++;
+        for (uint256 t = 0; t < 2; t++) {
+            _ghosts[t].exitsBlockedByLp += blocked[t];
+            _ghosts[t].lpExitsChecked++;
+        }
+    }
+
+    function _lpLeaves(uint256 owned, uint256 fraction) internal returns (bool left, uint256[2] memory blocked) {
+        uint256 shares = _oneIn(fraction, 2) ? owned : _atLeastOne((owned * _bound(fraction, 1, 10_000)) / 10_000);
+        vm.prank(lp);
+        try vault.removeLiquidity(shares, lp) {} catch {
+            (uint256 cash, uint256 value, uint256 reserved) = vault.liquidity();
+            if (value == 0 || cash <= reserved) return (false, blocked);
+            uint256 most = ((cash - reserved) * vault.totalLiquidityShares()) / value;
+            if (most == 0) return (false, blocked);
+            vm.prank(lp);
+            vault.removeLiquidity(most < owned ? most : owned, lp); // the most it may take must go through
+        }
+        for (uint256 t = 0; t < 2; t++) blocked[t] = _tryEveryExit(t);
+        return (true, blocked);
+    }
+
+    /// @notice The LP adds up to 1,000,000 USDT back (so it can leave again).
+    function lpJoins(uint256 amount) external step {
+        amount = _bound(amount, 1e6, 1_000_000e6);
+        usdt.mint(lp, amount);
+        vm.prank(lp);
+        usdt.approve(address(vault), amount);
+        vm.prank(lp);
+        vault.addLiquidity(amount);
+        succeeded["lpJoins"]++;
     }
 
     /// @notice A third party liquidates a token the exchange lets it (after a gap the keeper missed): the
@@ -413,7 +466,7 @@ contract TokenHandler is TokenFixture {
         currentTime = time;
         vm.warp(time);
         _setPrice(_movedPrice(0));
-        (, , , , , , int64 rate, ) = vault.markets(BTC);
+        int256 rate = vault.marketInfo(BTC).fundingRate;
         if (rate != 0 && elapsed != 0) _fundingFavoured(rate < 0 ? 0 : 1);
         for (uint256 t = 0; t < 2; t++) _keeperRun(t);
     }
@@ -478,6 +531,31 @@ contract TokenHandler is TokenFixture {
             if (token.balanceOf(actor) != 0) return actor;
         }
         return address(0);
+    }
+
+    /// @dev Every holder of token `t` redeems in full, after a due rebalance: how many of them reverted
+    /// for want of pool cash (the caller drops the state after).
+    function _tryEveryExit(uint256 t) internal returns (uint256 blocked) {
+        LeveragedToken token = _tokens[t];
+        if (token.state() != ILeveragedToken.State.Active && token.state() != ILeveragedToken.State.Delisting) return 0;
+        (bool due, ) = token.rebalanceNeeded();
+        if (due) {
+            try token.rebalance() {} catch (bytes memory reason) {
+                blocked += _lackedCash(reason);
+            }
+        }
+        for (uint256 i = 0; i < actors.length; i++) {
+            uint256 balance = token.balanceOf(actors[i]);
+            if (balance == 0) continue;
+            vm.prank(actors[i]);
+            try token.redeem(balance, actors[i], actors[i]) {} catch (bytes memory reason) {
+                blocked += _lackedCash(reason);
+            }
+        }
+    }
+
+    function _lackedCash(bytes memory reason) internal pure returns (uint256) {
+        return reason.length >= 4 && bytes4(reason) == IPerpVault.InsufficientLiquidity.selector ? 1 : 0;
     }
 
     function _clearIfBackInBand(uint256 t) internal {
