@@ -69,6 +69,9 @@ interface IPerpVault {
     );
     /// @notice Funding settled by `withdraw` (trades and liquidations report it in `Traded`).
     event FundingSettled(bytes32 indexed market, address indexed account, int256 amount);
+    /// @notice `settlePnl` moved `amount` of the position's unrealized loss from its margin to the pool
+    /// (its open cost fell by as much: equity unchanged), after settling `funding`.
+    event PnlSettled(bytes32 indexed market, address indexed account, int256 funding, uint256 amount);
     /// @notice A liquidation closed `size` (signed like the position; all of it or a part) at `price`
     /// and paid the liquidator `reward` USDT.
     event Liquidated(
@@ -128,6 +131,14 @@ interface IPerpVault {
         int256 marginDelta,
         address to
     ) external returns (TradeResult memory result);
+
+    /// @notice Anyone may settle a position's unrealized loss into the pool: the loss (at most the
+    /// margin) leaves the margin for the pool and the open cost falls by as much, so the position's
+    /// equity, leverage and liquidation price do not move (funding is settled first). It turns a
+    /// loser's loss into the cash a winner's close is paid from: when the pool's cash falls short of
+    /// what the sides in profit are owed (a price move after LPs left), settling the losing side's
+    /// positions lets every winner out. Returns the amount moved (0 for a position not at a loss).
+    function settlePnl(bytes32 market, address account) external returns (uint256 amount);
 
     /// @notice When the position of `account` is below maintenance margin, closes the least part of
     /// it that brings it back to the initial margin (PerpMath.liquidationSizeUp: all of it when the

@@ -324,6 +324,28 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     }
 
     /// @inheritdoc IPerpVault
+    function settlePnl(bytes32 market, address account) external nonReentrant returns (uint256 amount) {
+        (Market storage m, uint256 word) = _load(market);
+        uint256 price = _priceOf(word, market);
+        Position memory p = positions[market][account];
+        Balances memory b = balances;
+        int256 storedIndex = _storedIndexOf(word);
+        (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
+        int256 funding = _settleFunding(market, account, p, b, _indexOf(word, price), price);
+        int256 loss = p.openCost - int256(p.size).valueDown(price);
+        if (loss > 0) {
+            amount = Math.min(uint256(loss), p.margin);
+            p.margin -= uint56(amount);
+            p.openCost -= int56(int256(amount)); // at most the loss, so within the open cost's range
+            b.pool += uint64(amount); // the sum of margins and pool is `accounted`: it fits
+        }
+        _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
+        _writePosition(positions[market][account], p);
+        _writeBalances(b);
+        emit PnlSettled(market, account, funding, amount);
+    }
+
+    /// @inheritdoc IPerpVault
     function liquidate(bytes32 market, address account) external nonReentrant returns (uint256 reward) {
         Market storage m = _market(market);
         uint256 price = _price(m, market);

@@ -346,6 +346,29 @@ export class Exchange implements PriceListener {
     return r;
   }
 
+  /** settlePnl: moves the position's unrealized loss (at most its margin) to the pool, equity unchanged. */
+  settlePnl(tx: Tx, market: string, account: string): bigint {
+    const m = this.market(market);
+    const price = this.price(m, market, tx.time);
+    const p = { ...this.position(market, account) };
+    const b = { pool: this.st.pool, accounted: this.st.accounted };
+    const storedIndex = m.fundingIndex;
+    const old = share(p, storedIndex);
+    const funding = this.settleFunding(market, account, p, b, this.currentIndex(m, price, tx.time), price);
+    const loss = p.openCost - valueDown(p.size, price);
+    let amount = 0n;
+    if (loss > 0n) {
+      amount = min(loss, p.margin);
+      p.margin -= amount;
+      p.openCost -= amount;
+      b.pool += amount;
+    }
+    m.openInterest = recount(m.openInterest, old, p, storedIndex);
+    this.commit(market, account, p, b);
+    this.emit("PnlSettled", [market, key(account), funding, amount]);
+    return amount;
+  }
+
   liquidate(tx: Tx, market: string, account: string): bigint {
     const m = this.market(market);
     const price = this.price(m, market, tx.time);

@@ -16,12 +16,17 @@ export interface TokenSnapshot {
   delistingTime: number;
   /** Latest block's timestamp. */
   now: number;
+  /** The exchange's pool holds less cash than the sides in profit are owed (liquidity() cash < reserved). */
+  poolShort?: boolean;
+  /** The token's exchange position is at an unrealized loss its margin holds. */
+  atLoss?: boolean;
 }
 
 export type Action =
   | { kind: "rebalance"; reason: number }
   | { kind: "settle" }
   | { kind: "settleHolders" }
+  | { kind: "settlePnl" }
   | { kind: "accrueFee"; elapsed: number };
 
 export interface DecideOptions {
@@ -31,12 +36,15 @@ export interface DecideOptions {
 
 /**
  * At most one action per token and tick, most urgent first: settle a token whose delisting time
- * has come (or that is depleted), pay a settled token's holders, rebalance, accrue the fee.
+ * has come (or that is depleted), pay a settled token's holders, settle a losing position's loss
+ * into the exchange's pool when the pool is short of what winners are owed (so the winning tokens'
+ * exits find the cash; it moves none of the token's equity), rebalance, accrue the fee.
  */
 export function decide(s: TokenSnapshot, o: DecideOptions): Action | undefined {
   if (s.state === TokenState.Depleted) return { kind: "settle" };
   if (s.state === TokenState.Settled) return { kind: "settleHolders" };
   if (s.state === TokenState.Delisting && s.now >= s.delistingTime) return { kind: "settle" };
+  if (s.poolShort === true && s.atLoss === true) return { kind: "settlePnl" };
   if (s.needed) return { kind: "rebalance", reason: s.reason };
   const elapsed = s.now - s.lastFeeAccrual;
   if (s.supply > 0n && o.feeIntervalSeconds > 0 && elapsed >= o.feeIntervalSeconds) {

@@ -1,9 +1,11 @@
 // The keeper: watches every token of an address book, rebalances when rebalanceNeeded() says so,
 // accrues the management fee on a schedule, settles delisted (or depleted) tokens and pays their
-// holders. One nonce manager for all its transactions, gas limits from estimates, retries with
+// holders, and settles a losing token's loss into the exchange's pool when the pool is short of
+// what winners are owed. One nonce manager for all its transactions, gas limits from estimates, retries with
 // backoff while the RPC is away, and idempotent when another keeper acted first (it re-checks
 // right before sending and treats "already done" reverts as a no-op).
 import {
+  formatUnits,
   Interface,
   NonceManager,
   type ContractTransactionResponse,
@@ -18,6 +20,7 @@ import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
+import { valueDown } from "../engine/math.ts";
 import {
   batches,
   decide,
@@ -88,6 +91,7 @@ const ALREADY_DONE: Record<Action["kind"], string[]> = {
   rebalance: ["RebalanceNotNeeded", "InvalidState"],
   settle: ["InvalidState", "DelistingNotReached"],
   settleHolders: ["InvalidState"],
+  settlePnl: [],
   accrueFee: [],
 };
 
@@ -270,6 +274,7 @@ export class Keeper {
       }
     }
     const supply = live ? await w.token.totalSupply() : 0n;
+    const pool = live ? await this.poolCover(w) : { poolShort: false, atLoss: false };
     const action = decide(
       {
         state,
@@ -279,6 +284,7 @@ export class Keeper {
         lastFeeAccrual: Number(status.lastFeeAccrual),
         delistingTime,
         now,
+        ...pool,
       },
       { feeIntervalSeconds: this.options.feeIntervalSeconds },
     );
@@ -296,7 +302,53 @@ export class Keeper {
       }
       case "settleHolders":
         return this.payHolders(w, blockNumber);
+      case "settlePnl":
+        return this.settlePnl(w);
     }
+  }
+
+  /** Whether the exchange's pool is short of what winners are owed, and this token's position at a loss. */
+  private async poolCover(w: Watched): Promise<{ poolShort: boolean; atLoss: boolean }> {
+    const vault = MockPerpVault__factory.connect(await w.token.vault(), this.provider);
+    try {
+      const [cash, , reserved] = await vault.liquidity();
+      if (cash >= reserved) return { poolShort: false, atLoss: false };
+      const market = await w.token.market();
+      const [[size, openCost, margin], price] = await Promise.all([
+        vault.positionOf(market, w.address),
+        vault.markPrice(market),
+      ]);
+      return { poolShort: true, atLoss: margin > 0n && openCost > valueDown(size, price) };
+    } catch (e) {
+      if (isTransient(e) || revertName(e) === undefined) throw e;
+      return { poolShort: false, atLoss: false }; // a stale price: nothing can trade, nothing to cover
+    }
+  }
+
+  /** Moves the token's unrealized loss into the exchange's pool (its equity does not change). */
+  private async settlePnl(w: Watched): Promise<number> {
+    const vault = MockPerpVault__factory.connect(await w.token.vault(), this.signer);
+    const market = await w.token.market();
+    const receipt = await this.send(
+      w,
+      "settlePnl",
+      { token: w.symbol },
+      (o) => vault.settlePnl(market, w.address, o),
+      () => vault.settlePnl.estimateGas(market, w.address),
+    );
+    if (receipt === undefined) return 0;
+    const settled = receipt.logs
+      .map((l) => vault.interface.parseLog(l))
+      .find((p) => p?.name === "PnlSettled");
+    this.log("pnl-settled", {
+      token: w.symbol,
+      amount: formatUnits(
+        settled === undefined || settled === null ? 0n : (settled.args.amount as bigint),
+        6,
+      ),
+      tx: receipt.hash,
+    });
+    return 1;
   }
 
   private async rebalance(w: Watched): Promise<number> {

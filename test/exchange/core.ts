@@ -503,6 +503,31 @@ describe("MockPerpVault", function () {
     await expect(vault.connect(bob).addLiquidity(1_000n * USDT)).to.emit(vault, "LiquidityAdded");
   });
 
+  it("settles a loser's loss into the pool with its equity unchanged, and nothing for a winner", async function () {
+    const { vault, feed, alice, bob } = await networkHelpers.loadFixture(deploy);
+    await vault.connect(alice).deposit(BTC, alice.address, 20_000n * USDT);
+    await vault.connect(alice).trade(BTC, ONE, 0, alice.address); // long 1 BTC at 100,000
+    await feed.updateAnswer(99_000n * PRICE); // -1,000 unrealized
+    // the views read the block settlePnl lands in
+    await networkHelpers.time.setNextBlockTimestamp((await networkHelpers.time.latest()) + 1);
+    const pending = { blockTag: "pending" } as const;
+    const equity = await vault.equityOf(BTC, alice.address, pending);
+    const [, openCost, margin] = await vault.positionOf(BTC, alice.address);
+    const pool = await vault.poolBalance();
+    const funding = await vault.fundingOwed(BTC, alice.address, pending);
+    await expect(vault.connect(bob).settlePnl(BTC, alice.address))
+      .to.emit(vault, "PnlSettled")
+      .withArgs(BTC, alice.address, funding, 1_000n * USDT);
+    expect(await vault.equityOf(BTC, alice.address)).to.equal(equity);
+    const [, costAfter, marginAfter] = await vault.positionOf(BTC, alice.address);
+    expect(costAfter).to.equal(openCost - 1_000n * USDT);
+    expect(marginAfter).to.equal(margin - funding - 1_000n * USDT);
+    expect(await vault.poolBalance()).to.equal(pool + funding + 1_000n * USDT);
+    await feed.updateAnswer(101_000n * PRICE); // now a winner: nothing to move
+    await expect(vault.connect(bob).settlePnl(BTC, alice.address)).to.emit(vault, "PnlSettled");
+    expect((await vault.positionOf(BTC, alice.address))[1]).to.equal(costAfter);
+  });
+
   it("locks the first deposit's minimum liquidity, so the first LP cannot inflate pool shares", async function () {
     // a fresh exchange: the deploy's own seed would otherwise come first
     const { vault, usdt, alice: attacker, bob: victim } = await networkHelpers.loadFixture(unseeded);

@@ -24,6 +24,16 @@ const base: TokenSnapshot = {
 const opts = { feeIntervalSeconds: DAY };
 
 describe("keeper decisions", function () {
+  it("settles a losing token's loss into the pool only when the pool is short of what winners are owed", function () {
+    expect(decide({ ...base, poolShort: true, atLoss: true }, opts)).to.deep.equal({ kind: "settlePnl" });
+    expect(decide({ ...base, poolShort: true, atLoss: false }, opts)).to.equal(undefined);
+    expect(decide({ ...base, poolShort: false, atLoss: true }, opts)).to.equal(undefined);
+    // before a rebalance: the rebalance of a winner may be what needs the cash
+    expect(decide({ ...base, poolShort: true, atLoss: true, needed: true, reason: 1 }, opts)).to.deep.equal({
+      kind: "settlePnl",
+    });
+  });
+
   it("does nothing for a token at target whose fee was accrued recently", function () {
     expect(decide(base, opts)).to.equal(undefined);
   });

@@ -116,6 +116,26 @@ describe("Keeper (in-process network)", function () {
     expect(again.sent).to.equal(0);
   });
 
+  it("settles the losing token's loss into the pool when the pool holds less than the winners are owed", async function () {
+    const { s, book, admin, alice, bob } = await networkHelpers.loadFixture(setup);
+    await s.tokens.BTC3L!.connect(alice)["deposit(uint256,address)"](900_000n * USDT, alice.address);
+    await s.tokens.BTC3S!.connect(bob)["deposit(uint256,address)"](900_000n * USDT, bob.address);
+    await movePrice(s, "BTC", 0.04);
+    const l = await s.vault.liquidity();
+    const most = ((l.cash - l.reserved) * (await s.vault.totalLiquidityShares())) / l.value;
+    await s.vault.connect(admin).removeLiquidity(most, admin.address); // the LP leaves all it may
+    await movePrice(s, "BTC", 0.04); // BTC3L is owed more than the pool's cash; BTC3S's loss is margin
+    const short = await s.vault.liquidity();
+    expect(short.cash).to.be.lessThan(short.reserved);
+    const { keeper, lines } = keeperWith(admin, book, { symbols: ["BTC3L", "BTC3S"] });
+    await keeper.tick();
+    const settled = lines.filter((x) => x.event === "pnl-settled");
+    expect(settled.map((x) => x.token)).to.deep.equal(["BTC3S"]);
+    expect(Number(settled[0]!.amount)).to.be.greaterThan(70_000);
+    const after = await s.vault.liquidity();
+    expect(after.cash).to.be.greaterThanOrEqual(after.reserved);
+  });
+
   it("makes exactly one rebalance when two keepers act on the same trigger at once", async function () {
     const { s, book, admin, second } = await networkHelpers.loadFixture(setup);
     await movePrice(s, "BTC", -0.12);

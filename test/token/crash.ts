@@ -377,4 +377,29 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     expect(out).to.be.greaterThanOrEqual(late - 2n);
     expect(out).to.be.lessThanOrEqual(late + share(costs) + 2n);
   });
+
+  it("after the LP left, a later move can owe a winner more than the pool's cash: anyone settles the loser's loss into the pool, and the winner gets out", async function () {
+    const d = await networkHelpers.loadFixture(seededFixture);
+    const vault = d.sys.vault;
+    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](5_000_000n * USDT, d.bob.address);
+    await d.btc3s.connect(d.carol)["deposit(uint256,address)"](5_000_000n * USDT, d.carol.address);
+    await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 104n) / 100n);
+    const l = await vault.liquidity();
+    const most = ((l.cash - l.reserved) * (await vault.totalLiquidityShares())) / l.value;
+    await vault.connect(d.admin).removeLiquidity(most, d.admin.address); // the LP leaves all it may
+    await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 104n) / 100n); // the long is owed more
+    const shares = await d.btc3l.balanceOf(d.bob.address);
+    const redeem = () =>
+      d.btc3l.connect(d.bob)["redeem(uint256,address,address)"](shares, d.bob.address, d.bob.address);
+    await expect(redeem()).to.be.revertedWithCustomError(vault, "InsufficientLiquidity");
+    // the short's loss is in its own margin: anyone moves it into the pool, the short's equity unchanged
+    const market = await d.btc3s.market();
+    const short = await d.btc3s.getAddress();
+    await nextTimestamp(); // the views below read the block settlePnl lands in
+    const [equity, nav] = [await vault.equityOf(market, short, PENDING), await d.btc3s.nav(PENDING)];
+    await expect(vault.connect(d.anyone).settlePnl(market, short)).to.emit(vault, "PnlSettled");
+    expect(await vault.equityOf(market, short)).to.equal(equity);
+    expect(await d.btc3s.nav()).to.equal(nav);
+    await expect(redeem()).to.emit(d.btc3l, "Withdraw");
+  });
 });

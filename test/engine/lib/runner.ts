@@ -51,6 +51,7 @@ export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
   for (const a of [alice, bob, carol, treasury]) {
     await (await sys.usdt.mint(a.address, funding)).wait();
     for (const t of tokens) await (await sys.usdt.connect(a).approve(await t.getAddress(), MAX)).wait();
+    await (await sys.usdt.connect(a).approve(await sys.vault.getAddress(), MAX)).wait(); // as an LP
   }
   const deployment = await readDeployment(sys, DIFF_TOKENS, {
     admin: admin.address,
@@ -67,6 +68,7 @@ export function mirrorFixture(f: Fixture): EngineSystem {
   for (const a of f.callers.slice(0, 4)) {
     e.world.usdt.mint(a.address, f.funding);
     for (const t of f.deployment.tokens) e.world.usdt.approve(a.address, t.address, MAX);
+    e.world.usdt.approve(a.address, e.vault.address, MAX);
   }
   e.world.log.events.length = 0;
   return e;
@@ -421,7 +423,56 @@ export class DifferentialRunner {
           },
         ];
       }
+      case "settlePnl": {
+        const a = this.caller(s.actor);
+        const target = this.f.deployment.tokens[s.token]!.address;
+        return [
+          {
+            label: "settlePnl",
+            from: a.address,
+            chain: () => this.f.sys.vault.connect(a).settlePnl(BTC, target, { gasLimit: GAS }),
+            engine: (tx) => this.e.world.atomic(() => this.e.vault.settlePnl(tx, BTC, target)),
+          },
+        ];
+      }
+      case "addLiquidity": {
+        const a = this.caller(s.actor);
+        return [
+          this.refreshEth(),
+          {
+            label: `addLiquidity ${s.amount}`,
+            from: a.address,
+            chain: () => this.f.sys.vault.connect(a).addLiquidity(s.amount, { gasLimit: GAS }),
+            engine: (tx) => this.e.world.atomic(() => this.e.vault.addLiquidity(tx, s.amount)),
+          },
+        ];
+      }
+      case "removeLiquidity": {
+        const a = this.caller(s.actor);
+        const shares =
+          ((this.e.vault.st.liquiditySharesOf.get(a.address.toLowerCase()) ?? 0n) * BigInt(s.bps)) / 10_000n;
+        return [
+          this.refreshEth(),
+          {
+            label: `removeLiquidity ${shares}`,
+            from: a.address,
+            chain: () => this.f.sys.vault.connect(a).removeLiquidity(shares, a.address, { gasLimit: GAS }),
+            engine: (tx) => this.e.world.atomic(() => this.e.vault.removeLiquidity(tx, shares, a.address)),
+          },
+        ];
+      }
     }
+  }
+
+  /** ETH's feed publishes its answer again: liquidity is priced over every market, and only BTC moves here. */
+  private refreshEth(): Action {
+    const answer = this.e.feed("ETH").st.answer;
+    return {
+      label: "ETH price again",
+      from: this.f.admin.address,
+      chain: () => this.f.sys.feeds.ETH.connect(this.f.admin).updateAnswer(answer, { gasLimit: GAS }),
+      engine: (tx) => this.e.feed("ETH").updateAnswer(tx, answer),
+    };
   }
 
   private priceAction(answer: bigint): Action {
@@ -575,6 +626,8 @@ export class DifferentialRunner {
       for (const w of this.usdtWatched) reads.push([`usdt.${w.slice(0, 8)}`, sys.usdt.balanceOf(w)]);
       reads.push(["pool", sys.vault.poolBalance()]);
       reads.push(["accounted", sys.vault.accountedBalance()]);
+      reads.push(["liquidity", sys.vault.liquidity()]);
+      reads.push(["openInterest", sys.vault.openInterest(BTC)]);
     }
     const settled = await Promise.allSettled(reads.map(([, r]) => r));
     const out: Record<string, string> = {};
@@ -641,6 +694,14 @@ export class DifferentialRunner {
     for (const w of this.usdtWatched) read(`usdt.${w.slice(0, 8)}`, () => e.usdtBalance(w));
     read("pool", () => e.vault.poolBalance());
     read("accounted", () => e.vault.accountedBalance());
+    read("liquidity", () => {
+      const l = e.vault.liquidity(time);
+      return [l.cash, l.value, l.reserved];
+    });
+    read("openInterest", () => {
+      const oi = e.vault.openInterest(BTC);
+      return [oi.longSize, oi.shortSize];
+    });
     read("fundingIndex", () => e.vault.fundingIndex(BTC, time));
     return out;
   }

@@ -41,7 +41,10 @@ export type Step =
   | { kind: "settle"; dt: number; actor: number; token: number }
   | { kind: "settleHolders"; dt: number; actor: number; token: number }
   | { kind: "pause"; dt: number; token: number; paused: boolean }
-  | { kind: "liquidate"; dt: number; actor: number; token: number };
+  | { kind: "liquidate"; dt: number; actor: number; token: number }
+  | { kind: "settlePnl"; dt: number; actor: number; token: number }
+  | { kind: "addLiquidity"; dt: number; actor: number; amount: bigint }
+  | { kind: "removeLiquidity"; dt: number; actor: number; bps: number };
 
 const HOUR = 3600;
 const DAY = 86400;
@@ -164,6 +167,20 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
     }),
   },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("liquidate" as const), dt, actor, token }) },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("settlePnl" as const), dt, actor, token }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("addLiquidity" as const), dt, actor, amount: logBigInt(12) }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("removeLiquidity" as const),
+      dt,
+      actor,
+      bps: fc.integer({ min: 1, max: 10_000 }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
