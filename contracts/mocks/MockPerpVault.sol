@@ -880,7 +880,11 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /// when negative). A debit beyond the cash margin is first covered out of the position's
     /// unrealized profit at `price` (its open cost rises by the same amount, so equity falls by
     /// exactly `amount`); only what equity cannot cover is bad debt, and the pool receives only what
-    /// was there. A profit beyond the pool reverts: the exchange never pays USDT it does not hold.
+    /// was there. A credit beyond the pool's cash (funding received, profit realized) to a position
+    /// that stays open is booked in its open cost instead (equity rises by exactly `amount` all the
+    /// same): it is paid in cash when the position is closed or its margin withdrawn, so funding or a
+    /// partial close never reverts for want of pool cash. A credit beyond the pool to a position
+    /// left empty reverts: the exchange never pays USDT it does not hold.
     function _moveToPool(
         bytes32 market,
         address account,
@@ -902,9 +906,14 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             }
         } else if (amount < 0) {
             uint256 due = uint256(-amount);
-            if (due > b.pool) revert InsufficientLiquidity(due, b.pool);
-            b.pool -= uint64(due);
-            p.margin = (p.margin + due).toUint56();
+            uint256 paid = due;
+            if (due > b.pool) {
+                if (p.size == 0) revert InsufficientLiquidity(due, b.pool);
+                paid = b.pool;
+                p.openCost = (p.openCost - int256(due - paid)).toInt56();
+            }
+            b.pool -= uint64(paid);
+            p.margin = (p.margin + paid).toUint56();
         }
     }
 

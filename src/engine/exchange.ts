@@ -673,9 +673,15 @@ export class Exchange implements PriceListener {
       }
     } else if (amount < 0n) {
       const due = -amount;
-      if (due > b.pool) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
-      b.pool -= due;
-      p.margin = toUint(56n, p.margin + due);
+      let paid = due;
+      if (due > b.pool) {
+        // booked in the open cost of a position that stays open, paid in cash when it closes
+        if (p.size === 0n) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
+        paid = b.pool;
+        p.openCost = toInt(56n, p.openCost - (due - paid));
+      }
+      b.pool -= paid;
+      p.margin = toUint(56n, p.margin + paid);
     }
   }
 

@@ -51,6 +51,23 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         }
     }
 
+    /// @notice The campaign's first counterexample, kept: a short at a loss is owed funding; the LP takes all
+    /// the cash (nothing is reserved: the side is at a loss); the short's holder redeems. Its funding used to be
+    /// paid from the pool before its loss came in, and reverted InsufficientLiquidity; now a credit the pool
+    /// cannot pay in cash to a position that stays open is booked in its open cost.
+    function test_lpLeavingDoesNotBlockALosingShortsExit() public {
+        handler.deposit(
+            382354576687334295919798580421277862656594892689112456156357552452694511710,
+            5429243854113005135,
+            16746492163068107874166818628052182744475460685371219508703921198139056989
+        );
+        handler.movePrice(-31872911249987711585650029899740, 1495310897895602771721);
+        handler.passTime(944543017394725895525096745697428451813713306420135677950680076711743);
+        handler.lpLeaves(184);
+        _assertEq(handler.ghosts(1).lpExitsChecked, 1, "the LP left and the exits were tried");
+        _assertEq(handler.ghosts(1).exitsBlockedByLp, 0, "the short's holder got out");
+    }
+
     /// @notice nav() and totalAssets() never revert (NAV is floored at zero, never negative), and nav() is
     /// totalAssets per 1e18 shares.
     function invariant_navAlwaysAnswers() public {
