@@ -142,8 +142,9 @@ export interface TokenReport {
   supplyEnd: string;
   /** How its equity went, if it did. */
   depletion?: DepletionReport;
-  /** USDT paid to holders by redeems over the run, and at settlement (null: not settled). */
+  /** USDT paid by redeems over the run to the demo's wallets and to the arbitrageur, and at settlement (null: not settled). */
   redeemedUsdt: number;
+  arbRedeemedUsdt: number;
   settledUsdt: number | null;
   /** The settlement's payout per token (18 decimals), null when not settled. */
   settledPerToken: string | null;
@@ -225,8 +226,9 @@ export interface ReportInput {
   blocks: number;
   /** Per token: the price update its equity went in (undefined: it did not). */
   depletions: (Depletion | undefined)[];
-  /** Per token: USDT paid by redeems over the run. */
+  /** Per token: USDT paid by redeems over the run to the wallets, and to the arbitrageur. */
   redeemed: bigint[];
+  arbRedeemed: bigint[];
   /** Per token: the settlement (undefined: not settled). */
   settled: ({ assets: bigint; supply: bigint } | undefined)[];
   wallSeconds: number;
@@ -353,6 +355,7 @@ export function buildReport(r: ReportInput): DemoReport {
       supplyEnd: formatUnits(t.totalSupply(), 18),
       ...(depletion === undefined ? {} : { depletion: depletionReport(depletion, L) }),
       redeemedUsdt: usdt(r.redeemed[i]!),
+      arbRedeemedUsdt: usdt(r.arbRedeemed[i]!),
       settledUsdt: settled === undefined ? null : usdt(settled.assets),
       settledPerToken:
         settled === undefined ? null : exactDecimal(perTokenDown(settled.assets, settled.supply)),

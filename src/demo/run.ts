@@ -214,6 +214,7 @@ async function replay(
   };
   /** USDT paid to holders by redeems, per token. */
   const redeemed = symbols.map(() => 0n);
+  const arbRedeemed = symbols.map(() => 0n);
   const tokenAddresses = deployment.tokens.map((t) => t.address);
   const usdtAddress = deployment.usdt;
   const usdtI = sys.usdt.interface;
@@ -261,7 +262,8 @@ async function replay(
         et.mint(tx, a[0] as bigint, a[1] as string, a[2] as bigint);
       } else if (d.signature === "redeem(uint256,address,address,uint256)") {
         valueAccrual(i, tx.time);
-        redeemed[i]! += et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+        const paid = et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+        (tx.from.toLowerCase() === arbitrageur.address.toLowerCase() ? arbRedeemed : redeemed)[i]! += paid;
       } else if (d.signature === "approve(address,uint256)") {
         et.approve(tx, a[0] as string, a[1] as bigint);
       } else throw new Error(`the demo does not mirror ${d.signature} on ${symbols[i]}`);
@@ -651,6 +653,7 @@ async function replay(
       blocks: b.blocks,
       depletions,
       redeemed,
+      arbRedeemed,
       settled: engineTokens.map((et) =>
         et.state() === TokenState.Settled
           ? { assets: et.st.settledAssets, supply: et.st.settledSupply }

@@ -44,7 +44,11 @@ function holdersPaid(t: TokenReport): string {
     t.settledUsdt === null
       ? "are not settled yet (a depleted token settles at 0)"
       : `were settled at ${usd(t.settledUsdt)} in all (${formatValue(parseExact(t.settledPerToken ?? "0"))} USDT a token)`;
-  const before = t.redeemedUsdt > 0 ? `; redeems before it had paid holders ${usd(t.redeemedUsdt)}` : "";
+  const before =
+    t.redeemedUsdt > 0
+      ? `; before it, redeems had paid the wallets ${usd(t.redeemedUsdt)}` +
+        (t.arbRedeemedUsdt > 0 ? ` and the arbitrageur ${usd(t.arbRedeemedUsdt)}` : "")
+      : "";
   return (
     `Its ${d.tokens.toLocaleString("en-US", { maximumFractionDigits: 0 })} tokens, worth ${usd(d.valueBeforeUsdt)} ` +
     `(${formatValue(parseExact(d.perTokenBefore))} USDT a token) at the price before, ${settled}${before}.`
@@ -85,14 +89,29 @@ function returnSentence(r: DemoReport, t: TokenReport): string {
   );
 }
 
-/** A live token left with less than 1% of its start value: how much, and whether decay explains it. */
-function decayedSentence(t: TokenReport): string {
+/** The share of value the closed form's volatility term leaves: exp(-(L^2 - L) sigma^2 T / 2). */
+export function decayFactor(r: Pick<DemoReport, "markets">, t: TokenReport): number {
+  return Math.exp((-(t.leverage * t.leverage - t.leverage) * r.markets[t.market].variance) / 2);
+}
+
+/** Volatility decay is named when the closed form's volatility term takes more than this share. */
+export const DECAY_NAMED = 0.01;
+
+/**
+ * A live token left with less than 1% of its start value: how much, what the closed form predicts,
+ * and how much of that is the trend and how much volatility decay (named only when the closed form
+ * takes more than 1% for it).
+ */
+export function decayedSentence(r: Pick<DemoReport, "markets">, t: TokenReport): string {
+  const growth = 1 + t.underlyingReturn;
+  const trend = Math.pow(growth, t.leverage);
+  const kept = decayFactor(r, t);
   return (
     `${t.symbol} is alive but worth ${formatValue(parseExact(t.valueEndEngine))} USDT a token, ${formatValue(parseExact(t.valueMultiple))} of its start; ` +
-    `the closed form predicts ${formatFloat(1 + t.idealReturn)} of the start` +
-    (closedFormDecays(t)
-      ? `: volatility decay (${share(t.volatilityDecay)} of the value at this volatility) against a ${t.leverage}x trend of ${percent(t.leveredUnderlyingReturn)}.`
-      : ", so decay does not explain it: fees, funding and the band's path do.")
+    `the closed form predicts ${formatFloat(1 + t.idealReturn)} of the start: the ${t.leverage}x trend alone (${t.market} x${formatFloat(growth, 4)}) leaves ${formatFloat(trend)}, ` +
+    (1 - kept > DECAY_NAMED
+      ? `and volatility decay at ${share(r.markets[t.market].realizedVolatility)} leaves ${formatFloat(kept)} of that.`
+      : `and volatility decay takes only ${share(1 - kept)} of that: the rest is the band's path, fees and funding.`)
   );
 }
 
@@ -104,7 +123,8 @@ export function storySentences(r: DemoReport): string[] {
   if (t.depletion === undefined) out.push(returnSentence(r, t));
   for (const x of r.tokens) if (x.depletion !== undefined) out.push(depletionSentence(x));
   for (const x of r.tokens)
-    if (x.depletion === undefined && parseExact(x.valueMultiple) < 10n ** 16n) out.push(decayedSentence(x));
+    if (x.depletion === undefined && parseExact(x.valueMultiple) < 10n ** 16n)
+      out.push(decayedSentence(r, x));
   out.push(
     `At ${share(m.realizedVolatility)} realized annual volatility, the ideal ${t.leverage}x token loses ${share(t.volatilityDecay)} of its value to volatility decay` +
       (short === undefined ? "" : ` and the ${short.leverage}x short ${share(short.volatilityDecay)}`) +

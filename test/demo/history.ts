@@ -7,8 +7,12 @@ import { readFileSync } from "node:fs";
 import { backtestMain } from "../../src/backtest/cli.ts";
 import { runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/cli/options.ts";
-import { demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
-import { depletionReport, GAP_SHARE } from "../../src/demo/report.ts";
+import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
+import { deadPoolLines, formatTable } from "../../src/demo/output.ts";
+import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";
+import { runDemo } from "../../src/demo/run.ts";
+import { decayedSentence, usd } from "../../src/demo/story.ts";
+import { parseExact } from "../../src/report/digits.ts";
 import { HISTORIES, historyName, historyWindow, isoDate, loadHistory } from "../../src/feeds/history.ts";
 
 const day = (d: string): bigint => dateTime("date")(d);
@@ -210,5 +214,110 @@ describe("demo: a depletion is a gap or decay", function () {
       depletionReport({ ...base, priceBefore: 100n, priceAfter: 135n, leverageBefore: 3n * WAD }, -3).kind,
     ).to.equal("gap");
     expect(GAP_SHARE).to.be.lessThan(1);
+  });
+});
+
+describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on chain)", function () {
+  this.timeout(120_000);
+  let report: DemoReport;
+
+  before(async function () {
+    const { path, start, description } = readHistoryPath({
+      history: "btc",
+      from: day("2020-03-05"),
+      to: day("2020-03-14"),
+      csv: [],
+      seed: 1,
+      drift: 0,
+      vol: 0.6,
+    });
+    const chain = await connectDemoChain(undefined, start);
+    try {
+      report = await runDemo(
+        {
+          path,
+          recordEverySeconds: 86_400,
+          arbEverySeconds: 86_400,
+          checkEverySeconds: 86_400,
+          feeIntervalSeconds: 86_400,
+          description,
+          network: "in-process",
+          start,
+        },
+        chain,
+      );
+    } finally {
+      await chain.close();
+    }
+  });
+
+  it("runs on the real dates, chain = engine to the unit, values with all their digits", function () {
+    expect(isoDate(report.startTime)).to.equal("2020-03-05");
+    expect(report.allNavsEqual).to.equal(true);
+    for (const t of report.tokens) {
+      expect(t.navEqual, t.symbol).to.equal(true);
+      expect(t.valueEndChain, t.symbol).to.equal(t.valueEndEngine);
+      // nav() is the 18-decimal value rounded down to 6
+      expect(parseExact(t.valueEndEngine) / 10n ** 12n, t.symbol).to.equal(
+        parseExact(t.navEndEngine) / 10n ** 12n,
+      );
+    }
+  });
+
+  it("tells BTC3L's depletion on 2020-03-12 as a gap with its move, and what holders were paid", function () {
+    const l = report.tokens.find((t) => t.symbol === "BTC3L")!;
+    expect(l.depletion?.kind).to.equal("gap");
+    expect(l.depletion?.date).to.equal("2020-03-12");
+    expect(l.depletion!.move).to.be.within(-0.372, -0.371);
+    expect(l.valueEndEngine).to.equal("0");
+    expect(l.settledUsdt).to.equal(0);
+    const text = report.story.join(" ");
+    expect(text).to.include("BTC3L went through zero on 2020-03-12: BTC moved -37.17% close to close");
+    expect(text).to.include(`worth ${usd(l.depletion!.valueBeforeUsdt)}`);
+    expect(text).to.include("were settled at 0.00 USDT in all");
+    expect(text).to.not.match(/BTC3L returned[^.]*volatility decay/);
+    // no other token was depleted
+    expect(report.tokens.filter((t) => t.depletion !== undefined)).to.have.length(1);
+  });
+
+  it("shows BTC3L's pool as dead, and the arbitrage leaves it alone", function () {
+    const l = report.tokens.find((t) => t.symbol === "BTC3L")!;
+    expect(l.spot.dead).to.equal(true);
+    expect(report.tokens.filter((t) => t.spot.dead)).to.have.length(1);
+    expect(formatTable(report)).to.match(/BTC3L .* dead \(\d+\.\d{4}\)/);
+    const lines = deadPoolLines(report);
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.include("BTC3L's pool is dead: BTC3L was depleted on 2020-03-12");
+    // no arbitrage trade on the dead pool after the depletion: its spot stayed where it was
+    const spots = report.series.spots.BTC3L!;
+    const after = spots.filter((p) => p.day >= 7);
+    expect(new Set(after.map((p) => p.spot)).size).to.equal(1);
+  });
+
+  it("names volatility decay for a decayed token only where the closed form's volatility term takes the value", function () {
+    const s = report.tokens.find((t) => t.symbol === "BTC3S")!;
+    // BTC3S over 2014-2021 as measured: x106, 75.5% a year, 1.6e-16 of its start left
+    const decayed = {
+      ...s,
+      underlyingReturn: 105.1199,
+      valueEndEngine: "0.000000000000000074",
+      valueMultiple: "0.000000000000000073",
+      idealReturn: -0.9999999999999997,
+    };
+    const volatile = {
+      markets: {
+        ...report.markets,
+        BTC: { ...report.markets.BTC, variance: 3.9566, realizedVolatility: 0.7551 },
+      },
+    };
+    const text = decayedSentence(volatile, decayed);
+    expect(text).to.include("BTC3S is alive but worth 0.000000000000000074 USDT a token");
+    expect(text).to.include("the -3x trend alone (BTC x106.1) leaves 0.000000836");
+    expect(text).to.match(/volatility decay at 75\.51% leaves 0\.000000000\d+ of that\.$/);
+    // at a negligible variance the closed form charges no decay, and the sentence does not name it
+    const calm = { markets: { ...report.markets, BTC: { ...report.markets.BTC, variance: 0.001 } } };
+    expect(decayedSentence(calm, decayed)).to.match(
+      /volatility decay takes only 0\.60% of that: the rest is/,
+    );
   });
 });
