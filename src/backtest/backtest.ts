@@ -239,15 +239,26 @@ export function runBacktest(
   });
 }
 
-/** A fixed-width table: one row per setting. */
-export function formatBacktestTable(results: readonly BacktestResult[]): string {
+/** "0 (depleted 2020-03-12, -37.17%)": when a run's equity went and on which move (its date when the path has dates). */
+export function depletedCell(r: BacktestResult, startUnix?: number): string {
+  const d = r.depletedAt;
+  if (d === undefined) return "0 (depleted)";
+  const when =
+    startUnix === undefined
+      ? `day ${(d.time / 86_400).toFixed(1)}`
+      : new Date((startUnix + d.time) * 1000).toISOString().slice(0, 10);
+  return `0 (depleted ${when}, ${d.move >= 0 ? "+" : ""}${(d.move * 100).toFixed(2)}%)`;
+}
+
+/** A fixed-width table: one row per setting (`startUnix`: the path's first date, to date depletions). */
+export function formatBacktestTable(results: readonly BacktestResult[], startUnix?: number): string {
   const head = ["setting", "band", "rebalances", "band/daily/rip", "final value", "ideal"];
   const rows = results.map((r) => [
     r.label,
     r.mode === "daily" ? "-" : `[${r.band[0].toFixed(2)}x, ${r.band[1].toFixed(2)}x]`,
     String(r.rebalances),
     `${r.triggers.band}/${r.triggers.daily}/${(r.triggers.ripcord ?? 0) + (r.triggers.depleted ?? 0)}`,
-    r.depleted ? "0 (depleted)" : formatValue(parseExact(r.finalValueExact)),
+    r.depleted ? depletedCell(r, startUnix) : formatValue(parseExact(r.finalValueExact)),
     formatFloat(r.idealValue),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));

@@ -137,6 +137,8 @@ export async function backtestMain(argv: string[]): Promise<number> {
   }>();
   let path: BacktestPath;
   let source: string;
+  /** The path's first date (unix seconds) when it has real dates. */
+  let startUnix: number | undefined;
   const given = (x: string) => program.getOptionValueSource(x) === "cli";
   if (o.history === undefined && (given("from") || given("to")))
     throw new Error(`--from and --to pick dates of a real history: add --history ${HISTORY_NAMES[0]}`);
@@ -150,6 +152,7 @@ export async function backtestMain(argv: string[]): Promise<number> {
     const rows = historyWindow(h, o.from, o.to);
     const first = rows[0]!.t;
     path = { times: rows.map((p) => p.t - first), prices: rows.map((p) => p.price) };
+    startUnix = first;
     source = `${h.name} history ${isoDate(first)} to ${isoDate(rows[rows.length - 1]!.t)} (${h.credit})`;
   } else if (o.csv !== undefined) {
     let text: string;
@@ -216,7 +219,7 @@ export async function backtestMain(argv: string[]): Promise<number> {
   console.log(
     `${source}: ${start.toFixed(2)} -> ${end.toFixed(2)} (${((end / start - 1) * 100).toFixed(2)}%)`,
   );
-  console.log(formatBacktestTable(results));
+  console.log(formatBacktestTable(results, startUnix));
   console.log(`${results.length} settings x ${path.prices.length - 1} steps in ${seconds.toFixed(1)} s`);
   console.log(`wrote ${file}, ${chart.svg}, ${chart.png}`);
   return 0;

@@ -18,6 +18,11 @@ export function utcTime(unixSeconds: bigint): string {
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === "00" ? "" : `:${seconds}`} UTC`;
 }
 
+/** A premium as a percentage, or past +1000% (a pool quoting a decayed token) as a multiple of NAV: "x8.00e+16". */
+export function premium(x: number): string {
+  return x > 10 ? `x${(1 + x).toExponential(2)}` : percent(x);
+}
+
 function money(x: number): string {
   return x.toFixed(2);
 }
@@ -58,7 +63,7 @@ export function formatTable(r: DemoReport): string {
     percent(t.tokenReturn),
     percent(t.idealReturn),
     t.spot.dead ? `dead (${t.spot.spotEnd.toFixed(4)})` : t.spot.spotEnd.toFixed(4),
-    `${percent(t.spot.maxPremium)}/${percent(t.spot.maxDiscount)}`,
+    `${premium(t.spot.maxPremium)}/${premium(t.spot.maxDiscount)}`,
     String(t.spot.arbTrades),
     money(t.spot.arbProfitUsdt),
   ]);
@@ -76,7 +81,9 @@ export function navCheckLines(r: DemoReport): string[] {
   const lines = r.tokens.map((t) =>
     t.navEqual
       ? `${t.symbol}: on-chain NAV == engine NAV: yes (to the last unit)`
-      : `${t.symbol}: on-chain NAV == engine NAV: NO !!! chain ${t.navEndChain} (${t.valueEndChain} per token), engine ${t.navEndEngine} (${t.valueEndEngine}), difference ${t.navDifference} units`,
+      : t.navEndChain !== t.navEndEngine
+        ? `${t.symbol}: on-chain NAV == engine NAV: NO !!! chain ${t.navEndChain}, engine ${t.navEndEngine}, difference ${t.navDifference} units`
+        : `${t.symbol}: on-chain NAV == engine NAV: NO !!! nav() agrees, but the value per token with 18 decimals differs: chain ${t.valueEndChain}, engine ${t.valueEndEngine}`,
   );
   // the final NAVs are in the lines above; earlier checks and rebalanceNeeded() disagreements here
   const during = r.navMismatches.filter((m) => m.time < r.endTime || m.symbol.includes("rebalanceNeeded"));

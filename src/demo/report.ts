@@ -137,6 +137,8 @@ export interface TokenReport {
   leveredUnderlyingReturn: number;
   tokenReturn: number;
   idealReturn: number;
+  /** The ideal's end value over its start, with its digits (idealReturn + 1 loses them near -100%). */
+  idealValue: number;
   /** Value the ideal token lost to volatility decay: 1 - exp(-(L^2 - L) sigma^2 T / 2). */
   volatilityDecay: number;
   supplyEnd: string;
@@ -264,20 +266,32 @@ export function idealReturn(
   managementFeeWad: bigint,
   variance: string,
 ): number {
+  return idealValue(path, m, leverage, managementFeeWad, variance) - 1;
+}
+
+/**
+ * The ideal token's end value over its start (not a return: 1 + a return near -100% has no digits
+ * left in a float, and a decayed short's 4e-17 would read as 3.3e-16).
+ */
+export function idealValue(
+  path: MultiPath,
+  m: MarketName,
+  leverage: number,
+  managementFeeWad: bigint,
+  variance: string,
+): number {
   const prices = path.prices[m];
   const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
   const fundingPer8h = Number(formatUnits(MARKETS[m].fundingRate, 18));
-  return (
-    continuousValue({
-      leverage,
-      start: prices[0]!.toString(),
-      end: prices[prices.length - 1]!.toString(),
-      variance,
-      years,
-      managementFee: formatUnits(managementFeeWad, 18),
-      fundingRate: fundingPer8h * 3 * 365,
-    }).toNumber() - 1
-  );
+  return continuousValue({
+    leverage,
+    start: prices[0]!.toString(),
+    end: prices[prices.length - 1]!.toString(),
+    variance,
+    years,
+    managementFee: formatUnits(managementFeeWad, 18),
+    fundingRate: fundingPer8h * 3 * 365,
+  }).toNumber();
 }
 
 /** Gap or decay: a depletion is a gap when the update's move, at the leverage held before it, took (nearly) all the equity. */
@@ -351,6 +365,7 @@ export function buildReport(r: ReportInput): DemoReport {
       leveredUnderlyingReturn: L * markets[m].return,
       tokenReturn: toNumber(ratio18(valueEnd, valueStart)) - 1,
       idealReturn: idealReturn(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
+      idealValue: idealValue(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
       ...(depletion === undefined ? {} : { depletion: depletionReport(depletion, L) }),

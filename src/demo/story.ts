@@ -108,7 +108,7 @@ export function decayedSentence(r: Pick<DemoReport, "markets">, t: TokenReport):
   const kept = decayFactor(r, t);
   return (
     `${t.symbol} is alive but worth ${formatValue(parseExact(t.valueEndEngine))} USDT a token, ${formatValue(parseExact(t.valueMultiple))} of its start; ` +
-    `the closed form predicts ${formatFloat(1 + t.idealReturn)} of the start: the ${t.leverage}x trend alone (${t.market} x${formatFloat(growth, 4)}) leaves ${formatFloat(trend)}, ` +
+    `the closed form predicts ${formatFloat(t.idealValue)} of the start: the ${t.leverage}x trend alone (${t.market} x${formatFloat(growth, 4)}) leaves ${formatFloat(trend)}, ` +
     (1 - kept > DECAY_NAMED
       ? `and volatility decay at ${share(r.markets[t.market].realizedVolatility)} leaves ${formatFloat(kept)} of that.`
       : `and volatility decay takes only ${share(1 - kept)} of that: the rest is the band's path, fees and funding.`)

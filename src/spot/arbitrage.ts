@@ -202,12 +202,17 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
     try {
       result = await arbitragePool(ctx, symbol, seen);
     } catch (e) {
-      // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off
-      const stale = revertName(e) === "StalePrice";
+      // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off;
+      // an exchange whose pool cannot pay a redeem's profit is the exchange's limit: skipped, said so
+      const name = revertName(e);
+      const stale = name === "StalePrice";
+      const unpaid = name === "InsufficientLiquidity";
       result = {
         ...(seen.base ?? (await unpricedBase(ctx, symbol))),
-        outcome: stale ? "skipped" : "failed",
-        why: describe(e),
+        outcome: stale || unpaid ? "skipped" : "failed",
+        why: unpaid
+          ? `the exchange's liquidity pool cannot pay the token's profit: ${describe(e)}`
+          : describe(e),
         ...(stale ? { stale } : {}),
       };
     }

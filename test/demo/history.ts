@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { backtestMain } from "../../src/backtest/cli.ts";
-import { runSetting, type Setting } from "../../src/backtest/backtest.ts";
+import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/cli/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
 import { deadPoolLines, formatTable } from "../../src/demo/output.ts";
@@ -154,6 +154,8 @@ describe("real history in the backtest: every digit, and gaps named", function (
     // about 1.6e-8 of its start: the 6-decimal nav() said 0
     expect(r.finalValue).to.be.within(1e-8, 3e-8);
     expect(r.finalValueExact).to.match(/^0\.0000000[1-2]\d{5,}$/);
+    // the table shows its significant digits, not 0.0000
+    expect(formatBacktestTable([r])).to.match(/  0\.0000000[1-2]\d+  /);
     const long = runSetting(pathOf("2016-01-01", "2017-12-31"), long3);
     expect(long.finalValue).to.be.greaterThan(100);
     expect(Number(long.finalValueExact)).to.be.closeTo(long.finalValue, long.finalValue * 1e-12);
@@ -166,6 +168,9 @@ describe("real history in the backtest: every digit, and gaps named", function (
     expect(r.finalValueExact).to.equal("0");
     expect(isoDate(Number(day("2020-01-01")) + r.depletedAt!.time)).to.equal("2020-03-12");
     expect(r.depletedAt!.move).to.be.within(-0.373, -0.371);
+    expect(formatBacktestTable([r], Number(day("2020-01-01")))).to.include(
+      "0 (depleted 2020-03-12, -37.17%)",
+    );
   });
 });
 
@@ -302,7 +307,8 @@ describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on ch
       underlyingReturn: 105.1199,
       valueEndEngine: "0.000000000000000074",
       valueMultiple: "0.000000000000000073",
-      idealReturn: -0.9999999999999997,
+      idealReturn: -1,
+      idealValue: 4.0e-17,
     };
     const volatile = {
       markets: {
@@ -312,6 +318,7 @@ describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on ch
     };
     const text = decayedSentence(volatile, decayed);
     expect(text).to.include("BTC3S is alive but worth 0.000000000000000074 USDT a token");
+    expect(text).to.include("the closed form predicts 0.00000000000000004 of the start");
     expect(text).to.include("the -3x trend alone (BTC x106.1) leaves 0.000000836");
     expect(text).to.match(/volatility decay at 75\.51% leaves 0\.000000000\d+ of that\.$/);
     // at a negligible variance the closed form charges no decay, and the sentence does not name it
