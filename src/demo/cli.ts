@@ -1,7 +1,7 @@
 // `npm run demo -- [options]`: parses the options, runs the demo on the chosen network with a
 // progress bar on stderr, prints the table, the NAV checks and the story, writes the files.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { network } from "hardhat";
 import { MARKETS, type MarketName } from "../chain/params.ts";
@@ -112,11 +112,14 @@ export async function demoMain(argv: string[]): Promise<number> {
       duration("--step"),
       3600,
     )
-    .option(
-      "--start <date-time>",
-      "UTC instant of the path's first point: 2026-01-01, 2026-01-01T06:00 or unix seconds (on a node whose clock is past it: the next day at that time)",
-      dateTime("--start"),
-      PATH_START,
+    .addOption(
+      // a bigint default needs its own words: commander's help cannot print one (it crashed --help)
+      new Option(
+        "--start <date-time>",
+        "UTC instant of the path's first point: 2026-01-01, 2026-01-01T06:00 or unix seconds (on a node whose clock is past it: the next day at that time)",
+      )
+        .argParser(dateTime("--start"))
+        .default(PATH_START, "2026-01-01 00:00 UTC"),
     )
     .option("--seed <n>", "GBM seed (BTC uses it, ETH the next one)", wholeNumber("--seed"), 1)
     .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
@@ -155,8 +158,9 @@ export async function demoMain(argv: string[]): Promise<number> {
   try {
     program.parse(argv, { from: "user" });
   } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode ?? 1;
-    return code;
+    // commander has printed its message (or the help); anything else is a bug to show
+    if (!(e instanceof CommanderError)) throw e;
+    return e.exitCode;
   }
   const o = program.opts<{
     network?: string;

@@ -119,6 +119,28 @@ describe("real history: data/btc-usd-daily.csv", function () {
     );
   });
 
+  it("explains --history, --from and --to in both programs' help (the demo's --help crashed on its bigint default)", async function () {
+    for (const main of [demoMain, backtestMain]) {
+      const out: string[] = [];
+      const write = process.stdout.write.bind(process.stdout);
+      process.stdout.write = ((chunk: string | Uint8Array) => {
+        out.push(String(chunk));
+        return true;
+      }) as typeof process.stdout.write;
+      let code: number;
+      try {
+        code = await main(["--help"]);
+      } finally {
+        process.stdout.write = write;
+      }
+      const help = out.join("");
+      expect(code, help).to.equal(0);
+      expect(help).to.match(/--history <name>\s+(replay )?real prices shipped in data\//);
+      expect(help).to.include("--from <date>").and.include("--to <date>");
+      expect(help).to.include("2014-09-17 to 2021-08-24");
+    }
+  });
+
   it("gives the demo BTC's real prices and dates, and ETH its seeded path on the same days", function () {
     const o = {
       history: "btc",
