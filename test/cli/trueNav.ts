@@ -1,6 +1,9 @@
 // NAV per token with the digits it has: six decimals from 0.01 up, four significant digits below.
 import { expect } from "chai";
 import { formatPerToken, perTokenDown, perTokenJson } from "../../src/cli/trueNav.ts";
+import { valueAtNavDown, valueAtPerTokenDown } from "../../src/cli/balance.ts";
+import { STATE } from "../../src/cli/errors.ts";
+import { deadPool } from "../../src/cli/spot.ts";
 import {
   exactDecimal,
   formatFloat,
@@ -61,5 +64,19 @@ describe("values with all their digits (src/report/digits.ts)", function () {
     expect(formatSignificant(123_456n, 6, 2)).to.equal("0.12");
     expect(ratio18(1n, 0n)).to.equal(0n);
     expect(ratio18(91n, 100n)).to.equal(910_000_000_000_000_000n);
+  });
+});
+
+describe("lt with a token worth dust or nothing", function () {
+  it("values a decayed holding with its digits (nav() said 0) and calls a depleted or zero-settled pool dead", function () {
+    // 1,000,000 BTC3S at 1.6e-8 USDT a token: 0.016 USDT, not 0
+    const perToken = perTokenDown(16_000n, 10n ** 24n);
+    expect(perToken).to.equal(16_000_000_000n);
+    expect(valueAtPerTokenDown(1_000_000n * WAD, perToken)).to.equal(16_000n);
+    expect(valueAtNavDown(1_000_000n * WAD, perToken / 10n ** 12n)).to.equal(0n); // the 6-decimal way
+    expect(deadPool(STATE.Depleted, 0n)).to.equal(true);
+    expect(deadPool(STATE.Settled, 0n)).to.equal(true);
+    expect(deadPool(STATE.Settled, 10n ** 17n)).to.equal(false); // a settled token redeems at its payout
+    expect(deadPool(STATE.Active, 1n)).to.equal(false); // dust, but alive
   });
 });
