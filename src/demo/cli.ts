@@ -8,7 +8,14 @@ import { MARKETS, type MarketName } from "../chain/params.ts";
 import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
 import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { PATH_START, parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
-import { deadPoolLines, formatTable, navCheckLines, utcTime, writeDemoOutputs } from "./output.ts";
+import {
+  deadPoolLines,
+  formatTable,
+  navCheckLines,
+  skippedLines,
+  utcTime,
+  writeDemoOutputs,
+} from "./output.ts";
 import { csvMultiPath, gbmMultiPath, historyMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
 import { alignStart, runDemo, SETUP_SECONDS } from "./run.ts";
 
@@ -250,6 +257,7 @@ export async function demoMain(argv: string[]): Promise<number> {
   console.log("");
   for (const line of navCheckLines(report)) console.log(line);
   for (const line of deadPoolLines(report)) console.log(line);
+  for (const line of skippedLines(report)) console.log(line);
   console.log("");
   for (const s of report.story) console.log(s);
   console.log("");

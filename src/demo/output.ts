@@ -97,6 +97,21 @@ export function navCheckLines(r: DemoReport): string[] {
   return lines;
 }
 
+/** One line per token whose keeper actions the engine predicted would revert (so they were not sent): the first and why. */
+export function skippedLines(r: DemoReport): string[] {
+  return r.tokens
+    .filter((t) => t.skippedActions > 0)
+    .map((t) => {
+      const first = t.skippedWhy[0];
+      return (
+        `${t.symbol}: ${t.skippedActions} keeper action${t.skippedActions === 1 ? "" : "s"} not sent, the engine predicting a revert` +
+        (first === undefined
+          ? ""
+          : `; the first: ${first.action} at ${utcTime(BigInt(first.time))}, ${first.error}`)
+      );
+    });
+}
+
 /**
  * One line per dead pool: the token is depleted or worth nothing, the pool still quotes a price for
  * it, and the arbitrage no longer trades it, so a pool trader would buy nothing for that price.

@@ -123,6 +123,8 @@ export interface TokenReport {
   triggers: Record<string, number>;
   /** Keeper actions the engine predicted would revert (and so were not sent). */
   skippedActions: number;
+  /** The first ten of them: when, which action, and the error the engine (and the chain) would give. */
+  skippedWhy: { time: number; action: string; error: string }[];
   fees: {
     /** Management fee shares valued at the NAV when they accrued; mint/redeem fee shares at the final NAV. */
     managementUsdt: number;
@@ -220,6 +222,7 @@ export interface ReportInput {
   mismatches: NavCheck[];
   triggers: number[][];
   skipped: number[];
+  skippedWhy: { time: number; action: string; error: string }[][];
   fees: ChainFees[];
   /** Management fee shares valued at the NAV when each accrued (USDT base units). */
   managementValue: bigint[];
@@ -352,6 +355,7 @@ export function buildReport(r: ReportInput): DemoReport {
       rebalances: r.triggers[i]!.reduce((a, b) => a + b, 0),
       triggers,
       skippedActions: r.skipped[i]!,
+      skippedWhy: r.skippedWhy[i]!,
       fees: {
         managementUsdt: usdt(r.managementValue[i]!),
         mintRedeemUsdt: sharesToUsdt(f.mintRedeemShares, navEnd),

@@ -476,6 +476,8 @@ async function replay(
     const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
     const triggers = symbols.map(() => REASON_NAMES.map(() => 0));
     const skipped = symbols.map(() => 0);
+    /** Why the engine said a keeper action would revert: the first of each error, with its time. */
+    const skippedWhy: { time: number; action: string; error: string }[][] = symbols.map(() => []);
     const mismatches: NavCheck[] = [];
     const keeperTx: Tx = { from: admin.address, time };
     const feederTx: Tx = { from: admin.address, time };
@@ -540,6 +542,8 @@ async function replay(
           if (!isEngineRevert(err)) throw err;
           managementValue[i] = before;
           skipped[i]!++;
+          if (skippedWhy[i]!.length < 10)
+            skippedWhy[i]!.push({ time: Number(t), action: fn, error: err.message });
           continue;
         }
         if (action.kind === "rebalance") {
@@ -642,6 +646,7 @@ async function replay(
       mismatches,
       triggers,
       skipped,
+      skippedWhy,
       fees,
       managementValue,
       arbitrage: {

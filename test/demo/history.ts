@@ -8,7 +8,7 @@ import { backtestMain } from "../../src/backtest/cli.ts";
 import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/cli/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
-import { deadPoolLines, formatTable } from "../../src/demo/output.ts";
+import { deadPoolLines, formatTable, skippedLines } from "../../src/demo/output.ts";
 import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { decayedSentence, usd } from "../../src/demo/story.ts";
@@ -319,6 +319,21 @@ describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on ch
     const spots = report.series.spots.BTC3L!;
     const after = spots.filter((p) => p.day >= 7);
     expect(new Set(after.map((p) => p.spot)).size).to.equal(1);
+  });
+
+  it("says which keeper actions were not sent and why (none here; the exchange's pool refusing a profit in 2017)", function () {
+    expect(skippedLines(report)).to.deep.equal([]);
+    const bad: DemoReport = structuredClone(report);
+    bad.tokens[0] = {
+      ...bad.tokens[0]!,
+      skippedActions: 3,
+      skippedWhy: [
+        { time: bad.startTime + 86_400, action: "rebalance", error: "InsufficientLiquidity(5, 4)" },
+      ],
+    };
+    expect(skippedLines(bad)).to.deep.equal([
+      "BTC3L: 3 keeper actions not sent, the engine predicting a revert; the first: rebalance at 2020-03-06 00:00 UTC, InsufficientLiquidity(5, 4)",
+    ]);
   });
 
   it("names volatility decay for a decayed token only where the closed form's volatility term takes the value", function () {
