@@ -180,7 +180,8 @@ describe("real history in the backtest: every digit, and gaps named", function (
     expect(formatBacktestTable([r])).to.match(/  0\.0000000[1-2]\d+  /);
     const long = runSetting(pathOf("2016-01-01", "2017-12-31"), long3);
     expect(long.finalValue).to.be.greaterThan(100);
-    expect(Number(long.finalValueExact)).to.be.closeTo(long.finalValue, long.finalValue * 1e-12);
+    // (no closeTo: hardhat's chai matchers take it for a bigint comparison when the suite runs together)
+    expect(Math.abs(Number(long.finalValueExact) / long.finalValue - 1)).to.be.lessThan(1e-12);
   });
 
   it("depletes 3x long in the 2020-03-12 gap and says the move", function () {
