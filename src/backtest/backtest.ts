@@ -12,6 +12,15 @@ import type { Tx } from "../engine/world.ts";
 import { continuousValue, realizedVariance } from "../engine/ideal.ts";
 import { PATH_START, YEAR_SECONDS } from "../feeds/paths.ts";
 import { REASON_NAMES } from "../keeper/decide.ts";
+import {
+  enginePerToken,
+  exactDecimal,
+  formatFloat,
+  formatValue,
+  parseExact,
+  ratio18,
+  toNumber,
+} from "../report/digits.ts";
 
 export type Mode = "band+daily" | "band" | "daily";
 export type FeeLevel = "none" | "default" | "double";
@@ -34,8 +43,12 @@ export interface BacktestPath {
 
 export interface BacktestResult extends Setting {
   label: string;
-  /** NAV at the end over NAV at the start. */
+  /** Value per token at the end over the start (total assets over supply, not the 6-decimal nav()). */
   finalValue: number;
+  /** The same with 18 decimals, as a decimal string: "0.91", "0.000000016234..."; "0" only when depleted. */
+  finalValueExact: string;
+  /** When the token was depleted: the path's time (seconds from its start) and the move of that price update. */
+  depletedAt?: { time: number; move: number };
   rebalances: number;
   triggers: Record<string, number>;
   depleted: boolean;
@@ -149,7 +162,8 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   e.world.usdt.approve(USER, token.address, DEPOSIT);
   token.deposit({ from: USER, time: START }, DEPOSIT, USER);
   e.world.log.enabled = false;
-  const navStart = token.nav(START);
+  const valueStart = enginePerToken(token, START);
+  let depletedAt: BacktestResult["depletedAt"];
   const screen = new RebalanceScreen(token, e.vault);
   const triggers = [0, 0, 0, 0, 0];
   for (let k = 1; k < path.prices.length; k++) {
@@ -160,11 +174,14 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
       token.rebalance(admin);
       triggers[reason]!++;
     }
-    if (token.state() === TokenState.Depleted) break;
+    if (token.state() === TokenState.Depleted) {
+      depletedAt = { time: path.times[k]!, move: Number(path.prices[k]!) / Number(path.prices[k - 1]!) - 1 };
+      break;
+    }
   }
   const end = START + BigInt(path.times[path.times.length - 1]!);
   const depleted = token.state() === TokenState.Depleted;
-  const finalValue = depleted ? 0 : Number(token.nav(end)) / Number(navStart);
+  const exact = depleted ? 0n : ratio18(enginePerToken(token, end), valueStart);
   const byName: Record<string, number> = {};
   REASON_NAMES.forEach((n, i) => {
     if (i > 0) byName[n] = triggers[i]!;
@@ -172,7 +189,9 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   return {
     ...s,
     label: settingLabel(s),
-    finalValue,
+    finalValue: toNumber(exact),
+    finalValueExact: exactDecimal(exact),
+    ...(depletedAt === undefined ? {} : { depletedAt }),
     rebalances: triggers.reduce((a, b) => a + b, 0),
     triggers: byName,
     depleted,
@@ -220,16 +239,27 @@ export function runBacktest(
   });
 }
 
-/** A fixed-width table: one row per setting. */
-export function formatBacktestTable(results: readonly BacktestResult[]): string {
+/** "0 (depleted 2020-03-12, -37.17%)": when a run's equity went and on which move (its date when the path has dates). */
+export function depletedCell(r: BacktestResult, startUnix?: number): string {
+  const d = r.depletedAt;
+  if (d === undefined) return "0 (depleted)";
+  const when =
+    startUnix === undefined
+      ? `day ${(d.time / 86_400).toFixed(1)}`
+      : new Date((startUnix + d.time) * 1000).toISOString().slice(0, 10);
+  return `0 (depleted ${when}, ${d.move >= 0 ? "+" : ""}${(d.move * 100).toFixed(2)}%)`;
+}
+
+/** A fixed-width table: one row per setting (`startUnix`: the path's first date, to date depletions). */
+export function formatBacktestTable(results: readonly BacktestResult[], startUnix?: number): string {
   const head = ["setting", "band", "rebalances", "band/daily/rip", "final value", "ideal"];
   const rows = results.map((r) => [
     r.label,
     r.mode === "daily" ? "-" : `[${r.band[0].toFixed(2)}x, ${r.band[1].toFixed(2)}x]`,
     String(r.rebalances),
     `${r.triggers.band}/${r.triggers.daily}/${(r.triggers.ripcord ?? 0) + (r.triggers.depleted ?? 0)}`,
-    r.depleted ? "depleted" : r.finalValue.toFixed(4),
-    r.idealValue.toFixed(4),
+    r.depleted ? depletedCell(r, startUnix) : formatValue(parseExact(r.finalValueExact)),
+    formatFloat(r.idealValue),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
   const fmt = (cells: string[]) =>

@@ -6,9 +6,10 @@ import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { Presets, SingleBar } from "cli-progress";
 import { MARKETS } from "../chain/params.ts";
+import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { fromPrice8, gbmPath, parsePriceCsv } from "../feeds/paths.ts";
 import { lineChartSpec, writeChart, type SeriesPoint } from "../report/chart.ts";
-import { duration, number, positive, wholeNumber } from "../cli/options.ts";
+import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
 import {
   DEFAULT_GRID,
   formatBacktestTable,
@@ -80,6 +81,16 @@ export async function backtestMain(argv: string[]): Promise<number> {
     .option("--drift <mu>", "GBM annual drift", number("--drift"), 0)
     .option("--vol <sigma>", "GBM annual volatility", positive("--vol"), 0.6)
     .option("--csv <file>", "a timestamp,price CSV (the feeder's format) instead of GBM")
+    .option(
+      "--history <name>",
+      `real prices shipped in data/ instead of GBM (${HISTORY_NAMES.join(", ")}: BTC-USD daily closes 2014-09-17 to 2021-08-24)`,
+    )
+    .option(
+      "--from <date>",
+      "with --history: the first day (2016-01-01; default the first)",
+      dateTime("--from"),
+    )
+    .option("--to <date>", "with --history: the last day (2017-12-31; default the last)", dateTime("--to"))
     .option("--leverage <list>", "leverages", list("--leverage", leverage), DEFAULT_GRID.leverages)
     .option(
       "--bands <list>",
@@ -114,6 +125,9 @@ export async function backtestMain(argv: string[]): Promise<number> {
     drift: number;
     vol: number;
     csv?: string;
+    history?: string;
+    from?: bigint;
+    to?: bigint;
     leverage: number[];
     bands: number[];
     modes: Mode[];
@@ -123,7 +137,24 @@ export async function backtestMain(argv: string[]): Promise<number> {
   }>();
   let path: BacktestPath;
   let source: string;
-  if (o.csv !== undefined) {
+  /** The path's first date (unix seconds) when it has real dates. */
+  let startUnix: number | undefined;
+  const given = (x: string) => program.getOptionValueSource(x) === "cli";
+  if (o.history === undefined && (given("from") || given("to")))
+    throw new Error(`--from and --to pick dates of a real history: add --history ${HISTORY_NAMES[0]}`);
+  if (o.history !== undefined) {
+    const clash = ["csv", "days", "step", "seed", "drift", "vol"].filter(given).map((x) => `--${x}`);
+    if (clash.length > 0)
+      throw new Error(
+        `${clash.join(", ")} cannot be used with --history, whose prices and dates set the path: choose the dates with --from and --to`,
+      );
+    const h = loadHistory(historyName(o.history));
+    const rows = historyWindow(h, o.from, o.to);
+    const first = rows[0]!.t;
+    path = { times: rows.map((p) => p.t - first), prices: rows.map((p) => p.price) };
+    startUnix = first;
+    source = `${h.name} history ${isoDate(first)} to ${isoDate(rows[rows.length - 1]!.t)} (${h.credit})`;
+  } else if (o.csv !== undefined) {
     let text: string;
     try {
       text = readFileSync(o.csv, "utf8");
@@ -188,7 +219,7 @@ export async function backtestMain(argv: string[]): Promise<number> {
   console.log(
     `${source}: ${start.toFixed(2)} -> ${end.toFixed(2)} (${((end / start - 1) * 100).toFixed(2)}%)`,
   );
-  console.log(formatBacktestTable(results));
+  console.log(formatBacktestTable(results, startUnix));
   console.log(`${results.length} settings x ${path.prices.length - 1} steps in ${seconds.toFixed(1)} s`);
   console.log(`wrote ${file}, ${chart.svg}, ${chart.png}`);
   return 0;

@@ -2,10 +2,11 @@
 import { formatEther } from "ethers";
 import { accountOf, type Context, tokenOf, usdtOf } from "./context.ts";
 import { explainError } from "./errors.ts";
+import { rawRpcOf } from "../chain/tokenBook.ts";
+import { formatPerToken, perTokenJson, readTrueNav } from "./trueNav.ts";
 import {
   decimalString,
   formatDown,
-  formatNav,
   formatShares,
   formatUsdt,
   SHARE_DECIMALS,
@@ -14,6 +15,11 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
+
+/** Value of `shares` at a per-token value with 18 decimals (trueNav's perToken), in USDT units, rounded down. */
+export function valueAtPerTokenDown(shares: bigint, perToken: bigint): bigint {
+  return (shares * perToken) / 10n ** 30n;
+}
 
 /** Value of `shares` at `nav` (USDT per 1e18 shares), rounded down. */
 export function valueAtNavDown(shares: bigint, nav: bigint): bigint {
@@ -28,8 +34,9 @@ export async function balanceCommand(ctx: Context, address?: string): Promise<Re
       const token = tokenOf(ctx, symbol);
       const shares = await token.balanceOf(account);
       try {
-        const nav = await token.nav();
-        return { symbol, shares, nav, value: valueAtNavDown(shares, nav), note: null };
+        // every digit of the value per token (nav() rounds a decayed token's to 0), 0 once depleted
+        const nav = (await readTrueNav(token, rawRpcOf(ctx.provider))).perToken;
+        return { symbol, shares, nav, value: valueAtPerTokenDown(shares, nav), note: null };
       } catch (e) {
         return { symbol, shares, nav: null, value: null, note: explainError(e, { symbol }).message };
       }
@@ -43,7 +50,7 @@ export async function balanceCommand(ctx: Context, address?: string): Promise<Re
     tokens: rows.map((r) => ({
       symbol: r.symbol,
       shares: decimalString(r.shares, SHARE_DECIMALS),
-      nav: r.nav === null ? null : decimalString(r.nav, USDT_DECIMALS),
+      nav: r.nav === null ? null : perTokenJson(r.nav),
       valueUsdt: r.value === null ? null : decimalString(r.value, USDT_DECIMALS),
       ...(r.note ? { note: r.note } : {}),
     })),
@@ -56,7 +63,7 @@ export async function balanceCommand(ctx: Context, address?: string): Promise<Re
       ...rows.map((r) => [
         r.symbol,
         formatShares(r.shares),
-        r.nav === null ? "n/a" : formatNav(r.nav),
+        r.nav === null ? "n/a" : formatPerToken(r.nav),
         r.value === null ? "n/a" : formatUsdt(r.value),
       ]),
     ],

@@ -79,6 +79,7 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
     const spot = perTokenDown(reserves.usdt, reserves.token);
     const nav = trueNav.perToken;
     const premium = nav === 0n ? null : premiumWad(spot, nav);
+    const dead = deadPool(trueNav.state, nav);
     const word = premium === null ? "premium" : premium >= 0n ? "premium" : "discount";
     const data: { [key: string]: Json } = {
       symbol,
@@ -90,6 +91,7 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
         premium === null ? null : (ratioToNumber(spotPrice(reserves)) / (Number(nav) / 1e18) - 1) * 100,
       reserveTokens: decimalString(reserves.token, SHARE_DECIMALS),
       reserveUsdt: decimalString(reserves.usdt, USDT_DECIMALS),
+      dead,
     };
     const rows: [string, string][] = [
       ["spot", `${formatPerToken(spot)} USDT`],
@@ -101,11 +103,24 @@ export async function priceCommand(ctx: Context, input: string): Promise<Report>
           : formatPercent(premium >= 0n ? premium : -premium),
       ],
       ["pool", `${formatShares(reserves.token)} ${symbol} / ${formatUsdt(reserves.usdt)} USDT (${pool})`],
+      ...(dead
+        ? ([
+            [
+              "status",
+              `dead pool: ${symbol} is ${(STATE_NAMES[trueNav.state] ?? "").toLowerCase()} and worth nothing, so its price is backed by nothing; the arbitrage does not trade it`,
+            ],
+          ] as [string, string][])
+        : []),
     ];
     return { data, text: lines(rows) };
   } catch (e) {
     throw explainError(e, { rpcUrl: ctx.options.rpc, symbol });
   }
+}
+
+/** A pool whose token is depleted, or settled at nothing: it still quotes a price, but nothing backs it. */
+export function deadPool(state: number, perToken: bigint): boolean {
+  return state === STATE.Depleted || (state === STATE.Settled && perToken === 0n);
 }
 
 function navNote(state: number): string {

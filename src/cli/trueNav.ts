@@ -8,6 +8,7 @@ import { blockTimestamp, type RawRpc } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
 import { STATE } from "./errors.ts";
 import { decimalString, formatDown } from "./format.ts";
+import { perTokenDown } from "../report/digits.ts";
 
 /** rebalanceNeeded's reason when the token's equity is gone. */
 export const REASON_DEPLETED = 4n;
@@ -24,9 +25,7 @@ export interface TrueNav {
 }
 
 /** USDT (6 decimals) per `supply` shares (18 decimals), with 18 decimals, rounded down. */
-export function perTokenDown(assets: bigint, supply: bigint): bigint {
-  return supply === 0n ? 10n ** 18n : (assets * 10n ** 30n) / supply;
-}
+export { perTokenDown };
 
 /**
  * Reads the token's true NAV at one block (the latest, unless given): total assets over the supply

@@ -1,14 +1,22 @@
 // `npm run demo -- [options]`: parses the options, runs the demo on the chosen network with a
 // progress bar on stderr, prints the table, the NAV checks and the story, writes the files.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
+import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { network } from "hardhat";
 import { MARKETS, type MarketName } from "../chain/params.ts";
 import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
+import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { PATH_START, parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
-import { formatTable, navCheckLines, utcTime, writeDemoOutputs } from "./output.ts";
-import { csvMultiPath, gbmMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
+import {
+  deadPoolLines,
+  formatTable,
+  navCheckLines,
+  skippedLines,
+  utcTime,
+  writeDemoOutputs,
+} from "./output.ts";
+import { csvMultiPath, gbmMultiPath, historyMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
 import { alignStart, runDemo, SETUP_SECONDS } from "./run.ts";
 
 /** The markets' start prices (the feeds' initial answers). */
@@ -16,9 +24,16 @@ export function startPrices(): Record<MarketName, bigint> {
   return { BTC: MARKETS.BTC.initialPrice, ETH: MARKETS.ETH.initialPrice };
 }
 
+type CsvFiles = Partial<Record<MarketName, { points: PricePoint[]; source: string }>>;
+
 /** Reads every --csv (BTC=file, ETH=file or file for BTC) into one multi-market path. */
 export function readCsvPath(args: string[], days: number | undefined): MultiPath {
-  const csv: Partial<Record<MarketName, { points: PricePoint[]; source: string }>> = {};
+  // the CSV's first prices are pushed before the deposits (see runDemo)
+  return csvMultiPath(readCsvFiles(args), startPrices(), days);
+}
+
+function readCsvFiles(args: string[]): CsvFiles {
+  const csv: CsvFiles = {};
   for (const a of args) {
     const { market, file } = parseCsvArg(a);
     let text: string;
@@ -29,8 +44,55 @@ export function readCsvPath(args: string[], days: number | undefined): MultiPath
     }
     csv[market] = { points: parsePriceCsv(text, file), source: file };
   }
-  // the CSV's first prices are pushed before the deposits (see runDemo)
-  return csvMultiPath(csv, startPrices(), days);
+  return csv;
+}
+
+export interface HistoryChoice {
+  history: string;
+  from?: bigint;
+  to?: bigint;
+  csv: string[];
+  seed: number;
+  drift: number;
+  vol: number;
+}
+
+/**
+ * `--history btc [--from date] [--to date]`: the shipped history's window for its market (BTC3L and
+ * BTC3S), the other market on its seeded GBM at the same dates (or its --csv); the path starts at the
+ * window's first date, so the report's dates are the history's.
+ */
+export function readHistoryPath(o: HistoryChoice): { path: MultiPath; start: bigint; description: string } {
+  const h = loadHistory(historyName(o.history));
+  const rows = historyWindow(h, o.from, o.to);
+  if (o.csv.some((a) => parseCsvArg(a).market === h.market))
+    throw new Error(`--history and --csv both give ${h.market}'s prices; use one of them for ${h.market}`);
+  const first = rows[0]!.t;
+  const last = rows[rows.length - 1]!.t;
+  const source = `${h.name} history ${isoDate(first)} to ${isoDate(last)} (${h.credit})`;
+  const { path, start } = historyMultiPath(
+    { market: h.market, rows, source },
+    { seed: o.seed, drift: o.drift, volatility: o.vol, starts: startPrices() },
+    readCsvFiles(o.csv),
+  );
+  return { path, start, description: source };
+}
+
+/** What --history rules out, and --from/--to without it, as a sentence (undefined when all is well). */
+export function historyConflict(
+  history: string | undefined,
+  given: (option: string) => boolean,
+): string | undefined {
+  if (history === undefined) {
+    const dated = ["from", "to"].filter(given).map((x) => `--${x}`);
+    return dated.length > 0
+      ? `${dated.join(" and ")} pick${dated.length === 1 ? "s" : ""} dates of a real history: add --history ${HISTORY_NAMES[0]}`
+      : undefined;
+  }
+  const clash = ["days", "step", "start"].filter(given).map((x) => `--${x}`);
+  return clash.length > 0
+    ? `${clash.join(", ")} do${clash.length === 1 ? "es" : ""} not apply to --history, whose dates set the path: choose them with --from and --to`
+    : undefined;
 }
 
 /**
@@ -57,11 +119,14 @@ export async function demoMain(argv: string[]): Promise<number> {
       duration("--step"),
       3600,
     )
-    .option(
-      "--start <date-time>",
-      "UTC instant of the path's first point: 2026-01-01, 2026-01-01T06:00 or unix seconds (on a node whose clock is past it: the next day at that time)",
-      dateTime("--start"),
-      PATH_START,
+    .addOption(
+      // a bigint default needs its own words: commander's help cannot print one (it crashed --help)
+      new Option(
+        "--start <date-time>",
+        "UTC instant of the path's first point: 2026-01-01, 2026-01-01T06:00 or unix seconds (on a node whose clock is past it: the next day at that time)",
+      )
+        .argParser(dateTime("--start"))
+        .default(PATH_START, "2026-01-01 00:00 UTC"),
     )
     .option("--seed <n>", "GBM seed (BTC uses it, ETH the next one)", wholeNumber("--seed"), 1)
     .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
@@ -71,6 +136,20 @@ export async function demoMain(argv: string[]): Promise<number> {
       "a timestamp,price CSV instead of GBM: FILE (BTC) or BTC=FILE / ETH=FILE; repeat for both",
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
+    )
+    .option(
+      "--history <name>",
+      `replay real prices shipped in data/ for BTC3L and BTC3S (${HISTORY_NAMES.join(", ")}: BTC-USD daily closes 2014-09-17 to 2021-08-24); ETH keeps its seeded path unless --csv ETH=FILE`,
+    )
+    .option(
+      "--from <date>",
+      "with --history: the first day to replay (2016-01-01; default the first)",
+      dateTime("--from"),
+    )
+    .option(
+      "--to <date>",
+      "with --history: the last day to replay (2017-12-31; default the last)",
+      dateTime("--to"),
     )
     .option("--record <duration>", "record NAVs for the chart this often", duration("--record"), 6 * 3600)
     .option(
@@ -86,8 +165,9 @@ export async function demoMain(argv: string[]): Promise<number> {
   try {
     program.parse(argv, { from: "user" });
   } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode ?? 1;
-    return code;
+    // commander has printed its message (or the help); anything else is a bug to show
+    if (!(e instanceof CommanderError)) throw e;
+    return e.exitCode;
   }
   const o = program.opts<{
     network?: string;
@@ -98,27 +178,38 @@ export async function demoMain(argv: string[]): Promise<number> {
     drift: number;
     vol: number;
     csv: string[];
+    history?: string;
+    from?: bigint;
+    to?: bigint;
     record: number;
     arb: number;
     logScale: boolean;
     out: string;
     progress: boolean;
   }>();
+  const conflict = historyConflict(o.history, (x) => program.getOptionValueSource(x) === "cli");
+  if (conflict !== undefined) throw new Error(conflict);
+  const history = o.history === undefined ? undefined : readHistoryPath({ ...o, history: o.history });
   const path =
-    o.csv.length > 0
-      ? readCsvPath(o.csv, program.getOptionValueSource("days") === "default" ? undefined : o.days)
-      : gbmMultiPath({
-          seed: o.seed,
-          days: o.days,
-          stepSeconds: o.step,
-          drift: o.drift,
-          volatility: o.vol,
-          starts: startPrices(),
-        });
+    history !== undefined
+      ? history.path
+      : o.csv.length > 0
+        ? readCsvPath(o.csv, program.getOptionValueSource("days") === "default" ? undefined : o.days)
+        : gbmMultiPath({
+            seed: o.seed,
+            days: o.days,
+            stepSeconds: o.step,
+            drift: o.drift,
+            volatility: o.vol,
+            starts: startPrices(),
+          });
+  if (history !== undefined) o.start = history.start;
   const description =
-    o.csv.length > 0
-      ? `CSV ${o.csv.join(", ")}`
-      : `GBM seed ${o.seed}, vol ${o.vol}, drift ${o.drift}, step ${o.step} s`;
+    history !== undefined
+      ? history.description
+      : o.csv.length > 0
+        ? `CSV ${o.csv.join(", ")}`
+        : `GBM seed ${o.seed}, vol ${o.vol}, drift ${o.drift}, step ${o.step} s`;
   const connection = await connectDemoChain(o.network, o.start);
   if (o.network !== undefined) {
     // a node's clock cannot go back: say where the run moves it
@@ -165,6 +256,8 @@ export async function demoMain(argv: string[]): Promise<number> {
   console.log(formatTable(report));
   console.log("");
   for (const line of navCheckLines(report)) console.log(line);
+  for (const line of deadPoolLines(report)) console.log(line);
+  for (const line of skippedLines(report)) console.log(line);
   console.log("");
   for (const s of report.story) console.log(s);
   console.log("");

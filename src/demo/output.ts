@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lineChartSpec, writeChart, type Mark, type SeriesPoint } from "../report/chart.ts";
 import type { DemoReport } from "./report.ts";
+import { formatValue, parseExact } from "../report/digits.ts";
 import { percent } from "./story.ts";
 
 function pad(cells: string[], widths: number[]): string {
@@ -15,6 +16,11 @@ export function utcTime(unixSeconds: bigint): string {
   const iso = new Date(Number(unixSeconds) * 1000).toISOString();
   const seconds = iso.slice(17, 19);
   return `${iso.slice(0, 10)} ${iso.slice(11, 16)}${seconds === "00" ? "" : `:${seconds}`} UTC`;
+}
+
+/** A premium as a percentage, or past +1000% (a pool quoting a decayed token) as a multiple of NAV: "x8.00e+16". */
+export function premium(x: number): string {
+  return x > 10 ? `x${(1 + x).toExponential(2)}` : percent(x);
 }
 
 function money(x: number): string {
@@ -44,9 +50,9 @@ export function formatTable(r: DemoReport): string {
   ];
   const rows = r.tokens.map((t) => [
     t.symbol,
-    t.navStart,
-    t.navEndChain,
-    t.navEndEngine,
+    formatValue(parseExact(t.valueStart)),
+    formatValue(parseExact(t.valueEndChain)),
+    formatValue(parseExact(t.valueEndEngine)),
     String(t.rebalances),
     `${t.triggers.band ?? 0}/${t.triggers.daily ?? 0}/${(t.triggers.ripcord ?? 0) + (t.triggers.depleted ?? 0) + (t.triggers.reopen ?? 0)}`,
     money(t.fees.managementUsdt),
@@ -56,8 +62,8 @@ export function formatTable(r: DemoReport): string {
     percent(t.leveredUnderlyingReturn),
     percent(t.tokenReturn),
     percent(t.idealReturn),
-    t.spot.spotEnd.toFixed(4),
-    `${percent(t.spot.maxPremium)}/${percent(t.spot.maxDiscount)}`,
+    t.spot.dead ? `dead (${t.spot.spotEnd.toFixed(4)})` : t.spot.spotEnd.toFixed(4),
+    `${premium(t.spot.maxPremium)}/${premium(t.spot.maxDiscount)}`,
     String(t.spot.arbTrades),
     money(t.spot.arbProfitUsdt),
   ]);
@@ -75,7 +81,9 @@ export function navCheckLines(r: DemoReport): string[] {
   const lines = r.tokens.map((t) =>
     t.navEqual
       ? `${t.symbol}: on-chain NAV == engine NAV: yes (to the last unit)`
-      : `${t.symbol}: on-chain NAV == engine NAV: NO !!! chain ${t.navEndChain}, engine ${t.navEndEngine}, difference ${t.navDifference} units`,
+      : t.navEndChain !== t.navEndEngine
+        ? `${t.symbol}: on-chain NAV == engine NAV: NO !!! chain ${t.navEndChain}, engine ${t.navEndEngine}, difference ${t.navDifference} units`
+        : `${t.symbol}: on-chain NAV == engine NAV: NO !!! nav() agrees, but the value per token with 18 decimals differs: chain ${t.valueEndChain}, engine ${t.valueEndEngine}`,
   );
   // the final NAVs are in the lines above; earlier checks and rebalanceNeeded() disagreements here
   const during = r.navMismatches.filter((m) => m.time < r.endTime || m.symbol.includes("rebalanceNeeded"));
@@ -87,6 +95,40 @@ export function navCheckLines(r: DemoReport): string[] {
     );
   }
   return lines;
+}
+
+/** One line per token whose keeper actions the engine predicted would revert (so they were not sent): the first and why. */
+export function skippedLines(r: DemoReport): string[] {
+  return r.tokens
+    .filter((t) => t.skippedActions > 0)
+    .map((t) => {
+      const first = t.skippedWhy[0];
+      return (
+        `${t.symbol}: ${t.skippedActions} keeper action${t.skippedActions === 1 ? "" : "s"} not sent, the engine predicting a revert` +
+        (first === undefined
+          ? ""
+          : `; the first: ${first.action} at ${utcTime(BigInt(first.time))}, ${first.error}`)
+      );
+    });
+}
+
+/**
+ * One line per dead pool: the token is depleted or worth nothing, the pool still quotes a price for
+ * it, and the arbitrage no longer trades it, so a pool trader would buy nothing for that price.
+ */
+export function deadPoolLines(r: DemoReport): string[] {
+  return r.tokens
+    .filter((t) => t.spot.dead)
+    .map((t) => {
+      const why =
+        t.depletion !== undefined
+          ? `${t.symbol} was depleted on ${t.depletion.date}${t.settledUsdt !== null ? ` and settled at ${formatValue(parseExact(t.settledPerToken ?? "0"))} USDT per token` : ""}`
+          : `${t.symbol} is worth nothing`;
+      return (
+        `${t.symbol}'s pool is dead: ${why}, yet the pool still quotes ${t.spot.spotEnd.toFixed(4)} USDT per token; ` +
+        "the arbitrage skips it and nothing backs the tokens in it (buying there pays for nothing)"
+      );
+    });
 }
 
 /** The chart: growth of 1 USDT for each underlying and token, with rebalance marks. */
@@ -110,7 +152,9 @@ export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
       series: `${k.symbol} NAV`,
       label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
     }));
-  const spec = lineChartSpec(points, marks, {
+  // a log scale has no 0: a depleted token's line stops where its value went
+  const shown = (p: SeriesPoint) => !logScale || p.y > 0;
+  const spec = lineChartSpec(points.filter(shown), marks.filter(shown), {
     title: "Growth of 1 USDT: underlyings and token NAVs (triangles: band and ripcord rebalances)",
     xTitle: "days",
     yTitle: logScale ? "value (log scale)" : "value",
@@ -140,13 +184,17 @@ export function spotChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
     for (const p of r.series.spots[s] ?? [])
       points.push({ x: p.day, y: p.spot / ns[0]!, series: `${s} spot` });
   }
-  return lineChartSpec(points, [], {
-    title:
-      "Uniswap V2 spot price (after each arbitrage pass) against NAV per token, relative to the first NAV",
-    xTitle: "days",
-    yTitle: logScale ? "value (log scale)" : "value",
-    logScale,
-  });
+  return lineChartSpec(
+    points.filter((p) => !logScale || p.y > 0),
+    [],
+    {
+      title:
+        "Uniswap V2 spot price (after each arbitrage pass) against NAV per token, relative to the first NAV",
+      xTitle: "days",
+      yTitle: logScale ? "value (log scale)" : "value",
+      logScale,
+    },
+  );
 }
 
 export interface DemoFiles {

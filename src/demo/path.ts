@@ -94,3 +94,57 @@ export function parseCsvArg(text: string): { market: MarketName; file: string } 
     throw new Error(`--csv ${text}: unknown market "${m[1]}", use BTC or ETH`);
   return { market: up, file: m[2]! };
 }
+
+/** GBM settings for the markets a history does not cover. */
+export interface GbmOthers {
+  seed: number;
+  drift: number;
+  volatility: number;
+  starts: Record<MarketName, bigint>;
+}
+
+/**
+ * A real history (rows with their own unix times) for its market; every other market a seeded
+ * daily GBM (seed + the market's index, as gbmMultiPath) read at the history's times, or its CSV
+ * when one is given. The path starts at the history's first row; `start` is that row's time.
+ */
+export function historyMultiPath(
+  history: { market: MarketName; rows: PricePoint[]; source: string },
+  gbm: GbmOthers,
+  csv: Partial<Record<MarketName, { points: PricePoint[]; source: string }>> = {},
+): { path: MultiPath; start: bigint } {
+  const first = history.rows[0]!.t;
+  const points = history.rows.map((p) => ({ t: p.t - first, price: p.price }));
+  if (csv[history.market] !== undefined)
+    throw new Error(
+      `--history and --csv both give ${history.market}'s prices; use one of them for ${history.market}`,
+    );
+  if (Object.keys(csv).length > 0) {
+    const path = csvMultiPath({ ...csv, [history.market]: { points, source: history.source } }, gbm.starts);
+    return { path, start: BigInt(first) };
+  }
+  const times = points.map((p) => p.t);
+  const prices = {} as Record<MarketName, bigint[]>;
+  const sources = {} as Record<MarketName, string>;
+  const DAY = 86_400;
+  const days = Math.ceil(times[times.length - 1]! / DAY);
+  DEMO_MARKETS.forEach((m, i) => {
+    if (m === history.market) {
+      prices[m] = points.map((p) => p.price);
+      sources[m] = history.source;
+      return;
+    }
+    const daily = gbmPath({
+      seed: gbm.seed + i,
+      start: fromPrice8(gbm.starts[m]),
+      steps: days,
+      stepSeconds: DAY,
+      drift: gbm.drift,
+      volatility: gbm.volatility,
+    });
+    daily[0] = { t: 0, price: gbm.starts[m] };
+    prices[m] = times.map((t) => daily[Math.floor(t / DAY)]!.price);
+    sources[m] = `GBM seed ${gbm.seed + i}, drift ${gbm.drift}, volatility ${gbm.volatility}, daily`;
+  });
+  return { path: { times, prices, sources }, start: BigInt(first) };
+}

@@ -11,6 +11,43 @@ import { REASON_NAMES } from "../keeper/decide.ts";
 import type { MultiPath } from "./path.ts";
 import type { NavCheck } from "./run.ts";
 import { storySentences } from "./story.ts";
+import { exactDecimal, perTokenDown, ratio18, toNumber } from "../report/digits.ts";
+
+/** A 6-decimal nav() as an 18-decimal value per token (where no exact value was read). */
+const perTokenFromNav = (nav: bigint): bigint => nav * 10n ** 12n;
+
+/** A token whose equity went in one price update (the engine's state before and the update's prices). */
+export interface Depletion {
+  /** Unix time of the price update that took the equity. */
+  time: number;
+  market: MarketName;
+  priceBefore: bigint;
+  priceAfter: bigint;
+  /** The update before it: its time, the token's leverage (WAD), value per token (18 decimals), assets and supply. */
+  timeBefore: number;
+  leverageBefore: bigint;
+  perTokenBefore: bigint;
+  assetsBefore: bigint;
+  supply: bigint;
+}
+
+/** How a token's equity went: in a gap (the move at its leverage took all of it) or decayed to dust first. */
+export interface DepletionReport {
+  time: number;
+  date: string;
+  kind: "gap" | "decay";
+  /** The underlying's move in that price update (close to close on a daily path). */
+  move: number;
+  leverageBefore: number;
+  /** The equity the move took at that leverage: leverage x the adverse move (1 = all of it). */
+  levered: number;
+  /** Seconds between the price update before and the one that took the equity. */
+  intervalSeconds: number;
+  /** Value per token and in all at the update before (USDT; exact 18-decimal string too). */
+  perTokenBefore: string;
+  valueBeforeUsdt: number;
+  tokens: number;
+}
 
 export interface ChainFees {
   symbol: string;
@@ -26,6 +63,7 @@ export interface Recorded {
   /** Seconds since the start of the replay. */
   times: number[];
   prices: Partial<Record<MarketName, bigint[]>>;
+  /** Value per token with 18 decimals (total assets over supply), so a decayed token's is not 0. */
   navs: Record<string, bigint[]>;
   marks: { time: number; symbol: string; reason: number; nav: bigint }[];
   /** Per token, after the arbitrage ran: the pool's price and the no-arbitrage band (USDT per token). */
@@ -60,6 +98,8 @@ export interface ArbStats {
   maxDiscount: number;
   /** The pool's price after the last pass (USDT per token). */
   spotEnd: number;
+  /** The last pass found the token depleted or worth nothing: the pool is dead. */
+  dead: boolean;
 }
 
 export interface TokenReport {
@@ -67,9 +107,15 @@ export interface TokenReport {
   market: MarketName;
   /** Signed: -3 for a 3x short. */
   leverage: number;
-  navStart: string; // USDT per share, decimal
+  navStart: string; // USDT per share, decimal (nav(): 6 decimals)
   navEndChain: string;
   navEndEngine: string;
+  /** USDT per token with 18 decimals (total assets over supply; the frozen payout once settled): "0.91", not "0.909999". */
+  valueStart: string;
+  valueEndChain: string;
+  valueEndEngine: string;
+  /** The token's end value over its start, 18 decimals ("0" only for a depleted token). */
+  valueMultiple: string;
   navEqual: boolean;
   /** Chain minus engine, in USDT base units (0 when equal). */
   navDifference: string;
@@ -77,6 +123,8 @@ export interface TokenReport {
   triggers: Record<string, number>;
   /** Keeper actions the engine predicted would revert (and so were not sent). */
   skippedActions: number;
+  /** The first ten of them: when, which action, and the error the engine (and the chain) would give. */
+  skippedWhy: { time: number; action: string; error: string }[];
   fees: {
     /** Management fee shares valued at the NAV when they accrued; mint/redeem fee shares at the final NAV. */
     managementUsdt: number;
@@ -91,10 +139,22 @@ export interface TokenReport {
   leveredUnderlyingReturn: number;
   tokenReturn: number;
   idealReturn: number;
+  /** The ideal's end value over its start, with its digits (idealReturn + 1 loses them near -100%). */
+  idealValue: number;
   /** Value the ideal token lost to volatility decay: 1 - exp(-(L^2 - L) sigma^2 T / 2). */
   volatilityDecay: number;
   supplyEnd: string;
+  /** How its equity went, if it did. */
+  depletion?: DepletionReport;
+  /** USDT paid by redeems over the run to the demo's wallets and to the arbitrageur, and at settlement (null: not settled). */
+  redeemedUsdt: number;
+  arbRedeemedUsdt: number;
+  settledUsdt: number | null;
+  /** The settlement's payout per token (18 decimals), null when not settled. */
+  settledPerToken: string | null;
   spot: {
+    /** The token is depleted or worth nothing: its pool still quotes a price, but nothing backs it. */
+    dead: boolean;
     spotEnd: number;
     maxPremium: number;
     maxDiscount: number;
@@ -156,16 +216,26 @@ export interface ReportInput {
   symbols: string[];
   engineTokens: EngineToken[];
   navStart: bigint[];
+  /** Value per token at the start, 18 decimals (total assets over supply). */
+  valueStart: bigint[];
   finalChecks: NavCheck[];
   mismatches: NavCheck[];
   triggers: number[][];
   skipped: number[];
+  skippedWhy: { time: number; action: string; error: string }[][];
   fees: ChainFees[];
   /** Management fee shares valued at the NAV when each accrued (USDT base units). */
   managementValue: bigint[];
   recorded: Recorded;
   arbitrage: { perToken: ArbStats[]; arbitrageurProfit: bigint; arbitrageurProfitChain: bigint };
   blocks: number;
+  /** Per token: the price update its equity went in (undefined: it did not). */
+  depletions: (Depletion | undefined)[];
+  /** Per token: USDT paid by redeems over the run to the wallets, and to the arbitrageur. */
+  redeemed: bigint[];
+  arbRedeemed: bigint[];
+  /** Per token: the settlement (undefined: not settled). */
+  settled: ({ assets: bigint; supply: bigint } | undefined)[];
   wallSeconds: number;
   cpuSeconds: number;
 }
@@ -199,21 +269,57 @@ export function idealReturn(
   managementFeeWad: bigint,
   variance: string,
 ): number {
+  return idealValue(path, m, leverage, managementFeeWad, variance) - 1;
+}
+
+/**
+ * The ideal token's end value over its start (not a return: 1 + a return near -100% has no digits
+ * left in a float, and a decayed short's 4e-17 would read as 3.3e-16).
+ */
+export function idealValue(
+  path: MultiPath,
+  m: MarketName,
+  leverage: number,
+  managementFeeWad: bigint,
+  variance: string,
+): number {
   const prices = path.prices[m];
   const years = path.times[path.times.length - 1]! / YEAR_SECONDS;
   const fundingPer8h = Number(formatUnits(MARKETS[m].fundingRate, 18));
-  return (
-    continuousValue({
-      leverage,
-      start: prices[0]!.toString(),
-      end: prices[prices.length - 1]!.toString(),
-      variance,
-      years,
-      managementFee: formatUnits(managementFeeWad, 18),
-      fundingRate: fundingPer8h * 3 * 365,
-    }).toNumber() - 1
-  );
+  return continuousValue({
+    leverage,
+    start: prices[0]!.toString(),
+    end: prices[prices.length - 1]!.toString(),
+    variance,
+    years,
+    managementFee: formatUnits(managementFeeWad, 18),
+    fundingRate: fundingPer8h * 3 * 365,
+  }).toNumber();
 }
+
+/** Gap or decay: a depletion is a gap when the update's move, at the leverage held before it, took (nearly) all the equity. */
+export function depletionReport(d: Depletion, leverage: number): DepletionReport {
+  const move = Number(d.priceAfter) / Number(d.priceBefore) - 1;
+  const held = Number(formatUnits(d.leverageBefore, 18));
+  // the equity the move took: a long loses L x the fall, a short L x the rise
+  const levered = held * (leverage > 0 ? -move : move);
+  return {
+    time: d.time,
+    date: new Date(d.time * 1000).toISOString().slice(0, 10),
+    // fees and funding of one update are a sliver: a move that took 90% or more is what emptied it
+    kind: levered >= GAP_SHARE ? "gap" : "decay",
+    move,
+    leverageBefore: held,
+    levered,
+    intervalSeconds: d.time - d.timeBefore,
+    perTokenBefore: exactDecimal(d.perTokenBefore),
+    valueBeforeUsdt: usdt(d.assetsBefore),
+    tokens: Number(formatUnits(d.supply, 18)),
+  };
+}
+
+/** The share of equity a single update's move must take for its depletion to be called a gap. */
+export const GAP_SHARE = 0.9;
 
 export function buildReport(r: ReportInput): DemoReport {
   const markets = {} as Record<MarketName, MarketReport>;
@@ -225,6 +331,10 @@ export function buildReport(r: ReportInput): DemoReport {
     const check = r.finalChecks[i]!;
     const f = r.fees[i]!;
     const navEnd = check.engine;
+    const valueStart = r.valueStart[i]!;
+    const valueEnd = check.engineExact ?? perTokenFromNav(check.engine);
+    const depletion = r.depletions[i];
+    const settled = r.settled[i];
     const triggers: Record<string, number> = {};
     REASON_NAMES.forEach((name, reason) => {
       if (reason > 0) triggers[name] = r.triggers[i]![reason]!;
@@ -236,11 +346,16 @@ export function buildReport(r: ReportInput): DemoReport {
       navStart: formatUnits(r.navStart[i]!, 6),
       navEndChain: formatUnits(check.chain, 6),
       navEndEngine: formatUnits(check.engine, 6),
-      navEqual: check.chain === check.engine,
+      valueStart: exactDecimal(valueStart),
+      valueEndChain: exactDecimal(check.chainExact ?? perTokenFromNav(check.chain)),
+      valueEndEngine: exactDecimal(valueEnd),
+      valueMultiple: exactDecimal(ratio18(valueEnd, valueStart)),
+      navEqual: check.chain === check.engine && check.chainExact === check.engineExact,
       navDifference: (check.chain - check.engine).toString(),
       rebalances: r.triggers[i]!.reduce((a, b) => a + b, 0),
       triggers,
       skippedActions: r.skipped[i]!,
+      skippedWhy: r.skippedWhy[i]!,
       fees: {
         managementUsdt: usdt(r.managementValue[i]!),
         mintRedeemUsdt: sharesToUsdt(f.mintRedeemShares, navEnd),
@@ -252,11 +367,19 @@ export function buildReport(r: ReportInput): DemoReport {
       },
       underlyingReturn: markets[m].return,
       leveredUnderlyingReturn: L * markets[m].return,
-      tokenReturn: Number(navEnd) / Number(r.navStart[i]!) - 1,
+      tokenReturn: toNumber(ratio18(valueEnd, valueStart)) - 1,
       idealReturn: idealReturn(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
+      idealValue: idealValue(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
+      ...(depletion === undefined ? {} : { depletion: depletionReport(depletion, L) }),
+      redeemedUsdt: usdt(r.redeemed[i]!),
+      arbRedeemedUsdt: usdt(r.arbRedeemed[i]!),
+      settledUsdt: settled === undefined ? null : usdt(settled.assets),
+      settledPerToken:
+        settled === undefined ? null : exactDecimal(perTokenDown(settled.assets, settled.supply)),
       spot: {
+        dead: r.arbitrage.perToken[i]!.dead,
         spotEnd: r.arbitrage.perToken[i]!.spotEnd,
         maxPremium: r.arbitrage.perToken[i]!.maxPremium,
         maxDiscount: r.arbitrage.perToken[i]!.maxDiscount,
@@ -269,7 +392,7 @@ export function buildReport(r: ReportInput): DemoReport {
   const seriesPrices: Record<string, number[]> = {};
   for (const [m, ps] of Object.entries(r.recorded.prices)) seriesPrices[m] = ps.map(fromPrice8);
   const seriesNavs: Record<string, number[]> = {};
-  for (const [s, ns] of Object.entries(r.recorded.navs)) seriesNavs[s] = ns.map(usdt);
+  for (const [s, ns] of Object.entries(r.recorded.navs)) seriesNavs[s] = ns.map((v) => toNumber(v));
   const report: DemoReport = {
     network: r.network,
     chainId: r.chainId.toString(),
@@ -306,7 +429,7 @@ export function buildReport(r: ReportInput): DemoReport {
         day: k.time / DAY,
         symbol: k.symbol,
         reason: REASON_NAMES[k.reason] ?? String(k.reason),
-        nav: usdt(k.nav),
+        nav: toNumber(k.nav),
       })),
       spots: Object.fromEntries(
         Object.entries(r.recorded.spots).map(([s, ps]) => [

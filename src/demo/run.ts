@@ -7,18 +7,28 @@ import type { Interface, Log } from "ethers";
 import type { EthereumProvider } from "hardhat/types/providers";
 import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
 import { deploySystem } from "../chain/deploy.ts";
-import { STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
-import { EngineSystem, isEngineRevert, RebalanceScreen } from "../engine/index.ts";
+import { MARKETS, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../chain/params.ts";
+import { EngineSystem, isEngineRevert, RebalanceScreen, TokenState } from "../engine/index.ts";
 import { readDeployment } from "../engine/system.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
 import { decide, REASON_NAMES } from "../keeper/decide.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import type { AddressBook } from "../chain/addressBook.ts";
+import { rawRpcOf } from "../chain/tokenBook.ts";
+import { readTrueNav } from "../cli/trueNav.ts";
+import { enginePerToken } from "../report/digits.ts";
 import { arbitrageOnce, type ArbResult } from "../spot/arbitrage.ts";
 import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
-import { buildReport, type ArbStats, type ChainFees, type DemoReport, type Recorded } from "./report.ts";
+import {
+  buildReport,
+  type ArbStats,
+  type ChainFees,
+  type DemoReport,
+  type Depletion,
+  type Recorded,
+} from "./report.ts";
 
 export interface DemoOptions {
   path: MultiPath;
@@ -135,6 +145,18 @@ export interface NavCheck {
   symbol: string;
   chain: bigint;
   engine: bigint;
+  /** USDT per token with 18 decimals (total assets over supply), on chain and in the engine (final checks). */
+  chainExact?: bigint;
+  engineExact?: bigint;
+}
+
+/** A token's state just before a price update: what a depletion in that update is measured from. */
+interface Before {
+  time: bigint;
+  leverage: bigint;
+  perToken: bigint;
+  assets: bigint;
+  supply: bigint;
 }
 
 /** Runs the demo on `ethers`' network and returns its report (no files written; see output.ts). */
@@ -190,6 +212,9 @@ async function replay(
     const token = engineTokens[i]!;
     managementValue[i]! += ((token.supplyNow(t) - token.totalSupply()) * token.nav(t)) / WAD;
   };
+  /** USDT paid to holders by redeems, per token. */
+  const redeemed = symbols.map(() => 0n);
+  const arbRedeemed = symbols.map(() => 0n);
   const tokenAddresses = deployment.tokens.map((t) => t.address);
   const usdtAddress = deployment.usdt;
   const usdtI = sys.usdt.interface;
@@ -237,7 +262,8 @@ async function replay(
         et.mint(tx, a[0] as bigint, a[1] as string, a[2] as bigint);
       } else if (d.signature === "redeem(uint256,address,address,uint256)") {
         valueAccrual(i, tx.time);
-        et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+        const paid = et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+        (tx.from.toLowerCase() === arbitrageur.address.toLowerCase() ? arbRedeemed : redeemed)[i]! += paid;
       } else if (d.signature === "approve(address,uint256)") {
         et.approve(tx, a[0] as string, a[1] as bigint);
       } else throw new Error(`the demo does not mirror ${d.signature} on ${symbols[i]}`);
@@ -391,6 +417,7 @@ async function replay(
       maxPremium: 0,
       maxDiscount: 0,
       spotEnd: 0,
+      dead: false,
     }));
     const arbitrage = async (): Promise<ArbResult[]> => {
       const results = await automined(() => arbitrageOnce({ signer: arbitrageur, book }));
@@ -408,6 +435,7 @@ async function replay(
           st.profit += r.profit ?? 0n;
         }
         st.spotEnd = r.spotAfter ?? r.spotBefore;
+        st.dead = r.dead === true;
       }
       return results;
     };
@@ -419,12 +447,13 @@ async function replay(
     time = start;
     await ctx.setNext(start + 1n);
     const navStart = engineTokens.map((t) => t.nav(start));
+    const valueStart = engineTokens.map((t) => enginePerToken(t, start));
     const path = o.path;
     const recorded: Recorded = { times: [], prices: {}, navs: {}, marks: [], spots: {} };
     const record = (t: bigint, k: number) => {
       recorded.times.push(Number(t - start));
       for (const m of DEMO_MARKETS) (recorded.prices[m] ??= []).push(path.prices[m][k]!);
-      symbols.forEach((s, i) => (recorded.navs[s] ??= []).push(engineTokens[i]!.nav(t)));
+      symbols.forEach((s, i) => (recorded.navs[s] ??= []).push(enginePerToken(engineTokens[i]!, t)));
     };
     /** Runs the arbitrage and records, after it, every token's NAV, spot price and band. */
     const arbitrageAndRecord = async () => {
@@ -447,16 +476,35 @@ async function replay(
     const screens = engineTokens.map((t) => new RebalanceScreen(t, e.vault));
     const triggers = symbols.map(() => REASON_NAMES.map(() => 0));
     const skipped = symbols.map(() => 0);
+    /** Why the engine said a keeper action would revert: the first of each error, with its time. */
+    const skippedWhy: { time: number; action: string; error: string }[][] = symbols.map(() => []);
     const mismatches: NavCheck[] = [];
     const keeperTx: Tx = { from: admin.address, time };
     const feederTx: Tx = { from: admin.address, time };
     const halfway = Math.floor(path.times.length / 2);
+    const depletions: (Depletion | undefined)[] = symbols.map(() => undefined);
+    const alive = (et: EngineToken) =>
+      et.state() === TokenState.Active || et.state() === TokenState.Delisting;
+    /** Each live token's leverage, value and supply at the last price, before the next update. */
+    const beforeUpdate = (t: bigint): (Before | undefined)[] =>
+      engineTokens.map((et) =>
+        alive(et)
+          ? {
+              time: t,
+              leverage: et.leverage(t),
+              perToken: enginePerToken(et, t),
+              assets: et.totalAssets(t),
+              supply: et.supplyNow(t),
+            }
+          : undefined,
+      );
     let lastRecord = start;
     let lastCheck = start;
     const n = path.times.length - 1;
     for (let k = 1; k <= n; k++) {
       const t = start + BigInt(path.times[k]!);
       if (t <= time) throw new Error(`path time ${path.times[k]} is not after the previous block`);
+      const before = beforeUpdate(time);
       time = t;
       feederTx.time = t;
       keeperTx.time = t;
@@ -494,6 +542,8 @@ async function replay(
           if (!isEngineRevert(err)) throw err;
           managementValue[i] = before;
           skipped[i]!++;
+          if (skippedWhy[i]!.length < 10)
+            skippedWhy[i]!.push({ time: Number(t), action: fn, error: err.message });
           continue;
         }
         if (action.kind === "rebalance") {
@@ -502,7 +552,7 @@ async function replay(
             time: Number(t - start),
             symbol: symbols[i]!,
             reason: action.reason,
-            nav: et.nav(t),
+            nav: enginePerToken(et, t),
           });
         }
         b.add({
@@ -515,6 +565,22 @@ async function replay(
       }
       const check = o.checkEverySeconds > 0 && t - lastCheck >= BigInt(o.checkEverySeconds);
       await b.mine(t, check);
+      engineTokens.forEach((et, i) => {
+        const was = before[i];
+        if (was === undefined || depletions[i] !== undefined || alive(et)) return;
+        const m = engineTokenMarket(et);
+        depletions[i] = {
+          time: Number(t),
+          market: m,
+          priceBefore: path.prices[m][k - 1]!,
+          priceAfter: path.prices[m][k]!,
+          timeBefore: Number(start + BigInt(path.times[k - 1]!)),
+          leverageBefore: was.leverage,
+          perTokenBefore: was.perToken,
+          assetsBefore: was.assets,
+          supply: was.supply,
+        };
+      });
       if (check) {
         lastCheck = t;
         await compareNavs(chainTokens, engineTokens, symbols, t, mismatches);
@@ -541,7 +607,9 @@ async function replay(
               bob.address,
               0n,
             ]),
-            (tx) => engineTokens[i]!.redeem(tx, shares, bob.address, bob.address),
+            (tx) => {
+              redeemed[i]! += engineTokens[i]!.redeem(tx, shares, bob.address, bob.address);
+            },
           );
           await send(
             carol.address,
@@ -560,7 +628,7 @@ async function replay(
     }
     await b.checkReceipts();
     symbols.forEach((_, i) => valueAccrual(i, time));
-    const finalChecks = await compareNavs(chainTokens, engineTokens, symbols, time, mismatches);
+    const finalChecks = await compareNavs(chainTokens, engineTokens, symbols, time, mismatches, true);
     const fees = await chainFees(sys, chainTokens, engineTokens, e, symbols, firstBlock, time);
     const chainId = (await provider.getNetwork()).chainId;
     return buildReport({
@@ -573,10 +641,12 @@ async function replay(
       symbols,
       engineTokens,
       navStart,
+      valueStart,
       finalChecks,
       mismatches,
       triggers,
       skipped,
+      skippedWhy,
       fees,
       managementValue,
       arbitrage: {
@@ -586,6 +656,14 @@ async function replay(
       },
       recorded,
       blocks: b.blocks,
+      depletions,
+      redeemed,
+      arbRedeemed,
+      settled: engineTokens.map((et) =>
+        et.state() === TokenState.Settled
+          ? { assets: et.st.settledAssets, supply: et.st.settledSupply }
+          : undefined,
+      ),
       requestedStart: o.start,
       wallSeconds: (Date.now() - ctx.wallStart) / 1000,
       cpuSeconds: cpuSecondsSince(ctx.cpuStart),
@@ -600,13 +678,25 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Chain NAV and rebalanceNeeded() (at the latest block) against the engine's at that block's time, per token. */
+/** The market of an engine token, by name. */
+function engineTokenMarket(et: EngineToken): MarketName {
+  const m = DEMO_MARKETS.find((x) => MARKETS[x].id === et.market);
+  if (m === undefined) throw new Error(`the demo has no market ${et.market}`);
+  return m;
+}
+
+/**
+ * Chain NAV, total assets and rebalanceNeeded() (at the latest block) against the engine's at that
+ * block's time, per token; `exact`: also the value per token with 18 decimals (total assets over
+ * supply, what nav() rounds to 6).
+ */
 async function compareNavs(
   chain: LeveragedToken[],
   engine: EngineToken[],
   symbols: string[],
   time: bigint,
   mismatches: NavCheck[],
+  exact = false,
 ): Promise<NavCheck[]> {
   const out: NavCheck[] = [];
   for (let i = 0; i < chain.length; i++) {
@@ -616,8 +706,22 @@ async function compareNavs(
       chain: await chain[i]!.nav(),
       engine: engine[i]!.nav(time),
     };
+    if (exact) {
+      c.chainExact = (await readTrueNav(chain[i]!, rawRpcOf(chain[i]!.runner))).perToken;
+      c.engineExact = enginePerToken(engine[i]!, time);
+    }
     out.push(c);
-    if (c.chain !== c.engine) mismatches.push(c);
+    if (c.chain !== c.engine || c.chainExact !== c.engineExact) mismatches.push(c);
+    // nav() rounds a decayed token's value to 0: its total assets must agree to the unit too
+    const chainAssets = await chain[i]!.totalAssets();
+    const engineAssets = engine[i]!.totalAssets(time);
+    if (chainAssets !== engineAssets)
+      mismatches.push({
+        time: c.time,
+        symbol: `${c.symbol} totalAssets`,
+        chain: chainAssets,
+        engine: engineAssets,
+      });
     // after the keeper's block nothing may be left to rebalance on chain that the engine missed
     const [, chainReason] = await chain[i]!.rebalanceNeeded();
     const engineReason = BigInt(engine[i]!.rebalanceNeeded(time).reason);

@@ -125,6 +125,13 @@ export function jumpPath(start: number, steps: number, stepSeconds: number, jump
  * points are relative to the first timestamp. Errors name the file and line.
  */
 export function parsePriceCsv(text: string, source = "csv"): PricePoint[] {
+  const rows = parsePriceCsvRows(text, source);
+  const first = rows[0]!.t;
+  return rows.map((p) => ({ t: p.t - first, price: p.price }));
+}
+
+/** parsePriceCsv with the file's own timestamps (unix seconds), not relative to the first row. */
+export function parsePriceCsvRows(text: string, source = "csv"): PricePoint[] {
   const out: PricePoint[] = [];
   let first: number | undefined;
   let last = -Infinity;
@@ -146,7 +153,7 @@ export function parsePriceCsv(text: string, source = "csv"): PricePoint[] {
     if (price <= 0n) throw new Error(`${where}: price "${px}" must be greater than zero`);
     first ??= t;
     last = t;
-    out.push({ t: t - first, price });
+    out.push({ t, price });
   }
   if (out.length < 2) throw new Error(`${source}: needs at least two price rows, found ${out.length}`);
   return out;

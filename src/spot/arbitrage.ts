@@ -16,6 +16,7 @@ import { WAD } from "../chain/params.ts";
 import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
+import { managementFeeSharesDown } from "../engine/math.ts";
 import type { Logger } from "../keeper/log.ts";
 import { gasLimitFrom, mintRedeemGasLimit } from "../keeper/decide.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
@@ -24,13 +25,16 @@ import {
   buyToLower,
   getAmountIn,
   getAmountOut,
-  noArbitrageBand,
+  isDeadNav,
+  navRatio,
+  noArbitrageBandAt,
   position,
   ratioToNumber,
   sellToUpper,
   spotPrice,
   type Band,
   type BandFees,
+  type Ratio,
   type Reserves,
 } from "./poolMath.ts";
 import {
@@ -88,6 +92,8 @@ export interface ArbResult {
   why?: string;
   /** A price feed was stale: nothing can be priced until it updates (the loop backs off). */
   stale?: boolean;
+  /** The token is depleted, settled at 0 or has no equity: its pool quotes tokens worth nothing. */
+  dead?: boolean;
   /** USDT per token, for logs and charts (NaN, null in a log line, when a failure came before the read). */
   navBefore: number;
   spotBefore: number;
@@ -114,6 +120,8 @@ export interface PoolView {
   pair: UniswapV2Pair;
   reserves: Reserves;
   nav: bigint;
+  /** NAV exactly: total assets over the supply with the management fee accrued to the pending block. */
+  navExact: Ratio;
   fees: BandFees;
   band: Band;
   state: bigint;
@@ -143,15 +151,27 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
   const token = LeveragedToken__factory.connect(tokenAddress, signer);
   const pair = connectPair(pairAddress, signer);
   const vault = MockPerpVault__factory.connect(book.perpVault, signer);
-  const [reserves, nav, [mintFee, redeemFee], market, leverage, state, maxMint] = await Promise.all([
-    reservesOf(pair, book.usdt, "pending"),
-    token.nav(PENDING),
-    token.fees(PENDING),
-    token.market(),
-    token.targetLeverage(),
-    token.state(PENDING),
-    token.maxMint(await signer.getAddress(), PENDING),
-  ]);
+  const [reserves, nav, [mintFee, redeemFee], market, leverage, state, maxMint, assets, supply, status, now] =
+    await Promise.all([
+      reservesOf(pair, book.usdt, "pending"),
+      token.nav(PENDING),
+      token.fees(PENDING),
+      token.market(),
+      token.targetLeverage(),
+      token.state(PENDING),
+      token.maxMint(await signer.getAddress(), PENDING),
+      token.totalAssets(PENDING),
+      token.totalSupply(PENDING),
+      token.status(PENDING),
+      blockTimestamp(rawRpcOf(signer)),
+    ]);
+  // nav() has 6 decimals and rounds a decayed token's value to 0 while it is alive: the band is
+  // priced at total assets over supply instead (the supply as nav() takes it, fee accrued)
+  const accrued =
+    supply === 0n || now <= status.lastFeeAccrual
+      ? 0n
+      : managementFeeSharesDown(supply, status.managementFee, now - status.lastFeeAccrual);
+  const navExact: Ratio = supply === 0n ? navRatio(nav) : { num: assets, den: supply + accrued };
   // the token's views answer at the last price even when it is stale; the exchange's checked price
   // does not (StalePrice), and nothing can be minted or redeemed then: the pass reports it skipped
   await vault.markPrice(market, PENDING);
@@ -164,8 +184,9 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     pair,
     reserves,
     nav,
+    navExact,
     fees,
-    band: noArbitrageBand(nav, fees),
+    band: noArbitrageBandAt(navExact, fees),
     state,
     mintOpen: state === ACTIVE && maxMint > 0n,
   };
@@ -181,12 +202,17 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
     try {
       result = await arbitragePool(ctx, symbol, seen);
     } catch (e) {
-      // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off
-      const stale = revertName(e) === "StalePrice";
+      // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off;
+      // an exchange whose pool cannot pay a redeem's profit is the exchange's limit: skipped, said so
+      const name = revertName(e);
+      const stale = name === "StalePrice";
+      const unpaid = name === "InsufficientLiquidity";
       result = {
         ...(seen.base ?? (await unpricedBase(ctx, symbol))),
-        outcome: stale ? "skipped" : "failed",
-        why: describe(e),
+        outcome: stale || unpaid ? "skipped" : "failed",
+        why: unpaid
+          ? `the exchange's liquidity pool cannot pay the token's profit: ${describe(e)}`
+          : describe(e),
         ...(stale ? { stale } : {}),
       };
     }
@@ -241,14 +267,29 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
     const base: ArbResult = {
       symbol,
       outcome: "inside",
-      navBefore: Number(v.nav) / 1e6,
+      navBefore: ratioToNumber(v.navExact),
       spotBefore: ratioToNumber(spotPrice(v.reserves)),
       band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
     };
     seen.base = base;
     if (v.state !== ACTIVE && v.state !== DELISTING) {
-      return { ...base, outcome: "skipped", why: `the token is ${v.state === 2n ? "settled" : "depleted"}` };
+      const settled = v.state === 2n;
+      // a settled token with a payout is redeemed at it, not traded; one settled at 0 is dead too
+      const dead = !settled || isDeadNav(v.navExact);
+      return {
+        ...base,
+        outcome: "skipped",
+        why: `the token is ${settled ? "settled" : "depleted"}${dead ? ": its pool is dead, nothing backs the tokens in it" : ""}`,
+        ...(dead ? { dead } : {}),
+      };
     }
+    if (isDeadNav(v.navExact))
+      return {
+        ...base,
+        outcome: "skipped",
+        why: "the token is worth nothing (no equity left): its pool is dead",
+        dead: true,
+      };
     const where = position(v.reserves, v.band);
     if (where === "inside") return base;
     if (where === "above" && !v.mintOpen)
@@ -264,7 +305,12 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
       usdt.balanceOf(me, PENDING),
     ]);
     if (t.book.supply !== 0n && t.book.equity <= 0n)
-      return { ...base, outcome: "skipped", why: "the token has no equity left" };
+      return {
+        ...base,
+        outcome: "skipped",
+        why: "the token has no equity left: its pool is dead",
+        dead: true,
+      };
     const d =
       where === "above"
         ? await decideMintSell(ctx, v, t, base, inventory)

@@ -58,7 +58,8 @@ export const navRatio = (nav: bigint): Ratio => ({ num: nav, den: WAD });
 export const lessThan = (a: Ratio, b: Ratio): boolean => a.num * b.den < b.num * a.den;
 
 /** A Ratio as a float (display and logs only). */
-export const ratioToNumber = (r: Ratio, scale = 1e12): number => (Number(r.num) / Number(r.den)) * scale;
+export const ratioToNumber = (r: Ratio, scale = 1e12): number =>
+  r.den === 0n ? Number.NaN : (Number(r.num) / Number(r.den)) * scale;
 
 /**
  * The no-arbitrage band around NAV. Above `upper`, minting at NAV (paying the mint fee and the
@@ -68,20 +69,33 @@ export const ratioToNumber = (r: Ratio, scale = 1e12): number => (Number(r.num) 
  *   lower = NAV (1 - redeemFee) (1 - tradingCost) (1 - 0.3%).
  */
 export function noArbitrageBand(nav: bigint, fees: BandFees): Band {
+  return noArbitrageBandAt(navRatio(nav), fees);
+}
+
+/**
+ * noArbitrageBand at an exact NAV (total assets over supply, USDT base units per token base unit),
+ * which keeps a decayed token's 1.6e-8 USDT that the 6-decimal nav() rounds to 0. A NAV of 0 gives
+ * the band [0, 0]: nothing sells a token worth nothing (see isDeadNav).
+ */
+export function noArbitrageBandAt(nav: Ratio, fees: BandFees): Band {
   for (const [name, f] of Object.entries(fees)) {
     if (f < 0n || f >= WAD) throw new Error(`${name} must be a WAD fraction in [0, 1)`);
   }
+  if (nav.num < 0n || nav.den <= 0n) throw new Error("the NAV must be a non-negative fraction");
   return {
     upper: {
-      num: nav * WAD * WAD * FEE_BASE,
-      den: WAD * (WAD - fees.mintFee) * (WAD - fees.tradingCost) * FEE_KEEP,
+      num: nav.num * WAD * WAD * FEE_BASE,
+      den: nav.den * (WAD - fees.mintFee) * (WAD - fees.tradingCost) * FEE_KEEP,
     },
     lower: {
-      num: nav * (WAD - fees.redeemFee) * (WAD - fees.tradingCost) * FEE_KEEP,
-      den: WAD * WAD * WAD * FEE_BASE,
+      num: nav.num * (WAD - fees.redeemFee) * (WAD - fees.tradingCost) * FEE_KEEP,
+      den: nav.den * WAD * WAD * FEE_BASE,
     },
   };
 }
+
+/** A NAV of exactly 0: the token is worth nothing and its pool is dead (no arbitrage can price it). */
+export const isDeadNav = (nav: Ratio): boolean => nav.num === 0n;
 
 /** Where the pool price sits against the band. */
 export function position(r: Reserves, band: Band): "above" | "below" | "inside" {
@@ -134,6 +148,10 @@ export function afterBuy(r: Reserves, tokensOut: bigint): Reserves {
  */
 export function sellToUpper(r: Reserves, upper: Ratio): bigint {
   if (!lessThan(upper, spotPrice(r))) return 0n;
+  // no number of tokens sold takes a pool's price to 0 (a token worth nothing): there is no size
+  if (upper.num === 0n)
+    throw new Error("sellToUpper: the band's upper edge is 0 (a token worth nothing); no sale reaches it");
+  if (r.token <= 0n || r.usdt <= 0n) throw new Error("sellToUpper: the pool has no liquidity");
   const { token: x, usdt: y } = r;
   const { num: a, den: b } = upper;
   const disc = 9n * x * x * a * a + 4n * FEE_KEEP * a * FEE_BASE * x * y * b;
@@ -151,6 +169,8 @@ export function sellToUpper(r: Reserves, upper: Ratio): bigint {
  */
 export function buyToLower(r: Reserves, lower: Ratio): bigint {
   if (!lessThan(spotPrice(r), lower)) return 0n;
+  // a price below a positive edge: lower.num > 0, so the division below is by a positive number
+  if (r.token <= 0n || r.usdt <= 0n) throw new Error("buyToLower: the pool has no liquidity");
   const { token: x, usdt: y } = r;
   const { num: a, den: b } = lower;
   const disc = 9n * y * y * b * b + 4n * FEE_KEEP * a * FEE_BASE * x * y * b;

@@ -148,11 +148,21 @@ export async function createPoolAtNav(
     ).wait();
     pair = await u.factory.getPair(tokenAddress, usdtAddress);
   }
+  // a pool seeded at a NAV of 0 would quote a token worth nothing (and Uniswap refuses 0 liquidity)
+  const seedable = (nav: bigint) => {
+    if ((tokens * nav) / 10n ** 18n === 0n)
+      throw new Error(
+        `cannot seed a pool for ${tokens} shares at a NAV of ${nav} USDT units per token: the USDT side would be 0`,
+      );
+  };
+  seedable(await token.nav());
   const cost = await token.previewMint(tokens);
   await (await usdt.connect(signer).mint(me, cost)).wait();
   await (await usdt.connect(signer).approve(tokenAddress, cost)).wait();
   await (await token.connect(signer)["mint(uint256,address,uint256)"](tokens, me, cost)).wait();
-  const usdtSide = (tokens * (await token.nav())) / 10n ** 18n;
+  const nav = await token.nav();
+  seedable(nav);
+  const usdtSide = (tokens * nav) / 10n ** 18n;
   await (await usdt.connect(signer).mint(me, usdtSide)).wait();
   await (await token.connect(signer).approve(router, tokens)).wait();
   await (await usdt.connect(signer).approve(router, usdtSide)).wait();

@@ -11,6 +11,8 @@ import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
 import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
 import type { LogFields } from "../../src/keeper/log.ts";
+import { readTrueNav } from "../../src/cli/trueNav.ts";
+import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import {
   arbitrageOnce,
   ENGINE_LEGS,
@@ -59,10 +61,14 @@ async function setup() {
   return { s, u, book, pools, admin, arb: arb!, trader: trader! };
 }
 
-/** The band, computed here from the fees, the exchange's taker fee and the pool's 0.3%, in floats. */
+/**
+ * The band, computed here from the fees, the exchange's taker fee and the pool's 0.3%, in floats,
+ * around NAV as total assets over supply (what the arbitrage prices at; nav() rounds it down to 6
+ * decimals).
+ */
 async function bandOf(s: System, symbol: string): Promise<{ lower: number; upper: number; nav: number }> {
   const token = s.tokens[symbol]!;
-  const nav = Number(await token.nav()) / 1e6;
+  const nav = Number((await readTrueNav(token, rawRpcOf(token.runner))).perToken) / 1e18;
   const [mintFee, redeemFee] = (await token.fees()).map((f) => Number(f) / 1e18);
   const [takerFee] = await s.vault.tradeCosts(await token.market());
   const cost = (Number(await token.targetLeverage()) / 1e18) * (Number(takerFee) / 1e18);

@@ -8,8 +8,12 @@ import {
   getAmountIn,
   getAmountOut,
   lessThan,
+  isDeadNav,
   noArbitrageBand,
+  noArbitrageBandAt,
   position,
+  ratioToNumber,
+  spotPrice,
   sellToUpper,
   sqrtDown,
   type Reserves,
@@ -99,5 +103,34 @@ describe("spot pool math", function () {
     const r = { token: 1000n * WAD, usdt: 1000n * 10n ** 6n };
     expect(sellToUpper(r, band.upper)).to.equal(0n);
     expect(buyToLower(r, band.lower)).to.equal(0n);
+  });
+
+  describe("a token worth dust or nothing", function () {
+    // BTC3S over 2016-2017: 1.6e-8 USDT a token while Active; nav() (6 decimals) says 0
+    const dust = { num: 16_000n, den: 10n ** 24n }; // 16,000 USDT units over 1,000,000 tokens
+    const pool = { token: 1000n * WAD, usdt: 520n * 10n ** 6n }; // the pool still quotes 0.52
+
+    it("prices the band at total assets over supply, so a dust NAV keeps its digits", function () {
+      expect(noArbitrageBand(0n, FEES).upper.num).to.equal(0n); // what nav() gave: a band at 0
+      const band = noArbitrageBandAt(dust, FEES);
+      expect(ratioToNumber(band.upper)).to.be.within(1.6e-8, 1.7e-8);
+      expect(ratioToNumber(band.lower)).to.be.within(1.5e-8, 1.6e-8);
+      expect(isDeadNav(dust)).to.equal(false);
+      // the mint-and-sell size exists and lands inside the band (the pool is far above it)
+      const dx = sellToUpper(pool, band.upper);
+      expect(dx > 0n).to.equal(true);
+      expect(position(afterSell(pool, dx), band)).to.equal("inside");
+    });
+
+    it("refuses, in words, to size a sale down to a price of 0 (was: Division by zero)", function () {
+      const dead = noArbitrageBandAt({ num: 0n, den: 10n ** 24n }, FEES);
+      expect(isDeadNav({ num: 0n, den: 1n })).to.equal(true);
+      expect(position(pool, dead)).to.equal("above");
+      expect(() => sellToUpper(pool, dead.upper)).to.throw(/upper edge is 0 \(a token worth nothing\)/);
+      // nothing is ever below a lower edge of 0: no purchase
+      expect(buyToLower(pool, dead.lower)).to.equal(0n);
+      expect(() => noArbitrageBandAt({ num: 1n, den: 0n }, FEES)).to.throw(/non-negative fraction/);
+      expect(Number.isNaN(ratioToNumber(spotPrice({ token: 0n, usdt: 5n })))).to.equal(true);
+    });
   });
 });
