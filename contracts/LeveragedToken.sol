@@ -76,6 +76,7 @@ contract LeveragedToken is
     uint256 public immutable maxLeverage;
     uint256 public immutable ripcordLeverage;
     uint256 public immutable rebalanceEpsilon;
+    address public immutable desk;
     IERC20 internal immutable usdt;
 
     /* STORAGE */
@@ -163,6 +164,7 @@ contract LeveragedToken is
         maxLeverage = c.maxLeverage;
         ripcordLeverage = c.ripcordLeverage;
         rebalanceEpsilon = c.rebalanceEpsilon;
+        desk = c.desk;
         usdt = IERC20(asset());
         status = Status(uint32(block.timestamp), 0, State.Active, false, c.supplyCap < NO_CAP, 0, 0, 0, 0);
         admin.treasury = c.treasury;
@@ -1055,15 +1057,23 @@ contract LeveragedToken is
     }
 
     function _requireMintable() internal view returns (Status memory s) {
+        _requireDesk();
         s = status;
         if (s.state == State.Depleted) revert TokenDepleted();
         if (s.state != State.Active) revert InvalidState(s.state);
         if (s.mintPaused) revert MintPaused();
     }
 
-    function _requireRedeemable(Status memory s) internal pure {
+    function _requireRedeemable(Status memory s) internal view {
+        _requireDesk();
         if (s.state == State.Depleted) revert TokenDepleted();
         if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
+    }
+
+    /// @dev Mints, and redeems at a live price, come from the desk (when the token has one).
+    function _requireDesk() internal view {
+        address only = desk;
+        if (only != address(0) && msg.sender != only) revert OnlyDesk(msg.sender, only);
     }
 
     function _mintRoom() internal view returns (bool open, uint256 room) {

@@ -2,7 +2,7 @@
 // GAS_PROFILE=1 npm run bench:gas — also prints where each measured transaction's gas goes.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { network } from "hardhat";
-import { checkGas, measureGas, type OnMeasured } from "../src/bench/gas.ts";
+import { checkGas, forwardCosts, measureGas, type OnMeasured } from "../src/bench/gas.ts";
 import { profileRows, profileTransaction, topOps } from "../src/bench/gasProfile.ts";
 import { pinBlockTimes } from "../src/chain/clock.ts";
 import { PATH_START } from "../src/feeds/paths.ts";
@@ -35,6 +35,8 @@ const profile: OnMeasured | undefined =
       };
 const report = await measureGas(ethers, profile);
 console.table({ baseline: report.baseline, token: report.token });
+console.table(report.desk);
+console.table(forwardCosts(report));
 const checks = checkGas(report);
 console.table(checks);
 mkdirSync("out/bench", { recursive: true });

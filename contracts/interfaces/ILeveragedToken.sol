@@ -41,6 +41,10 @@ interface ILeveragedToken is IERC4626 {
         address treasury;
         address admin;
         address keeper;
+        /// @dev The only account that may mint, and redeem while a price is at stake (a Settled token
+        /// pays anyone): the token's ForwardDesk, which fills requests at the next price round. The
+        /// zero address leaves both open to anyone at the stored price (tools not yet on the desk).
+        address desk;
     }
 
     /* EVENTS */
@@ -103,6 +107,8 @@ interface ILeveragedToken is IERC4626 {
     /// @notice `payMargin` called by anything but the exchange, or outside a mint's own trade.
     error UnexpectedMarginCall(address caller);
     error DepositTooSmall(uint256 assets);
+    /// @notice Only the token's desk mints, and redeems before settlement: place a request there.
+    error OnlyDesk(address caller, address desk);
     /// @notice Redeeming `shares` would pay nothing (the fee takes them, or their slice's trading cost
     /// eats what they are worth); burning them would only cost the other holders.
     error RedeemTooSmall(uint256 shares);
@@ -171,6 +177,12 @@ interface ILeveragedToken is IERC4626 {
     function leverage() external view returns (uint256);
 
     function targetLeverage() external view returns (uint256);
+
+    /// @notice The exchange the position is on.
+    function vault() external view returns (IPerpVault);
+
+    /// @notice The ForwardDesk that alone mints and redeems at a live price (zero: anyone).
+    function desk() external view returns (address);
 
     function isLong() external view returns (bool);
 

@@ -4,11 +4,24 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
 import type { PlainVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem } from "../chain/deploy.ts";
+import { deployTokenWithDesk } from "../chain/desk.ts";
 import { PRICE, USDT, tokenParams } from "../chain/params.ts";
 
 export interface GasReport {
   baseline: { deposit: number; depositNewHolder: number; redeem: number; transfer: number };
   token: { mint: number; mintNewHolder: number; redeem: number; rebalance: number; transfer: number };
+  /** Forward pricing (the ForwardDesk): each request, fill and claim; fills per request. */
+  desk: {
+    requestDeposit: number;
+    requestDepositNewController: number;
+    requestRedeem: number;
+    fill1: number;
+    fill10: number;
+    fill100: number;
+    fillMixed: number;
+    claimShares: number;
+    claimUsdt: number;
+  };
 }
 
 export const GAS_TARGETS = {
@@ -100,7 +113,88 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   const [needed] = await token.rebalanceNeeded();
   if (!needed) throw new Error("expected the -12% move to need a rebalance");
   const rebalance = await gasOf("token.rebalance", token.connect(admin).rebalance());
-  return { baseline, token: { mint, mintNewHolder, redeem, rebalance, transfer } };
+
+  // forward pricing: the same token behind its desk
+  const { token: fwd, desk } = await deployTokenWithDesk(
+    ethers,
+    await sys.vault.getAddress(),
+    tokenParams("BTC", 3n, true),
+    { treasury: admin.address, admin: admin.address, keeper: admin.address },
+  );
+  const deskAddress = await desk.getAddress();
+  labels[(await fwd.getAddress()).toLowerCase()] = "token";
+  labels[deskAddress.toLowerCase()] = "desk";
+  let price = 88_000n * PRICE;
+  const nextRound = async (): Promise<void> => {
+    price += PRICE; // a new price round (a dollar higher, so every round is a new answer)
+    await (await sys.feeds.BTC.updateAnswer(price)).wait();
+  };
+  await sys.usdt.mint(admin.address, 1_000_000n * USDT);
+  for (const who of [admin, alice, bob]) {
+    await sys.usdt.connect(who).approve(deskAddress, 2n ** 255n);
+    await fwd.connect(who).approve(deskAddress, 2n ** 255n);
+  }
+  // warm: alice and bob hold shares through the desk, the treasury holds fee shares
+  for (const who of [alice, bob])
+    await desk.connect(who).requestDeposit(10_000n * USDT, who.address, who.address);
+  await nextRound();
+  await desk.connect(admin).fill();
+  for (const who of [alice, bob]) {
+    await desk.connect(who)["deposit(uint256,address)"](await desk.maxDeposit(who.address), who.address);
+  }
+  const requestDeposit = await gasOf(
+    "desk.requestDeposit",
+    desk.connect(alice).requestDeposit(1_000n * USDT, alice.address, alice.address),
+  );
+  const requestDepositNewController = await gasOf(
+    "desk.requestDepositNewController",
+    desk.connect(admin).requestDeposit(1_000n * USDT, ethers.Wallet.createRandom().address, admin.address),
+  );
+  await nextRound();
+  await desk.connect(admin).fill();
+  const claimShares = await gasOf(
+    "desk.claimShares",
+    desk.connect(alice)["deposit(uint256,address)"](await desk.maxDeposit(alice.address), alice.address),
+  );
+  const requestRedeem = await gasOf(
+    "desk.requestRedeem",
+    desk.connect(bob).requestRedeem((await fwd.balanceOf(bob.address)) / 4n, bob.address, bob.address),
+  );
+  await desk.connect(alice).requestDeposit(1_000n * USDT, alice.address, alice.address);
+  await nextRound();
+  const fillMixed = await gasOf("desk.fillMixed", desk.connect(admin).fill());
+  const claimUsdt = await gasOf(
+    "desk.claimUsdt",
+    desk.connect(bob).redeem(await desk.maxRedeem(bob.address), bob.address, bob.address),
+  );
+  // batches of deposit requests, each from its own controller: gas per request
+  const fillOf = async (n: number): Promise<number> => {
+    for (let i = 0; i < n; ++i) {
+      await desk
+        .connect(admin)
+        .requestDeposit(100n * USDT, ethers.Wallet.createRandom().address, admin.address);
+    }
+    await nextRound();
+    return await gasOf(`desk.fill${n}`, desk.connect(admin).fill());
+  };
+  const fill1 = await fillOf(1);
+  const fill10 = await fillOf(10);
+  const fill100 = await fillOf(100);
+  return {
+    baseline,
+    token: { mint, mintNewHolder, redeem, rebalance, transfer },
+    desk: {
+      requestDeposit,
+      requestDepositNewController,
+      requestRedeem,
+      fill1,
+      fill10,
+      fill100,
+      fillMixed,
+      claimShares,
+      claimUsdt,
+    },
+  };
 }
 
 export interface GasCheck {
@@ -145,4 +239,21 @@ export function checkGas(r: GasReport): GasCheck[] {
       ok: ratio(r.token.transfer, r.baseline.transfer) <= t.transferVsTransfer,
     },
   ];
+}
+
+/** A mint and a redeem through the desk (request + its share of the fill + claim) next to the
+ * instant ones, for a batch of 1, 10 and 100 requests. */
+export function forwardCosts(r: GasReport): Record<string, Record<string, number>> {
+  const d = r.desk;
+  const row = (fill: number, n: number): Record<string, number> => ({
+    "fill per request": Math.round(fill / n),
+    "mint: request + fill share + claim": Math.round(d.requestDeposit + fill / n + d.claimShares),
+    "instant mint": r.token.mint,
+    "plain ERC-4626 deposit": r.baseline.deposit,
+  });
+  return {
+    "batch of 1": row(d.fill1, 1),
+    "batch of 10": row(d.fill10, 10),
+    "batch of 100": row(d.fill100, 100),
+  };
 }

@@ -1,5 +1,5 @@
 // The system's parameters in one place: markets, prices, the standard token set, fees and bands.
-import { encodeBytes32String, parseUnits } from "ethers";
+import { encodeBytes32String, parseUnits, ZeroAddress } from "ethers";
 
 export const WAD = 10n ** 18n;
 export const USDT = 10n ** 6n;
@@ -60,6 +60,13 @@ export const DEFAULT_FEES = {
   redeemFee: parseUnits("0.0005", 18), // 0.05%
   managementFee: parseUnits("0.01825", 18), // 0.005% a day
   rebalanceBounty: 5n * USDT,
+};
+
+/** A ForwardDesk's fill rules: the keeper fills at once; anyone may after `fillDelay` seconds, for a
+ * bounty of at most `fillBounty` USDT (and 1% of the side that pays it). */
+export const DESK = {
+  fillDelay: 3600n,
+  fillBounty: 5n * USDT,
 };
 
 export interface Band {
@@ -133,6 +140,7 @@ export function tokenConfig<V, T, A, K>(
     treasury: roles.treasury,
     admin: roles.admin,
     keeper: roles.keeper,
+    desk: ZeroAddress,
   };
 }
 

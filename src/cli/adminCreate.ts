@@ -153,6 +153,7 @@ export async function createCommand(
     treasury,
     admin: account,
     keeper: opts.keeper ?? account,
+    desk: ZeroAddress,
   };
   const receipt = await sendTx(factory.createToken, config, code);
   const address = await factory.tokenBySymbol(spec.symbol);

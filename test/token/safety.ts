@@ -244,6 +244,7 @@ describe("LeveragedToken: safety", function () {
       treasury: treasury.address,
       admin: admin.address,
       keeper: keeper.address,
+      desk: ethers.ZeroAddress,
     })) as unknown as LeveragedToken;
     const address = await token.getAddress();
     await sys.usdt.connect(alice).approve(address, ethers.MaxUint256);

@@ -3,6 +3,8 @@ pragma solidity 0.8.30;
 
 import {ILeveragedToken} from "../../../contracts/interfaces/ILeveragedToken.sol";
 import {IPerpVault} from "../../../contracts/interfaces/IPerpVault.sol";
+import {Create3} from "@openzeppelin/contracts/utils/Create3.sol";
+import {ForwardDesk} from "../../../contracts/ForwardDesk.sol";
 import {LeveragedToken} from "../../../contracts/LeveragedToken.sol";
 import {MockPerpVault} from "../../../contracts/mocks/MockPerpVault.sol";
 import {MockPriceFeed} from "../../../contracts/mocks/MockPriceFeed.sol";
@@ -33,6 +35,8 @@ abstract contract TokenFixture is TestBase {
     uint64 internal constant REDEEM_FEE = 0.0005e18;
     uint64 internal constant MANAGEMENT_FEE = 0.01825e18; // 0.005% a day
     uint64 internal constant BOUNTY = 5e6;
+    uint256 internal constant FILL_DELAY = 1 hours;
+    uint256 internal constant FILL_BOUNTY = 5e6;
 
     MockUSDT public usdt;
     MockPriceFeed public feed;
@@ -55,6 +59,22 @@ abstract contract TokenFixture is TestBase {
         return new LeveragedToken(_config(isLong, treasury));
     }
 
+    /// @dev A 3x token whose mints and live redeems go through its ForwardDesk: both land at CREATE3
+    /// addresses (fixed by salt alone), so each can be built knowing the other's.
+    function _deployWithDesk(bool isLong, address treasury) internal returns (LeveragedToken token, ForwardDesk desk) {
+        bytes32 tokenSalt = keccak256(abi.encode("token", isLong, deployed));
+        bytes32 deskSalt = keccak256(abi.encode("desk", isLong, deployed++));
+        ILeveragedToken.Config memory c = _config(isLong, treasury);
+        c.desk = Create3.computeAddress(deskSalt);
+        token = LeveragedToken(
+            Create3.deploy(0, tokenSalt, abi.encodePacked(type(LeveragedToken).creationCode, abi.encode(c)))
+        );
+        bytes memory deskArgs = abi.encode(token, FILL_DELAY, FILL_BOUNTY);
+        desk = ForwardDesk(Create3.deploy(0, deskSalt, abi.encodePacked(type(ForwardDesk).creationCode, deskArgs)));
+    }
+
+    uint256 private deployed;
+
     function _config(bool isLong, address treasury) internal view returns (ILeveragedToken.Config memory c) {
         c.name = isLong ? "BTC 3x Long" : "BTC 3x Short";
         c.symbol = isLong ? "BTC3L" : "BTC3S";
@@ -74,6 +94,7 @@ abstract contract TokenFixture is TestBase {
         c.treasury = treasury;
         c.admin = address(this);
         c.keeper = address(this);
+        c.desk = address(0);
     }
 
     /// @dev Gives `who` `amount` USDT and lets `token` take it.

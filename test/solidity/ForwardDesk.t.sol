@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
+
+import {ForwardDesk} from "../../contracts/ForwardDesk.sol";
+import {IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540Redeem} from "../../contracts/interfaces/IERC7540.sol";
+import {IForwardDesk} from "../../contracts/interfaces/IForwardDesk.sol";
+import {ILeveragedToken} from "../../contracts/interfaces/ILeveragedToken.sol";
+import {LeveragedToken} from "../../contracts/LeveragedToken.sol";
+import {TokenFixture} from "./utils/TokenFixture.sol";
+
+/// @title ForwardDeskTest
+/// @notice Forward pricing (issue 15): requests filled at the next price round, claims, cancels, late
+/// fills, refusals, and the attack it stops: knowing the next price before it lands.
+contract ForwardDeskTest is TokenFixture {
+    address internal constant TREASURY = address(0x7EA5);
+    address internal constant ALICE = address(0xA11CE);
+    address internal constant BOB = address(0xB0B);
+    address internal constant CAROL = address(0xCA201);
+    address internal constant STRANGER = address(0x5757);
+
+    LeveragedToken internal token;
+    ForwardDesk internal desk;
+
+    function setUp() public {
+        _deployExchange();
+        (token, desk) = _deployWithDesk(true, TREASURY);
+    }
+
+    /* HELPERS */
+
+    function _requestDeposit(ForwardDesk d, address who, uint256 assets) internal {
+        usdt.mint(who, assets);
+        vm.startPrank(who);
+        usdt.approve(address(d), assets);
+        d.requestDeposit(assets, who, who);
+        vm.stopPrank();
+    }
+
+    function _requestRedeem(ForwardDesk d, address who, uint256 shares) internal {
+        LeveragedToken t = LeveragedToken(address(d.token()));
+        vm.startPrank(who);
+        t.approve(address(d), shares);
+        d.requestRedeem(shares, who, who);
+        vm.stopPrank();
+    }
+
+    /// @dev A new price round a minute later, `bps` away from the last price.
+    function _nextRound(int256 bps) internal {
+        vm.warp(block.timestamp + 1 minutes);
+        _setPrice(_movedPrice(bps));
+    }
+
+    /// @dev Claims everything `who` may claim from its deposits; returns the shares.
+    function _claimShares(ForwardDesk d, address who) internal returns (uint256 shares) {
+        uint256 assets = d.maxDeposit(who);
+        vm.prank(who);
+        shares = d.deposit(assets, who, who);
+    }
+
+    /// @dev Claims everything `who` may claim from its redemptions; returns the USDT.
+    function _claimAssets(ForwardDesk d, address who) internal returns (uint256 assets) {
+        uint256 shares = d.maxRedeem(who);
+        vm.prank(who);
+        assets = d.redeem(shares, who, who);
+    }
+
+    /// @dev `who` mints through the desk: request, next round (`bps`), fill, claim.
+    function _mintThroughDesk(ForwardDesk d, address who, uint256 assets, int256 bps) internal returns (uint256) {
+        _requestDeposit(d, who, assets);
+        _nextRound(bps);
+        d.fill();
+        return _claimShares(d, who);
+    }
+
+    /* STANDARD */
+
+    function test_interfaceIdsAreTheStandards() public view {
+        _assertTrue(type(IERC7575).interfaceId == 0x2f0a18c5, "ERC-7575 id");
+        _assertTrue(type(IERC7540Operator).interfaceId == 0xe3bc4e65, "ERC-7540 operator id");
+        _assertTrue(type(IERC7540Deposit).interfaceId == 0xce3bbe50, "ERC-7540 async deposit id");
+        _assertTrue(type(IERC7540Redeem).interfaceId == 0x620ee8e4, "ERC-7540 async redeem id");
+        _assertTrue(desk.supportsInterface(0x2f0a18c5), "supports ERC-7575");
+        _assertTrue(desk.supportsInterface(0xe3bc4e65), "supports operators");
+        _assertTrue(desk.supportsInterface(0xce3bbe50), "supports async deposits");
+        _assertTrue(desk.supportsInterface(0x620ee8e4), "supports async redemptions");
+        _assertTrue(desk.supportsInterface(type(IERC165).interfaceId), "supports ERC-165");
+        _assertTrue(!desk.supportsInterface(0xffffffff), "not 0xffffffff");
+        _assertTrue(desk.share() == address(token) && desk.asset() == address(usdt), "share and asset");
+    }
+
+    function test_previewsRevertForAsyncFlows() public {
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.AsyncFlow.selector));
+        desk.previewDeposit(1e6);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.AsyncFlow.selector));
+        desk.previewMint(1e18);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.AsyncFlow.selector));
+        desk.previewRedeem(1e18);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.AsyncFlow.selector));
+        desk.previewWithdraw(1e6);
+    }
+
+    /* THE TOKEN'S GATE */
+
+    function test_onlyTheDeskMintsAndRedeemsAtALivePrice() public {
+        _fund(token, ALICE, 1_000e6);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ILeveragedToken.OnlyDesk.selector, ALICE, address(desk)));
+        token.deposit(1_000e6, ALICE);
+        uint256 shares = _mintThroughDesk(desk, ALICE, 1_000e6, 0);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(ILeveragedToken.OnlyDesk.selector, ALICE, address(desk)));
+        token.redeem(shares, ALICE, ALICE);
+        // once settled no price is at stake: the token pays its frozen USDT to anyone, instantly
+        token.scheduleDelisting(block.timestamp + 3 days);
+        vm.warp(block.timestamp + 3 days);
+        _setPrice(_movedPrice(0));
+        token.settle();
+        uint256 frozen = token.previewRedeem(shares);
+        vm.prank(ALICE);
+        _assertEq(token.redeem(shares, ALICE, ALICE), frozen, "settled redeem pays the frozen NAV");
+        _assertTrue(frozen > 990e6, "about what was deposited");
+    }
+
+    /* REQUESTS, FILLS, CLAIMS */
+
+    function test_aDepositIsFilledAtTheNextRoundNeverItsOwn() public {
+        _requestDeposit(desk, ALICE, 10_000e6);
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 10_000e6, "pending");
+        _assertEq(desk.claimableDepositRequest(0, ALICE), 0, "nothing claimable yet");
+        (bool needed, ) = desk.fillNeeded();
+        _assertTrue(!needed, "nothing to fill in the request's own round");
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.NothingToFill.selector, desk.currentRound()));
+        desk.fill();
+
+        _nextRound(100);
+        (needed, ) = desk.fillNeeded();
+        _assertTrue(needed, "a fill is due once a newer round exists");
+        // what the token's own mint pays at the new price is what the batch gets
+        uint256 expected = token.previewDeposit(10_000e6);
+        desk.fill();
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 0, "no longer pending");
+        _assertEq(desk.claimableDepositRequest(0, ALICE), 10_000e6, "claimable");
+        _assertEq(desk.maxMint(ALICE), expected, "claimable shares: the mint at the new price");
+        uint256 shares = _claimShares(desk, ALICE);
+        _assertEq(shares, expected, "claimed");
+        _assertEq(token.balanceOf(ALICE), expected, "alice holds them");
+        _assertEq(desk.maxDeposit(ALICE), 0, "all claimed");
+    }
+
+    function test_aRedemptionIsFilledAtTheNextRound() public {
+        uint256 shares = _mintThroughDesk(desk, ALICE, 10_000e6, 0);
+        _requestRedeem(desk, ALICE, shares);
+        _assertEq(desk.pendingRedeemRequest(0, ALICE), shares, "pending shares");
+        _nextRound(-200);
+        uint256 expected = token.previewRedeem(shares);
+        desk.fill();
+        _assertEq(desk.claimableRedeemRequest(0, ALICE), shares, "claimable shares");
+        _assertEq(desk.maxWithdraw(ALICE), expected, "claimable USDT: the redeem at the new price");
+        // part by withdraw, the rest by redeem: together exactly the fill's USDT
+        vm.prank(ALICE);
+        uint256 burnt = desk.withdraw(expected / 3, ALICE, ALICE);
+        _assertTrue(burnt > 0 && burnt < shares, "withdraw takes a part of the shares");
+        _assertEq(_claimAssets(desk, ALICE) + expected / 3, expected, "all of it claimed");
+        _assertEq(usdt.balanceOf(ALICE), expected, "alice holds the USDT");
+    }
+
+    function test_everyoneInABatchGetsTheSameNavAndHoldersAreUntouched() public {
+        _mintThroughDesk(desk, CAROL, 50_000e6, 0);
+        _requestDeposit(desk, ALICE, 30_000e6);
+        _requestDeposit(desk, BOB, 10_000e6);
+        _nextRound(50);
+        uint256 carolBefore = token.convertToAssets(token.balanceOf(CAROL));
+        uint256 expected = token.previewDeposit(40_000e6);
+        desk.fill();
+        uint256 alice = desk.maxMint(ALICE);
+        uint256 bob = desk.maxMint(BOB);
+        _assertEq(alice, (expected * 30_000e6) / 40_000e6, "alice: three quarters of the batch");
+        _assertEq(bob, (expected * 10_000e6) / 40_000e6, "bob: a quarter");
+        _assertLe(alice + bob, expected, "never more than the batch");
+        _assertLe(expected - alice - bob, 1, "at most a unit of rounding left");
+        uint256 carolAfter = token.convertToAssets(token.balanceOf(CAROL));
+        _assertGe(carolAfter, carolBefore, "a holder who did not trade loses nothing");
+        _assertLe(carolAfter - carolBefore, 1, "nor gains more than rounding");
+    }
+
+    function test_cancelReturnsEverythingInTheSameRoundOnly() public {
+        _requestDeposit(desk, ALICE, 5_000e6);
+        vm.prank(ALICE);
+        _assertEq(desk.cancelDepositRequest(ALICE), 5_000e6, "cancelled");
+        _assertEq(usdt.balanceOf(ALICE), 5_000e6, "all of it back");
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 0, "nothing pending");
+
+        _requestDeposit(desk, ALICE, 5_000e6); // the same round: the same epoch as the cancelled one
+        _nextRound(100);
+        vm.prank(ALICE);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.NotCancellable.selector, 1));
+        desk.cancelDepositRequest(ALICE);
+    }
+
+    function test_aNewRequestWaitsForTheLastOnesFill() public {
+        _requestDeposit(desk, ALICE, 1_000e6);
+        _requestDeposit(desk, ALICE, 2_000e6); // same round: added to the same request
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 3_000e6, "one request of 3,000");
+        _nextRound(0);
+        usdt.mint(ALICE, 1_000e6);
+        vm.startPrank(ALICE);
+        usdt.approve(address(desk), 1_000e6);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.RequestPending.selector, 1));
+        desk.requestDeposit(1_000e6, ALICE, ALICE);
+        vm.stopPrank();
+        desk.fill();
+        _requestDeposit(desk, ALICE, 1_000e6); // the filled one became claimable
+        _assertEq(desk.claimableDepositRequest(0, ALICE), 3_000e6, "the first is claimable");
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 1_000e6, "the second is pending");
+    }
+
+    function test_operatorsActForTheirController() public {
+        usdt.mint(ALICE, 1_000e6);
+        vm.prank(ALICE);
+        usdt.approve(address(desk), 1_000e6);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.NotOperator.selector, ALICE, BOB));
+        desk.requestDeposit(1_000e6, ALICE, ALICE);
+        vm.prank(ALICE);
+        _assertTrue(desk.setOperator(BOB, true), "setOperator returns true");
+        _assertTrue(desk.isOperator(ALICE, BOB), "bob operates for alice");
+        vm.prank(BOB);
+        desk.requestDeposit(1_000e6, ALICE, ALICE);
+        _nextRound(0);
+        desk.fill();
+        uint256 shares = desk.maxMint(ALICE);
+        vm.prank(BOB);
+        desk.mint(shares, BOB, ALICE); // an operator may claim to any receiver
+        _assertEq(token.balanceOf(BOB), shares, "claimed by the operator");
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.NotOperator.selector, ALICE, STRANGER));
+        desk.deposit(1, STRANGER, ALICE);
+    }
+
+    /* LATE FILLS AND REFUSALS */
+
+    function test_anyoneFillsALateBatchForACappedBounty() public {
+        _requestDeposit(desk, ALICE, 100e6);
+        _nextRound(0);
+        (bool needed, uint256 lateAt) = desk.fillNeeded();
+        _assertTrue(needed, "a fill is due");
+        _assertEq(lateAt, block.timestamp - 1 minutes + FILL_DELAY, "late an hour after the request");
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.FillNotLate.selector, lateAt));
+        desk.fill();
+        vm.warp(lateAt);
+        _setPrice(_movedPrice(0));
+        vm.prank(STRANGER);
+        desk.fill();
+        _assertEq(usdt.balanceOf(STRANGER), 1e6, "1% of a 100 USDT batch, under the 5 USDT cap");
+        _assertTrue(desk.maxMint(ALICE) > 0, "the batch was filled");
+    }
+
+    function test_aRefusedBatchIsReturned() public {
+        _requestDeposit(desk, ALICE, 1_000e6);
+        token.setMintPaused(true);
+        _nextRound(0);
+        desk.fill();
+        (uint256 assets, ) = desk.refundable(ALICE);
+        _assertEq(assets, 1_000e6, "refundable");
+        _assertEq(desk.claimableDepositRequest(0, ALICE), 0, "nothing claimable");
+        vm.prank(ALICE);
+        desk.cancelDepositRequest(ALICE);
+        _assertEq(usdt.balanceOf(ALICE), 1_000e6, "returned in full");
+        vm.expectRevert(
+            abi.encodeWithSelector(IForwardDesk.RequestClosed.selector, ILeveragedToken.State.Active, true)
+        );
+        desk.requestDeposit(1, ALICE, address(this));
+    }
+
+    /* THE ATTACK: KNOWING THE NEXT PRICE */
+
+    /// @dev Mint at the stored price, let the known move land, redeem: instantly on a token without a
+    /// desk, and through the desk. Returns the attacker's USDT out for `capital` in.
+    function _mintThenRedeem(bool isLong, bool throughDesk, int256 bps, uint256 capital) internal returns (uint256) {
+        address attacker = address(uint160(0xA77AC4 + uint256(int256(bps) + 10_000) + (isLong ? 1 : 0)));
+        if (!throughDesk) {
+            LeveragedToken plain = _deployToken(isLong, TREASURY);
+            _depositAs(plain, CAROL, 10_000e6);
+            uint256 shares = _depositAs(plain, attacker, capital);
+            _nextRound(bps); // the update the attacker saw coming
+            vm.prank(attacker);
+            return plain.redeem(shares, attacker, attacker);
+        }
+        (, ForwardDesk d) = _deployWithDesk(isLong, TREASURY);
+        _mintThroughDesk(d, CAROL, 10_000e6, 0);
+        _requestDeposit(d, attacker, capital);
+        _nextRound(bps); // the known update lands: the request is filled at it, not before
+        d.fill();
+        uint256 got = _claimShares(d, attacker);
+        _requestRedeem(d, attacker, got);
+        _nextRound(0); // the next update the attacker also knows: no move
+        d.fill();
+        return _claimAssets(d, attacker);
+    }
+
+    function test_knowingTheNextPriceIsWorthNothingThroughTheDesk() public {
+        int256[3] memory moves = [int256(100), 500, -500];
+        uint256 capital = 1_000_000e6;
+        for (uint256 i = 0; i < moves.length; ++i) {
+            for (uint256 side = 0; side < 2; ++side) {
+                bool isLong = side == 0;
+                // the move that pays this side
+                int256 bps = isLong ? moves[i] : -moves[i];
+                uint256 snapshot = vm.snapshotState();
+                uint256 instant = _mintThenRedeem(isLong, false, bps, capital);
+                vm.revertToStateAndDelete(snapshot);
+                snapshot = vm.snapshotState();
+                uint256 forward = _mintThenRedeem(isLong, true, bps, capital);
+                vm.revertToStateAndDelete(snapshot);
+                if (bps > 0 == isLong) _assertGe(instant, capital + capital / 50, "instant: the known move pays");
+                _assertLe(forward, capital, "through the desk: no profit after fees");
+                _assertGe(forward, capital - capital / 200, "only the fees and trading costs");
+            }
+        }
+    }
+
+    function test_redeemThenMintBackGainsNoSharesThroughTheDesk() public {
+        // the holder sees a 5% fall coming, redeems, and mints back after it
+        uint256 shares = _mintThroughDesk(desk, ALICE, 1_000_000e6, 0);
+        _requestRedeem(desk, ALICE, shares);
+        _nextRound(-500); // the fall lands: the redemption is filled after it
+        desk.fill();
+        uint256 assets = _claimAssets(desk, ALICE);
+        uint256 back = _mintThroughDesk(desk, ALICE, assets, 0);
+        _assertLe(back, shares, "no more shares than before");
+        _assertGe(back, shares - shares / 100, "fees and trading costs only");
+        _assertLe(assets, 1_000_000e6 - (1_000_000e6 * 14) / 100, "the redemption bore the 3x fall");
+    }
+}
