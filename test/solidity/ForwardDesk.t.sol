@@ -275,6 +275,69 @@ contract ForwardDeskTest is TokenFixture {
         desk.requestDeposit(1, ALICE, address(this));
     }
 
+    function test_aRefusedRedemptionReturnsTheShares() public {
+        uint256 shares = _mintThroughDesk(desk, ALICE, 1_000e6, 0);
+        _requestRedeem(desk, ALICE, 1); // one unit of a share pays nothing: the token refuses it
+        _nextRound(0);
+        desk.fill();
+        (, uint256 refusedShares) = desk.refundable(ALICE);
+        _assertEq(refusedShares, 1, "the share unit is refundable");
+        _assertEq(desk.claimableRedeemRequest(0, ALICE), 0, "nothing claimable");
+        // a new request hands the refused one back first
+        _requestRedeem(desk, ALICE, shares / 2);
+        _assertEq(token.balanceOf(ALICE), shares - shares / 2, "the unit came back, half is requested");
+        _assertEq(desk.pendingRedeemRequest(0, ALICE), shares / 2, "pending");
+        vm.prank(ALICE);
+        _assertEq(desk.cancelRedeemRequest(ALICE), shares / 2, "cancelled in its own round");
+        _assertEq(token.balanceOf(ALICE), shares, "all shares back");
+    }
+
+    function test_aLateFillOfRedemptionsOnlyIsPaidByThem() public {
+        uint256 shares = _mintThroughDesk(desk, ALICE, 1_000e6, 0);
+        _requestRedeem(desk, ALICE, shares);
+        _nextRound(0);
+        (, uint256 lateAt) = desk.fillNeeded();
+        vm.warp(lateAt);
+        _setPrice(_movedPrice(0));
+        uint256 paid = token.previewRedeem(shares);
+        vm.prank(STRANGER);
+        desk.fill();
+        uint256 bounty = usdt.balanceOf(STRANGER);
+        _assertEq(bounty, FILL_BOUNTY, "the 5 USDT cap (1% of ~1,000 is more)");
+        _assertEq(desk.maxWithdraw(ALICE), paid - bounty, "the redemptions paid it");
+    }
+
+    function test_settledOrDepletedTokensTakeNoRequests() public {
+        token.scheduleDelisting(block.timestamp + 3 days);
+        usdt.mint(ALICE, 1e6);
+        vm.startPrank(ALICE);
+        usdt.approve(address(desk), 1e6);
+        vm.expectRevert(
+            abi.encodeWithSelector(IForwardDesk.RequestClosed.selector, ILeveragedToken.State.Delisting, false)
+        );
+        desk.requestDeposit(1e6, ALICE, ALICE);
+        vm.stopPrank();
+        vm.warp(block.timestamp + 3 days);
+        _setPrice(_movedPrice(0));
+        token.settle();
+        vm.prank(ALICE);
+        vm.expectRevert(
+            abi.encodeWithSelector(IForwardDesk.RequestClosed.selector, ILeveragedToken.State.Settled, false)
+        );
+        desk.requestRedeem(1, ALICE, ALICE);
+    }
+
+    function test_viewsFollowTheToken() public {
+        _mintThroughDesk(desk, ALICE, 10_000e6, 0);
+        _assertEq(desk.totalAssets(), token.totalAssets(), "totalAssets");
+        _assertEq(desk.convertToShares(1e6), token.convertToShares(1e6), "convertToShares");
+        _assertEq(desk.convertToAssets(1e18), token.convertToAssets(1e18), "convertToAssets");
+        (uint256 open, uint256 next) = desk.epochs();
+        _assertEq(open, 1, "one epoch opened");
+        _assertEq(next, 2, "and filled");
+        _assertEq(desk.currentRound(), vault.marketInfo(BTC).updatedAt, "the round is the exchange's price time");
+    }
+
     /* THE ATTACK: KNOWING THE NEXT PRICE */
 
     /// @dev Mint at the stored price, let the known move land, redeem: instantly on a token without a
