@@ -36,6 +36,9 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     /// @dev A refusal that left less than this share of the gas the call was given is out of gas,
     /// not the token's answer: the fill reverts rather than refuse a batch for a caller's gas limit.
     uint256 internal constant STARVED = 64;
+    uint256 internal constant MIN_FILL_DELAY = 1 minutes;
+    uint256 internal constant MAX_FILL_DELAY = 1 days;
+    uint256 internal constant MAX_FILL_BOUNTY = 100e6;
 
     ILeveragedToken public immutable token;
     IERC20 internal immutable usdt;
@@ -82,6 +85,10 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     mapping(address controller => mapping(address operator => bool)) public isOperator;
 
     constructor(ILeveragedToken token_, uint256 fillDelay_, uint256 fillBounty_) {
+        if (address(token_) == address(0)) revert ZeroAddress();
+        if (fillDelay_ < MIN_FILL_DELAY || fillDelay_ > MAX_FILL_DELAY)
+            revert InvalidParameter("fillDelay", fillDelay_);
+        if (fillBounty_ > MAX_FILL_BOUNTY) revert InvalidParameter("fillBounty", fillBounty_);
         token = token_;
         usdt = IERC20(token_.asset());
         vault = token_.vault();

@@ -19,8 +19,11 @@ import { addSpot } from "./Spot.ts";
  * hardhat.config.ts); the factory is fixed to its hash.
  */
 export function tokenCreationCode(): string {
+  return artifactBytecode("contracts/LeveragedToken.sol/LeveragedToken.json", "LeveragedToken");
+}
+
+function artifactBytecode(relative: string, name: string): string {
   const dir = process.env.LT_ARTIFACTS_DIR;
-  const relative = "contracts/LeveragedToken.sol/LeveragedToken.json";
   const url =
     dir === undefined
       ? new URL(`../artifacts/${relative}`, import.meta.url)
@@ -29,12 +32,17 @@ export function tokenCreationCode(): string {
   try {
     artifact = JSON.parse(readFileSync(url, "utf8")) as { bytecode?: unknown };
   } catch {
-    throw new Error(`LeveragedToken artifact not found at ${url.pathname}; run: npm run build`);
+    throw new Error(`${name} artifact not found at ${url.pathname}; run: npm run build`);
   }
   if (typeof artifact.bytecode !== "string" || artifact.bytecode.length < 4) {
-    throw new Error(`LeveragedToken artifact at ${url.pathname} has no bytecode; run: npm run build`);
+    throw new Error(`${name} artifact at ${url.pathname} has no bytecode; run: npm run build`);
   }
   return artifact.bytecode;
+}
+
+/** ForwardDesk's creation code, read as `tokenCreationCode` reads the token's. */
+export function deskCreationCode(): string {
+  return artifactBytecode("contracts/ForwardDesk.sol/ForwardDesk.json", "ForwardDesk");
 }
 
 export default buildModule("System", (m) => {
@@ -67,7 +75,12 @@ export default buildModule("System", (m) => {
   m.call(vault, "addLiquidity", [EXCHANGE.poolLiquidity], { after: [poolMint, poolApprove] });
 
   const code = tokenCreationCode();
-  const factory = m.contract("LeveragedTokenFactory", [vault, keccak256(code), admin]);
+  const factory = m.contract("LeveragedTokenFactory", [
+    vault,
+    keccak256(code),
+    keccak256(deskCreationCode()),
+    admin,
+  ]);
 
   const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
   for (const p of STANDARD_TOKENS) {

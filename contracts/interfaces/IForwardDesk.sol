@@ -47,6 +47,8 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
 
     error ZeroAmount();
     error ZeroAddress();
+    /// @notice A fill rule out of bounds: `fillDelay` 1 minute to 1 day, `fillBounty` at most 100 USDT.
+    error InvalidParameter(string parameter, uint256 value);
     /// @notice The caller is neither `controller` (or `owner`) nor an operator it approved.
     error NotOperator(address account, address caller);
     /// @notice ERC-7540: previews revert for asynchronous flows (the price is not known yet).
@@ -97,10 +99,10 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
     /// @notice The leveraged token (the share).
     function token() external view returns (ILeveragedToken);
 
-    /// @notice Seconds after a request is placed from which anyone may fill it.
+    /// @notice Seconds after a request is placed from which anyone may fill it (1 minute to 1 day).
     function fillDelay() external view returns (uint256);
 
-    /// @notice The most a late fill pays its caller (USDT).
+    /// @notice The most a late fill pays its caller (USDT; at most 100).
     function fillBounty() external view returns (uint256);
 
     /// @notice The current price round: the exchange's time of the market's last price.

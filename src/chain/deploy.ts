@@ -3,6 +3,7 @@
 import { keccak256 } from "ethers";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type {
+  ForwardDesk,
   LeveragedToken,
   LeveragedTokenFactory,
   MockPerpVault,
@@ -10,6 +11,7 @@ import type {
   MockUSDT,
 } from "../../types/ethers-contracts/index.js";
 import {
+  DESK,
   EXCHANGE,
   MARKETS,
   STANDARD_TOKENS,
@@ -24,13 +26,19 @@ export interface System {
   feeds: Record<MarketName, MockPriceFeed>;
   factory: LeveragedTokenFactory;
   tokens: Record<string, LeveragedToken>;
+  /** Each token's ForwardDesk, for tokens made with one (`desks: true`). */
+  desks: Record<string, ForwardDesk>;
   tokenCreationCode: string;
+  deskCreationCode: string;
 }
 
 export interface DeployOptions {
   tokens?: TokenParams[];
   treasury?: string;
   keeper?: string;
+  /** Give every token a ForwardDesk (forward pricing). Default false while the demo, the arbitrage
+   * and the CLI still mint and redeem instantly. */
+  desks?: boolean;
 }
 
 export async function deploySystem(ethers: HardhatEthers, options: DeployOptions = {}): Promise<System> {
@@ -58,22 +66,37 @@ export async function deploySystem(ethers: HardhatEthers, options: DeployOptions
 
   const tokenArtifact = await ethers.getContractFactory("LeveragedToken");
   const tokenCreationCode = tokenArtifact.bytecode;
+  const deskCreationCode = (await ethers.getContractFactory("ForwardDesk")).bytecode;
   const factory = (await ethers.deployContract("LeveragedTokenFactory", [
     await vault.getAddress(),
     keccak256(tokenCreationCode),
+    keccak256(deskCreationCode),
     admin.address,
   ])) as unknown as LeveragedTokenFactory;
 
-  const system: System = { usdt, vault, feeds, factory, tokens: {}, tokenCreationCode };
+  const system: System = {
+    usdt,
+    vault,
+    feeds,
+    factory,
+    tokens: {},
+    desks: {},
+    tokenCreationCode,
+    deskCreationCode,
+  };
   for (const p of options.tokens ?? STANDARD_TOKENS) {
     system.tokens[p.symbol] = await createToken(ethers, system, p, options);
+    if (options.desks) {
+      const desk = await system.factory.deskOf(await system.tokens[p.symbol]!.getAddress());
+      system.desks[p.symbol] = (await ethers.getContractAt("ForwardDesk", desk)) as unknown as ForwardDesk;
+    }
   }
   return system;
 }
 
 export async function createToken(
   ethers: HardhatEthers,
-  system: Pick<System, "vault" | "factory" | "tokenCreationCode">,
+  system: Pick<System, "vault" | "factory" | "tokenCreationCode" | "deskCreationCode">,
   p: TokenParams,
   options: DeployOptions = {},
 ): Promise<LeveragedToken> {
@@ -84,7 +107,20 @@ export async function createToken(
     admin: admin.address,
     keeper: options.keeper ?? admin.address,
   });
-  await (await system.factory.createToken(config, system.tokenCreationCode)).wait();
+  if (options.desks) {
+    const { factory, tokenCreationCode, deskCreationCode } = system;
+    await (
+      await factory.createTokenWithDesk(
+        config,
+        tokenCreationCode,
+        deskCreationCode,
+        DESK.fillDelay,
+        DESK.fillBounty,
+      )
+    ).wait();
+  } else {
+    await (await system.factory.createToken(config, system.tokenCreationCode)).wait();
+  }
   const address = await system.factory.tokenBySymbol(p.symbol);
   return (await ethers.getContractAt("LeveragedToken", address)) as unknown as LeveragedToken;
 }

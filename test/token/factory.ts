@@ -4,6 +4,7 @@ import type { LeveragedTokenFactory } from "../../types/ethers-contracts/index.j
 import { createToken } from "../../src/chain/deploy.ts";
 import {
   DEFAULT_FEES,
+  DESK,
   MARKETS,
   STANDARD_TOKENS,
   USDT,
@@ -124,6 +125,68 @@ describe("LeveragedTokenFactory", function () {
     await expect(factory.connect(d.bob).createToken(fresh, tokenCreationCode))
       .to.be.revertedWithCustomError(factory, "AccessControlUnauthorizedAccount")
       .withArgs(d.bob.address, DEPLOYER_ROLE);
+  });
+
+  it("createTokenWithDesk puts the token and its ForwardDesk where tokenAddressOf says, each naming the other", async function () {
+    const d = await loadFixture(deployFixture);
+    const { factory, tokenCreationCode, deskCreationCode, vault } = d.sys;
+    const p = tokenParams("ETH", 2n, true);
+    const [token, desk] = await factory.tokenAddressOf(p.symbol);
+    await expect(
+      factory.createTokenWithDesk(
+        configOf(d, p, await vault.getAddress()),
+        tokenCreationCode,
+        deskCreationCode,
+        DESK.fillDelay,
+        DESK.fillBounty,
+      ),
+    )
+      .to.emit(factory, "TokenCreated")
+      .withArgs(token, "ETH2L", MARKETS.ETH.id, 2n * WAD, true)
+      .and.to.emit(factory, "DeskCreated")
+      .withArgs(token, desk, DESK.fillDelay, DESK.fillBounty);
+    expect(await factory.tokenBySymbol("ETH2L")).to.equal(token);
+    expect(await factory.deskOf(token)).to.equal(desk);
+    expect(await factory.deskCodeHash()).to.equal(keccak256(deskCreationCode));
+    const t = await ethers.getContractAt("LeveragedToken", token);
+    const fd = await ethers.getContractAt("ForwardDesk", desk);
+    expect(await t.desk()).to.equal(desk);
+    expect(await fd.token()).to.equal(token);
+    expect(await fd.fillDelay()).to.equal(DESK.fillDelay);
+    expect(await fd.fillBounty()).to.equal(DESK.fillBounty);
+    // the token takes mints from its desk only
+    await d.sys.usdt.connect(d.alice).approve(token, ethers.MaxUint256);
+    await expect(t.connect(d.alice)["deposit(uint256,address)"](1_000n * USDT, d.alice.address))
+      .to.be.revertedWithCustomError(t, "OnlyDesk")
+      .withArgs(d.alice.address, desk);
+  });
+
+  it("createTokenWithDesk refuses desk code other than the one fixed at construction, and out-of-bounds fill rules", async function () {
+    const d = await loadFixture(deployFixture);
+    const { factory, tokenCreationCode, deskCreationCode, vault } = d.sys;
+    const config = configOf(d, tokenParams("ETH", 2n, true), await vault.getAddress());
+    const wrong = concat([deskCreationCode, "0x00"]);
+    await expect(
+      factory.createTokenWithDesk(config, tokenCreationCode, wrong, DESK.fillDelay, DESK.fillBounty),
+    )
+      .to.be.revertedWithCustomError(factory, "WrongDeskCode")
+      .withArgs(keccak256(wrong), keccak256(deskCreationCode));
+    const desk = await ethers.getContractFactory("ForwardDesk");
+    const anyToken = await d.btc3l.getAddress();
+    await expect(desk.deploy(anyToken, 59n, DESK.fillBounty))
+      .to.be.revertedWithCustomError(desk, "InvalidParameter")
+      .withArgs("fillDelay", 59n);
+    await expect(desk.deploy(anyToken, 86_401n, DESK.fillBounty))
+      .to.be.revertedWithCustomError(desk, "InvalidParameter")
+      .withArgs("fillDelay", 86_401n);
+    await expect(desk.deploy(anyToken, DESK.fillDelay, 100n * USDT + 1n))
+      .to.be.revertedWithCustomError(desk, "InvalidParameter")
+      .withArgs("fillBounty", 100n * USDT + 1n);
+    // inside the factory the desk's refusal stops the whole creation
+    await expect(
+      factory.createTokenWithDesk(config, tokenCreationCode, deskCreationCode, 59n, DESK.fillBounty),
+    ).to.be.revert(ethers);
+    expect(await factory.tokenBySymbol("ETH2L")).to.equal(ethers.ZeroAddress);
   });
 
   it("bad parameters reach the caller as the token constructor's InvalidParameter", async function () {
