@@ -93,13 +93,20 @@ contract MockPerpVaultInvariantTest is TestBase {
         _assertEq(g.equityJumps, 0, "settling funding leaves a solvent position's equity unchanged");
     }
 
-    /// @notice After each run, everyone can get out: a backstop LP funds the pool with enough to pay every
-    /// winner, every position closes, every margin is withdrawn in full, then every LP and the backstop
-    /// leave. The vault then owes nothing and holds only what was sent to it uncredited.
+    /// @notice At any point everyone can get out (run after every call on a snapshot, then undone: EDR
+    /// runs `afterInvariant` on the state setUp left, not on a run's end): a backstop LP funds the pool
+    /// with enough to pay every winner, every position closes, every margin is withdrawn in full, then
+    /// every LP and the backstop leave. The vault then owes nothing and holds only what was sent to it uncredited.
     /// @dev The backstop is every positive equity (a winner draws at most its equity, funding included) plus
     /// every funding receivable: a loser owed funding is paid it out of the pool before its loss comes back.
     /// LPs leave last: while positions are open, the cash their profit is owed is not theirs to take.
-    function afterInvariant() public {
+    function invariant_everyoneGetsOut() public {
+        uint256 snapshot = vm.snapshotState();
+        _everyoneGetsOut();
+        vm.revertToStateAndDelete(snapshot);
+    }
+
+    function _everyoneGetsOut() internal {
         vm.warp(handler.currentTime());
         address[] memory actors = handler.actorList();
         bytes32[2] memory markets = handler.markets();
