@@ -377,7 +377,7 @@ contract LeveragedToken is
         for (uint256 i = 0; i < holders.length; ++i) {
             address holder = holders[i];
             uint256 shares = super.balanceOf(holder); // fee shares were minted at settlement
-            if (shares == 0 || holder == DEAD) continue;
+            if (shares == 0 || holder == DEAD || holder == desk) continue;
             uint256 paid = TokenMath.toAssetsDown(shares, assets, supply);
             _burn(holder, shares);
             emit HolderSettled(holder, shares, paid);

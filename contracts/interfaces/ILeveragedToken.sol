@@ -165,7 +165,8 @@ interface ILeveragedToken is IERC4626 {
     /// NAV; redeem and settleHolders then pay the frozen NAV in USDT.
     function settle() external;
 
-    /// @notice After settlement, pays each of `holders` its shares' worth at the frozen NAV.
+    /// @notice After settlement, pays each of `holders` its shares' worth at the frozen NAV. Skips the
+    /// locked shares at 0xdEaD and the desk's (they belong to its requesters, who claim them and redeem).
     function settleHolders(address[] calldata holders) external;
 
     /* VIEWS */

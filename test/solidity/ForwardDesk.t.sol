@@ -307,6 +307,27 @@ contract ForwardDeskTest is TokenFixture {
         _assertEq(desk.maxWithdraw(ALICE), paid - bounty, "the redemptions paid it");
     }
 
+    function test_settlingHoldersSkipsTheDeskSoItsClaimersArePaid() public {
+        _requestDeposit(desk, ALICE, 10_000e6);
+        _nextRound(0);
+        desk.fill(); // alice's shares wait in the desk, unclaimed
+        uint256 shares = desk.maxMint(ALICE);
+        token.scheduleDelisting(block.timestamp + 3 days);
+        vm.warp(block.timestamp + 3 days);
+        _setPrice(_movedPrice(0));
+        token.settle();
+        address[] memory holders = new address[](1);
+        holders[0] = address(desk);
+        vm.prank(STRANGER);
+        token.settleHolders(holders); // anyone may call it with any list: the desk is skipped
+        _assertEq(token.balanceOf(address(desk)), shares, "the desk still holds alice's shares");
+        _assertEq(_claimShares(desk, ALICE), shares, "alice claims them");
+        uint256 frozen = token.previewRedeem(shares);
+        vm.prank(ALICE);
+        _assertEq(token.redeem(shares, ALICE, ALICE), frozen, "and is paid the frozen NAV");
+        _assertTrue(frozen > 9_900e6, "about her deposit");
+    }
+
     function test_settledOrDepletedTokensTakeNoRequests() public {
         token.scheduleDelisting(block.timestamp + 3 days);
         usdt.mint(ALICE, 1e6);
