@@ -45,6 +45,15 @@ export {
   type Quote,
   type TokenConfig,
 } from "./token.ts";
+export {
+  ForwardDesk,
+  type DeskConfig,
+  type DeskEpoch,
+  type DeskOrder,
+  type DeskSide,
+  type DeskStorage,
+  type FillNeeded,
+} from "./desk.ts";
 export { World, type Tx, type EngineEvent } from "./world.ts";
 export {
   EngineSystem,

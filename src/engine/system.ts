@@ -3,7 +3,7 @@
 // the addresses and the block times of the deployment, never the contracts' computed state.
 import type { System } from "../chain/deploy.ts";
 import { EXCHANGE, MARKETS, type MarketName, type MarketParams, type TokenParams } from "../chain/params.ts";
-import { key } from "./erc20.ts";
+import { ZERO_ADDRESS, key } from "./erc20.ts";
 import { Exchange, type ExchangeParams } from "./exchange.ts";
 import { PriceFeed } from "./feed.ts";
 import { LeveragedToken } from "./token.ts";
@@ -24,6 +24,8 @@ export interface TokenDeployment {
   treasury: string;
   admin: string;
   keeper: string;
+  /** The token's immutable `desk` (its ForwardDesk); absent: none (the zero address). */
+  desk?: string;
 }
 
 export interface SystemDeployment {
@@ -126,6 +128,7 @@ export class EngineSystem {
         treasury: t.treasury,
         admin: t.admin,
         keeper: t.keeper,
+        desk: t.desk ?? ZERO_ADDRESS,
         deployTime: t.deployTime,
       });
       this.tokens.set(p.symbol, token);

@@ -72,6 +72,8 @@ export interface TokenConfig extends TokenFees {
   treasury: string;
   admin: string;
   keeper: string;
+  /** The only account that may mint, and redeem before settlement (its ForwardDesk); zero: anyone. */
+  desk: string;
   /** Block timestamp of the deployment (the first management fee accrual time). */
   deployTime: bigint;
 }
@@ -165,6 +167,8 @@ export class LeveragedToken {
   readonly maxLeverage: bigint;
   readonly ripcordLeverage: bigint;
   readonly rebalanceEpsilon: bigint;
+  /** The immutable `desk` (lower case; the zero address when the token has none). */
+  readonly desk: string;
 
   private readonly world: World;
   private readonly vault: Exchange;
@@ -180,6 +184,7 @@ export class LeveragedToken {
     this.maxLeverage = c.maxLeverage;
     this.ripcordLeverage = c.ripcordLeverage;
     this.rebalanceEpsilon = c.rebalanceEpsilon;
+    this.desk = key(c.desk);
     if (c.targetLeverage === 0n || c.targetLeverage > vault.maxLeverage()) {
       throw new EngineRevert("InvalidParameter", ["targetLeverage", c.targetLeverage]);
     }
@@ -235,7 +240,7 @@ export class LeveragedToken {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
-      const s = this.requireMintable();
+      const s = this.requireMintable(tx);
       const b = this.liveBook(tx, s);
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
@@ -250,7 +255,7 @@ export class LeveragedToken {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (shares === 0n) throw new EngineRevert("ZeroAmount");
-      const s = this.requireMintable();
+      const s = this.requireMintable(tx);
       const b = this.liveBook(tx, s);
       const assets = this.quoteMint(b, shares);
       if (assets > maxAssets) throw new EngineRevert("SlippageExceeded", [assets, maxAssets]);
@@ -274,7 +279,7 @@ export class LeveragedToken {
         this.payFromSettlement(tx, owner, receiver, shares, assets);
         return assets;
       }
-      requireRedeemable(s);
+      this.requireRedeemable(tx, s);
       const b = this.liveBook(tx, s);
       const r = quoteRedeem(b, shares);
       if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
@@ -306,7 +311,7 @@ export class LeveragedToken {
         this.payFromSettlement(tx, owner, receiver, shares, assets);
         return shares;
       }
-      requireRedeemable(s);
+      this.requireRedeemable(tx, s);
       const b = this.liveBook(tx, s);
       const shares = quoteWithdraw(b, assets, min(this.balanceOf(owner), b.supply));
       if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
@@ -416,7 +421,7 @@ export class LeveragedToken {
       const { settledAssets: assets, settledSupply: supply } = this.st;
       for (const holder of holders) {
         const shares = this.shares.balanceOf(holder); // fee shares were minted at settlement
-        if (shares === 0n || key(holder) === DEAD) continue;
+        if (shares === 0n || key(holder) === DEAD || key(holder) === this.desk) continue;
         const paid = toAssetsDown(shares, assets, supply);
         this.shares.burn(holder, shares);
         this.emit("HolderSettled", [key(holder), shares, paid]);
@@ -678,7 +683,24 @@ export class LeveragedToken {
       this.emit("FeesSet", [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty]);
   }
 
-  private requireMintable(): TokenStatus {
+  /** _requireDesk: mints, and redeems at a live price, come from the desk (when the token has one). */
+  private requireDesk(tx: Tx): void {
+    const only = this.desk;
+    if (only !== ZERO_ADDRESS && key(tx.from) !== only)
+      throw new EngineRevert("OnlyDesk", [key(tx.from), only]);
+  }
+
+  /** _requireRedeemable: the desk gate first, then the state. */
+  private requireRedeemable(tx: Tx, s: TokenStatus): void {
+    this.requireDesk(tx);
+    if (s.state === TokenState.Depleted) throw new EngineRevert("TokenDepleted");
+    if (s.state !== TokenState.Active && s.state !== TokenState.Delisting) {
+      throw new EngineRevert("InvalidState", [BigInt(s.state)]);
+    }
+  }
+
+  private requireMintable(tx: Tx): TokenStatus {
+    this.requireDesk(tx);
     const s = { ...this.st.status };
     if (s.state === TokenState.Depleted) throw new EngineRevert("TokenDepleted");
     if (s.state !== TokenState.Active) throw new EngineRevert("InvalidState", [BigInt(s.state)]);
@@ -1148,11 +1170,4 @@ export function scaleSize(size: bigint, numerator: bigint, denominator: bigint):
 
 function feeAccrues(s: TokenStatus, supply: bigint): boolean {
   return supply !== 0n && (s.state === TokenState.Active || s.state === TokenState.Delisting);
-}
-
-function requireRedeemable(s: TokenStatus): void {
-  if (s.state === TokenState.Depleted) throw new EngineRevert("TokenDepleted");
-  if (s.state !== TokenState.Active && s.state !== TokenState.Delisting) {
-    throw new EngineRevert("InvalidState", [BigInt(s.state)]);
-  }
 }

@@ -18,7 +18,7 @@ import type { Step } from "./steps.ts";
 const USDT = 10n ** 6n;
 const MAX = 2n ** 256n - 1n;
 const GAS = 5_000_000;
-const PRICE_IMPACT = 10n ** 15n; // 0.1% per 1,000,000 USDT of notional: exercises the impact rounding
+export const PRICE_IMPACT = 10n ** 15n; // 0.1% per 1,000,000 USDT of notional: exercises the impact rounding
 const BTC = MARKETS.BTC.id;
 /** The previews compared after every step (they run the contract's least-input search). */
 const PREVIEW_SHARES = 123n * 10n ** 18n;
@@ -544,20 +544,7 @@ export class DifferentialRunner {
   }
 
   private decodeError(e: unknown): string {
-    const data = (e as { data?: unknown }).data;
-    if (typeof data !== "string" || data.length < 10) {
-      throw new Error(`a transaction failed without revert data: ${(e as Error).message}`);
-    }
-    if (data.startsWith("0x4e487b71")) return formatRevert("Panic", [BigInt("0x" + data.slice(10))]);
-    for (const iface of this.interfaces) {
-      try {
-        const parsed = iface.parseError(data);
-        if (parsed !== null) return formatRevert(parsed.name, [...parsed.args] as unknown[]);
-      } catch {
-        // not this contract's error
-      }
-    }
-    throw new Error(`unknown revert data ${data}`);
+    return decodeRevert(e, this.interfaces);
   }
 
   /** Everything both sides can see, read from the chain at the latest block and from the engine. */
@@ -707,7 +694,27 @@ export class DifferentialRunner {
   }
 }
 
-function show(v: unknown): string {
+/** A failed call's revert data as `Name(arg,...)`, decoded with the first of `interfaces` that knows it. */
+export function decodeRevert(e: unknown, interfaces: readonly Interface[]): string {
+  const data = (e as { data?: unknown }).data;
+  if (typeof data !== "string" || data.length < 10) {
+    throw new Error(`a transaction failed without revert data: ${(e as Error).message}`);
+  }
+  if (data.startsWith("0x4e487b71")) return formatRevert("Panic", [BigInt("0x" + data.slice(10))]);
+  for (const iface of interfaces) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed !== null) return formatRevert(parsed.name, [...parsed.args] as unknown[]);
+    } catch {
+      // not this contract's error
+    }
+  }
+  throw new Error(`unknown revert data ${data}`);
+}
+
+/** A value as both sides print it: bigints and booleans as decimals, addresses lower case, arrays
+ * (and ethers Results) as [a,b]. */
+export function show(v: unknown): string {
   if (typeof v === "bigint" || typeof v === "boolean") return String(v);
   if (typeof v === "string") return v.toLowerCase();
   if (Array.isArray(v)) return `[${v.map(show).join(",")}]`;
@@ -717,6 +724,7 @@ function show(v: unknown): string {
   return String(v);
 }
 
-function formatRevert(name: string, args: readonly unknown[]): string {
+/** An error or an event as `Name(arg,...)`. */
+export function formatRevert(name: string, args: readonly unknown[]): string {
   return `${name}(${args.map(show).join(",")})`;
 }
