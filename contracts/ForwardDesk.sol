@@ -39,6 +39,9 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     uint256 internal constant MIN_FILL_DELAY = 1 minutes;
     uint256 internal constant MAX_FILL_DELAY = 1 days;
     uint256 internal constant MAX_FILL_BOUNTY = 100e6;
+    /// @dev The most epochs one fill takes, so a fill's gas stays bounded however long the keeper was
+    /// away (each epoch costs it one storage write); the rest go in the next fill, at its price.
+    uint256 internal constant MAX_FILL_EPOCHS = 64;
 
     ILeveragedToken public immutable token;
     IERC20 internal immutable usdt;
@@ -106,6 +109,7 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         if (assets == 0) revert ZeroAmount();
         if (controller == address(0)) revert ZeroAddress();
         _requireOperator(owner);
+        if (controller != owner) _requireOperator(controller);
         (, , ILeveragedToken.State state, bool paused, , , , , ) = ITokenStatus(address(token)).status();
         if (state != ILeveragedToken.State.Active || paused) revert RequestClosed(state, paused);
         uint256 epoch = _epochForRequest();
@@ -123,6 +127,7 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         if (shares == 0) revert ZeroAmount();
         if (controller == address(0)) revert ZeroAddress();
         _requireOperator(owner);
+        if (controller != owner) _requireOperator(controller);
         ILeveragedToken.State state = token.state();
         if (state != ILeveragedToken.State.Active && state != ILeveragedToken.State.Delisting) {
             revert RequestClosed(state, false);
@@ -166,14 +171,17 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         uint256 first = nextToFill;
         Side memory deposits;
         Side memory redemptions;
+        uint256 placedAt;
         {
-            (uint256 end, uint256 assetsIn, uint256 sharesIn) = _fillable(first, round);
+            (uint256 end, uint256 assetsIn, uint256 sharesIn, uint256 oldest) = _fillable(first, round);
             (batch, deposits.given, redemptions.given) = (end, assetsIn.toUint128(), sharesIn.toUint128());
+            placedAt = oldest;
         }
         if (batch < first) revert NothingToFill(round);
         bool keeper = IAccessControl(address(token)).hasRole(KEEPER_ROLE, msg.sender);
-        if (!keeper) {
-            uint256 lateAt = epochOf[first].placedAt + fillDelay;
+        // epochs emptied by cancels hold nothing: anyone may clear them, at once and for nothing
+        if (!keeper && placedAt != 0) {
+            uint256 lateAt = placedAt + fillDelay;
             if (block.timestamp < lateAt) revert FillNotLate(lateAt);
         }
         (bool depositRefused, bool redeemRefused, uint256 bounty) = _trade(deposits, redemptions, keeper);
@@ -201,9 +209,9 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     /// @inheritdoc IForwardDesk
     function fillNeeded() external view returns (bool needed, uint256 lateAt) {
         uint256 first = nextToFill;
-        (uint256 batch, uint256 assets, uint256 shares) = _fillable(first, _round());
-        needed = batch >= first && (assets != 0 || shares != 0);
-        if (needed) lateAt = epochOf[first].placedAt + fillDelay;
+        (uint256 batch, , , uint256 placedAt) = _fillable(first, _round());
+        needed = batch >= first;
+        if (placedAt != 0) lateAt = placedAt + fillDelay;
     }
 
     /* CLAIMS */
@@ -442,20 +450,23 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         (e.round, e.placedAt) = (uint40(round), uint40(block.timestamp));
     }
 
-    /// @dev The last epoch a fill now takes (below `first` when none) and the USDT and shares its
-    /// epochs hold: every epoch from `first` placed before `round`.
+    /// @dev The last epoch a fill now takes (below `first` when none), the USDT and shares its epochs
+    /// hold, and when the oldest of them that holds any was placed (0: all empty): every epoch from
+    /// `first` placed before `round`, at most MAX_FILL_EPOCHS.
     function _fillable(
         uint256 first,
         uint256 round
-    ) internal view returns (uint256 batch, uint256 assets, uint256 shares) {
-        uint256 open = openEpoch;
+    ) internal view returns (uint256 batch, uint256 assets, uint256 shares, uint256 placedAt) {
+        uint256 end = Math.min(openEpoch, first - 1 + MAX_FILL_EPOCHS);
         batch = first - 1;
-        while (batch < open) {
+        while (batch < end) {
             Epoch storage e = epochOf[batch + 1];
             if (e.round >= round) break;
             ++batch;
-            assets += e.deposits.given;
-            shares += e.redemptions.given;
+            (uint256 epochAssets, uint256 epochShares) = (e.deposits.given, e.redemptions.given);
+            if (placedAt == 0 && (epochAssets != 0 || epochShares != 0)) placedAt = e.placedAt;
+            assets += epochAssets;
+            shares += epochShares;
         }
     }
 

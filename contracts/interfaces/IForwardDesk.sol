@@ -49,7 +49,9 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
     error ZeroAddress();
     /// @notice A fill rule out of bounds: `fillDelay` 1 minute to 1 day, `fillBounty` at most 100 USDT.
     error InvalidParameter(string parameter, uint256 value);
-    /// @notice The caller is neither `controller` (or `owner`) nor an operator it approved.
+    /// @notice The caller is neither `controller` (or `owner`) nor an operator it approved. A request
+    /// for a controller other than its owner needs that controller's consent too (its own call or its
+    /// operator's), so nobody can tie another account to a request it did not want.
     error NotOperator(address account, address caller);
     /// @notice ERC-7540: previews revert for asynchronous flows (the price is not known yet).
     error AsyncFlow();
@@ -84,14 +86,15 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
 
     /* FILLS */
 
-    /// @notice Fills every request placed before the current price round, in one batch at one NAV.
-    /// The keeper (the token's KEEPER_ROLE) any time there is one; anyone once the oldest waited
-    /// `fillDelay` seconds since it was placed, for a bounty of at most `fillBounty` and 1% of the
-    /// side that pays it (the deposits, else the redemptions). Returns the batch id.
+    /// @notice Fills every request placed before the current price round (up to 64 epochs; the rest in
+    /// the next fill), in one batch at one NAV. The keeper (the token's KEEPER_ROLE) any time there is
+    /// one; anyone once the oldest request waited `fillDelay` seconds since it was placed, for a bounty
+    /// of at most `fillBounty` and 1% of the side that pays it (the deposits, else the redemptions).
+    /// Epochs that cancels emptied are cleared by anyone at once, for nothing. Returns the batch id.
     function fill() external returns (uint256 batch);
 
-    /// @notice Whether `fill` has work (requests placed before the current round), and from when
-    /// anyone may do it (0 when there is none).
+    /// @notice Whether `fill` has work (epochs placed before the current round), and from when anyone
+    /// may do it (0: at once, the epochs hold nothing; or there is no work).
     function fillNeeded() external view returns (bool needed, uint256 lateAt);
 
     /* VIEWS */

@@ -1,7 +1,7 @@
 // Gas of the leveraged token's hot paths next to a plain OpenZeppelin ERC-4626 vault over the same
 // USDT, measured in one run on the in-process network.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, HDNodeWallet } from "ethers";
 import type { PlainVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem } from "../chain/deploy.ts";
 import { deployTokenWithDesk } from "../chain/desk.ts";
@@ -125,6 +125,14 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   labels[(await fwd.getAddress()).toLowerCase()] = "token";
   labels[deskAddress.toLowerCase()] = "desk";
   let price = 88_000n * PRICE;
+  /** A new account with gas money and `usdt` USDT, the desk allowed to take it. */
+  const fundedWallet = async (usdt: bigint): Promise<HDNodeWallet> => {
+    const w = ethers.Wallet.createRandom().connect(ethers.provider);
+    await ethers.provider.send("hardhat_setBalance", [w.address, "0xde0b6b3a7640000"]);
+    await sys.usdt.mint(w.address, usdt);
+    await (await sys.usdt.connect(w).approve(deskAddress, usdt)).wait();
+    return w;
+  };
   const nextRound = async (): Promise<void> => {
     price += PRICE; // a new price round (a dollar higher, so every round is a new answer)
     await (await sys.feeds.BTC.updateAnswer(price)).wait();
@@ -146,9 +154,10 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
     "desk.requestDeposit",
     desk.connect(alice).requestDeposit(1_000n * USDT, alice.address, alice.address),
   );
+  const newcomer = await fundedWallet(1_000n * USDT);
   const requestDepositNewController = await gasOf(
     "desk.requestDepositNewController",
-    desk.connect(admin).requestDeposit(1_000n * USDT, ethers.Wallet.createRandom().address, admin.address),
+    desk.connect(newcomer).requestDeposit(1_000n * USDT, newcomer.address, newcomer.address),
   );
   await nextRound();
   await desk.connect(admin).fill();
@@ -170,9 +179,8 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   // batches of deposit requests, each from its own controller: gas per request
   const fillOf = async (n: number): Promise<number> => {
     for (let i = 0; i < n; ++i) {
-      await desk
-        .connect(admin)
-        .requestDeposit(100n * USDT, ethers.Wallet.createRandom().address, admin.address);
+      const w = await fundedWallet(100n * USDT);
+      await desk.connect(w).requestDeposit(100n * USDT, w.address, w.address);
     }
     await nextRound();
     return await gasOf(`desk.fill${n}`, desk.connect(admin).fill());

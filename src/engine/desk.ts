@@ -13,6 +13,8 @@ import type { Tx, World } from "./world.ts";
 
 const UINT40_MASK = (1n << 40n) - 1n;
 const UINT64_MASK = (1n << 64n) - 1n;
+/** The most epochs one fill takes (ForwardDesk.MAX_FILL_EPOCHS). */
+export const MAX_FILL_EPOCHS = 64n;
 
 /** What was requested (`given`: USDT for deposits, shares for redemptions) and what the fill gave for
  * it (`got`: shares, USDT); also a controller's claim. */
@@ -132,6 +134,7 @@ export class ForwardDesk {
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
       if (key(controller) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       this.requireOperator(tx, owner);
+      if (key(controller) !== key(owner)) this.requireOperator(tx, controller);
       const { state, mintPaused } = this.token.st.status;
       if (state !== TokenState.Active || mintPaused) {
         throw new EngineRevert("RequestClosed", [BigInt(state), mintPaused]);
@@ -152,6 +155,7 @@ export class ForwardDesk {
       if (shares === 0n) throw new EngineRevert("ZeroAmount");
       if (key(controller) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       this.requireOperator(tx, owner);
+      if (key(controller) !== key(owner)) this.requireOperator(tx, controller);
       const state = this.token.state();
       if (state !== TokenState.Active && state !== TokenState.Delisting) {
         throw new EngineRevert("RequestClosed", [BigInt(state), false]);
@@ -216,8 +220,9 @@ export class ForwardDesk {
       const redemptions: DeskSide = { given: toUint(128n, f.shares), got: 0n };
       if (batch < first) throw new EngineRevert("NothingToFill", [round]);
       const keeper = this.token.hasRole(KEEPER_ROLE, tx.from);
-      if (!keeper) {
-        const lateAt = this.readEpoch(first).placedAt + this.fillDelay;
+      // epochs emptied by cancels hold nothing: anyone may clear them, at once and for nothing
+      if (!keeper && f.placedAt !== 0n) {
+        const lateAt = f.placedAt + this.fillDelay;
         if (tx.time < lateAt) throw new EngineRevert("FillNotLate", [lateAt]);
       }
       const { depositRefused, redeemRefused, bounty } = this.trade(tx, deposits, redemptions, keeper);
@@ -250,9 +255,8 @@ export class ForwardDesk {
   /** fillNeeded(): whether a fill has work, and from when anyone may do it (0 when none). */
   fillNeeded(): FillNeeded {
     const first = this.st.nextToFill;
-    const { batch, assets, shares } = this.fillable(first, this.round());
-    const needed = batch >= first && (assets !== 0n || shares !== 0n);
-    return { needed, lateAt: needed ? this.readEpoch(first).placedAt + this.fillDelay : 0n };
+    const { batch, placedAt } = this.fillable(first, this.round());
+    return { needed: batch >= first, lateAt: placedAt !== 0n ? placedAt + this.fillDelay : 0n };
   }
 
   /* CLAIMS */
@@ -479,20 +483,30 @@ export class ForwardDesk {
     return epoch;
   }
 
-  /** _fillable: the last epoch a fill now takes (below `first` when none) and the USDT and shares. */
-  private fillable(first: bigint, round: bigint): { batch: bigint; assets: bigint; shares: bigint } {
+  /**
+   * _fillable: the last epoch a fill now takes (below `first` when none), the USDT and shares its
+   * epochs hold, and when the oldest of them holding any was placed (0: all empty); at most
+   * MAX_FILL_EPOCHS epochs.
+   */
+  private fillable(
+    first: bigint,
+    round: bigint,
+  ): { batch: bigint; assets: bigint; shares: bigint; placedAt: bigint } {
     const open = this.st.openEpoch;
+    const end = open < first - 1n + MAX_FILL_EPOCHS ? open : first - 1n + MAX_FILL_EPOCHS;
     let batch = first - 1n;
     let assets = 0n;
     let shares = 0n;
-    while (batch < open) {
+    let placedAt = 0n;
+    while (batch < end) {
       const e = this.readEpoch(batch + 1n);
       if (e.round >= round) break;
       ++batch;
+      if (placedAt === 0n && (e.deposits.given !== 0n || e.redemptions.given !== 0n)) placedAt = e.placedAt;
       assets += e.deposits.given;
       shares += e.redemptions.given;
     }
-    return { batch, assets, shares };
+    return { batch, assets, shares, placedAt };
   }
 
   /**

@@ -618,8 +618,13 @@ class Steps {
       case "requestDeposit": {
         // a wallet whose last deposit was refused places its next one sometimes (the refund path)
         const refunded = (w: string) => h.desk.refundable(w).assets !== 0n;
-        const owner = this.r() < 0.5 ? this.walletWith(refunded) : this.wallet();
-        const controller = this.r() < 0.8 ? owner : this.wallet();
+        const again = this.r() < 0.5;
+        const owner = again ? this.walletWith(refunded) : this.wallet();
+        // a refunded wallet asks again itself; otherwise the owner's own request, the caller's (its
+        // operator's), or a third account's (which must consent)
+        const by = again ? owner : this.callerFor(owner);
+        const c = this.r();
+        const controller = again || c < 0.8 ? owner : c < 0.9 ? by : this.wallet();
         const y = this.r();
         const balance = h.e.usdtBalance(owner.address);
         const assets =
@@ -632,13 +637,15 @@ class Steps {
                 : y < 0.96
                   ? 0n
                   : this.big(1, 9) * 10n ** 11n;
-        return first(h.requestDeposit(this.callerFor(owner), assets, controller.address, owner.address));
+        return first(h.requestDeposit(by, assets, controller.address, owner.address));
       }
       case "requestRedeem": {
         const owner = this.walletWith(
           (w) => h.token.balanceOf(w) !== 0n || h.desk.refundable(w).shares !== 0n,
         );
-        const controller = this.r() < 0.8 ? owner : this.wallet();
+        const by = this.callerFor(owner);
+        const c = this.r();
+        const controller = c < 0.8 ? owner : c < 0.9 ? by : this.wallet();
         const balance = h.token.balanceOf(owner.address);
         const y = this.r();
         const shares =
@@ -649,7 +656,7 @@ class Steps {
               : y < 0.94
                 ? balance + 1n
                 : 0n;
-        return first(h.requestRedeem(this.callerFor(owner), shares, controller.address, owner.address));
+        return first(h.requestRedeem(by, shares, controller.address, owner.address));
       }
       case "price":
         return first(h.price(h.moved(this.big(-300, 300))));

@@ -258,6 +258,59 @@ contract ForwardDeskTest is TokenFixture {
         _assertTrue(desk.maxMint(ALICE) > 0, "the batch was filled");
     }
 
+    /// @dev Found by the engine twin's differential test: an epoch emptied by a cancel used to set the
+    /// lateness of the next batch (a stranger filled Bob's request 61 s after it, for the bounty) and stayed
+    /// in every later fill's loop.
+    function test_anEmptiedEpochNeitherMakesALaterBatchLateNorLingers() public {
+        _requestDeposit(desk, ALICE, 1e6);
+        vm.prank(ALICE);
+        desk.cancelDepositRequest(ALICE); // epoch 1 is empty now
+        _nextRound(0);
+        (bool needed, uint256 lateAt) = desk.fillNeeded();
+        _assertTrue(needed && lateAt == 0, "an empty epoch: anyone may clear it at once");
+        vm.prank(STRANGER);
+        desk.fill();
+        _assertEq(usdt.balanceOf(STRANGER), 0, "for nothing");
+        (, uint256 next) = desk.epochs();
+        _assertEq(next, 2, "cleared");
+        _requestDeposit(desk, BOB, 10_000e6);
+        _nextRound(0);
+        (, lateAt) = desk.fillNeeded();
+        vm.prank(STRANGER);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.FillNotLate.selector, lateAt));
+        desk.fill();
+        _assertEq(lateAt, block.timestamp - 1 minutes + FILL_DELAY, "late an hour after Bob's request");
+    }
+
+    function test_aFillTakesAtMost64Epochs() public {
+        for (uint256 i = 0; i < 70; i++) {
+            address who = address(uint160(0x1000 + i));
+            _requestDeposit(desk, who, 100e6);
+            _nextRound(0);
+        }
+        desk.fill();
+        (, uint256 next) = desk.epochs();
+        _assertEq(next, 65, "epochs 1 to 64 filled");
+        _assertTrue(desk.maxMint(address(0x1000)) > 0 && desk.maxMint(address(uint160(0x1000 + 63))) > 0, "in");
+        _assertEq(desk.pendingDepositRequest(0, address(uint160(0x1000 + 64))), 100e6, "the 65th waits");
+        desk.fill();
+        _assertTrue(desk.maxMint(address(uint160(0x1000 + 69))) > 0, "the next fill takes the rest");
+    }
+
+    function test_aRequestForAnotherControllerNeedsItsConsent() public {
+        usdt.mint(BOB, 1_000e6);
+        vm.startPrank(BOB);
+        usdt.approve(address(desk), 1_000e6);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.NotOperator.selector, ALICE, BOB));
+        desk.requestDeposit(1_000e6, ALICE, BOB); // would tie alice to a request she did not want
+        vm.stopPrank();
+        vm.prank(ALICE);
+        desk.setOperator(BOB, true);
+        vm.prank(BOB);
+        desk.requestDeposit(1_000e6, ALICE, BOB); // with her consent, bob pays for alice's request
+        _assertEq(desk.pendingDepositRequest(0, ALICE), 1_000e6, "alice's request");
+    }
+
     function test_aRefusedBatchIsReturned() public {
         _requestDeposit(desk, ALICE, 1_000e6);
         token.setMintPaused(true);
@@ -272,7 +325,7 @@ contract ForwardDeskTest is TokenFixture {
         vm.expectRevert(
             abi.encodeWithSelector(IForwardDesk.RequestClosed.selector, ILeveragedToken.State.Active, true)
         );
-        desk.requestDeposit(1, ALICE, address(this));
+        desk.requestDeposit(1, address(this), address(this));
     }
 
     function test_aRefusedRedemptionReturnsTheShares() public {
