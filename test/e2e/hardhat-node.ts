@@ -154,6 +154,9 @@ describe("e2e: hardhat node", function () {
       ...(await Promise.all([0, 2, 3, 6].map(async (i) => (await chain.signer(i)).getAddress()))),
       book.pools!.ETH3L!,
     ];
+    // the desk keeps the rounding dust of its claims (each claimer's share is rounded down)
+    const desk = book.desks?.ETH3L;
+    if (desk !== undefined && (await token.balanceOf(desk)) > 0n) holders.push(desk);
     // account 6 only ever received shares by transfer: the keeper must find it from Transfer events
     const alice = await chain.token("ETH3L", 2);
     await (await alice.transfer(holders[3]!, (await alice.balanceOf(holders[1]!)) / 4n)).wait();
