@@ -283,7 +283,8 @@ function costRows(
   const s = side === "deposit" ? fill.mint : fill.redeem;
   const nav = fill.navAfter;
   const feeShares = s === undefined ? 0n : share(s.feeShares, given, total);
-  const feeUsdt = (feeShares * nav) / 10n ** 18n;
+  // shares (18 decimals) x USDT per token (18 decimals) -> USDT (6 decimals)
+  const feeUsdt = (feeShares * nav) / 10n ** 30n;
   const trading = s === undefined ? 0n : share(s.tradingCost, given, total);
   const bounty = side === "deposit" || fill.assetsIn === 0n ? share(fill.bounty, given, total) : 0n;
   const rows: [string, string][] = [
