@@ -2,15 +2,21 @@
 // published artifacts (WETH9, UniswapV2Factory with the deployer as fee-to setter, UniswapV2Router02)
 // and one token/USDT pair per token, seeded at NAV: the deployer mints SPOT.seedTokens at NAV with
 // test USDT and adds them with as many USDT (a new token's NAV is 1 USDT), amounts from
-// src/chain/params.ts.
+// src/chain/params.ts. A token with a desk is minted the only way it can be, through its desk: the
+// deployer requests a deposit of SEED_MAX_COST, the feed publishes a new price round (the same price),
+// the deployer fills as the token's keeper (KEEPER_ROLE for the fill only, then given back to the
+// keeper) and claims every share; the pool takes SPOT.seedTokens of them and the deployer keeps the
+// rest (the fees and trading cost take about 0.35%, so SEED_MAX_COST buys about 100,650 tokens).
 import type { IgnitionModuleBuilder } from "@nomicfoundation/ignition-core";
 import type {
   AccountRuntimeValue,
+  ContractCallFuture,
+  ModuleParameterRuntimeValue,
   ContractAtFuture,
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { SPOT, USDT, WAD } from "../src/chain/params.ts";
+import { MARKETS, type MarketName, SPOT, STANDARD_TOKENS, USDT, WAD } from "../src/chain/params.ts";
 import { NO_DEADLINE, UNISWAP_ARTIFACTS } from "../src/spot/uniswap.ts";
 
 /** The USDT side of each pool: SPOT.seedTokens at a new token's NAV of 1 USDT. */
@@ -18,12 +24,26 @@ export const SEED_USDT = (SPOT.seedTokens * USDT) / WAD;
 /** The most USDT the deployer's seed mint may cost (fees and trading cost included). */
 export const SEED_MAX_COST = (SEED_USDT * 101n) / 100n;
 
-export function addSpot(
-  m: IgnitionModuleBuilder,
-  admin: AccountRuntimeValue,
-  usdt: NamedArtifactContractDeploymentFuture<"MockUSDT">,
-  tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">>,
-) {
+export interface SpotInputs {
+  admin: AccountRuntimeValue;
+  /** The tokens' keeper (KEEPER_ROLE), given the role back after the seed fills. */
+  keeper: ModuleParameterRuntimeValue<string>;
+  keeperRole: string;
+  usdt: NamedArtifactContractDeploymentFuture<"MockUSDT">;
+  tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">>;
+  /** Each token's desk, when the tokens have desks (then the seed is minted through them). */
+  desks?: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">>;
+  feeds: Record<MarketName, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
+}
+
+function marketOf(symbol: string): MarketName {
+  const p = STANDARD_TOKENS.find((t) => t.symbol === symbol);
+  if (p === undefined) throw new Error(`no standard token ${symbol}`);
+  return p.market;
+}
+
+export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
+  const { admin, keeper, keeperRole, usdt, tokens, desks, feeds } = inputs;
   const weth = m.contract("WETH9", UNISWAP_ARTIFACTS.weth, []);
   const factory = m.contract("UniswapV2Factory", UNISWAP_ARTIFACTS.factory, [admin]);
   const router = m.contract("UniswapV2Router02", UNISWAP_ARTIFACTS.router, [factory, weth]);
@@ -31,18 +51,70 @@ export function addSpot(
   const usdtApproved = m.call(usdt, "approve", [router, SEED_USDT * BigInt(Object.keys(tokens).length)], {
     id: "approvePoolUsdt",
   });
+
+  // the seed's mint: instantly, or through the desk (request, a new price round, fill, claim)
+  const minted: Record<string, ContractCallFuture<string, string>> = {};
+  const requests: Partial<Record<MarketName, ContractCallFuture<string, string>[]>> = {};
+  for (const [symbol, token] of Object.entries(tokens)) {
+    const funded = m.call(usdt, "mint", [admin, SEED_MAX_COST + SEED_USDT], { id: `mintSeed${symbol}` });
+    const desk = desks?.[symbol];
+    if (desk === undefined) {
+      const approved = m.call(usdt, "approve", [token, SEED_MAX_COST], { id: `approveSeed${symbol}` });
+      minted[symbol] = m.call(
+        token,
+        "mint(uint256,address,uint256)",
+        [SPOT.seedTokens, admin, SEED_MAX_COST],
+        {
+          id: `seedMint${symbol}`,
+          after: [funded, approved],
+        },
+      );
+      continue;
+    }
+    const approved = m.call(usdt, "approve", [desk, SEED_MAX_COST], { id: `approveSeed${symbol}` });
+    const requested = m.call(desk, "requestDeposit", [SEED_MAX_COST, admin, admin], {
+      id: `seedRequest${symbol}`,
+      after: [funded, approved],
+    });
+    (requests[marketOf(symbol)] ??= []).push(requested);
+  }
+  if (desks !== undefined) {
+    // a new price round after every seed request of the market: the fill prices at it
+    const rounds = {} as Record<MarketName, ContractCallFuture<string, string>>;
+    for (const [market, placed] of Object.entries(requests) as [
+      MarketName,
+      ContractCallFuture<string, string>[],
+    ][]) {
+      rounds[market] = m.call(feeds[market], "updateAnswer", [MARKETS[market].initialPrice], {
+        id: `seedRound${market}`,
+        after: placed,
+      });
+    }
+    for (const [symbol, desk] of Object.entries(desks)) {
+      const token = tokens[symbol]!;
+      const role = m.call(token, "grantRole", [keeperRole, admin], { id: `seedFillRole${symbol}` });
+      const filled = m.call(desk, "fill", [], {
+        id: `seedFill${symbol}`,
+        after: [role, rounds[marketOf(symbol)]],
+      });
+      const revoked = m.call(token, "revokeRole", [keeperRole, admin], {
+        id: `seedFillRoleRevoke${symbol}`,
+        after: [filled],
+      });
+      // the keeper keeps (or gets back, when it is the deployer) its role
+      m.call(token, "grantRole", [keeperRole, keeper], { id: `seedKeeperRole${symbol}`, after: [revoked] });
+      minted[symbol] = m.call(desk, "deposit(uint256,address,address)", [SEED_MAX_COST, admin, admin], {
+        id: `seedClaim${symbol}`,
+        after: [filled],
+      });
+    }
+  }
+
   const pools: Record<string, ContractAtFuture<typeof UNISWAP_ARTIFACTS.pair.abi>> = {};
   for (const [symbol, token] of Object.entries(tokens)) {
     const created = m.call(factory, "createPair", [token, usdt], { id: `createPair${symbol}` });
     const pair = m.readEventArgument(created, "PairCreated", "pair", { id: `pair${symbol}` });
     pools[symbol] = m.contractAt("UniswapV2Pair", UNISWAP_ARTIFACTS.pair, pair, { id: `Pool${symbol}` });
-
-    const funded = m.call(usdt, "mint", [admin, SEED_MAX_COST + SEED_USDT], { id: `mintSeed${symbol}` });
-    const approved = m.call(usdt, "approve", [token, SEED_MAX_COST], { id: `approveSeed${symbol}` });
-    const minted = m.call(token, "mint(uint256,address,uint256)", [SPOT.seedTokens, admin, SEED_MAX_COST], {
-      id: `seedMint${symbol}`,
-      after: [funded, approved],
-    });
     const tokenApproved = m.call(token, "approve", [router, SPOT.seedTokens], {
       id: `approvePoolToken${symbol}`,
     });
@@ -50,7 +122,7 @@ export function addSpot(
       router,
       "addLiquidity",
       [token, usdt, SPOT.seedTokens, SEED_USDT, SPOT.seedTokens, SEED_USDT, admin, NO_DEADLINE],
-      { id: `seedPool${symbol}`, after: [minted, tokenApproved, usdtApproved, created] },
+      { id: `seedPool${symbol}`, after: [minted[symbol]!, tokenApproved, usdtApproved, created] },
     );
   }
   return { weth, uniswapFactory: factory, router, pools };

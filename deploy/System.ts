@@ -1,7 +1,11 @@
 // Hardhat Ignition module for the whole system: test USDT, one price feed per market, the perpetual
 // exchange with a funded LP pool, the token factory and the standard tokens (BTC3L, BTC3S, ETH3L,
-// ETH3S), and the spot market (deploy/Spot.ts: Uniswap V2 and one token/USDT pool per token). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
+// ETH3S), each with its ForwardDesk (forward pricing: `createTokenWithDesk`, rules DESK), and the
+// spot market (deploy/Spot.ts: Uniswap V2 and one token/USDT pool per token, seeded through the
+// desks). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
 // are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
+// `SystemInstant` is the same system with instant tokens (`createToken`, no desk), kept only for
+// the tools that still mint and redeem instantly (the arbitrage bot and the soak's engine replay).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -10,8 +14,8 @@ import type {
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { keccak256 } from "ethers";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/chain/params.ts";
+import { id, keccak256 } from "ethers";
+import { DESK, EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/chain/params.ts";
 import { addSpot } from "./Spot.ts";
 
 /**
@@ -45,69 +49,101 @@ export function deskCreationCode(): string {
   return artifactBytecode("contracts/ForwardDesk.sol/ForwardDesk.json", "ForwardDesk");
 }
 
-export default buildModule("System", (m) => {
-  const admin = m.getAccount(0);
-  const keeper = m.getParameter<string>("keeper");
-  const treasury = m.getParameter<string>("treasury");
+/** The module ids: the system with desks, and the one with instant tokens. */
+export const SYSTEM_MODULE_ID = "System";
+export const INSTANT_SYSTEM_MODULE_ID = "SystemInstant";
 
-  const usdt = m.contract("MockUSDT", [admin]);
-  const vault = m.contract("MockPerpVault", [usdt, admin]);
+const KEEPER_ROLE = id("KEEPER_ROLE");
 
-  const feeds = {} as Record<keyof typeof MARKETS, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
-  const markets = [];
-  for (const p of Object.values(MARKETS)) {
-    const feed = m.contract("MockPriceFeed", [p.description, p.initialPrice, admin], { id: `Feed${p.name}` });
-    feeds[p.name] = feed;
-    // the feed pushes every answer to the exchange, which lists only a market whose feed does
-    const listen = m.call(feed, "setListener", [vault, p.id], { id: `listen${p.name}` });
-    markets.push(
-      m.call(vault, "addMarket", [p.id, feed, p.heartbeat, p.fundingRate, p.priceImpact], {
-        id: `addMarket${p.name}`,
-        after: [listen],
-      }),
-    );
-  }
+function buildSystem(desks: boolean) {
+  return buildModule(desks ? SYSTEM_MODULE_ID : INSTANT_SYSTEM_MODULE_ID, (m) => {
+    const admin = m.getAccount(0);
+    const keeper = m.getParameter<string>("keeper");
+    const treasury = m.getParameter<string>("treasury");
 
-  const poolMint = m.call(usdt, "mint", [admin, EXCHANGE.poolLiquidity], { id: "mintPoolLiquidity" });
-  const poolApprove = m.call(usdt, "approve", [vault, EXCHANGE.poolLiquidity], {
-    id: "approvePoolLiquidity",
-  });
-  m.call(vault, "addLiquidity", [EXCHANGE.poolLiquidity], { after: [poolMint, poolApprove] });
+    const usdt = m.contract("MockUSDT", [admin]);
+    const vault = m.contract("MockPerpVault", [usdt, admin]);
 
-  const code = tokenCreationCode();
-  const factory = m.contract("LeveragedTokenFactory", [
-    vault,
-    keccak256(code),
-    keccak256(deskCreationCode()),
-    admin,
-  ]);
+    const feeds = {} as Record<keyof typeof MARKETS, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
+    const markets = [];
+    for (const p of Object.values(MARKETS)) {
+      const feed = m.contract("MockPriceFeed", [p.description, p.initialPrice, admin], {
+        id: `Feed${p.name}`,
+      });
+      feeds[p.name] = feed;
+      // the feed pushes every answer to the exchange, which lists only a market whose feed does
+      const listen = m.call(feed, "setListener", [vault, p.id], { id: `listen${p.name}` });
+      markets.push(
+        m.call(vault, "addMarket", [p.id, feed, p.heartbeat, p.fundingRate, p.priceImpact], {
+          id: `addMarket${p.name}`,
+          after: [listen],
+        }),
+      );
+    }
 
-  const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
-  for (const p of STANDARD_TOKENS) {
-    const config = tokenConfig(p, vault, { treasury, admin, keeper });
-    const created = m.call(factory, "createToken", [config, code], {
-      id: `create${p.symbol}`,
-      after: markets,
+    const poolMint = m.call(usdt, "mint", [admin, EXCHANGE.poolLiquidity], { id: "mintPoolLiquidity" });
+    const poolApprove = m.call(usdt, "approve", [vault, EXCHANGE.poolLiquidity], {
+      id: "approvePoolLiquidity",
     });
-    const address = m.readEventArgument(created, "TokenCreated", "token", { id: `address${p.symbol}` });
-    tokens[p.symbol] = m.contractAt("LeveragedToken", address, { id: p.symbol });
-  }
+    m.call(vault, "addLiquidity", [EXCHANGE.poolLiquidity], { after: [poolMint, poolApprove] });
 
-  const spot = addSpot(m, admin, usdt, tokens);
-  const pools = Object.fromEntries(
-    Object.entries(spot.pools).map(([symbol, pool]) => [`Pool${symbol}`, pool]),
-  );
+    const code = tokenCreationCode();
+    const deskCode = deskCreationCode();
+    const factory = m.contract("LeveragedTokenFactory", [vault, keccak256(code), keccak256(deskCode), admin]);
 
-  return {
-    usdt,
-    vault,
-    factory,
-    FeedBTC: feeds.BTC,
-    FeedETH: feeds.ETH,
-    ...tokens,
-    WETH9: spot.weth,
-    UniswapV2Factory: spot.uniswapFactory,
-    UniswapV2Router02: spot.router,
-    ...pools,
-  };
-});
+    const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
+    const deskOf: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">> = {};
+    for (const p of STANDARD_TOKENS) {
+      const config = tokenConfig(p, vault, { treasury, admin, keeper });
+      const created = desks
+        ? m.call(factory, "createTokenWithDesk", [config, code, deskCode, DESK.fillDelay, DESK.fillBounty], {
+            id: `create${p.symbol}`,
+            after: markets,
+          })
+        : m.call(factory, "createToken", [config, code], { id: `create${p.symbol}`, after: markets });
+      const address = m.readEventArgument(created, "TokenCreated", "token", { id: `address${p.symbol}` });
+      tokens[p.symbol] = m.contractAt("LeveragedToken", address, { id: p.symbol });
+      if (desks) {
+        const desk = m.readEventArgument(created, "DeskCreated", "desk", { id: `deskAddress${p.symbol}` });
+        deskOf[p.symbol] = m.contractAt("ForwardDesk", desk, { id: `Desk${p.symbol}` });
+      }
+    }
+
+    const spot = addSpot(m, {
+      admin,
+      keeper,
+      keeperRole: KEEPER_ROLE,
+      usdt,
+      tokens,
+      desks: desks ? deskOf : undefined,
+      feeds,
+    });
+    const pools = Object.fromEntries(
+      Object.entries(spot.pools).map(([symbol, pool]) => [`Pool${symbol}`, pool]),
+    );
+    const deskFutures = Object.fromEntries(
+      Object.entries(deskOf).map(([symbol, desk]) => [`Desk${symbol}`, desk]),
+    );
+
+    return {
+      usdt,
+      vault,
+      factory,
+      FeedBTC: feeds.BTC,
+      FeedETH: feeds.ETH,
+      ...tokens,
+      ...deskFutures,
+      WETH9: spot.weth,
+      UniswapV2Factory: spot.uniswapFactory,
+      UniswapV2Router02: spot.router,
+      ...pools,
+    };
+  });
+}
+
+/** The system with every standard token made with its ForwardDesk (the default deployment). */
+export const SystemModule = buildSystem(true);
+/** The same system with instant tokens (no desk), for tools that still mint and redeem instantly. */
+export const InstantSystemModule = buildSystem(false);
+
+export default SystemModule;

@@ -1,6 +1,7 @@
 // npm run deploy -- --network <name>: deploys the system with Ignition and writes
 // deployments/<network>.json (DEPLOYMENTS_DIR and IGNITION_JOURNAL_DIR override the folders; KEEPER_ADDRESS and
-// TREASURY_ADDRESS override the deployer as keeper and treasury).
+// TREASURY_ADDRESS override the deployer as keeper and treasury; INSTANT_TOKENS=1 deploys tokens without
+// desks, for the tools that still mint instantly).
 import { artifacts, network } from "hardhat";
 import { deployToNetwork } from "../src/chain/deployNetwork.ts";
 
@@ -11,6 +12,7 @@ try {
     journalRoot: process.env.IGNITION_JOURNAL_DIR,
     keeper: process.env.KEEPER_ADDRESS,
     treasury: process.env.TREASURY_ADDRESS,
+    instantTokens: process.env.INSTANT_TOKENS === "1",
     log: (line) => console.log(line),
   });
   console.log(JSON.stringify(result.book, null, 2));

@@ -11,6 +11,7 @@ export interface AddressBook {
   factory: string;
   feeds: Record<string, string>; // market name (BTC, ETH) -> MockPriceFeed
   tokens: Record<string, string>; // symbol (BTC3L...) -> LeveragedToken
+  desks?: Record<string, string>; // symbol -> its ForwardDesk (tokens made with one)
   pools?: Record<string, string>; // symbol -> Uniswap V2 pair (token/USDT)
   uniswap?: { factory: string; router: string; weth: string };
   [key: string]: unknown;
@@ -62,5 +63,8 @@ function checkAddressBook(book: AddressBook, path: string): void {
   }
   for (const [name, address] of Object.entries({ ...book.pools, ...book.uniswap })) {
     if (!isAddress(address)) throw new Error(`${path}: pool or uniswap ${name} is not an address`);
+  }
+  for (const [name, address] of Object.entries(book.desks ?? {})) {
+    if (!isAddress(address)) throw new Error(`${path}: desks.${name} is not an address`);
   }
 }

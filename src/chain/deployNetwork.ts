@@ -17,7 +17,7 @@ import {
 } from "@nomicfoundation/ignition-core";
 import type { ArtifactManager } from "hardhat/types/artifacts";
 import type { NetworkConnection } from "hardhat/types/network";
-import SystemModule from "../../deploy/System.ts";
+import { InstantSystemModule, SystemModule } from "../../deploy/System.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { addressBookPath, DEPLOYMENTS_DIR, writeAddressBook, type AddressBook } from "./addressBook.ts";
 import { MARKETS, STANDARD_TOKENS, USDT } from "./params.ts";
@@ -40,6 +40,12 @@ export interface NetworkDeployOptions {
   treasury?: string;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
+  /**
+   * Instant tokens, without desks (Ignition module SystemInstant): only for the tools that still mint
+   * and redeem instantly (the arbitrage bot, the soak's engine replay). Default false: every token
+   * has its ForwardDesk.
+   */
+  instantTokens?: boolean;
 }
 
 export interface NetworkDeployResult {
@@ -53,16 +59,23 @@ export interface NetworkDeployResult {
   funded: string[];
 }
 
-/** The Ignition future ids the address book is read from. */
-const IDS = {
-  usdt: "System#MockUSDT",
-  perpVault: "System#MockPerpVault",
-  factory: "System#LeveragedTokenFactory",
-  feed: (market: string) => `System#Feed${market}`,
-  token: (symbol: string) => `System#${symbol}`,
-  pool: (symbol: string) => `System#Pool${symbol}`,
-  uniswap: { factory: "System#UniswapV2Factory", router: "System#UniswapV2Router02", weth: "System#WETH9" },
-};
+/** The Ignition future ids the address book is read from, in the module `module`. */
+function idsOf(module: string) {
+  return {
+    usdt: `${module}#MockUSDT`,
+    perpVault: `${module}#MockPerpVault`,
+    factory: `${module}#LeveragedTokenFactory`,
+    feed: (market: string) => `${module}#Feed${market}`,
+    token: (symbol: string) => `${module}#${symbol}`,
+    desk: (symbol: string) => `${module}#Desk${symbol}`,
+    pool: (symbol: string) => `${module}#Pool${symbol}`,
+    uniswap: {
+      factory: `${module}#UniswapV2Factory`,
+      router: `${module}#UniswapV2Router02`,
+      weth: `${module}#WETH9`,
+    },
+  };
+}
 
 export async function deployToNetwork(
   connection: NetworkConnection,
@@ -89,16 +102,18 @@ export async function deployToNetwork(
   const resumed = journalDir !== undefined && existsSync(join(journalDir, "journal.jsonl"));
   const blockBefore = Number(await provider.request({ method: "eth_blockNumber" }));
 
+  const module = options.instantTokens === true ? InstantSystemModule : SystemModule;
+  const IDS = idsOf(module.id);
   log(
-    `deploying System to ${network} (chain ${chainId}) from ${deployer}${resumed ? ", resuming the journal" : ""}`,
+    `deploying ${module.id} to ${network} (chain ${chainId}) from ${deployer}${resumed ? ", resuming the journal" : ""}`,
   );
   const result = await deploy({
     artifactResolver: new HardhatArtifactResolver(artifacts),
     provider: withGasMargin(provider),
     deploymentDir: journalDir,
-    ignitionModule: SystemModule,
+    ignitionModule: module,
     deploymentParameters: {
-      System: { keeper: options.keeper ?? deployer, treasury: options.treasury ?? deployer },
+      [module.id]: { keeper: options.keeper ?? deployer, treasury: options.treasury ?? deployer },
     },
     accounts,
     defaultSender: deployer,
@@ -126,6 +141,9 @@ export async function deployToNetwork(
     factory,
     feeds: Object.fromEntries(Object.keys(MARKETS).map((m) => [m, at(IDS.feed(m))])),
     tokens: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.token(p.symbol))])),
+    ...(options.instantTokens === true
+      ? {}
+      : { desks: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.desk(p.symbol))])) }),
     pools: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.pool(p.symbol))])),
     uniswap: { factory: at(IDS.uniswap.factory), router: at(IDS.uniswap.router), weth: at(IDS.uniswap.weth) },
     deployer,

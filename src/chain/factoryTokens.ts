@@ -39,8 +39,22 @@ export async function listFactoryTokens(
   return Object.fromEntries(symbols.map((s, i) => [s, addresses[i]!] as const));
 }
 
+/** symbol -> desk of every token made with a ForwardDesk (`token.desk()` is not the zero address). */
+export async function listDesks(
+  tokens: Record<string, string>,
+  runner: ContractRunner & { provider: Provider | null },
+): Promise<Record<string, string>> {
+  const desks = await Promise.all(
+    Object.entries(tokens).map(
+      async ([symbol, address]) =>
+        [symbol, await LeveragedToken__factory.connect(address, runner).desk()] as const,
+    ),
+  );
+  return Object.fromEntries(desks.filter(([, desk]) => desk !== ZeroAddress));
+}
+
 /**
- * The address book with its tokens read from the factory, and the pools of tokens the book has none
+ * The address book with its tokens (and their desks) read from the factory, and the pools of tokens the book has none
  * for found in the Uniswap factory (when the book has one).
  */
 export async function withChainTokens(
@@ -48,7 +62,8 @@ export async function withChainTokens(
   runner: ContractRunner & { provider: Provider | null },
 ): Promise<AddressBook> {
   const tokens = await listFactoryTokens(book.factory, runner);
-  if (book.uniswap === undefined) return { ...book, tokens };
+  const desks = await listDesks(tokens, runner);
+  if (book.uniswap === undefined) return { ...book, tokens, desks };
   const uniswap = new Contract(book.uniswap.factory, GET_PAIR, runner);
   const pools: Record<string, string> = { ...book.pools };
   await Promise.all(
@@ -59,5 +74,5 @@ export async function withChainTokens(
         if (pair !== ZeroAddress) pools[symbol] = pair;
       }),
   );
-  return { ...book, tokens, pools };
+  return { ...book, tokens, desks, pools };
 }

@@ -319,14 +319,21 @@ export function buildForChildren(): Promise<void> {
   return built;
 }
 
-/** `npm run deploy -- --network <name>` as a child process; returns the address book it wrote. */
-export async function deploy(t: Target): Promise<{ book: AddressBook; output: string }> {
+/**
+ * `npm run deploy -- --network <name>` as a child process; returns the address book it wrote.
+ * `instantTokens`: tokens without desks (INSTANT_TOKENS=1), for the soak, whose arbitrage bot and
+ * engine replay still mint and redeem instantly.
+ */
+export async function deploy(
+  t: Target,
+  options: { instantTokens?: boolean } = {},
+): Promise<{ book: AddressBook; output: string }> {
   await buildForChildren();
   const child = new Child(
     `deploy ${t.network}`,
     process.execPath,
     [HARDHAT_CLI, "run", "--no-compile", "scripts/deploy.ts", "--network", t.network],
-    targetEnv(t),
+    { ...targetEnv(t), INSTANT_TOKENS: options.instantTokens === true ? "1" : undefined },
   );
   const code = await child.exited;
   if (code !== 0) throw new Error(`deploy exited with ${code}\n${child.tail()}`);

@@ -5,12 +5,13 @@
 import { readFileSync } from "node:fs";
 import { encodeBytes32String, keccak256, ZeroAddress } from "ethers";
 import type { ILeveragedToken } from "../../types/ethers-contracts/LeveragedTokenFactory.ts";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { readAddressBook, writeAddressBook, type AddressBook } from "../chain/addressBook.ts";
-import { DEFAULT_FEES, MARKETS, SPOT } from "../chain/params.ts";
+import { DEFAULT_FEES, DESK, MARKETS, SPOT } from "../chain/params.ts";
 import { reservesOf } from "../spot/arbitrage.ts";
 import { connectFactory, connectPair, connectRouter, createPoolAtNav } from "../spot/uniswap.ts";
 import {
@@ -67,8 +68,11 @@ async function isListed(ctx: Context, marketId: string): Promise<boolean> {
 }
 
 /** The token's creation code: `artifact` (a JSON with "bytecode") or the one this checkout built. */
-function creationCode(artifact: string | undefined): string {
-  if (artifact === undefined) return LeveragedToken__factory.bytecode;
+function creationCode(
+  artifact: string | undefined,
+  built: string = LeveragedToken__factory.bytecode,
+): string {
+  if (artifact === undefined) return built;
   let parsed: { bytecode?: unknown };
   try {
     parsed = JSON.parse(readFileSync(artifact, "utf8")) as { bytecode?: unknown };
@@ -88,6 +92,10 @@ export interface CreateOptions {
   keeper?: string;
   treasury?: string;
   artifact?: string;
+  /** The deployed ForwardDesk artifact, if not this checkout's. */
+  deskArtifact?: string;
+  /** An instant token, without a desk (only for tools that still mint instantly). */
+  instant?: boolean;
 }
 
 export async function createCommand(
@@ -155,9 +163,33 @@ export async function createCommand(
     keeper: opts.keeper ?? account,
     desk: ZeroAddress,
   };
-  const receipt = await sendTx(factory.createToken, config, code);
+  let desk: string | null = null;
+  let receipt;
+  if (opts.instant === true) {
+    receipt = await sendTx(factory.createToken, config, code);
+  } else {
+    const deskCode = creationCode(opts.deskArtifact, ForwardDesk__factory.bytecode);
+    const [deskHash, expectedDesk] = [keccak256(deskCode), await factory.deskCodeHash()];
+    if (deskHash !== expectedDesk) {
+      throw new CliError(
+        `the factory accepts only desk code with hash ${expectedDesk}, and this checkout's ForwardDesk hashes to ${deskHash}; build the version that was deployed, or pass its artifact with --desk-artifact`,
+      );
+    }
+    receipt = await sendTx(
+      factory.createTokenWithDesk,
+      config,
+      code,
+      deskCode,
+      DESK.fillDelay,
+      DESK.fillBounty,
+    );
+  }
   const address = await factory.tokenBySymbol(spec.symbol);
-  updateAddressBook(ctx, (book) => (book.tokens[spec.symbol] = address));
+  if (opts.instant !== true) desk = await factory.deskOf(address);
+  updateAddressBook(ctx, (book) => {
+    book.tokens[spec.symbol] = address;
+    if (desk !== null) book.desks = { ...book.desks, [spec.symbol]: desk };
+  });
   const band = `band ${formatLeverage(spec.minLeverage)} - ${formatLeverage(spec.maxLeverage)}, ripcord ${formatLeverage(spec.ripcordLeverage)}`;
   return {
     data: {
@@ -165,6 +197,7 @@ export async function createCommand(
       symbol: spec.symbol,
       name: spec.name,
       address,
+      desk,
       market,
       side: spec.isLong ? "long" : "short",
       targetLeverage: decimalString(spec.targetLeverage, WAD_DECIMALS),
@@ -177,6 +210,12 @@ export async function createCommand(
     },
     text: lines([
       ["created", `${spec.symbol} (${spec.name}) at ${address}`],
+      [
+        "desk",
+        desk === null
+          ? "none: mints and redeems are instant (--instant)"
+          : `${desk}: mints and redeems are requests filled at the next price round (fill delay ${DESK.fillDelay} s, bounty ${formatUsdt(DESK.fillBounty)} USDT)`,
+      ],
       ["leverage", `target ${formatLeverage(spec.targetLeverage)}, ${band}`],
       [
         "next",
@@ -273,12 +312,22 @@ export async function poolCommand(ctx: Context, input: string, opts: PoolOptions
   if (status.mintPaused) throw new CliError(`minting ${symbol} is paused, and a pool is seeded by minting`);
   const usdt = usdtOf(ctx, signer);
   await requireRole(usdt, "MINTER_ROLE", account, `seed ${symbol}'s pool with test USDT`, "USDT");
+  // a token with a desk mints only at the next price round: the pool takes the operator's own tokens
+  const hasDesk = ctx.book.desks?.[symbol] !== undefined;
+  if (hasDesk) {
+    const held = await token.balanceOf(account);
+    if (held < seed) {
+      throw new CliError(
+        `${symbol} mints only through its desk, at the next price round, so its pool is seeded from your own ${symbol}: you hold ${formatShares(held)}, the pool needs ${formatShares(seed)}; mint them first (lt mint ${symbol} <usdt>) or pass a smaller --tokens`,
+      );
+    }
+  }
   const u = {
     factory: connectFactory(uniswap.factory, signer),
     router: connectRouter(uniswap.router, signer),
     weth: uniswap.weth,
   };
-  const pair = await createPoolAtNav(u, usdt, token, signer, seed);
+  const pair = await createPoolAtNav(u, usdt, token, signer, seed, !hasDesk);
   const pairAddress = await pair.getAddress();
   const [reserves, nav] = await Promise.all([reservesOf(pair, ctx.book.usdt), token.nav()]);
   updateAddressBook(ctx, (book) => (book.pools = { ...book.pools, [symbol]: pairAddress }));

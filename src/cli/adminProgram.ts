@@ -52,6 +52,20 @@ export function addAdminCommands(program: Command, execute: Execute): void {
       "--artifact <file>",
       "the deployed LeveragedToken artifact (JSON with bytecode), if not this checkout's",
     )
+    .option(
+      "--desk-artifact <file>",
+      "the deployed ForwardDesk artifact (JSON with bytecode), if not this checkout's",
+    )
+    .option(
+      "--instant",
+      "no desk: instant mints and redeems at the stored price (only for tools not yet on the desk)",
+      false,
+    )
+    .addHelpText(
+      "after",
+      "\nThe token is made with its ForwardDesk (forward pricing): mints and redeems are requests filled at the\n" +
+        "next price round (lt mint, lt requests, lt claim), with the deploy's fill rules (1 h delay, 5 USDT bounty).",
+    )
     .action(async (market: string, leverage: string, side: string, opts: CreateOptions, cmd: Command) =>
       execute(cmd, (ctx) => createCommand(ctx, market, leverage, side, opts)),
     );
@@ -69,7 +83,9 @@ export function addAdminCommands(program: Command, execute: Execute): void {
 
   admin
     .command("pool")
-    .description("create the token's Uniswap V2 pool, seeded at NAV (mints the tokens with test USDT)")
+    .description(
+      "create the token's Uniswap V2 pool, seeded at NAV (mints the tokens with test USDT; a token with a desk is seeded from your own tokens)",
+    )
     .argument("<symbol>", "token symbol")
     .option("--tokens <amount>", "tokens to seed it with (default 100,000)")
     .action(async (symbol: string, opts: PoolOptions, cmd: Command) =>

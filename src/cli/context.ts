@@ -27,6 +27,8 @@ export interface Context {
   provider: JsonRpcProvider;
   /** LT_PRIVATE_KEY, when set. */
   privateKey?: string;
+  /** Progress of a long wait (a request waiting for its fill), one line at a time; none with --json. */
+  progress?: (line: string) => void;
 }
 
 /** Reads the address book, checks the node answers and is the chain the book is for. */

@@ -2,6 +2,7 @@
 // interfaces of the contracts a call can reach (the token, the exchange, USDT, the price feed), so
 // an error raised deep inside the exchange still reads as what it means to the user.
 import { AbiCoder, decodeBytes32String, ErrorFragment, Interface, type ErrorDescription } from "ethers";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
@@ -45,6 +46,7 @@ function allErrors(): Interface {
     MockUSDT__factory.abi,
     MockPriceFeed__factory.abi,
     LeveragedTokenFactory__factory.abi,
+    ForwardDesk__factory.abi,
   ]) {
     for (const item of abi) {
       if (item.type !== "error") continue;
@@ -173,6 +175,33 @@ export function customErrorMessage(error: ErrorDescription, ctx: ErrorContext): 
       return `the exchange's pool cannot pay ${formatUsdt(big(0))} USDT now (it holds ${formatUsdt(big(1))} USDT)`;
     case "BelowInitialMargin":
       return "the exchange rejected the trade: the position would fall below its initial margin";
+    // the ForwardDesk's (forward pricing)
+    case "OnlyDesk":
+      return `${symbol} mints, and redeems at a live price, only through its desk ${String(a[1])}: lt mint and lt redeem place a request there`;
+    case "RequestClosed": {
+      const state = Number(a[0]);
+      if (a[1] === true && state === STATE.Active)
+        return `${mintPausedMessage(symbol)}, so its desk takes no mint request`;
+      return `${symbol}'s desk takes no ${ctx.action === "redeem" ? "redeem" : "mint"} request now: ${stateMessage(symbol, state)}`;
+    }
+    case "RequestPending":
+      return `your earlier ${ctx.action === "redeem" ? "redeem" : "mint"} request on ${symbol} (epoch ${big(0).toString()}) still waits for its fill; a new one can be placed once it is filled (lt requests ${symbol})`;
+    case "NothingToFill":
+      return `nothing to fill on ${symbol}: every waiting request was placed in the current price round (${formatTime(big(0))}) and fills at the next one`;
+    case "FillNotLate":
+      return `the fill is not late yet: only ${symbol}'s keeper fills before ${formatTime(big(0))}; anyone may from then, for the bounty`;
+    case "NotCancellable":
+      return big(0) === 0n
+        ? `there is no request on ${symbol} to cancel`
+        : "the request can no longer be cancelled: a newer price round exists; wait for the fill";
+    case "NotOperator":
+      return `the account ${String(a[1])} may not act for ${String(a[0])}: it is neither the request's controller nor an operator it approved`;
+    case "AsyncFlow":
+      return `${symbol}'s desk fills at the next price round, so it has no preview: the price is not known yet`;
+    case "ExceedsClaimable":
+      return `cannot claim ${String(a[0])} units: only ${String(a[1])} are claimable`;
+    case "FillOutOfGas":
+      return "the fill ran short of gas inside the token; send it again with a higher gas limit";
     default:
       return null;
   }

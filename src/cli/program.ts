@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rpcUrlFor } from "../chain/rpc.ts";
 import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
+import { cancelCommand, claimCommand, DEFAULT_FILL_TIMEOUT, fillCommand, requestsCommand } from "./desk.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
 import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
@@ -61,6 +62,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       // the same rule as every program: --rpc, else the network's own URL (RPC_URL, ANVIL_URL)
       g.rpc = given.rpc ?? rpcUrlFor(g.network, io.env);
       ctx = await connect(g, io.env);
+      if (!g.json) ctx.progress = (line) => io.err(`lt: ${line}`);
       const report = await body(ctx);
       io.out(g.json ? toJson(report.data) : report.text);
     } catch (e) {
@@ -77,7 +79,7 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const program = new Command()
     .name("lt")
     .description(
-      "Wallet for leveraged tokens: list, inspect, quote, mint, redeem, spot prices and swaps, balances and history.",
+      "Wallet for leveraged tokens: list, inspect, quote, mint, redeem (through the token's desk when it has one: requests, claims, fills), spot prices and swaps, balances and history.",
     )
     .option(
       "--network <name>",
@@ -136,18 +138,32 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       execute(cmd, (ctx) => quoteCommand(ctx, side, symbol, amount, options.engineQuote)),
     );
 
+  const DESK_HELP =
+    "\nOn a token with a desk (forward pricing) this places a request, filled at the next price round by the\n" +
+    "keeper: it waits for the fill (--timeout), claims it and prints the NAV it got and the costs. The keeper\n" +
+    "and the price feeder must be running; on a timeout the request stays pending and nothing is lost\n" +
+    "(lt requests, lt claim). The slippage options apply only to instant tokens: nobody knows the next price.";
   program
     .command("mint")
-    .description("mint tokens with USDT (approves the token first when needed)")
+    .description("mint tokens with USDT (approves the token, or its desk, first when needed)")
     .argument("<symbol>", "token symbol")
     .argument("<usdt>", "USDT to pay")
     .option(
       "--max-slippage <percent>",
-      "most the tokens received may fall short of the quote",
+      "most the tokens received may fall short of the quote (instant tokens)",
       DEFAULT_SLIPPAGE,
     )
-    .addOption(new Option("--min-out <tokens>", "least tokens to receive (instead of --max-slippage)"))
+    .addOption(
+      new Option("--min-out <tokens>", "least tokens to receive (instead of --max-slippage; instant tokens)"),
+    )
     .option("--no-approve", "never send an approval; fail if the allowance is short")
+    .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
+    .option(
+      "--timeout <duration>",
+      "token with a desk: how long to wait for the fill, e.g. 90s, 10m",
+      DEFAULT_FILL_TIMEOUT,
+    )
+    .addHelpText("after", DESK_HELP)
     .action(async (symbol: string, usdt: string, opts: MintOptions, cmd: Command) =>
       execute(cmd, (ctx) => mintCommand(ctx, symbol, usdt, opts)),
     );
@@ -162,9 +178,59 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       "most the USDT received may fall short of the quote",
       DEFAULT_SLIPPAGE,
     )
-    .addOption(new Option("--min-out <usdt>", "least USDT to receive (instead of --max-slippage)"))
+    .addOption(
+      new Option("--min-out <usdt>", "least USDT to receive (instead of --max-slippage; instant tokens)"),
+    )
+    .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
+    .option(
+      "--timeout <duration>",
+      "token with a desk: how long to wait for the fill, e.g. 90s, 10m",
+      DEFAULT_FILL_TIMEOUT,
+    )
+    .addHelpText("after", DESK_HELP)
     .action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
       execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
+    );
+
+  program
+    .command("requests")
+    .description(
+      "your mint and redeem requests on tokens with a desk: pending, claimable, refused, and whether a fill is due or late",
+    )
+    .argument("[symbol]", "token symbol (default: every token with a desk)")
+    .action(async (symbol: string | undefined, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => requestsCommand(ctx, symbol)),
+    );
+
+  program
+    .command("claim")
+    .description(
+      "claim what the desk's fills left for you: minted tokens, redeemed USDT, and refused requests back",
+    )
+    .argument("<symbol>", "token symbol")
+    .action(async (symbol: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => claimCommand(ctx, symbol)),
+    );
+
+  program
+    .command("cancel")
+    .description(
+      "take a request back while its price round is still the current one (or after the fill refused it)",
+    )
+    .argument("<symbol>", "token symbol")
+    .argument("[side]", "deposit (a mint request) or redeem (default: whichever you have)")
+    .action(async (symbol: string, side: string | undefined, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => cancelCommand(ctx, symbol, side)),
+    );
+
+  program
+    .command("fill")
+    .description(
+      "fill the desk's waiting requests at the current price round: the keeper any time, anyone once the oldest waited the fill delay (for the bounty)",
+    )
+    .argument("<symbol>", "token symbol")
+    .action(async (symbol: string, _opts: object, cmd: Command) =>
+      execute(cmd, (ctx) => fillCommand(ctx, symbol)),
     );
 
   program

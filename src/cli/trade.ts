@@ -33,12 +33,17 @@ import {
 } from "./format.ts";
 import { explainMinedRevert } from "./minedRevert.ts";
 import { previewQuoteSource } from "./quote.ts";
+import { deskAddressOf, deskMint, deskRedeem, DEFAULT_FILL_TIMEOUT } from "./desk.ts";
 
 export interface TradeOptions {
   /** The most the result may fall short of the preview: "0.5%" (the default) or "0.5". */
   maxSlippage: string;
   /** An explicit minimum result (shares for a mint, USDT for a redeem); overrides maxSlippage. */
   minOut?: string;
+  /** A token with a desk: wait for the fill and claim (default true; --no-wait only places the request). */
+  wait?: boolean;
+  /** A token with a desk: how long to wait for the fill. */
+  timeout?: string;
 }
 
 export interface MintOptions extends TradeOptions {
@@ -93,6 +98,14 @@ export async function mintCommand(
   const symbol = resolveSymbol(ctx.book, input);
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "mint" };
   try {
+    if (deskAddressOf(ctx, symbol) !== undefined) {
+      return await deskMint(ctx, symbol, usdtText, {
+        wait: opts.wait !== false,
+        timeout: opts.timeout ?? DEFAULT_FILL_TIMEOUT,
+        minOut: opts.minOut,
+        approve: opts.approve,
+      });
+    }
     const assets = parseUsdtAmount(usdtText);
     const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
     const minOut = opts.minOut === undefined ? undefined : parseAmount(opts.minOut, SHARE_DECIMALS, symbol);
@@ -185,6 +198,14 @@ export async function redeemCommand(
     const token = tokenOf(ctx, symbol);
     const [status, balance] = await Promise.all([token.status(), token.balanceOf(account)]);
     const state = Number(status.state);
+    // a settled token pays its frozen USDT to anyone, instantly: no price is at stake, no desk
+    if (deskAddressOf(ctx, symbol) !== undefined && state !== STATE.Settled) {
+      return await deskRedeem(ctx, symbol, amountText, {
+        wait: opts.wait !== false,
+        timeout: opts.timeout ?? DEFAULT_FILL_TIMEOUT,
+        minOut: opts.minOut,
+      });
+    }
     if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
     if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
     const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);

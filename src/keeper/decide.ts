@@ -23,6 +23,7 @@ export interface TokenSnapshot {
 }
 
 export type Action =
+  | { kind: "fill" }
   | { kind: "rebalance"; reason: number }
   | { kind: "settle" }
   | { kind: "settleHolders" }
@@ -51,6 +52,28 @@ export function decide(s: TokenSnapshot, o: DecideOptions): Action | undefined {
     return { kind: "accrueFee", elapsed };
   }
   return undefined;
+}
+
+/** A token's ForwardDesk as the keeper sees it: `fillNeeded()` and whether it may fill now. */
+export interface DeskSnapshot {
+  /** fillNeeded(): requests placed before the current price round wait. */
+  needed: boolean;
+  /** fillNeeded(): from when anyone may fill (unix seconds). */
+  lateAt: number;
+  /** Latest block's timestamp. */
+  now: number;
+  /** The keeper holds the token's KEEPER_ROLE (it may fill at once). */
+  isKeeper: boolean;
+}
+
+/**
+ * Whether to fill the desk this tick. A fill comes before the token's own action (decide): its mint
+ * and redeem price the waiting requests at the new round, and rebalance the token first when they
+ * find it past the ripcord, so a band rebalance after it trades the book the fill left. A keeper
+ * with KEEPER_ROLE fills as soon as a fill is needed; without it, once the fill is late (the bounty).
+ */
+export function decideFill(d: DeskSnapshot): boolean {
+  return d.needed && (d.isKeeper || d.now >= d.lateAt);
 }
 
 /** Splits `items` into batches of at most `size`. */

@@ -1,4 +1,5 @@
-// The keeper: watches every token of an address book, rebalances when rebalanceNeeded() says so,
+// The keeper: watches every token of an address book, fills its ForwardDesk's waiting requests when
+// fillNeeded() says so (before anything else for the token), rebalances when rebalanceNeeded() says so,
 // accrues the management fee on a schedule, settles delisted (or depleted) tokens and pays their
 // holders, and settles a losing token's loss into the exchange's pool when the pool is short of
 // what winners are owed. One nonce manager for all its transactions, gas limits from estimates, retries with
@@ -15,6 +16,8 @@ import {
   type TransactionRequest,
   type TransactionResponse,
 } from "ethers";
+import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
@@ -24,8 +27,10 @@ import { valueDown } from "../engine/math.ts";
 import {
   batches,
   decide,
+  decideFill,
   formatLeverage,
   gasLimitFrom,
+  mintRedeemGasLimit,
   REASON_NAMES,
   STATE_NAMES,
   TokenState,
@@ -80,6 +85,8 @@ interface Watched {
   symbol: string;
   address: string;
   token: LeveragedToken;
+  /** The token's ForwardDesk, when it has one. */
+  desk?: ForwardDesk;
   holders: HolderIndex;
   allPaidLogged: boolean;
   /** Whether this keeper holds KEEPER_ROLE on the token (asked once). */
@@ -88,12 +95,16 @@ interface Watched {
 
 /** Errors that mean "someone else already did it" (or "not any more"): a no-op, not a failure. */
 const ALREADY_DONE: Record<Action["kind"], string[]> = {
+  fill: ["NothingToFill"],
   rebalance: ["RebalanceNotNeeded", "InvalidState"],
   settle: ["InvalidState", "DelistingNotReached"],
   settleHolders: ["InvalidState"],
   settlePnl: [],
   accrueFee: [],
 };
+
+/** A fill runs a mint and a redeem: room for the second one's ripcord rebalance too. */
+const RIPCORD_MARGIN_FOR_SECOND_SIDE = 100_000n;
 
 /** rebalanceNeeded() reason from which anyone may rebalance (for the bounty). */
 const REASON_RIPCORD = 3;
@@ -102,6 +113,10 @@ const ERRORS = new Interface([
   ...LeveragedToken__factory.abi.filter((f) => f.type === "error"),
   ...MockPerpVault__factory.abi.filter((f) => f.type === "error"),
   ...MockPriceFeed__factory.abi.filter((f) => f.type === "error"),
+  ...ForwardDesk__factory.abi.filter(
+    (f) =>
+      f.type === "error" && !LeveragedToken__factory.abi.some((t) => t.type === "error" && t.name === f.name),
+  ),
 ]);
 
 export interface TickSummary {
@@ -151,10 +166,12 @@ export class Keeper {
           `token ${symbol} is not in the address book (known: ${Object.keys(book.tokens).join(", ")})`,
         );
       }
+      const desk = book.desks?.[symbol];
       return {
         symbol,
         address,
         token: LeveragedToken__factory.connect(address, this.signer),
+        ...(desk === undefined ? {} : { desk: ForwardDesk__factory.connect(desk, this.signer) }),
         holders: new HolderIndex(address, startBlock),
         allPaidLogged: false,
       };
@@ -257,6 +274,71 @@ export class Keeper {
   }
 
   private async handle(w: Watched, blockNumber: number, now: number): Promise<number> {
+    // the desk's fill first: the token's own action then sees the book the fill left
+    const filled = w.desk === undefined ? 0 : await this.maybeFill(w, w.desk, now);
+    return filled + (await this.act(w, blockNumber, now));
+  }
+
+  /** Fills the desk when fillNeeded() says so and this keeper may (KEEPER_ROLE, or the fill is late). */
+  private async maybeFill(w: Watched, desk: ForwardDesk, now: number): Promise<number> {
+    let needed: boolean;
+    let lateAt: bigint;
+    try {
+      [needed, lateAt] = await desk.fillNeeded();
+    } catch (e) {
+      if (isTransient(e) || revertName(e) === undefined) throw e;
+      this.reportError(w, e);
+      return 0;
+    }
+    if (!needed) return 0;
+    const isKeeper = now >= Number(lateAt) || (await this.holdsKeeperRole(w));
+    if (!decideFill({ needed, lateAt: Number(lateAt), now, isKeeper })) return 0;
+    try {
+      return await this.fill(w, desk);
+    } catch (e) {
+      // e.g. a stale price: report it, and still do the token's own action (the fee accrual)
+      if (isTransient(e) || revertName(e) === undefined) throw e;
+      this.reportError(w, e);
+      return 0;
+    }
+  }
+
+  /** One fill of every request placed before the current price round, logged with the batch's numbers. */
+  private async fill(w: Watched, desk: ForwardDesk): Promise<number> {
+    const base = { token: w.symbol };
+    const receipt = await this.send(
+      w,
+      "fill",
+      base,
+      (o) => desk.fill(o),
+      () => desk.fill.estimateGas(),
+      // the fill mints and redeems through the token: either may rebalance first at the ripcord
+      (gas) => mintRedeemGasLimit(gas) + RIPCORD_MARGIN_FOR_SECOND_SIDE,
+    );
+    if (receipt === undefined) return 0;
+    const deskAddress = (await desk.getAddress()).toLowerCase();
+    const fields: Record<string, unknown> = { ...base };
+    for (const log of receipt.logs) {
+      if (log.address.toLowerCase() !== deskAddress) continue;
+      const parsed = desk.interface.parseLog(log);
+      if (parsed?.name !== "Filled") continue;
+      const a = parsed.args;
+      fields.batch = a.batch as bigint;
+      fields.firstEpoch = a.firstEpoch as bigint;
+      fields.round = a.round as bigint;
+      fields.usdtIn = formatUnits(a.assetsIn as bigint, 6);
+      fields.sharesOut = formatUnits(a.sharesOut as bigint, 18);
+      fields.sharesIn = formatUnits(a.sharesIn as bigint, 18);
+      fields.usdtOut = formatUnits(a.assetsOut as bigint, 6);
+      fields.depositRefused = a.depositRefused as boolean;
+      fields.redeemRefused = a.redeemRefused as boolean;
+      fields.bounty = formatUnits(a.bounty as bigint, 6);
+    }
+    this.log("filled", { ...fields, ...receiptFields(receipt) });
+    return 1;
+  }
+
+  private async act(w: Watched, blockNumber: number, now: number): Promise<number> {
     const status = await w.token.status();
     const state = Number(status.state);
     const delistingTime = state === TokenState.Delisting ? Number(await w.token.delistingTime()) : 0;
@@ -290,6 +372,8 @@ export class Keeper {
     );
     if (action === undefined) return 0;
     switch (action.kind) {
+      case "fill":
+        return 0; // decide() never picks it: handle() fills first
       case "rebalance":
         if (action.reason < REASON_RIPCORD && !(await this.holdsKeeperRole(w))) return 0;
         return this.rebalance(w);
@@ -488,6 +572,7 @@ export class Keeper {
     fields: Record<string, unknown>,
     exec: (overrides: { gasLimit: bigint }) => Promise<ContractTransactionResponse>,
     estimate: () => Promise<bigint>,
+    limitOf: (estimate: bigint) => bigint = gasLimitFrom,
   ): Promise<TransactionReceipt | undefined> {
     let gas: bigint;
     try {
@@ -496,7 +581,7 @@ export class Keeper {
       if (this.skippedAsDone(e, kind, fields)) return undefined;
       throw e;
     }
-    const gasLimit = gasLimitFrom(gas);
+    const gasLimit = limitOf(gas);
     if (this.options.dryRun) {
       this.log(`would-${kind}`, { ...fields, gasEstimate: gas });
       return undefined;

@@ -100,7 +100,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakSummary> {
     node = start(await spawnNode("anvil", port));
     const url = `http://127.0.0.1:${port}`;
     const target: Target = { network: "anvil", url, deployments: dirs.deployments, journals: dirs.journals };
-    const { book } = await deploy(target);
+    // instant tokens: the arbitrage bot and the engine replay below do not speak to desks yet
+    const { book } = await deploy(target, { instantTokens: true });
     provider = new JsonRpcProvider(url, undefined, {
       staticNetwork: Network.from(book.chainId),
       pollingInterval: 500,

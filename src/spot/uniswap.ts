@@ -134,6 +134,8 @@ export async function createPoolAtNav(
   token: LeveragedToken,
   signer: Signer,
   tokens: bigint = SPOT.seedTokens,
+  /** Mint the seed (instant tokens); false seeds from the signer's own tokens (a token with a desk). */
+  mintSeed = true,
 ): Promise<UniswapV2Pair> {
   const me = await signer.getAddress();
   const [tokenAddress, usdtAddress, router] = await Promise.all([
@@ -156,10 +158,12 @@ export async function createPoolAtNav(
       );
   };
   seedable(await token.nav());
-  const cost = await token.previewMint(tokens);
-  await (await usdt.connect(signer).mint(me, cost)).wait();
-  await (await usdt.connect(signer).approve(tokenAddress, cost)).wait();
-  await (await token.connect(signer)["mint(uint256,address,uint256)"](tokens, me, cost)).wait();
+  if (mintSeed) {
+    const cost = await token.previewMint(tokens);
+    await (await usdt.connect(signer).mint(me, cost)).wait();
+    await (await usdt.connect(signer).approve(tokenAddress, cost)).wait();
+    await (await token.connect(signer)["mint(uint256,address,uint256)"](tokens, me, cost)).wait();
+  }
   const nav = await token.nav();
   seedable(nav);
   const usdtSide = (tokens * nav) / 10n ** 18n;

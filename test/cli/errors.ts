@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, encodeBytes32String, Interface, makeError } from "ethers";
+import { AbiCoder, encodeBytes32String, getAddress, Interface, makeError } from "ethers";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
@@ -16,6 +17,7 @@ import {
 const token = new Interface(LeveragedToken__factory.abi);
 const vault = new Interface(MockPerpVault__factory.abi);
 const usdt = new Interface(MockUSDT__factory.abi);
+const desk = new Interface(ForwardDesk__factory.abi);
 const USDT = 10n ** 6n;
 const SHARE = 10n ** 18n;
 const BTC = encodeBytes32String("BTC");
@@ -98,6 +100,54 @@ describe("CLI errors in plain words", function () {
     expect(
       revertDataMessage(vault.encodeErrorResult("InsufficientLiquidity", [5n * USDT, USDT]), mint),
     ).to.equal("the exchange's pool cannot pay 5.00 USDT now (it holds 1.00 USDT)");
+  });
+
+  it("names each of the desk's errors (forward pricing), and the token's refusal of anyone but its desk", function () {
+    const DESK = getAddress("0x00000000000000000000000000000000000de5c0");
+    const cases: [string, unknown[], ErrorContext, string][] = [
+      [
+        "RequestClosed",
+        [0, true],
+        mint,
+        "minting BTC3L is paused by its operator; redeeming stays open, so its desk takes no mint request",
+      ],
+      ["RequestClosed", [1, false], mint, "BTC3L's desk takes no mint request now: BTC3L is being delisted"],
+      [
+        "RequestPending",
+        [4n],
+        redeem,
+        "your earlier redeem request on BTC3L (epoch 4) still waits for its fill",
+      ],
+      [
+        "NothingToFill",
+        [1767225600n],
+        mint,
+        "nothing to fill on BTC3L: every waiting request was placed in the current price round (2026-01-01 00:00:00 UTC)",
+      ],
+      [
+        "FillNotLate",
+        [1767229200n],
+        mint,
+        "the fill is not late yet: only BTC3L's keeper fills before 2026-01-01 01:00:00 UTC",
+      ],
+      [
+        "NotCancellable",
+        [3n],
+        mint,
+        "the request can no longer be cancelled: a newer price round exists; wait for the fill",
+      ],
+      ["NotCancellable", [0n], mint, "there is no request on BTC3L to cancel"],
+      ["NotOperator", [ALICE, DESK], mint, `the account ${DESK} may not act for ${getAddress(ALICE)}`],
+      ["AsyncFlow", [], mint, "BTC3L's desk fills at the next price round, so it has no preview"],
+      ["ExceedsClaimable", [5n, 3n], mint, "cannot claim 5 units: only 3 are claimable"],
+      ["FillOutOfGas", [], mint, "the fill ran short of gas inside the token"],
+    ];
+    for (const [name, args, ctx, sentence] of cases) {
+      expect(revertDataMessage(desk.encodeErrorResult(name, args), ctx), name).to.include(sentence);
+    }
+    expect(revertDataMessage(token.encodeErrorResult("OnlyDesk", [ALICE, DESK]), mint)).to.equal(
+      `BTC3L mints, and redeems at a live price, only through its desk ${DESK}: lt mint and lt redeem place a request there`,
+    );
   });
 
   it("reads require messages, panics and errors no contract defines", function () {

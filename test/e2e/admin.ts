@@ -64,7 +64,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     expectPlainError(await lt(["admin", "market", "sol", "160"]), "the exchange lists SOL already");
 
     const eth5s = json<{ symbol: string; address: string; band: string[]; ripcordLeverage: string }>(
-      await lt(["admin", "create", "ETH", "5", "short", "--artifact", artifact, "--json"]),
+      await lt(["admin", "create", "ETH", "5", "short", "--artifact", artifact, "--instant", "--json"]),
     );
     expect(eth5s.symbol).to.equal("ETH5S");
     expect(await dep.system.factory.tokenBySymbol("ETH5S")).to.equal(eth5s.address);
@@ -91,6 +91,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
         "3",
         "--artifact",
         artifact,
+        "--instant",
         "--json",
       ]),
     );
@@ -415,5 +416,45 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
         "ETH5S's equity is gone but the contract does not know it yet: a rebalance() marks it depleted (the keeper sends it), then it settles at zero",
       );
     });
+  });
+
+  it("creates a token with its desk by default: lt mint places a request, lt fill and lt claim complete it, and its pool is seeded from the operator's own tokens", async function () {
+    const deskArtifact = join(dep.dir, "ForwardDesk.json");
+    writeFileSync(deskArtifact, JSON.stringify({ bytecode: dep.system.deskCreationCode }));
+    const created = json<{ symbol: string; address: string; desk: string }>(
+      await lt([
+        "admin",
+        "create",
+        "BTC",
+        "2",
+        "short",
+        "--artifact",
+        artifact,
+        "--desk-artifact",
+        deskArtifact,
+        "--json",
+      ]),
+    );
+    expect(created.symbol).to.equal("BTC2S");
+    expect(created.desk).to.equal(await dep.system.factory.deskOf(created.address));
+    expect(book().desks?.BTC2S).to.equal(created.desk);
+    expect(await (await tokenAt("BTC2S")).desk()).to.equal(created.desk);
+    expectPlainError(
+      await lt(["admin", "pool", "BTC2S", "--tokens", "10"]),
+      "BTC2S mints only through its desk, at the next price round, so its pool is seeded from your own BTC2S",
+    );
+    const placed = json<{ status: string }>(await lt(["mint", "BTC2S", "100", "--no-wait", "--json"]));
+    expect(placed.status).to.equal("pending");
+    expectPlainError(await lt(["fill", "BTC2S"]), "nothing to fill on BTC2S");
+    const btc = await dep.system.vault.markPrice(MARKETS.BTC.id);
+    await (await dep.system.feeds.BTC.updateAnswer(btc)).wait(); // the next price round
+    const filled = json<{ usdtIn: string; sharesOut: string }>(await lt(["fill", "BTC2S", "--json"]));
+    expect(filled.usdtIn).to.equal("100");
+    const claimed = json<{ shares: string }>(await lt(["claim", "BTC2S", "--json"]));
+    expect(claimed.shares).to.equal(filled.sharesOut);
+    const pool = json<{ reserveTokens: string }>(
+      await lt(["admin", "pool", "BTC2S", "--tokens", "10", "--json"]),
+    );
+    expect(pool.reserveTokens).to.equal("10");
   });
 });

@@ -7,6 +7,8 @@ import { keccak256 } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { Chain } from "./support/chain.ts";
+import { measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
+import { json, runLt } from "./support/lt.ts";
 import {
   buildForChildren,
   deploy,
@@ -107,6 +109,55 @@ describe("e2e: anvil", function () {
     const feed = await chain.feed("ETH");
     const [, , , updatedAt] = await feed.latestRoundData();
     expect(Number(updatedAt)).to.equal(Number(steps.at(-1)!.timestamp));
+  });
+
+  it("lt mint and lt redeem go through the desks, filled by the running keeper at the feeder's next round; request to fill latency within 3 feeder periods (anvil)", async function () {
+    const period = 2;
+    const k = keeper(target, ["--interval", "250"], "keeper (desks)");
+    const feed = realTimeFeeder(target, period);
+    children.push(k, feed);
+    try {
+      await k.waitFor((l) => l.event === "started", 20_000, "start");
+      await feed.waitFor((l) => l.event === "prices", 20_000, "the first prices");
+      const lt = (args: string[]) =>
+        runLt([
+          "--network",
+          "anvil",
+          "--rpc",
+          target.url,
+          "--deployments",
+          target.deployments,
+          "--json",
+          ...args,
+        ]);
+      const minted = json<{ status: string; shares: string; fillTx: string }>(
+        await lt(["mint", "BTC3S", "500", "--timeout", "60s"]),
+      );
+      expect(minted.status).to.equal("claimed");
+      expect(Number(minted.shares)).to.be.greaterThan(0);
+      expect(
+        (await k.waitFor((l) => l.event === "filled" && l.tx === minted.fillTx, 10_000, "fill")).token,
+      ).to.equal("BTC3S");
+      const redeemed = json<{ status: string; usdt: string }>(
+        await lt(["redeem", "BTC3S", "all", "--timeout", "60s"]),
+      );
+      expect(redeemed.status).to.equal("claimed");
+      expect(Number(redeemed.usdt)).to.be.greaterThan(0);
+      const requests = json<{ tokens: { pendingUsdt: string; claimableShares: string }[] }>(
+        await lt(["requests"]),
+      );
+      for (const t of requests.tokens) expect(t.pendingUsdt).to.equal("0");
+
+      const l = await measureFillLatency(target, chain, "ETH3L", 6);
+      reportLatency("anvil", period, l);
+      for (const x of l) {
+        expect(x.seconds).to.be.at.most(3 * period);
+        expect(x.blocks).to.be.at.least(1);
+      }
+    } finally {
+      await feed.stop("SIGTERM");
+      await k.stop("SIGTERM");
+    }
   });
 
   it("rejects a bad CSV row with its line number", async function () {

@@ -2,6 +2,7 @@ import { expect } from "chai";
 import {
   batches,
   decide,
+  decideFill,
   formatLeverage,
   gasLimitFrom,
   TokenState,
@@ -24,6 +25,15 @@ const base: TokenSnapshot = {
 const opts = { feeIntervalSeconds: DAY };
 
 describe("keeper decisions", function () {
+  it("fills a desk at once with KEEPER_ROLE, without it only once the fill is late, and never when none is needed", function () {
+    const d = { needed: true, lateAt: 5_000, now: 4_000, isKeeper: true };
+    expect(decideFill(d)).to.equal(true);
+    expect(decideFill({ ...d, isKeeper: false })).to.equal(false);
+    expect(decideFill({ ...d, isKeeper: false, now: 5_000 })).to.equal(true);
+    expect(decideFill({ ...d, needed: false })).to.equal(false);
+    expect(decideFill({ ...d, needed: false, isKeeper: false, now: 9_000 })).to.equal(false);
+  });
+
   it("settles a losing token's loss into the pool only when the pool is short of what winners are owed", function () {
     expect(decide({ ...base, poolShort: true, atLoss: true }, opts)).to.deep.equal({ kind: "settlePnl" });
     expect(decide({ ...base, poolShort: true, atLoss: false }, opts)).to.equal(undefined);

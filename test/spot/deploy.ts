@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { artifacts, network } from "hardhat";
 import { deployToNetwork } from "../../src/chain/deployNetwork.ts";
 import { SPOT } from "../../src/chain/params.ts";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { reservesOf } from "../../src/spot/arbitrage.ts";
 import { connectFactory, connectPair, connectRouter } from "../../src/spot/uniswap.ts";
@@ -38,6 +39,45 @@ describe("Spot market: Ignition deploy (in-process network)", function () {
       // the router finds the factory's pair (the pair's init-code hash matches the router's)
       const [, out] = await router.getAmountsOut(10n ** 18n, [tokenAddress, book.usdt]);
       expect(out).to.be.greaterThan(990_000n);
+    }
+  });
+
+  it("makes every token with its desk, records the desks, seeds through them and leaves KEEPER_ROLE with the keeper alone", async function () {
+    const [deployer, keeper] = await ethers.getSigners();
+    const { book } = await deployToNetwork(connection, artifacts, {
+      deploymentsDir: dir,
+      keeper: keeper!.address,
+    });
+    expect(Object.keys(book.desks ?? {})).to.deep.equal(Object.keys(book.tokens));
+    for (const [symbol, tokenAddress] of Object.entries(book.tokens)) {
+      const token = LeveragedToken__factory.connect(tokenAddress, ethers.provider);
+      const desk = ForwardDesk__factory.connect(book.desks![symbol]!, ethers.provider);
+      expect(await token.desk()).to.equal(book.desks![symbol]);
+      expect(await desk.share()).to.equal(tokenAddress);
+      expect(await desk.fillDelay()).to.equal(3600n);
+      // the seed was requested, filled in a later price round and claimed: nothing is left in the desk
+      const [open, next] = await desk.epochs();
+      expect(open).to.equal(1n);
+      expect(next).to.equal(2n);
+      expect(await desk.maxMint(deployer!.address)).to.equal(0n);
+      expect(await token.balanceOf(book.desks![symbol]!)).to.equal(0n);
+      expect(await token.balanceOf(deployer!.address)).to.be.greaterThan(0n); // what the pool did not take
+      const role = await token.KEEPER_ROLE();
+      expect(await token.hasRole(role, keeper!.address)).to.equal(true);
+      expect(await token.hasRole(role, deployer!.address)).to.equal(false);
+    }
+  });
+
+  it("deploys instant tokens (no desks) when asked, for the tools that still mint instantly", async function () {
+    const { book } = await deployToNetwork(connection, artifacts, {
+      deploymentsDir: dir,
+      instantTokens: true,
+    });
+    expect(book.desks).to.equal(undefined);
+    for (const tokenAddress of Object.values(book.tokens)) {
+      expect(await LeveragedToken__factory.connect(tokenAddress, ethers.provider).desk()).to.equal(
+        ethers.ZeroAddress,
+      );
     }
   });
 });
