@@ -401,59 +401,9 @@ export async function deskMint(
     `a mint of ${symbol} for ${formatUsdt(assets)} USDT, filled at the next price round (tx ${request.hash}, block ${request.blockNumber})`,
   ]);
   if (estimate !== undefined) rows.push(["estimate", `${formatShares(estimate)} ${symbol} at today's price`]);
-  if (!opts.wait) {
-    rows.push([
-      "next",
-      `the keeper fills it at the next price round; then lt claim ${symbol} (lt requests ${symbol} shows it)`,
-    ]);
-    return { data: { ...placed, status: "pending" }, text: lines(rows) };
-  }
-  say(
-    ctx,
-    `requested a mint of ${symbol} for ${formatUsdt(assets)} USDT in block ${request.blockNumber}; waiting for its fill`,
-  );
-  await waitForFill(ctx, symbol, desk, account, "deposit", timeout);
-  const back = await refused(desk, account, "deposit");
-  const fill = await findFill(ctx, desk, token, epoch, request.blockNumber);
-  if (back > 0n) {
-    throw new CliError(
-      `the fill refused the mint (${symbol} took no mint then: paused, delisting or too small); your ${formatUsdt(back)} USDT wait in the desk: take them back with lt cancel ${symbol} deposit`,
-    );
-  }
-  const claimable = await desk.maxDeposit(account);
-  const claim = await sendAndWait(
-    signer,
-    ectx,
-    d["deposit(uint256,address,address)"]
-      .estimateGas(claimable, account, account)
-      .then((gas) =>
-        d["deposit(uint256,address,address)"](claimable, account, account, { gasLimit: gasLimitFrom(gas) }),
-      ),
-  );
-  const shares = claimedAmount(desk, claim, "Deposit", "shares");
-  rows.push([
-    "minted",
-    `${formatShares(shares)} ${symbol} for ${formatUsdt(claimable)} USDT (claimed, tx ${claim.hash})`,
-  ]);
-  const data: { [key: string]: Json } = {
-    ...placed,
-    status: "claimed",
-    shares: decimalString(shares, SHARE_DECIMALS),
-    claimedUsdt: decimalString(claimable, USDT_DECIMALS),
-    pricePerToken: perTokenJson(perTokenDown(claimable, shares)),
-    claimTx: claim.hash,
-    claimBlock: claim.blockNumber,
-  };
-  if (fill !== undefined) {
-    const c = costRows(symbol, "deposit", fill, assets);
-    rows.push(...c.rows);
-    Object.assign(data, c.data, { fillLatencyBlocks: fill.block - request.blockNumber });
-  }
-  rows.push([
-    "paid",
-    `${formatPerToken(perTokenDown(claimable, shares))} USDT per ${symbol}, every cost included`,
-  ]);
-  return { data, text: lines(rows) };
+  const what = `a mint of ${symbol} for ${formatUsdt(assets)} USDT`;
+  const p = { symbol, side: "deposit" as const, desk, token, signer, account, ectx, request, epoch, what };
+  return await finishRequest(ctx, p, placed, rows, assets, opts.wait ? timeout : undefined);
 }
 
 /** `lt redeem` on a token with a desk: request, wait for the fill, claim. */
@@ -519,56 +469,112 @@ export async function deskRedeem(
     `a redeem of ${formatShares(shares)} ${symbol}, filled at the next price round (tx ${request.hash}, block ${request.blockNumber})`,
   ]);
   if (estimate !== undefined) rows.push(["estimate", `${formatUsdt(estimate)} USDT at today's price`]);
-  if (!opts.wait) {
+  const what = `a redeem of ${formatShares(shares)} ${symbol}`;
+  const p = { symbol, side: "redeem" as const, desk, token, signer, account, ectx, request, epoch, what };
+  return await finishRequest(ctx, p, placed, rows, shares, opts.wait ? timeout : undefined);
+}
+
+/** A request just placed, as `finishRequest` takes it. */
+interface PlacedRequest {
+  symbol: string;
+  side: Side;
+  desk: ForwardDesk;
+  token: LeveragedToken;
+  signer: Signer;
+  account: string;
+  ectx: ErrorContext;
+  request: ContractTransactionReceipt;
+  epoch: bigint;
+  /** "a mint of BTC3L for 100.00 USDT", "a redeem of 5.0 BTC3L" */
+  what: string;
+}
+
+/**
+ * The rest of `lt mint` and `lt redeem` on a desk token: with no `timeout` (--no-wait) say what comes
+ * next; else wait for the fill, claim all that is claimable, and report the NAV and the cost split.
+ */
+async function finishRequest(
+  ctx: Context,
+  p: PlacedRequest,
+  placed: { [key: string]: Json },
+  rows: [string, string][],
+  given: bigint,
+  timeout: number | undefined,
+): Promise<Report> {
+  const { symbol, side, desk, account } = p;
+  if (timeout === undefined) {
     rows.push([
       "next",
       `the keeper fills it at the next price round; then lt claim ${symbol} (lt requests ${symbol} shows it)`,
     ]);
     return { data: { ...placed, status: "pending" }, text: lines(rows) };
   }
-  say(
-    ctx,
-    `requested a redeem of ${formatShares(shares)} ${symbol} in block ${request.blockNumber}; waiting for its fill`,
-  );
-  await waitForFill(ctx, symbol, desk, account, "redeem", timeout);
-  const back = await refused(desk, account, "redeem");
-  const fill = await findFill(ctx, desk, token, epoch, request.blockNumber);
+  say(ctx, `requested ${p.what} in block ${p.request.blockNumber}; waiting for its fill`);
+  await waitForFill(ctx, symbol, desk, account, side, timeout);
+  const back = await refused(desk, account, side);
+  const fill = await findFill(ctx, desk, p.token, p.epoch, p.request.blockNumber);
   if (back > 0n) {
     throw new CliError(
-      `the fill refused the redeem (${symbol} took no redeem then); your ${formatShares(back)} ${symbol} wait in the desk: take them back with lt cancel ${symbol} redeem`,
+      side === "deposit"
+        ? `the fill refused the mint (${symbol} took no mint then: paused, delisting or too small); your ${formatUsdt(back)} USDT wait in the desk: take them back with lt cancel ${symbol} deposit`
+        : `the fill refused the redeem (${symbol} took no redeem then); your ${formatShares(back)} ${symbol} wait in the desk: take them back with lt cancel ${symbol} redeem`,
     );
   }
-  const claimable = await desk.maxRedeem(account);
-  const claim = await sendAndWait(
-    signer,
-    ectx,
-    d.redeem
-      .estimateGas(claimable, account, account)
-      .then((gas) => d.redeem(claimable, account, account, { gasLimit: gasLimitFrom(gas) })),
-  );
-  const assets = claimedAmount(desk, claim, "Withdraw", "assets");
-  rows.push([
-    "redeemed",
-    `${formatShares(claimable)} ${symbol} for ${formatUsdt(assets)} USDT (claimed, tx ${claim.hash})`,
-  ]);
-  const data: { [key: string]: Json } = {
-    ...placed,
-    status: "claimed",
-    usdt: decimalString(assets, USDT_DECIMALS),
-    claimedShares: decimalString(claimable, SHARE_DECIMALS),
-    pricePerToken: perTokenJson(perTokenDown(assets, claimable)),
+  const d = desk.connect(p.signer);
+  const data: { [key: string]: Json } = { ...placed, status: "claimed" };
+  let usdt: bigint;
+  let shares: bigint;
+  let claim: ContractTransactionReceipt;
+  if (side === "deposit") {
+    usdt = await desk.maxDeposit(account);
+    const claimIt = d["deposit(uint256,address,address)"];
+    claim = await sendAndWait(
+      p.signer,
+      p.ectx,
+      claimIt
+        .estimateGas(usdt, account, account)
+        .then((gas) => claimIt(usdt, account, account, { gasLimit: gasLimitFrom(gas) })),
+    );
+    shares = claimedAmount(desk, claim, "Deposit", "shares");
+    rows.push([
+      "minted",
+      `${formatShares(shares)} ${symbol} for ${formatUsdt(usdt)} USDT (claimed, tx ${claim.hash})`,
+    ]);
+    Object.assign(data, {
+      shares: decimalString(shares, SHARE_DECIMALS),
+      claimedUsdt: decimalString(usdt, USDT_DECIMALS),
+    });
+  } else {
+    shares = await desk.maxRedeem(account);
+    claim = await sendAndWait(
+      p.signer,
+      p.ectx,
+      d.redeem
+        .estimateGas(shares, account, account)
+        .then((gas) => d.redeem(shares, account, account, { gasLimit: gasLimitFrom(gas) })),
+    );
+    usdt = claimedAmount(desk, claim, "Withdraw", "assets");
+    rows.push([
+      "redeemed",
+      `${formatShares(shares)} ${symbol} for ${formatUsdt(usdt)} USDT (claimed, tx ${claim.hash})`,
+    ]);
+    Object.assign(data, {
+      usdt: decimalString(usdt, USDT_DECIMALS),
+      claimedShares: decimalString(shares, SHARE_DECIMALS),
+    });
+  }
+  const perToken = perTokenDown(usdt, shares);
+  Object.assign(data, {
+    pricePerToken: perTokenJson(perToken),
     claimTx: claim.hash,
     claimBlock: claim.blockNumber,
-  };
+  });
   if (fill !== undefined) {
-    const c = costRows(symbol, "redeem", fill, shares);
+    const c = costRows(symbol, side, fill, given);
     rows.push(...c.rows);
-    Object.assign(data, c.data, { fillLatencyBlocks: fill.block - request.blockNumber });
+    Object.assign(data, c.data, { fillLatencyBlocks: fill.block - p.request.blockNumber });
   }
-  rows.push([
-    "paid",
-    `${formatPerToken(perTokenDown(assets, claimable))} USDT per ${symbol}, every cost included`,
-  ]);
+  rows.push(["paid", `${formatPerToken(perToken)} USDT per ${symbol}, every cost included`]);
   return { data, text: lines(rows) };
 }
 

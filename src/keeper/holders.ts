@@ -1,4 +1,6 @@
-// Every address that ever received a token, found from its Transfer events, scanned incrementally.
+// Every address that ever received a token, found from its Transfer events, scanned incrementally;
+// not 0xdEaD (the locked shares) nor the accounts settleHolders skips (the token's desk, whose shares
+// belong to its requesters).
 import { getAddress, id, type Provider } from "ethers";
 
 const TRANSFER = id("Transfer(address,address,uint256)");
@@ -14,8 +16,12 @@ export class HolderIndex {
   readonly startBlock: number;
   readonly chunk: number;
 
-  constructor(token: string, startBlock: number, chunk = 5000) {
+  /** Accounts settleHolders skips: never listed. */
+  readonly skipped: ReadonlySet<string>;
+
+  constructor(token: string, startBlock: number, chunk = 5000, skipped: readonly string[] = []) {
     this.token = token;
+    this.skipped = new Set([ZERO, DEAD, ...skipped.map((a) => getAddress(a))]);
     this.startBlock = startBlock;
     this.chunk = chunk;
     this.cursor = startBlock - 1;
@@ -38,7 +44,7 @@ export class HolderIndex {
         const topic = log.topics[2];
         if (topic === undefined) continue;
         const holder = getAddress("0x" + topic.slice(26));
-        if (holder !== ZERO && holder !== DEAD) this.holders.add(holder);
+        if (!this.skipped.has(holder)) this.holders.add(holder);
       }
       this.cursor = to;
     }

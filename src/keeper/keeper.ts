@@ -172,7 +172,7 @@ export class Keeper {
         address,
         token: LeveragedToken__factory.connect(address, this.signer),
         ...(desk === undefined ? {} : { desk: ForwardDesk__factory.connect(desk, this.signer) }),
-        holders: new HolderIndex(address, startBlock),
+        holders: new HolderIndex(address, startBlock, undefined, desk === undefined ? [] : [desk]),
         allPaidLogged: false,
       };
     });
