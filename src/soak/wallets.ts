@@ -41,6 +41,8 @@ const CLEAN_REFUSALS: RegExp[] = [
   /^cannot redeem/,
   /^the exchange's pool cannot pay/,
   /^the \w+ pool would pay nothing/,
+  // a swap whose --deadline passed before a busy node mined it: nothing was swapped
+  /^the swap's deadline passed before it was mined; nothing was swapped/,
   // lt buy/sell refuse a pool price more than --max-premium from NAV (minting or redeeming is cheaper)
   /\(more than --max-premium [\d.]+%\): (minting is cheaper|redeeming pays more)/,
 ];
