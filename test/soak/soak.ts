@@ -24,6 +24,11 @@ describe("soak: what counts as a clean refusal", function () {
       ),
     ).to.equal(true);
     expect(isCleanRefusal("slippage exceeded: got 1 BTC3L, at least 2 wanted")).to.equal(true);
+    expect(
+      isCleanRefusal(
+        "the swap's deadline passed before it was mined; nothing was swapped (try a longer --deadline)",
+      ),
+    ).to.equal(true);
     expect(isCleanRefusal("could not decode result data")).to.equal(false);
     expect(isCleanRefusal("Division by zero")).to.equal(false);
   });
