@@ -2,7 +2,7 @@
 // published artifacts (WETH9, UniswapV2Factory with the deployer as fee-to setter, UniswapV2Router02)
 // and one token/USDT pair per token, seeded at NAV: the deployer mints SPOT.seedTokens at NAV with
 // test USDT and adds them with as many USDT (a new token's NAV is 1 USDT), amounts from
-// src/chain/params.ts. A token with a desk is minted the only way it can be, through its desk: the
+// src/common/params.ts. A token with a desk is minted the only way it can be, through its desk: the
 // deployer requests a deposit of SEED_MAX_COST, the feed publishes a new price round (the same price),
 // the deployer fills as the token's keeper (KEEPER_ROLE for the fill only, then given back to the
 // keeper) and claims every share; the pool takes SPOT.seedTokens of them and the deployer keeps the
@@ -16,7 +16,7 @@ import type {
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { MARKETS, type MarketName, SPOT, STANDARD_TOKENS, USDT, WAD } from "../src/chain/params.ts";
+import { MARKETS, type MarketName, SPOT, STANDARD_TOKENS, USDT, WAD } from "../src/common/params.ts";
 import { NO_DEADLINE, UNISWAP_ARTIFACTS } from "../src/spot/uniswap.ts";
 
 /** The USDT side of each pool: SPOT.seedTokens at a new token's NAV of 1 USDT. */

@@ -2,7 +2,7 @@
 // exchange with a funded LP pool, the token factory and the standard tokens (BTC3L, BTC3S, ETH3L,
 // ETH3S), each with its ForwardDesk (forward pricing: `createTokenWithDesk`, rules DESK), and the
 // spot market (deploy/Spot.ts: Uniswap V2 and one token/USDT pool per token, seeded through the
-// desks). Every number comes from src/chain/params.ts; only the keeper and the treasury (addresses)
+// desks). Every number comes from src/common/params.ts; only the keeper and the treasury (addresses)
 // are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
 // `SystemInstant` is the same system with instant tokens (`createToken`, no desk), kept only for
 // the tools that still mint and redeem instantly (the arbitrage bot and the soak's engine replay).
@@ -15,7 +15,7 @@ import type {
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
 import { id, keccak256 } from "ethers";
-import { DESK, EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/chain/params.ts";
+import { DESK, EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/common/params.ts";
 import { addSpot } from "./Spot.ts";
 
 /**

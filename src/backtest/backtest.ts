@@ -3,7 +3,7 @@
 // deploys an engine-only system, deposits, replays every price with the keeper's rule
 // (rebalanceNeeded) and reports the token's value against the ideal closed form. Pure: no I/O.
 import { parseUnits } from "ethers";
-import { DEFAULT_FEES, MARKETS, USDT, WAD, tokenParams, type TokenParams } from "../chain/params.ts";
+import { DEFAULT_FEES, MARKETS, USDT, WAD, tokenParams, type TokenParams } from "../common/params.ts";
 import { localSystem, syntheticAddress } from "../engine/system.ts";
 import { RebalanceScreen } from "../engine/screen.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../engine/exchange.ts";

@@ -5,11 +5,11 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { Presets, SingleBar } from "cli-progress";
-import { MARKETS } from "../chain/params.ts";
+import { MARKETS } from "../common/params.ts";
 import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { fromPrice8, gbmPath, parsePriceCsv } from "../feeds/paths.ts";
 import { lineChartSpec, writeChart, type SeriesPoint } from "../report/chart.ts";
-import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
+import { dateTime, duration, number, positive, wholeNumber } from "../common/options.ts";
 import {
   DEFAULT_GRID,
   formatBacktestTable,

@@ -3,7 +3,7 @@
 // against a plain float64 loop doing the same band model in the same run.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { DEFAULT_FEES, EXCHANGE, MARKETS, USDT, tokenParams } from "../chain/params.ts";
+import { DEFAULT_FEES, EXCHANGE, MARKETS, USDT, tokenParams } from "../common/params.ts";
 import { gbmPrices, toPrice8 } from "../feeds/paths.ts";
 import { bandValue, bandValueFloat } from "../engine/ideal.ts";
 import { replayPrices } from "../engine/replay.ts";

@@ -5,7 +5,7 @@ import type { ContractTransactionResponse, HDNodeWallet } from "ethers";
 import type { PlainVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem } from "../chain/deploy.ts";
 import { deployTokenWithDesk } from "../chain/desk.ts";
-import { PRICE, USDT, tokenParams } from "../chain/params.ts";
+import { PRICE, USDT, tokenParams } from "../common/params.ts";
 
 export interface GasReport {
   baseline: { deposit: number; depositNewHolder: number; redeem: number; transfer: number };

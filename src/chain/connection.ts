@@ -3,7 +3,7 @@
 // that turns them into a provider and a signer on the chain the address book is for.
 import type { Command } from "commander";
 import { NonceManager, Wallet, type JsonRpcProvider, type Signer } from "ethers";
-import { wholeNumberOrZero } from "../cli/options.ts";
+import { wholeNumberOrZero } from "../common/options.ts";
 import { DEPLOYMENTS_DIR, type AddressBook } from "./addressBook.ts";
 import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "./rpc.ts";
 

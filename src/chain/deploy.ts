@@ -18,7 +18,8 @@ import {
   tokenConfig,
   type MarketName,
   type TokenParams,
-} from "./params.ts";
+} from "../common/params.ts";
+import type { DeploymentRoles, MarketDeployment, SystemDeployment } from "../engine/system.ts";
 
 export interface System {
   usdt: MockUSDT;
@@ -123,4 +124,50 @@ export async function createToken(
   }
   const address = await system.factory.tokenBySymbol(p.symbol);
   return (await ethers.getContractAt("LeveragedToken", address)) as unknown as LeveragedToken;
+}
+
+/**
+ * The SystemDeployment of a system deployed with deploySystem (every market, the pool's liquidity,
+ * and `tokens`, which must be the ones deployed): its addresses, and the block times read from chain
+ * (each feed's first answer, each market's addMarket, each token's deployment).
+ */
+export async function readDeployment(
+  sys: System,
+  tokens: readonly TokenParams[],
+  roles: DeploymentRoles,
+): Promise<SystemDeployment> {
+  const markets: MarketDeployment[] = [];
+  for (const m of Object.values(MARKETS)) {
+    const feed = sys.feeds[m.name];
+    const round = await feed.latestRoundData();
+    const [added] = await sys.vault.queryFilter(sys.vault.filters.MarketAdded(m.id));
+    if (added === undefined) throw new Error(`market ${m.name} was never added to the exchange`);
+    markets.push({
+      params: m,
+      feed: await feed.getAddress(),
+      feedTime: round[3],
+      addedAt: BigInt((await added.getBlock()).timestamp),
+    });
+  }
+  return {
+    usdt: await sys.usdt.getAddress(),
+    vault: await sys.vault.getAddress(),
+    admin: roles.admin,
+    markets,
+    poolLiquidity: EXCHANGE.poolLiquidity,
+    tokens: await Promise.all(
+      tokens.map(async (p) => {
+        const token = sys.tokens[p.symbol];
+        if (token === undefined) throw new Error(`token ${p.symbol} is not part of this deployment`);
+        return {
+          params: p,
+          address: await token.getAddress(),
+          deployTime: (await token.status()).lastFeeAccrual,
+          treasury: roles.treasury,
+          admin: roles.admin,
+          keeper: roles.keeper,
+        };
+      }),
+    ),
+  };
 }

@@ -20,8 +20,8 @@ import type { NetworkConnection } from "hardhat/types/network";
 import { InstantSystemModule, SystemModule } from "../../deploy/System.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { addressBookPath, DEPLOYMENTS_DIR, writeAddressBook, type AddressBook } from "./addressBook.ts";
-import { MARKETS, STANDARD_TOKENS, USDT } from "./params.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { MARKETS, STANDARD_TOKENS, USDT } from "../common/params.ts";
+import { gasLimitFrom } from "./gas.ts";
 
 export const LOCAL_CHAIN_ID = 31337;
 /** Test USDT every default account holds after a local deploy. */

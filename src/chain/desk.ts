@@ -4,7 +4,7 @@
 import { getCreateAddress } from "ethers";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { ForwardDesk, LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { DESK, tokenConfig, type TokenParams } from "./params.ts";
+import { DESK, tokenConfig, type TokenParams } from "../common/params.ts";
 
 export interface TokenWithDesk {
   token: LeveragedToken;

@@ -11,7 +11,7 @@ import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/fac
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { readAddressBook, writeAddressBook, type AddressBook } from "../chain/addressBook.ts";
-import { DEFAULT_FEES, DESK, MARKETS, SPOT } from "../chain/params.ts";
+import { DEFAULT_FEES, DESK, MARKETS, SPOT } from "../common/params.ts";
 import { reservesOf } from "../spot/arbitrage.ts";
 import { connectFactory, connectPair, connectRouter, createPoolAtNav } from "../spot/uniswap.ts";
 import {

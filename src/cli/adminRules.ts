@@ -1,7 +1,7 @@
 // The operator's rules, as pure functions: what `lt admin` accepts and the one sentence that says why
 // the contract would refuse it, checked before anything is sent. They mirror the contracts' checks
 // (LeveragedToken's constructor and setters, the exchange's addMarket) and their constants.
-import { bandFor, tokenNaming, type Band } from "../chain/params.ts";
+import { bandFor, tokenNaming, type Band } from "../common/params.ts";
 import { CliError } from "./cliError.ts";
 import {
   decimalString,

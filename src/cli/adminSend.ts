@@ -2,7 +2,7 @@
 // account, the role and the contract), and sending one transaction with its gas estimate + 20%.
 import { id, ZeroHash, type ContractTransactionReceipt, type ContractTransactionResponse } from "ethers";
 import type { TypedContractMethod } from "../../types/ethers-contracts/common.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { gasLimitFrom } from "../chain/gas.ts";
 import { CliError } from "./cliError.ts";
 
 export const ROLES = {

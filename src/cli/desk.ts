@@ -8,7 +8,7 @@ import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/F
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { parseDuration } from "../feeder/plan.ts";
-import { gasLimitFrom, mintRedeemGasLimit } from "../keeper/decide.ts";
+import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
 import {

@@ -31,7 +31,7 @@ import {
   type Json,
   type Report,
 } from "./format.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
+import { gasLimitFrom } from "../chain/gas.ts";
 import { explainMinedRevert } from "./minedRevert.ts";
 import { minimumOutDown, type TradeOptions } from "./trade.ts";
 

@@ -3,7 +3,7 @@
 // anything; what only the chain knows comes back from the revert, decoded.
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { mintRedeemGasLimit } from "../keeper/decide.ts";
+import { mintRedeemGasLimit } from "../chain/gas.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {

@@ -4,8 +4,8 @@ import { readFileSync } from "node:fs";
 import { Command, CommanderError, Option } from "commander";
 import { SingleBar, Presets } from "cli-progress";
 import { network } from "hardhat";
-import { MARKETS, type MarketName } from "../chain/params.ts";
-import { dateTime, duration, number, positive, wholeNumber } from "../cli/options.ts";
+import { MARKETS, type MarketName } from "../common/params.ts";
+import { dateTime, duration, number, positive, wholeNumber } from "../common/options.ts";
 import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { PATH_START, parsePriceCsv, type PricePoint } from "../feeds/paths.ts";
 import {

@@ -1,7 +1,7 @@
 // The demo's and the backtest's price paths: one time grid shared by every market, a price per
 // market at each point (8 decimals). Seeded GBM by default, or CSV files (timestamp,price), one per
 // market; a market without a CSV keeps its start price (a flat path). Pure.
-import type { MarketName } from "../chain/params.ts";
+import type { MarketName } from "../common/params.ts";
 import { fromPrice8, gbmPath, type PricePoint } from "../feeds/paths.ts";
 
 export const DEMO_MARKETS: readonly MarketName[] = ["BTC", "ETH"];

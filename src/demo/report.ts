@@ -3,7 +3,7 @@
 // sentences; the recorded series for the chart. Numbers for people are plain JS numbers (fractions:
 // 0.1234 = 12.34%); exact on-chain amounts stay as decimal strings of their base units.
 import { formatUnits } from "ethers";
-import { MARKETS, WAD, type MarketName } from "../chain/params.ts";
+import { MARKETS, WAD, type MarketName } from "../common/params.ts";
 import { continuousValue, realizedVariance } from "../engine/ideal.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import { fromPrice8, YEAR_SECONDS } from "../feeds/paths.ts";

@@ -2,7 +2,7 @@
 // same custom errors. Used for USDT and for each token's shares.
 import { EngineRevert } from "./errors.ts";
 import { UINT256_MAX } from "./math.ts";
-import type { EventLog } from "./world.ts";
+import type { EventLog } from "./events.ts";
 
 export const ZERO_ADDRESS = "0x0000000000000000000000000000000000000000";
 

@@ -54,7 +54,8 @@ export {
   type DeskStorage,
   type FillNeeded,
 } from "./desk.ts";
-export { World, type Tx, type EngineEvent } from "./world.ts";
+export { World, type Tx } from "./world.ts";
+export type { EngineEvent } from "./events.ts";
 export {
   EngineSystem,
   type SystemDeployment,

@@ -1,8 +1,7 @@
 // The engine's copy of a deployed system (what src/chain/deploy.ts deploySystem builds on chain):
 // USDT, one feed and one market per underlying, the exchange's pool and the tokens. Its inputs are
 // the addresses and the block times of the deployment, never the contracts' computed state.
-import type { System } from "../chain/deploy.ts";
-import { EXCHANGE, MARKETS, type MarketName, type MarketParams, type TokenParams } from "../chain/params.ts";
+import { EXCHANGE, MARKETS, type MarketName, type MarketParams, type TokenParams } from "../common/params.ts";
 import { ZERO_ADDRESS, key } from "./erc20.ts";
 import { Exchange, type ExchangeParams } from "./exchange.ts";
 import { PriceFeed } from "./feed.ts";
@@ -42,52 +41,6 @@ export interface DeploymentRoles {
   admin: string;
   treasury: string;
   keeper: string;
-}
-
-/**
- * The SystemDeployment of a system deployed with deploySystem (every market, the pool's liquidity,
- * and `tokens`, which must be the ones deployed): its addresses, and the block times read from chain
- * (each feed's first answer, each market's addMarket, each token's deployment).
- */
-export async function readDeployment(
-  sys: System,
-  tokens: readonly TokenParams[],
-  roles: DeploymentRoles,
-): Promise<SystemDeployment> {
-  const markets: MarketDeployment[] = [];
-  for (const m of Object.values(MARKETS)) {
-    const feed = sys.feeds[m.name];
-    const round = await feed.latestRoundData();
-    const [added] = await sys.vault.queryFilter(sys.vault.filters.MarketAdded(m.id));
-    if (added === undefined) throw new Error(`market ${m.name} was never added to the exchange`);
-    markets.push({
-      params: m,
-      feed: await feed.getAddress(),
-      feedTime: round[3],
-      addedAt: BigInt((await added.getBlock()).timestamp),
-    });
-  }
-  return {
-    usdt: await sys.usdt.getAddress(),
-    vault: await sys.vault.getAddress(),
-    admin: roles.admin,
-    markets,
-    poolLiquidity: EXCHANGE.poolLiquidity,
-    tokens: await Promise.all(
-      tokens.map(async (p) => {
-        const token = sys.tokens[p.symbol];
-        if (token === undefined) throw new Error(`token ${p.symbol} is not part of this deployment`);
-        return {
-          params: p,
-          address: await token.getAddress(),
-          deployTime: (await token.status()).lastFeeAccrual,
-          treasury: roles.treasury,
-          admin: roles.admin,
-          keeper: roles.keeper,
-        };
-      }),
-    ),
-  };
 }
 
 export class EngineSystem {

@@ -2,32 +2,12 @@
 // operations take the caller and the block timestamp explicitly, revert atomically (all state back
 // as it was, like an EVM revert) and log the events they expect the contracts to emit.
 import { Erc20Ledger, key } from "./erc20.ts";
-import type { RevertArg } from "./errors.ts";
+import { EventLog } from "./events.ts";
 
 /** msg.sender and block.timestamp of one call. */
 export interface Tx {
   from: string;
   time: bigint;
-}
-
-export interface EngineEvent {
-  address: string; // lower-case emitter
-  name: string;
-  args: RevertArg[];
-}
-
-export class EventLog {
-  events: EngineEvent[] = [];
-  enabled = true;
-
-  emit(address: string, name: string, args: RevertArg[]): void {
-    if (this.enabled) this.events.push({ address: key(address), name, args });
-  }
-
-  /** Events logged since `mark` (a length of `events`). */
-  since(mark: number): EngineEvent[] {
-    return this.events.slice(mark);
-  }
 }
 
 /** A contract twin: all of its state in one plain object `st`, so it can be saved and restored. */

@@ -3,10 +3,10 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
-import type { MarketName } from "../chain/params.ts";
-import { number, positiveInt, wholeNumber } from "../cli/options.ts";
+import type { MarketName } from "../common/params.ts";
+import { number, positiveInt, wholeNumber } from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
-import { jsonLogger } from "../keeper/log.ts";
+import { jsonLogger } from "../common/log.ts";
 import { Feeder } from "./feeder.ts";
 import {
   csvPlan,

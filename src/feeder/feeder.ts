@@ -4,10 +4,10 @@
 import { formatUnits, NonceManager, type Provider, type Signer, type TransactionResponse } from "ethers";
 import type { MockPriceFeed } from "../../types/ethers-contracts/index.js";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
-import type { MarketName } from "../chain/params.ts";
-import { gasLimitFrom } from "../keeper/decide.ts";
-import type { Logger } from "../keeper/log.ts";
-import { sleep } from "../keeper/retry.ts";
+import type { MarketName } from "../common/params.ts";
+import { gasLimitFrom } from "../chain/gas.ts";
+import type { Logger } from "../common/log.ts";
+import { sleep } from "../common/retry.ts";
 import type { FeedStep } from "./plan.ts";
 
 /** Any ethers provider that also passes raw JSON-RPC calls (JsonRpcProvider, Hardhat's provider). */

@@ -1,7 +1,7 @@
 // The feeder's plan: which price each market gets at which time offset. Built from the shared price
 // paths (src/feeds/paths.ts); pure.
 import { gbmPath, jumpPath, fromPrice8, type PricePoint } from "../feeds/paths.ts";
-import type { MarketName } from "../chain/params.ts";
+import type { MarketName } from "../common/params.ts";
 
 export interface FeedStep {
   /** Seconds after the start of the plan. */

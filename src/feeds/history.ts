@@ -3,7 +3,7 @@
 // pick. Errors are plain sentences naming the option and the dates the history has.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import type { MarketName } from "../chain/params.ts";
+import type { MarketName } from "../common/params.ts";
 import { parsePriceCsvRows, type PricePoint } from "./paths.ts";
 
 export interface HistorySpec {

@@ -5,10 +5,10 @@ import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
 import { fetchChainId } from "../chain/rpc.ts";
-import { positiveInt, wholeNumberOrZero } from "../cli/options.ts";
+import { positiveInt, wholeNumberOrZero } from "../common/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
-import { jsonLogger } from "./log.ts";
-import { backoffMs, isTransient, sleep } from "./retry.ts";
+import { jsonLogger } from "../common/log.ts";
+import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 
 const CONNECTION = { signer: "the keeper", keyEnv: "KEEPER_KEY", account: true };
 

@@ -29,16 +29,15 @@ import {
   decide,
   decideFill,
   formatLeverage,
-  gasLimitFrom,
-  mintRedeemGasLimit,
   REASON_NAMES,
   STATE_NAMES,
   TokenState,
   type Action,
 } from "./decide.ts";
+import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { HolderIndex } from "./holders.ts";
-import type { Logger } from "./log.ts";
-import { backoffMs, isTransient, sleep } from "./retry.ts";
+import type { Logger } from "../common/log.ts";
+import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 
 export interface KeeperOptions {
   /** Poll interval (ms): each poll looks at the latest block and acts when it is new. */

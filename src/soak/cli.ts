@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command } from "commander";
 import { useMainBuild } from "../chain/processes.ts";
-import { number, positiveInt, wholeNumber } from "../cli/options.ts";
+import { number, positiveInt, wholeNumber } from "../common/options.ts";
 import { runSoak } from "./run.ts";
 import { formatSummary } from "./report.ts";
 

@@ -4,7 +4,7 @@
 // the chain's event, and at the end every token's NAV on chain against the engine's.
 import { Interface, type JsonRpcProvider, toQuantity } from "ethers";
 import type { AddressBook } from "../chain/addressBook.ts";
-import { EXCHANGE, MARKETS, STANDARD_TOKENS, type MarketName } from "../chain/params.ts";
+import { EXCHANGE, MARKETS, STANDARD_TOKENS, type MarketName } from "../common/params.ts";
 import { EngineSystem, type SystemDeployment } from "../engine/system.ts";
 import { isEngineRevert } from "../engine/index.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";

@@ -18,7 +18,7 @@ import {
   spawnNode,
   type Target,
 } from "../chain/processes.ts";
-import { sleep } from "../keeper/retry.ts";
+import { sleep } from "../common/retry.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { soakPrices, writeCsvFrom, type Jump } from "./path.ts";
 import { CuttableProxy } from "./proxy.ts";

@@ -4,7 +4,7 @@
 // with anything else: an unexplained error, which the soak reports with its message.
 import { HDNodeWallet } from "ethers";
 import { runCli } from "../cli/program.ts";
-import { sleep } from "../keeper/retry.ts";
+import { sleep } from "../common/retry.ts";
 import type { Rng } from "./rng.ts";
 
 /** The mnemonic of anvil's and Hardhat's default accounts. */

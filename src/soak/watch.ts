@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import type { Provider } from "ethers";
 import type { AddressBook } from "../chain/addressBook.ts";
-import { MARKETS } from "../chain/params.ts";
+import { MARKETS } from "../common/params.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 

@@ -12,15 +12,15 @@ import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
-import { WAD } from "../chain/params.ts";
+import { WAD } from "../common/params.ts";
 import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
-import type { Logger } from "../keeper/log.ts";
-import { gasLimitFrom, mintRedeemGasLimit } from "../keeper/decide.ts";
+import type { Logger } from "../common/log.ts";
+import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
-import { backoffMs, sleep } from "../keeper/retry.ts";
+import { backoffMs, sleep } from "../common/retry.ts";
 import {
   buyToLower,
   getAmountIn,

@@ -5,8 +5,8 @@ import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
-import { positiveInt } from "../cli/options.ts";
-import { jsonLogger } from "../keeper/log.ts";
+import { positiveInt } from "../common/options.ts";
+import { jsonLogger } from "../common/log.ts";
 import { runArbitrage } from "./arbitrage.ts";
 
 const CONNECTION = { signer: "the arbitrageur", keyEnv: "ARB_KEY", account: true };

@@ -1,7 +1,7 @@
 // Pure bigint math of a token/USDT Uniswap V2 pool against the token's NAV: the pair's own swap
 // formulas (0.3% fee), the no-arbitrage band around NAV, and the trade that brings the pool price
 // back to the band's edge. Prices are exact fractions: USDT base units per token base unit.
-import { WAD } from "../chain/params.ts";
+import { WAD } from "../common/params.ts";
 
 /** Uniswap V2 keeps 997/1000 of every input. */
 const FEE_KEEP = 997n;

@@ -12,7 +12,7 @@ import {
   type Signer,
 } from "ethers";
 import type { LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
-import { SPOT } from "../chain/params.ts";
+import { SPOT } from "../common/params.ts";
 
 const require = createRequire(import.meta.url);
 

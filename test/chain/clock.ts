@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { nextTimeOfDay, pinBlockTimes } from "../../src/chain/clock.ts";
-import { dateTime } from "../../src/cli/options.ts";
+import { dateTime } from "../../src/common/options.ts";
 import { alignStart, SETUP_SECONDS } from "../../src/demo/run.ts";
 import { PATH_START } from "../../src/feeds/paths.ts";
 

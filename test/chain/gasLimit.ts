@@ -6,8 +6,8 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deploySystem } from "../../src/chain/deploy.ts";
-import { USDT } from "../../src/chain/params.ts";
-import { gasLimitFrom, mintRedeemGasLimit, RIPCORD_REBALANCE_GAS } from "../../src/keeper/decide.ts";
+import { USDT } from "../../src/common/params.ts";
+import { gasLimitFrom, mintRedeemGasLimit, RIPCORD_REBALANCE_GAS } from "../../src/chain/gas.ts";
 
 const { ethers, networkHelpers } = await network.create();
 

@@ -1,7 +1,7 @@
 // The operator's rules as pure functions: each refusal is the sentence the contract's check means,
 // and the derived band is the 3x band scaled to the target.
 import { expect } from "chai";
-import { bandFor } from "../../src/chain/params.ts";
+import { bandFor } from "../../src/common/params.ts";
 import {
   delistingProblem,
   feesProblem,

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deploySystem } from "../../src/chain/deploy.ts";
-import { USDT } from "../../src/chain/params.ts";
+import { USDT } from "../../src/common/params.ts";
 import { explainError, type ErrorContext } from "../../src/cli/errors.ts";
 import { explainMinedRevert } from "../../src/cli/minedRevert.ts";
 

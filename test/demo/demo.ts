@@ -21,7 +21,7 @@ import { percent, share, usd } from "../../src/demo/story.ts";
 import { PNG_SIGNATURE } from "../../src/report/chart.ts";
 import { PATH_START, parsePriceCsv } from "../../src/feeds/paths.ts";
 import { noArbitrageBand, ratioToNumber } from "../../src/spot/poolMath.ts";
-import { DEFAULT_FEES } from "../../src/chain/params.ts";
+import { DEFAULT_FEES } from "../../src/common/params.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
 
 const TAKER_FEE = DEFAULT_EXCHANGE_PARAMS.takerFee;

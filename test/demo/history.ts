@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { backtestMain } from "../../src/backtest/cli.ts";
 import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
-import { dateTime } from "../../src/cli/options.ts";
+import { dateTime } from "../../src/common/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
 import { deadPoolLines, formatTable, skippedLines } from "../../src/demo/output.ts";
 import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";

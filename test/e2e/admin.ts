@@ -10,7 +10,7 @@ import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { type AddressBook, readAddressBook, writeAddressBook } from "../../src/chain/addressBook.ts";
-import { MARKETS } from "../../src/chain/params.ts";
+import { MARKETS } from "../../src/common/params.ts";
 import { addressesOf, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, isolated as isolatedOn, type LocalNode, startNode } from "./nodes.ts";
 import { expectPlainError, json, runLt } from "./support/lt.ts";

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { MARKETS } from "../../src/chain/params.ts";
+import { MARKETS } from "../../src/common/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
 import {
   deployOn,

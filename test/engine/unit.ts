@@ -2,7 +2,7 @@
 // rounding, the exchange's PnL, fees and funding, the token's first mint, atomic reverts, and the
 // typed API (quotes equal execution; rebalance triggers sit exactly where the contract flips).
 import { expect } from "chai";
-import { MARKETS, tokenParams } from "../../src/chain/params.ts";
+import { MARKETS, tokenParams } from "../../src/common/params.ts";
 import { EngineRevert } from "../../src/engine/errors.ts";
 import {
   costUp,

@@ -2,7 +2,7 @@
 // interval the replaced answer priced, at that answer. Two runs of one price path, one with other
 // traders on the market between the updates and one without, charge the token the same to the unit.
 import { expect } from "chai";
-import { USDT } from "../../src/chain/params.ts";
+import { USDT } from "../../src/common/params.ts";
 import { fundingIndexDelta } from "../../src/engine/math.ts";
 import {
   networkHelpers,

@@ -3,10 +3,10 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { deploySystem } from "../../src/chain/deploy.ts";
-import { MARKETS } from "../../src/chain/params.ts";
+import { MARKETS } from "../../src/common/params.ts";
 import { Feeder } from "../../src/feeder/feeder.ts";
 import { gbmPlan, jumpPlan, parseJump } from "../../src/feeder/plan.ts";
-import type { LogFields } from "../../src/keeper/log.ts";
+import type { LogFields } from "../../src/common/log.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const P = 10n ** 8n;

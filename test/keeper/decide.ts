@@ -4,13 +4,13 @@ import {
   decide,
   decideFill,
   formatLeverage,
-  gasLimitFrom,
   TokenState,
   type TokenSnapshot,
 } from "../../src/keeper/decide.ts";
+import { gasLimitFrom } from "../../src/chain/gas.ts";
 import { rpcUrlFor } from "../../src/chain/rpc.ts";
-import { jsonLine } from "../../src/keeper/log.ts";
-import { backoffMs, isTransient, withRetry } from "../../src/keeper/retry.ts";
+import { jsonLine } from "../../src/common/log.ts";
+import { backoffMs, isTransient, withRetry } from "../../src/common/retry.ts";
 
 const DAY = 86_400;
 const base: TokenSnapshot = {

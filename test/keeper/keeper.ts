@@ -5,9 +5,9 @@ import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
 import { Keeper, type KeeperOptions } from "../../src/keeper/keeper.ts";
-import type { LogFields } from "../../src/keeper/log.ts";
+import type { LogFields } from "../../src/common/log.ts";
 
 const { ethers, networkHelpers } = await network.create();
 

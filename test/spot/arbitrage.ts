@@ -9,8 +9,8 @@ import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
-import type { LogFields } from "../../src/keeper/log.ts";
+import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
+import type { LogFields } from "../../src/common/log.ts";
 import { readTrueNav } from "../../src/cli/trueNav.ts";
 import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { artifacts, network } from "hardhat";
 import { deployToNetwork } from "../../src/chain/deployNetwork.ts";
-import { SPOT } from "../../src/chain/params.ts";
+import { SPOT } from "../../src/common/params.ts";
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { reservesOf } from "../../src/spot/arbitrage.ts";

@@ -4,7 +4,7 @@
 import { expect } from "chai";
 import { formatUnits } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
-import { USDT } from "../../src/chain/params.ts";
+import { USDT } from "../../src/common/params.ts";
 import { reservesOf, viewPool } from "../../src/spot/arbitrage.ts";
 import { position } from "../../src/spot/poolMath.ts";
 import {

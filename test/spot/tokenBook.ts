@@ -6,7 +6,7 @@ import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { USDT } from "../../src/chain/params.ts";
+import { USDT } from "../../src/common/params.ts";
 import { rawRpcOf, readTokenBook, type BookBlock } from "../../src/chain/tokenBook.ts";
 import { quoteDepositBook, quoteMintOnBook, quoteRedeemOnBook, TokenState } from "../../src/engine/index.ts";
 

@@ -2,7 +2,7 @@
 // holders. Each case is an attack that worked before, with its numbers, and what happens now.
 import { expect } from "chai";
 import { AbiCoder, keccak256, toBeHex, zeroPadValue } from "ethers";
-import { USDT } from "../../src/chain/params.ts";
+import { USDT } from "../../src/common/params.ts";
 import {
   ethers,
   equityOf,

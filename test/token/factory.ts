@@ -12,7 +12,7 @@ import {
   tokenParams,
   type TokenParams,
   tokenConfig,
-} from "../../src/chain/params.ts";
+} from "../../src/common/params.ts";
 import {
   Reason,
   deployFixture,

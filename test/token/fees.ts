@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { DEFAULT_FEES, MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import { DEFAULT_FEES, MARKETS, USDT, WAD } from "../../src/common/params.ts";
 import {
   DAY,
   DEFAULT_ADMIN_ROLE,

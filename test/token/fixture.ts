@@ -15,7 +15,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { ContractTransactionResponse } from "ethers";
 import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { MARKETS, USDT, type MarketName } from "../../src/chain/params.ts";
+import { MARKETS, USDT, type MarketName } from "../../src/common/params.ts";
 import { managementFeeSharesDown, type Book } from "./model.ts";
 
 export const { ethers, networkHelpers } = await network.create();

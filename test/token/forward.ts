@@ -7,7 +7,7 @@ import { expect } from "chai";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ForwardDesk, LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { deployTokenWithDesk } from "../../src/chain/desk.ts";
-import { USDT, tokenParams } from "../../src/chain/params.ts";
+import { USDT, tokenParams } from "../../src/common/params.ts";
 import { deployFixture, ethers, networkHelpers, type Deployed } from "./fixture.ts";
 
 const { loadFixture } = networkHelpers;

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { anyUint } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
 import {
   DAY,
   DEAD,

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
 import {
   DEAD,
   PENDING,

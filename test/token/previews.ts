@@ -3,7 +3,7 @@
 // the max* functions: 0 wherever the call would revert.
 import { expect } from "chai";
 import { anyUint } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
-import { USDT, WAD } from "../../src/chain/params.ts";
+import { USDT, WAD } from "../../src/common/params.ts";
 import {
   DAY,
   MAX_UINT,

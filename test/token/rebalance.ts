@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import type { System } from "../../src/chain/deploy.ts";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { USDT, WAD } from "../../src/chain/params.ts";
+import { USDT, WAD } from "../../src/common/params.ts";
 import {
   KEEPER_ROLE,
   PENDING,

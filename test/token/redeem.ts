@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { USDT, WAD } from "../../src/chain/params.ts";
+import { USDT, WAD } from "../../src/common/params.ts";
 import {
   PENDING,
   ethers,

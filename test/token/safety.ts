@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { MARKETS, USDT, WAD, tokenParams } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD, tokenParams } from "../../src/common/params.ts";
 import {
   DEFAULT_ADMIN_ROLE,
   KEEPER_ROLE,

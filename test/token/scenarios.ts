@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { anyUint } from "@nomicfoundation/hardhat-ethers-chai-matchers/withArgs";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { MARKETS, USDT, WAD } from "../../src/chain/params.ts";
+import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
 import {
   MAX_UINT,
   PENDING,

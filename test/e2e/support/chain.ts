@@ -1,7 +1,7 @@
 // Typed handles on a running node for end-to-end tests (plain ethers, no Hardhat runtime).
 import { JsonRpcProvider, Network, type JsonRpcSigner } from "ethers";
 import type { AddressBook } from "../../../src/chain/addressBook.ts";
-import { USDT } from "../../../src/chain/params.ts";
+import { USDT } from "../../../src/common/params.ts";
 import { ForwardDesk__factory } from "../../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPriceFeed__factory } from "../../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";

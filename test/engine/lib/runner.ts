@@ -6,11 +6,12 @@ import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardha
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { ContractTransactionResponse, Interface, Log } from "ethers";
 import { deploySystem, type System } from "../../../src/chain/deploy.ts";
-import { MARKETS, tokenParams, type TokenParams } from "../../../src/chain/params.ts";
+import { MARKETS, tokenParams, type TokenParams } from "../../../src/common/params.ts";
 import { key } from "../../../src/engine/erc20.ts";
 import { EngineRevert } from "../../../src/engine/errors.ts";
 import { DEAD, TokenState, type LeveragedToken as EngineToken } from "../../../src/engine/token.ts";
-import { EngineSystem, readDeployment, type SystemDeployment } from "../../../src/engine/system.ts";
+import { readDeployment } from "../../../src/chain/deploy.ts";
+import { EngineSystem, type SystemDeployment } from "../../../src/engine/system.ts";
 import type { Tx } from "../../../src/engine/world.ts";
 import type { LeveragedToken } from "../../../types/ethers-contracts/index.js";
 import type { Step } from "./steps.ts";

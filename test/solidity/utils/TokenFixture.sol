@@ -13,7 +13,7 @@ import {TestBase} from "./Vm.sol";
 
 /// @title TokenFixture
 /// @notice The system a leveraged-token test needs: USDT, a BTC feed, the exchange with a deep pool, and
-/// 3x tokens with the default parameters of src/chain/params.ts (band [2x, 4x], ripcord 4.5x, epsilon
+/// 3x tokens with the default parameters of src/common/params.ts (band [2x, 4x], ripcord 4.5x, epsilon
 /// 0.05x, 0.05% mint and redeem fees, 0.005% a day management fee, 5 USDT bounty, no supply cap).
 /// @dev The token's runtime code is under the 24 KB limit, so it deploys with `new` (its 27 KB creation
 /// code is only over the limit a factory's runtime may hold). The deploying contract holds every role.

@@ -1,0 +1,22 @@
+// The events a twin logs: what it expects its contract to emit, in order.
+import type { RevertArg } from "./errors.ts";
+
+export interface EngineEvent {
+  address: string; // lower-case emitter
+  name: string;
+  args: RevertArg[];
+}
+
+export class EventLog {
+  events: EngineEvent[] = [];
+  enabled = true;
+
+  emit(address: string, name: string, args: RevertArg[]): void {
+    if (this.enabled) this.events.push({ address: address.toLowerCase(), name, args });
+  }
+
+  /** Events logged since `mark` (a length of `events`). */
+  since(mark: number): EngineEvent[] {
+    return this.events.slice(mark);
+  }
+}
