@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
@@ -105,7 +106,7 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     /* REQUESTS */
 
     /// @inheritdoc IERC7540Deposit
-    function requestDeposit(uint256 assets, address controller, address owner) external nonReentrant returns (uint256) {
+    function requestDeposit(uint256 assets, address controller, address owner) public nonReentrant returns (uint256) {
         if (assets == 0) revert ZeroAmount();
         if (controller == address(0)) revert ZeroAddress();
         _requireOperator(owner);
@@ -118,6 +119,23 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         emit DepositRequest(controller, owner, 0, msg.sender, assets);
         usdt.safeTransferFrom(owner, address(this), assets);
         return 0;
+    }
+
+    /// @inheritdoc IForwardDesk
+    function requestDepositWithPermit(
+        uint256 assets,
+        address controller,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256) {
+        // the permit is public once sent: whoever submits it first sets the same allowance
+        try IERC20Permit(address(usdt)).permit(msg.sender, address(this), assets, deadline, v, r, s) {} catch {
+            uint256 allowance = usdt.allowance(msg.sender, address(this));
+            if (allowance < assets) revert PermitRejected(msg.sender, allowance, assets);
+        }
+        return requestDeposit(assets, controller, msg.sender);
     }
 
     /// @inheritdoc IERC7540Redeem

@@ -73,8 +73,24 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
     error FillOutOfGas();
     /// @notice A claim of more than is claimable.
     error ExceedsClaimable(uint256 amount, uint256 claimable);
+    /// @notice A permit that did not set the allowance a request needs: a wrong signature, a passed
+    /// deadline or a used nonce (a permit someone else submitted first has set it, and goes through).
+    error PermitRejected(address owner, uint256 allowance, uint256 assets);
 
     /* REQUESTS */
+
+    /// @notice `requestDeposit(assets, controller, msg.sender)` in one transaction with the caller's
+    /// EIP-2612 permit of `assets` USDT to this desk (signed for `deadline`), so no approval comes
+    /// first. A permit already used (someone copied it from the mempool and sent it first) is fine
+    /// when it set the allowance; otherwise reverts PermitRejected.
+    function requestDepositWithPermit(
+        uint256 assets,
+        address controller,
+        uint256 deadline,
+        uint8 v,
+        bytes32 r,
+        bytes32 s
+    ) external returns (uint256 requestId);
 
     /// @notice Cancels `controller`'s deposit request and returns its USDT to `controller`: while its
     /// price round is still the current one, or once a fill refused it. Controller or operator.

@@ -1,7 +1,7 @@
 // Gas of the leveraged token's hot paths next to a plain OpenZeppelin ERC-4626 vault over the same
 // USDT, measured in one run on the in-process network.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import type { ContractTransactionResponse, HDNodeWallet } from "ethers";
+import { Signature, type ContractTransactionResponse, type HDNodeWallet } from "ethers";
 import type { PlainVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem } from "../chain/deploy.ts";
 import { deployTokenWithDesk } from "../chain/desk.ts";
@@ -14,6 +14,10 @@ export interface GasReport {
   desk: {
     requestDeposit: number;
     requestDepositNewController: number;
+    /** A new controller's first request with a USDT permit: one transaction, no approval first. */
+    requestDepositWithPermitNewController: number;
+    /** The USDT approval a new controller sends before a plain request (what the permit saves). */
+    approveNewController: number;
     requestRedeem: number;
     fill1: number;
     fill10: number;
@@ -125,12 +129,12 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   labels[(await fwd.getAddress()).toLowerCase()] = "token";
   labels[deskAddress.toLowerCase()] = "desk";
   let price = 88_000n * PRICE;
-  /** A new account with gas money and `usdt` USDT, the desk allowed to take it. */
-  const fundedWallet = async (usdt: bigint): Promise<HDNodeWallet> => {
+  /** A new account with gas money and `usdt` USDT, the desk allowed to take it (unless `approve` is false). */
+  const fundedWallet = async (usdt: bigint, approve = true): Promise<HDNodeWallet> => {
     const w = ethers.Wallet.createRandom().connect(ethers.provider);
     await ethers.provider.send("hardhat_setBalance", [w.address, "0xde0b6b3a7640000"]);
     await sys.usdt.mint(w.address, usdt);
-    await (await sys.usdt.connect(w).approve(deskAddress, usdt)).wait();
+    if (approve) await (await sys.usdt.connect(w).approve(deskAddress, usdt)).wait();
     return w;
   };
   const nextRound = async (): Promise<void> => {
@@ -158,6 +162,45 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   const requestDepositNewController = await gasOf(
     "desk.requestDepositNewController",
     desk.connect(newcomer).requestDeposit(1_000n * USDT, newcomer.address, newcomer.address),
+  );
+  const signer = await fundedWallet(1_000n * USDT, false);
+  const approveNewController = await gasOf(
+    "usdt.approveNewController",
+    sys.usdt.connect(signer).approve(deskAddress, 1_000n * USDT),
+  );
+  await (await sys.usdt.connect(signer).approve(deskAddress, 0n)).wait();
+  const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3_600n;
+  const permit = Signature.from(
+    await signer.signTypedData(
+      {
+        name: await sys.usdt.name(),
+        version: "1",
+        chainId: (await ethers.provider.getNetwork()).chainId,
+        verifyingContract: await sys.usdt.getAddress(),
+      },
+      {
+        Permit: [
+          { name: "owner", type: "address" },
+          { name: "spender", type: "address" },
+          { name: "value", type: "uint256" },
+          { name: "nonce", type: "uint256" },
+          { name: "deadline", type: "uint256" },
+        ],
+      },
+      {
+        owner: signer.address,
+        spender: deskAddress,
+        value: 1_000n * USDT,
+        nonce: await sys.usdt.nonces(signer.address),
+        deadline,
+      },
+    ),
+  );
+  const requestDepositWithPermitNewController = await gasOf(
+    "desk.requestDepositWithPermitNewController",
+    desk
+      .connect(signer)
+      .requestDepositWithPermit(1_000n * USDT, signer.address, deadline, permit.v, permit.r, permit.s),
   );
   await nextRound();
   await desk.connect(admin).fill();
@@ -194,6 +237,8 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
     desk: {
       requestDeposit,
       requestDepositNewController,
+      requestDepositWithPermitNewController,
+      approveNewController,
       requestRedeem,
       fill1,
       fill10,

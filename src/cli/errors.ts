@@ -202,6 +202,8 @@ export function customErrorMessage(error: ErrorDescription, ctx: ErrorContext): 
       return `cannot claim ${String(a[0])} units: only ${String(a[1])} are claimable`;
     case "FillOutOfGas":
       return "the fill ran short of gas inside the token; send it again with a higher gas limit";
+    case "PermitRejected":
+      return `the USDT permit was not accepted (a wrong signature, a passed deadline or a used nonce) and the allowance of ${String(a[0])} to ${symbol}'s desk is ${String(a[1])} units, under the ${String(a[2])} requested: sign a new permit, or approve first`;
     default:
       return null;
   }

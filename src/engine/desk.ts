@@ -149,6 +149,24 @@ export class ForwardDesk {
     });
   }
 
+  /**
+   * requestDepositWithPermit(assets, controller, deadline, v, r, s). The twin checks no signature:
+   * `permitValid` says whether USDT's permit went through (it sets the caller's allowance to the desk
+   * to `assets`, with its Approval event); when it did not (a bad signature, a passed deadline, a
+   * permit someone sent first), the allowance there is must cover `assets`, else PermitRejected.
+   */
+  requestDepositWithPermit(tx: Tx, assets: bigint, controller: string, permitValid: boolean): bigint {
+    return this.world.atomic(() => {
+      if (permitValid) {
+        this.usdt.approve(tx.from, this.address, assets);
+      } else {
+        const allowance = this.usdt.allowance(tx.from, this.address);
+        if (allowance < assets) throw new EngineRevert("PermitRejected", [key(tx.from), allowance, assets]);
+      }
+      return this.requestDeposit(tx, assets, controller, tx.from);
+    });
+  }
+
   /** requestRedeem(shares, controller, owner): the shares move with the owner's allowance to the desk. */
   requestRedeem(tx: Tx, shares: bigint, controller: string, owner: string): bigint {
     return this.world.atomic(() => {

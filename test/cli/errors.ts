@@ -141,6 +141,12 @@ describe("CLI errors in plain words", function () {
       ["AsyncFlow", [], mint, "BTC3L's desk fills at the next price round, so it has no preview"],
       ["ExceedsClaimable", [5n, 3n], mint, "cannot claim 5 units: only 3 are claimable"],
       ["FillOutOfGas", [], mint, "the fill ran short of gas inside the token"],
+      [
+        "PermitRejected",
+        [ALICE, 5n, 7n],
+        mint,
+        `the USDT permit was not accepted (a wrong signature, a passed deadline or a used nonce) and the allowance of ${getAddress(ALICE)} to BTC3L's desk is 5 units, under the 7 requested`,
+      ],
     ];
     for (const [name, args, ctx, sentence] of cases) {
       expect(revertDataMessage(desk.encodeErrorResult(name, args), ctx), name).to.include(sentence);

@@ -8,14 +8,13 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { BaseContract, Interface, Log } from "ethers";
-import { deploySystem, type System } from "../../src/chain/deploy.ts";
+import { Signature, type BaseContract, type Interface, type Log } from "ethers";
+import { deploySystem, readDeployment, type System } from "../../src/chain/deploy.ts";
 import { MARKETS, tokenConfig, tokenParams } from "../../src/common/params.ts";
 import { ForwardDesk as EngineDesk } from "../../src/engine/desk.ts";
 import { key } from "../../src/engine/erc20.ts";
 import { EngineRevert } from "../../src/engine/errors.ts";
 import { ceilDiv } from "../../src/engine/math.ts";
-import { readDeployment } from "../../src/chain/deploy.ts";
 import { EngineSystem, type SystemDeployment } from "../../src/engine/system.ts";
 import { TokenState, type LeveragedToken as EngineToken } from "../../src/engine/token.ts";
 import type { EngineEvent } from "../../src/engine/events.ts";
@@ -366,6 +365,53 @@ class Harness {
       method: "requestDeposit",
       args: [assets, controller, owner],
       engine: (tx) => this.desk.requestDeposit(tx, assets, controller, owner),
+    };
+  }
+
+  /** `by`'s EIP-2612 signature of `value` USDT to the desk until `deadline` (its next nonce). */
+  async permit(by: HardhatEthersSigner, value: bigint, deadline: bigint): Promise<Signature> {
+    const usdt = this.f.sys.usdt;
+    const domain = {
+      name: await usdt.name(),
+      version: "1",
+      chainId: (await ethers.provider.getNetwork()).chainId,
+      verifyingContract: await usdt.getAddress(),
+    };
+    const types = {
+      Permit: [
+        { name: "owner", type: "address" },
+        { name: "spender", type: "address" },
+        { name: "value", type: "uint256" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint256" },
+      ],
+    };
+    const message = {
+      owner: by.address,
+      spender: await this.f.desk.getAddress(),
+      value,
+      nonce: await usdt.nonces(by.address),
+      deadline,
+    };
+    return Signature.from(await by.signTypedData(domain, types, message));
+  }
+
+  /** requestDepositWithPermit; `permitValid`: whether USDT's permit will go through (the twin's input). */
+  requestDepositWithPermit(
+    by: HardhatEthersSigner,
+    assets: bigint,
+    controller: string,
+    deadline: bigint,
+    sig: Signature,
+    permitValid: boolean,
+  ): Call {
+    return {
+      label: `requestDepositWithPermit ${assets}`,
+      from: by,
+      contract: this.f.desk,
+      method: "requestDepositWithPermit",
+      args: [assets, controller, deadline, sig.v, sig.r, sig.s],
+      engine: (tx) => this.desk.requestDepositWithPermit(tx, assets, controller, permitValid),
     };
   }
 
@@ -1049,5 +1095,38 @@ describe("ForwardDesk: engine twin vs chain (differential)", function () {
     expect([args2?.[6], args2?.[10]]).to.deep.equal([paid - bounty, bounty]);
     expect(h.desk.maxWithdraw(alice.address)).to.equal(paid - bounty);
     expect(h.e.usdtBalance(stranger.address)).to.equal(1n * USDT + bounty);
+  });
+
+  it("places a deposit request with a permit in one transaction, takes a permit someone sent first, rejects one that sets no allowance", async function () {
+    await fresh();
+    const [alice] = h.f.wallets as [HardhatEthersSigner];
+    const stranger = h.f.stranger;
+    const deadline = h.time + 3_600n;
+    const good = await h.permit(alice, 1_000n * USDT, deadline);
+    const placed = await h.ok(
+      h.requestDepositWithPermit(alice, 1_000n * USDT, alice.address, deadline, good, true),
+    );
+    expect(placed.events.map((ev) => ev.name)).to.deep.equal(["Approval", "DepositRequest", "Transfer"]);
+    expect(h.desk.pendingDepositRequest(alice.address)).to.equal(1_000n * USDT);
+    // the permit set the allowance to the request's size, and the request spent it
+    expect(await h.f.sys.usdt.allowance(alice.address, await h.f.desk.getAddress())).to.equal(0n);
+    // reused: the permit's nonce is spent and nothing is left to spend
+    const reused = await h.exec(
+      h.requestDepositWithPermit(alice, 1_000n * USDT, alice.address, deadline, good, false),
+    );
+    expect(reused.error).to.equal(`PermitRejected(${key(alice.address)},0,${1_000n * USDT})`);
+    // copied from the mempool and sent first by someone else: the allowance is there, the request goes on
+    const next = await h.permit(alice, 500n * USDT, deadline);
+    await h.ok({
+      label: "usdt.permit by a stranger",
+      from: stranger,
+      contract: h.f.sys.usdt,
+      method: "permit",
+      args: [alice.address, await h.f.desk.getAddress(), 500n * USDT, deadline, next.v, next.r, next.s],
+      returns: false,
+      engine: () => h.e.world.usdt.approve(alice.address, h.desk.address, 500n * USDT),
+    });
+    await h.ok(h.requestDepositWithPermit(alice, 500n * USDT, alice.address, deadline, next, false));
+    expect(h.desk.pendingDepositRequest(alice.address)).to.equal(1_500n * USDT);
   });
 });

@@ -438,6 +438,76 @@ contract ForwardDeskTest is TokenFixture {
         return _claimAssets(d, attacker);
     }
 
+    /* PERMIT */
+
+    bytes32 internal constant PERMIT_TYPEHASH = keccak256(
+        "Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+    );
+    uint256 internal constant SIGNER_KEY = 0xA11CE5;
+
+    /// @dev `SIGNER_KEY`'s EIP-2612 signature of `value` USDT to `spender` until `deadline`.
+    function _permit(
+        uint256 signerKey,
+        address spender,
+        uint256 value,
+        uint256 deadline
+    ) internal view returns (uint8 v, bytes32 r, bytes32 s) {
+        address owner = vm.addr(signerKey);
+        bytes32 structHash = keccak256(
+            abi.encode(PERMIT_TYPEHASH, owner, spender, value, usdt.nonces(owner), deadline)
+        );
+        (v, r, s) = vm.sign(signerKey, keccak256(abi.encodePacked("\x19\x01", usdt.DOMAIN_SEPARATOR(), structHash)));
+    }
+
+    function test_aDepositRequestWithAPermitNeedsNoApproval() public {
+        address owner = vm.addr(SIGNER_KEY);
+        usdt.mint(owner, 1_000e6);
+        uint256 deadline = block.timestamp + 10 minutes;
+        (uint8 v, bytes32 r, bytes32 s) = _permit(SIGNER_KEY, address(desk), 1_000e6, deadline);
+        vm.prank(owner);
+        desk.requestDepositWithPermit(1_000e6, owner, deadline, v, r, s);
+        _assertEq(desk.pendingDepositRequest(0, owner), 1_000e6, "pending, in one transaction");
+        _assertEq(usdt.balanceOf(owner), 0, "the USDT moved");
+        _assertEq(usdt.allowance(owner, address(desk)), 0, "the permit's allowance is spent");
+        _assertEq(usdt.nonces(owner), 1, "the permit is used");
+    }
+
+    function test_aPermitSomeoneSentFirstStillPlacesTheRequest() public {
+        address owner = vm.addr(SIGNER_KEY);
+        usdt.mint(owner, 1_000e6);
+        uint256 deadline = block.timestamp + 10 minutes;
+        (uint8 v, bytes32 r, bytes32 s) = _permit(SIGNER_KEY, address(desk), 1_000e6, deadline);
+        // copied from the mempool and sent ahead: the allowance is set, the signature is used
+        vm.prank(STRANGER);
+        usdt.permit(owner, address(desk), 1_000e6, deadline, v, r, s);
+        vm.prank(owner);
+        desk.requestDepositWithPermit(1_000e6, owner, deadline, v, r, s);
+        _assertEq(desk.pendingDepositRequest(0, owner), 1_000e6, "the request is placed all the same");
+    }
+
+    function test_aPermitThatSetsNoAllowanceRevertsPermitRejected() public {
+        address owner = vm.addr(SIGNER_KEY);
+        usdt.mint(owner, 1_000e6);
+        uint256 deadline = block.timestamp + 10 minutes;
+        // signed by another key: the permit reverts and the owner has no allowance
+        (uint8 v, bytes32 r, bytes32 s) = _permit(SIGNER_KEY + 1, address(desk), 1_000e6, deadline);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.PermitRejected.selector, owner, 0, 1_000e6));
+        vm.prank(owner);
+        desk.requestDepositWithPermit(1_000e6, owner, deadline, v, r, s);
+        // a deadline passed
+        (v, r, s) = _permit(SIGNER_KEY, address(desk), 1_000e6, block.timestamp - 1);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.PermitRejected.selector, owner, 0, 1_000e6));
+        vm.prank(owner);
+        desk.requestDepositWithPermit(1_000e6, owner, block.timestamp - 1, v, r, s);
+        // a smaller allowance already there does not make up for it
+        vm.prank(owner);
+        usdt.approve(address(desk), 999e6);
+        vm.expectRevert(abi.encodeWithSelector(IForwardDesk.PermitRejected.selector, owner, 999e6, 1_000e6));
+        vm.prank(owner);
+        desk.requestDepositWithPermit(1_000e6, owner, block.timestamp - 1, v, r, s);
+        _assertEq(usdt.balanceOf(owner), 1_000e6, "nothing moved");
+    }
+
     function test_knowingTheNextPriceIsWorthNothingThroughTheDesk() public {
         int256[3] memory moves = [int256(100), 500, -500];
         uint256 capital = 1_000_000e6;

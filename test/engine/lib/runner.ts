@@ -5,12 +5,11 @@
 import type { HardhatEthers, HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { NetworkHelpers } from "@nomicfoundation/hardhat-network-helpers/types";
 import type { ContractTransactionResponse, Interface, Log } from "ethers";
-import { deploySystem, type System } from "../../../src/chain/deploy.ts";
+import { deploySystem, readDeployment, type System } from "../../../src/chain/deploy.ts";
 import { MARKETS, tokenParams, type TokenParams } from "../../../src/common/params.ts";
 import { key } from "../../../src/engine/erc20.ts";
 import { EngineRevert } from "../../../src/engine/errors.ts";
 import { DEAD, TokenState, type LeveragedToken as EngineToken } from "../../../src/engine/token.ts";
-import { readDeployment } from "../../../src/chain/deploy.ts";
 import { EngineSystem, type SystemDeployment } from "../../../src/engine/system.ts";
 import type { Tx } from "../../../src/engine/world.ts";
 import type { LeveragedToken } from "../../../types/ethers-contracts/index.js";

@@ -21,6 +21,10 @@ interface IVm {
     function etch(address target, bytes calldata code) external;
 
     function revertToStateAndDelete(uint256 snapshotId) external returns (bool success);
+
+    function addr(uint256 privateKey) external pure returns (address account);
+
+    function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
 }
 
 /// @notice What tests and handlers share: the cheatcode handle, input bounding and assertions that revert
