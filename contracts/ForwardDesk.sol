@@ -15,6 +15,7 @@ import {IForwardDesk} from "./interfaces/IForwardDesk.sol";
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
 import {IPerpVault} from "./interfaces/IPerpVault.sol";
 import {MathLib} from "./libraries/MathLib.sol";
+import {TokenMath} from "./libraries/TokenMath.sol";
 
 /// @dev The token's packed status, as its public getter returns it.
 interface ITokenStatus {
@@ -22,6 +23,11 @@ interface ITokenStatus {
         external
         view
         returns (uint32, uint32, ILeveragedToken.State state, bool mintPaused, bool, uint80, uint56, uint16, uint16);
+}
+
+/// @dev Where the token's fees go.
+interface ITokenTreasury {
+    function treasury() external view returns (address);
 }
 
 /// @title ForwardDesk
@@ -43,6 +49,8 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     /// @dev The most epochs one fill takes, so a fill's gas stays bounded however long the keeper was
     /// away (each epoch costs it one storage write); the rest go in the next fill, at its price.
     uint256 internal constant MAX_FILL_EPOCHS = 64;
+    /// @dev The token's status packs its mint and redeem fees in pips of 1e-6 (WAD 1e12).
+    uint256 internal constant FEE_PIP = 1e12;
 
     ILeveragedToken public immutable token;
     IERC20 internal immutable usdt;
@@ -411,9 +419,10 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
 
     /* INTERNAL */
 
-    /// @dev The token's mint of the batch's USDT and its redeem of the batch's shares, at the price
-    /// now; sets each side's `got`. A side the token reverts is refused (its requesters take it back),
-    /// unless the revert came from the caller's gas limit. A late fill's bounty is paid by the
+    /// @dev The batch at the price now: netted when it has both sides (`_net`), else, or when the
+    /// token refuses the net, the token's mint of the batch's USDT and its redeem of the batch's
+    /// shares; sets each side's `got`. A side the token reverts is refused (its requesters take it
+    /// back), unless the revert came from the caller's gas limit. A late fill's bounty is paid by the
     /// deposits, or by the redemptions when no deposit was filled.
     function _trade(
         Side memory deposits,
@@ -421,6 +430,9 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         bool keeper
     ) internal returns (bool depositRefused, bool redeemRefused, uint256 bounty) {
         bounty = keeper ? 0 : Math.min(fillBounty, deposits.given / 100);
+        if (deposits.given != 0 && redemptions.given != 0 && _net(deposits, redemptions, deposits.given - bounty)) {
+            return (false, false, bounty);
+        }
         if (deposits.given != 0) {
             uint256 gas = gasleft();
             try token.deposit(deposits.given - bounty, address(this), 0) returns (uint256 shares) {
@@ -441,6 +453,57 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
                 redeemRefused = true;
             }
         }
+    }
+
+    /// @dev Nets the batch's deposits (`assets` USDT, the bounty taken) against its redemptions: the
+    /// redeemers' shares pass to the depositors at the token's NAV (`convertToAssets`, rounded down;
+    /// `convertToShares` when the deposits are the smaller side), with the token's redeem fee on the
+    /// shares given and its mint fee on the shares passed, both rounded up and sent to the treasury;
+    /// only the rest of the larger side goes through the token, one trade instead of two. Supply and
+    /// equity do not move for the matched part, so holders who did not trade are untouched. Only on a
+    /// token that takes mints (Active, not paused); false, nothing done, when it does not, when
+    /// nothing matches, or when the token refuses the rest (the fill then trades the sides apart).
+    function _net(Side memory deposits, Side memory redemptions, uint256 assets) internal returns (bool) {
+        (, , ILeveragedToken.State state, bool paused, , , , uint256 mintFee, uint256 redeemFee) = ITokenStatus(
+            address(token)
+        ).status();
+        if (state != ILeveragedToken.State.Active || paused) return false;
+        (mintFee, redeemFee) = (mintFee * FEE_PIP, redeemFee * FEE_PIP);
+        uint256 given = redemptions.given;
+        uint256 redeemFeeShares = TokenMath.feeUp(given, redeemFee);
+        uint256 shares = given - redeemFeeShares;
+        uint256 paid = token.convertToAssets(shares);
+        if (paid > assets) {
+            // the deposits are the smaller side: all of them buy shares, the rest is redeemed
+            (paid, shares) = (assets, token.convertToShares(assets));
+            given = Math.min(MathLib.mulDivUp(shares, TokenMath.WAD, TokenMath.WAD - redeemFee), given);
+            redeemFeeShares = given - shares;
+        }
+        if (shares == 0) return false;
+        uint256 mintFeeShares = TokenMath.feeUp(shares, mintFee);
+        uint256 sharesOut = shares - mintFeeShares;
+        uint256 assetsOut = paid;
+        uint256 gas = gasleft();
+        if (assets > paid) {
+            try token.deposit(assets - paid, address(this), 0) returns (uint256 minted) {
+                sharesOut += minted;
+            } catch {
+                _requireNotStarved(gas);
+                return false;
+            }
+        } else if (redemptions.given > given) {
+            try token.redeem(redemptions.given - given, address(this), address(this), 0) returns (uint256 out) {
+                assetsOut += out;
+            } catch {
+                _requireNotStarved(gas);
+                return false;
+            }
+        }
+        (deposits.got, redemptions.got) = (sharesOut.toUint128(), assetsOut.toUint128());
+        uint256 feeShares = redeemFeeShares + mintFeeShares;
+        emit Netted(shares, paid, feeShares);
+        if (feeShares != 0) IERC20(address(token)).safeTransfer(ITokenTreasury(address(token)).treasury(), feeShares);
+        return true;
     }
 
     /// @dev The current price round; reverts StalePrice when that price is too old to trade at.

@@ -7,7 +7,17 @@
 import { ZERO_ADDRESS, key, type Erc20Ledger } from "./erc20.ts";
 import { EngineRevert, type RevertArg } from "./errors.ts";
 import type { Exchange } from "./exchange.ts";
-import { PANIC_OVERFLOW, UINT128_MAX, UINT256_MAX, min, mulDivDown, mulDivUp, toUint } from "./math.ts";
+import {
+  PANIC_OVERFLOW,
+  UINT128_MAX,
+  UINT256_MAX,
+  WAD,
+  feeUp,
+  min,
+  mulDivDown,
+  mulDivUp,
+  toUint,
+} from "./math.ts";
 import { KEEPER_ROLE, TokenState, type LeveragedToken } from "./token.ts";
 import type { Tx, World } from "./world.ts";
 
@@ -449,6 +459,13 @@ export class ForwardDesk {
   ): { depositRefused: boolean; redeemRefused: boolean; bounty: bigint } {
     const self: Tx = { from: this.address, time: tx.time };
     let bounty = keeper ? 0n : min(this.fillBounty, deposits.given / 100n);
+    if (
+      deposits.given !== 0n &&
+      redemptions.given !== 0n &&
+      this.net(self, deposits, redemptions, deposits.given - bounty)
+    ) {
+      return { depositRefused: false, redeemRefused: false, bounty };
+    }
     let depositRefused = false;
     let redeemRefused = false;
     if (deposits.given !== 0n) {
@@ -473,6 +490,52 @@ export class ForwardDesk {
       }
     }
     return { depositRefused, redeemRefused, bounty };
+  }
+
+  /**
+   * _net: the batch's deposits (`assets`, the bounty taken) against its redemptions. The redeemers'
+   * shares pass to the depositors at the token's NAV (convertToAssets rounded down; convertToShares
+   * when the deposits are the smaller side), the redeem fee on the shares given and the mint fee on
+   * those passed (both rounded up) go to the treasury, and only the rest of the larger side goes
+   * through the token. False, nothing done, on a token that takes no mints, when nothing matches,
+   * or when the token refuses the rest (the fill then trades the sides apart).
+   */
+  private net(self: Tx, deposits: DeskSide, redemptions: DeskSide, assets: bigint): boolean {
+    const { state, mintPaused } = this.token.st.status;
+    if (state !== TokenState.Active || mintPaused) return false;
+    const { mintFee, redeemFee } = this.token.fees();
+    let given = redemptions.given;
+    let redeemFeeShares = feeUp(given, redeemFee);
+    let shares = given - redeemFeeShares;
+    let paid = this.token.convertToAssets(shares, self.time);
+    if (paid > assets) {
+      // the deposits are the smaller side: all of them buy shares, the rest is redeemed
+      paid = assets;
+      shares = this.token.convertToShares(assets, self.time);
+      given = min(mulDivUp(shares, WAD, WAD - redeemFee), given);
+      redeemFeeShares = given - shares;
+    }
+    if (shares === 0n) return false;
+    const mintFeeShares = feeUp(shares, mintFee);
+    let sharesOut = shares - mintFeeShares;
+    let assetsOut = paid;
+    if (assets > paid) {
+      const minted = refusable(() => this.token.deposit(self, assets - paid, this.address, 0n));
+      if (minted === undefined) return false;
+      sharesOut += minted;
+    } else if (redemptions.given > given) {
+      const out = refusable(() =>
+        this.token.redeem(self, redemptions.given - given, this.address, this.address, 0n),
+      );
+      if (out === undefined) return false;
+      assetsOut += out;
+    }
+    deposits.got = toUint(128n, sharesOut);
+    redemptions.got = toUint(128n, assetsOut);
+    const feeShares = redeemFeeShares + mintFeeShares;
+    this.emit("Netted", [shares, paid, feeShares]);
+    if (feeShares !== 0n) this.token.transfer(self, this.token.treasury(), feeShares);
+    return true;
   }
 
   /** _freshRound: the current price round; reverts StalePrice when that price is too old to trade at. */

@@ -823,6 +823,8 @@ const MUST_SEE = [
   "filled: redemptions refused",
   "filled: a late fill's bounty",
   "filled: epochs of several rounds in one batch",
+  "netted: the deposits the larger side",
+  "netted: the redemptions the larger side",
   "returned: a refused order on a new request",
 ];
 
@@ -843,6 +845,7 @@ describe("ForwardDesk: engine twin vs chain (differential)", function () {
     const seen = (k: string) => h.tally.set(k, (h.tally.get(k) ?? 0) + 1);
     let cancelled = false;
     let requested = false;
+    let netted = false;
     for (const ev of events) {
       if (ev.name === "Filled") {
         const [batch, firstEpoch, , , , , , depositRefused, redeemRefused, , bounty] = ev.args;
@@ -852,6 +855,19 @@ describe("ForwardDesk: engine twin vs chain (differential)", function () {
         if (typeof batch === "bigint" && typeof firstEpoch === "bigint" && batch > firstEpoch) {
           seen("filled: epochs of several rounds in one batch");
         }
+      }
+      if (ev.name === "Netted") netted = true;
+      if (ev.name === "Filled" && netted) {
+        const [, , , assetsIn, , , assetsOut] = ev.args;
+        const [, paid] = events.find((n) => n.name === "Netted")!.args;
+        // the matched USDT is all the deposits (less a bounty) when the redemptions are larger
+        seen(
+          typeof assetsOut === "bigint" && assetsOut > (paid as bigint)
+            ? "netted: the redemptions the larger side"
+            : typeof assetsIn === "bigint" && assetsIn > (paid as bigint)
+              ? "netted: the deposits the larger side"
+              : "netted: the sides matched exactly",
+        );
       }
       if (ev.name === "DepositRequestCancelled" || ev.name === "RedeemRequestCancelled") cancelled = true;
       if (ev.name === "DepositRequest" || ev.name === "RedeemRequest") requested = true;

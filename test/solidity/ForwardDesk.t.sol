@@ -8,6 +8,8 @@ import {IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540Redeem} from "../..
 import {IForwardDesk} from "../../contracts/interfaces/IForwardDesk.sol";
 import {ILeveragedToken} from "../../contracts/interfaces/ILeveragedToken.sol";
 import {LeveragedToken} from "../../contracts/LeveragedToken.sol";
+import {MathLib} from "../../contracts/libraries/MathLib.sol";
+import {TokenMath} from "../../contracts/libraries/TokenMath.sol";
 import {TokenFixture} from "./utils/TokenFixture.sol";
 
 /// @title ForwardDeskTest
@@ -436,6 +438,82 @@ contract ForwardDeskTest is TokenFixture {
         _nextRound(0); // the next update the attacker also knows: no move
         d.fill();
         return _claimAssets(d, attacker);
+    }
+
+    /* NETTING */
+
+    /// @dev The position's size on the exchange.
+    function _size() internal view returns (int256 size) {
+        (size, , , ) = vault.lastSnapshot(token.market(), address(token));
+    }
+
+    function test_aMixedBatchPassesTheRedeemersSharesToTheDepositorsAtNav() public {
+        _mintThroughDesk(desk, CAROL, 50_000e6, 0); // a holder who does not trade
+        uint256 held = _mintThroughDesk(desk, ALICE, 20_000e6, 0);
+        _requestRedeem(desk, ALICE, held / 4); // about 5,000 USDT
+        _requestDeposit(desk, BOB, 12_000e6);
+        _nextRound(50);
+        (uint64 mintFee, uint64 redeemFee, , ) = token.fees();
+        uint256 redeemFeeShares = TokenMath.feeUp(held / 4, redeemFee);
+        uint256 passed = held / 4 - redeemFeeShares;
+        uint256 paid = token.convertToAssets(passed);
+        uint256 minted = token.previewDeposit(12_000e6 - paid); // only the rest trades
+        uint256 treasuryBefore = token.balanceOf(TREASURY);
+        uint256 sizeAfterLoneDeposit;
+        uint256 loneDepositFee;
+        {
+            // the rest alone, as the token would take it: the size it leaves and the fee it pays
+            uint256 snapshot = vm.snapshotState();
+            vm.prank(address(desk));
+            token.deposit(12_000e6 - paid, address(desk));
+            sizeAfterLoneDeposit = uint256(_size());
+            loneDepositFee = token.balanceOf(TREASURY) - treasuryBefore;
+            vm.revertToStateAndDelete(snapshot);
+        }
+        uint256 carolBefore = token.convertToAssets(token.balanceOf(CAROL));
+        desk.fill();
+        uint256 mintFeeShares = TokenMath.feeUp(passed, mintFee);
+        _assertEq(desk.maxMint(BOB), passed - mintFeeShares + minted, "bob: the passed shares and the rest's mint");
+        _assertEq(desk.maxWithdraw(ALICE), paid, "alice: her shares at NAV, no trading cost");
+        _assertEq(uint256(_size()), sizeAfterLoneDeposit, "one trade, for the net deposit only");
+        _assertEq(
+            token.balanceOf(TREASURY) - treasuryBefore,
+            redeemFeeShares + mintFeeShares + loneDepositFee,
+            "the treasury: the redeem and mint fees on the passed shares, the mint fee on the rest"
+        );
+        uint256 carolAfter = token.convertToAssets(token.balanceOf(CAROL));
+        _assertGe(carolAfter, carolBefore, "a holder who did not trade loses nothing");
+        _assertLe(carolAfter - carolBefore, 2, "nor gains more than rounding");
+        _assertEq(_claimAssets(desk, ALICE), paid, "claimed");
+    }
+
+    function test_aMixedBatchWithTheSmallerDepositsRedeemsOnlyTheRest() public {
+        uint256 held = _mintThroughDesk(desk, ALICE, 20_000e6, 0);
+        _requestRedeem(desk, ALICE, held / 2); // about 10,000 USDT
+        _requestDeposit(desk, BOB, 3_000e6);
+        _nextRound(-50);
+        (uint64 mintFee, uint64 redeemFee, , ) = token.fees();
+        uint256 passed = token.convertToShares(3_000e6);
+        uint256 given = MathLib.mulDivUp(passed, 1e18, 1e18 - redeemFee);
+        uint256 rest = token.previewRedeem(held / 2 - given);
+        desk.fill();
+        _assertEq(desk.maxMint(BOB), passed - TokenMath.feeUp(passed, mintFee), "bob: shares at NAV, no trading cost");
+        _assertEq(desk.maxWithdraw(ALICE), 3_000e6 + rest, "alice: bob's USDT and the rest's redeem");
+        uint256 shares = _claimShares(desk, BOB);
+        _assertEq(token.balanceOf(BOB), shares, "bob holds them");
+    }
+
+    function test_aBatchIsNotNettedWhileMintingIsPaused() public {
+        uint256 held = _mintThroughDesk(desk, ALICE, 20_000e6, 0);
+        _requestRedeem(desk, ALICE, held / 4);
+        _requestDeposit(desk, BOB, 12_000e6);
+        token.setMintPaused(true);
+        _nextRound(0);
+        uint256 expected = token.previewRedeem(held / 4);
+        desk.fill();
+        (uint256 refused, ) = desk.refundable(BOB);
+        _assertEq(refused, 12_000e6, "the deposits are refused, not matched");
+        _assertEq(desk.maxWithdraw(ALICE), expected, "the redemptions trade through the token");
     }
 
     /* PERMIT */
