@@ -273,7 +273,14 @@ function share(value: bigint, mine: bigint, total: bigint): bigint {
   return total === 0n ? 0n : (value * mine) / total;
 }
 
-function costRows(
+/**
+ * The cost rows of `lt mint`/`lt redeem` for a request of `given` (USDT for a deposit, shares for a
+ * redeem) in `fill`: the batch's mint or redeem fee (shares), trading cost and bounty, each pro rata
+ * `given` over the batch's side, rounded down as the desk's claim is; the fee's worth is its shares
+ * at the NAV after the fill. The fee in shares is the fee rate times the shares the mint made, so at
+ * a NAV under 1 it is more shares than the rate times the USDT (0.78 shares on 1,000 USDT at 0.64).
+ */
+export function costRows(
   symbol: string,
   side: Side,
   fill: FillReport,

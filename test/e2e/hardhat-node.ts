@@ -1,7 +1,7 @@
 // End to end on a `hardhat node` this test starts on a free port: deploy (npm run deploy), then
 // the keeper and the feeder as real processes, asserting on their JSON lines and on-chain state.
 import { expect } from "chai";
-import { HDNodeWallet, toQuantity, Wallet } from "ethers";
+import { HDNodeWallet, parseUnits, toQuantity, Wallet } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
 import { measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
@@ -26,6 +26,20 @@ const DEAD = "0x000000000000000000000000000000000000dEaD";
 /** The default accounts of hardhat node and anvil. */
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
 const KEY_A = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1").privateKey;
+
+/** The deploy's mint fee, 0.05% (WAD). */
+const MINT_FEE = 5n * 10n ** 14n;
+const WAD = 10n ** 18n;
+
+/**
+ * `actual` within `tolerance` of `expected`, checked by hand: once any test file in the run connects
+ * to a Hardhat network, Hardhat's chai matchers redefine closeTo for BigInts and throw on a number
+ * with a fraction ("0.78114709... is not an integer"), which a full run used to report as a wrong fee.
+ */
+function near(actual: bigint, expected: bigint, tolerance: bigint, what: string): void {
+  const off = actual > expected ? actual - expected : expected - actual;
+  expect(off <= tolerance, `${what}: ${actual}, expected ${expected} +/- ${tolerance}`).to.equal(true);
+}
 
 function isRebalanced(symbol: string) {
   return (l: Line) => l.event === "rebalanced" && l.token === symbol;
@@ -185,16 +199,32 @@ describe("e2e: hardhat node", function () {
         fillTx: string;
       }>(await lt(["--json", "mint", "BTC3L", "1000", "--timeout", "60s"]));
       expect(minted.status).to.equal("claimed");
-      expect(Number(minted.shares)).to.be.greaterThan(900);
-      expect(Number(minted.navAfterFill)).to.be.greaterThan(0);
-      // the mint fee is 0.05% of the shares; alone this file reports that, but after the other e2e
-      // files it reported 0.78 shares on about 1,000 (open, see the README's forward-pricing
-      // section): checked here as a fee under 0.1%, and its worth as its shares at the reported NAV
-      const feeShares = Number(minted.feeShares);
-      expect(feeShares > 0 && feeShares < Number(minted.shares) * 0.001, `fee ${feeShares}`).to.equal(true);
-      const worth = feeShares * Number(minted.navAfterFill);
-      expect(Math.abs(Number(minted.feeUsdt) - worth) < 0.01, `fee worth ${minted.feeUsdt}`).to.equal(true);
-      expect(Number(minted.tradingCost)).to.be.greaterThan(0);
+      // BTC3L's NAV is about 0.64 here (the 12% BTC drop above took a third of it), so the 1,000 USDT
+      // buy about 1,562 shares, not 1,000: the mint fee is 0.05% of all the shares the mint makes (the
+      // fee's own included, rounded up), about 0.78 shares, worth 0.05% of the USDT the mint added
+      // (1,000 less the trading cost), about 0.50 USDT, at the NAV after the fill. Exact decimals,
+      // compared as integers to a few units (not with chai's closeTo, see near()).
+      const shares = parseUnits(minted.shares, 18);
+      const fee = parseUnits(minted.feeShares, 18);
+      const nav = parseUnits(minted.navAfterFill, 18);
+      const feeUsdt = parseUnits(minted.feeUsdt, 6);
+      const added = 1000n * 10n ** 6n - parseUnits(minted.tradingCost, 6);
+      expect(added < 1000n * 10n ** 6n, `trading cost ${minted.tradingCost}`).to.equal(true);
+      const minted18 = shares + fee;
+      near(
+        (minted18 * nav) / 10n ** 30n,
+        added,
+        10n,
+        "the shares minted, at the NAV after the fill (USDT units)",
+      );
+      near(fee, (minted18 * MINT_FEE + WAD - 1n) / WAD, 2n, `the mint fee on ${minted.shares} shares (wei)`);
+      near(feeUsdt, (fee * nav) / 10n ** 30n, 0n, "the fee's worth: its shares at the NAV (USDT units)");
+      near(
+        feeUsdt,
+        (added * MINT_FEE) / WAD,
+        10n,
+        "the fee's worth: 0.05% of the USDT the mint added (units)",
+      );
       const filled = await keeperA.waitFor(
         (l) => l.event === "filled" && l.tx === minted.fillTx,
         10_000,
