@@ -500,8 +500,8 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
             }
         }
         (deposits.got, redemptions.got) = (sharesOut.toUint128(), assetsOut.toUint128());
+        emit Netted(shares, paid, redeemFeeShares, mintFeeShares);
         uint256 feeShares = redeemFeeShares + mintFeeShares;
-        emit Netted(shares, paid, feeShares);
         if (feeShares != 0) IERC20(address(token)).safeTransfer(ITokenTreasury(address(token)).treasury(), feeShares);
         return true;
     }

@@ -39,10 +39,10 @@ interface IForwardDesk is IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540R
         uint256 bounty
     );
     /// @notice The fill that follows netted its deposits against its redemptions: `shares` passed from
-    /// the redeemers to the depositors for `assets` USDT at the token's NAV, and `feeShares` (the
-    /// redeem fee on the shares given and the mint fee on those passed) went to the treasury; only the
-    /// rest of the larger side traded through the token.
-    event Netted(uint256 shares, uint256 assets, uint256 feeShares);
+    /// the redeemers to the depositors for `assets` USDT at the token's NAV; the treasury got
+    /// `redeemFeeShares` (the redeem fee on the shares given) and `mintFeeShares` (the mint fee on
+    /// those passed). Only the rest of the larger side traded through the token.
+    event Netted(uint256 shares, uint256 assets, uint256 redeemFeeShares, uint256 mintFeeShares);
     /// @notice `controller`'s deposit request of epoch `epoch` was cancelled and `assets` returned.
     event DepositRequestCancelled(address indexed controller, uint256 indexed epoch, uint256 assets);
     /// @notice `controller`'s redeem request of epoch `epoch` was cancelled and `shares` returned.

@@ -132,8 +132,39 @@ export interface FillReport {
   timestamp: number;
   mint?: FillSide;
   redeem?: FillSide;
+  /** What the desk matched between the two sides before the token traded the rest (Netted). */
+  netted?: Netting;
   /** The token's NAV (total assets over supply, 18 decimals) right after the fill's block. */
   navAfter: bigint;
+}
+
+/** A fill's netting, as the desk's Netted event tells it. */
+export interface Netting {
+  /** Shares passed from the redeemers to the depositors. */
+  shares: bigint;
+  /** USDT the depositors paid the redeemers for them. */
+  assets: bigint;
+  redeemFeeShares: bigint;
+  mintFeeShares: bigint;
+}
+
+/**
+ * Each side's costs with the netted part counted: its fee on the matched shares joins the fee the
+ * token charged on the rest (a side the token did not trade at all has no trading cost).
+ */
+export function sidesWithNetting(
+  sides: { mint?: FillSide; redeem?: FillSide },
+  netted: Netting | undefined,
+): { mint?: FillSide; redeem?: FillSide } {
+  if (netted === undefined) return sides;
+  const price = sides.mint?.price ?? sides.redeem?.price ?? 0n;
+  const add = (side: FillSide | undefined, feeShares: bigint): FillSide => ({
+    tradingCost: side?.tradingCost ?? 0n,
+    feeShares: (side?.feeShares ?? 0n) + feeShares,
+    managementFeeShares: side?.managementFeeShares ?? 0n,
+    price: side?.price ?? price,
+  });
+  return { mint: add(sides.mint, netted.mintFeeShares), redeem: add(sides.redeem, netted.redeemFeeShares) };
 }
 
 /** Reads a fill from its transaction's receipt (the Filled event and the token's events in it). */
@@ -147,11 +178,20 @@ export async function fillReportOf(
   const tokenAddress = (await token.getAddress()).toLowerCase();
   let filled: FillReport | undefined;
   let last: "mint" | "redeem" | undefined;
+  let netted: Netting | undefined;
   const sides: { mint?: FillSide; redeem?: FillSide } = {};
   for (const log of receipt.logs) {
     const address = log.address.toLowerCase();
     if (address === deskAddress) {
       const parsed = desk.interface.parseLog(log);
+      if (parsed?.name === "Netted") {
+        netted = {
+          shares: parsed.args.shares as bigint,
+          assets: parsed.args.assets as bigint,
+          redeemFeeShares: parsed.args.redeemFeeShares as bigint,
+          mintFeeShares: parsed.args.mintFeeShares as bigint,
+        };
+      }
       if (parsed?.name !== "Filled") continue;
       const a = parsed.args;
       filled = {
@@ -191,7 +231,7 @@ export async function fillReportOf(
   filled.timestamp = block?.timestamp ?? 0;
   filled.navAfter =
     (await readTrueNav(token, ctx.provider, receipt.blockNumber).catch(() => undefined))?.perToken ?? 0n;
-  return { ...filled, ...sides };
+  return { ...filled, ...sidesWithNetting(sides, netted), ...(netted === undefined ? {} : { netted }) };
 }
 
 /** The fill that took `epoch`: the first Filled from `fromBlock` whose batch reaches it. */

@@ -532,8 +532,8 @@ export class ForwardDesk {
     }
     deposits.got = toUint(128n, sharesOut);
     redemptions.got = toUint(128n, assetsOut);
+    this.emit("Netted", [shares, paid, redeemFeeShares, mintFeeShares]);
     const feeShares = redeemFeeShares + mintFeeShares;
-    this.emit("Netted", [shares, paid, feeShares]);
     if (feeShares !== 0n) this.token.transfer(self, this.token.treasury(), feeShares);
     return true;
   }

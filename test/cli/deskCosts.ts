@@ -1,7 +1,7 @@
 // The cost split `lt mint` and `lt redeem` print for a desk token: the request's pro-rata share of
 // its batch's fee, trading cost and bounty, and the fee's worth at the NAV after the fill.
 import { expect } from "chai";
-import { costRows, type FillReport } from "../../src/cli/desk.ts";
+import { costRows, sidesWithNetting, type FillReport } from "../../src/cli/desk.ts";
 
 const WAD = 10n ** 18n;
 const USDT = 10n ** 6n;
@@ -91,5 +91,37 @@ describe("lt mint and lt redeem: the cost split of a desk fill", function () {
     expect(data.feeShares).to.equal("0");
     expect(data.feeUsdt).to.equal("0");
     expect(data.tradingCost).to.equal("0");
+  });
+});
+
+describe("lt mint and lt redeem: a netted fill's costs", function () {
+  const side = {
+    tradingCost: 2n * USDT,
+    feeShares: 5n * WAD,
+    managementFeeShares: 1n,
+    price: 88_000n * 10n ** 8n,
+  };
+  const netted = {
+    shares: 100n * WAD,
+    assets: 99n * USDT,
+    redeemFeeShares: 3n * WAD,
+    mintFeeShares: 4n * WAD,
+  };
+
+  it("adds the fee on the matched shares to the fee the token charged on the rest, side by side", function () {
+    const s = sidesWithNetting({ mint: side }, netted);
+    expect(s.mint).to.deep.equal({ ...side, feeShares: 9n * WAD });
+    // the redemptions were all matched: their fee is the desk's, and they paid no trading cost
+    expect(s.redeem).to.deep.equal({
+      tradingCost: 0n,
+      feeShares: 3n * WAD,
+      managementFeeShares: 0n,
+      price: side.price,
+    });
+  });
+
+  it("leaves a fill that was not netted as the token reported it", function () {
+    const sides = { mint: side };
+    expect(sidesWithNetting(sides, undefined)).to.equal(sides);
   });
 });
