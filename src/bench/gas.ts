@@ -1,10 +1,11 @@
 // Gas of the leveraged token's hot paths next to a plain OpenZeppelin ERC-4626 vault over the same
 // USDT, measured in one run on the in-process network.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { Signature, type ContractTransactionResponse, type HDNodeWallet } from "ethers";
+import type { ContractTransactionResponse, HDNodeWallet } from "ethers";
 import type { PlainVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem } from "../chain/deploy.ts";
 import { deployTokenWithDesk } from "../chain/desk.ts";
+import { signPermit } from "../chain/permit.ts";
 import { PRICE, USDT, tokenParams } from "../common/params.ts";
 
 export interface GasReport {
@@ -170,32 +171,7 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   );
   await (await sys.usdt.connect(signer).approve(deskAddress, 0n)).wait();
   const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3_600n;
-  const permit = Signature.from(
-    await signer.signTypedData(
-      {
-        name: await sys.usdt.name(),
-        version: "1",
-        chainId: (await ethers.provider.getNetwork()).chainId,
-        verifyingContract: await sys.usdt.getAddress(),
-      },
-      {
-        Permit: [
-          { name: "owner", type: "address" },
-          { name: "spender", type: "address" },
-          { name: "value", type: "uint256" },
-          { name: "nonce", type: "uint256" },
-          { name: "deadline", type: "uint256" },
-        ],
-      },
-      {
-        owner: signer.address,
-        spender: deskAddress,
-        value: 1_000n * USDT,
-        nonce: await sys.usdt.nonces(signer.address),
-        deadline,
-      },
-    ),
-  );
+  const permit = await signPermit(signer, sys.usdt, deskAddress, 1_000n * USDT, deadline);
   const requestDepositWithPermitNewController = await gasOf(
     "desk.requestDepositWithPermitNewController",
     desk

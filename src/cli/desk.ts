@@ -3,12 +3,13 @@
 // round and claim it; `lt requests`, `lt claim`, `lt cancel` and `lt fill`. What the CLI can tell
 // beforehand it says before sending; what only the chain knows comes back from the revert, decoded
 // (errors.ts names every desk error).
-import type { ContractTransactionReceipt, ContractTransactionResponse, Log, Signer } from "ethers";
+import type { ContractTransactionReceipt, ContractTransactionResponse, Log, Signature, Signer } from "ethers";
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { parseDuration } from "../feeder/plan.ts";
 import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
+import { signPermit } from "../chain/permit.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
 import {
@@ -39,6 +40,8 @@ import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "./trueN
 
 /** How long `lt mint` and `lt redeem` wait for the fill by default. */
 export const DEFAULT_FILL_TIMEOUT = "10m";
+/** How long the USDT permit `lt mint` signs stays valid: it is sent at once. */
+const PERMIT_SECONDS = 600n;
 /** How often the wait asks the node. */
 const POLL_MS = 250;
 /** How often the wait says it is still waiting. */
@@ -408,23 +411,38 @@ export async function deskMint(
     .catch(() => undefined);
 
   let approveTx: string | null = null;
+  let permit: Signature | undefined;
+  let deadline = 0n;
   if (allowance < assets) {
     if (opts.approve === false) {
       throw new CliError(
         `insufficient USDT allowance: ${symbol}'s desk may spend ${formatUsdt(allowance)} of your USDT, the request needs ${formatUsdt(assets)}; approve it first (run without --no-approve)`,
       );
     }
-    const receipt = await sendAndWait(signer, ectx, usdt.connect(signer).approve(deskAddress, assets));
-    approveTx = receipt.hash;
+    // one transaction: USDT's permit signed here, taken by the request; an approval only when the
+    // signer cannot sign typed data
+    // the chain's clock, not this machine's: a test node's may run ahead
+    deadline = BigInt((await ctx.provider.getBlock("latest"))?.timestamp ?? 0) + PERMIT_SECONDS;
+    permit = await signPermit(signer, usdt, deskAddress, assets, deadline).catch(() => undefined);
+    if (permit === undefined) {
+      const receipt = await sendAndWait(signer, ectx, usdt.connect(signer).approve(deskAddress, assets));
+      approveTx = receipt.hash;
+    }
   }
   const d = desk.connect(signer);
-  const request = await sendAndWait(
-    signer,
-    ectx,
-    d.requestDeposit
-      .estimateGas(assets, account, account)
-      .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: gasLimitFrom(gas) })),
-  ).catch((e: unknown) => {
+  const send =
+    permit === undefined
+      ? d.requestDeposit
+          .estimateGas(assets, account, account)
+          .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: gasLimitFrom(gas) }))
+      : d.requestDepositWithPermit
+          .estimateGas(assets, account, deadline, permit.v, permit.r, permit.s)
+          .then((gas) =>
+            d.requestDepositWithPermit(assets, account, deadline, permit.v, permit.r, permit.s, {
+              gasLimit: gasLimitFrom(gas),
+            }),
+          );
+  const request = await sendAndWait(signer, ectx, send).catch((e: unknown) => {
     const reason = explainError(e, ectx).message;
     throw new CliError(approveTx ? `${reason} (the approval in ${approveTx} stays in place)` : reason);
   });
@@ -438,11 +456,15 @@ export async function deskMint(
     estimate: estimate === undefined ? null : decimalString(estimate, SHARE_DECIMALS),
     epoch: epoch.toString(),
     approveTx,
+    permit: permit !== undefined,
     requestTx: request.hash,
     requestBlock: request.blockNumber,
   };
   const rows: [string, string][] = [];
   if (approveTx) rows.push(["approved", `${formatUsdt(assets)} USDT for ${symbol}'s desk (tx ${approveTx})`]);
+  if (permit !== undefined) {
+    rows.push(["permit", `${formatUsdt(assets)} USDT for ${symbol}'s desk, signed and taken in the request`]);
+  }
   rows.push([
     "requested",
     `a mint of ${symbol} for ${formatUsdt(assets)} USDT, filled at the next price round (tx ${request.hash}, block ${request.blockNumber})`,

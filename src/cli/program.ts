@@ -145,7 +145,9 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     "(lt requests, lt claim). The slippage options apply only to instant tokens: nobody knows the next price.";
   program
     .command("mint")
-    .description("mint tokens with USDT (approves the token, or its desk, first when needed)")
+    .description(
+      "mint tokens with USDT (a token with a desk: one request carrying a USDT permit; an instant token: approves it first when needed)",
+    )
     .argument("<symbol>", "token symbol")
     .argument("<usdt>", "USDT to pay")
     .option(

@@ -197,8 +197,12 @@ describe("e2e: hardhat node", function () {
         feeUsdt: string;
         tradingCost: string;
         fillTx: string;
+        approveTx: string | null;
+        permit: boolean;
       }>(await lt(["--json", "mint", "BTC3L", "1000", "--timeout", "60s"]));
       expect(minted.status).to.equal("claimed");
+      // one transaction to request: USDT's permit rides in it, no approval first
+      expect([minted.permit, minted.approveTx]).to.deep.equal([true, null]);
       // BTC3L's NAV is about 0.64 here (the 12% BTC drop above took a third of it), so the 1,000 USDT
       // buy about 1,562 shares, not 1,000: the mint fee is 0.05% of all the shares the mint makes (the
       // fee's own included, rounded up), about 0.78 shares, worth 0.05% of the USDT the mint added

@@ -8,8 +8,9 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { Signature, type BaseContract, type Interface, type Log } from "ethers";
+import type { BaseContract, Interface, Log, Signature } from "ethers";
 import { deploySystem, readDeployment, type System } from "../../src/chain/deploy.ts";
+import { signPermit } from "../../src/chain/permit.ts";
 import { MARKETS, tokenConfig, tokenParams } from "../../src/common/params.ts";
 import { ForwardDesk as EngineDesk } from "../../src/engine/desk.ts";
 import { key } from "../../src/engine/erc20.ts";
@@ -370,30 +371,7 @@ class Harness {
 
   /** `by`'s EIP-2612 signature of `value` USDT to the desk until `deadline` (its next nonce). */
   async permit(by: HardhatEthersSigner, value: bigint, deadline: bigint): Promise<Signature> {
-    const usdt = this.f.sys.usdt;
-    const domain = {
-      name: await usdt.name(),
-      version: "1",
-      chainId: (await ethers.provider.getNetwork()).chainId,
-      verifyingContract: await usdt.getAddress(),
-    };
-    const types = {
-      Permit: [
-        { name: "owner", type: "address" },
-        { name: "spender", type: "address" },
-        { name: "value", type: "uint256" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint256" },
-      ],
-    };
-    const message = {
-      owner: by.address,
-      spender: await this.f.desk.getAddress(),
-      value,
-      nonce: await usdt.nonces(by.address),
-      deadline,
-    };
-    return Signature.from(await by.signTypedData(domain, types, message));
+    return signPermit(by, this.f.sys.usdt, await this.f.desk.getAddress(), value, deadline);
   }
 
   /** requestDepositWithPermit; `permitValid`: whether USDT's permit will go through (the twin's input). */
