@@ -121,6 +121,10 @@ export async function feederMain(argv: string[]): Promise<number> {
         "steps are further apart than the feeds' heartbeat (3600 s): the exchange rejects stale prices between updates",
     });
   }
+  // a feed this account may not update is one sentence before anything is printed or sent
+  await feeder.checkUpdater(
+    o.fast ? feeder.markets : [...new Set(plan.flatMap((p) => Object.keys(p.prices)))],
+  );
   log("start", { network: o.network, markets, steps: plan.length, fast: o.fast, stepSeconds });
   await feeder.run(plan);
   provider.destroy();
