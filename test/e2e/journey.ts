@@ -62,6 +62,27 @@ interface Minted {
   fillTx: string;
   fillBlock: number;
   requestBlock: number;
+  pricePerToken: string;
+  claimBlock: number;
+  fillLatencyBlocks: number;
+}
+
+interface Redeemed {
+  status: string;
+  usdt: string;
+  claimedShares: string;
+  navAfterFill: string;
+  feeShares: string;
+  feeUsdt: string;
+  tradingCost: string;
+  pricePerToken: string;
+  batchSharesIn: string;
+  batchUsdtOut: string;
+  fillTx: string;
+  fillBlock: number;
+  requestBlock: number;
+  claimBlock: number;
+  fillLatencyBlocks: number;
 }
 
 describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
@@ -82,6 +103,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   };
   const user = { LT_PRIVATE_KEY: keyOf(2) }; // account 2: a holder who is not the operator
   const minted: Record<string, Minted> = {};
+  let redeemed: Redeemed | undefined;
 
   before(async function () {
     this.timeout(600_000); // the first run compiles the contracts for the children
@@ -124,6 +146,10 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     expect(filled.usdtIn).to.equal(formatUnits(usdtIn, 6));
     expect(units(filled.sharesOut, 18)).to.equal(shares);
     expect(m.fillBlock).to.be.greaterThan(m.requestBlock);
+    expect(m.fillLatencyBlocks).to.equal(m.fillBlock - m.requestBlock);
+    expect(m.claimBlock).to.be.greaterThan(m.fillBlock);
+    // the price paid per token, every cost included: the USDT over the shares, 18 decimals, rounded down
+    expect(units(m.pricePerToken, 18)).to.equal((usdtIn * 10n ** 30n) / shares);
     // the fee: 0.05% of the shares minted, in shares, worth its shares at the NAV printed
     const nav = units(m.navAfterFill, 18);
     const gross = shares + fee;
@@ -257,6 +283,39 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
         await checkMint(symbol, usdt * USDT, m, who, before);
         if (who === holder) minted[symbol] = m;
       }
+      // the holder redeems 500 ETH5S the same way: a request, the keeper's fill, the claim
+      const usdt = await chain.usdt();
+      const usdtBefore = await usdt.balanceOf(holder);
+      const r = await ok<Redeemed>(["redeem", "ETH5S", "500", "--timeout", "60s"], user);
+      redeemed = r;
+      expect(r.status).to.equal("claimed");
+      expect(r.claimedShares).to.equal("500");
+      const got = units(r.usdt, 6);
+      expect((await usdt.balanceOf(holder)) - usdtBefore).to.equal(got);
+      expect(units(r.pricePerToken, 18)).to.equal((got * 10n ** 30n) / (500n * WAD));
+      expect(units(r.batchSharesIn, 18)).to.equal(500n * WAD);
+      expect(units(r.batchUsdtOut, 6)).to.equal(got);
+      expect(r.fillLatencyBlocks).to.equal(r.fillBlock - r.requestBlock);
+      const filled = await keeperA.waitFor(
+        (l) => l.event === "filled" && l.tx === r.fillTx,
+        10_000,
+        "the fill",
+      );
+      expect(filled.sharesIn).to.equal("500.0");
+      expect(units(filled.usdtOut, 6)).to.equal(got);
+      // the redeem fee: 0.05% of the shares; the trading cost: 5 bps of the position closed
+      const fee = units(r.feeShares, 18);
+      expect(fee).to.equal((500n * WAD * 5n + 9_999n) / 10_000n); // rounded up
+      const nav = units(r.navAfterFill, 18);
+      expect(units(r.feeUsdt, 6)).to.equal((fee * nav) / 10n ** 30n);
+      const trading = units(r.tradingCost, 6);
+      expect(near(trading, (got * 5n * 5n) / 10_000n, got / 1_000n), `trading ${r.tradingCost}`).to.equal(
+        true,
+      );
+      // 500 shares at NAV: what was paid, the fee shares and the trading cost, to the cent
+      expect(
+        near(got + units(r.feeUsdt, 6) + trading, (500n * WAD * nav) / 10n ** 30n, USDT / 100n),
+      ).to.equal(true);
     } finally {
       await feed.stop("SIGTERM");
     }
@@ -377,27 +436,36 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     expect(x.note).to.equal(undefined);
     const token = await chain.token("ETH5S");
     const shares = await token.balanceOf(holder);
+    // minted for 2,000 USDT, 500 redeemed through the desk: those took their part of the basis at
+    // average cost, and realised what the redeem paid less it
+    const mintedShares = units(minted.ETH5S!.shares, 18);
+    const redeemedUsdt = units(redeemed!.usdt, 6);
+    const basisRedeemed = (2_000n * USDT * 500n * WAD) / mintedShares;
     expect(units(x.shares, 18)).to.equal(shares);
-    expect(units(x.shares, 18)).to.equal(units(minted.ETH5S!.shares, 18));
-    expect(units(x.costBasisUsdt, 6)).to.equal(2_000n * USDT);
+    expect(shares).to.equal(mintedShares - 500n * WAD);
+    const basis = 2_000n * USDT - basisRedeemed;
+    expect(units(x.costBasisUsdt, 6)).to.equal(basis);
     expect(units(x.paidInUsdt, 6)).to.equal(2_000n * USDT);
-    expect(units(x.paidOutUsdt, 6)).to.equal(0n);
-    expect(units(x.realisedUsdt, 6)).to.equal(0n);
+    expect(units(x.paidOutUsdt, 6)).to.equal(redeemedUsdt);
+    expect(units(x.realisedUsdt, 6)).to.equal(redeemedUsdt - basisRedeemed);
     const nav = units(x.nav, 18);
     const value = units(x.valueUsdt, 6);
     expect(value).to.equal((shares * nav) / 10n ** 30n);
-    expect(units(x.unrealisedUsdt, 6)).to.equal(value - 2_000n * USDT);
+    expect(units(x.unrealisedUsdt, 6)).to.equal(value - basis);
     // NAV: total assets over supply now (the 5x short lost on ETH's +5%: about 25%, less the rebalance)
     const [assets, supply] = await Promise.all([token.totalAssets(), token.totalSupply()]);
     expect(near(nav, (assets * 10n ** 30n) / supply, 10n ** 13n), `NAV ${x.nav}`).to.equal(true);
-    expect(
-      value < (2_000n * USDT * 80n) / 100n && value > (2_000n * USDT * 70n) / 100n,
-      `value ${x.valueUsdt}`,
-    ).to.equal(true);
-    // fees paid: the mint's fee and trading cost as lt mint printed them
+    expect(value < (basis * 80n) / 100n && value > (basis * 70n) / 100n, `value ${x.valueUsdt}`).to.equal(
+      true,
+    );
+    // fees paid: the mint's and the redeem's fee and trading cost as lt mint and lt redeem printed them
     // (lt position values the fee shares at the price paid per share, lt mint at NAV after the fill:
     // they differ by the fee's share of the trading cost, a fraction of a cent)
-    const paid = units(minted.ETH5S!.feeUsdt, 6) + units(minted.ETH5S!.tradingCost, 6);
+    const paid =
+      units(minted.ETH5S!.feeUsdt, 6) +
+      units(minted.ETH5S!.tradingCost, 6) +
+      units(redeemed!.feeUsdt, 6) +
+      units(redeemed!.tradingCost, 6);
     const fees = units(x.feesPaidUsdt, 6);
     expect(near(fees, paid, USDT / 100n), `fees ${x.feesPaidUsdt} against ${paid}`).to.equal(true);
   });
@@ -466,7 +534,9 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     );
     const eth5s = after.positions.find((x) => x.symbol === "ETH5S")!;
     expect(eth5s.shares).to.equal("0");
-    expect(units(eth5s.realisedUsdt, 6)).to.equal((shares[1]! * assets) / supply - 2_000n * USDT);
+    // everything realised: the redeem and the payout, less the 2,000 USDT paid in
+    const payout = (shares[1]! * assets) / supply;
+    expect(units(eth5s.realisedUsdt, 6)).to.equal(units(redeemed!.usdt, 6) + payout - 2_000n * USDT);
   });
 
   it("the tools' refusals: the feeder without the feeds' updater, and keeper --once on stale prices, each one sentence and exit 1", async function () {
