@@ -16,7 +16,7 @@ import type {
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { MARKETS, type MarketName, SPOT, STANDARD_TOKENS, USDT, WAD } from "../src/common/params.ts";
+import { SPOT, USDT, WAD } from "../src/common/params.ts";
 import { NO_DEADLINE, UNISWAP_ARTIFACTS } from "../src/spot/uniswap.ts";
 
 /** The USDT side of each pool: SPOT.seedTokens at a new token's NAV of 1 USDT. */
@@ -33,17 +33,20 @@ export interface SpotInputs {
   tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">>;
   /** Each token's desk, when the tokens have desks (then the seed is minted through them). */
   desks?: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">>;
-  feeds: Record<MarketName, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
-}
-
-function marketOf(symbol: string): MarketName {
-  const p = STANDARD_TOKENS.find((t) => t.symbol === symbol);
-  if (p === undefined) throw new Error(`no standard token ${symbol}`);
-  return p.market;
+  feeds: Record<string, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
+  /** symbol -> the token's market. */
+  marketOf: Record<string, string>;
+  /** market -> its feed's first price (8 decimals): the seed's price round publishes it again. */
+  prices: Record<string, bigint>;
 }
 
 export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
-  const { admin, keeper, keeperRole, usdt, tokens, desks, feeds } = inputs;
+  const { admin, keeper, keeperRole, usdt, tokens, desks, feeds, prices } = inputs;
+  const marketOf = (symbol: string): string => {
+    const market = inputs.marketOf[symbol];
+    if (market === undefined) throw new Error(`no market for ${symbol}`);
+    return market;
+  };
   const weth = m.contract("WETH9", UNISWAP_ARTIFACTS.weth, []);
   const factory = m.contract("UniswapV2Factory", UNISWAP_ARTIFACTS.factory, [admin]);
   const router = m.contract("UniswapV2Router02", UNISWAP_ARTIFACTS.router, [factory, weth]);
@@ -54,7 +57,7 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
 
   // the seed's mint: instantly, or through the desk (request, a new price round, fill, claim)
   const minted: Record<string, ContractCallFuture<string, string>> = {};
-  const requests: Partial<Record<MarketName, ContractCallFuture<string, string>[]>> = {};
+  const requests: Record<string, ContractCallFuture<string, string>[]> = {};
   for (const [symbol, token] of Object.entries(tokens)) {
     const funded = m.call(usdt, "mint", [admin, SEED_MAX_COST + SEED_USDT], { id: `mintSeed${symbol}` });
     const desk = desks?.[symbol];
@@ -80,12 +83,12 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
   }
   if (desks !== undefined) {
     // a new price round after every seed request of the market: the fill prices at it
-    const rounds = {} as Record<MarketName, ContractCallFuture<string, string>>;
-    for (const [market, placed] of Object.entries(requests) as [
-      MarketName,
-      ContractCallFuture<string, string>[],
-    ][]) {
-      rounds[market] = m.call(feeds[market], "updateAnswer", [MARKETS[market].initialPrice], {
+    const rounds: Record<string, ContractCallFuture<string, string>> = {};
+    for (const [market, placed] of Object.entries(requests)) {
+      const feed = feeds[market];
+      const price = prices[market];
+      if (feed === undefined || price === undefined) throw new Error(`no ${market} feed to seed with`);
+      rounds[market] = m.call(feed, "updateAnswer", [price], {
         id: `seedRound${market}`,
         after: placed,
       });
@@ -95,7 +98,7 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
       const role = m.call(token, "grantRole", [keeperRole, admin], { id: `seedFillRole${symbol}` });
       const filled = m.call(desk, "fill", [], {
         id: `seedFill${symbol}`,
-        after: [role, rounds[marketOf(symbol)]],
+        after: [role, rounds[marketOf(symbol)]!],
       });
       const revoked = m.call(token, "revokeRole", [keeperRole, admin], {
         id: `seedFillRoleRevoke${symbol}`,

@@ -1,11 +1,15 @@
 // Hardhat Ignition module for the whole system: test USDT, one price feed per market, the perpetual
-// exchange with a funded LP pool, the token factory and the standard tokens (BTC3L, BTC3S, ETH3L,
-// ETH3S), each with its ForwardDesk (forward pricing: `createTokenWithDesk`, rules DESK), and the
-// spot market (deploy/Spot.ts: Uniswap V2 and one token/USDT pool per token, seeded through the
-// desks). Every number comes from src/common/params.ts; only the keeper and the treasury (addresses)
-// are module parameters. Deploy with `npm run deploy -- --network <name>` (scripts/deploy.ts).
-// `SystemInstant` is the same system with instant tokens (`createToken`, no desk), kept only for
-// the tools that still mint and redeem instantly (the arbitrage bot and the soak's engine replay).
+// exchange with a funded LP pool, the token factory and the tokens, each with its ForwardDesk
+// (forward pricing: `createTokenWithDesk`, rules DESK), and the spot market (deploy/Spot.ts: Uniswap
+// V2 and one token/USDT pool per token, seeded through the desks). The markets and tokens are a
+// DeploySpec (src/chain/deploySpec.ts): by default BTC and ETH and the standard four (BTC3L, BTC3S,
+// ETH3L, ETH3S), module id "System"; another list (`systemModule(spec)`, e.g. BTC3L, ETH5S and SOL2L
+// on a SOL market) is a module of its own, "System_<tag>", so its journal never mixes with the
+// default's. Every other number comes from src/common/params.ts; only the keeper and the treasury
+// (addresses) are module parameters. Deploy with `npm run deploy -- --network <name>`
+// (scripts/deploy.ts). `SystemInstant` is the same system with instant tokens (`createToken`, no
+// desk), kept only for the tools that still mint and redeem instantly (the arbitrage bot and the
+// soak's engine replay).
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -14,8 +18,15 @@ import type {
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { id, keccak256 } from "ethers";
-import { DESK, EXCHANGE, MARKETS, STANDARD_TOKENS, tokenConfig } from "../src/common/params.ts";
+import { id, keccak256, ZeroAddress } from "ethers";
+import { DESK, EXCHANGE } from "../src/common/params.ts";
+import {
+  DEFAULT_SPEC,
+  isDefaultSpec,
+  specTag,
+  type DeploySpec,
+  type DeployToken,
+} from "../src/chain/deploySpec.ts";
 import { addSpot } from "./Spot.ts";
 
 /**
@@ -55,8 +66,44 @@ export const INSTANT_SYSTEM_MODULE_ID = "SystemInstant";
 
 const KEEPER_ROLE = id("KEEPER_ROLE");
 
-function buildSystem(desks: boolean) {
-  return buildModule(desks ? SYSTEM_MODULE_ID : INSTANT_SYSTEM_MODULE_ID, (m) => {
+/** The token's Config struct (ILeveragedToken.Config) for a token on any market of the spec. */
+function configOf<V, T, A, K>(
+  p: DeployToken,
+  marketId: string,
+  vault: V,
+  roles: { treasury: T; admin: A; keeper: K },
+) {
+  return {
+    name: p.name,
+    symbol: p.symbol,
+    vault,
+    market: marketId,
+    isLong: p.isLong,
+    targetLeverage: p.targetLeverage,
+    minLeverage: p.minLeverage,
+    maxLeverage: p.maxLeverage,
+    ripcordLeverage: p.ripcordLeverage,
+    rebalanceEpsilon: p.rebalanceEpsilon,
+    mintFee: p.mintFee,
+    redeemFee: p.redeemFee,
+    managementFee: p.managementFee,
+    rebalanceBounty: p.rebalanceBounty,
+    supplyCap: p.supplyCap,
+    treasury: roles.treasury,
+    admin: roles.admin,
+    keeper: roles.keeper,
+    desk: ZeroAddress,
+  };
+}
+
+/** The Ignition module id of `spec`'s system: "System" (or "SystemInstant") for the default four. */
+export function systemModuleId(desks: boolean, spec: DeploySpec = DEFAULT_SPEC): string {
+  const base = desks ? SYSTEM_MODULE_ID : INSTANT_SYSTEM_MODULE_ID;
+  return isDefaultSpec(spec) ? base : `${base}_${specTag(spec)}`;
+}
+
+function buildSystem(desks: boolean, spec: DeploySpec = DEFAULT_SPEC) {
+  return buildModule(systemModuleId(desks, spec), (m) => {
     const admin = m.getAccount(0);
     const keeper = m.getParameter<string>("keeper");
     const treasury = m.getParameter<string>("treasury");
@@ -64,9 +111,9 @@ function buildSystem(desks: boolean) {
     const usdt = m.contract("MockUSDT", [admin]);
     const vault = m.contract("MockPerpVault", [usdt, admin]);
 
-    const feeds = {} as Record<keyof typeof MARKETS, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
+    const feeds: Record<string, NamedArtifactContractDeploymentFuture<"MockPriceFeed">> = {};
     const markets = [];
-    for (const p of Object.values(MARKETS)) {
+    for (const p of spec.markets) {
       const feed = m.contract("MockPriceFeed", [p.description, p.initialPrice, admin], {
         id: `Feed${p.name}`,
       });
@@ -93,8 +140,10 @@ function buildSystem(desks: boolean) {
 
     const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
     const deskOf: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">> = {};
-    for (const p of STANDARD_TOKENS) {
-      const config = tokenConfig(p, vault, { treasury, admin, keeper });
+    for (const p of spec.tokens) {
+      const marketId = spec.markets.find((x) => x.name === p.market)?.id;
+      if (marketId === undefined) throw new Error(`${p.symbol}: the deployment lists no ${p.market} market`);
+      const config = configOf(p, marketId, vault, { treasury, admin, keeper });
       const created = desks
         ? m.call(factory, "createTokenWithDesk", [config, code, deskCode, DESK.fillDelay, DESK.fillBounty], {
             id: `create${p.symbol}`,
@@ -117,6 +166,8 @@ function buildSystem(desks: boolean) {
       tokens,
       desks: desks ? deskOf : undefined,
       feeds,
+      marketOf: Object.fromEntries(spec.tokens.map((t) => [t.symbol, t.market])),
+      prices: Object.fromEntries(spec.markets.map((x) => [x.name, x.initialPrice])),
     });
     const pools = Object.fromEntries(
       Object.entries(spot.pools).map(([symbol, pool]) => [`Pool${symbol}`, pool]),
@@ -124,13 +175,15 @@ function buildSystem(desks: boolean) {
     const deskFutures = Object.fromEntries(
       Object.entries(deskOf).map(([symbol, desk]) => [`Desk${symbol}`, desk]),
     );
+    const feedFutures = Object.fromEntries(
+      Object.entries(feeds).map(([market, feed]) => [`Feed${market}`, feed]),
+    );
 
     return {
       usdt,
       vault,
       factory,
-      FeedBTC: feeds.BTC,
-      FeedETH: feeds.ETH,
+      ...feedFutures,
       ...tokens,
       ...deskFutures,
       WETH9: spot.weth,
@@ -145,5 +198,11 @@ function buildSystem(desks: boolean) {
 export const SystemModule = buildSystem(true);
 /** The same system with instant tokens (no desk), for tools that still mint and redeem instantly. */
 export const InstantSystemModule = buildSystem(false);
+
+/** The module for `spec` (the default modules for the default spec). */
+export function systemModule(desks: boolean, spec: DeploySpec) {
+  if (isDefaultSpec(spec)) return desks ? SystemModule : InstantSystemModule;
+  return buildSystem(desks, spec);
+}
 
 export default SystemModule;

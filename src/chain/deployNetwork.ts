@@ -17,10 +17,11 @@ import {
 } from "@nomicfoundation/ignition-core";
 import type { ArtifactManager } from "hardhat/types/artifacts";
 import type { NetworkConnection } from "hardhat/types/network";
-import { InstantSystemModule, SystemModule } from "../../deploy/System.ts";
+import { systemModule } from "../../deploy/System.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { addressBookPath, DEPLOYMENTS_DIR, writeAddressBook, type AddressBook } from "./addressBook.ts";
-import { MARKETS, STANDARD_TOKENS, USDT } from "../common/params.ts";
+import { USDT } from "../common/params.ts";
+import { DEFAULT_SPEC, type DeploySpec } from "./deploySpec.ts";
 import { gasLimitFrom } from "./gas.ts";
 
 export const LOCAL_CHAIN_ID = 31337;
@@ -46,6 +47,11 @@ export interface NetworkDeployOptions {
    * has its ForwardDesk.
    */
   instantTokens?: boolean;
+  /**
+   * The markets and tokens to deploy (src/chain/deploySpec.ts; default: BTC and ETH, and BTC3L,
+   * BTC3S, ETH3L, ETH3S). Another list is an Ignition module of its own ("System_<tag>").
+   */
+  spec?: DeploySpec;
 }
 
 export interface NetworkDeployResult {
@@ -102,10 +108,11 @@ export async function deployToNetwork(
   const resumed = journalDir !== undefined && existsSync(join(journalDir, "journal.jsonl"));
   const blockBefore = Number(await provider.request({ method: "eth_blockNumber" }));
 
-  const module = options.instantTokens === true ? InstantSystemModule : SystemModule;
+  const spec = options.spec ?? DEFAULT_SPEC;
+  const module = systemModule(options.instantTokens !== true, spec);
   const IDS = idsOf(module.id);
   log(
-    `deploying ${module.id} to ${network} (chain ${chainId}) from ${deployer}${resumed ? ", resuming the journal" : ""}`,
+    `deploying ${module.id} (markets ${spec.markets.map((m) => m.name).join(", ")}; tokens ${spec.tokens.map((t) => t.symbol).join(", ")}) to ${network} (chain ${chainId}) from ${deployer}${resumed ? ", resuming the journal" : ""}`,
   );
   const result = await deploy({
     artifactResolver: new HardhatArtifactResolver(artifacts),
@@ -139,12 +146,12 @@ export async function deployToNetwork(
     usdt: at(IDS.usdt),
     perpVault: at(IDS.perpVault),
     factory,
-    feeds: Object.fromEntries(Object.keys(MARKETS).map((m) => [m, at(IDS.feed(m))])),
-    tokens: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.token(p.symbol))])),
+    feeds: Object.fromEntries(spec.markets.map((m) => [m.name, at(IDS.feed(m.name))])),
+    tokens: Object.fromEntries(spec.tokens.map((p) => [p.symbol, at(IDS.token(p.symbol))])),
     ...(options.instantTokens === true
       ? {}
-      : { desks: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.desk(p.symbol))])) }),
-    pools: Object.fromEntries(STANDARD_TOKENS.map((p) => [p.symbol, at(IDS.pool(p.symbol))])),
+      : { desks: Object.fromEntries(spec.tokens.map((p) => [p.symbol, at(IDS.desk(p.symbol))])) }),
+    pools: Object.fromEntries(spec.tokens.map((p) => [p.symbol, at(IDS.pool(p.symbol))])),
     uniswap: { factory: at(IDS.uniswap.factory), router: at(IDS.uniswap.router), weth: at(IDS.uniswap.weth) },
     deployer,
     keeper: options.keeper ?? deployer,

@@ -1,9 +1,14 @@
 // `lt position [address]`: for every token the account holds or has held, its balance, cost basis
 // (from its mints, redeems, settlement payouts and transfers, read from the token's events), realised
 // and unrealised profit and loss, and the fees its own mints and redeems paid. The arithmetic is in
-// positionMath.ts.
-import { getAddress } from "ethers";
+// positionMath.ts. On a token with a ForwardDesk the account's mints and redeems are its claims on
+// the desk (the desk's Deposit and Withdraw events: the USDT paid and the shares got, or the reverse),
+// each with its pro-rata part of the fee and trading cost of the batch the desk minted or redeemed
+// last before the claim; the shares moving between the account and the desk (a redeem request, a
+// cancel, a claim) are not transfers.
+import { getAddress, ZeroAddress } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
 import { accountOf, type Context, tokenOf } from "./context.ts";
 import { CliError, explainError } from "./errors.ts";
@@ -45,6 +50,7 @@ async function holderEvents(
   token: LeveragedToken,
   account: string,
   fromBlock: number,
+  deskAddress: string | undefined,
 ): Promise<PositionEvent[]> {
   const [deposits, withdraws, received, sent, settled, resized] = await Promise.all([
     token.queryFilter(token.filters.Deposit(undefined, account), fromBlock),
@@ -101,9 +107,13 @@ async function holderEvents(
       event: { kind: "redeem", usdt: s.args.assets, shares: s.args.shares, fee: 0n, tradingCost: 0n },
     });
   }
+  if (deskAddress !== undefined)
+    rows.push(...(await deskClaims(token, account, fromBlock, deskAddress, resized)));
+  const desk = deskAddress?.toLowerCase();
+  const viaDesk = (other: string) => desk !== undefined && other.toLowerCase() === desk;
   const rpc = rawRpcOf(token.runner);
   for (const t of received) {
-    if (own.has(t.transactionHash) || t.args.from === account) continue;
+    if (own.has(t.transactionHash) || t.args.from === account || viaDesk(t.args.from)) continue;
     const shares = t.args.value;
     // valued at NAV in the block it arrived
     rows.push({
@@ -116,11 +126,95 @@ async function holderEvents(
     });
   }
   for (const t of sent) {
-    if (own.has(t.transactionHash) || t.args.to === account || t.args.to === ZERO) continue;
+    if (own.has(t.transactionHash) || t.args.to === account || t.args.to === ZERO || viaDesk(t.args.to))
+      continue;
     rows.push({ ...at(t), event: { kind: "out", shares: t.args.value } });
   }
   rows.sort((a, b) => a.block - b.block || a.index - b.index);
   return Promise.all(rows.map((r) => (typeof r.event === "function" ? r.event() : r.event)));
+}
+
+/**
+ * The account's claims on the token's desk as mints (a Deposit claim: USDT paid, shares got) and
+ * redeems (a Withdraw claim), each with its pro-rata part (by USDT in, or by shares out) of the fee and
+ * trading cost of the desk's last batch mint or redeem before it (the token's Deposit or Withdraw
+ * owned by the desk, and the PositionResized after it).
+ */
+async function deskClaims(
+  token: LeveragedToken,
+  account: string,
+  fromBlock: number,
+  deskAddress: string,
+  resized: readonly { transactionHash: string; index: number; args: { feeShares: bigint; cost: bigint } }[],
+): Promise<(Ordered & { event: PositionEvent })[]> {
+  const desk = ForwardDesk__factory.connect(deskAddress, token.runner);
+  const [claimsIn, claimsOut, batchMints, batchRedeems] = await Promise.all([
+    desk.queryFilter(desk.filters.Deposit(undefined, account), fromBlock),
+    desk.queryFilter(desk.filters.Withdraw(undefined, undefined, account), fromBlock),
+    token.queryFilter(token.filters.Deposit(undefined, deskAddress), fromBlock),
+    token.queryFilter(token.filters.Withdraw(undefined, undefined, deskAddress), fromBlock),
+  ]);
+  const order = (e: { blockNumber: number; index: number }) => e.blockNumber * 1e6 + e.index;
+  const resizeAfter = (e: { transactionHash: string; index: number }) =>
+    resized
+      .filter((r) => r.transactionHash === e.transactionHash && r.index > e.index)
+      .sort((a, b) => a.index - b.index)[0]?.args;
+  /** The batch's fee (in USDT) and trading cost, as lt mint and lt redeem report them. */
+  const batchCosts = (
+    batches: readonly {
+      blockNumber: number;
+      index: number;
+      transactionHash: string;
+      args: { assets: bigint; shares: bigint };
+    }[],
+    claim: { blockNumber: number; index: number },
+    mint: boolean,
+  ) => {
+    const batch = batches.filter((b) => order(b) < order(claim)).sort((a, b) => order(b) - order(a))[0];
+    if (batch === undefined) return { usdt: 0n, shares: 0n, fee: 0n, trading: 0n };
+    const r = resizeAfter(batch);
+    const { assets, shares } = batch.args;
+    const fee =
+      r === undefined
+        ? 0n
+        : feeSharesInUsdt(r.feeShares, assets, mint ? shares + r.feeShares : shares - r.feeShares);
+    return { usdt: assets, shares, fee, trading: r?.cost ?? 0n };
+  };
+  const part = (value: bigint, mine: bigint, total: bigint) => (total === 0n ? 0n : (value * mine) / total);
+  const rows: (Ordered & { event: PositionEvent })[] = [];
+  for (const c of claimsIn) {
+    const b = batchCosts(batchMints, c, true);
+    const [usdt, shares] = [c.args.assets, c.args.shares];
+    rows.push({
+      block: c.blockNumber,
+      index: c.index,
+      tx: c.transactionHash,
+      event: {
+        kind: "mint",
+        usdt,
+        shares,
+        fee: part(b.fee, usdt, b.usdt),
+        tradingCost: part(b.trading, usdt, b.usdt),
+      },
+    });
+  }
+  for (const c of claimsOut) {
+    const b = batchCosts(batchRedeems, c, false);
+    const [usdt, shares] = [c.args.assets, c.args.shares];
+    rows.push({
+      block: c.blockNumber,
+      index: c.index,
+      tx: c.transactionHash,
+      event: {
+        kind: "redeem",
+        usdt,
+        shares,
+        fee: part(b.fee, shares, b.shares),
+        tradingCost: part(b.trading, shares, b.shares),
+      },
+    });
+  }
+  return rows;
 }
 
 export async function positionCommand(
@@ -142,8 +236,9 @@ export async function positionCommand(
   const rows: TokenPosition[] = await Promise.all(
     Object.keys(ctx.book.tokens).map(async (symbol): Promise<TokenPosition> => {
       const token = tokenOf(ctx, symbol);
+      const deskAddress = ctx.book.desks?.[symbol] ?? (await token.desk());
       const [events, balance] = await Promise.all([
-        holderEvents(token, account, fromBlock),
+        holderEvents(token, account, fromBlock, deskAddress === ZeroAddress ? undefined : deskAddress),
         token.balanceOf(account),
       ]);
       if (events.length === 0 && balance === 0n) return { symbol, balance, nav: null, position: null };

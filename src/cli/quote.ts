@@ -1,10 +1,14 @@
 // `lt quote mint|redeem <SYMBOL> <amount>`: what a mint or a redeem would give, from two sources
-// side by side: the token's own previews (run by the node) and the off-chain reference engine.
+// side by side: the token's own previews (run by the node) and the off-chain reference engine, both
+// read at one block: the node's pending block, checked to be the same one (the same parent and the
+// same time) before and after both reads, and read again when the chain moved on in between.
+import { type RawRpc, rawRpcOf } from "../chain/tokenBook.ts";
 import { type Context, resolveSymbol, tokenOf } from "./context.ts";
 import { CliError, explainError } from "./errors.ts";
 import {
   decimalString,
   formatShares,
+  formatTime,
   formatUsdt,
   lines,
   SHARE_DECIMALS,
@@ -50,6 +54,61 @@ export function previewQuoteSource(ctx: Context): QuoteSource {
 
 export type QuoteSide = "mint" | "redeem";
 
+/** The pending block as a pin: the block it builds on and its time. */
+interface PendingPin {
+  parentHash: string;
+  parentNumber: number;
+  timestamp: bigint;
+}
+
+async function pendingPin(rpc: RawRpc): Promise<PendingPin> {
+  const latest = (await rpc.send("eth_getBlockByNumber", ["latest", false])) as {
+    hash?: string;
+    number?: string;
+  } | null;
+  const pending = (await rpc.send("eth_getBlockByNumber", ["pending", false])) as {
+    parentHash?: string;
+    timestamp?: string;
+  } | null;
+  if (latest?.hash === undefined || latest.number === undefined || pending?.timestamp === undefined) {
+    throw new CliError("the node gave no latest or pending block to price the quote at");
+  }
+  // the pending block builds on the latest one (a node that reports its parent says so)
+  const parentHash = pending.parentHash ?? latest.hash;
+  return { parentHash, parentNumber: Number(BigInt(latest.number)), timestamp: BigInt(pending.timestamp) };
+}
+
+/** Tries before `readAtOneBlock` gives up on a chain that moves on during every read. */
+export const ONE_BLOCK_TRIES = 5;
+
+/**
+ * Runs `read` (calls at the "pending" block) between two looks at the pending block, and returns
+ * what it read with that block's number and time once both looks agree (the same parent, the same
+ * time): every call in `read` then saw one block. Reads again when a block was mined or the pending
+ * block's time moved on in between; after `tries` such tries, one plain sentence.
+ */
+export async function readAtOneBlock<T>(
+  rpc: RawRpc,
+  read: () => Promise<T>,
+  tries = ONE_BLOCK_TRIES,
+): Promise<{ value: T; block: number; timestamp: bigint }> {
+  for (let i = 0; i < tries; i++) {
+    const before = await pendingPin(rpc);
+    const value = await read();
+    const after = await pendingPin(rpc);
+    if (
+      before.parentHash === after.parentHash &&
+      before.parentNumber === after.parentNumber &&
+      before.timestamp === after.timestamp
+    ) {
+      return { value, block: before.parentNumber + 1, timestamp: before.timestamp };
+    }
+  }
+  throw new CliError(
+    `the chain moved on during each of ${tries} tries to read the token's preview and the engine's quote at one block; try again`,
+  );
+}
+
 export async function quoteCommand(
   ctx: Context,
   sideText: string,
@@ -66,26 +125,30 @@ export async function quoteCommand(
     side === "mint" ? parseUsdtAmount(amountText) : await parseShareAmount(ctx, symbol, amountText, "redeem");
   const ectx = { rpcUrl: ctx.options.rpc, symbol, action: side };
   const preview = previewQuoteSource(ctx);
-  let previewOut: bigint;
-  try {
-    previewOut =
-      side === "mint" ? await preview.quoteMint(symbol, amount) : await preview.quoteRedeem(symbol, amount);
-  } catch (e) {
-    throw explainError(e, ectx);
-  }
-  let engineOut: bigint | null = null;
-  let costs: CostBreakdown | null = null;
-  let engineNote = ENGINE_NOT_AVAILABLE;
-  if (engine) {
+  const source = engine ? await engine(ctx) : undefined;
+  const pinned = await readAtOneBlock(rawRpcOf(ctx.provider), async () => {
+    let previewOut: bigint;
     try {
-      const source = await engine(ctx);
-      engineOut =
-        side === "mint" ? await source.quoteMint(symbol, amount) : await source.quoteRedeem(symbol, amount);
-      costs = source.breakdown ? await source.breakdown(side, symbol, amount) : null;
+      previewOut =
+        side === "mint" ? await preview.quoteMint(symbol, amount) : await preview.quoteRedeem(symbol, amount);
     } catch (e) {
-      engineNote = `n/a (engine: ${explainError(e, ectx).message})`;
+      throw explainError(e, ectx);
     }
-  }
+    let engineOut: bigint | null = null;
+    let costs: CostBreakdown | null = null;
+    let engineNote = ENGINE_NOT_AVAILABLE;
+    if (source) {
+      try {
+        engineOut =
+          side === "mint" ? await source.quoteMint(symbol, amount) : await source.quoteRedeem(symbol, amount);
+        costs = source.breakdown ? await source.breakdown(side, symbol, amount) : null;
+      } catch (e) {
+        engineNote = `n/a (engine: ${explainError(e, ectx).message})`;
+      }
+    }
+    return { previewOut, engineOut, costs, engineNote };
+  });
+  const { previewOut, engineOut, costs, engineNote } = pinned.value;
   const outDecimals = side === "mint" ? SHARE_DECIMALS : USDT_DECIMALS;
   const show = (v: bigint) => (side === "mint" ? `${formatShares(v)} ${symbol}` : `${formatUsdt(v)} USDT`);
   const input_ = side === "mint" ? `${formatUsdt(amount)} USDT` : `${formatShares(amount)} ${symbol}`;
@@ -116,6 +179,8 @@ export async function quoteCommand(
     unitOut: side === "mint" ? symbol : "USDT",
     preview: decimalString(previewOut, outDecimals),
     engine: engineOut === null ? null : decimalString(engineOut, outDecimals),
+    block: pinned.block,
+    blockTime: Number(pinned.timestamp),
   };
   if (engineOut === null) data.engineNote = engineNote;
   if (costs !== null) {
@@ -126,5 +191,6 @@ export async function quoteCommand(
     };
   }
   const verb = side === "mint" ? `mint ${symbol} with ${input_}` : `redeem ${input_}`;
-  return { data, text: `quote: ${verb} (priced for the next block)\n${lines(rows, "  ")}` };
+  const at = `block ${pinned.block} at ${formatTime(pinned.timestamp)}`;
+  return { data, text: `quote: ${verb} (priced for the next block, ${at})\n${lines(rows, "  ")}` };
 }

@@ -3,21 +3,21 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
-import type { MarketName } from "../common/params.ts";
 import { number, positiveInt, wholeNumber } from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
 import { jsonLogger } from "../common/log.ts";
 import { Feeder } from "./feeder.ts";
+import { listedFeeds } from "./markets.ts";
 import {
   csvPlan,
   gbmPlan,
   jumpPlan,
-  MARKET_NAMES,
   parseDuration,
   parseJump,
   parseMarket,
   type FeedStep,
   type JumpSpec,
+  type MarketName,
 } from "./plan.ts";
 
 const CONNECTION = { signer: "the feeds' updater", keyEnv: "FEEDER_KEY", account: false };
@@ -29,7 +29,7 @@ export async function feederMain(argv: string[]): Promise<number> {
     ),
     CONNECTION,
   )
-    .option("--market <name>", "BTC, ETH or all", "all")
+    .option("--market <name>", "one market the exchange lists (BTC, ETH, SOL...) or all of them", "all")
     .option("--gbm", "a geometric Brownian motion from the current price", false)
     .option("--seed <n>", "GBM seed", wholeNumber("--seed"), 1)
     .option("--drift <mu>", "GBM annual drift (0.1 = 10%)", number("--drift"), 0)
@@ -73,13 +73,13 @@ export async function feederMain(argv: string[]): Promise<number> {
   if (modes !== 1) throw new Error("pick exactly one source of prices: --gbm, --csv <file> or --jump <spec>");
   if (!(o.speed > 0)) throw new Error("--speed must be greater than zero");
   const stepSeconds = parseDuration(o.step);
-  const markets: MarketName[] =
-    o.market.toLowerCase() === "all" ? [...MARKET_NAMES] : [parseMarket(o.market)];
+  const all = o.market.toLowerCase() === "all";
+  const chosen: MarketName | undefined = all ? undefined : parseMarket(o.market);
   // parse every input before touching the network, so bad input fails fast with its own message
   let csvText: string | undefined;
   if (o.csv !== undefined) {
-    if (markets.length !== 1)
-      throw new Error("a CSV file holds one market's prices: pick it with --market BTC or --market ETH");
+    if (chosen === undefined)
+      throw new Error("a CSV file holds one market's prices: pick it with --market, e.g. --market BTC");
     try {
       csvText = readFileSync(o.csv, "utf8");
     } catch (e) {
@@ -92,7 +92,12 @@ export async function feederMain(argv: string[]): Promise<number> {
   const log = jsonLogger();
   const book = readAddressBook(o.network, o.deployments);
   const { provider, signer } = await connect(o, book, CONNECTION.keyEnv, 250);
-  const feeder = new Feeder(provider, signer, book.feeds, log, { fast: o.fast, speed: o.speed });
+  // every market the exchange lists or the address book names, not only BTC and ETH
+  const feeds = await listedFeeds(book, provider);
+  const known = Object.keys(feeds);
+  const markets: MarketName[] = chosen === undefined ? known : [parseMarket(chosen, known)];
+  for (const j of jumps) parseMarket(j.market, known);
+  const feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed });
   process.once("SIGINT", () => feeder.stop());
   process.once("SIGTERM", () => feeder.stop());
 
@@ -116,7 +121,11 @@ export async function feederMain(argv: string[]): Promise<number> {
         "steps are further apart than the feeds' heartbeat (3600 s): the exchange rejects stale prices between updates",
     });
   }
-  log("start", { network: o.network, steps: plan.length, fast: o.fast, stepSeconds });
+  // a feed this account may not update is one sentence before anything is printed or sent
+  await feeder.checkUpdater(
+    o.fast ? feeder.markets : [...new Set(plan.flatMap((p) => Object.keys(p.prices)))],
+  );
+  log("start", { network: o.network, markets, steps: plan.length, fast: o.fast, stepSeconds });
   await feeder.run(plan);
   provider.destroy();
   return 0;

@@ -4,11 +4,10 @@
 import { formatUnits, NonceManager, type Provider, type Signer, type TransactionResponse } from "ethers";
 import type { MockPriceFeed } from "../../types/ethers-contracts/index.js";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
-import type { MarketName } from "../common/params.ts";
 import { gasLimitFrom } from "../chain/gas.ts";
 import type { Logger } from "../common/log.ts";
 import { sleep } from "../common/retry.ts";
-import type { FeedStep } from "./plan.ts";
+import type { FeedStep, MarketName } from "./plan.ts";
 
 /** Any ethers provider that also passes raw JSON-RPC calls (JsonRpcProvider, Hardhat's provider). */
 export type RpcProvider = Provider & { send(method: string, params: unknown[]): Promise<unknown> };
@@ -62,12 +61,39 @@ export class Feeder {
     return out;
   }
 
+  /** The markets this feeder pushes (every feed it was given). */
+  get markets(): MarketName[] {
+    return Object.keys(this.feeds);
+  }
+
+  /**
+   * Throws one plain sentence unless the signing account may update every feed in `markets`
+   * (MockPriceFeed's UPDATER_ROLE): which account, which feed, who may, and how to sign as them.
+   */
+  async checkUpdater(markets: readonly MarketName[] = this.markets): Promise<void> {
+    const account = await this.signer.getAddress();
+    for (const market of markets) {
+      const feed = this.feeds[market];
+      if (feed === undefined) continue;
+      const role = await feed.UPDATER_ROLE();
+      if (await feed.hasRole(role, account)) continue;
+      throw new Error(
+        `the feeder signs as ${account}, which may not update the ${market} feed at ${await feed.getAddress()} (it lacks UPDATER_ROLE): sign with the feed's updater (--key or FEEDER_KEY), or have the feed's admin grant ${account} the role`,
+      );
+    }
+  }
+
   /** Pushes every step of `plan`; returns how many steps were pushed (fewer if stopped). */
   async run(plan: readonly FeedStep[]): Promise<number> {
     if (plan.length === 0) return 0;
-    for (const market of new Set(plan.flatMap((s) => Object.keys(s.prices) as MarketName[]))) {
-      if (this.feeds[market] === undefined) throw new Error(`the address book has no ${market} feed`);
+    const planned = [...new Set(plan.flatMap((s) => Object.keys(s.prices)))];
+    for (const market of planned) {
+      if (this.feeds[market] === undefined) {
+        throw new Error(`there is no ${market} feed (the feeder knows ${this.markets.join(", ")})`);
+      }
     }
+    // fast mode pushes every feed at every step; real time only the planned ones
+    await this.checkUpdater(this.options.fast ? this.markets : planned);
     const latest = await this.provider.getBlock("latest");
     if (latest === null) throw new Error("the node returned no latest block");
     const chainStart = latest.timestamp;
@@ -107,7 +133,7 @@ export class Feeder {
     block: { number: number; timestamp: number },
   ) {
     const shown: Record<string, string> = {};
-    for (const [m, p] of Object.entries(prices)) shown[m] = formatUnits(p, 8);
+    for (const [m, p] of Object.entries(prices)) if (p !== undefined) shown[m] = formatUnits(p, 8);
     this.log("prices", {
       step: k + 1,
       of: n,

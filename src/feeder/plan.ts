@@ -1,15 +1,16 @@
 // The feeder's plan: which price each market gets at which time offset. Built from the shared price
-// paths (src/feeds/paths.ts); pure.
+// paths (src/feeds/paths.ts); pure. A market is any name the exchange lists (BTC, ETH, and those
+// `lt admin market` adds, such as SOL).
 import { gbmPath, jumpPath, fromPrice8, type PricePoint } from "../feeds/paths.ts";
-import type { MarketName } from "../common/params.ts";
+
+/** A market's name as the exchange keys it (bytes32): BTC, ETH, SOL. */
+export type MarketName = string;
 
 export interface FeedStep {
   /** Seconds after the start of the plan. */
   t: number;
   prices: Partial<Record<MarketName, bigint>>;
 }
-
-export const MARKET_NAMES: readonly MarketName[] = ["BTC", "ETH"];
 
 /** "1h", "30m", "1d", "15s" or plain seconds ("3600") as seconds. */
 export function parseDuration(text: string): number {
@@ -22,10 +23,19 @@ export function parseDuration(text: string): number {
   return seconds;
 }
 
-export function parseMarket(text: string): MarketName {
+/**
+ * A market name, upper case: 1 to 31 letters or digits (what fits the exchange's bytes32 key). With
+ * `known` (the markets the feeder found), one of those.
+ */
+export function parseMarket(text: string, known?: readonly MarketName[]): MarketName {
   const up = text.trim().toUpperCase();
-  if (up === "BTC" || up === "ETH") return up;
-  throw new Error(`unknown market "${text}": use BTC or ETH`);
+  if (!/^[A-Z0-9]{1,31}$/.test(up)) {
+    throw new Error(`"${text}" is not a market name: use letters and digits, such as BTC or SOL`);
+  }
+  if (known !== undefined && !known.includes(up)) {
+    throw new Error(`the exchange lists no market ${up} (it lists ${known.join(", ")})`);
+  }
+  return up;
 }
 
 export interface JumpSpec {
@@ -38,7 +48,7 @@ export interface JumpSpec {
 
 /** "BTC:-12%", "ETH:+5%@3": a relative move of one market in percent, optionally at a step. */
 export function parseJump(text: string): JumpSpec {
-  const m = /^([A-Za-z]+):([+-]?\d+(?:\.\d+)?)%(?:@(\d+))?$/.exec(text.trim());
+  const m = /^([A-Za-z0-9]+):([+-]?\d+(?:\.\d+)?)%(?:@(\d+))?$/.exec(text.trim());
   if (m === null) throw new Error(`jump "${text}" is not MARKET:MOVE%[@STEP], e.g. BTC:-12% or ETH:+5%@3`);
   const market = parseMarket(m[1]!);
   const move = Number(m[2]) / 100;

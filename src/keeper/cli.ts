@@ -49,7 +49,16 @@ export async function keeperMain(argv: string[]): Promise<number> {
       wholeNumberOrZero,
       DEFAULT_KEEPER_OPTIONS.maxReplacements,
     )
-    .option("--tokens <symbols>", "comma-separated symbols to watch (default: all)")
+    .option(
+      "--token-refresh <polls>",
+      "re-read the factory's token list every this many polls, to watch tokens created since (0 = never)",
+      wholeNumberOrZero,
+      DEFAULT_KEEPER_OPTIONS.tokenRefreshPolls,
+    )
+    .option(
+      "--tokens <symbols>",
+      "comma-separated symbols to watch (default: all, and every token created later)",
+    )
     .option("--once", "one pass over every token, then exit", false)
     .option("--dry-run", "decide and log, never send a transaction", false)
     .exitOverride()
@@ -70,6 +79,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     batch: number;
     txTimeout: number;
     maxReplacements: number;
+    tokenRefresh: number;
     tokens?: string;
     deployments: string;
     once: boolean;
@@ -120,6 +130,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     holderBatch: o.batch,
     txTimeoutMs: o.txTimeout,
     maxReplacements: o.maxReplacements,
+    tokenRefreshPolls: o.tokenRefresh,
     symbols: o.tokens
       ?.split(",")
       .map((s) => s.trim())
@@ -128,5 +139,22 @@ export async function keeperMain(argv: string[]): Promise<number> {
   if (controller.signal.aborted) keeper.stop();
   await keeper.run();
   provider.destroy();
-  return o.once && keeper.errorCount > 0 ? 1 : 0;
+  if (o.once && keeper.errorCount > 0)
+    throw new Error(onceErrorSentence(keeper.errorsMet, keeper.errorCount));
+  return 0;
+}
+
+/**
+ * The one sentence a `--once` pass that met errors ends with (the exit code is then 1): how many, and
+ * the first one's token and reason.
+ */
+export function onceErrorSentence(
+  errors: readonly { token: string; message: string }[],
+  count: number,
+): string {
+  const first = errors[0];
+  const what = count === 1 ? "an error" : `${count} errors`;
+  return first === undefined
+    ? `the pass met ${what}; see the error lines above`
+    : `the pass met ${what}, the first on ${first.token}: ${first.message}`;
 }

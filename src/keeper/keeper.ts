@@ -8,6 +8,7 @@
 import {
   formatUnits,
   Interface,
+  ZeroAddress,
   NonceManager,
   type ContractTransactionResponse,
   type Provider,
@@ -20,6 +21,7 @@ import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/F
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
+import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
@@ -62,6 +64,12 @@ export interface KeeperOptions {
   txTimeoutMs: number;
   /** Resends of one stuck transaction before giving up on it (the next poll decides afresh). */
   maxReplacements: number;
+  /**
+   * Re-read the factory's token list (`allTokens()`) every this many polls, so a token created while
+   * the keeper runs (`lt admin create`) is watched from then on (0 = only at the start). Not with
+   * `symbols`: an explicit list stays as given.
+   */
+  tokenRefreshPolls: number;
 }
 
 export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
@@ -75,6 +83,7 @@ export const DEFAULT_KEEPER_OPTIONS: KeeperOptions = {
   forceEveryMs: 30_000,
   txTimeoutMs: 120_000,
   maxReplacements: 3,
+  tokenRefreshPolls: 5,
 };
 
 /** A replacement pays at least this much more than the transaction it replaces (nodes ask 10%). */
@@ -130,10 +139,19 @@ export class Keeper {
   /** A NonceManager over a private key, or a node account (whose node hands out the nonces). */
   private readonly signer: Signer;
   private readonly watched: Watched[];
+  private readonly startBlock: number;
+  /** Polls since the start (the token list is re-read every `tokenRefreshPolls`). */
+  private polls = 0;
   private readonly abort = new AbortController();
   private stopping = false;
-  /** Token errors reported since the start (a `--once` run with errors exits non-zero). */
+  /**
+   * Token errors met since the start, whether the pass went on past them or not (a stale price that
+   * blocked a rebalance or a fill while the fee was still accrued counts): a `--once` run with any
+   * exits non-zero.
+   */
   errorCount = 0;
+  /** The first of those errors, by token (at most 20 kept), for a `--once` run's closing sentence. */
+  readonly errorsMet: { token: string; message: string }[] = [];
   private last: { number: number; hash: string; at: number } | undefined;
   private readonly lastError = new Map<string, { message: string; at: number }>();
   /** Tokens whose error was reported (or held back) in the current tick: their memory stays. */
@@ -157,7 +175,7 @@ export class Keeper {
     this.options = { ...DEFAULT_KEEPER_OPTIONS, ...options };
     this.signer = signer;
     const symbols = this.options.symbols ?? Object.keys(book.tokens);
-    const startBlock = typeof book.startBlock === "number" ? book.startBlock : 0;
+    this.startBlock = typeof book.startBlock === "number" ? book.startBlock : 0;
     this.watched = symbols.map((symbol) => {
       const address = book.tokens[symbol];
       if (address === undefined) {
@@ -165,16 +183,49 @@ export class Keeper {
           `token ${symbol} is not in the address book (known: ${Object.keys(book.tokens).join(", ")})`,
         );
       }
-      const desk = book.desks?.[symbol];
-      return {
-        symbol,
-        address,
-        token: LeveragedToken__factory.connect(address, this.signer),
-        ...(desk === undefined ? {} : { desk: ForwardDesk__factory.connect(desk, this.signer) }),
-        holders: new HolderIndex(address, startBlock, undefined, desk === undefined ? [] : [desk]),
-        allPaidLogged: false,
-      };
+      return this.watch(symbol, address, book.desks?.[symbol]);
     });
+  }
+
+  /** What the keeper keeps per token: the contracts, the holder index. */
+  private watch(symbol: string, address: string, desk: string | undefined): Watched {
+    return {
+      symbol,
+      address,
+      token: LeveragedToken__factory.connect(address, this.signer),
+      ...(desk === undefined ? {} : { desk: ForwardDesk__factory.connect(desk, this.signer) }),
+      holders: new HolderIndex(address, this.startBlock, undefined, desk === undefined ? [] : [desk]),
+      allPaidLogged: false,
+    };
+  }
+
+  /** The symbols watched now (the start's list and every token added since). */
+  get symbols(): string[] {
+    return this.watched.map((w) => w.symbol);
+  }
+
+  /**
+   * Reads the factory's `allTokens()` and starts watching every token it lists that is not watched
+   * yet (with its desk, when it has one), logging `token-added`; returns how many were added. Does
+   * nothing when the keeper was given an explicit list of symbols.
+   */
+  async refreshTokens(): Promise<number> {
+    if (this.options.symbols !== undefined) return 0;
+    const factory = LeveragedTokenFactory__factory.connect(this.book.factory, this.provider);
+    const addresses = await factory.allTokens();
+    const known = new Set(this.watched.map((w) => w.address.toLowerCase()));
+    let added = 0;
+    for (const address of addresses) {
+      if (known.has(address.toLowerCase())) continue;
+      const token = LeveragedToken__factory.connect(address, this.provider);
+      const [symbol, desk] = await Promise.all([token.symbol(), token.desk()]);
+      const deskAddress = desk === ZeroAddress ? undefined : desk;
+      this.watched.push(this.watch(symbol, address, deskAddress));
+      known.add(address.toLowerCase());
+      added++;
+      this.log("token-added", { token: symbol, address, desk: deskAddress ?? null });
+    }
+    return added;
   }
 
   /** Ask the loop to stop after the current tick. */
@@ -234,6 +285,9 @@ export class Keeper {
 
   /** One pass: look at the latest block; when it is new, decide and act for every token. */
   async tick(): Promise<TickSummary> {
+    this.polls++;
+    const every = this.options.tokenRefreshPolls;
+    if (every > 0 && this.polls > 1 && (this.polls - 1) % every === 0) await this.refreshTokens();
     const block = await this.provider.getBlock("latest");
     if (block === null || block.hash === null) throw new Error("the node returned no latest block");
     const now = Date.now();
@@ -265,7 +319,6 @@ export class Keeper {
       } catch (e) {
         if (isTransient(e)) throw e;
         summary.errors++;
-        this.errorCount++;
         this.reportError(w, e);
       }
     }
@@ -733,6 +786,8 @@ export class Keeper {
   /** Logs a token's error, once per distinct message per minute (a stale feed must not flood the log). */
   private reportError(w: Watched, e: unknown): void {
     const message = describe(e, w.address);
+    this.errorCount++;
+    if (this.errorsMet.length < 20) this.errorsMet.push({ token: w.symbol, message });
     this.erredThisTick.add(w.symbol);
     const seen = this.lastError.get(w.symbol);
     const now = Date.now();

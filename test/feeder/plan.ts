@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { csvPlan, gbmPlan, jumpPlan, parseDuration, parseJump } from "../../src/feeder/plan.ts";
+import { csvPlan, gbmPlan, jumpPlan, parseDuration, parseJump, parseMarket } from "../../src/feeder/plan.ts";
 import { parsePriceCsv } from "../../src/feeds/paths.ts";
 
 const P = 10n ** 8n;
@@ -21,7 +21,14 @@ describe("feeder plans", function () {
     expect(parseJump("BTC:-12%")).to.deep.equal({ market: "BTC", move: -0.12, step: undefined });
     expect(parseJump("eth:+5%@3")).to.deep.equal({ market: "ETH", move: 0.05, step: 3 });
     expect(() => parseJump("BTC:-12")).to.throw("is not MARKET:MOVE%[@STEP]");
-    expect(() => parseJump("DOGE:5%")).to.throw('unknown market "DOGE"');
+    // any market name parses; the feeder then checks it against the markets it found
+    expect(parseJump("sol:+4%")).to.deep.equal({ market: "SOL", move: 0.04, step: undefined });
+    expect(() => parseJump("DO-GE:5%")).to.throw("is not MARKET:MOVE%[@STEP]");
+    expect(() => parseMarket("DOGE", ["BTC", "ETH", "SOL"])).to.throw(
+      "the exchange lists no market DOGE (it lists BTC, ETH, SOL)",
+    );
+    expect(parseMarket(" sol ", ["BTC", "ETH", "SOL"])).to.equal("SOL");
+    expect(() => parseMarket("S O L")).to.throw('"S O L" is not a market name');
     expect(() => parseJump("BTC:-100%")).to.throw("zero or below");
   });
 

@@ -189,6 +189,9 @@ describe("Keeper (in-process network)", function () {
     const errors = lines.filter((l) => l.event === "error");
     expect(errors).to.have.length(1);
     expect(String(errors[0]!.message)).to.match(/StalePrice/);
+    // the pass went on past it (the fee), but it counts: `keeper --once` exits 1 after such a pass
+    expect(keeper.errorCount).to.equal(1);
+    expect(keeper.errorsMet).to.deep.equal([{ token: "ETH3L", message: String(errors[0]!.message) }]);
   });
 
   it("reports a stale price once a minute per token, not once a tick, while the prices stay stale", async function () {
