@@ -6,9 +6,8 @@
 // read lt quote and lt position, then delist ETH5S (lt admin delist) and see the keeper settle it and pay
 // every holder. Every number a command prints is checked against the chain or against the others.
 //
-// Not here yet: minting with ONE transaction (a USDT permit together with the desk's request) needs a
-// contract change that is being made elsewhere; every mint below is an approval and a request (lt mint
-// sends both), filled by the keeper and claimed.
+// Every mint is ONE transaction from the holder: lt mint signs a USDT permit and sends it with the
+// desk's request (requestDepositWithPermit), no approval first; the keeper fills it and lt claims it.
 import { expect } from "chai";
 import { join } from "node:path";
 import { formatUnits, HDNodeWallet, parseUnits } from "ethers";
@@ -62,6 +61,8 @@ interface Minted {
   fillTx: string;
   fillBlock: number;
   requestBlock: number;
+  approveTx: string | null;
+  permit: boolean;
   pricePerToken: string;
   claimBlock: number;
   fillLatencyBlocks: number;
@@ -121,6 +122,10 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   /** Checks a desk mint's printed numbers against each other and the chain; returns the shares. */
   async function checkMint(symbol: string, usdtIn: bigint, m: Minted, holder: string, before: bigint) {
     expect(m.status).to.equal("claimed");
+    expect([m.permit, m.approveTx], `${symbol}: one transaction, the permit in the request`).to.deep.equal([
+      true,
+      null,
+    ]);
     expect(units(m.claimedUsdt, 6)).to.equal(usdtIn);
     const shares = units(m.shares, 18);
     const token = await chain.token(symbol);
