@@ -8,7 +8,8 @@ export interface PermitToken {
   nonces(owner: string): Promise<bigint>;
 }
 
-const PERMIT_TYPES = {
+/** EIP-2612's Permit type. */
+export const PERMIT_TYPES = {
   Permit: [
     { name: "owner", type: "address" },
     { name: "spender", type: "address" },

@@ -1,16 +1,8 @@
 // EIP-2612 permits signed by a test account, for the ERC-20s that take them (the token's shares and
-// MockUSDT): the Permit type and the domain (version 1) in one place.
+// MockUSDT), with a nonce a test may pick: the domain (version 1) here, the Permit type from
+// src/chain/permit.ts.
 import { Signature, type Signer } from "ethers";
-
-const PERMIT_TYPES = {
-  Permit: [
-    { name: "owner", type: "address" },
-    { name: "spender", type: "address" },
-    { name: "value", type: "uint256" },
-    { name: "nonce", type: "uint256" },
-    { name: "deadline", type: "uint256" },
-  ],
-};
+import { PERMIT_TYPES } from "../../src/chain/permit.ts";
 
 export interface PermitRequest {
   /** The ERC-20's name (the domain's name) and address. */
