@@ -23,6 +23,7 @@ import {
 import { nextRebalanceTriggers, type RebalanceTriggers } from "./triggers.ts";
 import { formatPerToken, perTokenJson, readTrueNav } from "./trueNav.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
+import type { TokenParams } from "../common/params.ts";
 
 const MAX_UINT128 = 2n ** 128n - 1n;
 const MAX_UINT256 = 2n ** 256n - 1n;
@@ -47,21 +48,10 @@ export interface LiveState {
   triggers: RebalanceTriggers;
 }
 
-export interface TokenInfo {
-  symbol: string;
-  name: string;
+/** A token as the chain shows it: its parameters (the market by name, any listed one) and its state. */
+export interface TokenInfo extends Omit<TokenParams, "market" | "supplyCap"> {
   address: string;
   market: string;
-  isLong: boolean;
-  targetLeverage: bigint;
-  minLeverage: bigint;
-  maxLeverage: bigint;
-  ripcordLeverage: bigint;
-  rebalanceEpsilon: bigint;
-  mintFee: bigint;
-  redeemFee: bigint;
-  managementFee: bigint; // WAD per year
-  rebalanceBounty: bigint; // USDT
   /** The state to show (Depleted as soon as the equity is gone); stateOnChain is the contract's. */
   state: number;
   stateOnChain: number;
