@@ -10,12 +10,12 @@ import {ILeveragedToken} from "../../contracts/interfaces/ILeveragedToken.sol";
 import {LeveragedToken} from "../../contracts/LeveragedToken.sol";
 import {MathLib} from "../../contracts/libraries/MathLib.sol";
 import {TokenMath} from "../../contracts/libraries/TokenMath.sol";
-import {TokenFixture} from "./utils/TokenFixture.sol";
+import {DeskFixture} from "./utils/DeskFixture.sol";
 
 /// @title ForwardDeskTest
 /// @notice Forward pricing (issue 15): requests filled at the next price round, claims, cancels, late
 /// fills, refusals, and the attack it stops: knowing the next price before it lands.
-contract ForwardDeskTest is TokenFixture {
+contract ForwardDeskTest is DeskFixture {
     address internal constant TREASURY = address(0x7EA5);
     address internal constant ALICE = address(0xA11CE);
     address internal constant BOB = address(0xB0B);
@@ -28,52 +28,6 @@ contract ForwardDeskTest is TokenFixture {
     function setUp() public {
         _deployExchange();
         (token, desk) = _deployWithDesk(true, TREASURY);
-    }
-
-    /* HELPERS */
-
-    function _requestDeposit(ForwardDesk d, address who, uint256 assets) internal {
-        usdt.mint(who, assets);
-        vm.startPrank(who);
-        usdt.approve(address(d), assets);
-        d.requestDeposit(assets, who, who);
-        vm.stopPrank();
-    }
-
-    function _requestRedeem(ForwardDesk d, address who, uint256 shares) internal {
-        LeveragedToken t = LeveragedToken(address(d.token()));
-        vm.startPrank(who);
-        t.approve(address(d), shares);
-        d.requestRedeem(shares, who, who);
-        vm.stopPrank();
-    }
-
-    /// @dev A new price round a minute later, `bps` away from the last price.
-    function _nextRound(int256 bps) internal {
-        vm.warp(block.timestamp + 1 minutes);
-        _setPrice(_movedPrice(bps));
-    }
-
-    /// @dev Claims everything `who` may claim from its deposits; returns the shares.
-    function _claimShares(ForwardDesk d, address who) internal returns (uint256 shares) {
-        uint256 assets = d.maxDeposit(who);
-        vm.prank(who);
-        shares = d.deposit(assets, who, who);
-    }
-
-    /// @dev Claims everything `who` may claim from its redemptions; returns the USDT.
-    function _claimAssets(ForwardDesk d, address who) internal returns (uint256 assets) {
-        uint256 shares = d.maxRedeem(who);
-        vm.prank(who);
-        assets = d.redeem(shares, who, who);
-    }
-
-    /// @dev `who` mints through the desk: request, next round (`bps`), fill, claim.
-    function _mintThroughDesk(ForwardDesk d, address who, uint256 assets, int256 bps) internal returns (uint256) {
-        _requestDeposit(d, who, assets);
-        _nextRound(bps);
-        d.fill();
-        return _claimShares(d, who);
     }
 
     /* STANDARD */
