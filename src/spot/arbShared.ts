@@ -37,6 +37,8 @@ export interface ArbContext {
    * is claimed on a later pass. The chain holds the requests themselves (a restarted bot finishes
    * them), this only what they were expected to get; keep one for the life of the bot. */
   open?: OpenTrades;
+  /** Only finish the desk trades that are open (claims, pool legs, refunds); open no new one. */
+  finishOnly?: boolean;
 }
 
 /** The token legs' prices over a book read at one block. */

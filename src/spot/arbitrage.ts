@@ -155,8 +155,10 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
   for (const symbol of symbols) {
     let result: ArbResult;
     const seen: Seen = {};
+    // a desk trade finished in this pass comes first; what the pass then did with the pool after it
+    const done: ArbResult[] = [];
     try {
-      result = await arbitragePool(ctx, symbol, seen);
+      result = await arbitragePool(ctx, symbol, seen, done);
     } catch (e) {
       // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off;
       // an exchange whose pool cannot pay a redeem's profit is the exchange's limit: skipped, said so
@@ -172,8 +174,13 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
         ...(stale ? { stale } : {}),
       };
     }
-    ctx.log?.(result.outcome === "traded" ? "arb-trade" : `arb-${result.outcome}`, { ...result });
-    results.push(result);
+    // after a finished desk trade, a pool left inside the band (or not worth a trade) is not news
+    const quiet = result.outcome === "inside" || result.outcome === "skipped";
+    if (done.length === 0 || !quiet) done.push(result);
+    for (const r of done) {
+      ctx.log?.(r.outcome === "traded" ? "arb-trade" : `arb-${r.outcome}`, { ...r });
+      results.push(r);
+    }
   }
   return results;
 }
@@ -208,7 +215,12 @@ interface Decision {
   preview?: bigint;
 }
 
-async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promise<ArbResult> {
+async function arbitragePool(
+  ctx: ArbContext,
+  symbol: string,
+  seen: Seen,
+  done: ArbResult[],
+): Promise<ArbResult> {
   const { signer, book } = ctx;
   const rpc = rawRpcOf(signer);
   const me = await signer.getAddress();
@@ -228,11 +240,18 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
       band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
     };
     seen.base = base;
-    if (v.desk !== undefined) {
-      // a desk trade left open by an earlier pass is finished before anything new is opened
+    if (v.desk !== undefined && done.length === 0) {
+      // a desk trade left open by an earlier pass is finished before anything new is opened; once
+      // finished, the pool is read again and may take a new trade in the same pass
       const open = await finishDeskTrade(ctx, v, v.desk, base, usdt, router);
-      if (open !== undefined) return open;
+      if (open !== undefined) {
+        if (open.outcome === "waiting" || ctx.finishOnly === true) return open;
+        done.push(open);
+        continue;
+      }
     }
+    if (ctx.finishOnly === true)
+      return { ...base, outcome: "skipped", why: "only finishing open desk trades: nothing is open" };
     if (v.state !== ACTIVE && v.state !== DELISTING) {
       const settled = v.state === 2n;
       // a settled token with a payout is redeemed at it, not traded; one settled at 0 is dead too

@@ -262,13 +262,18 @@ describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network
     expect(await desk.pendingRedeemRequest(0n, arb.address)).to.equal(claimed.tokens);
     await newRound(s);
     await fillAll(s);
-    const traded = await once(ctx);
+    // the trade closes; in the same pass the pool, now under the band, takes a new trade (a purchase
+    // and a redeem request)
+    const [traded, next] = (await arbitrageOnce(ctx)) as [ArbResult, ArbResult];
     expect(traded.outcome, traded.why).to.equal("traded");
     expect(traded.filledNav).to.equal(waiting.filledNav);
     expect(traded.expectedNav).to.equal(requested.expectedNav);
-    expect((await s.usdt.balanceOf(arb.address)) - usdtStart).to.equal(traded.profit);
+    expect(next.outcome, next.why).to.equal("requested");
+    expect(next.action).to.equal("buy-redeem");
+    expect((await s.usdt.balanceOf(arb.address)) - usdtStart).to.equal(traded.profit! - next.usdtIn!);
     // the move went against the trade: a loss, less than the request's expected profit
     expect(traded.profit! < traded.expectedProfit!).to.equal(true);
+    expect(traded.profit! < 0n).to.equal(true);
     expect(lines.map((l) => l.event)).to.deep.equal([
       "arb-requested",
       "arb-claimed",
@@ -276,6 +281,7 @@ describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network
       "arb-waiting",
       "arb-claimed",
       "arb-trade",
+      "arb-requested",
     ]);
   });
 
@@ -306,6 +312,29 @@ describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network
     expect(next.outcome).to.equal("skipped");
     expect(next.why).to.equal("minting is closed");
     expect(await desk.pendingDepositRequest(0n, arb.address)).to.equal(0n);
+  });
+
+  it("finishing only: opens nothing new, and closes an open trade without a new one after it", async function () {
+    const f = await networkHelpers.loadFixture(setup);
+    const { s, arb } = f;
+    const desk = s.desks.ETH3L!;
+    await pushPool(f, "ETH3L", 1.08);
+    const { ctx } = arbContext(f, ["ETH3L"]);
+    const idle = await once({ ...ctx, finishOnly: true });
+    expect(idle.outcome).to.equal("skipped");
+    expect(idle.why).to.match(/only finishing/);
+    expect(await desk.pendingDepositRequest(0n, arb.address)).to.equal(0n);
+    expect((await once(ctx)).outcome).to.equal("requested");
+    // ETH down 2% at the fill: the claimed tokens are worth less, the pool is further above the band
+    await networkHelpers.time.increase(60);
+    const [, eth] = await s.feeds.ETH.latestRoundData();
+    await s.feeds.ETH.updateAnswer((eth * 98n) / 100n);
+    await s.feeds.BTC.updateAnswer((await s.feeds.BTC.latestRoundData())[1]);
+    await fillAll(s);
+    const results = await arbitrageOnce({ ...ctx, finishOnly: true });
+    expect(results.map((r) => r.outcome)).to.deep.equal(["traded"]);
+    expect(await desk.pendingDepositRequest(0n, arb.address)).to.equal(0n);
+    expect(await desk.pendingRedeemRequest(0n, arb.address)).to.equal(0n);
   });
 
   it("a restarted bot claims and sells a filled deposit it did not request itself", async function () {
