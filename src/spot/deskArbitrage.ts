@@ -8,7 +8,7 @@
 // while one waits. A request the fill refused is taken back with the desk's cancel call.
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import type { MockUSDT } from "../../types/ethers-contracts/index.js";
-import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
+import { deskRequestGasLimit, gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { rawRpcOf, readTokenBook } from "../chain/tokenBook.ts";
 import {
   ACTIVE,
@@ -350,6 +350,7 @@ async function unwind(
     "redeem request",
     () => desk.requestRedeem.estimateGas(rest, me, me),
     (o) => desk.requestRedeem(rest, me, me, o),
+    deskRequestGasLimit,
   );
   trade.txs.push(hash);
   ctx.log?.("arb-requested", {
@@ -396,6 +397,7 @@ export async function openDeskTrade(
       "deposit request",
       () => desk.requestDeposit.estimateGas(cost, me, me),
       (o) => desk.requestDeposit(cost, me, me, o),
+      deskRequestGasLimit,
     );
     trade.usdtIn = cost;
     trade.txs.push(hash);
@@ -422,6 +424,7 @@ export async function openDeskTrade(
       "redeem request",
       () => desk.requestRedeem.estimateGas(got, me, me),
       (o) => desk.requestRedeem(got, me, me, o),
+      deskRequestGasLimit,
     );
     trade.txs.push(hash);
   }
