@@ -37,8 +37,8 @@ export interface DeployOptions {
   tokens?: TokenParams[];
   treasury?: string;
   keeper?: string;
-  /** Give every token a ForwardDesk (forward pricing). Default false while the demo, the arbitrage
-   * and the CLI still mint and redeem instantly. */
+  /** Give every token a ForwardDesk (forward pricing). Default false while the soak (and the tests
+   * of the token's own instant mint and redeem) still mint and redeem instantly. */
   desks?: boolean;
 }
 
@@ -162,6 +162,7 @@ export async function readDeployment(
         return {
           params: p,
           address: await token.getAddress(),
+          ...(sys.desks[p.symbol] === undefined ? {} : { desk: await sys.desks[p.symbol]!.getAddress() }),
           deployTime: (await token.status()).lastFeeAccrual,
           treasury: roles.treasury,
           admin: roles.admin,

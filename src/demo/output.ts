@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { lineChartSpec, writeChart, type Mark, type SeriesPoint } from "../report/chart.ts";
-import type { DemoReport } from "./report.ts";
+import type { DemoReport } from "./types.ts";
 import { formatValue, parseExact } from "../report/digits.ts";
 import { percent } from "./story.ts";
 

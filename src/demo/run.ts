@@ -1,34 +1,33 @@
-// `npm run demo`: deploys the whole system on a chain (in-process by default), mints the tokens from
-// a few wallets, replays a price path with the feeder's one-block-per-step pushes and the keeper's
-// decisions, and mirrors every transaction in the exact engine at the same block time, so the demo
-// is also a differential check: at the end (and once a day of chain time) on-chain NAV == engine NAV.
+// `npm run demo`: deploys the whole system on a chain (in-process by default), every token with its
+// ForwardDesk, mints the tokens from a few wallets through the desks, replays a price path with the
+// feeder's one-block-per-step pushes, the keeper's decisions and its fill of every desk after each
+// push, the wallets' daily requests and claims and the arbitrage through the desks, and mirrors every
+// transaction in the exact engine (the desks in src/engine/desk.ts) at the same block time, so the
+// demo is also a differential check: at the end (and once a day of chain time) on-chain NAV ==
+// engine NAV, and every desk holds the USDT and shares the engine's does.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type { Interface, Log } from "ethers";
 import type { EthereumProvider } from "hardhat/types/providers";
 import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
 import { deploySystem } from "../chain/deploy.ts";
-import { MARKETS, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../common/params.ts";
+import { DESK, MARKETS, SPOT, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../common/params.ts";
+import { ForwardDesk as EngineDesk } from "../engine/desk.ts";
+import { key } from "../engine/erc20.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, TokenState } from "../engine/index.ts";
 import { readDeployment } from "../chain/deploy.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
 import { decide, REASON_NAMES } from "../keeper/decide.ts";
-import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
+import type { ForwardDesk, LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
 import { readTrueNav } from "../cli/trueNav.ts";
 import { enginePerToken } from "../report/digits.ts";
-import { arbitrageOnce, type ArbResult } from "../spot/arbitrage.ts";
+import { arbitrageOnce, type ArbResult, type OpenTrades } from "../spot/arbitrage.ts";
 import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
-import {
-  buildReport,
-  type ArbStats,
-  type ChainFees,
-  type DemoReport,
-  type Depletion,
-  type Recorded,
-} from "./report.ts";
+import { buildReport } from "./report.ts";
+import type { ArbStats, ChainFees, DemoReport, Depletion, NavCheck, Recorded } from "./types.ts";
 
 export interface DemoOptions {
   path: MultiPath;
@@ -70,13 +69,19 @@ export function alignStart(start: bigint, now: bigint): bigint {
   return nextTimeOfDay(now + SETUP_SECONDS + 1n, start % 86_400n);
 }
 
-/** What the wallets do: deposits at the start, a redeem and a top-up halfway. */
+/** What the wallets request through the desks: deposits at the start, a redeem and a top-up halfway,
+ * and every day a deposit (the first wallet) and a redeem of a hundredth of its tokens (the second). */
 const START_DEPOSITS: [wallet: number, usdt: bigint][] = [
   [0, 100_000n * USDT],
   [1, 50_000n * USDT],
   [2, 20_000n * USDT],
 ];
 const HALFWAY_DEPOSIT = 10_000n * USDT;
+const DAILY_DEPOSIT = 1_000n * USDT;
+const DAILY_REDEEM_PART = 100n;
+/** The admin's request for each pool's seed: SPOT.seedTokens at a new token's NAV of 1 USDT, and 2%
+ * for the mint fee and the trading cost (what is left over stays with the admin). */
+const SEED_DEPOSIT = (SPOT.seedTokens * USDT * 102n) / 100n / WAD;
 const WALLET_FUNDS = 1_000_000n * USDT;
 /** The arbitrageur's USDT inventory. */
 const ARB_FUNDS = 1_000_000n * USDT;
@@ -140,16 +145,6 @@ class BlockBuilder {
   }
 }
 
-export interface NavCheck {
-  time: number;
-  symbol: string;
-  chain: bigint;
-  engine: bigint;
-  /** USDT per token with 18 decimals (total assets over supply), on chain and in the engine (final checks). */
-  chainExact?: bigint;
-  engineExact?: bigint;
-}
-
 /** A token's state just before a price update: what a depletion in that update is measured from. */
 interface Before {
   time: bigint;
@@ -196,7 +191,7 @@ async function replay(
       "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
     );
   const wallets = [alice, bob, carol];
-  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
+  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address, desks: true });
   const symbols = STANDARD_TOKENS.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
   const deployment = await readDeployment(sys, STANDARD_TOKENS, {
@@ -206,6 +201,19 @@ async function replay(
   });
   const e = new EngineSystem(deployment);
   const engineTokens = symbols.map((s) => e.token(s));
+  const chainDesks = symbols.map((s) => sys.desks[s]!);
+  const deskAddresses = deployment.tokens.map((t) => {
+    if (t.desk === undefined) throw new Error(`${t.params.symbol} was deployed without a desk`);
+    return t.desk;
+  });
+  const engineDesks = symbols.map(
+    (_, i) =>
+      new EngineDesk(e.world, e.vault, engineTokens[i]!, {
+        address: deskAddresses[i]!,
+        fillDelay: DESK.fillDelay,
+        fillBounty: DESK.fillBounty,
+      }),
+  );
   // management fee shares valued at the NAV when they accrue (every operation accrues them first)
   const managementValue = symbols.map(() => 0n);
   const valueAccrual = (i: number, t: bigint) => {
@@ -221,6 +229,54 @@ async function replay(
   const tokenI: Interface = chainTokens[0]!.interface;
   const feedI = sys.feeds.BTC.interface;
   const tokenIndex = new Map(tokenAddresses.map((a, i) => [a.toLowerCase(), i]));
+  const deskI: Interface = chainDesks[0]!.interface;
+  const deskIndex = new Map(deskAddresses.map((a, i) => [a.toLowerCase(), i]));
+  const isArbitrageur = (tx: Tx) => key(tx.from) === key(arbitrageur.address);
+  /** Runs a call to token i's desk (its calldata, as sent on chain) on the engine's desk. */
+  const deskCall = (i: number, tx: Tx, data: string): void => {
+    const d = deskI.parseTransaction({ data });
+    if (d === null) throw new Error(`the demo cannot decode a call to ${symbols[i]}'s desk`);
+    const a = d.args.toArray() as (bigint | string)[];
+    const desk = engineDesks[i]!;
+    const n = a[0] as bigint;
+    switch (d.signature) {
+      case "requestDeposit(uint256,address,address)":
+        desk.requestDeposit(tx, n, a[1] as string, a[2] as string);
+        return;
+      case "requestRedeem(uint256,address,address)":
+        desk.requestRedeem(tx, n, a[1] as string, a[2] as string);
+        return;
+      case "deposit(uint256,address,address)":
+        desk.deposit(tx, n, a[1] as string, a[2] as string);
+        return;
+      case "mint(uint256,address,address)":
+        desk.mint(tx, n, a[1] as string, a[2] as string);
+        return;
+      case "redeem(uint256,address,address)":
+        (isArbitrageur(tx) ? arbRedeemed : redeemed)[i]! += desk.redeem(
+          tx,
+          n,
+          a[1] as string,
+          a[2] as string,
+        );
+        return;
+      case "withdraw(uint256,address,address)":
+        desk.withdraw(tx, n, a[1] as string, a[2] as string);
+        (isArbitrageur(tx) ? arbRedeemed : redeemed)[i]! += n;
+        return;
+      case "cancelDepositRequest(address)":
+        desk.cancelDepositRequest(tx, a[0] as string);
+        return;
+      case "cancelRedeemRequest(address)":
+        desk.cancelRedeemRequest(tx, a[0] as string);
+        return;
+      case "fill()":
+        valueAccrual(i, tx.time);
+        desk.fill(tx);
+        return;
+    }
+    throw new Error(`the demo does not mirror ${d.signature} on ${symbols[i]}'s desk`);
+  };
   const feedAddress = Object.fromEntries(deployment.markets.map((m) => [m.params.name, m.feed])) as Record<
     MarketName,
     string
@@ -251,16 +307,16 @@ async function replay(
   /** Mirrors one automined transaction in the engine at its block's time (mint/redeem, approvals, swaps' transfers). */
   const mirrorTx = (tx: Tx, to: string | null, data: string, logs: readonly Log[]) => {
     const target = to?.toLowerCase();
+    const k = target === undefined ? undefined : deskIndex.get(target);
+    if (k !== undefined) return deskCall(k, tx, data);
     const i = target === undefined ? undefined : tokenIndex.get(target);
     if (i !== undefined) {
       const et = engineTokens[i]!;
       const d = tokenI.parseTransaction({ data });
       if (d === null) throw new Error(`the demo cannot decode a call to ${symbols[i]}`);
       const a = d.args.toArray() as (bigint | string)[];
-      if (d.signature === "mint(uint256,address,uint256)") {
-        valueAccrual(i, tx.time);
-        et.mint(tx, a[0] as bigint, a[1] as string, a[2] as bigint);
-      } else if (d.signature === "redeem(uint256,address,address,uint256)") {
+      // a settled token pays its holders instantly (the arbitrageur's tokens left when it settled)
+      if (d.signature === "redeem(uint256,address,address,uint256)") {
         valueAccrual(i, tx.time);
         const paid = et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
         (tx.from.toLowerCase() === arbitrageur.address.toLowerCase() ? arbRedeemed : redeemed)[i]! += paid;
@@ -322,42 +378,133 @@ async function replay(
   };
 
   try {
-    // fund and approve the wallets (USDT only: no time dependence)
+    // fund the wallets, the arbitrageur and the admin (the pools' seeds); the wallets and the admin
+    // let every desk take their USDT and their tokens (requests)
     time += 1n;
-    for (const w of wallets) {
+    const mintUsdt = (to: string, amount: bigint, label: string) => {
       b.add({
         from: admin.address,
         to: usdtAddress,
-        data: usdtI.encodeFunctionData("mint", [w.address, WALLET_FUNDS]),
+        data: usdtI.encodeFunctionData("mint", [to, amount]),
         gas: 200_000n,
-        label: `mint USDT to ${w.address}`,
+        label,
       });
-      e.world.usdt.mint(w.address, WALLET_FUNDS);
-      for (const t of tokenAddresses) {
+      e.world.usdt.mint(to, amount);
+    };
+    for (const w of wallets) mintUsdt(w.address, WALLET_FUNDS, `mint USDT to ${w.address}`);
+    mintUsdt(arbitrageur.address, ARB_FUNDS, "mint USDT to the arbitrageur");
+    mintUsdt(admin.address, SEED_DEPOSIT * BigInt(symbols.length), "mint USDT for the pools' seeds");
+    for (const w of [...wallets, admin]) {
+      for (let i = 0; i < symbols.length; i++) {
+        const desk = deskAddresses[i]!;
         b.add({
           from: w.address,
           to: usdtAddress,
-          data: usdtI.encodeFunctionData("approve", [t, MAX]),
+          data: usdtI.encodeFunctionData("approve", [desk, MAX]),
           gas: 100_000n,
           label: "approve",
         });
-        e.world.usdt.approve(w.address, t, MAX);
+        e.world.usdt.approve(w.address, desk, MAX);
+        b.add({
+          from: w.address,
+          to: tokenAddresses[i]!,
+          data: tokenI.encodeFunctionData("approve", [desk, MAX]),
+          gas: 100_000n,
+          label: "approve",
+        });
+        engineTokens[i]!.approve({ from: w.address, time }, desk, MAX);
       }
     }
-    b.add({
-      from: admin.address,
-      to: usdtAddress,
-      data: usdtI.encodeFunctionData("mint", [arbitrageur.address, ARB_FUNDS]),
-      gas: 200_000n,
-      label: "mint USDT to the arbitrageur",
-    });
-    e.world.usdt.mint(arbitrageur.address, ARB_FUNDS);
     // the path's first prices (a CSV's first row) become the feeds' answers before anyone deposits
     pushPrices({ from: admin.address, time }, 0);
     await b.mine(time, true);
 
-    // the spot market: Uniswap V2 and one pool per token seeded at NAV (the admin mints the seed first,
-    // at the initial NAV: no fee or funding accrues before the first deposit)
+    /** One call to token i's desk, in the engine and on chain, unless the engine reverts (the chain
+     * would too: neither side does it); true when sent. */
+    const deskTx = (from: string, i: number, label: string, data: string): boolean => {
+      try {
+        deskCall(i, { from, time }, data);
+      } catch (err) {
+        if (!isEngineRevert(err)) throw err;
+        return false;
+      }
+      b.add({ from, to: deskAddresses[i]!, data, gas: REBALANCE_GAS, label });
+      return true;
+    };
+    /** A block of one account's desk calls (ordered by its nonce), mined one second on. */
+    const accountBlock = async (from: string, calls: (i: number) => [label: string, data: string][]) => {
+      time += 1n;
+      let sent = false;
+      for (let i = 0; i < symbols.length; i++) {
+        for (const [label, data] of calls(i)) sent = deskTx(from, i, `${label} ${symbols[i]}`, data) || sent;
+      }
+      if (sent) await b.mine(time);
+      else time -= 1n;
+    };
+    const requestDeposit = (who: string, assets: bigint): [string, string] => [
+      "deposit request",
+      deskI.encodeFunctionData("requestDeposit", [assets, who, who]),
+    ];
+    const requestRedeem = (who: string, shares: bigint): [string, string] => [
+      "redeem request",
+      deskI.encodeFunctionData("requestRedeem", [shares, who, who]),
+    ];
+    /** Claims of whatever the fills gave `who` (tokens for its deposits, USDT for its redemptions). */
+    const claims = (who: string, i: number): [string, string][] => {
+      const desk = engineDesks[i]!;
+      const assets = desk.maxDeposit(who);
+      const shares = desk.maxRedeem(who);
+      return [
+        ...(assets > 0n
+          ? [
+              [
+                "deposit claim",
+                deskI.encodeFunctionData("deposit(uint256,address,address)", [assets, who, who]),
+              ],
+            ]
+          : []),
+        ...(shares > 0n
+          ? [["redemption claim", deskI.encodeFunctionData("redeem", [shares, who, who])]]
+          : []),
+      ] as [string, string][];
+    };
+    /** The keeper's fill of every desk with work, after the price push of the block being built. */
+    const fillDesks = (tx: Tx): void => {
+      for (let i = 0; i < symbols.length; i++) {
+        if (!engineDesks[i]!.fillNeeded().needed) continue;
+        const before = managementValue[i]!;
+        try {
+          deskCall(i, tx, deskI.encodeFunctionData("fill"));
+        } catch (err) {
+          if (!isEngineRevert(err)) throw err;
+          managementValue[i] = before;
+          continue;
+        }
+        fills[i]!++;
+        b.add({
+          from: admin.address,
+          to: deskAddresses[i]!,
+          data: deskI.encodeFunctionData("fill"),
+          gas: REBALANCE_GAS,
+          label: `fill ${symbols[i]}`,
+        });
+      }
+    };
+    const fills = symbols.map(() => 0);
+
+    // the first deposits and the pools' seeds: requested, filled at a new price round (the same
+    // prices pushed a second later), claimed
+    for (const [w, assets] of START_DEPOSITS)
+      await accountBlock(wallets[w]!.address, () => [requestDeposit(wallets[w]!.address, assets)]);
+    await accountBlock(admin.address, () => [requestDeposit(admin.address, SEED_DEPOSIT)]);
+    time += 1n;
+    pushPrices({ from: admin.address, time }, 0);
+    fillDesks({ from: admin.address, time });
+    await b.mine(time, true);
+    for (const w of [...wallets, admin]) await accountBlock(w.address, (i) => claims(w.address, i));
+    await b.checkReceipts();
+
+    // the spot market: Uniswap V2 and one pool per token seeded at NAV from the admin's claimed tokens
     const book: AddressBook = await automined(async () => {
       const u = await deployUniswap(admin);
       const out: AddressBook = {
@@ -367,49 +514,18 @@ async function replay(
         factory: await sys.factory.getAddress(),
         feeds: { BTC: feedAddress.BTC, ETH: feedAddress.ETH },
         tokens: {},
+        desks: {},
         pools: {},
         uniswap: await addressesOf(u),
       };
       for (let i = 0; i < symbols.length; i++) {
-        const pair = await createPoolAtNav(u, sys.usdt, chainTokens[i]!, admin);
+        const pair = await createPoolAtNav(u, sys.usdt, chainTokens[i]!, admin, SPOT.seedTokens, false);
         out.tokens[symbols[i]!] = tokenAddresses[i]!;
+        out.desks![symbols[i]!] = deskAddresses[i]!;
         out.pools![symbols[i]!] = await pair.getAddress();
       }
       return out;
     });
-    // one deposit per block, so the order inside a block never matters
-    const send = async (
-      from: string,
-      i: number,
-      label: string,
-      data: string,
-      engineCall: (tx: Tx) => void,
-    ): Promise<boolean> => {
-      time += 1n;
-      try {
-        valueAccrual(i, time);
-        engineCall({ from, time });
-      } catch (err) {
-        if (!isEngineRevert(err)) throw err;
-        return false; // the chain would revert too: neither side does it
-      }
-      b.add({ from, to: tokenAddresses[i]!, data, gas: REBALANCE_GAS, label });
-      await b.mine(time);
-      return true;
-    };
-    for (const [w, assets] of START_DEPOSITS) {
-      const wallet = wallets[w]!.address;
-      for (let i = 0; i < symbols.length; i++) {
-        await send(
-          wallet,
-          i,
-          `deposit ${symbols[i]}`,
-          tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [assets, wallet, 0n]),
-          (tx) => engineTokens[i]!.deposit(tx, assets, wallet),
-        );
-      }
-    }
-    await b.checkReceipts();
 
     const arbStats: ArbStats[] = symbols.map(() => ({
       trades: 0,
@@ -419,8 +535,18 @@ async function replay(
       spotEnd: 0,
       dead: false,
     }));
-    const arbitrage = async (): Promise<ArbResult[]> => {
-      const results = await automined(() => arbitrageOnce({ signer: arbitrageur, book }));
+    /** The arbitrage's desk trades open across passes (a request waits for the next step's fill). */
+    const openTrades: OpenTrades = new Map();
+    /** A pass over every pool, or one that only finishes the open desk trades (their pools only). */
+    const arbitrage = async (finishOnly = false): Promise<ArbResult[]> => {
+      const results = await automined(() =>
+        arbitrageOnce({
+          signer: arbitrageur,
+          book,
+          open: openTrades,
+          ...(finishOnly ? { finishOnly, symbols: [...openTrades.keys()] } : {}),
+        }),
+      );
       for (const r of results) {
         const i = symbols.indexOf(r.symbol);
         if (r.outcome === "failed") throw new Error(`the arbitrage failed on ${r.symbol}: ${r.why}`);
@@ -459,13 +585,15 @@ async function replay(
     const arbitrageAndRecord = async () => {
       const arb = await arbitrage();
       symbols.forEach((s, i) => {
-        const r = arb.find((x) => x.symbol === s)!;
+        // the last of its results: a desk trade finished in a pass comes before what the pass did next
+        const r = arb.filter((x) => x.symbol === s).at(-1)!;
         (recorded.spots[s] ??= []).push({
           time: Number(time - start),
           nav: engineTokens[i]!.nav(time),
           spot: r.spotAfter ?? r.spotBefore,
           lower: r.band.lower,
           upper: r.band.upper,
+          pending: r.outcome === "requested" || r.outcome === "waiting",
         });
       });
     };
@@ -500,6 +628,8 @@ async function replay(
       );
     let lastRecord = start;
     let lastCheck = start;
+    let lastDay = start / 86_400n;
+    let halfwayDone = false;
     const n = path.times.length - 1;
     for (let k = 1; k <= n; k++) {
       const t = start + BigInt(path.times[k]!);
@@ -563,6 +693,8 @@ async function replay(
           label: `${fn} ${symbols[i]}`,
         });
       }
+      // the keeper fills every desk with requests of an earlier round, at the price just pushed
+      fillDesks(keeperTx);
       const check = o.checkEverySeconds > 0 && t - lastCheck >= BigInt(o.checkEverySeconds);
       await b.mine(t, check);
       engineTokens.forEach((et, i) => {
@@ -584,6 +716,7 @@ async function replay(
       if (check) {
         lastCheck = t;
         await compareNavs(chainTokens, engineTokens, symbols, t, mismatches);
+        await compareDesks(sys.usdt, chainTokens, chainDesks, e, engineTokens, symbols, t, mismatches);
       }
       if (t - lastRecord >= BigInt(o.recordEverySeconds) || k === n) {
         lastRecord = t;
@@ -592,43 +725,45 @@ async function replay(
       if (t - lastArb >= BigInt(o.arbEverySeconds) || k === n) {
         lastArb = t;
         await arbitrageAndRecord();
+      } else if (openTrades.size > 0) {
+        // a desk trade of the arbitrage's was filled in this step's block: claim it and do its pool leg
+        await arbitrage(true);
       }
-      if (k === halfway && k < n) {
-        // halfway: bob redeems half of each token, carol adds to each
-        for (let i = 0; i < symbols.length; i++) {
-          const shares = engineTokens[i]!.balanceOf(bob.address) / 2n;
-          await send(
-            bob.address,
-            i,
-            `redeem ${symbols[i]}`,
-            tokenI.encodeFunctionData("redeem(uint256,address,address,uint256)", [
-              shares,
-              bob.address,
-              bob.address,
-              0n,
-            ]),
-            (tx) => {
-              redeemed[i]! += engineTokens[i]!.redeem(tx, shares, bob.address, bob.address);
-            },
-          );
-          await send(
-            carol.address,
-            i,
-            `deposit ${symbols[i]}`,
-            tokenI.encodeFunctionData("deposit(uint256,address,uint256)", [
-              HALFWAY_DEPOSIT,
-              carol.address,
-              0n,
-            ]),
-            (tx) => engineTokens[i]!.deposit(tx, HALFWAY_DEPOSIT, carol.address),
-          );
-        }
+      const day = t / 86_400n;
+      if (day > lastDay && k < n) {
+        // a new day: every wallet claims what the fills gave it; the first requests a deposit in each
+        // token, the second the redemption of a hundredth of its tokens (halfway: half of them, and
+        // the third adds to each token)
+        lastDay = day;
+        const half: boolean = k >= halfway && !halfwayDone;
+        halfwayDone ||= half;
+        const [alice, bob, carol] = wallets.map((w) => w.address) as [string, string, string];
+        await accountBlock(alice, (i) => [...claims(alice, i), requestDeposit(alice, DAILY_DEPOSIT)]);
+        await accountBlock(bob, (i) => {
+          const shares = engineTokens[i]!.balanceOf(bob) / (half ? 2n : DAILY_REDEEM_PART);
+          return [...claims(bob, i), ...(shares > 0n ? [requestRedeem(bob, shares)] : [])];
+        });
+        await accountBlock(carol, (i) => [
+          ...claims(carol, i),
+          ...(half ? [requestDeposit(carol, HALFWAY_DEPOSIT)] : []),
+        ]);
       }
       o.onProgress?.(k, n);
+    }
+    // the arbitrage's requests of the last pass: filled at one more price round (the last prices
+    // pushed again a second later), claimed and their pool legs done, so nothing is left open
+    for (let round = 0; openTrades.size > 0 && round < 3; round++) {
+      time += 1n;
+      keeperTx.time = time;
+      pushPrices({ from: admin.address, time }, n);
+      fillDesks(keeperTx);
+      await b.mine(time, true);
+      await arbitrage(true);
     }
     await b.checkReceipts();
     symbols.forEach((_, i) => valueAccrual(i, time));
     const finalChecks = await compareNavs(chainTokens, engineTokens, symbols, time, mismatches, true);
+    await compareDesks(sys.usdt, chainTokens, chainDesks, e, engineTokens, symbols, time, mismatches);
     const fees = await chainFees(sys, chainTokens, engineTokens, e, symbols, firstBlock, time);
     const chainId = (await provider.getNetwork()).chainId;
     return buildReport({
@@ -658,6 +793,7 @@ async function replay(
       blocks: b.blocks,
       depletions,
       redeemed,
+      deskFills: fills,
       arbRedeemed,
       settled: engineTokens.map((et) =>
         et.state() === TokenState.Settled
@@ -735,6 +871,28 @@ async function compareNavs(
     }
   }
   return out;
+}
+
+/** Each desk's USDT and shares (what it owes its requesters) on chain against the engine's desk. */
+async function compareDesks(
+  usdt: MockUSDT,
+  chain: LeveragedToken[],
+  desks: ForwardDesk[],
+  e: EngineSystem,
+  engine: EngineToken[],
+  symbols: string[],
+  time: bigint,
+  mismatches: NavCheck[],
+): Promise<void> {
+  for (let i = 0; i < desks.length; i++) {
+    const desk = await desks[i]!.getAddress();
+    const pairs: [string, bigint, bigint][] = [
+      [`${symbols[i]} desk USDT`, await usdt.balanceOf(desk), e.world.usdt.balanceOf(desk)],
+      [`${symbols[i]} desk shares`, await chain[i]!.balanceOf(desk), engine[i]!.balanceOf(desk)],
+    ];
+    for (const [symbol, c, en] of pairs)
+      if (c !== en) mismatches.push({ time: Number(time), symbol, chain: c, engine: en });
+  }
 }
 
 /** Fees each token paid, from the chain's event logs of the run (and funding still owed at the end). */

@@ -3,7 +3,7 @@
 // equity went in one price update is told as a gap, with the move that caused it; volatility decay
 // is named only where the closed form says so.
 import { formatFloat, formatValue, parseExact } from "../report/digits.ts";
-import type { DemoReport, TokenReport } from "./report.ts";
+import type { DemoReport, TokenReport } from "./types.ts";
 
 /** 0.1234 -> "+12.34%". */
 export function percent(x: number): string {

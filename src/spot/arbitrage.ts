@@ -6,18 +6,17 @@
 // the pair's reserves; the engine's price must equal the token's preview at that block to the unit
 // (else `arb-engine-mismatch` and no trade). Then the first leg runs as an eth_call, and each leg
 // carries a limit (maxAssets / amountOutMin / minAssets) so a trade never loses.
-import { MaxUint256, type ContractTransactionResponse, type Signer } from "ethers";
-import type { LeveragedToken, MockPerpVault, MockUSDT } from "../../types/ethers-contracts/index.js";
+import { MaxUint256, ZeroAddress, type Signer } from "ethers";
+import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
+import type { LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { WAD } from "../common/params.ts";
-import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
-import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
-import type { Logger } from "../common/log.ts";
 import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
 import { backoffMs, sleep } from "../common/retry.ts";
@@ -44,89 +43,32 @@ import {
   type UniswapV2Pair,
   type UniswapV2Router02,
 } from "./uniswap.ts";
+import {
+  ACTIVE,
+  DELISTING,
+  ENGINE_LEGS,
+  mined,
+  PENDING,
+  type ArbContext,
+  type ArbResult,
+  type PoolView,
+} from "./arbShared.ts";
+import { finishDeskTrade, openDeskTrade } from "./deskArbitrage.ts";
 
-/** Every read prices the block a transaction sent now lands in. */
-const PENDING = { blockTag: "pending" } as const;
 /** Reads retried when the pending block's time moves under them (a wall-clock second passes). */
 const READ_ATTEMPTS = 3;
 
-/** LeveragedToken.State */
-const ACTIVE = 0n;
-const DELISTING = 1n;
-
-export interface ArbContext {
-  /** The arbitrageur: holds the USDT inventory and signs (its provider reads the chain). */
-  signer: Signer;
-  book: AddressBook;
-  log?: Logger;
-  /** Decide and log, never send. */
-  dryRun?: boolean;
-  /** Only these symbols (default: every pool in the address book). */
-  symbols?: string[];
-  /** How the token legs are priced (default ENGINE_LEGS); tests substitute a wrong twin to see the
-   * arbitrage refuse to trade when it disagrees with the token's previews. */
-  engine?: EngineLegs;
-}
-
-/** The token legs' prices over a book read at one block. */
-export interface EngineLegs {
-  /** USDT that mint(shares) takes (previewMint's twin). */
-  mintCost(t: TokenBook, shares: bigint): bigint;
-  /** USDT that redeem(shares) pays (previewRedeem's twin). */
-  redeemPayout(t: TokenBook, shares: bigint): bigint;
-}
-
-/** The reference engine's quotes (src/engine), exact to the unit at the book's block. */
-export const ENGINE_LEGS: EngineLegs = {
-  mintCost: (t, shares) => quoteMintOnBook(t.book, shares, t.targetLeverage, t.isLong),
-  redeemPayout: (t, shares) => quoteRedeemOnBook(t.book, shares).assets,
-};
-
-export type ArbAction = "mint-sell" | "buy-redeem";
-
-export interface ArbResult {
-  symbol: string;
-  /** traded, would-trade (dry run), inside (nothing to do), skipped (why says why), failed. */
-  outcome: "traded" | "would-trade" | "inside" | "skipped" | "failed";
-  action?: ArbAction;
-  why?: string;
-  /** A price feed was stale: nothing can be priced until it updates (the loop backs off). */
-  stale?: boolean;
-  /** The token is depleted, settled at 0 or has no equity: its pool quotes tokens worth nothing. */
-  dead?: boolean;
-  /** USDT per token, for logs and charts (NaN, null in a log line, when a failure came before the read). */
-  navBefore: number;
-  spotBefore: number;
-  spotAfter?: number;
-  band: { lower: number; upper: number };
-  /** Tokens minted and sold, or bought and redeemed. */
-  tokens?: bigint;
-  usdtIn?: bigint;
-  usdtOut?: bigint;
-  /** The engine's profit (USDT base units) before sending: the pool's leg from the reserves and
-   * the token's leg priced by the engine at the pending block; the realized profit after. */
-  expectedProfit?: bigint;
-  profit?: bigint;
-  /** The engine's price of the token leg (mint cost or redeem payout) and the block time it is for. */
-  engineQuote?: bigint;
-  pricedAt?: number;
-  txs?: string[];
-}
-
-export interface PoolView {
-  symbol: string;
-  token: LeveragedToken;
-  vault: MockPerpVault;
-  pair: UniswapV2Pair;
-  reserves: Reserves;
-  nav: bigint;
-  /** NAV exactly: total assets over the supply with the management fee accrued to the pending block. */
-  navExact: Ratio;
-  fees: BandFees;
-  band: Band;
-  state: bigint;
-  mintOpen: boolean;
-}
+export {
+  ENGINE_LEGS,
+  type ArbAction,
+  type ArbContext,
+  type ArbResult,
+  type EngineLegs,
+  type Inventory,
+  type OpenTrade,
+  type OpenTrades,
+  type PoolView,
+} from "./arbShared.ts";
 
 /** A pool's reserves ordered token/USDT (at the latest block, or at `blockTag`). */
 export async function reservesOf(
@@ -151,20 +93,33 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
   const token = LeveragedToken__factory.connect(tokenAddress, signer);
   const pair = connectPair(pairAddress, signer);
   const vault = MockPerpVault__factory.connect(book.perpVault, signer);
-  const [reserves, nav, [mintFee, redeemFee], market, leverage, state, maxMint, assets, supply, status, now] =
-    await Promise.all([
-      reservesOf(pair, book.usdt, "pending"),
-      token.nav(PENDING),
-      token.fees(PENDING),
-      token.market(),
-      token.targetLeverage(),
-      token.state(PENDING),
-      token.maxMint(await signer.getAddress(), PENDING),
-      token.totalAssets(PENDING),
-      token.totalSupply(PENDING),
-      token.status(PENDING),
-      blockTimestamp(rawRpcOf(signer)),
-    ]);
+  const [
+    reserves,
+    nav,
+    [mintFee, redeemFee],
+    market,
+    leverage,
+    state,
+    maxMint,
+    assets,
+    supply,
+    status,
+    now,
+    desk,
+  ] = await Promise.all([
+    reservesOf(pair, book.usdt, "pending"),
+    token.nav(PENDING),
+    token.fees(PENDING),
+    token.market(),
+    token.targetLeverage(),
+    token.state(PENDING),
+    token.maxMint(await signer.getAddress(), PENDING),
+    token.totalAssets(PENDING),
+    token.totalSupply(PENDING),
+    token.status(PENDING),
+    blockTimestamp(rawRpcOf(signer)),
+    token.desk(),
+  ]);
   // nav() has 6 decimals and rounds a decayed token's value to 0 while it is alive: the band is
   // priced at total assets over supply instead (the supply as nav() takes it, fee accrued)
   const accrued =
@@ -180,6 +135,7 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
   return {
     symbol,
     token,
+    ...(desk === ZeroAddress ? {} : { desk: ForwardDesk__factory.connect(desk, signer) }),
     vault,
     pair,
     reserves,
@@ -199,8 +155,10 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
   for (const symbol of symbols) {
     let result: ArbResult;
     const seen: Seen = {};
+    // a desk trade finished in this pass comes first; what the pass then did with the pool after it
+    const done: ArbResult[] = [];
     try {
-      result = await arbitragePool(ctx, symbol, seen);
+      result = await arbitragePool(ctx, symbol, seen, done);
     } catch (e) {
       // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off;
       // an exchange whose pool cannot pay a redeem's profit is the exchange's limit: skipped, said so
@@ -216,8 +174,13 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
         ...(stale ? { stale } : {}),
       };
     }
-    ctx.log?.(result.outcome === "traded" ? "arb-trade" : `arb-${result.outcome}`, { ...result });
-    results.push(result);
+    // after a finished desk trade, a pool left inside the band (or not worth a trade) is not news
+    const quiet = result.outcome === "inside" || result.outcome === "skipped";
+    if (done.length === 0 || !quiet) done.push(result);
+    for (const r of done) {
+      ctx.log?.(r.outcome === "traded" ? "arb-trade" : `arb-${r.outcome}`, { ...r });
+      results.push(r);
+    }
   }
   return results;
 }
@@ -252,7 +215,12 @@ interface Decision {
   preview?: bigint;
 }
 
-async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promise<ArbResult> {
+async function arbitragePool(
+  ctx: ArbContext,
+  symbol: string,
+  seen: Seen,
+  done: ArbResult[],
+): Promise<ArbResult> {
   const { signer, book } = ctx;
   const rpc = rawRpcOf(signer);
   const me = await signer.getAddress();
@@ -272,6 +240,18 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
       band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
     };
     seen.base = base;
+    if (v.desk !== undefined && done.length === 0) {
+      // a desk trade left open by an earlier pass is finished before anything new is opened; once
+      // finished, the pool is read again and may take a new trade in the same pass
+      const open = await finishDeskTrade(ctx, v, v.desk, base, usdt, router);
+      if (open !== undefined) {
+        if (open.outcome === "waiting" || ctx.finishOnly === true) return open;
+        done.push(open);
+        continue;
+      }
+    }
+    if (ctx.finishOnly === true)
+      return { ...base, outcome: "skipped", why: "only finishing open desk trades: nothing is open" };
     if (v.state !== ACTIVE && v.state !== DELISTING) {
       const settled = v.state === 2n;
       // a settled token with a payout is redeemed at it, not traded; one settled at 0 is dead too
@@ -298,7 +278,7 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
       // approvals first (each once, unlimited), for both directions: the pool may cross NAV while
       // they are mined, and the first leg must be the next transaction
       approved = true;
-      if (await approveLegs(usdt, v.token, me, await router.getAddress())) continue;
+      if (await approveLegs(usdt, v.token, v.desk, me, await router.getAddress())) continue;
     }
     const [t, inventory] = await Promise.all([
       readTokenBook(rpc, v.token, v.vault, "pending"),
@@ -342,6 +322,7 @@ async function arbitragePool(ctx: ArbContext, symbol: string, seen: Seen): Promi
     if (plan.expectedProfit! <= 0n) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
     if (plan.usdtIn! > inventory)
       return { ...plan, outcome: "skipped", why: `needs ${plan.usdtIn} USDT, holds ${inventory}` };
+    if (v.desk !== undefined) return openDeskTrade(ctx, v, v.desk, plan, usdt, router);
     return plan.action === "mint-sell"
       ? mintAndSell(ctx, v, plan, me, usdt, router)
       : buyAndRedeem(ctx, v, plan, me, usdt, router);
@@ -504,38 +485,25 @@ async function buyAndRedeem(
   return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
 }
 
-/** Waits for a leg; one mined and reverted is an error naming the leg and its decoded reason. */
-async function mined(ctx: ArbContext, leg: string, tx: ContractTransactionResponse): Promise<void> {
-  try {
-    await tx.wait();
-  } catch (e) {
-    const m = minedRevertOf(e);
-    const provider = ctx.signer.provider;
-    if (m === undefined || provider === null) throw e;
-    const r = await minedRevertReason(provider, m.hash).catch(() => undefined);
-    const why = r?.outOfGas
-      ? `out of gas (limit ${r.gasLimit})`
-      : r?.data == null
-        ? "the node did not say why"
-        : describe({ data: r.data });
-    throw new Error(`the ${leg} ${m.hash} was mined in block ${m.block} and reverted: ${why}`, { cause: e });
-  }
-}
-
 /** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */
 async function approveLegs(
   usdt: MockUSDT,
   token: LeveragedToken,
+  desk: ForwardDesk | undefined,
   me: string,
   router: string,
 ): Promise<boolean> {
-  const tokenAddress = await token.getAddress();
+  // a token with a desk takes mints and redeems from its desk only: the desk takes USDT and tokens
+  const minter = desk === undefined ? await token.getAddress() : await desk.getAddress();
   const needs: { has: bigint; send: () => Promise<{ wait(): Promise<unknown> }> }[] = [
-    // mint and sell: the token takes USDT, the router takes the tokens
-    { has: await usdt.allowance(me, tokenAddress), send: () => usdt.approve(tokenAddress, MaxUint256) },
+    // mint and sell: the token (or its desk) takes USDT, the router takes the tokens
+    { has: await usdt.allowance(me, minter), send: () => usdt.approve(minter, MaxUint256) },
     { has: await token.allowance(me, router), send: () => token.approve(router, MaxUint256) },
-    // buy and redeem: the router takes USDT
+    // buy and redeem: the router takes USDT (and a desk the tokens to redeem)
     { has: await usdt.allowance(me, router), send: () => usdt.approve(router, MaxUint256) },
+    ...(desk === undefined
+      ? []
+      : [{ has: await token.allowance(me, minter), send: () => token.approve(minter, MaxUint256) }]),
   ];
   let sent = false;
   for (const n of needs) {

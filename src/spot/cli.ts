@@ -64,7 +64,8 @@ export async function arbMain(argv: string[]): Promise<number> {
   process.once("SIGINT", () => onSignal("SIGINT"));
   process.once("SIGTERM", () => onSignal("SIGTERM"));
   const failures = await runArbitrage(
-    { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols },
+    // desk trades open across passes: what each request expected, for the report of its fill
+    { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols, open: new Map() },
     { once: o.once, intervalMs: o.interval, signal: controller.signal },
   );
   provider.destroy();
