@@ -42,9 +42,9 @@ export interface NetworkDeployOptions {
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /**
-   * Instant tokens, without desks (Ignition module SystemInstant): only for the tools that still mint
-   * and redeem instantly (the arbitrage bot, the soak's engine replay). Default false: every token
-   * has its ForwardDesk.
+   * Instant tokens, without desks (Ignition module SystemInstant): the primary market before the
+   * desk, for the attack test that shows what they pay an attacker. Default false: every token has
+   * its ForwardDesk.
    */
   instantTokens?: boolean;
   /**

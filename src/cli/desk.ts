@@ -8,7 +8,7 @@ import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/F
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { parseDuration } from "../feeder/plan.ts";
-import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
+import { deskRequestGasLimit, gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { signPermit } from "../chain/permit.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
@@ -434,12 +434,12 @@ export async function deskMint(
     permit === undefined
       ? d.requestDeposit
           .estimateGas(assets, account, account)
-          .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: gasLimitFrom(gas) }))
+          .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: deskRequestGasLimit(gas) }))
       : d.requestDepositWithPermit
           .estimateGas(assets, account, deadline, permit.v, permit.r, permit.s)
           .then((gas) =>
             d.requestDepositWithPermit(assets, account, deadline, permit.v, permit.r, permit.s, {
-              gasLimit: gasLimitFrom(gas),
+              gasLimit: deskRequestGasLimit(gas),
             }),
           );
   const request = await sendAndWait(signer, ectx, send).catch((e: unknown) => {
@@ -516,7 +516,7 @@ export async function deskRedeem(
     ectx,
     d.requestRedeem
       .estimateGas(shares, account, account)
-      .then((gas) => d.requestRedeem(shares, account, account, { gasLimit: gasLimitFrom(gas) })),
+      .then((gas) => d.requestRedeem(shares, account, account, { gasLimit: deskRequestGasLimit(gas) })),
   );
   const epoch = await epochAt(desk, request.blockNumber);
   const placed: { [key: string]: Json } = {

@@ -31,6 +31,8 @@ const ZERO = "0x0000000000000000000000000000000000000000";
 const TOKEN = new Interface(LeveragedToken__factory.abi);
 const DESK = new Interface(ForwardDesk__factory.abi);
 const FEED = new Interface(MockPriceFeed__factory.abi);
+const USDT_EVENTS = new Interface(MockUSDT__factory.abi);
+const APPROVAL = USDT_EVENTS.getEvent("Approval")!.topicHash;
 const MAX = 2n ** 256n - 1n;
 /** The first round id of a feed (phase 1, aggregator round 1). */
 const FIRST_ROUND = (1n << 64n) | 1n;
@@ -241,6 +243,18 @@ function fund(engine: EngineSystem, from: string, funded: Set<string>): void {
   }
 }
 
+/** Whether `receipt` holds USDT's Approval of `desk` by `owner` (a permit that went through). */
+function permitApproved(engine: EngineSystem, desk: string, owner: string, receipt: RawReceipt): boolean {
+  const topic = (address: string) => "0x" + address.toLowerCase().slice(2).padStart(64, "0");
+  return receipt.logs.some(
+    (l) =>
+      l.address.toLowerCase() === engine.world.usdt.address.toLowerCase() &&
+      l.topics[0] === APPROVAL &&
+      l.topics[1] === topic(owner) &&
+      l.topics[2] === topic(desk),
+  );
+}
+
 /** An event's arguments as comparable text (addresses in lower case). */
 const argsText = (args: readonly unknown[]): string =>
   args.map((a) => (typeof a === "string" ? a.toLowerCase() : String(a))).join(",");
@@ -265,6 +279,11 @@ function replayDeskCall(
   switch (call.signature) {
     case "requestDeposit(uint256,address,address)":
       desk.requestDeposit(c, a[0]!, a[1]!, a[2]!);
+      break;
+    case "requestDepositWithPermit(uint256,address,uint256,uint8,bytes32,bytes32)":
+      // the permit went through when USDT logged the caller's approval of the desk in this transaction
+      // (one that someone sent first did not, and the allowance it left paid for the request)
+      desk.requestDepositWithPermit(c, a[0]!, a[1]!, permitApproved(engine, desk.address, tx.from, receipt));
       break;
     case "requestRedeem(uint256,address,address)":
       desk.requestRedeem(c, a[0]!, a[1]!, a[2]!);

@@ -100,10 +100,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakSummary> {
     node = start(await spawnNode("anvil", port));
     const url = `http://127.0.0.1:${port}`;
     const target: Target = { network: "anvil", url, deployments: dirs.deployments, journals: dirs.journals };
-    // instant tokens still: the arbitrage and the replay speak to desks, but `lt mint` and `lt redeem`
-    // give a desk request only 20% more gas than estimated, and one that opens a new price round's
-    // epoch costs about 45% more than one that joins it (src/chain/gas.ts, deskRequestGasLimit)
-    const { book } = await deploy(target, { instantTokens: true });
+    // every token with its desk, as `npm run deploy` makes them: the wallets' lt mint and lt redeem,
+    // the arbitrage and the engine replay all go through the desks
+    const { book } = await deploy(target);
     provider = new JsonRpcProvider(url, undefined, {
       staticNetwork: Network.from(book.chainId),
       pollingInterval: 500,
