@@ -12,6 +12,7 @@ import {
   deadPoolLines,
   formatTable,
   navCheckLines,
+  nettingLines,
   skippedLines,
   utcTime,
   writeDemoOutputs,
@@ -258,6 +259,7 @@ export async function demoMain(argv: string[]): Promise<number> {
   for (const line of navCheckLines(report)) console.log(line);
   for (const line of deadPoolLines(report)) console.log(line);
   for (const line of skippedLines(report)) console.log(line);
+  for (const line of nettingLines(report)) console.log(line);
   console.log("");
   for (const s of report.story) console.log(s);
   console.log("");

@@ -97,6 +97,21 @@ export function navCheckLines(r: DemoReport): string[] {
   return lines;
 }
 
+/**
+ * One line per token whose desk netted a fill: how many, the USDT matched between its depositors and
+ * its redeemers, and the trading cost those fills saved against the same fills with the sides traded
+ * apart (measured in the engine, which agrees with the chain to the unit).
+ */
+export function nettingLines(r: DemoReport): string[] {
+  return r.tokens
+    .filter((t) => t.netting.fills > 0)
+    .map(
+      (t) =>
+        `${t.symbol}: ${t.netting.fills} of ${t.deskFills} desk fills netted deposits against redemptions, ` +
+        `${money(t.netting.matchedUsdt)} USDT matched at NAV, ${money(t.netting.tradingCostSavedUsdt)} USDT of trading cost saved`,
+    );
+}
+
 /** One line per token whose keeper actions the engine predicted would revert (so they were not sent): the first and why. */
 export function skippedLines(r: DemoReport): string[] {
   return r.tokens

@@ -180,6 +180,11 @@ export function buildReport(r: ReportInput): DemoReport {
       redeemedUsdt: usdt(r.redeemed[i]!),
       arbRedeemedUsdt: usdt(r.arbRedeemed[i]!),
       deskFills: r.deskFills[i]!,
+      netting: {
+        fills: r.netting[i]!.fills,
+        matchedUsdt: usdt(r.netting[i]!.matchedUsdt),
+        tradingCostSavedUsdt: usdt(r.netting[i]!.tradingCostSaved),
+      },
       settledUsdt: settled === undefined ? null : usdt(settled.assets),
       settledPerToken:
         settled === undefined ? null : exactDecimal(perTokenDown(settled.assets, settled.supply)),

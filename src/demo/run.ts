@@ -16,6 +16,7 @@ import { key } from "../engine/erc20.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, TokenState } from "../engine/index.ts";
 import { readDeployment } from "../chain/deploy.ts";
 import type { LeveragedToken as EngineToken } from "../engine/token.ts";
+import type { EngineEvent } from "../engine/events.ts";
 import type { Tx } from "../engine/world.ts";
 import { decide, REASON_NAMES } from "../keeper/decide.ts";
 import type { ForwardDesk, LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
@@ -28,6 +29,9 @@ import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts"
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
 import { buildReport } from "./report.ts";
 import type { ArbStats, ChainFees, DemoReport, Depletion, NavCheck, Recorded } from "./types.ts";
+
+/** Thrown to roll back a counterfactual run in the engine. */
+const ROLLBACK = new Error("rolled back");
 
 export interface DemoOptions {
   path: MultiPath;
@@ -473,12 +477,22 @@ async function replay(
       for (let i = 0; i < symbols.length; i++) {
         if (!engineDesks[i]!.fillNeeded().needed) continue;
         const before = managementValue[i]!;
+        // what the same fill would have cost with the two sides traded apart (rolled back at once)
+        const apart = costApart(i, tx);
+        const mark = e.world.log.events.length;
         try {
           deskCall(i, tx, deskI.encodeFunctionData("fill"));
         } catch (err) {
           if (!isEngineRevert(err)) throw err;
           managementValue[i] = before;
           continue;
+        }
+        const events = e.world.log.since(mark);
+        const matched = events.find((ev) => ev.name === "Netted");
+        if (matched !== undefined && apart !== undefined) {
+          netting[i]!.fills++;
+          netting[i]!.matchedUsdt += matched.args[1] as bigint;
+          netting[i]!.tradingCostSaved += apart - tradingCostOf(i, events);
         }
         fills[i]!++;
         b.add({
@@ -491,6 +505,27 @@ async function replay(
       }
     };
     const fills = symbols.map(() => 0);
+    const netting = symbols.map(() => ({ fills: 0, matchedUsdt: 0n, tradingCostSaved: 0n }));
+    /** The trading cost the token's own trades in `events` paid (its PositionResized events). */
+    const tradingCostOf = (i: number, events: readonly EngineEvent[]): bigint =>
+      events
+        .filter((ev) => ev.name === "PositionResized" && ev.address === engineTokens[i]!.address)
+        .reduce((sum, ev) => sum + (ev.args[2] as bigint), 0n);
+    /** The fill's trading cost with its sides traded apart: run in the engine, then rolled back. */
+    const costApart = (i: number, tx: Tx): bigint | undefined => {
+      let cost: bigint | undefined;
+      try {
+        e.world.atomic(() => {
+          const mark = e.world.log.events.length;
+          engineDesks[i]!.fillApart(tx);
+          cost = tradingCostOf(i, e.world.log.since(mark));
+          throw ROLLBACK;
+        });
+      } catch (err) {
+        if (err !== ROLLBACK && !isEngineRevert(err)) throw err;
+      }
+      return cost;
+    };
 
     // the first deposits and the pools' seeds: requested, filled at a new price round (the same
     // prices pushed a second later), claimed
@@ -794,6 +829,7 @@ async function replay(
       depletions,
       redeemed,
       deskFills: fills,
+      netting,
       arbRedeemed,
       settled: engineTokens.map((et) =>
         et.state() === TokenState.Settled

@@ -154,6 +154,9 @@ export interface TokenReport {
   arbRedeemedUsdt: number;
   /** The keeper's fills of the token's desk (each a batch of every request of earlier rounds). */
   deskFills: number;
+  /** Its fills that netted deposits against redemptions, the USDT matched, and the trading cost
+   * netting saved (against the same fills with the sides traded apart). */
+  netting: { fills: number; matchedUsdt: number; tradingCostSavedUsdt: number };
   settledUsdt: number | null;
   /** The settlement's payout per token (18 decimals), null when not settled. */
   settledPerToken: string | null;
@@ -240,6 +243,9 @@ export interface ReportInput {
   redeemed: bigint[];
   /** Per token: the keeper's fills of its desk. */
   deskFills: number[];
+  /** Per token: the fills that netted, the USDT matched, and the trading cost the same fills would
+   * have paid more with their sides traded apart (the engine's counterfactual, rolled back). */
+  netting: { fills: number; matchedUsdt: bigint; tradingCostSaved: bigint }[];
   arbRedeemed: bigint[];
   /** Per token: the settlement (undefined: not settled). */
   settled: ({ assets: bigint; supply: bigint } | undefined)[];

@@ -101,6 +101,19 @@ describe("npm run demo (three days, hourly)", function () {
     }
   });
 
+  it("nets a day's deposits against its redemptions: USDT matched at NAV, trading cost saved against the same fills traded apart", function () {
+    const netted = report.tokens.filter((t) => t.netting.fills > 0);
+    // every day one wallet deposits and another redeems in each token: their fills net
+    expect(netted.map((t) => t.symbol)).to.deep.equal(report.tokens.map((t) => t.symbol));
+    for (const t of netted) {
+      expect(t.netting.fills, t.symbol).to.be.at.most(t.deskFills);
+      expect(t.netting.matchedUsdt, t.symbol).to.be.greaterThan(0);
+      // the matched part pays no taker fee: a 3x token's trades cost at least 0.05% of 3x the matched
+      // value on each side traded apart
+      expect(t.netting.tradingCostSavedUsdt, t.symbol).to.be.greaterThan(t.netting.matchedUsdt * 0.0015);
+    }
+  });
+
   it("says NO loudly, with the difference, when a NAV differs", function () {
     const bad: DemoReport = structuredClone(report);
     bad.tokens[1] = { ...bad.tokens[1]!, navEqual: false, navEndChain: "0.5", navDifference: "-12" };
