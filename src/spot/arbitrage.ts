@@ -14,6 +14,7 @@ import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
+import { withChainTokens } from "../chain/factoryTokens.ts";
 import { WAD } from "../common/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
@@ -544,6 +545,24 @@ export interface RunOptions {
   once: boolean;
   intervalMs: number;
   signal?: AbortSignal;
+  /** Re-read the factory's token list and their pools every this many passes (0 or absent: never),
+   * so a token created while the bot runs, and its pool, are arbitraged like the first ones. */
+  tokenRefreshPasses?: number;
+}
+
+/** Reads the factory's tokens and the pools the Uniswap factory has for them into `ctx.book`; logs
+ * `arb-tokens-added` for pools it did not have. A failed read is logged and changes nothing. */
+export async function refreshTokens(ctx: ArbContext): Promise<string[]> {
+  const before = new Set(Object.keys(ctx.book.pools ?? {}));
+  try {
+    ctx.book = await withChainTokens(ctx.book, ctx.signer);
+  } catch (e) {
+    ctx.log?.("arb-tokens-unread", { message: (e as Error).message });
+    return [];
+  }
+  const added = Object.keys(ctx.book.pools ?? {}).filter((symbol) => !before.has(symbol));
+  if (added.length > 0) ctx.log?.("arb-tokens-added", { tokens: added });
+  return added;
 }
 
 /** Runs arbitrageOnce on every new block (polling every intervalMs) until the signal aborts. While a
@@ -555,6 +574,8 @@ export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promis
   let failures = 0;
   let lastBlock = -1;
   let stalePasses = 0;
+  let passes = 0;
+  const refreshEvery = options.tokenRefreshPasses ?? 0;
   for (let outages = 0; ;) {
     let block: number;
     try {
@@ -571,6 +592,8 @@ export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promis
     let delay = options.intervalMs;
     if (block !== lastBlock || stalePasses > 0) {
       lastBlock = block;
+      if (refreshEvery > 0 && passes > 0 && passes % refreshEvery === 0) await refreshTokens(ctx);
+      passes++;
       const results = await arbitrageOnce(ctx);
       failures += results.filter((r) => r.outcome === "failed").length;
       const stale = results.filter((r) => r.stale === true);

@@ -5,7 +5,7 @@ import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
-import { positiveInt } from "../common/options.ts";
+import { positiveInt, wholeNumberOrZero } from "../common/options.ts";
 import { jsonLogger } from "../common/log.ts";
 import { runArbitrage } from "./arbitrage.ts";
 
@@ -20,6 +20,12 @@ export async function arbMain(argv: string[]): Promise<number> {
   )
     .option("--interval <ms>", "poll interval in milliseconds", positiveInt("--interval"), 2000)
     .option("--tokens <symbols>", "comma-separated symbols to arbitrage (default: every pool)")
+    .option(
+      "--token-refresh <passes>",
+      "re-read the factory's token list and their pools every this many passes (0: only at start)",
+      wholeNumberOrZero,
+      5,
+    )
     .option("--once", "one pass over every pool, then exit", false)
     .option("--dry-run", "decide and log, never send a transaction", false)
     .exitOverride()
@@ -35,6 +41,7 @@ export async function arbMain(argv: string[]): Promise<number> {
     key?: string;
     account: number;
     interval: number;
+    tokenRefresh: number;
     tokens?: string;
     deployments: string;
     once: boolean;
@@ -66,7 +73,13 @@ export async function arbMain(argv: string[]): Promise<number> {
   const failures = await runArbitrage(
     // desk trades open across passes: what each request expected, for the report of its fill
     { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols, open: new Map() },
-    { once: o.once, intervalMs: o.interval, signal: controller.signal },
+    {
+      once: o.once,
+      intervalMs: o.interval,
+      signal: controller.signal,
+      // an explicit --tokens list stays as given
+      tokenRefreshPasses: symbols === undefined ? o.tokenRefresh : 0,
+    },
   );
   provider.destroy();
   return o.once && failures > 0 ? 1 : 0;

@@ -16,6 +16,7 @@ import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import {
   arbitrageOnce,
   ENGINE_LEGS,
+  refreshTokens,
   runArbitrage,
   reservesOf,
   type ArbContext,
@@ -476,5 +477,47 @@ describe("Spot market: NAV arbitrage (in-process network)", function () {
     expect(passes).to.be.at.least(2);
     expect(passes).to.be.at.most(8); // 20, 40, 80, 160, 320, 640 ms apart (+-20%): about 6 in 1.5 s
     expect(lines.filter((l) => l.event === "arb-failed")).to.deep.equal([]);
+  });
+
+  it("re-reads the factory's tokens and their pools while it runs: a pool it did not know at start is arbitraged", async function () {
+    const ctx = await networkHelpers.loadFixture(setup);
+    await approveAll(ctx);
+    await pushPool(ctx, "BTC3L", 1.05);
+    // the bot started before BTC3L was listed: its book has the other three
+    const { BTC3L: _token, ...tokens } = ctx.book.tokens;
+    const { BTC3L: _pool, ...pools } = ctx.book.pools!;
+    const { arbCtx, lines } = ctxFor({ ...ctx, book: { ...ctx.book, tokens, pools } });
+    const first = await arbitrageOnce(arbCtx);
+    expect(first.map((r) => r.symbol)).to.not.include("BTC3L");
+    expect(await refreshTokens(arbCtx)).to.deep.equal(["BTC3L"]);
+    expect(lines.filter((l) => l.event === "arb-tokens-added")).to.deep.equal([
+      { event: "arb-tokens-added", tokens: ["BTC3L"] },
+    ]);
+    const [traded] = (await arbitrageOnce(arbCtx)).filter((r) => r.symbol === "BTC3L");
+    expect(traded?.outcome).to.equal("traded");
+    expect(await refreshTokens(arbCtx)).to.deep.equal([]); // nothing new the second time
+    // the loop re-reads every `tokenRefreshPasses` passes
+    const loopCtx = ctxFor({ ...ctx, book: { ...ctx.book, tokens, pools } });
+    const controller = new AbortController();
+    const miner = (async () => {
+      while (!controller.signal.aborted) {
+        await networkHelpers.mine();
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    const loop = runArbitrage(loopCtx.arbCtx, {
+      once: false,
+      intervalMs: 20,
+      signal: controller.signal,
+      tokenRefreshPasses: 2,
+    });
+    const added = () => loopCtx.lines.some((l) => l.event === "arb-tokens-added");
+    for (let waited = 0; !added() && waited < 10_000; waited += 20) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    controller.abort();
+    await Promise.all([loop, miner]);
+    expect(added(), "the loop re-read the token list").to.equal(true);
+    expect(Object.keys(loopCtx.arbCtx.book.pools!)).to.include("BTC3L");
   });
 });
