@@ -470,6 +470,31 @@ contract ForwardDeskTest is DeskFixture {
         _assertEq(desk.maxWithdraw(ALICE), expected, "the redemptions trade through the token");
     }
 
+    function test_aBatchWhoseRestTheTokenRefusesTradesItsSidesApart() public {
+        uint256 held = _mintThroughDesk(desk, ALICE, 20_000e6, 0);
+        token.setSupplyCap(uint128(token.totalSupply() + 1_000e18));
+        _requestRedeem(desk, ALICE, held / 20); // about 1,000 USDT
+        _requestDeposit(desk, BOB, 12_000e6); // the rest, about 11,000 USDT, would pass the cap
+        _nextRound(0);
+        uint256 expected = token.previewRedeem(held / 20);
+        desk.fill();
+        (uint256 refused, ) = desk.refundable(BOB);
+        _assertEq(refused, 12_000e6, "the deposits are refused whole, as without netting");
+        _assertEq(desk.maxWithdraw(ALICE), expected, "the redemptions trade through the token alone");
+    }
+
+    function test_aRedemptionTooSmallToPassAShareIsNotNetted() public {
+        _mintThroughDesk(desk, ALICE, 1_000e6, 0);
+        _requestRedeem(desk, ALICE, 1); // its fee takes the one unit: nothing to pass
+        _requestDeposit(desk, BOB, 1_000e6);
+        _nextRound(0);
+        uint256 expected = token.previewDeposit(1_000e6);
+        desk.fill();
+        _assertEq(desk.maxMint(BOB), expected, "the deposits mint through the token");
+        (, uint256 refusedShares) = desk.refundable(ALICE);
+        _assertEq(refusedShares, 1, "the unit is refused, as without netting");
+    }
+
     /* PERMIT */
 
     bytes32 internal constant PERMIT_TYPEHASH = keccak256(
