@@ -18,8 +18,8 @@ import type {
   NamedArtifactContractAtFuture,
   NamedArtifactContractDeploymentFuture,
 } from "@nomicfoundation/ignition-core";
-import { id, keccak256, ZeroAddress } from "ethers";
-import { DESK, EXCHANGE } from "../src/common/params.ts";
+import { id, keccak256 } from "ethers";
+import { DESK, EXCHANGE, tokenConfigOn } from "../src/common/params.ts";
 import {
   DEFAULT_SPEC,
   isDefaultSpec,
@@ -65,36 +65,6 @@ export const SYSTEM_MODULE_ID = "System";
 export const INSTANT_SYSTEM_MODULE_ID = "SystemInstant";
 
 const KEEPER_ROLE = id("KEEPER_ROLE");
-
-/** The token's Config struct (ILeveragedToken.Config) for a token on any market of the spec. */
-function configOf<V, T, A, K>(
-  p: DeployToken,
-  marketId: string,
-  vault: V,
-  roles: { treasury: T; admin: A; keeper: K },
-) {
-  return {
-    name: p.name,
-    symbol: p.symbol,
-    vault,
-    market: marketId,
-    isLong: p.isLong,
-    targetLeverage: p.targetLeverage,
-    minLeverage: p.minLeverage,
-    maxLeverage: p.maxLeverage,
-    ripcordLeverage: p.ripcordLeverage,
-    rebalanceEpsilon: p.rebalanceEpsilon,
-    mintFee: p.mintFee,
-    redeemFee: p.redeemFee,
-    managementFee: p.managementFee,
-    rebalanceBounty: p.rebalanceBounty,
-    supplyCap: p.supplyCap,
-    treasury: roles.treasury,
-    admin: roles.admin,
-    keeper: roles.keeper,
-    desk: ZeroAddress,
-  };
-}
 
 /** The Ignition module id of `spec`'s system: "System" (or "SystemInstant") for the default four. */
 export function systemModuleId(desks: boolean, spec: DeploySpec = DEFAULT_SPEC): string {
@@ -143,7 +113,7 @@ function buildSystem(desks: boolean, spec: DeploySpec = DEFAULT_SPEC) {
     for (const p of spec.tokens) {
       const marketId = spec.markets.find((x) => x.name === p.market)?.id;
       if (marketId === undefined) throw new Error(`${p.symbol}: the deployment lists no ${p.market} market`);
-      const config = configOf(p, marketId, vault, { treasury, admin, keeper });
+      const config = tokenConfigOn(p, marketId, vault, { treasury, admin, keeper });
       const created = desks
         ? m.call(factory, "createTokenWithDesk", [config, code, deskCode, DESK.fillDelay, DESK.fillBounty], {
             id: `create${p.symbol}`,

@@ -5,18 +5,10 @@
 //   { "tokens": ["BTC3L", "ETH5S", "SOL2L"], "markets": { "SOL": { "price": 150 } } }
 //
 // A token is named as the factory names it: market, whole leverage 2 to 5, L or S (ETH5S = ETH, 5x,
-// short), with the band and ripcord of src/common/params.ts (bandFor) and the default fees.
+// short), with the band and ripcord of src/common/params.ts (tokenParams: bandFor) and the default fees.
 import { readFileSync } from "node:fs";
 import { encodeBytes32String, keccak256, parseUnits, toUtf8Bytes } from "ethers";
-import {
-  bandFor,
-  DEFAULT_FEES,
-  MARKETS,
-  STANDARD_TOKENS,
-  tokenNaming,
-  WAD,
-  type TokenParams,
-} from "../common/params.ts";
+import { MARKETS, STANDARD_TOKENS, tokenParams, type TokenParams } from "../common/params.ts";
 
 /** A market the deployment lists: a feed at `initialPrice` (8 decimals) pushing to the exchange. */
 export interface DeployMarket {
@@ -82,16 +74,7 @@ export function parseTokenSymbol(text: string): { market: string; leverage: bigi
 /** The token `symbol` names, with the default band, ripcord and fees. */
 export function tokenFromSymbol(symbol: string): DeployToken {
   const { market, leverage, isLong } = parseTokenSymbol(symbol);
-  const target = leverage * WAD;
-  return {
-    ...tokenNaming(market, leverage, isLong),
-    market,
-    isLong,
-    targetLeverage: target,
-    ...bandFor(target),
-    ...DEFAULT_FEES,
-    supplyCap: 2n ** 128n - 1n,
-  };
+  return tokenParams(market, leverage, isLong);
 }
 
 export interface MarketInput {

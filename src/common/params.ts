@@ -99,7 +99,11 @@ export function tokenNaming(
   };
 }
 
-export function tokenParams(market: MarketName, leverage: bigint, isLong: boolean): TokenParams {
+export function tokenParams<M extends string = MarketName>(
+  market: M,
+  leverage: bigint,
+  isLong: boolean,
+): Omit<TokenParams, "market"> & { market: M } {
   const target = leverage * WAD;
   return {
     ...tokenNaming(market, leverage, isLong),
@@ -113,7 +117,7 @@ export function tokenParams(market: MarketName, leverage: bigint, isLong: boolea
 }
 
 /**
- * The token's Config struct (ILeveragedToken.Config) for `p`: the one place its fields are listed.
+ * The token's Config struct (ILeveragedToken.Config) for `p` on the listed market `p.market`.
  * `vault` and the roles are whatever the caller deploys with (addresses, or Ignition futures).
  */
 export function tokenConfig<V, T, A, K>(
@@ -121,11 +125,22 @@ export function tokenConfig<V, T, A, K>(
   vault: V,
   roles: { treasury: T; admin: A; keeper: K },
 ) {
+  return tokenConfigOn(p, MARKETS[p.market].id, vault, roles);
+}
+
+/** The token's Config struct for `p` on the market whose id is `marketId` (any market, SOL too):
+ * the one place its fields are listed. */
+export function tokenConfigOn<V, T, A, K>(
+  p: Omit<TokenParams, "market">,
+  marketId: string,
+  vault: V,
+  roles: { treasury: T; admin: A; keeper: K },
+) {
   return {
     name: p.name,
     symbol: p.symbol,
     vault,
-    market: MARKETS[p.market].id,
+    market: marketId,
     isLong: p.isLong,
     targetLeverage: p.targetLeverage,
     minLeverage: p.minLeverage,
