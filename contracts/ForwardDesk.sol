@@ -435,7 +435,7 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         }
         if (deposits.given != 0) {
             uint256 gas = gasleft();
-            try token.deposit(deposits.given - bounty, address(this), 0) returns (uint256 shares) {
+            try token.deposit(deposits.given - bounty, address(this)) returns (uint256 shares) {
                 deposits.got = shares.toUint128();
             } catch {
                 _requireNotStarved(gas);
@@ -444,7 +444,7 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         }
         if (redemptions.given != 0) {
             uint256 gas = gasleft();
-            try token.redeem(redemptions.given, address(this), address(this), 0) returns (uint256 assets) {
+            try token.redeem(redemptions.given, address(this), address(this)) returns (uint256 assets) {
                 uint256 redeemBounty = keeper || deposits.got != 0 ? 0 : Math.min(fillBounty, assets / 100);
                 bounty += redeemBounty;
                 redemptions.got = (assets - redeemBounty).toUint128();
@@ -485,14 +485,14 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         uint256 assetsOut = paid;
         uint256 gas = gasleft();
         if (assets > paid) {
-            try token.deposit(assets - paid, address(this), 0) returns (uint256 minted) {
+            try token.deposit(assets - paid, address(this)) returns (uint256 minted) {
                 sharesOut += minted;
             } catch {
                 _requireNotStarved(gas);
                 return false;
             }
         } else if (redemptions.given > given) {
-            try token.redeem(redemptions.given - given, address(this), address(this), 0) returns (uint256 out) {
+            try token.redeem(redemptions.given - given, address(this), address(this)) returns (uint256 out) {
                 assetsOut += out;
             } catch {
                 _requireNotStarved(gas);

@@ -139,7 +139,9 @@ contract LeveragedToken is
     }
 
     constructor(Config memory c) ERC20(c.name, c.symbol) ERC20Permit(c.name) ERC4626(c.vault.usdt()) {
-        if (address(c.vault) == address(0) || c.treasury == address(0) || c.admin == address(0)) {
+        if (
+            address(c.vault) == address(0) || c.treasury == address(0) || c.admin == address(0) || c.desk == address(0)
+        ) {
             revert ZeroAddress();
         }
         if (c.targetLeverage == 0 || c.targetLeverage > c.vault.maxLeverage()) {
@@ -180,66 +182,40 @@ contract LeveragedToken is
     /* MINT */
 
     /// @inheritdoc IERC4626
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
-        return deposit(assets, receiver, 0);
-    }
-
-    /// @inheritdoc ILeveragedToken
-    function deposit(uint256 assets, address receiver, uint256 minShares) public nonReentrant returns (uint256 shares) {
+    /// @dev Only the desk: it deposits the USDT of a price round's requests, after that round.
+    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
         if (receiver == address(0)) revert ZeroAddress();
         if (assets == 0) revert ZeroAmount();
         Status memory s = _requireMintable();
         Book memory b = _liveBook(s);
         (Quote memory q, uint256 minted, uint256 feeShares) = _quoteDeposit(b, assets);
         if (minted == 0) revert DepositTooSmall(assets);
-        if (minted < minShares) revert SlippageExceeded(minted, minShares);
         _mintAndTrade(s, q, receiver, assets, minted, feeShares, b.managementFeeShares);
         return minted;
     }
 
     /// @inheritdoc IERC4626
-    function mint(uint256 shares, address receiver) public override(ERC4626, IERC4626) returns (uint256) {
-        return mint(shares, receiver, type(uint256).max);
-    }
-
-    /// @inheritdoc ILeveragedToken
-    /// @dev Pays the least USDT that mints at least `shares`, then mints exactly `shares`; the
-    /// rounding surplus stays with the holders.
-    function mint(uint256 shares, address receiver, uint256 maxAssets) public nonReentrant returns (uint256 assets) {
-        if (receiver == address(0)) revert ZeroAddress();
-        if (shares == 0) revert ZeroAmount();
-        Status memory s = _requireMintable();
-        Book memory b = _liveBook(s);
-        assets = _quoteMint(b, shares);
-        if (assets > maxAssets) revert SlippageExceeded(assets, maxAssets);
-        (Quote memory q, , uint256 feeShares) = _quoteDeposit(b, assets);
-        _mintAndTrade(s, q, receiver, assets, shares, feeShares, b.managementFeeShares);
+    /// @dev Never: shares are bought with a desk request (ERC-7540), priced after it is placed.
+    function mint(uint256, address) public view override(ERC4626, IERC4626) returns (uint256) {
+        _useTheDesk();
+        return 0;
     }
 
     /* REDEEM */
 
     /// @inheritdoc IERC4626
+    /// @dev Settled: anyone, at the frozen USDT per share. Before: only the desk, for a price round's
+    /// requests after that round.
     function redeem(
         uint256 shares,
         address receiver,
         address owner
-    ) public override(ERC4626, IERC4626) returns (uint256) {
-        return redeem(shares, receiver, owner, 0);
-    }
-
-    /// @inheritdoc ILeveragedToken
-    function redeem(
-        uint256 shares,
-        address receiver,
-        address owner,
-        uint256 minAssets
-    ) public nonReentrant returns (uint256 assets) {
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 assets) {
         if (receiver == address(0)) revert ZeroAddress();
         if (shares == 0) revert ZeroAmount();
         Status memory s = status;
         if (s.state == State.Settled) {
             assets = _settledAssetsOf(shares);
-            if (assets < minAssets) revert SlippageExceeded(assets, minAssets);
             _payFromSettlement(owner, receiver, shares, assets);
             return assets;
         }
@@ -247,44 +223,23 @@ contract LeveragedToken is
         Book memory b = _liveBook(s);
         (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
         if (paid == 0) revert RedeemTooSmall(shares);
-        if (paid < minAssets) revert SlippageExceeded(paid, minAssets);
         _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares, b.managementFeeShares);
         return paid;
     }
 
     /// @inheritdoc IERC4626
+    /// @dev Settled only (the frozen USDT per share, the fewest shares rounded up); at a live price
+    /// USDT is taken out with a desk request for shares.
     function withdraw(
         uint256 assets,
         address receiver,
         address owner
-    ) public override(ERC4626, IERC4626) returns (uint256) {
-        return withdraw(assets, receiver, owner, type(uint256).max);
-    }
-
-    /// @inheritdoc ILeveragedToken
-    /// @dev Burns the fewest shares that pay at least `assets`, then pays exactly `assets`; the
-    /// rounding surplus stays with the holders.
-    function withdraw(
-        uint256 assets,
-        address receiver,
-        address owner,
-        uint256 maxShares
-    ) public nonReentrant returns (uint256 shares) {
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
         if (receiver == address(0)) revert ZeroAddress();
         if (assets == 0) revert ZeroAmount();
-        Status memory s = status;
-        if (s.state == State.Settled) {
-            shares = _settledSharesFor(assets);
-            if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
-            _payFromSettlement(owner, receiver, shares, assets);
-            return shares;
-        }
-        _requireRedeemable(s);
-        Book memory b = _liveBook(s);
-        shares = _quoteWithdraw(b, assets, Math.min(balanceOf(owner), b.supply));
-        if (shares > maxShares) revert SlippageExceeded(shares, maxShares);
-        (Quote memory q, , uint256 feeShares) = _quoteRedeem(b, shares);
-        _burnAndTrade(s, q, owner, receiver, shares, assets, feeShares, b.managementFeeShares);
+        if (status.state != State.Settled) revert UseTheDesk(desk);
+        shares = _settledSharesFor(assets);
+        _payFromSettlement(owner, receiver, shares, assets);
     }
 
     /* REBALANCE */
@@ -520,8 +475,10 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc IERC4626
-    function previewMint(uint256 shares) public view override(ERC4626, IERC4626) returns (uint256 assets) {
-        return _quoteMint(_liveBookNow(), shares);
+    /// @dev Reverts as `mint` does.
+    function previewMint(uint256) public view override(ERC4626, IERC4626) returns (uint256) {
+        _useTheDesk();
+        return 0;
     }
 
     /// @inheritdoc IERC4626
@@ -531,10 +488,10 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc IERC4626
-    function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256 shares) {
-        if (status.state == State.Settled) return _settledSharesFor(assets);
-        Book memory b = _liveBookNow();
-        return _quoteWithdraw(b, assets, b.supply);
+    /// @dev Settled only, as `withdraw`.
+    function previewWithdraw(uint256 assets) public view override(ERC4626, IERC4626) returns (uint256) {
+        if (status.state != State.Settled) revert UseTheDesk(desk);
+        return _settledSharesFor(assets);
     }
 
     /// @inheritdoc IERC4626
@@ -548,14 +505,9 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc IERC4626
-    /// @dev The receiver's shares of `maxDeposit`: a mint of at most that many pays at most that
-    /// deposit, so its shares and the treasury's fee shares fit under the cap too.
-    function maxMint(address) public view override(ERC4626, IERC4626) returns (uint256 shares) {
-        (bool open, uint256 room) = _mintRoom();
-        if (!open) return 0;
-        Book memory b = _liveBookNow();
-        uint256 assets = _maxDepositIn(b, room, _depositCapacity(b));
-        if (assets != 0) (, shares, ) = _quoteDeposit(b, assets);
+    /// @dev 0: shares are never minted by amount (`mint` reverts).
+    function maxMint(address) public pure override(ERC4626, IERC4626) returns (uint256) {
+        return 0;
     }
 
     /// @inheritdoc ERC4626
@@ -570,8 +522,9 @@ contract LeveragedToken is
     }
 
     /// @inheritdoc IERC4626
+    /// @dev Settled only, as `withdraw`: the frozen USDT of the owner's shares.
     function maxWithdraw(address owner) public view override(ERC4626, IERC4626) returns (uint256) {
-        return _redeemOpen() ? previewRedeem(balanceOf(owner)) : 0;
+        return status.state == State.Settled ? _settledAssetsOf(balanceOf(owner)) : 0;
     }
 
     /// @inheritdoc ERC4626
@@ -645,10 +598,6 @@ contract LeveragedToken is
         shares = total - feeShares;
     }
 
-    function _sharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256 shares) {
-        (, shares, ) = _quoteDeposit(b, assets);
-    }
-
     /// @dev The receiver's and the treasury's shares a deposit of `assets` mints.
     function _allSharesForDeposit(Book memory b, uint256 assets) internal view returns (uint256) {
         (, uint256 shares, uint256 feeShares) = _quoteDeposit(b, assets);
@@ -707,10 +656,6 @@ contract LeveragedToken is
         if (released > 0) assets = uint256(released);
     }
 
-    function _assetsForRedeem(Book memory b, uint256 shares) internal pure returns (uint256 assets) {
-        (, assets, ) = _quoteRedeem(b, shares);
-    }
-
     /// @dev The exchange equity after trading `sizeDelta` now: the equity less the trading cost, plus
     /// the exact rounding of the trade (PerpMath.tradeRoundingDown).
     function _quoteTrade(Book memory b, int256 sizeDelta) internal pure returns (Quote memory q) {
@@ -748,26 +693,6 @@ contract LeveragedToken is
             if (output(b, mid) >= target) hi = mid;
             else lo = mid;
         }
-    }
-
-    /// @dev The least USDT whose deposit mints at least `shares`.
-    function _quoteMint(Book memory b, uint256 shares) internal view returns (uint256 assets) {
-        (, assets) = _leastInput(b, shares, _mintGuess(b, shares), type(uint128).max, _sharesForDeposit);
-    }
-
-    /// @dev The fewest shares whose redemption pays at least `assets`.
-    /// @dev The fewest shares, up to `limit`, whose redemption pays at least `assets`. A withdrawal
-    /// searches only the owner's shares: the payout can dip by a unit where the fee and value roundings
-    /// step, so a search over the whole supply could settle just above a balance that pays enough.
-    function _quoteWithdraw(Book memory b, uint256 assets, uint256 limit) internal view returns (uint256 shares) {
-        if (b.supply == 0 || limit == 0) revert AmountUnreachable(assets, limit);
-        (, shares) = _leastInput(
-            b,
-            assets,
-            MathLib.mulDivDown(assets, b.supply, uint256(b.equity)),
-            limit,
-            _assetsForRedeem
-        );
     }
 
     /// @dev A book to price a mint or a redeem against: the token must have equity left. At or past
@@ -1070,10 +995,16 @@ contract LeveragedToken is
         if (s.state != State.Active && s.state != State.Delisting) revert InvalidState(s.state);
     }
 
-    /// @dev Mints, and redeems at a live price, come from the desk (when the token has one).
-    function _requireDesk() internal view {
+    /// @dev Reverts UseTheDesk. `desk` is never zero (the constructor checks); the test only keeps
+    /// solc from reporting ERC4626's own `mint`, which calls `previewMint`, as unreachable code.
+    function _useTheDesk() internal view {
         address only = desk;
-        if (only != address(0) && msg.sender != only) revert OnlyDesk(msg.sender, only);
+        if (only != address(0)) revert UseTheDesk(only);
+    }
+
+    /// @dev Mints, and redeems at a live price, come from the desk.
+    function _requireDesk() internal view {
+        if (msg.sender != desk) revert OnlyDesk(msg.sender, desk);
     }
 
     function _mintRoom() internal view returns (bool open, uint256 room) {

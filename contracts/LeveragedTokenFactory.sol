@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {Create2} from "@openzeppelin/contracts/utils/Create2.sol";
 import {Create3} from "@openzeppelin/contracts/utils/Create3.sol";
 
 import {ILeveragedToken} from "./interfaces/ILeveragedToken.sol";
@@ -15,10 +14,10 @@ import {IPerpVault} from "./interfaces/IPerpVault.sol";
 /// at construction: `tokenCodeHash` = keccak256 of LeveragedToken's published creation code.
 /// The token's constructor checks every parameter (leverage within the exchange's maximum, band
 /// around target, fees under their caps) and its custom errors reach the caller unchanged.
-/// `createTokenWithDesk` deploys the token with its ForwardDesk (forward pricing, issue 15): both at
-/// CREATE3 addresses, which depend on the salt alone, so the token's immutable `desk` and the desk's
-/// immutable `token` can name each other. `createToken` (a token whose mints and redeems are instant)
-/// stays while the tools move to the desk; it goes once they have.
+/// `createTokenWithDesk` deploys every token with its ForwardDesk (forward pricing): both at CREATE3
+/// addresses, which depend on the salt alone, so the token's immutable `desk` and the desk's immutable
+/// `token` can name each other. There is no token without a desk: nobody mints or redeems at a price
+/// already known.
 contract LeveragedTokenFactory is AccessControl {
     bytes32 public constant DEPLOYER_ROLE = keccak256("DEPLOYER_ROLE");
 
@@ -29,7 +28,7 @@ contract LeveragedTokenFactory is AccessControl {
     address[] internal tokens;
     mapping(bytes32 symbolHash => address) internal bySymbol;
     mapping(bytes32 key => address) public tokenFor;
-    /// @notice The ForwardDesk of a token made by `createTokenWithDesk` (zero for an instant token).
+    /// @notice The ForwardDesk of a token this factory made.
     mapping(address token => address) public deskOf;
 
     event TokenCreated(
@@ -54,18 +53,6 @@ contract LeveragedTokenFactory is AccessControl {
         deskCodeHash = deskCodeHash_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _grantRole(DEPLOYER_ROLE, admin);
-    }
-
-    /// @notice Deploys and registers a token whose mints and redeems are instant (its Config's `desk`,
-    /// normally zero). Only DEPLOYER_ROLE. `creationCode` must be LeveragedToken's creation code; the
-    /// token lands at a CREATE2 address salted by its symbol.
-    function createToken(
-        ILeveragedToken.Config calldata config,
-        bytes calldata creationCode
-    ) external onlyRole(DEPLOYER_ROLE) returns (address token) {
-        bytes32 symbolHash = _checkNew(config, creationCode);
-        token = Create2.deploy(0, symbolHash, abi.encodePacked(creationCode, abi.encode(config)));
-        _register(token, symbolHash, config);
     }
 
     /// @notice Deploys and registers a token with its ForwardDesk: only the desk mints, and redeems at a

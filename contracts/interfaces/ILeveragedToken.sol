@@ -8,6 +8,9 @@ import {IPerpVault} from "./IPerpVault.sol";
 /// @notice A leveraged token: an ERC-4626 share over USDT whose assets are one perpetual position
 /// (long or short) kept near a target leverage. Shares mint and redeem at NAV; the position grows
 /// and shrinks pro rata, so other holders' leverage and NAV do not move. Fees flow into NAV.
+/// Only the token's desk (`desk`) deposits and redeems before settlement, for the requests of a price
+/// round after that round: ERC-4626's `deposit` and `redeem` are the desk's, `mint` and `withdraw`
+/// by amount are never priced live (`UseTheDesk`); once Settled, anyone redeems or withdraws.
 /// @dev Units: USDT 6 decimals, shares 18 decimals, price 8 decimals, leverage and rates WAD.
 interface ILeveragedToken is IERC4626 {
     /* TYPES */
@@ -42,8 +45,8 @@ interface ILeveragedToken is IERC4626 {
         address admin;
         address keeper;
         /// @dev The only account that may mint, and redeem while a price is at stake (a Settled token
-        /// pays anyone): the token's ForwardDesk, which fills requests at the next price round. The
-        /// zero address leaves both open to anyone at the stored price (tools not yet on the desk).
+        /// pays anyone): the token's ForwardDesk, which fills requests at the next price round, so no
+        /// one mints or redeems at a price already known. Never zero.
         address desk;
     }
 
@@ -94,7 +97,6 @@ interface ILeveragedToken is IERC4626 {
     error TokenDepleted();
     error MintPaused();
     error InvalidState(State state);
-    error SlippageExceeded(uint256 amount, uint256 limit);
     error SupplyCapExceeded(uint256 supplyAfter, uint256 cap);
     error RebalanceNotNeeded(uint256 leverage);
     error DelistingTooSoon(uint256 delistingTime, uint256 earliest);
@@ -112,33 +114,12 @@ interface ILeveragedToken is IERC4626 {
     /// @notice Redeeming `shares` would pay nothing (the fee takes them, or their slice's trading cost
     /// eats what they are worth); burning them would only cost the other holders.
     error RedeemTooSmall(uint256 shares);
-    /// @notice No input up to `limit` reaches `target`: a withdrawal of more USDT than every share
-    /// could pay, or a mint of more shares than any deposit could buy.
+    /// @notice No input up to `limit` reaches `target`: a settled withdrawal of more USDT than the
+    /// owner's shares pay, or a supply cap no deposit up to the exchange's capacity reaches.
     error AmountUnreachable(uint256 target, uint256 limit);
-
-    /* MINT AND REDEEM */
-
-    /// @notice `deposit` that reverts with SlippageExceeded unless at least `minShares` are minted.
-    function deposit(uint256 assets, address receiver, uint256 minShares) external returns (uint256 shares);
-
-    /// @notice `mint` that reverts with SlippageExceeded if it would take more than `maxAssets`.
-    function mint(uint256 shares, address receiver, uint256 maxAssets) external returns (uint256 assets);
-
-    /// @notice `redeem` that reverts with SlippageExceeded unless at least `minAssets` are paid.
-    function redeem(
-        uint256 shares,
-        address receiver,
-        address owner,
-        uint256 minAssets
-    ) external returns (uint256 assets);
-
-    /// @notice `withdraw` that reverts with SlippageExceeded if it would burn more than `maxShares`.
-    function withdraw(
-        uint256 assets,
-        address receiver,
-        address owner,
-        uint256 maxShares
-    ) external returns (uint256 shares);
+    /// @notice Minting by shares, and withdrawing by USDT before settlement, are not priced at a
+    /// live price: place a request at `desk` (ERC-7540), filled at the next price round.
+    error UseTheDesk(address desk);
 
     /* REBALANCE AND FEES */
 

@@ -4,6 +4,7 @@ import { keccak256 } from "ethers";
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import type {
   ForwardDesk,
+  InstantDesk,
   LeveragedToken,
   LeveragedTokenFactory,
   MockPerpVault,
@@ -27,19 +28,25 @@ export interface System {
   feeds: Record<MarketName, MockPriceFeed>;
   factory: LeveragedTokenFactory;
   tokens: Record<string, LeveragedToken>;
-  /** Each token's ForwardDesk, for tokens made with one (`desks: true`). */
+  /** Each token's ForwardDesk (empty with `desk: "instant"`). */
   desks: Record<string, ForwardDesk>;
+  /** Each token's InstantDesk (only with `desk: "instant"`). */
+  instantDesks: Record<string, InstantDesk>;
   tokenCreationCode: string;
   deskCreationCode: string;
 }
+
+/** The desk every token gets: "forward", the ForwardDesk (requests filled at the next price round);
+ * "instant", the test-only InstantDesk (contracts/mocks), which passes each deposit and redeem
+ * straight to the token at the stored price, for the token's unit tests and the attack comparison. */
+export type DeskKind = "forward" | "instant";
 
 export interface DeployOptions {
   tokens?: TokenParams[];
   treasury?: string;
   keeper?: string;
-  /** Give every token a ForwardDesk (forward pricing). Default false while the soak (and the tests
-   * of the token's own instant mint and redeem) still mint and redeem instantly. */
-  desks?: boolean;
+  /** Default "forward". */
+  desk?: DeskKind;
 }
 
 export async function deploySystem(ethers: HardhatEthers, options: DeployOptions = {}): Promise<System> {
@@ -67,7 +74,9 @@ export async function deploySystem(ethers: HardhatEthers, options: DeployOptions
 
   const tokenArtifact = await ethers.getContractFactory("LeveragedToken");
   const tokenCreationCode = tokenArtifact.bytecode;
-  const deskCreationCode = (await ethers.getContractFactory("ForwardDesk")).bytecode;
+  const deskCreationCode = (
+    await ethers.getContractFactory(options.desk === "instant" ? "InstantDesk" : "ForwardDesk")
+  ).bytecode;
   const factory = (await ethers.deployContract("LeveragedTokenFactory", [
     await vault.getAddress(),
     keccak256(tokenCreationCode),
@@ -82,13 +91,16 @@ export async function deploySystem(ethers: HardhatEthers, options: DeployOptions
     factory,
     tokens: {},
     desks: {},
+    instantDesks: {},
     tokenCreationCode,
     deskCreationCode,
   };
   for (const p of options.tokens ?? STANDARD_TOKENS) {
     system.tokens[p.symbol] = await createToken(ethers, system, p, options);
-    if (options.desks) {
-      const desk = await system.factory.deskOf(await system.tokens[p.symbol]!.getAddress());
+    const desk = await system.factory.deskOf(await system.tokens[p.symbol]!.getAddress());
+    if (options.desk === "instant") {
+      system.instantDesks[p.symbol] = (await ethers.getContractAt("InstantDesk", desk)) as unknown as InstantDesk;
+    } else {
       system.desks[p.symbol] = (await ethers.getContractAt("ForwardDesk", desk)) as unknown as ForwardDesk;
     }
   }
@@ -108,20 +120,10 @@ export async function createToken(
     admin: admin.address,
     keeper: options.keeper ?? admin.address,
   });
-  if (options.desks) {
-    const { factory, tokenCreationCode, deskCreationCode } = system;
-    await (
-      await factory.createTokenWithDesk(
-        config,
-        tokenCreationCode,
-        deskCreationCode,
-        DESK.fillDelay,
-        DESK.fillBounty,
-      )
-    ).wait();
-  } else {
-    await (await system.factory.createToken(config, system.tokenCreationCode)).wait();
-  }
+  const { factory, tokenCreationCode, deskCreationCode } = system;
+  await (
+    await factory.createTokenWithDesk(config, tokenCreationCode, deskCreationCode, DESK.fillDelay, DESK.fillBounty)
+  ).wait();
   const address = await system.factory.tokenBySymbol(p.symbol);
   return (await ethers.getContractAt("LeveragedToken", address)) as unknown as LeveragedToken;
 }
@@ -162,7 +164,7 @@ export async function readDeployment(
         return {
           params: p,
           address: await token.getAddress(),
-          ...(sys.desks[p.symbol] === undefined ? {} : { desk: await sys.desks[p.symbol]!.getAddress() }),
+          desk: await sys.factory.deskOf(await token.getAddress()),
           deployTime: (await token.status()).lastFeeAccrual,
           treasury: roles.treasury,
           admin: roles.admin,

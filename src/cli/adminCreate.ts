@@ -94,8 +94,6 @@ export interface CreateOptions {
   artifact?: string;
   /** The deployed ForwardDesk artifact, if not this checkout's. */
   deskArtifact?: string;
-  /** An instant token, without a desk (only for tools that still mint instantly). */
-  instant?: boolean;
 }
 
 export async function createCommand(
@@ -163,32 +161,26 @@ export async function createCommand(
     keeper: opts.keeper ?? account,
     desk: ZeroAddress,
   };
-  let desk: string | null = null;
-  let receipt;
-  if (opts.instant === true) {
-    receipt = await sendTx(factory.createToken, config, code);
-  } else {
-    const deskCode = creationCode(opts.deskArtifact, ForwardDesk__factory.bytecode);
-    const [deskHash, expectedDesk] = [keccak256(deskCode), await factory.deskCodeHash()];
-    if (deskHash !== expectedDesk) {
-      throw new CliError(
-        `the factory accepts only desk code with hash ${expectedDesk}, and this checkout's ForwardDesk hashes to ${deskHash}; build the version that was deployed, or pass its artifact with --desk-artifact`,
-      );
-    }
-    receipt = await sendTx(
-      factory.createTokenWithDesk,
-      config,
-      code,
-      deskCode,
-      DESK.fillDelay,
-      DESK.fillBounty,
+  const deskCode = creationCode(opts.deskArtifact, ForwardDesk__factory.bytecode);
+  const [deskHash, expectedDesk] = [keccak256(deskCode), await factory.deskCodeHash()];
+  if (deskHash !== expectedDesk) {
+    throw new CliError(
+      `the factory accepts only desk code with hash ${expectedDesk}, and this checkout's ForwardDesk hashes to ${deskHash}; build the version that was deployed, or pass its artifact with --desk-artifact`,
     );
   }
+  const receipt = await sendTx(
+    factory.createTokenWithDesk,
+    config,
+    code,
+    deskCode,
+    DESK.fillDelay,
+    DESK.fillBounty,
+  );
   const address = await factory.tokenBySymbol(spec.symbol);
-  if (opts.instant !== true) desk = await factory.deskOf(address);
+  const desk = await factory.deskOf(address);
   updateAddressBook(ctx, (book) => {
     book.tokens[spec.symbol] = address;
-    if (desk !== null) book.desks = { ...book.desks, [spec.symbol]: desk };
+    book.desks = { ...book.desks, [spec.symbol]: desk };
   });
   const band = `band ${formatLeverage(spec.minLeverage)} - ${formatLeverage(spec.maxLeverage)}, ripcord ${formatLeverage(spec.ripcordLeverage)}`;
   return {
@@ -212,9 +204,7 @@ export async function createCommand(
       ["created", `${spec.symbol} (${spec.name}) at ${address}`],
       [
         "desk",
-        desk === null
-          ? "none: mints and redeems are instant (--instant)"
-          : `${desk}: mints and redeems are requests filled at the next price round (fill delay ${DESK.fillDelay} s, bounty ${formatUsdt(DESK.fillBounty)} USDT)`,
+        `${desk}: mints and redeems are requests filled at the next price round (fill delay ${DESK.fillDelay} s, bounty ${formatUsdt(DESK.fillBounty)} USDT)`,
       ],
       ["leverage", `target ${formatLeverage(spec.targetLeverage)}, ${band}`],
       [
@@ -312,22 +302,19 @@ export async function poolCommand(ctx: Context, input: string, opts: PoolOptions
   if (status.mintPaused) throw new CliError(`minting ${symbol} is paused, and a pool is seeded by minting`);
   const usdt = usdtOf(ctx, signer);
   await requireRole(usdt, "MINTER_ROLE", account, `seed ${symbol}'s pool with test USDT`, "USDT");
-  // a token with a desk mints only at the next price round: the pool takes the operator's own tokens
-  const hasDesk = ctx.book.desks?.[symbol] !== undefined;
-  if (hasDesk) {
-    const held = await token.balanceOf(account);
-    if (held < seed) {
-      throw new CliError(
-        `${symbol} mints only through its desk, at the next price round, so its pool is seeded from your own ${symbol}: you hold ${formatShares(held)}, the pool needs ${formatShares(seed)}; mint them first (lt mint ${symbol} <usdt>) or pass a smaller --tokens`,
-      );
-    }
+  // a token mints only through its desk, at the next price round: the pool takes the operator's own tokens
+  const held = await token.balanceOf(account);
+  if (held < seed) {
+    throw new CliError(
+      `${symbol} mints only through its desk, at the next price round, so its pool is seeded from your own ${symbol}: you hold ${formatShares(held)}, the pool needs ${formatShares(seed)}; mint them first (lt mint ${symbol} <usdt>) or pass a smaller --tokens`,
+    );
   }
   const u = {
     factory: connectFactory(uniswap.factory, signer),
     router: connectRouter(uniswap.router, signer),
     weth: uniswap.weth,
   };
-  const pair = await createPoolAtNav(u, usdt, token, signer, seed, !hasDesk);
+  const pair = await createPoolAtNav(u, usdt, token, signer, seed);
   const pairAddress = await pair.getAddress();
   const [reserves, nav] = await Promise.all([reservesOf(pair, ctx.book.usdt), token.nav()]);
   updateAddressBook(ctx, (book) => (book.pools = { ...book.pools, [symbol]: pairAddress }));

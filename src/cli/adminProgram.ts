@@ -56,11 +56,6 @@ export function addAdminCommands(program: Command, execute: Execute): void {
       "--desk-artifact <file>",
       "the deployed ForwardDesk artifact (JSON with bytecode), if not this checkout's",
     )
-    .option(
-      "--instant",
-      "no desk: instant mints and redeems at the stored price (only for tools not yet on the desk)",
-      false,
-    )
     .addHelpText(
       "after",
       "\nThe token is made with its ForwardDesk (forward pricing): mints and redeems are requests filled at the\n" +

@@ -106,79 +106,15 @@ export async function mintCommand(
         approve: opts.approve,
       });
     }
-    const assets = parseUsdtAmount(usdtText);
-    const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
-    const minOut = opts.minOut === undefined ? undefined : parseAmount(opts.minOut, SHARE_DECIMALS, symbol);
-    const signer = await signerOf(ctx);
-    const account = await signer.getAddress();
-    const token = tokenOf(ctx, symbol);
-    const usdt = usdtOf(ctx);
-    const [status, delistingTime, balance, allowance] = await Promise.all([
-      token.status(),
-      token.delistingTime(),
-      usdt.balanceOf(account),
-      usdt.allowance(account, tokenAddressOf(ctx, symbol)),
-    ]);
-    const state = Number(status.state);
-    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
-    if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, delistingTime));
-    if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
-    if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
-    const preview = await previewQuoteSource(ctx).quoteMint(symbol, assets);
-    const minShares = minOut ?? minimumOutDown(preview, slippage);
-
-    let approveTx: string | null = null;
-    if (allowance < assets && opts.approve) {
-      const tx = await usdt.connect(signer).approve(tokenAddressOf(ctx, symbol), assets);
-      const receipt = await tx.wait();
-      approveTx = receipt?.hash ?? tx.hash;
-    }
-    let receipt: ContractTransactionReceipt;
-    try {
-      receipt = await send(token, signer, ectx, async (t) =>
-        t["deposit(uint256,address,uint256)"](assets, account, minShares, {
-          gasLimit: mintRedeemGasLimit(
-            await t["deposit(uint256,address,uint256)"].estimateGas(assets, account, minShares),
-          ),
-        }),
-      );
-    } catch (e) {
-      if (!approveTx) throw e;
-      const reason = explainError(e, ectx).message;
-      throw new CliError(
-        `${reason} (the approval of ${formatUsdt(assets)} USDT in ${approveTx} stays in place)`,
-      );
-    }
-    const shares = eventArg(token, receipt, "Deposit", "shares");
-
-    const data: { [key: string]: Json } = {
-      action: "mint",
-      symbol,
-      account,
-      usdt: decimalString(assets, USDT_DECIMALS),
-      shares: decimalString(shares, SHARE_DECIMALS),
-      preview: decimalString(preview, SHARE_DECIMALS),
-      minShares: decimalString(minShares, SHARE_DECIMALS),
-      approveTx,
-      tx: receipt.hash,
-      block: receipt.blockNumber,
-    };
-    const rows: [string, string][] = [];
-    if (approveTx) rows.push(["approved", `${formatUsdt(assets)} USDT for ${symbol} (tx ${approveTx})`]);
-    rows.push(
-      ["minted", `${formatShares(shares)} ${symbol} for ${formatUsdt(assets)} USDT`],
-      ["preview", `${formatShares(preview)} ${symbol}`],
-      [
-        "minimum",
-        `${formatShares(minShares)} ${symbol}` +
-          (minOut === undefined ? ` (max slippage ${formatPercent(slippage)})` : " (--min-out)"),
-      ],
-      ["tx", `${receipt.hash} (block ${receipt.blockNumber})`],
-    );
-    return { data, text: lines(rows) };
+    throw new CliError(noDeskMessage(symbol));
   } catch (e) {
     throw explainError(e, ectx);
   }
+}
+
+/** Every token mints and redeems through its desk; an address book without one predates forward pricing. */
+function noDeskMessage(symbol: string): string {
+  return `${symbol} has no desk in this address book: it was deployed before forward pricing (every token mints and redeems through its ForwardDesk now); redeploy with npm run deploy`;
 }
 
 export async function redeemCommand(
@@ -206,15 +142,18 @@ export async function redeemCommand(
         minOut: opts.minOut,
       });
     }
-    if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+    if (state !== STATE.Settled) throw new CliError(noDeskMessage(symbol));
     if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
+    // settled: the frozen USDT per token, so the preview is what the call pays
     const preview = await previewQuoteSource(ctx).quoteRedeem(symbol, shares);
     const minAssets = minOut ?? minimumOutDown(preview, slippage);
+    if (preview < minAssets)
+      throw new CliError(
+        `${symbol} pays ${formatUsdt(preview)} USDT for ${formatShares(shares)} tokens, less than the ${formatUsdt(minAssets)} USDT asked (--min-out)`,
+      );
     const receipt = await send(token, signer, ectx, async (t) =>
-      t["redeem(uint256,address,address,uint256)"](shares, account, account, minAssets, {
-        gasLimit: mintRedeemGasLimit(
-          await t["redeem(uint256,address,address,uint256)"].estimateGas(shares, account, account, minAssets),
-        ),
+      t.redeem(shares, account, account, {
+        gasLimit: mintRedeemGasLimit(await t.redeem.estimateGas(shares, account, account)),
       }),
     );
     const assets = eventArg(token, receipt, "Withdraw", "assets");

@@ -195,7 +195,7 @@ async function replay(
       "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
     );
   const wallets = [alice, bob, carol];
-  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address, desks: true });
+  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
   const symbols = STANDARD_TOKENS.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
   const deployment = await readDeployment(sys, STANDARD_TOKENS, {
@@ -320,9 +320,9 @@ async function replay(
       if (d === null) throw new Error(`the demo cannot decode a call to ${symbols[i]}`);
       const a = d.args.toArray() as (bigint | string)[];
       // a settled token pays its holders instantly (the arbitrageur's tokens left when it settled)
-      if (d.signature === "redeem(uint256,address,address,uint256)") {
+      if (d.signature === "redeem(uint256,address,address)") {
         valueAccrual(i, tx.time);
-        const paid = et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string, a[3] as bigint);
+        const paid = et.redeem(tx, a[0] as bigint, a[1] as string, a[2] as string);
         (tx.from.toLowerCase() === arbitrageur.address.toLowerCase() ? arbRedeemed : redeemed)[i]! += paid;
       } else if (d.signature === "approve(address,uint256)") {
         et.approve(tx, a[0] as string, a[1] as bigint);
@@ -554,7 +554,7 @@ async function replay(
         uniswap: await addressesOf(u),
       };
       for (let i = 0; i < symbols.length; i++) {
-        const pair = await createPoolAtNav(u, sys.usdt, chainTokens[i]!, admin, SPOT.seedTokens, false);
+        const pair = await createPoolAtNav(u, sys.usdt, chainTokens[i]!, admin, SPOT.seedTokens);
         out.tokens[symbols[i]!] = tokenAddresses[i]!;
         out.desks![symbols[i]!] = deskAddresses[i]!;
         out.pools![symbols[i]!] = await pair.getAddress();

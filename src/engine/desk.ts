@@ -485,7 +485,7 @@ export class ForwardDesk {
     let depositRefused = false;
     let redeemRefused = false;
     if (deposits.given !== 0n) {
-      const shares = refusable(() => this.token.deposit(self, deposits.given - bounty, this.address, 0n));
+      const shares = refusable(() => this.token.deposit(self, deposits.given - bounty, this.address));
       if (shares === undefined) {
         depositRefused = true;
         bounty = 0n;
@@ -495,7 +495,7 @@ export class ForwardDesk {
     }
     if (redemptions.given !== 0n) {
       const assets = refusable(() =>
-        this.token.redeem(self, redemptions.given, this.address, this.address, 0n),
+        this.token.redeem(self, redemptions.given, this.address, this.address),
       );
       if (assets === undefined) {
         redeemRefused = true;
@@ -536,12 +536,12 @@ export class ForwardDesk {
     let sharesOut = shares - mintFeeShares;
     let assetsOut = paid;
     if (assets > paid) {
-      const minted = refusable(() => this.token.deposit(self, assets - paid, this.address, 0n));
+      const minted = refusable(() => this.token.deposit(self, assets - paid, this.address));
       if (minted === undefined) return false;
       sharesOut += minted;
     } else if (redemptions.given > given) {
       const out = refusable(() =>
-        this.token.redeem(self, redemptions.given - given, this.address, this.address, 0n),
+        this.token.redeem(self, redemptions.given - given, this.address, this.address),
       );
       if (out === undefined) return false;
       assetsOut += out;

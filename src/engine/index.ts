@@ -12,7 +12,6 @@ import {
   ripcordQuote,
   tradableBook,
   quoteRedeem as quoteRedeemBook,
-  quoteWithdraw,
   type LeveragedToken,
 } from "./token.ts";
 import type { Exchange } from "./exchange.ts";
@@ -107,11 +106,6 @@ export function quoteMint(token: LeveragedToken, assets: bigint, time: bigint): 
   };
 }
 
-/** The least USDT that mint(shares) takes at `time`. */
-export function quoteMintShares(token: LeveragedToken, shares: bigint, time: bigint): bigint {
-  return token.previewMint(shares, time);
-}
-
 /** What redeem(shares) would pay at block time `time`. */
 export function quoteRedeem(token: LeveragedToken, shares: bigint, time: bigint): RedeemQuote {
   if (token.state() === TokenState.Settled) {
@@ -131,13 +125,6 @@ export function quoteRedeem(token: LeveragedToken, shares: bigint, time: bigint)
     tradingCost: r.quote.cost,
     price: r.quote.price,
   };
-}
-
-/** The fewest shares withdraw(assets) burns at `time`. */
-export function quoteWithdrawShares(token: LeveragedToken, assets: bigint, time: bigint): bigint {
-  if (token.state() === TokenState.Settled) return token.previewWithdraw(assets, time);
-  const b = token.liveBookNow(time);
-  return quoteWithdraw(b, assets, b.supply);
 }
 
 /** Applies a slippage tolerance (basis points) to a quote: the minShares / minAssets to send. */

@@ -2,7 +2,7 @@
 // USDT, one feed and one market per underlying, the exchange's pool and the tokens. Its inputs are
 // the addresses and the block times of the deployment, never the contracts' computed state.
 import { EXCHANGE, MARKETS, type MarketName, type MarketParams, type TokenParams } from "../common/params.ts";
-import { ZERO_ADDRESS, key } from "./erc20.ts";
+import { key } from "./erc20.ts";
 import { Exchange, type ExchangeParams } from "./exchange.ts";
 import { PriceFeed } from "./feed.ts";
 import { LeveragedToken } from "./token.ts";
@@ -23,8 +23,9 @@ export interface TokenDeployment {
   treasury: string;
   admin: string;
   keeper: string;
-  /** The token's immutable `desk` (its ForwardDesk); absent: none (the zero address). */
-  desk?: string;
+  /** The token's immutable `desk`: its ForwardDesk (or, in engine-only systems and the token's unit
+   * tests, whatever account stands for one). */
+  desk: string;
 }
 
 export interface SystemDeployment {
@@ -81,7 +82,7 @@ export class EngineSystem {
         treasury: t.treasury,
         admin: t.admin,
         keeper: t.keeper,
-        desk: t.desk ?? ZERO_ADDRESS,
+        desk: t.desk,
         deployTime: t.deployTime,
       });
       this.tokens.set(p.symbol, token);
@@ -127,7 +128,8 @@ export interface LocalOptions {
 
 /**
  * An engine-only system with synthetic addresses: admin (keeper) 0x..1, treasury 0x..2, USDT
- * 0x..10, exchange 0x..11, feeds from 0x..20, tokens from 0x..40.
+ * 0x..10, exchange 0x..11, feeds from 0x..20, tokens from 0x..40, their desks from 0x..60 (the only
+ * accounts that deposit into and redeem from a token before settlement: act as the desk to mint).
  */
 export function localSystem(o: LocalOptions): EngineSystem {
   const admin = syntheticAddress(1);
@@ -145,6 +147,7 @@ export function localSystem(o: LocalOptions): EngineSystem {
     tokens: o.tokens.map((params, i) => ({
       params,
       address: syntheticAddress(0x40 + i),
+      desk: syntheticAddress(0x60 + i),
       deployTime: o.time,
       treasury: syntheticAddress(2),
       admin,

@@ -167,7 +167,7 @@ export class LeveragedToken {
   readonly maxLeverage: bigint;
   readonly ripcordLeverage: bigint;
   readonly rebalanceEpsilon: bigint;
-  /** The immutable `desk` (lower case; the zero address when the token has none). */
+  /** The immutable `desk` (lower case; never the zero address). */
   readonly desk: string;
 
   private readonly world: World;
@@ -185,6 +185,7 @@ export class LeveragedToken {
     this.ripcordLeverage = c.ripcordLeverage;
     this.rebalanceEpsilon = c.rebalanceEpsilon;
     this.desk = key(c.desk);
+    if (this.desk === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
     if (c.targetLeverage === 0n || c.targetLeverage > vault.maxLeverage()) {
       throw new EngineRevert("InvalidParameter", ["targetLeverage", c.targetLeverage]);
     }
@@ -235,8 +236,8 @@ export class LeveragedToken {
 
   /* MINT */
 
-  /** deposit(assets, receiver, minShares): shares minted to `receiver`. */
-  deposit(tx: Tx, assets: bigint, receiver: string, minShares = 0n): bigint {
+  /** deposit(assets, receiver): only the desk; shares minted to `receiver`. */
+  deposit(tx: Tx, assets: bigint, receiver: string): bigint {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
@@ -244,38 +245,26 @@ export class LeveragedToken {
       const b = this.liveBook(tx, s);
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
-      if (d.shares < minShares) throw new EngineRevert("SlippageExceeded", [d.shares, minShares]);
       this.mintAndTrade(tx, s, d.quote, receiver, assets, d.shares, d.feeShares, b.managementFeeShares);
       return d.shares;
     });
   }
 
-  /** mint(shares, receiver, maxAssets): the least USDT that mints `shares`, which it takes. */
-  mint(tx: Tx, shares: bigint, receiver: string, maxAssets = UINT256_MAX): bigint {
-    return this.world.atomic(() => {
-      if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
-      if (shares === 0n) throw new EngineRevert("ZeroAmount");
-      const s = this.requireMintable(tx);
-      const b = this.liveBook(tx, s);
-      const assets = this.quoteMint(b, shares);
-      if (assets > maxAssets) throw new EngineRevert("SlippageExceeded", [assets, maxAssets]);
-      const d = this.quoteDeposit(b, assets);
-      this.mintAndTrade(tx, s, d.quote, receiver, assets, shares, d.feeShares, b.managementFeeShares);
-      return assets;
-    });
+  /** mint(shares, receiver): never (shares are bought with a desk request). */
+  mint(): never {
+    throw this.useTheDesk();
   }
 
   /* REDEEM */
 
-  /** redeem(shares, receiver, owner, minAssets): USDT paid to `receiver`. */
-  redeem(tx: Tx, shares: bigint, receiver: string, owner: string, minAssets = 0n): bigint {
+  /** redeem(shares, receiver, owner): Settled, anyone at the frozen USDT per share; before, only the desk. */
+  redeem(tx: Tx, shares: bigint, receiver: string, owner: string): bigint {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (shares === 0n) throw new EngineRevert("ZeroAmount");
       const s = { ...this.st.status };
       if (s.state === TokenState.Settled) {
         const assets = this.settledAssetsOf(shares);
-        if (assets < minAssets) throw new EngineRevert("SlippageExceeded", [assets, minAssets]);
         this.payFromSettlement(tx, owner, receiver, shares, assets);
         return assets;
       }
@@ -283,7 +272,6 @@ export class LeveragedToken {
       const b = this.liveBook(tx, s);
       const r = quoteRedeem(b, shares);
       if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
-      if (r.assets < minAssets) throw new EngineRevert("SlippageExceeded", [r.assets, minAssets]);
       this.burnAndTrade(
         tx,
         s,
@@ -299,24 +287,14 @@ export class LeveragedToken {
     });
   }
 
-  /** withdraw(assets, receiver, owner, maxShares): the fewest of the owner's shares that pay `assets`. */
-  withdraw(tx: Tx, assets: bigint, receiver: string, owner: string, maxShares = UINT256_MAX): bigint {
+  /** withdraw(assets, receiver, owner): Settled only, the fewest shares paying `assets` (rounded up). */
+  withdraw(tx: Tx, assets: bigint, receiver: string, owner: string): bigint {
     return this.world.atomic(() => {
       if (key(receiver) === ZERO_ADDRESS) throw new EngineRevert("ZeroAddress");
       if (assets === 0n) throw new EngineRevert("ZeroAmount");
-      const s = { ...this.st.status };
-      if (s.state === TokenState.Settled) {
-        const shares = this.settledSharesFor(assets);
-        if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
-        this.payFromSettlement(tx, owner, receiver, shares, assets);
-        return shares;
-      }
-      this.requireRedeemable(tx, s);
-      const b = this.liveBook(tx, s);
-      const shares = quoteWithdraw(b, assets, min(this.balanceOf(owner), b.supply));
-      if (shares > maxShares) throw new EngineRevert("SlippageExceeded", [shares, maxShares]);
-      const r = quoteRedeem(b, shares);
-      this.burnAndTrade(tx, s, r.quote, owner, receiver, shares, assets, r.feeShares, b.managementFeeShares);
+      if (this.st.status.state !== TokenState.Settled) throw this.useTheDesk();
+      const shares = this.settledSharesFor(assets);
+      this.payFromSettlement(tx, owner, receiver, shares, assets);
       return shares;
     });
   }
@@ -542,8 +520,9 @@ export class LeveragedToken {
     return this.quoteDeposit(this.liveBookNow(time), assets).shares;
   }
 
-  previewMint(shares: bigint, time: bigint): bigint {
-    return this.quoteMint(this.liveBookNow(time), shares);
+  /** Reverts as `mint` does. */
+  previewMint(): never {
+    throw this.useTheDesk();
   }
 
   previewRedeem(shares: bigint, time: bigint): bigint {
@@ -551,10 +530,10 @@ export class LeveragedToken {
     return quoteRedeem(this.liveBookNow(time), shares).assets;
   }
 
-  previewWithdraw(assets: bigint, time: bigint): bigint {
-    if (this.st.status.state === TokenState.Settled) return this.settledSharesFor(assets);
-    const b = this.liveBookNow(time);
-    return quoteWithdraw(b, assets, b.supply);
+  /** Settled only, as `withdraw`. */
+  previewWithdraw(assets: bigint): bigint {
+    if (this.st.status.state !== TokenState.Settled) throw this.useTheDesk();
+    return this.settledSharesFor(assets);
   }
 
   /** 0 while minting is closed (a stale price too); else at most the exchange's capacity and the cap. */
@@ -565,13 +544,9 @@ export class LeveragedToken {
     return this.maxDepositIn(b, room, this.depositCapacity(b));
   }
 
-  /** The receiver's shares of maxDeposit: any smaller mint fits under the cap too. */
-  maxMint(time: bigint): bigint {
-    const { open, room } = this.mintRoom(time);
-    if (!open) return 0n;
-    const b = this.liveBookNow(time);
-    const assets = this.maxDepositIn(b, room, this.depositCapacity(b));
-    return assets === 0n ? 0n : this.quoteDeposit(b, assets).shares;
+  /** 0: shares are never minted by amount (`mint` reverts). */
+  maxMint(): bigint {
+    return 0n;
   }
 
   /** _depositCapacity: the largest deposit the exchange's packed position fields can take, less 0.01%. */
@@ -591,8 +566,9 @@ export class LeveragedToken {
     return this.redeemOpen(time) ? this.balanceOf(owner) : 0n;
   }
 
-  maxWithdraw(owner: string, time: bigint): bigint {
-    return this.redeemOpen(time) ? this.previewRedeem(this.balanceOf(owner), time) : 0n;
+  /** Settled only, as `withdraw`: the frozen USDT of the owner's shares. */
+  maxWithdraw(owner: string): bigint {
+    return this.st.status.state === TokenState.Settled ? this.settledAssetsOf(this.balanceOf(owner)) : 0n;
   }
 
   /** Supply with the management fee accrued to `time` (_supplyNow). */
@@ -611,17 +587,6 @@ export class LeveragedToken {
   /** _quoteDeposit: shares for the receiver, fee shares for the treasury and the trade. */
   quoteDeposit(b: Book, assets: bigint): DepositQuote {
     return quoteDeposit(b, assets, this.targetLeverage, this.isLong);
-  }
-
-  /** _quoteMint: the least USDT whose deposit mints at least `shares`. */
-  quoteMint(b: Book, shares: bigint): bigint {
-    return leastInput(
-      b,
-      shares,
-      mintGuess(b, shares),
-      UINT128_MAX,
-      (bk, x) => this.quoteDeposit(bk, x).shares,
-    ).hi;
   }
 
   /** _maxDepositIn: the largest deposit up to `limit` whose shares and fee shares fit in `room`. */
@@ -683,11 +648,14 @@ export class LeveragedToken {
       this.emit("FeesSet", [f.mintFee, f.redeemFee, f.managementFee, f.rebalanceBounty]);
   }
 
-  /** _requireDesk: mints, and redeems at a live price, come from the desk (when the token has one). */
+  /** _requireDesk: mints, and redeems at a live price, come from the desk. */
   private requireDesk(tx: Tx): void {
-    const only = this.desk;
-    if (only !== ZERO_ADDRESS && key(tx.from) !== only)
-      throw new EngineRevert("OnlyDesk", [key(tx.from), only]);
+    if (key(tx.from) !== this.desk) throw new EngineRevert("OnlyDesk", [key(tx.from), this.desk]);
+  }
+
+  /** _useTheDesk: minting by shares, and withdrawing by USDT before settlement, go through the desk. */
+  private useTheDesk(): EngineRevert {
+    return new EngineRevert("UseTheDesk", [this.desk]);
   }
 
   /** _requireRedeemable: the desk gate first, then the state. */
@@ -1062,17 +1030,6 @@ export function quoteMintAssets(b: Book, shares: bigint, targetLeverage: bigint,
   ).hi;
 }
 
-/** _quoteWithdraw: the fewest shares, up to `limit`, whose redemption pays at least `assets`. */
-export function quoteWithdraw(b: Book, assets: bigint, limit: bigint): bigint {
-  if (b.supply === 0n || limit === 0n) throw new EngineRevert("AmountUnreachable", [assets, limit]);
-  return leastInput(
-    b,
-    assets,
-    mulDivDown(assets, b.supply, b.equity),
-    limit,
-    (bk, x) => quoteRedeem(bk, x).assets,
-  ).hi;
-}
 
 /** _mintGuess: an underestimate of the USDT that mints `shares`, where a search starts. */
 export function mintGuess(b: Book, shares: bigint): bigint {

@@ -89,10 +89,11 @@ async function engineOf(
       blockTag: event.blockNumber,
     });
     const desk = book.desks?.[symbol];
+    if (desk === undefined) throw new Error(`the address book has no desk for ${symbol}: redeploy`);
     tokens.push({
       params,
       address,
-      ...(desk === undefined ? {} : { desk }),
+      desk,
       deployTime: await time(event.blockNumber),
       treasury,
       admin,
@@ -365,21 +366,12 @@ function replayTokenCall(
       );
   };
   switch (call.signature) {
-    case "deposit(uint256,address)":
-    case "deposit(uint256,address,uint256)":
-      same("shares", t.token.deposit(c, a[0]!, a[1]!, a[2] ?? 0n), event("Deposit", "shares"));
-      return true;
-    case "mint(uint256,address)":
-    case "mint(uint256,address,uint256)":
-      same("assets", t.token.mint(c, a[0]!, a[1]!, a[2] ?? MAX), event("Deposit", "assets"));
-      return true;
+    // only the desk deposits (inside its fills); holders call the token for a settled payout
     case "redeem(uint256,address,address)":
-    case "redeem(uint256,address,address,uint256)":
-      same("assets", t.token.redeem(c, a[0]!, a[1]!, a[2]!, a[3] ?? 0n), event("Withdraw", "assets"));
+      same("assets", t.token.redeem(c, a[0]!, a[1]!, a[2]!), event("Withdraw", "assets"));
       return true;
     case "withdraw(uint256,address,address)":
-    case "withdraw(uint256,address,address,uint256)":
-      same("shares", t.token.withdraw(c, a[0]!, a[1]!, a[2]!, a[3] ?? MAX), event("Withdraw", "shares"));
+      same("shares", t.token.withdraw(c, a[0]!, a[1]!, a[2]!), event("Withdraw", "shares"));
       return true;
     case "rebalance()":
       t.token.rebalance(c);

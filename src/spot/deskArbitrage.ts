@@ -294,13 +294,13 @@ async function unwind(
 ): Promise<void> {
   const said = { symbol: v.symbol, action: trade.action };
   if (v.state === SETTLED) {
-    const redeem = v.token["redeem(uint256,address,address,uint256)"];
+    const redeem = v.token.redeem;
     const usdtBefore = await usdt.balanceOf(me);
     const hash = await sendLeg(
       ctx,
       "settled token's redeem",
-      () => redeem.estimateGas(held, me, me, 0n),
-      (o) => redeem(held, me, me, 0n, o),
+      () => redeem.estimateGas(held, me, me),
+      (o) => redeem(held, me, me, o),
       mintRedeemGasLimit,
     );
     const got = (await usdt.balanceOf(me)) - usdtBefore;

@@ -125,8 +125,8 @@ export async function deployUniswap(signer: Signer): Promise<Uniswap> {
 }
 
 /**
- * Creates the token/USDT pair and seeds it at the token's NAV: the signer mints `tokens` shares at
- * NAV with test USDT (ERC-4626 mint, fee included) and adds them with tokens x NAV USDT.
+ * Creates the token/USDT pair and seeds it at the token's NAV from the signer's own `tokens` shares
+ * (got through the token's desk) and tokens x NAV USDT (test USDT, minted).
  */
 export async function createPoolAtNav(
   u: Uniswap,
@@ -134,8 +134,6 @@ export async function createPoolAtNav(
   token: LeveragedToken,
   signer: Signer,
   tokens: bigint = SPOT.seedTokens,
-  /** Mint the seed (instant tokens); false seeds from the signer's own tokens (a token with a desk). */
-  mintSeed = true,
 ): Promise<UniswapV2Pair> {
   const me = await signer.getAddress();
   const [tokenAddress, usdtAddress, router] = await Promise.all([
@@ -158,12 +156,6 @@ export async function createPoolAtNav(
       );
   };
   seedable(await token.nav());
-  if (mintSeed) {
-    const cost = await token.previewMint(tokens);
-    await (await usdt.connect(signer).mint(me, cost)).wait();
-    await (await usdt.connect(signer).approve(tokenAddress, cost)).wait();
-    await (await token.connect(signer)["mint(uint256,address,uint256)"](tokens, me, cost)).wait();
-  }
   const nav = await token.nav();
   seedable(nav);
   const usdtSide = (tokens * nav) / 10n ** 18n;

@@ -502,7 +502,7 @@ class Harness {
           case "deposit":
             return this.token.deposit(tx, amount, w);
           case "mint":
-            return this.token.mint(tx, amount, w);
+            return this.token.mint();
           case "redeem":
             return this.token.redeem(tx, amount, w, w);
           case "withdraw":

@@ -20,13 +20,14 @@ import {
   nextRebalanceTriggers,
   quoteMint,
   quoteRedeem,
-  quoteWithdrawShares,
   MINIMUM_SHARES,
   REASON_BAND,
   REASON_NONE,
   REASON_DAILY,
 } from "../../src/engine/index.ts";
 import { localSystem, syntheticAddress, type EngineSystem } from "../../src/engine/system.ts";
+import { InstantDesk } from "../../src/engine/instantDesk.ts";
+import type { LeveragedToken as EngineToken } from "../../src/engine/token.ts";
 import { RebalanceScreen } from "../../src/engine/screen.ts";
 import { replayPrices } from "../../src/engine/replay.ts";
 import { gbmPrices, toPrice8 } from "../../src/feeds/paths.ts";
@@ -50,9 +51,22 @@ function system(fundingRate = 0n): EngineSystem {
   for (const a of [alice, bob]) {
     e.world.usdt.mint(a, 10_000_000n * USDT);
     e.world.usdt.approve(a, e.vault.address, 2n ** 255n);
-    for (const t of e.tokens.values()) e.world.usdt.approve(a, t.address, 2n ** 255n);
+    for (const t of e.tokens.values()) {
+      e.world.usdt.approve(a, t.desk, 2n ** 255n);
+      t.shares.approve(a, t.desk, 2n ** 255n);
+    }
   }
+  for (const t of e.tokens.values()) desks.set(t, new InstantDesk(e.world, t));
   return e;
+}
+
+const desks = new Map<EngineToken, InstantDesk>();
+
+/** The token's InstantDesk twin: only a token's desk deposits and redeems before settlement. */
+function desk(t: EngineToken): InstantDesk {
+  const d = desks.get(t);
+  if (d === undefined) throw new Error("no InstantDesk for this token");
+  return d;
 }
 
 function reverts(f: () => unknown, name: string): void {
@@ -154,7 +168,7 @@ describe("Engine token (twin of LeveragedToken)", function () {
   it("opens at 3x and 1 USDT a share on the first mint, fee in shares to the treasury", function () {
     const e = system();
     const t = e.token("BTC3L");
-    const shares = t.deposit({ from: alice, time: T0 + 1n }, 1000n * USDT, alice);
+    const shares = desk(t).deposit({ from: alice, time: T0 + 1n }, 1000n * USDT, alice);
     // 0.03 BTC at 100,000 = 3,000 USDT notional, fee 1.5 USDT: 998.5 USDT of equity
     expect(e.vault.positionOf(BTC, t.address).size).to.equal(3n * 10n ** 16n);
     const total = 998_500_000n * 10n ** 12n - MINIMUM_SHARES;
@@ -184,13 +198,13 @@ describe("Engine token (twin of LeveragedToken)", function () {
       () => t.setFees({ from: admin, time: T0 + 1n }, { ...fees, redeemFee: 10n ** 12n + 1n }),
       "InvalidParameter",
     );
-    t.deposit({ from: alice, time: T0 + 2n }, 1000n * USDT, alice);
+    desk(t).deposit({ from: alice, time: T0 + 2n }, 1000n * USDT, alice);
     const pending = t.st.status.pendingFeeShares;
     expect(pending).to.be.greaterThan(0n);
     // a 1% fee on a 200-million-USDT mint is more than 80 bits hold
     e.world.usdt.mint(bob, 200_000_000n * USDT);
     const supply = t.totalSupply();
-    const shares = t.deposit({ from: bob, time: T0 + 2n }, 200_000_000n * USDT, bob);
+    const shares = desk(t).deposit({ from: bob, time: T0 + 2n }, 200_000_000n * USDT, bob);
     const fee = t.totalSupply() - supply - shares;
     expect(fee).to.be.greaterThan(2n ** 80n);
     expect(t.st.status.pendingFeeShares).to.equal(0n);
@@ -200,22 +214,22 @@ describe("Engine token (twin of LeveragedToken)", function () {
   it("quotes exactly what deposit, redeem and withdraw then do", function () {
     const e = system();
     const t = e.token("BTC3S");
-    t.deposit({ from: alice, time: T0 + 1n }, 5000n * USDT, alice);
+    desk(t).deposit({ from: alice, time: T0 + 1n }, 5000n * USDT, alice);
     e.feed("BTC").updateAnswer({ from: admin, time: T0 + 100n }, 97_000n * PRICE);
     const q = quoteMint(e.token("BTC3S"), 777n * USDT, T0 + 200n);
-    expect(t.deposit({ from: bob, time: T0 + 200n }, 777n * USDT, bob)).to.equal(q.shares);
+    expect(desk(t).deposit({ from: bob, time: T0 + 200n }, 777n * USDT, bob)).to.equal(q.shares);
     const r = quoteRedeem(t, 10n ** 20n, T0 + 300n);
     const before = e.usdtBalance(bob);
-    expect(t.redeem({ from: bob, time: T0 + 300n }, 10n ** 20n, bob, bob)).to.equal(r.assets);
+    expect(desk(t).redeem({ from: bob, time: T0 + 300n }, 10n ** 20n, bob, bob)).to.equal(r.assets);
     expect(e.usdtBalance(bob) - before).to.equal(r.assets);
-    const w = quoteWithdrawShares(t, 100n * USDT, T0 + 400n);
-    expect(t.withdraw({ from: bob, time: T0 + 400n }, 100n * USDT, bob, bob)).to.equal(w);
+    // withdraw by USDT is not priced live: UseTheDesk, as the contract
+    reverts(() => t.withdraw({ from: bob, time: T0 + 400n }, 100n * USDT, bob, bob), "UseTheDesk");
   });
 
   it("predicts the exact prices where a 3x long rebalances: about -11.1% and +33.3%", function () {
     const e = system();
     const t = e.token("BTC3L");
-    t.deposit({ from: alice, time: T0 + 1n }, 10_000n * USDT, alice);
+    desk(t).deposit({ from: alice, time: T0 + 1n }, 10_000n * USDT, alice);
     const time = T0 + 2n;
     const trig = nextRebalanceTriggers(t, e.vault, time);
     const start = 100_000n * PRICE;
@@ -237,10 +251,10 @@ describe("Engine token (twin of LeveragedToken)", function () {
   it("settles at the delisting time and pays every holder the frozen NAV", function () {
     const e = system();
     const t = e.token("BTC3L");
-    t.deposit({ from: alice, time: T0 + 1n }, 1000n * USDT, alice);
-    t.deposit({ from: bob, time: T0 + 2n }, 3000n * USDT, bob);
+    desk(t).deposit({ from: alice, time: T0 + 1n }, 1000n * USDT, alice);
+    desk(t).deposit({ from: bob, time: T0 + 2n }, 3000n * USDT, bob);
     t.scheduleDelisting({ from: admin, time: T0 + 3n }, T0 + 3n + 3n * 86400n);
-    reverts(() => t.deposit({ from: bob, time: T0 + 4n }, 1n * USDT, bob), "InvalidState");
+    reverts(() => desk(t).deposit({ from: bob, time: T0 + 4n }, 1n * USDT, bob), "InvalidState");
     reverts(() => t.settle({ from: bob, time: T0 + 5n }), "DelistingNotReached");
     const at = T0 + 3n + 3n * 86400n;
     e.feed("BTC").updateAnswer({ from: admin, time: at }, 100_000n * PRICE);
@@ -260,8 +274,8 @@ describe("Engine rebalance screen and replay", function () {
     const e = system(10n ** 15n); // 0.1% per 8 h of funding: the index moves every second
     const long = e.token("BTC3L");
     const short = e.token("BTC3S");
-    long.deposit({ from: alice, time: T0 }, 50_000n * USDT, alice);
-    short.deposit({ from: bob, time: T0 }, 20_000n * USDT, bob);
+    desk(long).deposit({ from: alice, time: T0 }, 50_000n * USDT, alice);
+    desk(short).deposit({ from: bob, time: T0 }, 20_000n * USDT, bob);
     const screens = [new RebalanceScreen(long, e.vault), new RebalanceScreen(short, e.vault)];
     const path = gbmPrices({
       seed: 3,
@@ -284,7 +298,7 @@ describe("Engine rebalance screen and replay", function () {
         agreed++;
         if (exact !== REASON_NONE && exact !== 4) t.rebalance({ from: admin, time });
       });
-      if (k % 997 === 0) long.deposit({ from: alice, time }, 1_000n * USDT, alice);
+      if (k % 997 === 0) desk(long).deposit({ from: alice, time }, 1_000n * USDT, alice);
     }
     expect(agreed).to.equal(40_000);
     expect(screens[0]!.screened).to.be.greaterThan(screens[0]!.exact);
@@ -305,7 +319,7 @@ describe("Engine rebalance screen and replay", function () {
       const t = e.token("BTC3S");
       e.world.usdt.mint(alice, 10_000n * USDT);
       e.world.usdt.approve(alice, t.address, 10_000n * USDT);
-      t.deposit({ from: alice, time: T0 }, 10_000n * USDT, alice);
+      desk(t).deposit({ from: alice, time: T0 }, 10_000n * USDT, alice);
       let time = T0;
       let rebalances = 0;
       if (fast) {

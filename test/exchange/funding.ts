@@ -5,6 +5,7 @@ import { expect } from "chai";
 import { USDT } from "../../src/common/params.ts";
 import { fundingIndexDelta } from "../../src/engine/math.ts";
 import {
+  instant,
   networkHelpers,
   PENDING,
   priceOf,
@@ -25,7 +26,9 @@ async function run(busy: boolean): Promise<{ owed: bigint; index: bigint; d: Dep
     if (busy) {
       // another token's holder and a direct trader touch the market halfway through the hour
       await networkHelpers.time.setNextBlockTimestamp(start + i * HOUR + HOUR / 2);
-      await d.btc3s.connect(d.carol)["deposit(uint256,address)"](50_000n * USDT, d.carol.address);
+      await instant(d.btc3s)
+        .connect(d.carol)
+        .deposit(50_000n * USDT, d.carol.address);
       await d.sys.vault.connect(d.bob).deposit(market, d.bob.address, 100_000n * USDT);
       await d.sys.vault.connect(d.bob).trade(market, 10n ** 18n, 0, d.bob.address);
     }

@@ -19,7 +19,7 @@ interface Line extends LogFields {
 
 async function setup() {
   const [admin, , alice, bob, carol] = (await ethers.getSigners()) as HardhatEthersSigner[];
-  const s = await deploySystem(ethers, { desks: true });
+  const s = await deploySystem(ethers);
   const book: AddressBook = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),
     usdt: await s.usdt.getAddress(),

@@ -30,7 +30,8 @@ function bookOf(s: System, chainId: number, addresses: Record<string, string>): 
 async function setup() {
   const signers = await ethers.getSigners();
   const [admin, second, alice, bob, carol] = signers as [HardhatEthersSigner, ...HardhatEthersSigner[]];
-  const s = await deploySystem(ethers);
+  // instant desks: the users' mints and redeems pass straight to the tokens (this file tests rebalancing)
+  const s = await deploySystem(ethers, { desk: "instant" });
   const addresses: Record<string, string> = {
     usdt: await s.usdt.getAddress(),
     vault: await s.vault.getAddress(),
@@ -42,12 +43,12 @@ async function setup() {
   for (const t of Object.values(s.tokens)) await t.grantRole(await t.KEEPER_ROLE(), second!.address);
   for (const u of [alice!, bob!, carol!]) {
     await s.usdt.mint(u.address, 1_000_000n * USDT);
-    for (const t of Object.values(s.tokens))
-      await s.usdt.connect(u).approve(await t.getAddress(), 2n ** 255n);
+    for (const d of Object.values(s.instantDesks))
+      await s.usdt.connect(u).approve(await d.getAddress(), 2n ** 255n);
   }
-  for (const t of Object.values(s.tokens)) {
-    await t.connect(alice!)["deposit(uint256,address)"](10_000n * USDT, alice!.address);
-    await t.connect(bob!)["deposit(uint256,address)"](5_000n * USDT, bob!.address);
+  for (const d of Object.values(s.instantDesks)) {
+    await d.connect(alice!).deposit(10_000n * USDT, alice!.address);
+    await d.connect(bob!).deposit(5_000n * USDT, bob!.address);
   }
   const chainId = Number((await ethers.provider.getNetwork()).chainId);
   return {
@@ -118,8 +119,8 @@ describe("Keeper (in-process network)", function () {
 
   it("settles the losing token's loss into the pool when the pool holds less than the winners are owed", async function () {
     const { s, book, admin, alice, bob } = await networkHelpers.loadFixture(setup);
-    await s.tokens.BTC3L!.connect(alice)["deposit(uint256,address)"](900_000n * USDT, alice.address);
-    await s.tokens.BTC3S!.connect(bob)["deposit(uint256,address)"](900_000n * USDT, bob.address);
+    await s.instantDesks.BTC3L!.connect(alice).deposit(900_000n * USDT, alice.address);
+    await s.instantDesks.BTC3S!.connect(bob).deposit(900_000n * USDT, bob.address);
     await movePrice(s, "BTC", 0.04);
     const l = await s.vault.liquidity();
     const most = ((l.cash - l.reserved) * (await s.vault.totalLiquidityShares())) / l.value;

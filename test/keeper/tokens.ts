@@ -20,7 +20,7 @@ interface Line extends LogFields {
 
 async function setup() {
   const [admin, alice] = (await ethers.getSigners()) as [HardhatEthersSigner, HardhatEthersSigner];
-  const s = await deploySystem(ethers, { desks: true });
+  const s = await deploySystem(ethers);
   const book: AddressBook = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),
     usdt: await s.usdt.getAddress(),
@@ -57,7 +57,7 @@ describe("Keeper: tokens created while it runs", function () {
     expect(keeper.symbols).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
 
     // ETH5S with its desk, made by the factory while the keeper runs; alice requests a mint
-    const eth5s = await createToken(ethers, s, tokenParams("ETH", 5n, false), { desks: true });
+    const eth5s = await createToken(ethers, s, tokenParams("ETH", 5n, false), {});
     const desk = await ethers.getContractAt("ForwardDesk", await s.factory.deskOf(await eth5s.getAddress()));
     await s.usdt.connect(alice).approve(await desk.getAddress(), 10_000n * USDT);
     await desk.connect(alice).requestDeposit(10_000n * USDT, alice.address, alice.address);
@@ -107,7 +107,7 @@ describe("Keeper: tokens created while it runs", function () {
     const never = keeperWith(admin, book, { tokenRefreshPolls: 0 });
     await listed.keeper.tick();
     await never.keeper.tick();
-    await createToken(ethers, s, tokenParams("BTC", 2n, true), { desks: true });
+    await createToken(ethers, s, tokenParams("BTC", 2n, true), {});
     for (let i = 0; i < 3; i++) {
       await networkHelpers.mine();
       await listed.keeper.tick();

@@ -58,7 +58,7 @@ async function fillAll(s: System): Promise<number> {
 
 async function setup() {
   const [admin, arb, trader] = (await ethers.getSigners()) as [HardhatEthersSigner, ...HardhatEthersSigner[]];
-  const s = await deploySystem(ethers, { desks: true });
+  const s = await deploySystem(ethers);
   const u = await deployUniswap(admin);
   for (const who of [admin, arb!, trader!]) await s.usdt.mint(who.address, 10_000_000n * USDT);
   // the pools' seed and the trader's tokens come through the desks: request, a new round, fill, claim
@@ -79,7 +79,7 @@ async function setup() {
   }
   const pools: Record<string, UniswapV2Pair> = {};
   for (const [symbol, token] of Object.entries(s.tokens))
-    pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin, undefined, false);
+    pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin);
   const book: AddressBook = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),
     usdt: await s.usdt.getAddress(),

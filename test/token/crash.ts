@@ -19,6 +19,7 @@ import {
   time,
   nextTimestamp,
   PENDING,
+  instant,
 } from "./fixture.ts";
 
 const WAD = 10n ** 18n;
@@ -131,10 +132,14 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
 
     // a mint first trades back to target (no bounty), then mints at the NAV it left
     const snap = await networkHelpers.takeSnapshot();
-    await expect(d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000n * USDT, d.bob.address))
+    await expect(
+      instant(d.eth3l)
+        .connect(d.bob)
+        .deposit(1_000n * USDT, d.bob.address),
+    )
       .to.emit(d.eth3l, "Rebalanced")
       .withArgs(
-        d.bob.address,
+        await d.eth3l.desk(),
         Reason.Reopen,
         0,
         (lev: bigint) => lev > (29n * WAD) / 10n,
@@ -219,7 +224,7 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     expect(await t.maxRedeem(d.alice.address)).to.equal(0n);
     expect(await t.maxWithdraw(d.alice.address)).to.equal(0n);
     await expect(
-      t.connect(d.alice)["redeem(uint256,address,address)"](1n, d.alice.address, d.alice.address),
+      instant(t).connect(d.alice).redeem(1n, d.alice.address, d.alice.address),
     ).to.be.revertedWithCustomError(d.sys.vault, "StalePrice");
     // a fresh price opens them again
     await setPrice(d.sys, "ETH", await priceOf(d.sys, "ETH"));
@@ -235,9 +240,11 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     const most = await t.maxDeposit(d.bob.address);
     expect(most).to.be.within(10_000_000_000n * USDT, 13_000_000_000n * USDT);
     await expect(
-      t.connect(d.bob)["deposit(uint256,address)"](2n * most, d.bob.address),
+      instant(t)
+        .connect(d.bob)
+        .deposit(2n * most, d.bob.address),
     ).to.be.revertedWithCustomError(d.sys.vault, "SafeCastOverflowedIntDowncast");
-    await expect(t.connect(d.bob)["deposit(uint256,address)"](most, d.bob.address)).to.emit(t, "Deposit");
+    await expect(instant(t).connect(d.bob).deposit(most, d.bob.address)).to.emit(t, "Deposit");
     // full: only what the read-to-send slack keeps back is left
     expect(await t.maxDeposit(d.bob.address)).to.be.lessThan(most / 1_000n); // the 0.01% kept back
   });
@@ -255,17 +262,23 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     await expect(d.eth3l.connect(asVault).payMargin(1n))
       .to.be.revertedWithCustomError(d.eth3l, "UnexpectedMarginCall")
       .withArgs(vault);
-    // a mint pays exactly its deposit, from the minter, inside the trade
-    await expect(d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000n * USDT, d.bob.address))
+    // a mint pays exactly its deposit, from the desk (which took it from the minter), inside the trade
+    await expect(
+      instant(d.eth3l)
+        .connect(d.bob)
+        .deposit(1_000n * USDT, d.bob.address),
+    )
       .to.emit(d.sys.usdt, "Transfer")
-      .withArgs(d.bob.address, vault, 1_000n * USDT);
+      .withArgs(await d.eth3l.desk(), vault, 1_000n * USDT);
   });
 
   it("a ripcord whose trade costs leave the token past 10x pays no bounty instead of reverting", async function () {
     // found by the Solidity invariant campaign: the bounty is margin paid out, which the exchange
     // allows only above its initial margin, so a costly trade back to target made the ripcord revert
     const d = await networkHelpers.loadFixture(seededFixture);
-    await d.eth3l.connect(d.bob)["deposit(uint256,address)"](1_000_000n * USDT, d.bob.address);
+    await instant(d.eth3l)
+      .connect(d.bob)
+      .deposit(1_000_000n * USDT, d.bob.address);
     const market = await d.eth3l.market();
     await d.sys.vault.connect(d.admin).setPriceImpact(market, 2n * 10n ** 17n); // 20% per 1M of notional
     await setPrice(d.sys, "ETH", ((await priceOf(d.sys, "ETH")) * 80n) / 100n); // 3x -> 6x: the ripcord
@@ -298,16 +311,18 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     await setPrice(d.sys, "ETH", ((await priceOf(d.sys, "ETH")) * 90n) / 100n); // 3x -> about 3.9x
     const shares = await d.eth3l.balanceOf(d.alice.address);
     await expect(
-      d.eth3l
+      instant(d.eth3l)
         .connect(d.alice)
-        ["redeem(uint256,address,address)"](shares / 2n, d.alice.address, d.alice.address),
+        .redeem(shares / 2n, d.alice.address, d.alice.address),
     ).to.emit(d.eth3l, "Withdraw");
   });
 
   it("an LP leaving cannot block a holder's exit: the cash winners are owed stays in the pool", async function () {
     const d = await networkHelpers.loadFixture(seededFixture);
     const vault = d.sys.vault;
-    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](5_000_000n * USDT, d.bob.address);
+    await instant(d.btc3l)
+      .connect(d.bob)
+      .deposit(5_000_000n * USDT, d.bob.address);
     await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 110n) / 100n); // BTC +10%: BTC3L is owed ~1.5M
     // before: the LP removed everything, and bob's redeem reverted InsufficientLiquidity(149,025.86 USDT
     // requested, 0 available) (the measure, on a smaller holder); a reducing rebalance and settle()
@@ -329,9 +344,10 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     // every exit stays open: bob redeems all, then a delisting settles the rest (alice's seed)
     const shares = await d.btc3l.balanceOf(d.bob.address);
     const before = await d.sys.usdt.balanceOf(d.bob.address);
-    await expect(
-      d.btc3l.connect(d.bob)["redeem(uint256,address,address)"](shares, d.bob.address, d.bob.address),
-    ).to.emit(d.btc3l, "Withdraw");
+    await expect(instant(d.btc3l).connect(d.bob).redeem(shares, d.bob.address, d.bob.address)).to.emit(
+      d.btc3l,
+      "Withdraw",
+    );
     expect((await d.sys.usdt.balanceOf(d.bob.address)) - before).to.be.greaterThan(6_400_000n * USDT);
     const delistingTime = (await time.latest()) + 3 * DAY + 1;
     await d.btc3l.connect(d.admin).scheduleDelisting(delistingTime);
@@ -343,7 +359,9 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
   it("a late LP cannot take a loss that happened before it joined", async function () {
     const d = await networkHelpers.loadFixture(seededFixture);
     const vault = d.sys.vault;
-    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](9_900_000n * USDT, d.bob.address);
+    await instant(d.btc3l)
+      .connect(d.bob)
+      .deposit(9_900_000n * USDT, d.bob.address);
     await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 90n) / 100n); // BTC3L loses ~3M, unrealized
     const late = 100_000_000n * USDT;
     await d.sys.usdt.connect(d.admin).mint(d.carol.address, late);
@@ -354,13 +372,9 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
     const share = (x: bigint) => (x * shares) / supply;
     // bob leaves: the token's loss comes into the pool, with the trading cost of closing
     const redeem = await (
-      await d.btc3l
+      await instant(d.btc3l)
         .connect(d.bob)
-        ["redeem(uint256,address,address)"](
-          await d.btc3l.balanceOf(d.bob.address),
-          d.bob.address,
-          d.bob.address,
-        )
+        .redeem(await d.btc3l.balanceOf(d.bob.address), d.bob.address, d.bob.address)
     ).wait();
     let costs = 0n;
     for (const log of redeem!.logs) {
@@ -381,16 +395,19 @@ describe("Crash-proof: gaps, liquidators and admins", function () {
   it("after the LP left, a later move can owe a winner more than the pool's cash: anyone settles the loser's loss into the pool, and the winner gets out", async function () {
     const d = await networkHelpers.loadFixture(seededFixture);
     const vault = d.sys.vault;
-    await d.btc3l.connect(d.bob)["deposit(uint256,address)"](5_000_000n * USDT, d.bob.address);
-    await d.btc3s.connect(d.carol)["deposit(uint256,address)"](5_000_000n * USDT, d.carol.address);
+    await instant(d.btc3l)
+      .connect(d.bob)
+      .deposit(5_000_000n * USDT, d.bob.address);
+    await instant(d.btc3s)
+      .connect(d.carol)
+      .deposit(5_000_000n * USDT, d.carol.address);
     await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 104n) / 100n);
     const l = await vault.liquidity();
     const most = ((l.cash - l.reserved) * (await vault.totalLiquidityShares())) / l.value;
     await vault.connect(d.admin).removeLiquidity(most, d.admin.address); // the LP leaves all it may
     await setPrice(d.sys, "BTC", ((await priceOf(d.sys, "BTC")) * 104n) / 100n); // the long is owed more
     const shares = await d.btc3l.balanceOf(d.bob.address);
-    const redeem = () =>
-      d.btc3l.connect(d.bob)["redeem(uint256,address,address)"](shares, d.bob.address, d.bob.address);
+    const redeem = () => instant(d.btc3l).connect(d.bob).redeem(shares, d.bob.address, d.bob.address);
     await expect(redeem()).to.be.revertedWithCustomError(vault, "InsufficientLiquidity");
     // the short's loss is in its own margin: anyone moves it into the pool, the short's equity unchanged
     const market = await d.btc3s.market();

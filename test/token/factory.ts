@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { AbiCoder, concat, keccak256, toUtf8Bytes, type Typed } from "ethers";
 import type { LeveragedTokenFactory } from "../../types/ethers-contracts/index.js";
-import { createToken } from "../../src/chain/deploy.ts";
+import { createToken, deploySystem, type System } from "../../src/chain/deploy.ts";
 import {
   DEFAULT_FEES,
   DESK,
@@ -23,14 +23,34 @@ import {
   readBook,
   sendAt,
   type Deployed,
+  instant,
 } from "./fixture.ts";
 import { leverageOf, quoteRedeem, targetSizeDown } from "./model.ts";
 
 const { loadFixture } = networkHelpers;
 const DEPLOYER_ROLE = ethers.id("DEPLOYER_ROLE");
 
-/** The token Config struct, as the factory's typed createToken takes it. */
-type Config = Exclude<Parameters<LeveragedTokenFactory["createToken"]["staticCall"]>[0], Typed>;
+/** The token Config struct, as the factory's typed createTokenWithDesk takes it. */
+type Config = Exclude<Parameters<LeveragedTokenFactory["createTokenWithDesk"]["staticCall"]>[0], Typed>;
+
+/** createTokenWithDesk with the system's own codes and the default fill rules. */
+function create(sys: System, config: Config, from?: Deployed["bob"]) {
+  const factory = from === undefined ? sys.factory : sys.factory.connect(from);
+  return factory.createTokenWithDesk(
+    config,
+    sys.tokenCreationCode,
+    sys.deskCreationCode,
+    DESK.fillDelay,
+    DESK.fillBounty,
+  );
+}
+
+/** The standard fixture, next to a system as the deploy makes it: every token with a ForwardDesk. */
+async function forwardFixture(): Promise<Deployed & { fwd: System }> {
+  const d = await deployFixture();
+  const fwd = await deploySystem(ethers, { treasury: d.treasury.address, keeper: d.keeper.address });
+  return { ...d, fwd };
+}
 
 function configOf(d: Deployed, p: TokenParams, vault: string): Config {
   return tokenConfig(p, vault, {
@@ -80,56 +100,37 @@ describe("LeveragedTokenFactory", function () {
     expect(await sys.factory.tokenCodeHash()).to.equal(keccak256(sys.tokenCreationCode));
   });
 
-  it("createToken lands at the CREATE2 address salted by the symbol and emits TokenCreated", async function () {
-    const d = await loadFixture(deployFixture);
-    const p = tokenParams("ETH", 2n, false);
-    const config = configOf(d, p, await d.sys.vault.getAddress());
-    const tokenFactory = await ethers.getContractFactory("LeveragedToken");
-    const initCode = (await tokenFactory.getDeployTransaction(config)).data;
-    expect(initCode.startsWith(d.sys.tokenCreationCode)).to.equal(true);
-    const predicted = ethers.getCreate2Address(
-      await d.sys.factory.getAddress(),
-      keccak256(toUtf8Bytes(p.symbol)),
-      keccak256(initCode),
-    );
-    await expect(d.sys.factory.createToken(config, d.sys.tokenCreationCode))
-      .to.emit(d.sys.factory, "TokenCreated")
-      .withArgs(predicted, "ETH2S", MARKETS.ETH.id, 2n * WAD, false);
-    expect(await d.sys.factory.tokenBySymbol("ETH2S")).to.equal(predicted);
-    expect((await d.sys.factory.allTokens())[4]).to.equal(predicted);
-  });
-
   it("rejects a taken symbol, an existing (market, leverage, side), wrong code, wrong vault, non-deployers", async function () {
     const d = await loadFixture(deployFixture);
     const { factory, tokenCreationCode, vault } = d.sys;
     const vaultAddress = await vault.getAddress();
     const btc3l = await d.btc3l.getAddress();
     const p = tokenParams("BTC", 3n, true);
-    await expect(factory.createToken(configOf(d, p, vaultAddress), tokenCreationCode))
+    await expect(create(d.sys, configOf(d, p, vaultAddress)))
       .to.be.revertedWithCustomError(factory, "SymbolTaken")
       .withArgs("BTC3L", btc3l);
-    await expect(
-      factory.createToken(configOf(d, { ...p, symbol: "BTC3L-2" }, vaultAddress), tokenCreationCode),
-    )
+    await expect(create(d.sys, configOf(d, { ...p, symbol: "BTC3L-2" }, vaultAddress)))
       .to.be.revertedWithCustomError(factory, "TokenExists")
       .withArgs(MARKETS.BTC.id, 3n * WAD, true, btc3l);
     const fresh = configOf(d, tokenParams("BTC", 4n, true), vaultAddress);
     const wrong = concat([tokenCreationCode, "0x00"]);
-    await expect(factory.createToken(fresh, wrong))
+    await expect(
+      factory.createTokenWithDesk(fresh, wrong, d.sys.deskCreationCode, DESK.fillDelay, DESK.fillBounty),
+    )
       .to.be.revertedWithCustomError(factory, "WrongTokenCode")
       .withArgs(keccak256(wrong), keccak256(tokenCreationCode));
     const usdt = await d.sys.usdt.getAddress();
-    await expect(factory.createToken({ ...fresh, vault: usdt }, tokenCreationCode))
+    await expect(create(d.sys, { ...fresh, vault: usdt }))
       .to.be.revertedWithCustomError(factory, "WrongVault")
       .withArgs(usdt, vaultAddress);
-    await expect(factory.connect(d.bob).createToken(fresh, tokenCreationCode))
+    await expect(create(d.sys, fresh, d.bob))
       .to.be.revertedWithCustomError(factory, "AccessControlUnauthorizedAccount")
       .withArgs(d.bob.address, DEPLOYER_ROLE);
   });
 
   it("createTokenWithDesk puts the token and its ForwardDesk where tokenAddressOf says, each naming the other", async function () {
-    const d = await loadFixture(deployFixture);
-    const { factory, tokenCreationCode, deskCreationCode, vault } = d.sys;
+    const d = await loadFixture(forwardFixture);
+    const { factory, tokenCreationCode, deskCreationCode, vault } = d.fwd;
     const p = tokenParams("ETH", 2n, true);
     const [token, desk] = await factory.tokenAddressOf(p.symbol);
     await expect(
@@ -155,15 +156,15 @@ describe("LeveragedTokenFactory", function () {
     expect(await fd.fillDelay()).to.equal(DESK.fillDelay);
     expect(await fd.fillBounty()).to.equal(DESK.fillBounty);
     // the token takes mints from its desk only
-    await d.sys.usdt.connect(d.alice).approve(token, ethers.MaxUint256);
-    await expect(t.connect(d.alice)["deposit(uint256,address)"](1_000n * USDT, d.alice.address))
+    await d.fwd.usdt.connect(d.alice).approve(token, ethers.MaxUint256);
+    await expect(t.connect(d.alice).deposit(1_000n * USDT, d.alice.address))
       .to.be.revertedWithCustomError(t, "OnlyDesk")
       .withArgs(d.alice.address, desk);
   });
 
   it("createTokenWithDesk refuses desk code other than the one fixed at construction, and out-of-bounds fill rules", async function () {
-    const d = await loadFixture(deployFixture);
-    const { factory, tokenCreationCode, deskCreationCode, vault } = d.sys;
+    const d = await loadFixture(forwardFixture);
+    const { factory, tokenCreationCode, deskCreationCode, vault } = d.fwd;
     const config = configOf(d, tokenParams("ETH", 2n, true), await vault.getAddress());
     const wrong = concat([deskCreationCode, "0x00"]);
     await expect(
@@ -172,7 +173,7 @@ describe("LeveragedTokenFactory", function () {
       .to.be.revertedWithCustomError(factory, "WrongDeskCode")
       .withArgs(keccak256(wrong), keccak256(deskCreationCode));
     const desk = await ethers.getContractFactory("ForwardDesk");
-    const anyToken = await d.btc3l.getAddress();
+    const anyToken = await d.fwd.tokens["BTC3L"]!.getAddress();
     await expect(desk.deploy(anyToken, 59n, DESK.fillBounty))
       .to.be.revertedWithCustomError(desk, "InvalidParameter")
       .withArgs("fillDelay", 59n);
@@ -191,7 +192,7 @@ describe("LeveragedTokenFactory", function () {
 
   it("bad parameters reach the caller as the token constructor's InvalidParameter", async function () {
     const d = await loadFixture(deployFixture);
-    const { factory, tokenCreationCode, vault } = d.sys;
+    const { factory, vault } = d.sys;
     const vaultAddress = await vault.getAddress();
     const base = tokenParams("BTC", 4n, true);
     const maxLeverage = await vault.maxLeverage();
@@ -212,31 +213,27 @@ describe("LeveragedTokenFactory", function () {
       [{ rebalanceBounty: 100n * USDT + 1n }, "rebalanceBounty", 100n * USDT + 1n],
     ];
     for (const [change, name, value] of cases) {
-      await expect(factory.createToken(configOf(d, { ...base, ...change }, vaultAddress), tokenCreationCode))
+      await expect(create(d.sys, configOf(d, { ...base, ...change }, vaultAddress)))
         .to.be.revertedWithCustomError(d.btc3l, "InvalidParameter")
         .withArgs(name, value);
     }
     await expect(
-      factory.createToken(
-        { ...configOf(d, base, vaultAddress), treasury: ethers.ZeroAddress },
-        tokenCreationCode,
-      ),
+      create(d.sys, { ...configOf(d, base, vaultAddress), treasury: ethers.ZeroAddress }),
     ).to.be.revertedWithCustomError(d.btc3l, "ZeroAddress");
     await expect(
-      factory.createToken(
-        { ...configOf(d, base, vaultAddress), admin: ethers.ZeroAddress },
-        tokenCreationCode,
-      ),
+      create(d.sys, { ...configOf(d, base, vaultAddress), admin: ethers.ZeroAddress }),
+    ).to.be.revertedWithCustomError(d.btc3l, "ZeroAddress");
+    // a token without a desk cannot exist (the factory always gives one; deployed alone it reverts)
+    const tokenFactory = await ethers.getContractFactory("LeveragedToken");
+    await expect(
+      tokenFactory.deploy({ ...configOf(d, base, vaultAddress), desk: ethers.ZeroAddress }),
     ).to.be.revertedWithCustomError(d.btc3l, "ZeroAddress");
     const sol = ethers.encodeBytes32String("SOL");
-    await expect(factory.createToken({ ...configOf(d, base, vaultAddress), market: sol }, tokenCreationCode))
+    await expect(create(d.sys, { ...configOf(d, base, vaultAddress), market: sol }))
       .to.be.revertedWithCustomError(vault, "UnknownMarket")
       .withArgs(sol);
     // without a keeper the token still works; only the ripcord is open to anyone
-    await factory.createToken(
-      { ...configOf(d, base, vaultAddress), keeper: ethers.ZeroAddress },
-      tokenCreationCode,
-    );
+    await create(d.sys, { ...configOf(d, base, vaultAddress), keeper: ethers.ZeroAddress });
     const token = await ethers.getContractAt("LeveragedToken", await factory.tokenBySymbol("BTC4L"));
     expect(await token.hasRole(ethers.id("KEEPER_ROLE"), ethers.ZeroAddress)).to.equal(false);
   });
@@ -254,9 +251,11 @@ describe("LeveragedTokenFactory", function () {
         treasury: d.treasury.address,
         keeper: d.keeper.address,
       });
-      await d.sys.usdt.connect(d.alice).approve(await token.getAddress(), ethers.MaxUint256);
+      const desk = await ethers.getContractAt("InstantDesk", await d.sys.factory.deskOf(token));
+      await d.sys.usdt.connect(d.alice).approve(desk, ethers.MaxUint256);
+      await token.connect(d.alice).approve(desk, ethers.MaxUint256);
       const price = MARKETS[market].initialPrice;
-      await token.connect(d.alice)["deposit(uint256,address)"](10_000n * USDT, d.alice.address);
+      await desk.connect(d.alice).deposit(10_000n * USDT, d.alice.address);
       const size = (await d.sys.vault.positionOf(MARKETS[market].id, await token.getAddress())).size;
       const opened = targetSizeDown(10_000n * USDT, leverage * WAD, price);
       expect(size).to.equal(isLong ? opened : -opened);
@@ -274,10 +273,7 @@ describe("LeveragedTokenFactory", function () {
       const t = await nextTimestamp();
       const q = quoteRedeem(await readBook(token, d.sys.vault, t), shares);
       await expect(
-        sendAt(
-          t,
-          token.connect(d.alice)["redeem(uint256,address,address)"](shares, d.alice.address, d.alice.address),
-        ),
+        sendAt(t, desk.connect(d.alice).redeem(shares, d.alice.address, d.alice.address)),
       ).to.changeTokenBalance(ethers, d.sys.usdt, d.alice, q.assets);
       // it made or lost about leverage x the move
       const expected = 10_000n * USDT + (10_000n * USDT * leverage * (isLong ? bps : -bps)) / 10_000n;

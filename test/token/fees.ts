@@ -13,6 +13,7 @@ import {
   sendAt,
   supplyNow,
   time,
+  instant,
 } from "./fixture.ts";
 import {
   YEAR,
@@ -80,9 +81,11 @@ describe("LeveragedToken: fees", function () {
       const fee = managementFeeSharesDown(supply, DEFAULT_FEES.managementFee, elapsed);
       const tx =
         action === "mint"
-          ? btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address)
+          ? instant(btc3l)
+              .connect(bob)
+              .deposit(1_000n * USDT, bob.address)
           : action === "redeem"
-            ? btc3l.connect(alice)["redeem(uint256,address,address)"](WAD, alice.address, alice.address)
+            ? instant(btc3l).connect(alice).redeem(WAD, alice.address, alice.address)
             : action === "rebalance"
               ? btc3l.connect(keeper).rebalance()
               : btc3l.connect(bob).accrueManagementFee();
@@ -166,7 +169,14 @@ describe("LeveragedToken: fees", function () {
       const bookIn = await readBook(btc3l, sys.vault, t);
       const d = quoteDeposit(bookIn, 1_000n * USDT);
       expect(d.feeShares).to.equal(feeUp(d.shares + d.feeShares, fee));
-      await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address)))
+      await expect(
+        sendAt(
+          t,
+          instant(btc3l)
+            .connect(bob)
+            .deposit(1_000n * USDT, bob.address),
+        ),
+      )
         .to.emit(btc3l, "PositionResized")
         .withArgs(d.sizeDelta, MARKETS.BTC.initialPrice, d.cost, d.feeShares, bookIn.managementFeeShares);
       t = await nextTimestamp();
@@ -176,7 +186,9 @@ describe("LeveragedToken: fees", function () {
       await expect(
         sendAt(
           t,
-          btc3l.connect(alice)["redeem(uint256,address,address)"](100n * WAD, alice.address, alice.address),
+          instant(btc3l)
+            .connect(alice)
+            .redeem(100n * WAD, alice.address, alice.address),
         ),
       )
         .to.emit(btc3l, "PositionResized")
@@ -243,7 +255,12 @@ describe("LeveragedToken: fees", function () {
     const b = await readBook(btc3l, sys.vault, t2);
     const d = quoteDeposit(b, 1_000n * USDT);
     const supplyBefore = await btc3l.totalSupply();
-    await sendAt(t2, btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address));
+    await sendAt(
+      t2,
+      instant(btc3l)
+        .connect(bob)
+        .deposit(1_000n * USDT, bob.address),
+    );
     expect(await btc3l.balanceOf(treasury.address)).to.equal(before + fee);
     // the new treasury gets the mint fee and the management fee of the second since
     expect(await btc3l.balanceOf(carol.address)).to.equal(d.feeShares + b.supply - supplyBefore);
@@ -252,7 +269,9 @@ describe("LeveragedToken: fees", function () {
   it("fee shares pend in the status slot: in the supply and the treasury's balance, minted to it on claim or spend", async function () {
     const { btc3l, bob, treasury, sys } = await loadFixture(seededFixture);
     await advance(sys, 30 * DAY);
-    await btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address);
+    await instant(btc3l)
+      .connect(bob)
+      .deposit(1_000n * USDT, bob.address);
     const pending = (await btc3l.status()).pendingFeeShares;
     expect(pending).to.be.greaterThan(0n);
     const minted = await btc3l.balanceOf(treasury.address);
@@ -281,7 +300,9 @@ describe("LeveragedToken: fees", function () {
       .connect(admin)
       .setFees(10n ** 16n, 10n ** 16n, DEFAULT_FEES.managementFee, DEFAULT_FEES.rebalanceBounty);
     await advance(sys, DAY);
-    await btc3l.connect(bob)["deposit(uint256,address)"](1_000n * USDT, bob.address);
+    await instant(btc3l)
+      .connect(bob)
+      .deposit(1_000n * USDT, bob.address);
     const pendingBefore = (await btc3l.status()).pendingFeeShares;
     expect(pendingBefore).to.be.greaterThan(0n);
     // a 1% fee on a 200-million-USDT mint is about 2e24 shares: more than 80 bits hold by itself
@@ -293,7 +314,7 @@ describe("LeveragedToken: fees", function () {
     expect(d.feeShares).to.be.greaterThan(2n ** 80n);
     const minted = await btc3l.balanceOf(treasury.address);
     const supplyBefore = b.supply;
-    await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address)))
+    await expect(sendAt(t, instant(btc3l).connect(bob).deposit(assets, bob.address)))
       .to.emit(btc3l, "Transfer")
       .withArgs(ethers.ZeroAddress, treasury.address, pendingBefore + b.managementFeeShares + d.feeShares);
     expect((await btc3l.status()).pendingFeeShares).to.equal(0n);
@@ -321,14 +342,22 @@ describe("LeveragedToken: fees", function () {
     const b = await readBook(btc3l, sys.vault, t);
     const d = quoteDeposit(b, 2_000n * USDT);
     const after = b.supply + d.shares + d.feeShares;
-    await expect(sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](2_000n * USDT, bob.address)))
+    await expect(
+      sendAt(
+        t,
+        instant(btc3l)
+          .connect(bob)
+          .deposit(2_000n * USDT, bob.address),
+      ),
+    )
       .to.be.revertedWithCustomError(btc3l, "SupplyCapExceeded")
       .withArgs(after, cap);
     // 500 USDT fits
-    await expect(btc3l.connect(bob)["deposit(uint256,address)"](500n * USDT, bob.address)).to.emit(
-      btc3l,
-      "Deposit",
-    );
+    await expect(
+      instant(btc3l)
+        .connect(bob)
+        .deposit(500n * USDT, bob.address),
+    ).to.emit(btc3l, "Deposit");
   });
 
   it("setSupplyCap: an uncapped token's mint does not read the cap (the status slot says so); setting one and lifting it works", async function () {
@@ -336,27 +365,36 @@ describe("LeveragedToken: fees", function () {
     const NO_CAP = 2n ** 128n - 1n;
     expect(await btc3l.supplyCap()).to.equal(NO_CAP);
     expect((await btc3l.status()).supplyCapped).to.equal(false);
-    await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address); // bob holds shares now
+    await instant(btc3l)
+      .connect(bob)
+      .deposit(100n * USDT, bob.address); // bob holds shares now
     const uncapped = await (
-      await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)
+      await instant(btc3l)
+        .connect(bob)
+        .deposit(100n * USDT, bob.address)
     ).wait();
     await btc3l.connect(admin).setSupplyCap(await btc3l.totalSupply());
     expect((await btc3l.status()).supplyCapped).to.equal(true);
     await expect(
-      btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address),
+      instant(btc3l)
+        .connect(bob)
+        .deposit(100n * USDT, bob.address),
     ).to.be.revertedWithCustomError(btc3l, "SupplyCapExceeded");
     await btc3l.connect(admin).setSupplyCap(NO_CAP - 1n);
     expect((await btc3l.status()).supplyCapped).to.equal(true);
     const capped = await (
-      await btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)
+      await instant(btc3l)
+        .connect(bob)
+        .deposit(100n * USDT, bob.address)
     ).wait();
     // the capped mint reads one more (cold) storage slot: 2,100 gas
     expect(capped!.gasUsed - uncapped!.gasUsed).to.be.within(2_000n, 2_300n);
     await btc3l.connect(admin).setSupplyCap(NO_CAP);
     expect((await btc3l.status()).supplyCapped).to.equal(false);
-    await expect(btc3l.connect(bob)["deposit(uint256,address)"](100n * USDT, bob.address)).to.emit(
-      btc3l,
-      "Deposit",
-    );
+    await expect(
+      instant(btc3l)
+        .connect(bob)
+        .deposit(100n * USDT, bob.address),
+    ).to.emit(btc3l, "Deposit");
   });
 });

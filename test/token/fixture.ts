@@ -13,7 +13,7 @@
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { ContractTransactionResponse } from "ethers";
-import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
+import type { InstantDesk, LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
 import { MARKETS, USDT, type MarketName } from "../../src/common/params.ts";
 import { managementFeeSharesDown, type Book } from "./model.ts";
@@ -55,6 +55,20 @@ export interface Deployed extends Actors {
 
 export const FUNDS = 10_000_000n * USDT;
 
+const instantDesks = new Map<string, InstantDesk>();
+
+/**
+ * The token's InstantDesk (contracts/mocks): the only account a token mints for, and redeems for
+ * before settlement, is its desk; these tests price one deposit or redeem at a time against a preview
+ * read in the same block, so they go through this pass-through desk rather than a ForwardDesk. Users
+ * approve it for USDT and for their shares in the fixture.
+ */
+export function instant(token: LeveragedToken): InstantDesk {
+  const d = instantDesks.get(String(token.target));
+  if (d === undefined) throw new Error(`no InstantDesk for the token at ${String(token.target)}`);
+  return d;
+}
+
 function signer(list: HardhatEthersSigner[], i: number): HardhatEthersSigner {
   const s = list[i];
   if (!s) throw new Error(`signer ${i} is missing`);
@@ -77,19 +91,24 @@ export async function deployFixture(): Promise<Deployed> {
   const sys = await deploySystem(ethers, {
     treasury: actors.treasury.address,
     keeper: actors.keeper.address,
+    desk: "instant",
   });
   const tokenOf = (symbol: string): LeveragedToken => {
     const t = sys.tokens[symbol];
     if (!t) throw new Error(`${symbol} was not deployed`);
     return t;
   };
+  for (const [symbol, d] of Object.entries(sys.instantDesks))
+    instantDesks.set(String(tokenOf(symbol).target), d);
   const spenders = [
     await sys.vault.getAddress(),
-    ...(await Promise.all(Object.values(sys.tokens).map((t) => t.getAddress()))),
+    ...Object.values(sys.instantDesks).map((d) => String(d.target)),
   ];
   for (const s of [actors.alice, actors.bob, actors.carol, actors.attacker, actors.anyone]) {
     await sys.usdt.mint(s.address, FUNDS);
     for (const spender of spenders) await sys.usdt.connect(s).approve(spender, ethers.MaxUint256);
+    for (const [symbol, d] of Object.entries(sys.instantDesks))
+      await tokenOf(symbol).connect(s).approve(d.target, ethers.MaxUint256);
   }
   return {
     ...actors,
@@ -107,7 +126,7 @@ export const SEED = 10_000n * USDT;
 export async function seededFixture(): Promise<Deployed> {
   const d = await deployFixture();
   for (const t of [d.btc3l, d.btc3s, d.eth3l, d.eth3s])
-    await t.connect(d.alice)["deposit(uint256,address)"](SEED, d.alice.address);
+    await instant(t).connect(d.alice).deposit(SEED, d.alice.address);
   return d;
 }
 

@@ -8,7 +8,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { ForwardDesk, LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { deployTokenWithDesk } from "../../src/chain/desk.ts";
 import { USDT, tokenParams } from "../../src/common/params.ts";
-import { deployFixture, ethers, networkHelpers, type Deployed } from "./fixture.ts";
+import { deployFixture, ethers, instant, networkHelpers, type Deployed } from "./fixture.ts";
 
 const { loadFixture } = networkHelpers;
 
@@ -101,25 +101,27 @@ describe("Forward pricing: knowing the next price (issue 15)", function () {
           it(`${label} for it: mint then redeem profits today, loses its costs forward`, async function () {
             const d = await loadFixture(forwardFixture);
             const instantToken = isLong ? d.btc3l : d.btc3s;
-            await instantToken.connect(d.alice)["deposit(uint256,address)"](100_000n * USDT, d.alice.address);
+            await instant(instantToken)
+              .connect(d.alice)
+              .deposit(100_000n * USDT, d.alice.address);
             const start = await usdtOf(d, d.attacker);
-            await instantToken.connect(d.attacker)["deposit(uint256,address)"](capital, d.attacker.address);
+            await instant(instantToken).connect(d.attacker).deposit(capital, d.attacker.address);
             await nextRound(d, bps);
             const held = await instantToken.balanceOf(d.attacker.address);
-            await instantToken
+            await instant(instantToken)
               .connect(d.attacker)
-              ["redeem(uint256,address,address)"](held, d.attacker.address, d.attacker.address);
-            const instant = (await usdtOf(d, d.attacker)) - start;
+              .redeem(held, d.attacker.address, d.attacker.address);
+            const instantGain = (await usdtOf(d, d.attacker)) - start;
 
             const { desk } = isLong ? d.forward.long : d.forward.short;
             const before = await usdtOf(d, d.attacker);
             const shares = await mintForward(d, desk, capital, bps); // filled after the known move
             await redeemForward(d, desk, shares, 0n); // the next update, also known: flat
             const forward = (await usdtOf(d, d.attacker)) - before;
-            results.push({ case: `mint, redeem: ${label}`, today: usd(instant), forward: usd(forward) });
+            results.push({ case: `mint, redeem: ${label}`, today: usd(instantGain), forward: usd(forward) });
 
             const move = bps < 0n ? -bps : bps;
-            expect(instant).to.be.greaterThan((capital * 2n * move) / 10_000n); // about 3x the move
+            expect(instantGain).to.be.greaterThan((capital * 2n * move) / 10_000n); // about 3x the move
             expect(forward).to.be.lessThan(0n);
             expect(-forward).to.be.lessThan(capital / 200n); // fees and trading costs, nothing more
           });
@@ -128,16 +130,18 @@ describe("Forward pricing: knowing the next price (issue 15)", function () {
             // a holder sees the move that hurts its side coming, sells before it and buys back after
             const d = await loadFixture(forwardFixture);
             const instantToken = isLong ? d.btc3l : d.btc3s;
-            await instantToken.connect(d.alice)["deposit(uint256,address)"](100_000n * USDT, d.alice.address);
-            await instantToken.connect(d.attacker)["deposit(uint256,address)"](capital, d.attacker.address);
+            await instant(instantToken)
+              .connect(d.alice)
+              .deposit(100_000n * USDT, d.alice.address);
+            await instant(instantToken).connect(d.attacker).deposit(capital, d.attacker.address);
             const instantHeld = await instantToken.balanceOf(d.attacker.address);
             const cash = await usdtOf(d, d.attacker);
-            await instantToken
+            await instant(instantToken)
               .connect(d.attacker)
-              ["redeem(uint256,address,address)"](instantHeld, d.attacker.address, d.attacker.address);
+              .redeem(instantHeld, d.attacker.address, d.attacker.address);
             const paid = (await usdtOf(d, d.attacker)) - cash;
             await nextRound(d, bps);
-            await instantToken.connect(d.attacker)["deposit(uint256,address)"](paid, d.attacker.address);
+            await instant(instantToken).connect(d.attacker).deposit(paid, d.attacker.address);
             const instantBack = await instantToken.balanceOf(d.attacker.address);
 
             const { desk, token } = isLong ? d.forward.long : d.forward.short;

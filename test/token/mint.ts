@@ -14,6 +14,7 @@ import {
   seededFixture,
   sendAt,
   supplyNow,
+  instant,
 } from "./fixture.ts";
 import {
   MINIMUM_SHARES,
@@ -91,9 +92,9 @@ describe("LeveragedToken: mint at NAV", function () {
     expect(feeShares).to.equal(4_992_499_999_995_000_000n); // ceil(total x 0.0005)
     const shares = total - feeShares;
 
-    await expect(btc3l.connect(alice)["deposit(uint256,address)"](assets, alice.address))
+    await expect(instant(btc3l).connect(alice).deposit(assets, alice.address))
       .to.emit(btc3l, "Deposit")
-      .withArgs(alice.address, alice.address, assets, shares)
+      .withArgs(await btc3l.desk(), alice.address, assets, shares)
       .and.to.emit(btc3l, "PositionResized")
       .withArgs(size, price, cost, feeShares, 0n); // the first mint: no supply, no management fee
     expect(await btc3l.balanceOf(alice.address)).to.equal(shares);
@@ -107,7 +108,7 @@ describe("LeveragedToken: mint at NAV", function () {
     expect(await btc3l.leverage()).to.equal((30_000n * USDT * WAD) / (9_985n * USDT));
 
     // a short opens the same size, negative
-    await btc3s.connect(alice)["deposit(uint256,address)"](assets, alice.address);
+    await instant(btc3s).connect(alice).deposit(assets, alice.address);
     expect((await sys.vault.positionOf(MARKETS.BTC.id, await btc3s.getAddress())).size).to.equal(-size);
     expect(await btc3s.nav()).to.equal(USDT);
   });
@@ -127,7 +128,7 @@ describe("LeveragedToken: mint at NAV", function () {
     // the slice is size x assets / equity: the same exposure per USDT as the holders already have
     expect(q.sizeDelta).to.equal((b.size * assets) / b.equity);
 
-    const tx = await sendAt(t, btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address));
+    const tx = await sendAt(t, instant(btc3l).connect(bob).deposit(assets, bob.address));
     await expect(tx)
       .to.emit(btc3l, "PositionResized")
       .withArgs(q.sizeDelta, b.price, q.cost, q.feeShares, b.managementFeeShares);
@@ -172,71 +173,32 @@ describe("LeveragedToken: mint at NAV", function () {
     const t = await nextTimestamp();
     const q = quoteDeposit(await readBook(btc3l, sys.vault, t), assets);
     expect(q.shares).to.be.greaterThan(99n * WAD);
-    const tx = await sendAt(t, btc3l.connect(alice)["deposit(uint256,address)"](assets, carol.address));
-    await expect(tx).to.emit(btc3l, "Deposit").withArgs(alice.address, carol.address, assets, q.shares);
+    const tx = await sendAt(t, instant(btc3l).connect(alice).deposit(assets, carol.address));
+    await expect(tx)
+      .to.emit(btc3l, "Deposit")
+      .withArgs(await btc3l.desk(), carol.address, assets, q.shares);
     await expect(tx).to.changeTokenBalances(ethers, sys.usdt, [alice, carol], [-assets, 0n]);
     await expect(tx).to.changeTokenBalances(ethers, btc3l, [alice, carol], [0n, q.shares]);
   });
 
-  it("mint(shares) takes the least USDT that mints exactly those shares, as previewMint says", async function () {
-    const { btc3l, bob, sys } = await loadFixture(seededFixture);
-    const shares = 1_234n * WAD + 567n;
-    const t = await nextTimestamp();
-    const b = await readBook(btc3l, sys.vault, t);
-    const assets = await btc3l.previewMint(shares, PENDING);
-    // least: that many USDT mint at least the shares, one unit fewer does not
-    expect(quoteDeposit(b, assets).shares).to.be.greaterThanOrEqual(shares);
-    expect(quoteDeposit(b, assets - 1n).shares).to.be.lessThan(shares);
-    expect(assets).to.be.closeTo(1_234n * USDT, 5n * USDT);
-    const tx = await sendAt(t, btc3l.connect(bob)["mint(uint256,address)"](shares, bob.address));
-    await expect(tx).to.changeTokenBalances(ethers, sys.usdt, [bob], [-assets]);
-    await expect(tx).to.changeTokenBalances(ethers, btc3l, [bob], [shares]);
-    await expect(tx).to.emit(btc3l, "Deposit").withArgs(bob.address, bob.address, assets, shares);
-  });
-
-  it("slippage limits: deposit(minShares) and mint(maxAssets) revert with SlippageExceeded", async function () {
-    const { btc3l, bob, sys } = await loadFixture(seededFixture);
-    const assets = 2_000n * USDT;
-    let t = await nextTimestamp();
-    const minted = quoteDeposit(await readBook(btc3l, sys.vault, t), assets).shares;
+  it("nobody mints at a live price but the desk: mint(shares) and previewMint revert UseTheDesk, maxMint is 0, a deposit from anyone else reverts OnlyDesk", async function () {
+    const { btc3l, bob } = await loadFixture(seededFixture);
+    const desk = await btc3l.desk();
+    await expect(btc3l.connect(bob).mint(100n * WAD, bob.address))
+      .to.be.revertedWithCustomError(btc3l, "UseTheDesk")
+      .withArgs(desk);
+    await expect(btc3l.previewMint(100n * WAD))
+      .to.be.revertedWithCustomError(btc3l, "UseTheDesk")
+      .withArgs(desk);
+    expect(await btc3l.maxMint(bob.address)).to.equal(0n);
+    await expect(btc3l.connect(bob).deposit(100n * USDT, bob.address))
+      .to.be.revertedWithCustomError(btc3l, "OnlyDesk")
+      .withArgs(bob.address, desk);
+    // the desk's own deposit goes through
     await expect(
-      sendAt(t, btc3l.connect(bob)["deposit(uint256,address,uint256)"](assets, bob.address, minted + 1n)),
-    )
-      .to.be.revertedWithCustomError(btc3l, "SlippageExceeded")
-      .withArgs(minted, minted + 1n);
-    t = await nextTimestamp();
-    const exact = quoteDeposit(await readBook(btc3l, sys.vault, t), assets).shares;
-    await expect(
-      sendAt(t, btc3l.connect(bob)["deposit(uint256,address,uint256)"](assets, bob.address, exact)),
-    ).to.changeTokenBalance(ethers, btc3l, bob, exact);
-
-    const shares = 700n * WAD;
-    t = await nextTimestamp();
-    const cost = await btc3l.previewMint(shares, PENDING);
-    await expect(
-      sendAt(t, btc3l.connect(bob)["mint(uint256,address,uint256)"](shares, bob.address, cost - 1n)),
-    )
-      .to.be.revertedWithCustomError(btc3l, "SlippageExceeded")
-      .withArgs(cost, cost - 1n);
-    t = await nextTimestamp();
-    const cost2 = await btc3l.previewMint(shares, PENDING);
-    await expect(
-      sendAt(t, btc3l.connect(bob)["mint(uint256,address,uint256)"](shares, bob.address, cost2)),
-    ).to.changeTokenBalance(ethers, sys.usdt, bob, -cost2);
-  });
-
-  it("a first mint by mint(shares) also opens at NAV 1 USDT", async function () {
-    const { btc3l, bob, sys } = await loadFixture(deployFixture);
-    const shares = 100n * WAD;
-    const t = await nextTimestamp();
-    const assets = await btc3l.previewMint(shares, PENDING);
-    const b = await readBook(btc3l, sys.vault, t);
-    expect(b.supply).to.equal(0n);
-    expect(quoteDeposit(b, assets).shares).to.be.greaterThanOrEqual(shares);
-    expect(quoteDeposit(b, assets - 1n).shares).to.be.lessThan(shares);
-    await sendAt(t, btc3l.connect(bob)["mint(uint256,address)"](shares, bob.address));
-    expect(await btc3l.balanceOf(bob.address)).to.equal(shares);
-    // the surplus of the rounding stays with the holders: NAV at or just above 1 USDT
-    expect(await btc3l.nav()).to.be.within(USDT, USDT + 100n);
+      instant(btc3l)
+        .connect(bob)
+        .deposit(100n * USDT, bob.address),
+    ).to.emit(btc3l, "Deposit");
   });
 });

@@ -16,6 +16,7 @@ import {
   readBook,
   seededFixture,
   sendAt,
+  instant,
 } from "./fixture.ts";
 import { leverageOf, quoteTrade, targetSizeDown, type Book } from "./model.ts";
 
@@ -204,8 +205,8 @@ describe("LeveragedToken: rebalance", function () {
       const assets = 1_000n * USDT;
       const call =
         who === alice
-          ? btc3l.connect(alice)["redeem(uint256,address,address)"](shares, alice.address, alice.address)
-          : btc3l.connect(bob)["deposit(uint256,address)"](assets, bob.address);
+          ? instant(btc3l).connect(alice).redeem(shares, alice.address, alice.address)
+          : instant(btc3l).connect(bob).deposit(assets, bob.address);
       const preview =
         who === alice
           ? await btc3l.previewRedeem(shares, PENDING)
@@ -214,13 +215,25 @@ describe("LeveragedToken: rebalance", function () {
       await expect(tx)
         .to.emit(btc3l, "Rebalanced")
         // inside a mint or a redeem the management fee is reported by its PositionResized
-        .withArgs(who.address, Reason.Ripcord, e.before, e.after, e.sizeDelta, e.book.price, e.cost, 0n, 0n);
+        .withArgs(
+          await btc3l.desk(),
+          Reason.Ripcord,
+          e.before,
+          e.after,
+          e.sizeDelta,
+          e.book.price,
+          e.cost,
+          0n,
+          0n,
+        );
       if (who === alice) {
         await expect(tx)
           .to.emit(btc3l, "Withdraw")
-          .withArgs(alice.address, alice.address, alice.address, preview, shares);
+          .withArgs(await btc3l.desk(), alice.address, alice.address, preview, shares);
       } else {
-        await expect(tx).to.emit(btc3l, "Deposit").withArgs(bob.address, bob.address, assets, preview);
+        await expect(tx)
+          .to.emit(btc3l, "Deposit")
+          .withArgs(await btc3l.desk(), bob.address, assets, preview);
       }
       // back at target but for the rebalance's cost (as a keeper's rebalance leaves it, e.after); the
       // slice's own pro-rata trade keeps it there; and the schedule knows
@@ -238,12 +251,16 @@ describe("LeveragedToken: rebalance", function () {
       .withArgs("rebalanceBounty", 100n * USDT + 1n);
     await btc3l.connect(admin).setFees(0, 0, 0, 100n * USDT);
     // a token worth 90 USDT: at the ripcord it pays 1% of what is left, under a USDT
-    await btc3l.connect(alice)["deposit(uint256,address)"](90n * USDT, alice.address);
+    await instant(btc3l)
+      .connect(alice)
+      .deposit(90n * USDT, alice.address);
     await movePrice(sys, "BTC", -1500n);
     const small = await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
     expect(small.bounty).to.be.within(1n, USDT - 1n);
     // a larger one pays the full 100 USDT
-    await btc3l.connect(alice)["deposit(uint256,address)"](20_000n * USDT, alice.address);
+    await instant(btc3l)
+      .connect(alice)
+      .deposit(20_000n * USDT, alice.address);
     await movePrice(sys, "BTC", -1500n);
     const large = await rebalanceExactly(btc3l, sys, anyone, Reason.Ripcord, 100n * USDT);
     expect(large.bounty).to.equal(100n * USDT);

@@ -8,6 +8,7 @@ import {
   readBook,
   seededFixture,
   sendAt,
+  instant,
 } from "./fixture.ts";
 import { feeUp, leverageOf, navOf, notionalUp, quoteRedeem, toAssetsDown } from "./model.ts";
 
@@ -29,13 +30,10 @@ describe("LeveragedToken: redeem at NAV", function () {
     expect(q.sizeDelta).to.equal(-((b.size * (shares - q.feeShares)) / b.supply));
     expect(q.cost).to.equal(feeUp(notionalUp(q.sizeDelta, b.price), 5n * 10n ** 14n));
 
-    const tx = await sendAt(
-      t,
-      btc3l.connect(alice)["redeem(uint256,address,address)"](shares, alice.address, alice.address),
-    );
+    const tx = await sendAt(t, instant(btc3l).connect(alice).redeem(shares, alice.address, alice.address));
     await expect(tx)
       .to.emit(btc3l, "Withdraw")
-      .withArgs(alice.address, alice.address, alice.address, q.assets, shares);
+      .withArgs(await btc3l.desk(), alice.address, alice.address, q.assets, shares);
     await expect(tx)
       .to.emit(btc3l, "PositionResized")
       .withArgs(q.sizeDelta, b.price, q.cost, q.feeShares, b.managementFeeShares);
@@ -60,92 +58,43 @@ describe("LeveragedToken: redeem at NAV", function () {
     expect(leverageOf(size, equity, price)).to.be.closeTo(leverageOf(b.size, b.equity, b.price), WAD / 1000n);
   });
 
-  it("withdraw(assets) burns the fewest shares that pay exactly those assets, as previewWithdraw says", async function () {
-    const { btc3l, alice, carol, sys } = await loadFixture(seededFixture);
-    const assets = 1_234_567_891n;
-    const t = await nextTimestamp();
-    const b = await readBook(btc3l, sys.vault, t);
-    const shares = await btc3l.previewWithdraw(assets, PENDING);
-    expect(quoteRedeem(b, shares).assets).to.be.greaterThanOrEqual(assets);
-    expect(quoteRedeem(b, shares - 1n).assets).to.be.lessThan(assets);
-    const tx = await sendAt(
-      t,
-      btc3l.connect(alice)["withdraw(uint256,address,address)"](assets, carol.address, alice.address),
-    );
-    await expect(tx).to.changeTokenBalances(ethers, sys.usdt, [alice, carol], [0n, assets]);
-    await expect(tx).to.changeTokenBalances(ethers, btc3l, [alice], [-shares]);
-    await expect(tx)
-      .to.emit(btc3l, "Withdraw")
-      .withArgs(alice.address, carol.address, alice.address, assets, shares);
+  it("nobody redeems at a live price but the desk: withdraw(assets) and previewWithdraw revert UseTheDesk before settlement, maxWithdraw is 0, a redeem from anyone else reverts OnlyDesk", async function () {
+    const { btc3l, alice } = await loadFixture(seededFixture);
+    const desk = await btc3l.desk();
+    await expect(btc3l.connect(alice).withdraw(10n * USDT, alice.address, alice.address))
+      .to.be.revertedWithCustomError(btc3l, "UseTheDesk")
+      .withArgs(desk);
+    await expect(btc3l.previewWithdraw(10n * USDT))
+      .to.be.revertedWithCustomError(btc3l, "UseTheDesk")
+      .withArgs(desk);
+    expect(await btc3l.maxWithdraw(alice.address)).to.equal(0n);
+    await expect(btc3l.connect(alice).redeem(WAD, alice.address, alice.address))
+      .to.be.revertedWithCustomError(btc3l, "OnlyDesk")
+      .withArgs(alice.address, desk);
   });
 
-  it("slippage limits: redeem(minAssets) and withdraw(maxShares) revert with SlippageExceeded", async function () {
-    const { btc3l, alice, sys } = await loadFixture(seededFixture);
-    const shares = 1_000n * WAD;
-    let t = await nextTimestamp();
-    let paid = quoteRedeem(await readBook(btc3l, sys.vault, t), shares).assets;
-    const redeemMin = btc3l.connect(alice)["redeem(uint256,address,address,uint256)"];
-    await expect(sendAt(t, redeemMin(shares, alice.address, alice.address, paid + 1n)))
-      .to.be.revertedWithCustomError(btc3l, "SlippageExceeded")
-      .withArgs(paid, paid + 1n);
-    t = await nextTimestamp();
-    paid = quoteRedeem(await readBook(btc3l, sys.vault, t), shares).assets;
-    await expect(sendAt(t, redeemMin(shares, alice.address, alice.address, paid))).to.changeTokenBalance(
-      ethers,
-      sys.usdt,
-      alice,
-      paid,
-    );
-
-    const assets = 500n * USDT;
-    const withdrawMax = btc3l.connect(alice)["withdraw(uint256,address,address,uint256)"];
-    t = await nextTimestamp();
-    let burnt = await btc3l.previewWithdraw(assets, PENDING);
-    await expect(sendAt(t, withdrawMax(assets, alice.address, alice.address, burnt - 1n)))
-      .to.be.revertedWithCustomError(btc3l, "SlippageExceeded")
-      .withArgs(burnt, burnt - 1n);
-    t = await nextTimestamp();
-    burnt = await btc3l.previewWithdraw(assets, PENDING);
-    await expect(sendAt(t, withdrawMax(assets, alice.address, alice.address, burnt))).to.changeTokenBalance(
-      ethers,
-      btc3l,
-      alice,
-      -burnt,
-    );
-  });
-
-  it("a caller other than the owner spends the owner's allowance (redeem and withdraw)", async function () {
-    const { btc3l, alice, bob, sys } = await loadFixture(seededFixture);
+  it("the desk redeems an owner's shares only within the owner's allowance to it", async function () {
+    const { btc3l, alice } = await loadFixture(seededFixture);
+    const desk = await btc3l.desk();
     const shares = 100n * WAD;
-    await expect(btc3l.connect(bob)["redeem(uint256,address,address)"](shares, bob.address, alice.address))
+    await btc3l.connect(alice).approve(desk, 0n);
+    await expect(instant(btc3l).connect(alice).redeem(shares, alice.address, alice.address))
       .to.be.revertedWithCustomError(btc3l, "ERC20InsufficientAllowance")
-      .withArgs(bob.address, 0n, shares);
-    await btc3l.connect(alice).approve(bob.address, 3n * shares);
-    const tx = btc3l.connect(bob)["redeem(uint256,address,address)"](shares, bob.address, alice.address);
-    await expect(tx).to.changeTokenBalances(ethers, btc3l, [alice, bob], [-shares, 0n]);
-    expect(await btc3l.allowance(alice.address, bob.address)).to.equal(2n * shares);
-
-    const t = await nextTimestamp();
-    const burnt = await btc3l.previewWithdraw(10n * USDT, PENDING);
-    await sendAt(
-      t,
-      btc3l.connect(bob)["withdraw(uint256,address,address)"](10n * USDT, bob.address, alice.address),
-    );
-    expect(await btc3l.allowance(alice.address, bob.address)).to.equal(2n * shares - burnt);
+      .withArgs(desk, 0n, shares);
+    await btc3l.connect(alice).approve(desk, 3n * shares);
+    const tx = instant(btc3l).connect(alice).redeem(shares, alice.address, alice.address);
+    await expect(tx).to.changeTokenBalance(ethers, btc3l, alice, -shares);
+    expect(await btc3l.allowance(alice.address, desk)).to.equal(2n * shares);
     // an infinite allowance is not spent
-    await btc3l.connect(alice).approve(bob.address, ethers.MaxUint256);
-    await btc3l.connect(bob)["redeem(uint256,address,address)"](shares, bob.address, alice.address);
-    expect(await btc3l.allowance(alice.address, bob.address)).to.equal(ethers.MaxUint256);
-    expect(await sys.usdt.balanceOf(bob.address)).to.be.greaterThan(10_000_000n * USDT);
+    await btc3l.connect(alice).approve(desk, ethers.MaxUint256);
+    await instant(btc3l).connect(alice).redeem(shares, alice.address, alice.address);
+    expect(await btc3l.allowance(alice.address, desk)).to.equal(ethers.MaxUint256);
   });
 
   it("redeem stays open while minting is paused", async function () {
     const { btc3l, admin, alice, bob } = await loadFixture(seededFixture);
     await expect(btc3l.connect(admin).setMintPaused(true)).to.emit(btc3l, "MintingPaused").withArgs(true);
-    await expect(
-      btc3l.connect(bob)["deposit(uint256,address)"](USDT, bob.address),
-    ).to.be.revertedWithCustomError(btc3l, "MintPaused");
-    await expect(btc3l.connect(bob)["mint(uint256,address)"](WAD, bob.address)).to.be.revertedWithCustomError(
+    await expect(instant(btc3l).connect(bob).deposit(USDT, bob.address)).to.be.revertedWithCustomError(
       btc3l,
       "MintPaused",
     );
@@ -154,10 +103,10 @@ describe("LeveragedToken: redeem at NAV", function () {
     const balance = await btc3l.balanceOf(alice.address);
     expect(await btc3l.maxRedeem(alice.address)).to.equal(balance);
     await expect(
-      btc3l.connect(alice)["redeem(uint256,address,address)"](balance, alice.address, alice.address),
+      instant(btc3l).connect(alice).redeem(balance, alice.address, alice.address),
     ).to.changeTokenBalance(ethers, btc3l, alice, -balance);
     await btc3l.connect(admin).setMintPaused(false);
-    await expect(btc3l.connect(bob)["deposit(uint256,address)"](USDT, bob.address)).to.emit(btc3l, "Deposit");
+    await expect(instant(btc3l).connect(bob).deposit(USDT, bob.address)).to.emit(btc3l, "Deposit");
   });
 
   it("the last holder can redeem everything; the locked minimum and the fees keep NAV defined", async function () {
@@ -166,10 +115,7 @@ describe("LeveragedToken: redeem at NAV", function () {
     const t = await nextTimestamp();
     const b = await readBook(btc3l, sys.vault, t);
     const q = quoteRedeem(b, balance);
-    await sendAt(
-      t,
-      btc3l.connect(alice)["redeem(uint256,address,address)"](balance, alice.address, alice.address),
-    );
+    await sendAt(t, instant(btc3l).connect(alice).redeem(balance, alice.address, alice.address));
     expect(await btc3l.balanceOf(alice.address)).to.equal(0n);
     const supply = await btc3l.totalSupply();
     expect(supply).to.equal(b.supply - q.burnt);

@@ -10,9 +10,10 @@ import { MARKETS, tokenParams, type TokenParams } from "../../../src/common/para
 import { key } from "../../../src/engine/erc20.ts";
 import { EngineRevert } from "../../../src/engine/errors.ts";
 import { DEAD, TokenState, type LeveragedToken as EngineToken } from "../../../src/engine/token.ts";
+import { InstantDesk as EngineInstantDesk } from "../../../src/engine/instantDesk.ts";
 import { EngineSystem, type SystemDeployment } from "../../../src/engine/system.ts";
 import type { Tx } from "../../../src/engine/world.ts";
-import type { LeveragedToken } from "../../../types/ethers-contracts/index.js";
+import type { InstantDesk, LeveragedToken } from "../../../types/ethers-contracts/index.js";
 import type { Step } from "./steps.ts";
 
 const USDT = 10n ** 6n;
@@ -20,7 +21,7 @@ const MAX = 2n ** 256n - 1n;
 const GAS = 5_000_000;
 export const PRICE_IMPACT = 10n ** 15n; // 0.1% per 1,000,000 USDT of notional: exercises the impact rounding
 const BTC = MARKETS.BTC.id;
-/** The previews compared after every step (they run the contract's least-input search). */
+/** The previews compared after every step (before settlement both revert UseTheDesk). */
 const PREVIEW_SHARES = 123n * 10n ** 18n;
 const PREVIEW_ASSETS = 45n * USDT;
 
@@ -32,6 +33,8 @@ export interface Fixture {
   /** alice, bob, carol, treasury, admin (the keeper). */
   callers: HardhatEthersSigner[];
   tokens: LeveragedToken[];
+  /** Each token's InstantDesk: deposits and redeems pass through it at the stored price. */
+  desks: InstantDesk[];
   deployment: SystemDeployment;
   funding: bigint;
 }
@@ -44,13 +47,18 @@ export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
     tokens: DIFF_TOKENS,
     treasury: treasury.address,
     keeper: admin.address,
+    desk: "instant",
   });
   await (await sys.vault.setPriceImpact(BTC, PRICE_IMPACT)).wait();
   const tokens = DIFF_TOKENS.map((p) => sys.tokens[p.symbol]!);
+  const desks = DIFF_TOKENS.map((p) => sys.instantDesks[p.symbol]!);
   const funding = 10_000_000n * USDT;
   for (const a of [alice, bob, carol, treasury]) {
     await (await sys.usdt.mint(a.address, funding)).wait();
-    for (const t of tokens) await (await sys.usdt.connect(a).approve(await t.getAddress(), MAX)).wait();
+    for (const [i, t] of tokens.entries()) {
+      await (await sys.usdt.connect(a).approve(await desks[i]!.getAddress(), MAX)).wait();
+      await (await t.connect(a).approve(await desks[i]!.getAddress(), MAX)).wait();
+    }
     await (await sys.usdt.connect(a).approve(await sys.vault.getAddress(), MAX)).wait(); // as an LP
   }
   const deployment = await readDeployment(sys, DIFF_TOKENS, {
@@ -58,7 +66,7 @@ export async function deployFixture(ethers: HardhatEthers): Promise<Fixture> {
     treasury: treasury.address,
     keeper: admin.address,
   });
-  return { sys, admin, callers: [alice, bob, carol, treasury, admin], tokens, deployment, funding };
+  return { sys, admin, callers: [alice, bob, carol, treasury, admin], tokens, desks, deployment, funding };
 }
 
 /** The engine's mirror of the fixture: same deployment, same funding and approvals. */
@@ -67,7 +75,10 @@ export function mirrorFixture(f: Fixture): EngineSystem {
   e.vault.setPriceImpact(BTC, PRICE_IMPACT);
   for (const a of f.callers.slice(0, 4)) {
     e.world.usdt.mint(a.address, f.funding);
-    for (const t of f.deployment.tokens) e.world.usdt.approve(a.address, t.address, MAX);
+    for (const t of f.deployment.tokens) {
+      e.world.usdt.approve(a.address, t.desk, MAX);
+      e.token(t.params.symbol).shares.approve(a.address, t.desk, MAX);
+    }
     e.world.usdt.approve(a.address, e.vault.address, MAX);
   }
   e.world.log.events.length = 0;
@@ -159,8 +170,19 @@ export class DifferentialRunner {
     if (!this.lastFull) await this.compare(steps.length - 1, "the last step", true);
   }
 
-  private tok(i: number): { chain: LeveragedToken; engine: EngineToken } {
-    return { chain: this.f.tokens[i]!, engine: this.e.token(DIFF_TOKENS[i]!.symbol) };
+  private tok(i: number): {
+    chain: LeveragedToken;
+    engine: EngineToken;
+    chainDesk: InstantDesk;
+    engineDesk: EngineInstantDesk;
+  } {
+    const engine = this.e.token(DIFF_TOKENS[i]!.symbol);
+    return {
+      chain: this.f.tokens[i]!,
+      engine,
+      chainDesk: this.f.desks[i]!,
+      engineDesk: new EngineInstantDesk(this.e.world, engine),
+    };
   }
 
   private caller(i: number): HardhatEthersSigner {
@@ -172,13 +194,13 @@ export class DifferentialRunner {
     switch (s.kind) {
       case "deposit": {
         const a = this.caller(s.actor);
-        const { chain, engine } = this.tok(s.token);
+        const { chainDesk, engineDesk } = this.tok(s.token);
         return [
           {
             label: `deposit ${s.assets}`,
             from: a.address,
-            chain: () => chain.connect(a)["deposit(uint256,address)"](s.assets, a.address, { gasLimit: GAS }),
-            engine: (tx) => engine.deposit(tx, s.assets, a.address),
+            chain: () => chainDesk.connect(a).deposit(s.assets, a.address, { gasLimit: GAS }),
+            engine: (tx) => engineDesk.deposit(tx, s.assets, a.address),
           },
         ];
       }
@@ -189,24 +211,24 @@ export class DifferentialRunner {
           {
             label: `mint ${s.shares}`,
             from: a.address,
-            chain: () => chain.connect(a)["mint(uint256,address)"](s.shares, a.address, { gasLimit: GAS }),
-            engine: (tx) => engine.mint(tx, s.shares, a.address),
+            // never at a live price: both revert UseTheDesk
+            chain: () => chain.connect(a).mint.send(s.shares, a.address, { gasLimit: GAS }),
+            engine: () => engine.mint(),
           },
         ];
       }
       case "redeem": {
         const a = this.caller(s.actor);
         const o = this.caller(s.owner).address;
-        const { chain, engine } = this.tok(s.token);
+        const { engine, chainDesk, engineDesk } = this.tok(s.token);
         const balance = engine.balanceOf(o);
         const shares = s.bps < 0 ? s.raw : (balance * BigInt(s.bps)) / 10_000n;
         return [
           {
             label: `redeem ${shares}`,
             from: a.address,
-            chain: () =>
-              chain.connect(a)["redeem(uint256,address,address)"](shares, a.address, o, { gasLimit: GAS }),
-            engine: (tx) => engine.redeem(tx, shares, a.address, o),
+            chain: () => chainDesk.connect(a).redeem(shares, a.address, o, { gasLimit: GAS }),
+            engine: (tx) => engineDesk.redeem(tx, shares, a.address, o),
           },
         ];
       }
@@ -226,8 +248,8 @@ export class DifferentialRunner {
           {
             label: `withdraw ${assets}`,
             from: a.address,
-            chain: () =>
-              chain.connect(a)["withdraw(uint256,address,address)"](assets, a.address, o, { gasLimit: GAS }),
+            // settled only; before, both revert UseTheDesk
+            chain: () => chain.connect(a).withdraw(assets, a.address, o, { gasLimit: GAS }),
             engine: (tx) => engine.withdraw(tx, assets, a.address, o),
           },
         ];
@@ -639,9 +661,9 @@ export class DifferentialRunner {
       const t = e.token(params.symbol);
       const p = `t${i}.`;
       read(p + "nav", () => t.nav(time));
-      read(p + "previewMint", () => t.previewMint(PREVIEW_SHARES, time));
-      read(p + "previewWithdraw", () => t.previewWithdraw(PREVIEW_ASSETS, time));
-      read(p + "maxWithdraw", () => t.maxWithdraw(this.watched[0]!, time));
+      read(p + "previewMint", () => t.previewMint());
+      read(p + "previewWithdraw", () => t.previewWithdraw(PREVIEW_ASSETS));
+      read(p + "maxWithdraw", () => t.maxWithdraw(this.watched[0]!));
       read(p + "supply", () => t.totalSupply());
       read(p + "status", () => {
         const s = t.st.status;

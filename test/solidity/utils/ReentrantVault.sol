@@ -20,7 +20,6 @@ contract ReentrantVault {
     enum Reenter {
         None,
         Deposit,
-        Mint,
         Redeem,
         Withdraw,
         Rebalance,
@@ -95,7 +94,6 @@ contract ReentrantVault {
         Reenter r = reenter;
         address self = address(this);
         if (r == Reenter.Deposit) token.deposit(1e6, self);
-        else if (r == Reenter.Mint) token.mint(1e18, self);
         else if (r == Reenter.Redeem) token.redeem(1, self, self);
         else if (r == Reenter.Withdraw) token.withdraw(1, self, self);
         else if (r == Reenter.Rebalance) token.rebalance();
