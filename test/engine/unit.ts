@@ -57,6 +57,7 @@ function system(fundingRate = 0n): EngineSystem {
     }
   }
   for (const t of e.tokens.values()) desks.set(t, new InstantDesk(e.world, t));
+  e.world.log.events.length = 0;
   return e;
 }
 
@@ -318,8 +319,8 @@ describe("Engine rebalance screen and replay", function () {
       });
       const t = e.token("BTC3S");
       e.world.usdt.mint(alice, 10_000n * USDT);
-      e.world.usdt.approve(alice, t.address, 10_000n * USDT);
-      desk(t).deposit({ from: alice, time: T0 }, 10_000n * USDT, alice);
+      e.world.usdt.approve(alice, t.desk, 10_000n * USDT);
+      new InstantDesk(e.world, t).deposit({ from: alice, time: T0 }, 10_000n * USDT, alice);
       let time = T0;
       let rebalances = 0;
       if (fast) {
