@@ -31,8 +31,11 @@ export interface SpotInputs {
   keeperRole: string;
   usdt: NamedArtifactContractDeploymentFuture<"MockUSDT">;
   tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">>;
-  /** Each token's desk, when the tokens have desks (then the seed is minted through them). */
-  desks?: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">>;
+  /** Each token's desk: a ForwardDesk (the seed is a request, filled at a new price round), or in the
+   * attack test's comparison system the test-only InstantDesk (the seed is one deposit through it). */
+  desks:
+    | { kind: "forward"; of: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">> }
+    | { kind: "instant"; of: Record<string, NamedArtifactContractAtFuture<"InstantDesk">> };
   feeds: Record<string, NamedArtifactContractDeploymentFuture<"MockPriceFeed">>;
   /** symbol -> the token's market. */
   marketOf: Record<string, string>;
@@ -55,25 +58,22 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
     id: "approvePoolUsdt",
   });
 
-  // the seed's mint: instantly, or through the desk (request, a new price round, fill, claim)
+  // the seed's mint through the desk: a request, a new price round, the fill and the claim (or one
+  // deposit through an InstantDesk)
   const minted: Record<string, ContractCallFuture<string, string>> = {};
   const requests: Record<string, ContractCallFuture<string, string>[]> = {};
-  for (const [symbol, token] of Object.entries(tokens)) {
+  for (const symbol of Object.keys(tokens)) {
     const funded = m.call(usdt, "mint", [admin, SEED_MAX_COST + SEED_USDT], { id: `mintSeed${symbol}` });
-    const desk = desks?.[symbol];
-    if (desk === undefined) {
-      const approved = m.call(usdt, "approve", [token, SEED_MAX_COST], { id: `approveSeed${symbol}` });
-      minted[symbol] = m.call(
-        token,
-        "mint(uint256,address,uint256)",
-        [SPOT.seedTokens, admin, SEED_MAX_COST],
-        {
-          id: `seedMint${symbol}`,
-          after: [funded, approved],
-        },
-      );
+    if (desks.kind === "instant") {
+      const instant = desks.of[symbol]!;
+      const approved = m.call(usdt, "approve", [instant, SEED_MAX_COST], { id: `approveSeed${symbol}` });
+      minted[symbol] = m.call(instant, "deposit", [SEED_MAX_COST, admin], {
+        id: `seedMint${symbol}`,
+        after: [funded, approved],
+      });
       continue;
     }
+    const desk = desks.of[symbol]!;
     const approved = m.call(usdt, "approve", [desk, SEED_MAX_COST], { id: `approveSeed${symbol}` });
     const requested = m.call(desk, "requestDeposit", [SEED_MAX_COST, admin, admin], {
       id: `seedRequest${symbol}`,
@@ -81,7 +81,7 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
     });
     (requests[marketOf(symbol)] ??= []).push(requested);
   }
-  if (desks !== undefined) {
+  if (desks.kind === "forward") {
     // a new price round after every seed request of the market: the fill prices at it
     const rounds: Record<string, ContractCallFuture<string, string>> = {};
     for (const [market, placed] of Object.entries(requests)) {
@@ -93,7 +93,7 @@ export function addSpot(m: IgnitionModuleBuilder, inputs: SpotInputs) {
         after: placed,
       });
     }
-    for (const [symbol, desk] of Object.entries(desks)) {
+    for (const [symbol, desk] of Object.entries(desks.of)) {
       const token = tokens[symbol]!;
       const role = m.call(token, "grantRole", [keeperRole, admin], { id: `seedFillRole${symbol}` });
       const filled = m.call(desk, "fill", [], {

@@ -7,9 +7,9 @@
 // on a SOL market) is a module of its own, "System_<tag>", so its journal never mixes with the
 // default's. Every other number comes from src/common/params.ts; only the keeper and the treasury
 // (addresses) are module parameters. Deploy with `npm run deploy -- --network <name>`
-// (scripts/deploy.ts). `SystemInstant` is the same system with instant tokens (`createToken`, no
-// desk), kept only for the tools that still mint and redeem instantly (the arbitrage bot and the
-// soak's engine replay).
+// (scripts/deploy.ts). `SystemInstant` is the same system with the test-only InstantDesk in place of
+// each ForwardDesk (the primary market before forward pricing): only the attack test deploys it, to
+// show what an attacker who knows the next price earns there.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -60,7 +60,12 @@ export function deskCreationCode(): string {
   return artifactBytecode("contracts/ForwardDesk.sol/ForwardDesk.json", "ForwardDesk");
 }
 
-/** The module ids: the system with desks, and the one with instant tokens. */
+/** The test-only InstantDesk's creation code (contracts/mocks). */
+function instantDeskCreationCode(): string {
+  return artifactBytecode("contracts/mocks/InstantDesk.sol/InstantDesk.json", "InstantDesk");
+}
+
+/** The module ids: the system with ForwardDesks, and the attack test's with InstantDesks. */
 export const SYSTEM_MODULE_ID = "System";
 export const INSTANT_SYSTEM_MODULE_ID = "SystemInstant";
 
@@ -105,27 +110,27 @@ function buildSystem(desks: boolean, spec: DeploySpec = DEFAULT_SPEC) {
     m.call(vault, "addLiquidity", [EXCHANGE.poolLiquidity], { after: [poolMint, poolApprove] });
 
     const code = tokenCreationCode();
-    const deskCode = deskCreationCode();
+    const deskCode = desks ? deskCreationCode() : instantDeskCreationCode();
     const factory = m.contract("LeveragedTokenFactory", [vault, keccak256(code), keccak256(deskCode), admin]);
 
     const tokens: Record<string, NamedArtifactContractAtFuture<"LeveragedToken">> = {};
     const deskOf: Record<string, NamedArtifactContractAtFuture<"ForwardDesk">> = {};
+    const instantOf: Record<string, NamedArtifactContractAtFuture<"InstantDesk">> = {};
     for (const p of spec.tokens) {
       const marketId = spec.markets.find((x) => x.name === p.market)?.id;
       if (marketId === undefined) throw new Error(`${p.symbol}: the deployment lists no ${p.market} market`);
       const config = tokenConfigOn(p, marketId, vault, { treasury, admin, keeper });
-      const created = desks
-        ? m.call(factory, "createTokenWithDesk", [config, code, deskCode, DESK.fillDelay, DESK.fillBounty], {
-            id: `create${p.symbol}`,
-            after: markets,
-          })
-        : m.call(factory, "createToken", [config, code], { id: `create${p.symbol}`, after: markets });
+      const created = m.call(
+        factory,
+        "createTokenWithDesk",
+        [config, code, deskCode, DESK.fillDelay, DESK.fillBounty],
+        { id: `create${p.symbol}`, after: markets },
+      );
       const address = m.readEventArgument(created, "TokenCreated", "token", { id: `address${p.symbol}` });
       tokens[p.symbol] = m.contractAt("LeveragedToken", address, { id: p.symbol });
-      if (desks) {
-        const desk = m.readEventArgument(created, "DeskCreated", "desk", { id: `deskAddress${p.symbol}` });
-        deskOf[p.symbol] = m.contractAt("ForwardDesk", desk, { id: `Desk${p.symbol}` });
-      }
+      const desk = m.readEventArgument(created, "DeskCreated", "desk", { id: `deskAddress${p.symbol}` });
+      if (desks) deskOf[p.symbol] = m.contractAt("ForwardDesk", desk, { id: `Desk${p.symbol}` });
+      else instantOf[p.symbol] = m.contractAt("InstantDesk", desk, { id: `InstantDesk${p.symbol}` });
     }
 
     const spot = addSpot(m, {
@@ -134,7 +139,7 @@ function buildSystem(desks: boolean, spec: DeploySpec = DEFAULT_SPEC) {
       keeperRole: KEEPER_ROLE,
       usdt,
       tokens,
-      desks: desks ? deskOf : undefined,
+      desks: desks ? { kind: "forward", of: deskOf } : { kind: "instant", of: instantOf },
       feeds,
       marketOf: Object.fromEntries(spec.tokens.map((t) => [t.symbol, t.market])),
       prices: Object.fromEntries(spec.markets.map((x) => [x.name, x.initialPrice])),
@@ -166,7 +171,7 @@ function buildSystem(desks: boolean, spec: DeploySpec = DEFAULT_SPEC) {
 
 /** The system with every standard token made with its ForwardDesk (the default deployment). */
 export const SystemModule = buildSystem(true);
-/** The same system with instant tokens (no desk), for tools that still mint and redeem instantly. */
+/** The same system with InstantDesks (test only: the attack test's comparison). */
 export const InstantSystemModule = buildSystem(false);
 
 /** The module for `spec` (the default modules for the default spec). */

@@ -158,9 +158,10 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   e.vault.setFees(taker, DEFAULT_EXCHANGE_PARAMS.liquidationReward);
   const token = e.token(params.symbol);
   const feed = e.feed("BTC");
-  e.world.usdt.mint(USER, DEPOSIT);
-  e.world.usdt.approve(USER, token.address, DEPOSIT);
-  token.deposit({ from: USER, time: START }, DEPOSIT, USER);
+  // only the token's desk deposits: it mints the user's position
+  e.world.usdt.mint(token.desk, DEPOSIT);
+  e.world.usdt.approve(token.desk, token.address, DEPOSIT);
+  token.deposit({ from: token.desk, time: START }, DEPOSIT, USER);
   e.world.log.enabled = false;
   const valueStart = enginePerToken(token, START);
   let depletedAt: BacktestResult["depletedAt"];

@@ -58,9 +58,10 @@ function replayOnce(prices: BigInt64Array, stepSeconds: number, noScreen = false
   });
   const token = e.token(params.symbol);
   const user = syntheticAddress(0xa1);
-  e.world.usdt.mint(user, 1_000_000n * USDT);
-  e.world.usdt.approve(user, token.address, 1_000_000n * USDT);
-  token.deposit({ from: user, time: start }, 1_000_000n * USDT, user);
+  // only the token's desk deposits: it mints the user's position
+  e.world.usdt.mint(token.desk, 1_000_000n * USDT);
+  e.world.usdt.approve(token.desk, token.address, 1_000_000n * USDT);
+  token.deposit({ from: token.desk, time: start }, 1_000_000n * USDT, user);
   e.world.log.enabled = false;
   const t0 = process.hrtime.bigint();
   const r = replayPrices(e, token, e.feed("BTC"), prices, {

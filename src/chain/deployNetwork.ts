@@ -42,9 +42,10 @@ export interface NetworkDeployOptions {
   /** Progress lines (default: none). */
   log?: (line: string) => void;
   /**
-   * Instant tokens, without desks (Ignition module SystemInstant): the primary market before the
-   * desk, for the attack test that shows what they pay an attacker. Default false: every token has
-   * its ForwardDesk.
+   * The test-only InstantDesk in place of each ForwardDesk (Ignition module SystemInstant): the
+   * primary market before forward pricing, for the attack test that shows what it pays an attacker.
+   * The address book then lists no desks (the tools would take them for ForwardDesks); the test
+   * reads each token's InstantDesk from factory.deskOf. Default false: every token has its ForwardDesk.
    */
   instantTokens?: boolean;
   /**

@@ -1,22 +1,13 @@
-// `lt mint <SYMBOL> <usdt>` and `lt redeem <SYMBOL> <tokens|all>`: checked, slippage-limited
-// deposit and redeem. Everything the CLI can tell beforehand (state, balance) it says before sending
-// anything; what only the chain knows comes back from the revert, decoded.
+// `lt mint <SYMBOL> <usdt>` and `lt redeem <SYMBOL> <tokens|all>`: requests at the token's desk
+// (src/cli/desk.ts), and a settled token's redeem straight from the token (its frozen USDT, no price
+// at stake). Everything the CLI can tell beforehand (state, balance) it says before sending anything;
+// what only the chain knows comes back from the revert, decoded.
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { mintRedeemGasLimit } from "../chain/gas.ts";
-import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
-import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
-import {
-  CliError,
-  depletedMessage,
-  explainError,
-  insufficientSharesMessage,
-  insufficientUsdtMessage,
-  mintPausedMessage,
-  STATE,
-  stateMessage,
-  type ErrorContext,
-} from "./errors.ts";
+import { parseShareAmount } from "./amounts.ts";
+import { type Context, resolveSymbol, signerOf, tokenOf } from "./context.ts";
+import { CliError, explainError, insufficientSharesMessage, STATE, type ErrorContext } from "./errors.ts";
 import {
   decimalString,
   formatPercent,

@@ -18,7 +18,6 @@ import { withChainTokens } from "../chain/factoryTokens.ts";
 import { WAD } from "../common/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
-import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { describe, revertName } from "../keeper/keeper.ts";
 import { backoffMs, sleep } from "../common/retry.ts";
 import {
@@ -32,23 +31,15 @@ import {
   ratioToNumber,
   sellToUpper,
   spotPrice,
-  type Band,
   type BandFees,
   type Ratio,
   type Reserves,
 } from "./poolMath.ts";
-import {
-  connectPair,
-  connectRouter,
-  NO_DEADLINE,
-  type UniswapV2Pair,
-  type UniswapV2Router02,
-} from "./uniswap.ts";
+import { connectPair, connectRouter, type UniswapV2Pair } from "./uniswap.ts";
 import {
   ACTIVE,
   DELISTING,
   ENGINE_LEGS,
-  mined,
   PENDING,
   type ArbContext,
   type ArbResult,
@@ -101,7 +92,7 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     market,
     leverage,
     state,
-    maxMint,
+    maxDeposit,
     assets,
     supply,
     status,
@@ -114,7 +105,7 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     token.market(),
     token.targetLeverage(),
     token.state(PENDING),
-    token.maxMint(await signer.getAddress(), PENDING),
+    token.maxDeposit(await signer.getAddress(), PENDING),
     token.totalAssets(PENDING),
     token.totalSupply(PENDING),
     token.status(PENDING),
@@ -145,7 +136,7 @@ export async function viewPool(signer: Signer, book: AddressBook, symbol: string
     fees,
     band: noArbitrageBandAt(navExact, fees),
     state,
-    mintOpen: state === ACTIVE && maxMint > 0n,
+    mintOpen: state === ACTIVE && maxDeposit > 0n,
   };
 }
 
@@ -313,7 +304,7 @@ async function arbitragePool(
         preview: d.preview,
         blockTime: plan.pricedAt,
       });
-      const preview = plan.action === "mint-sell" ? "previewMint" : "previewRedeem";
+      const preview = plan.action === "mint-sell" ? "previewDeposit" : "previewRedeem";
       return {
         ...plan,
         outcome: "skipped",
@@ -323,10 +314,9 @@ async function arbitragePool(
     if (plan.expectedProfit! <= 0n) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
     if (plan.usdtIn! > inventory)
       return { ...plan, outcome: "skipped", why: `needs ${plan.usdtIn} USDT, holds ${inventory}` };
-    if (v.desk !== undefined) return openDeskTrade(ctx, v, v.desk, plan, usdt, router);
-    return plan.action === "mint-sell"
-      ? mintAndSell(ctx, v, plan, me, usdt, router)
-      : buyAndRedeem(ctx, v, plan, me, usdt, router);
+    if (v.desk === undefined)
+      return { ...plan, outcome: "skipped", why: "the token has no desk (deployed before forward pricing)" };
+    return openDeskTrade(ctx, v, v.desk, plan, usdt, router);
   }
 }
 
@@ -360,8 +350,20 @@ async function decideMintSell(
       engineQuote: cost,
       pricedAt: Number(t.timestamp),
     },
-    preview: await v.token.previewMint(tokens, PENDING),
+    preview: await leastDepositOnChain(v, tokens, cost),
   };
+}
+
+/**
+ * The chain's check of the engine's mint cost: `cost` when the token's previewDeposit says it is the
+ * least USDT that mints `tokens` (cost mints them, one unit less does not), else what cost mints.
+ */
+async function leastDepositOnChain(v: PoolView, tokens: bigint, cost: bigint): Promise<bigint> {
+  const [got, below] = await Promise.all([
+    v.token.previewDeposit(cost, PENDING),
+    cost === 0n ? Promise.resolve(0n) : v.token.previewDeposit(cost - 1n, PENDING),
+  ]);
+  return got >= tokens && below < tokens ? cost : got;
 }
 
 /** Below the band: the tokens to buy and redeem, the purchase's cost, the redeem's payout by the engine. */
@@ -398,94 +400,6 @@ async function decideBuyRedeem(
   };
 }
 
-/** Mint at NAV, then sell into the pool for more than the mint cost. */
-async function mintAndSell(
-  ctx: ArbContext,
-  v: PoolView,
-  plan: ArbResult,
-  me: string,
-  usdt: MockUSDT,
-  router: UniswapV2Router02,
-): Promise<ArbResult> {
-  const tokens = plan.tokens!;
-  const cost = plan.usdtIn!;
-  const out = plan.usdtOut!;
-  // the mint should cost what the engine said (it lands in the block priced); the slack covers a
-  // second ticking by before it lands, and the sale's limit below keeps the trade from losing
-  const maxAssets = cost + cost / 100_000n + 1n;
-  const mint = v.token["mint(uint256,address,uint256)"];
-  if (!ctx.dryRun) {
-    // eth_call the mint as the arbitrageur (the sale needs the minted tokens, so it is limited instead)
-    const simulated = await mint.staticCall(tokens, me, maxAssets, PENDING);
-    if (simulated >= out)
-      return { ...plan, outcome: "skipped", why: "eth_call: the mint costs more than the sale pays" };
-  }
-  if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
-  const before = await usdt.balanceOf(me);
-  // sized for the block it lands in: a new second accrues fees, a pushed price may make it rebalance first
-  const mintTx = await mint(tokens, me, maxAssets, {
-    gasLimit: mintRedeemGasLimit(await mint.estimateGas(tokens, me, maxAssets)),
-  });
-  await mined(ctx, "mint", mintTx);
-  const paid = before - (await usdt.balanceOf(me));
-  const path = [await v.token.getAddress(), ctx.book.usdt];
-  // never at a loss: the sale must pay more than the mint cost
-  await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE, PENDING);
-  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE, {
-    gasLimit: gasLimitFrom(
-      await router.swapExactTokensForTokens.estimateGas(tokens, paid + 1n, path, me, NO_DEADLINE),
-    ),
-  });
-  await mined(ctx, "sale", swapTx);
-  const after = await usdt.balanceOf(me);
-  return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
-}
-
-/** Buy from the pool, then redeem at NAV for more than the purchase cost. */
-async function buyAndRedeem(
-  ctx: ArbContext,
-  v: PoolView,
-  plan: ArbResult,
-  me: string,
-  usdt: MockUSDT,
-  router: UniswapV2Router02,
-): Promise<ArbResult> {
-  const tokens = plan.tokens!;
-  const cost = plan.usdtIn!;
-  const path = [ctx.book.usdt, await v.token.getAddress()];
-  if (!ctx.dryRun) {
-    const amounts = await router.swapExactTokensForTokens.staticCall(
-      cost,
-      tokens,
-      path,
-      me,
-      NO_DEADLINE,
-      PENDING,
-    );
-    if ((amounts[1] ?? 0n) < tokens)
-      return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
-  }
-  if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
-  const before = await usdt.balanceOf(me);
-  const tokensBefore = await v.token.balanceOf(me);
-  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE, {
-    gasLimit: gasLimitFrom(
-      await router.swapExactTokensForTokens.estimateGas(cost, tokens, path, me, NO_DEADLINE),
-    ),
-  });
-  await mined(ctx, "purchase", swapTx);
-  const bought = (await v.token.balanceOf(me)) - tokensBefore;
-  // never at a loss: the redeem must pay more than the purchase cost
-  const redeem = v.token["redeem(uint256,address,address,uint256)"];
-  await redeem.staticCall(bought, me, me, cost + 1n, PENDING);
-  const redeemTx = await redeem(bought, me, me, cost + 1n, {
-    gasLimit: mintRedeemGasLimit(await redeem.estimateGas(bought, me, me, cost + 1n)),
-  });
-  await mined(ctx, "redeem", redeemTx);
-  const after = await usdt.balanceOf(me);
-  return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
-}
-
 /** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */
 async function approveLegs(
   usdt: MockUSDT,
@@ -513,27 +427,6 @@ async function approveLegs(
     sent = true;
   }
   return sent;
-}
-
-async function finish(
-  plan: ArbResult,
-  v: PoolView,
-  book: AddressBook,
-  profit: bigint,
-  usdtIn: bigint,
-  usdtOut: bigint,
-  txs: string[],
-): Promise<ArbResult> {
-  const reserves = await reservesOf(v.pair, book.usdt);
-  return {
-    ...plan,
-    outcome: "traded",
-    usdtIn,
-    usdtOut,
-    profit,
-    spotAfter: ratioToNumber(spotPrice(reserves)),
-    txs,
-  };
 }
 
 function requireUniswap(book: AddressBook): NonNullable<AddressBook["uniswap"]> {

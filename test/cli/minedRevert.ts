@@ -13,27 +13,26 @@ const ctx: ErrorContext = { symbol: "BTC3L", action: "mint" };
 
 async function setup() {
   const [admin] = (await ethers.getSigners()) as [HardhatEthersSigner];
-  const s = await deploySystem(ethers);
+  // the token's own revert reasons, one deposit at a time: through the pass-through InstantDesk
+  const s = await deploySystem(ethers, { desk: "instant" });
   await s.usdt.mint(admin.address, 1_000_000n * USDT);
   const btc3l = s.tokens.BTC3L!;
-  await s.usdt.approve(await btc3l.getAddress(), 2n ** 255n);
-  await btc3l["deposit(uint256,address)"](1_000n * USDT, admin.address);
-  return { s, admin, btc3l };
+  const desk = s.instantDesks.BTC3L!;
+  await s.usdt.approve(await desk.getAddress(), 2n ** 255n);
+  await desk.deposit(1_000n * USDT, admin.address);
+  return { s, admin, btc3l, desk };
 }
 
 /** Sends a mint with a fixed gas limit (no estimate), mines it, and returns what its wait() threw. */
 async function minedRevert(
-  minShares: bigint,
-  before?: () => Promise<void>,
+  before?: (f: Awaited<ReturnType<typeof setup>>) => Promise<void>,
   gasLimit = 1_000_000n,
 ): Promise<unknown> {
-  const { admin, btc3l } = await networkHelpers.loadFixture(setup);
-  await before?.();
+  const f = await networkHelpers.loadFixture(setup);
+  await before?.(f);
   await ethers.provider.send("evm_setAutomine", [false]);
   try {
-    const tx = await btc3l["deposit(uint256,address,uint256)"](100n * USDT, admin.address, minShares, {
-      gasLimit,
-    });
+    const tx = await f.desk.deposit(100n * USDT, f.admin.address, { gasLimit });
     await ethers.provider.send("evm_mine", []);
     return await tx.wait().then(
       () => expect.fail("the mint should have reverted"),
@@ -45,18 +44,20 @@ async function minedRevert(
 }
 
 describe("lt: a transaction mined and reverted", function () {
-  it("says the mint fell short of its minimum (SlippageExceeded) and names the transaction", async function () {
-    const e = await minedRevert(10n ** 30n);
+  it("says minting was paused before it landed and names the transaction", async function () {
+    const e = await minedRevert(async (f) => {
+      await f.btc3l.setMintPaused(true);
+    });
     expect(explainError(e, ctx).message).to.match(/^the transaction 0x[0-9a-f]{64} reverted on chain$/);
     const said = (await explainMinedRevert(ethers.provider, e, ctx)) as Error;
     expect(said.message).to.match(
-      /^slippage exceeded: the mint would give [\d.,]+ BTC3L, less than the [\d.,]+ BTC3L you accepted; nothing was minted \(the transaction 0x[0-9a-f]{64} was mined in block \d+ and reverted\)$/,
+      /^minting BTC3L is paused by its operator; redeeming stays open \(the transaction 0x[0-9a-f]{64} was mined in block \d+ and reverted\)$/,
     );
     expect(explainError(said, ctx).message).to.equal(said.message);
   });
 
   it("says the price went stale", async function () {
-    const e = await minedRevert(0n, async () => {
+    const e = await minedRevert(async () => {
       await networkHelpers.time.increase(2 * 3600);
     });
     const said = (await explainMinedRevert(ethers.provider, e, ctx)) as Error;
@@ -66,7 +67,7 @@ describe("lt: a transaction mined and reverted", function () {
   });
 
   it("says it ran out of gas when it used all of its limit (no revert data then)", async function () {
-    const e = await minedRevert(0n, undefined, 80_000n);
+    const e = await minedRevert(undefined, 80_000n);
     const said = (await explainMinedRevert(ethers.provider, e, ctx)) as Error;
     expect(said.message).to.match(
       /^it ran out of gas: it cost more in its block than estimated, past its limit of 80000; nothing was done, try again \(the transaction 0x[0-9a-f]{64} was mined in block \d+ and reverted\)$/,

@@ -1,8 +1,8 @@
 // Issue 15's attack on real nodes: a trader watches the node's mempool, sees the feeder's next
 // `updateAnswer` before it is mined, and gets its own transaction into the same block ahead of it
-// (a higher priority fee). On a node deployed with instant tokens (today's main before forward
-// pricing) it mints or redeems at the stored price and undoes it after the update: a risk-free
-// profit. On the default deploy every mint and redeem is a request to the token's ForwardDesk,
+// (a higher priority fee). On a node deployed with the test-only InstantDesk (INSTANT_TOKENS=1: the
+// primary market before forward pricing) it mints or redeems at the stored price and undoes it after
+// the update: a risk-free profit. On the default deploy every mint and redeem is a request to the token's ForwardDesk,
 // filled at the first price round after its own: the round it saw coming, so it pays its costs and
 // gains nothing. Both nodes are `hardhat node`s this test starts, deployed by `npm run deploy`.
 import { expect } from "chai";
@@ -161,8 +161,9 @@ describe("e2e: knowing the next price, on hardhat nodes (issue 15)", function ()
       const attacker = await (await chain.signer(ATTACKER)).getAddress();
       await (await (await chain.usdt()).mint(attacker, 30_000_000n * USDT)).wait();
       for (const symbol of ["BTC3L", "BTC3S"]) {
-        const spender =
-          name === "desk" ? await (await chain.desk(symbol)).getAddress() : book.tokens[symbol]!;
+        const spender = await (name === "desk" ? chain.desk(symbol) : chain.instantDesk(symbol)).then((d) =>
+          d.getAddress(),
+        );
         await (await (await chain.usdt(ATTACKER)).approve(spender, 2n ** 255n)).wait();
         await (await (await chain.token(symbol, ATTACKER)).approve(spender, 2n ** 255n)).wait();
       }
@@ -207,12 +208,11 @@ describe("e2e: knowing the next price, on hardhat nodes (issue 15)", function ()
           it(`${label}: minting ahead of it and redeeming after profits on instant tokens, loses its costs through the desk`, async function () {
             let n = await on("instant");
             const token = await n.chain.token(symbol, ATTACKER);
+            const instantDesk = await n.chain.instantDesk(symbol, ATTACKER);
             const start = await usdtOf(n);
-            const next = await frontRun(n, bps, (fees) =>
-              token["deposit(uint256,address)"](capital, n.attacker, fees),
-            );
+            const next = await frontRun(n, bps, (fees) => instantDesk.deposit(capital, n.attacker, fees));
             const held = await token.balanceOf(n.attacker);
-            await (await token["redeem(uint256,address,address)"](held, n.attacker, n.attacker)).wait();
+            await (await instantDesk.redeem(held, n.attacker, n.attacker)).wait();
             const instant = (await usdtOf(n)) - start;
             await rpc(n.target.url, "evm_revert", [snapshot]);
 
@@ -239,14 +239,13 @@ describe("e2e: knowing the next price, on hardhat nodes (issue 15)", function ()
           it(`${label}: redeeming ahead of it and minting back gains shares on instant tokens, none through the desk`, async function () {
             let n = await on("instant");
             const token = await n.chain.token(symbol, ATTACKER);
-            await (await token["deposit(uint256,address)"](capital, n.attacker)).wait();
+            const instantDesk = await n.chain.instantDesk(symbol, ATTACKER);
+            await (await instantDesk.deposit(capital, n.attacker)).wait();
             const held = await token.balanceOf(n.attacker);
             const cash = await usdtOf(n);
-            await frontRun(n, bps, (fees) =>
-              token["redeem(uint256,address,address)"](held, n.attacker, n.attacker, fees),
-            );
+            await frontRun(n, bps, (fees) => instantDesk.redeem(held, n.attacker, n.attacker, fees));
             const paid = (await usdtOf(n)) - cash;
-            await (await token["deposit(uint256,address)"](paid, n.attacker)).wait();
+            await (await instantDesk.deposit(paid, n.attacker)).wait();
             const instantBack = await token.balanceOf(n.attacker);
             await rpc(n.target.url, "evm_revert", [snapshot]);
 

@@ -4,6 +4,8 @@ import type { AddressBook } from "../../../src/chain/addressBook.ts";
 import { USDT } from "../../../src/common/params.ts";
 import { ForwardDesk__factory } from "../../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
+import { LeveragedTokenFactory__factory } from "../../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
+import { InstantDesk__factory } from "../../../types/ethers-contracts/factories/mocks/InstantDesk__factory.ts";
 import { MockPriceFeed__factory } from "../../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { MockUSDT__factory } from "../../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 
@@ -43,6 +45,16 @@ export class Chain {
     return ForwardDesk__factory.connect(address, await this.signer(account));
   }
 
+  /** The token's InstantDesk, on a node deployed with INSTANT_TOKENS=1 (the factory knows it; the book does not). */
+  async instantDesk(symbol: string, account = 0) {
+    const token = await this.token(symbol);
+    const factory = LeveragedTokenFactory__factory.connect(this.book.factory, await this.signer(0));
+    return InstantDesk__factory.connect(
+      await factory.deskOf(await token.getAddress()),
+      await this.signer(account),
+    );
+  }
+
   /** A new price round in every market at the price it has (the feeds' updater is account 0). */
   async newRounds(): Promise<void> {
     for (const market of Object.keys(this.book.feeds)) {
@@ -75,11 +87,11 @@ export class Chain {
           await (await desk.requestDeposit(amount, me, me)).wait();
           continue;
         }
-        await (await (await this.usdt(account)).approve(await token.getAddress(), amount)).wait();
-        const mine = await this.token(symbol, account);
+        const instant = await this.instantDesk(symbol, account);
+        await (await (await this.usdt(account)).approve(await instant.getAddress(), amount)).wait();
         await // an explicit limit: anvil estimates in the last block's second, and a deposit mined in the
         // next one also accrues the management fee, which the bare estimate did not pay for
-        (await mine["deposit(uint256,address)"](amount, me, { gasLimit: 1_000_000n })).wait();
+        (await instant.deposit(amount, me, { gasLimit: 1_000_000n })).wait();
       }
     }
     if (this.book.desks === undefined || Object.keys(this.book.desks).length === 0) return;
