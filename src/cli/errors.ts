@@ -133,10 +133,6 @@ export function customErrorMessage(error: ErrorDescription, ctx: ErrorContext): 
       return mintPausedMessage(symbol);
     case "InvalidState":
       return stateMessage(symbol, Number(a[0]));
-    case "SlippageExceeded":
-      return ctx.action === "redeem"
-        ? `slippage exceeded: the redeem would pay ${formatUsdt(big(0))} USDT, less than the ${formatUsdt(big(1))} USDT you accepted; nothing was redeemed`
-        : `slippage exceeded: the mint would give ${shares(big(0))}, less than the ${shares(big(1))} you accepted; nothing was minted`;
     case "SupplyCapExceeded":
       return `the mint would take ${symbol}'s supply to ${formatShares(big(0))}, above its cap of ${formatShares(big(1))}`;
     case "ExceedsBalance":
@@ -176,6 +172,8 @@ export function customErrorMessage(error: ErrorDescription, ctx: ErrorContext): 
     case "BelowInitialMargin":
       return "the exchange rejected the trade: the position would fall below its initial margin";
     // the ForwardDesk's (forward pricing)
+    case "UseTheDesk":
+      return `${symbol} mints by amount of tokens never, and pays out by amount of USDT only once settled: request a mint of USDT or a redeem of tokens at its desk ${String(a[0])} (lt mint, lt redeem)`;
     case "OnlyDesk":
       return `${symbol} mints, and redeems at a live price, only through its desk ${String(a[1])}: lt mint and lt redeem place a request there`;
     case "RequestClosed": {

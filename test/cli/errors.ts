@@ -33,16 +33,10 @@ describe("CLI errors in plain words", function () {
       ["InvalidState", [1], mint, "BTC3L is being delisted: minting is closed, redeeming stays open"],
       ["InvalidState", [2], mint, "BTC3L has been delisted and settled: minting is closed"],
       [
-        "SlippageExceeded",
-        [99n * SHARE, 100n * SHARE],
+        "UseTheDesk",
+        ["0x00000000000000000000000000000000000000D5"],
         mint,
-        "slippage exceeded: the mint would give 99 BTC3L, less than the 100 BTC3L you accepted; nothing was minted",
-      ],
-      [
-        "SlippageExceeded",
-        [99n * USDT, 100n * USDT],
-        redeem,
-        "slippage exceeded: the redeem would pay 99.00 USDT, less than the 100.00 USDT you accepted; nothing was redeemed",
+        "BTC3L mints by amount of tokens never, and pays out by amount of USDT only once settled: request a mint of USDT or a redeem of tokens at its desk 0x00000000000000000000000000000000000000D5 (lt mint, lt redeem)",
       ],
       [
         "SupplyCapExceeded",

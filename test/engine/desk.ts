@@ -752,7 +752,8 @@ class Steps {
       case "rebalance":
         return first(h.tokenCall("rebalance"));
       case "tokenDirect": {
-        // the token's own mint and redeem: only the desk (OnlyDesk), but anyone once it is settled
+        // the token's own mint and redeem: only the desk (OnlyDesk), but anyone once it is settled; mint
+        // by shares never, withdraw by USDT only once settled (UseTheDesk)
         const w = this.walletWith((a) => h.token.balanceOf(a) !== 0n);
         const kinds = ["deposit", "mint", "redeem", "withdraw"] as const;
         const direct = this.pick(kinds);
@@ -783,8 +784,10 @@ const MUST_SEE = [
   "requestDeposit -> NotOperator",
   "requestDeposit -> RequestClosed",
   "requestRedeem -> ok",
-  "token.deposit -> OnlyDesk|token.mint -> OnlyDesk",
-  "token.redeem -> OnlyDesk|token.withdraw -> OnlyDesk",
+  "token.deposit -> OnlyDesk",
+  "token.mint -> UseTheDesk",
+  "token.redeem -> OnlyDesk",
+  "token.withdraw -> UseTheDesk",
   "fill -> ok",
   "fill -> NothingToFill",
   "fill -> FillNotLate",

@@ -100,7 +100,7 @@ describe("Engine vs chain (differential)", function () {
       console.log(`      shrunk to ${steps.length} steps; replay with ENGINE_REPLAY='${stepsToJson(steps)}'`);
       expect.fail(mismatch.message);
     }
-    expect(result.failed).to.equal(false);
+    expect(result.failed, String(result.errorInstance)).to.equal(false);
     // the token never disagrees with the exchange and never panics: a trade it cannot pay for depletes
     // it, a payout that would be nothing is refused with a named error
     const broken = [...runner.outcomes.keys()].filter((k) => /ExchangeMismatch|Panic/.test(k));

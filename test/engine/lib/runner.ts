@@ -107,6 +107,7 @@ interface Action {
 
 export class DifferentialRunner {
   private e!: EngineSystem;
+  private engineDesks: EngineInstantDesk[] = [];
   private time = 0n;
   private lastFull = true;
   private readonly interfaces: Interface[];
@@ -129,6 +130,7 @@ export class DifferentialRunner {
   ) {
     this.interfaces = [
       f.tokens[0]!.interface,
+      f.desks[0]!.interface,
       f.sys.vault.interface,
       f.sys.usdt.interface,
       f.sys.feeds.BTC.interface,
@@ -150,6 +152,8 @@ export class DifferentialRunner {
   /** Starts a sequence from the fixture's state (call after loadFixture restored it). */
   async reset(): Promise<void> {
     this.e = mirrorFixture(this.f);
+    this.engineDesks = DIFF_TOKENS.map((p) => new EngineInstantDesk(this.e.world, this.e.token(p.symbol)));
+    this.e.world.log.events.length = 0;
     this.time = BigInt(await this.networkHelpers.time.latest());
     await this.compare(-1, "fixture");
   }
@@ -176,12 +180,11 @@ export class DifferentialRunner {
     chainDesk: InstantDesk;
     engineDesk: EngineInstantDesk;
   } {
-    const engine = this.e.token(DIFF_TOKENS[i]!.symbol);
     return {
       chain: this.f.tokens[i]!,
-      engine,
+      engine: this.e.token(DIFF_TOKENS[i]!.symbol),
       chainDesk: this.f.desks[i]!,
-      engineDesk: new EngineInstantDesk(this.e.world, engine),
+      engineDesk: this.engineDesks[i]!,
     };
   }
 

@@ -99,16 +99,17 @@ export const stepArb: fc.Arbitrary<Step> = fc.oneof(
       ),
     }),
   },
+  // mint by shares always reverts UseTheDesk, withdraw by USDT works only once settled: rarer
   {
-    weight: 5,
+    weight: 1,
     arbitrary: fc.record({ kind: fc.constant("mint" as const), dt, actor, token, shares: logBigInt(21) }),
   },
   {
-    weight: 8,
+    weight: 11,
     arbitrary: redeemLike("redeem", 21),
   },
   {
-    weight: 5,
+    weight: 2,
     arbitrary: redeemLike("withdraw", 9),
   },
   {
