@@ -1,7 +1,7 @@
 // npm run deploy -- --network <name>: deploys the system with Ignition and writes
 // deployments/<network>.json (DEPLOYMENTS_DIR and IGNITION_JOURNAL_DIR override the folders; KEEPER_ADDRESS and
-// TREASURY_ADDRESS override the deployer as keeper and treasury; INSTANT_TOKENS=1 deploys tokens without
-// desks, the primary market before the desk (the attack test compares it); DEPLOY_TOKENS=BTC3L,ETH5S and DEPLOY_PARAMETERS=file.json
+// TREASURY_ADDRESS override the deployer as keeper and treasury; INSTANT_TOKENS=1 gives the tokens
+// the test-only InstantDesk, the primary market before forward pricing (the attack test compares it); DEPLOY_TOKENS=BTC3L,ETH5S and DEPLOY_PARAMETERS=file.json
 // pick the tokens and markets, see src/chain/deploySpec.ts; `hardhat run` takes no options of a script's own).
 import { artifacts, network } from "hardhat";
 import { deployToNetwork } from "../src/chain/deployNetwork.ts";

@@ -58,7 +58,10 @@ export async function measureGas(ethers: HardhatEthers, onMeasured?: OnMeasured)
   // The token's own deposit and redeem, as its desk calls them inside a fill: `dave` stands for the
   // desk (the only account the token mints for), so these are what an instant mint and redeem were.
   const roles = { treasury: admin.address, admin: admin.address, keeper: admin.address };
-  const config = { ...tokenConfig(tokenParams("BTC", 3n, true), await sys.vault.getAddress(), roles), desk: dave.address };
+  const config = {
+    ...tokenConfig(tokenParams("BTC", 3n, true), await sys.vault.getAddress(), roles),
+    desk: dave.address,
+  };
   const token = (await ethers.deployContract("LeveragedToken", [config])) as unknown as LeveragedToken;
   const core = token.connect(dave);
   const plain = (await ethers.deployContract("PlainVault", [

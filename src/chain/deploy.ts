@@ -99,7 +99,10 @@ export async function deploySystem(ethers: HardhatEthers, options: DeployOptions
     system.tokens[p.symbol] = await createToken(ethers, system, p, options);
     const desk = await system.factory.deskOf(await system.tokens[p.symbol]!.getAddress());
     if (options.desk === "instant") {
-      system.instantDesks[p.symbol] = (await ethers.getContractAt("InstantDesk", desk)) as unknown as InstantDesk;
+      system.instantDesks[p.symbol] = (await ethers.getContractAt(
+        "InstantDesk",
+        desk,
+      )) as unknown as InstantDesk;
     } else {
       system.desks[p.symbol] = (await ethers.getContractAt("ForwardDesk", desk)) as unknown as ForwardDesk;
     }
@@ -122,7 +125,13 @@ export async function createToken(
   });
   const { factory, tokenCreationCode, deskCreationCode } = system;
   await (
-    await factory.createTokenWithDesk(config, tokenCreationCode, deskCreationCode, DESK.fillDelay, DESK.fillBounty)
+    await factory.createTokenWithDesk(
+      config,
+      tokenCreationCode,
+      deskCreationCode,
+      DESK.fillDelay,
+      DESK.fillBounty,
+    )
   ).wait();
   const address = await system.factory.tokenBySymbol(p.symbol);
   return (await ethers.getContractAt("LeveragedToken", address)) as unknown as LeveragedToken;

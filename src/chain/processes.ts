@@ -321,8 +321,8 @@ export function buildForChildren(): Promise<void> {
 
 /**
  * `npm run deploy -- --network <name>` as a child process; returns the address book it wrote.
- * `instantTokens`: tokens without desks (INSTANT_TOKENS=1), the primary market before the desk, for
- * the attack test that shows what they pay an attacker.
+ * `instantTokens`: the test-only InstantDesk in place of every ForwardDesk (INSTANT_TOKENS=1), the
+ * primary market before forward pricing, for the attack test that shows what it pays an attacker.
  */
 export async function deploy(
   t: Target,

@@ -69,7 +69,7 @@ function requireDesk(ctx: Context, symbol: string): ForwardDesk {
   const address = deskAddressOf(ctx, symbol);
   if (address === undefined) {
     throw new CliError(
-      `${symbol} has no desk: it mints and redeems instantly (lt mint ${symbol} <usdt>, lt redeem ${symbol} <tokens>), so it has no requests to show, claim, cancel or fill`,
+      `${symbol} has no desk in this address book: it was deployed before forward pricing, so it has no requests to show, claim, cancel or fill; redeploy with npm run deploy`,
     );
   }
   return ForwardDesk__factory.connect(address, ctx.provider);
@@ -722,7 +722,7 @@ export async function requestsCommand(ctx: Context, input: string | undefined): 
   const symbols = input === undefined ? Object.keys(ctx.book.desks ?? {}) : [resolveSymbol(ctx.book, input)];
   if (symbols.length === 0) {
     throw new CliError(
-      "no token on this network has a desk: every mint and redeem is instant, so there are no requests",
+      "no token in this address book has a desk: the deployment predates forward pricing; redeploy with npm run deploy",
     );
   }
   const account = await (await signerOf(ctx)).getAddress();

@@ -139,25 +139,22 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     );
 
   const DESK_HELP =
-    "\nOn a token with a desk (forward pricing) this places a request, filled at the next price round by the\n" +
+    "\nEvery token mints and redeems through its desk (forward pricing): this places a request, filled at the next price round by the\n" +
     "keeper: it waits for the fill (--timeout), claims it and prints the NAV it got and the costs. The keeper\n" +
     "and the price feeder must be running; on a timeout the request stays pending and nothing is lost\n" +
-    "(lt requests, lt claim). The slippage options apply only to instant tokens: nobody knows the next price.";
+    "(lt requests, lt claim). A request takes no slippage limit: nobody knows the next price. A settled\n" +
+    "token's redeem is paid at once from its frozen USDT; --min-out and --max-slippage apply to that.";
   program
     .command("mint")
-    .description(
-      "mint tokens with USDT (a token with a desk: one request carrying a USDT permit; an instant token: approves it first when needed)",
-    )
+    .description("mint tokens with USDT: one request at the token's desk carrying a USDT permit")
     .argument("<symbol>", "token symbol")
     .argument("<usdt>", "USDT to pay")
     .option(
       "--max-slippage <percent>",
-      "most the tokens received may fall short of the quote (instant tokens)",
+      "not for a request (nobody knows the next price); kept for scripts",
       DEFAULT_SLIPPAGE,
     )
-    .addOption(
-      new Option("--min-out <tokens>", "least tokens to receive (instead of --max-slippage; instant tokens)"),
-    )
+    .addOption(new Option("--min-out <tokens>", "not for a request: refused (nobody knows the next price)"))
     .option("--no-approve", "never send an approval; fail if the allowance is short")
     .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
     .option(
@@ -177,11 +174,11 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     .argument("<tokens>", "tokens to redeem, or all")
     .option(
       "--max-slippage <percent>",
-      "most the USDT received may fall short of the quote",
+      "a settled token's redeem: most the USDT may fall short of the quote",
       DEFAULT_SLIPPAGE,
     )
     .addOption(
-      new Option("--min-out <usdt>", "least USDT to receive (instead of --max-slippage; instant tokens)"),
+      new Option("--min-out <usdt>", "least USDT a settled token's redeem pays (instead of --max-slippage)"),
     )
     .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
     .option(

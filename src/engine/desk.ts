@@ -494,9 +494,7 @@ export class ForwardDesk {
       }
     }
     if (redemptions.given !== 0n) {
-      const assets = refusable(() =>
-        this.token.redeem(self, redemptions.given, this.address, this.address),
-      );
+      const assets = refusable(() => this.token.redeem(self, redemptions.given, this.address, this.address));
       if (assets === undefined) {
         redeemRefused = true;
       } else {

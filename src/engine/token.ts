@@ -1030,7 +1030,6 @@ export function quoteMintAssets(b: Book, shares: bigint, targetLeverage: bigint,
   ).hi;
 }
 
-
 /** _mintGuess: an underestimate of the USDT that mints `shares`, where a search starts. */
 export function mintGuess(b: Book, shares: bigint): bigint {
   return b.supply === 0n

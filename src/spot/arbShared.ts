@@ -1,5 +1,5 @@
-// What the NAV arbitrage's two halves share: the instant legs (arbitrage.ts, tokens without a desk)
-// and the desk legs (deskArbitrage.ts, request, fill at the next price round, claim). The context,
+// What the NAV arbitrage's two halves share: the pass over the pools (arbitrage.ts) and the desk legs
+// (deskArbitrage.ts: request, fill at the next price round, claim). The context,
 // a pass's result, the pool as read at the pending block, and a leg's wait for its receipt.
 import type { ContractTransactionResponse, Signer } from "ethers";
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
@@ -106,7 +106,7 @@ export interface ArbResult {
 export interface PoolView {
   symbol: string;
   token: LeveragedToken;
-  /** The token's ForwardDesk; undefined for a token that mints and redeems instantly. */
+  /** The token's ForwardDesk (undefined only in an address book from before forward pricing). */
   desk?: ForwardDesk;
   vault: MockPerpVault;
   pair: UniswapV2Pair;
