@@ -154,6 +154,11 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     await page.goto(url);
     await page.locator("#tokens").waitFor();
     timings.push(`first load of the tokens table ${Date.now() - t0} ms`);
+    // the bundle stays small: ethers, the CLI's readers and the engine, under 200 KB as sent
+    const size = /script ([\d.]+) KB, ([\d.]+) KB gzipped/.exec(app!.stdout);
+    expect(size, app!.stdout).to.not.equal(null);
+    expect(Number(size![2])).to.be.below(200);
+    timings.push(`bundle: script ${size![1]} KB minified, ${size![2]} KB gzipped with the HTML and CSS`);
     const block = await waitForView(0);
     expect(Number(await page.locator("#tokens").getAttribute("data-block"))).to.equal(block);
     const symbols = await page

@@ -746,6 +746,10 @@ async function showToken(p: Page, symbol: string, latest: number): Promise<void>
   );
   const submit = document.querySelector<HTMLButtonElement>("#trade-submit");
   if (submit) submit.disabled = p.wallet.kind !== "ready" || (!canMint(i) && !canRedeem(i));
+  // a quote on the page is for the block shown: read it again with the rest
+  const typed = document.querySelector<HTMLInputElement>("#amount")?.value ?? "";
+  const side = document.querySelector<HTMLInputElement>('input[name="side"]:checked')?.value;
+  if (typed.trim() !== "") void showQuote(p, symbol, side === "redeem" ? "redeem" : "deposit", typed);
   // the trade panel first, and each section on its own: one that cannot be read says so in its place
   await showRequests(p, symbol).catch((e: unknown) =>
     fill("requests", h("p", { class: "error" }, message(e, symbol))),
