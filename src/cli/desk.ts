@@ -7,7 +7,7 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, Log, Sign
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { parseDuration } from "../feeder/plan.ts";
+import { parseDuration } from "../common/options.ts";
 import { deskRequestGasLimit, gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { signPermit } from "../chain/permit.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";

@@ -6,7 +6,7 @@ import { ratioToNumber, spotPrice, type Reserves } from "../spot/poolMath.ts";
 import { connectPair, connectRouter, type UniswapV2Router02 } from "../spot/uniswap.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
-import { parseDuration } from "../feeder/plan.ts";
+import { parseDuration } from "../common/options.ts";
 import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "./trueNav.ts";
 import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";

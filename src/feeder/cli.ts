@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
-import { number, positiveInt, wholeNumber } from "../common/options.ts";
+import { number, parseDuration, positiveInt, wholeNumber } from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
 import { jsonLogger } from "../common/log.ts";
 import { Feeder } from "./feeder.ts";
@@ -12,7 +12,6 @@ import {
   csvPlan,
   gbmPlan,
   jumpPlan,
-  parseDuration,
   parseJump,
   parseMarket,
   type FeedStep,

@@ -7,7 +7,6 @@
 // right before sending and treats "already done" reverts as a no-op).
 import {
   formatUnits,
-  Interface,
   ZeroAddress,
   NonceManager,
   type ContractTransactionResponse,
@@ -23,7 +22,6 @@ import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
-import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { valueDown } from "../engine/math.ts";
 import {
@@ -38,6 +36,7 @@ import {
 } from "./decide.ts";
 import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { HolderIndex } from "./holders.ts";
+import { describe, revertName } from "../common/revert.ts";
 import type { Logger } from "../common/log.ts";
 import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 
@@ -116,16 +115,6 @@ const RIPCORD_MARGIN_FOR_SECOND_SIDE = 100_000n;
 
 /** rebalanceNeeded() reason from which anyone may rebalance (for the bounty). */
 const REASON_RIPCORD = 3;
-
-const ERRORS = new Interface([
-  ...LeveragedToken__factory.abi.filter((f) => f.type === "error"),
-  ...MockPerpVault__factory.abi.filter((f) => f.type === "error"),
-  ...MockPriceFeed__factory.abi.filter((f) => f.type === "error"),
-  ...ForwardDesk__factory.abi.filter(
-    (f) =>
-      f.type === "error" && !LeveragedToken__factory.abi.some((t) => t.type === "error" && t.name === f.name),
-  ),
-]);
 
 export interface TickSummary {
   block: number;
@@ -799,50 +788,6 @@ export class Keeper {
 
 function receiptFields(r: TransactionReceipt): Record<string, unknown> {
   return { gasUsed: r.gasUsed, tx: r.hash, block: r.blockNumber };
-}
-
-/** The custom error's name in a revert, from the token's, the exchange's or the feed's ABI. */
-export function revertName(e: unknown): string | undefined {
-  const data = findRevertData(e);
-  if (data === undefined) return undefined;
-  try {
-    return ERRORS.parseError(data)?.name;
-  } catch {
-    return undefined;
-  }
-}
-
-function findRevertData(e: unknown, depth = 0): string | undefined {
-  if (depth > 6 || e === null || typeof e !== "object") return undefined;
-  const o = e as Record<string, unknown>;
-  const data = o.data;
-  if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-  for (const key of ["revert", "error", "info", "cause", "data"]) {
-    const found = findRevertData(o[key], depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** One readable sentence for an error: the custom error with its arguments when there is one. */
-export function describe(e: unknown, address?: string): string {
-  const data = findRevertData(e);
-  if (data !== undefined) {
-    try {
-      const parsed = ERRORS.parseError(data);
-      if (parsed !== null)
-        return `reverted ${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-    } catch {
-      // fall through
-    }
-  }
-  const err = e as { code?: unknown; value?: unknown; shortMessage?: unknown; message?: unknown };
-  if (err?.code === "BAD_DATA" && err.value === "0x" && address !== undefined) {
-    return `no contract at ${address} (was the chain reset? redeploy: npm run deploy)`;
-  }
-  if (typeof err?.shortMessage === "string") return err.shortMessage;
-  if (typeof err?.message === "string") return err.message.split("\n")[0]!;
-  return String(e);
 }
 
 /** ethers' "wait for transaction timeout": the transaction is neither mined nor dropped yet. */

@@ -9,7 +9,7 @@ import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import type { TokenBook } from "../chain/tokenBook.ts";
 import type { Logger } from "../common/log.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
-import { describe } from "../keeper/keeper.ts";
+import { describe } from "../common/revert.ts";
 import type { Band, BandFees, Ratio, Reserves } from "./poolMath.ts";
 import type { UniswapV2Pair } from "./uniswap.ts";
 
