@@ -88,6 +88,31 @@ export function gbmPlan(o: GbmPlanOptions): FeedStep[] {
   return mergePaths(paths);
 }
 
+/**
+ * The GBM path of a market that joins a running plan after `done` of its steps (a market listed while
+ * the feeder runs): seeded `o.seed + index` (its place among the markets), from `start`, on the plan's
+ * remaining steps (the same times as the others').
+ */
+export function gbmJoin(
+  o: Omit<GbmPlanOptions, "markets" | "starts">,
+  market: MarketName,
+  index: number,
+  start: bigint,
+  done: number,
+): FeedStep[] {
+  if (done >= o.steps) return [];
+  const path = gbmPath({
+    seed: o.seed + index,
+    start: fromPrice8(start),
+    steps: o.steps - done,
+    stepSeconds: o.stepSeconds,
+    drift: o.drift,
+    volatility: o.volatility,
+  });
+  const shift = done * o.stepSeconds;
+  return mergePaths({ [market]: path.map((p) => ({ t: p.t + shift, price: p.price })) });
+}
+
 /** Scripted jumps from the current prices, one step apart; jumps without a step follow each other. */
 export function jumpPlan(
   jumps: readonly JumpSpec[],
