@@ -110,6 +110,13 @@ const ALREADY_DONE: Record<Action["kind"], string[]> = {
   accrueFee: [],
 };
 
+/**
+ * Why a decided action can be done already when it is sent. Not "another keeper": with one keeper, a
+ * fill it sent (or anyone's mint or redeem) may have rebalanced the token first.
+ */
+const DONE_SINCE =
+  "something since this pass read the token did it (a fill, a mint or a redeem that rebalanced first, or another keeper)";
+
 /** A fill runs a mint and a redeem: room for the second one's ripcord rebalance too. */
 const RIPCORD_MARGIN_FOR_SECOND_SIDE = 100_000n;
 
@@ -484,7 +491,7 @@ export class Keeper {
       this.log("skipped", {
         token: w.symbol,
         action: "rebalance",
-        why: "no longer needed (another keeper acted first)",
+        why: `no longer needed when re-checked, ${DONE_SINCE}`,
       });
       return 0;
     }
@@ -670,7 +677,7 @@ export class Keeper {
     }
   }
 
-  /** Logs `skipped` and returns true when `e` is a revert that means another keeper acted first. */
+  /** Logs `skipped` and returns true when `e` is a revert that means the action was done already. */
   private skippedAsDone(
     e: unknown,
     kind: Action["kind"],
@@ -679,7 +686,7 @@ export class Keeper {
   ): boolean {
     const name = revertName(e);
     if (name === undefined || !ALREADY_DONE[kind].includes(name)) return false;
-    const why = `${name}: another keeper acted first`;
+    const why = `${name}: already done, ${DONE_SINCE}`;
     this.log(
       "skipped",
       tx === undefined ? { ...fields, action: kind, why } : { ...fields, action: kind, why, tx },
