@@ -1,6 +1,6 @@
 // Commander option parsers shared by the programs' command lines (keeper, feeder, demo, backtest):
 // a bad value is a plain sentence naming the option, printed by commander with a non-zero exit.
-import { InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 
 /** Any finite number. */
 export function number(name: string) {
@@ -86,4 +86,32 @@ export function dateTime(name: string) {
       );
     return BigInt(ms / 1000);
   };
+}
+
+/**
+ * Parses a program's command line (`argv` without node and the script). Commander prints a usage
+ * error or the help itself; then the exit code to stop with, else undefined: go on.
+ */
+export function parseCommandLine(program: Command, argv: string[]): number | undefined {
+  program.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv, { from: "user" });
+    return undefined;
+  } catch (e) {
+    return (e as { exitCode?: number }).exitCode ?? 1;
+  }
+}
+
+/** A comma-separated list of names ("BTC3L, ETH3S"), blanks dropped; undefined stays undefined. */
+export function nameList(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** Calls `stop` with the signal's name on the first SIGINT or SIGTERM. */
+export function onStopSignal(stop: (signal: "SIGINT" | "SIGTERM") => void): void {
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
 }

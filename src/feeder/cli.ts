@@ -3,7 +3,15 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
-import { number, parseDuration, positiveInt, wholeNumber, wholeNumberOrZero } from "../common/options.ts";
+import {
+  number,
+  onStopSignal,
+  parseCommandLine,
+  parseDuration,
+  positiveInt,
+  wholeNumber,
+  wholeNumberOrZero,
+} from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
 import { jsonLogger } from "../common/log.ts";
 import { Feeder, type MarketRefresh } from "./feeder.ts";
@@ -51,14 +59,9 @@ export async function feederMain(argv: string[]): Promise<number> {
       "real time only: how many times faster than the path's clock",
       number("--speed"),
       1,
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (e) {
-    return (e as { exitCode?: number }).exitCode ?? 1;
-  }
+    );
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<{
     network: string;
     rpc?: string;
@@ -120,8 +123,7 @@ export async function feederMain(argv: string[]): Promise<number> {
     known.length,
   );
   const feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed, refresh });
-  process.once("SIGINT", () => feeder.stop());
-  process.once("SIGTERM", () => feeder.stop());
+  onStopSignal(() => feeder.stop());
 
   const starts = await feeder.currentPrices();
   let plan: FeedStep[];
