@@ -18,8 +18,8 @@ import { withChainTokens } from "../chain/factoryTokens.ts";
 import { WAD } from "../common/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
-import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
-import { describe, revertName } from "../keeper/keeper.ts";
+import { mintRedeemGasLimit } from "../chain/gas.ts";
+import { describe, revertName } from "../common/revert.ts";
 import { backoffMs, sleep } from "../common/retry.ts";
 import {
   buyToLower,
@@ -32,24 +32,19 @@ import {
   ratioToNumber,
   sellToUpper,
   spotPrice,
-  type Band,
   type BandFees,
   type Ratio,
   type Reserves,
 } from "./poolMath.ts";
-import {
-  connectPair,
-  connectRouter,
-  NO_DEADLINE,
-  type UniswapV2Pair,
-  type UniswapV2Router02,
-} from "./uniswap.ts";
+import { connectPair, connectRouter, type UniswapV2Pair, type UniswapV2Router02 } from "./uniswap.ts";
 import {
   ACTIVE,
   DELISTING,
   ENGINE_LEGS,
   mined,
   PENDING,
+  swapLeg,
+  trySwap,
   type ArbContext,
   type ArbResult,
   type PoolView,
@@ -428,17 +423,17 @@ async function mintAndSell(
   });
   await mined(ctx, "mint", mintTx);
   const paid = before - (await usdt.balanceOf(me));
-  const path = [await v.token.getAddress(), ctx.book.usdt];
   // never at a loss: the sale must pay more than the mint cost
-  await router.swapExactTokensForTokens.staticCall(tokens, paid + 1n, path, me, NO_DEADLINE, PENDING);
-  const swapTx = await router.swapExactTokensForTokens(tokens, paid + 1n, path, me, NO_DEADLINE, {
-    gasLimit: gasLimitFrom(
-      await router.swapExactTokensForTokens.estimateGas(tokens, paid + 1n, path, me, NO_DEADLINE),
-    ),
-  });
-  await mined(ctx, "sale", swapTx);
+  const sale = {
+    router,
+    amountIn: tokens,
+    minOut: paid + 1n,
+    path: [await v.token.getAddress(), ctx.book.usdt],
+  };
+  await trySwap(ctx, sale);
+  const saleTx = await swapLeg(ctx, "sale", sale);
   const after = await usdt.balanceOf(me);
-  return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, swapTx.hash]);
+  return finish(plan, v, ctx.book, after - before, paid, after - before + paid, [mintTx.hash, saleTx]);
 }
 
 /** Buy from the pool, then redeem at NAV for more than the purchase cost. */
@@ -452,28 +447,21 @@ async function buyAndRedeem(
 ): Promise<ArbResult> {
   const tokens = plan.tokens!;
   const cost = plan.usdtIn!;
-  const path = [ctx.book.usdt, await v.token.getAddress()];
+  const purchase = {
+    router,
+    amountIn: cost,
+    minOut: tokens,
+    path: [ctx.book.usdt, await v.token.getAddress()],
+  };
   if (!ctx.dryRun) {
-    const amounts = await router.swapExactTokensForTokens.staticCall(
-      cost,
-      tokens,
-      path,
-      me,
-      NO_DEADLINE,
-      PENDING,
-    );
+    const amounts = await trySwap(ctx, purchase);
     if ((amounts[1] ?? 0n) < tokens)
       return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
   }
   if (ctx.dryRun) return { ...plan, outcome: "would-trade" };
   const before = await usdt.balanceOf(me);
   const tokensBefore = await v.token.balanceOf(me);
-  const swapTx = await router.swapExactTokensForTokens(cost, tokens, path, me, NO_DEADLINE, {
-    gasLimit: gasLimitFrom(
-      await router.swapExactTokensForTokens.estimateGas(cost, tokens, path, me, NO_DEADLINE),
-    ),
-  });
-  await mined(ctx, "purchase", swapTx);
+  const purchaseTx = await swapLeg(ctx, "purchase", purchase);
   const bought = (await v.token.balanceOf(me)) - tokensBefore;
   // never at a loss: the redeem must pay more than the purchase cost
   const redeem = v.token["redeem(uint256,address,address,uint256)"];
@@ -483,7 +471,7 @@ async function buyAndRedeem(
   });
   await mined(ctx, "redeem", redeemTx);
   const after = await usdt.balanceOf(me);
-  return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [swapTx.hash, redeemTx.hash]);
+  return finish(plan, v, ctx.book, after - before, cost, after - before + cost, [purchaseTx, redeemTx.hash]);
 }
 
 /** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */
