@@ -7,10 +7,9 @@ import type { ContractTransactionReceipt, ContractTransactionResponse, Log, Sign
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
-import { parseDuration } from "../feeder/plan.ts";
 import { deskRequestGasLimit, gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { signPermit } from "../chain/permit.ts";
-import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
+import { deadlineFromNow, parseDurationOption, parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
 import {
   CliError,
@@ -38,10 +37,11 @@ import { explainMinedRevert } from "./minedRevert.ts";
 import { previewQuoteSource } from "./quote.ts";
 import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "./trueNav.ts";
 
-/** How long `lt mint` and `lt redeem` wait for the fill by default. */
-export const DEFAULT_FILL_TIMEOUT = "10m";
-/** How long the USDT permit `lt mint` signs stays valid: it is sent at once. */
-const PERMIT_SECONDS = 600n;
+/**
+ * `lt mint` and `lt redeem`'s default --deadline: how long the USDT permit a mint signs stays valid
+ * (chain time) and how long lt waits for the fill.
+ */
+export const DEFAULT_REQUEST_DEADLINE = "10m";
 /** How often the wait asks the node. */
 const POLL_MS = 250;
 /** How often the wait says it is still waiting. */
@@ -50,8 +50,8 @@ const PROGRESS_MS = 5_000;
 export interface DeskTradeOptions {
   /** Place the request and return (claim later with `lt claim`). */
   wait: boolean;
-  /** How long to wait for the fill: "10m", "90s", seconds. */
-  timeout: string;
+  /** The deadline: the USDT permit's validity (chain time) and how long to wait for the fill ("10m", "90s"). */
+  deadline: string;
   /** An explicit minimum: refused on a desk token (the price is not known when the request is placed). */
   minOut?: string;
   /** Approve the desk to take the USDT or the shares when the allowance is short (default true). */
@@ -73,14 +73,6 @@ function requireDesk(ctx: Context, symbol: string): ForwardDesk {
     );
   }
   return ForwardDesk__factory.connect(address, ctx.provider);
-}
-
-function parseTimeout(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (e) {
-    throw new CliError(`--timeout: ${(e as Error).message}`);
-  }
 }
 
 async function sendAndWait(
@@ -290,7 +282,7 @@ async function waitForFill(
         ? `a fill is due (a newer price round exists): the keeper fills it, and anyone may from ${formatTime(lateAt)} (lt fill ${symbol}, for the bounty)`
         : "no newer price round has come yet, and the fill needs one";
       throw new CliError(
-        `no fill within ${seconds(timeoutS * 1000)}: ${due}; is the keeper (npm run keeper) and the price feeder running? The request stays pending and nothing is lost: lt requests ${symbol} shows it, lt claim ${symbol} takes it once filled`,
+        `no fill within ${seconds(timeoutS * 1000)} (--deadline): ${due}; is the keeper (npm run keeper) and the price feeder running? The request stays pending and nothing is lost: lt requests ${symbol} shows it, lt claim ${symbol} takes it once filled`,
       );
     }
     if (now - lastSaid >= PROGRESS_MS) {
@@ -390,7 +382,7 @@ export async function deskMint(
   const deskAddress = await desk.getAddress();
   refuseMinOut(opts, symbol);
   const assets = parseUsdtAmount(usdtText);
-  const timeout = parseTimeout(opts.timeout);
+  const deadlineS = parseDurationOption(opts.deadline);
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
   const token = tokenOf(ctx, symbol);
@@ -422,7 +414,7 @@ export async function deskMint(
     // one transaction: USDT's permit signed here, taken by the request; an approval only when the
     // signer cannot sign typed data
     // the chain's clock, not this machine's: a test node's may run ahead
-    deadline = BigInt((await ctx.provider.getBlock("latest"))?.timestamp ?? 0) + PERMIT_SECONDS;
+    deadline = await deadlineFromNow(ctx.provider, deadlineS);
     permit = await signPermit(signer, usdt, deskAddress, assets, deadline).catch(() => undefined);
     if (permit === undefined) {
       const receipt = await sendAndWait(signer, ectx, usdt.connect(signer).approve(deskAddress, assets));
@@ -457,13 +449,17 @@ export async function deskMint(
     epoch: epoch.toString(),
     approveTx,
     permit: permit !== undefined,
+    permitDeadline: permit === undefined ? null : Number(deadline),
     requestTx: request.hash,
     requestBlock: request.blockNumber,
   };
   const rows: [string, string][] = [];
   if (approveTx) rows.push(["approved", `${formatUsdt(assets)} USDT for ${symbol}'s desk (tx ${approveTx})`]);
   if (permit !== undefined) {
-    rows.push(["permit", `${formatUsdt(assets)} USDT for ${symbol}'s desk, signed and taken in the request`]);
+    rows.push([
+      "permit",
+      `${formatUsdt(assets)} USDT for ${symbol}'s desk, signed until ${formatTime(deadline)} and taken in the request`,
+    ]);
   }
   rows.push([
     "requested",
@@ -472,7 +468,7 @@ export async function deskMint(
   if (estimate !== undefined) rows.push(["estimate", `${formatShares(estimate)} ${symbol} at today's price`]);
   const what = `a mint of ${symbol} for ${formatUsdt(assets)} USDT`;
   const p = { symbol, side: "deposit" as const, desk, token, signer, account, ectx, request, epoch, what };
-  return await finishRequest(ctx, p, placed, rows, assets, opts.wait ? timeout : undefined);
+  return await finishRequest(ctx, p, placed, rows, assets, opts.wait ? deadlineS : undefined);
 }
 
 /** `lt redeem` on a token with a desk: request, wait for the fill, claim. */
@@ -486,7 +482,7 @@ export async function deskRedeem(
   const desk = requireDesk(ctx, symbol);
   const deskAddress = await desk.getAddress();
   refuseMinOut(opts, symbol);
-  const timeout = parseTimeout(opts.timeout);
+  const deadlineS = parseDurationOption(opts.deadline);
   const shares = await parseShareAmount(ctx, symbol, amountText, "redeem");
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
@@ -540,7 +536,7 @@ export async function deskRedeem(
   if (estimate !== undefined) rows.push(["estimate", `${formatUsdt(estimate)} USDT at today's price`]);
   const what = `a redeem of ${formatShares(shares)} ${symbol}`;
   const p = { symbol, side: "redeem" as const, desk, token, signer, account, ectx, request, epoch, what };
-  return await finishRequest(ctx, p, placed, rows, shares, opts.wait ? timeout : undefined);
+  return await finishRequest(ctx, p, placed, rows, shares, opts.wait ? deadlineS : undefined);
 }
 
 /** A request just placed, as `finishRequest` takes it. */

@@ -4,7 +4,13 @@ import { Command, CommanderError, Option } from "commander";
 import { rpcUrlFor } from "../chain/rpc.ts";
 import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
-import { cancelCommand, claimCommand, DEFAULT_FILL_TIMEOUT, fillCommand, requestsCommand } from "./desk.ts";
+import {
+  cancelCommand,
+  claimCommand,
+  DEFAULT_REQUEST_DEADLINE,
+  fillCommand,
+  requestsCommand,
+} from "./desk.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
 import { explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
@@ -105,26 +111,30 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       outputError: (t) => usageErrors.push(t.trim().replace(/^error: /, "")),
     });
 
+  /** A command of one token: `lt <name> <symbol>`. */
+  const symbolCommand = (
+    name: string,
+    description: string,
+    run: (ctx: Context, symbol: string) => Promise<Report>,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<symbol>", "token symbol, e.g. BTC3L")
+      .action(async (symbol: string, _opts: object, cmd: Command) => execute(cmd, (ctx) => run(ctx, symbol)));
+
   program
     .command("tokens")
     .description("list the tokens of the network, with state and NAV")
     .action(async (_opts: object, cmd: Command) => execute(cmd, (ctx) => tokensCommand(ctx)));
 
-  program
-    .command("info")
-    .description("target and current leverage, band, next trigger prices, fees, state, NAV")
-    .argument("<symbol>", "token symbol, e.g. BTC3L")
-    .action(async (symbol: string, _opts: object, cmd: Command) =>
-      execute(cmd, (ctx) => infoCommand(ctx, symbol)),
-    );
+  symbolCommand(
+    "info",
+    "target and current leverage, band, next trigger prices, fees, state, NAV",
+    infoCommand,
+  );
 
-  program
-    .command("nav")
-    .description("NAV per token in USDT")
-    .argument("<symbol>", "token symbol")
-    .action(async (symbol: string, _opts: object, cmd: Command) =>
-      execute(cmd, (ctx) => navCommand(ctx, symbol)),
-    );
+  symbolCommand("nav", "NAV per token in USDT", navCommand);
 
   program
     .command("quote")
@@ -139,57 +149,63 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     );
 
   const DESK_HELP =
-    "\nEvery token mints and redeems through its desk (forward pricing): this places a request, filled at the next price round by the\n" +
-    "keeper: it waits for the fill (--timeout), claims it and prints the NAV it got and the costs. The keeper\n" +
-    "and the price feeder must be running; on a timeout the request stays pending and nothing is lost\n" +
-    "(lt requests, lt claim). A request takes no slippage limit: nobody knows the next price. A settled\n" +
-    "token's redeem is paid at once from its frozen USDT; --min-out and --max-slippage apply to that.";
-  program
-    .command("mint")
-    .description("mint tokens with USDT: one request at the token's desk carrying a USDT permit")
-    .argument("<symbol>", "token symbol")
-    .argument("<usdt>", "USDT to pay")
-    .option(
-      "--max-slippage <percent>",
-      "not for a request (nobody knows the next price); kept for scripts",
-      DEFAULT_SLIPPAGE,
-    )
-    .addOption(new Option("--min-out <tokens>", "not for a request: refused (nobody knows the next price)"))
+    "\nEvery token mints and redeems through its desk (forward pricing): this places a request, filled at the\n" +
+    "next price round by the keeper: it waits for the fill (until --deadline), claims it and prints the NAV it\n" +
+    "got and the costs. The keeper and the price feeder must be running; past the deadline the request stays\n" +
+    "pending and nothing is lost (lt requests, lt claim). A request takes no slippage limit: nobody knows the\n" +
+    "next price. A settled token's redeem is paid at once from its frozen USDT; the slippage options apply to that.";
+  /** The options `lt mint` and `lt redeem` share: slippage (a settled redeem), the desk's wait, the deadline. */
+  const requestCommand = (
+    name: string,
+    description: string,
+    amount: [string, string],
+    out: string,
+    minOut: string,
+  ) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("<symbol>", "token symbol")
+      .argument(...amount)
+      .option(
+        "--max-slippage <percent>",
+        `most the ${out} received may fall short of the quote (a settled token's redeem)`,
+        DEFAULT_SLIPPAGE,
+      )
+      .addOption(
+        new Option(
+          `--min-out <${minOut}>`,
+          `least ${out} to receive (instead of --max-slippage; a settled token's redeem; refused on a request)`,
+        ),
+      )
+      .option("--no-wait", "only place the request (claim it later with lt claim)")
+      .option(
+        "--deadline <duration>",
+        "how long the trade may take, e.g. 90s, 10m: the USDT permit's validity and the wait for the fill",
+        DEFAULT_REQUEST_DEADLINE,
+      )
+      .addOption(new Option("--timeout <duration>", "the old name of --deadline").hideHelp())
+      .addHelpText("after", DESK_HELP);
+  requestCommand(
+    "mint",
+    "mint tokens with USDT: one request at the token's desk carrying a USDT permit",
+    ["<usdt>", "USDT to pay"],
+    "tokens",
+    "tokens",
+  )
     .option("--no-approve", "never send an approval; fail if the allowance is short")
-    .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
-    .option(
-      "--timeout <duration>",
-      "token with a desk: how long to wait for the fill, e.g. 90s, 10m",
-      DEFAULT_FILL_TIMEOUT,
-    )
-    .addHelpText("after", DESK_HELP)
     .action(async (symbol: string, usdt: string, opts: MintOptions, cmd: Command) =>
       execute(cmd, (ctx) => mintCommand(ctx, symbol, usdt, opts)),
     );
-
-  program
-    .command("redeem")
-    .description("redeem tokens for USDT")
-    .argument("<symbol>", "token symbol")
-    .argument("<tokens>", "tokens to redeem, or all")
-    .option(
-      "--max-slippage <percent>",
-      "a settled token's redeem: most the USDT may fall short of the quote",
-      DEFAULT_SLIPPAGE,
-    )
-    .addOption(
-      new Option("--min-out <usdt>", "least USDT a settled token's redeem pays (instead of --max-slippage)"),
-    )
-    .option("--no-wait", "token with a desk: only place the request (claim it later with lt claim)")
-    .option(
-      "--timeout <duration>",
-      "token with a desk: how long to wait for the fill, e.g. 90s, 10m",
-      DEFAULT_FILL_TIMEOUT,
-    )
-    .addHelpText("after", DESK_HELP)
-    .action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
-      execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
-    );
+  requestCommand(
+    "redeem",
+    "redeem tokens for USDT",
+    ["<tokens>", "tokens to redeem, or all"],
+    "USDT",
+    "usdt",
+  ).action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
+    execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
+  );
 
   program
     .command("requests")
@@ -201,15 +217,11 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       execute(cmd, (ctx) => requestsCommand(ctx, symbol)),
     );
 
-  program
-    .command("claim")
-    .description(
-      "claim what the desk's fills left for you: minted tokens, redeemed USDT, and refused requests back",
-    )
-    .argument("<symbol>", "token symbol")
-    .action(async (symbol: string, _opts: object, cmd: Command) =>
-      execute(cmd, (ctx) => claimCommand(ctx, symbol)),
-    );
+  symbolCommand(
+    "claim",
+    "claim what the desk's fills left for you: minted tokens, redeemed USDT, and refused requests back",
+    claimCommand,
+  );
 
   program
     .command("cancel")
@@ -222,71 +234,53 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
       execute(cmd, (ctx) => cancelCommand(ctx, symbol, side)),
     );
 
-  program
-    .command("fill")
-    .description(
-      "fill the desk's waiting requests at the current price round: the keeper any time, anyone once the oldest waited the fill delay (for the bounty)",
-    )
-    .argument("<symbol>", "token symbol")
-    .action(async (symbol: string, _opts: object, cmd: Command) =>
-      execute(cmd, (ctx) => fillCommand(ctx, symbol)),
-    );
+  symbolCommand(
+    "fill",
+    "fill the desk's waiting requests at the current price round: the keeper any time, anyone once the oldest waited the fill delay (for the bounty)",
+    fillCommand,
+  );
 
-  program
-    .command("price")
-    .description("spot price in the token's Uniswap V2 pool, NAV, and the premium or discount")
-    .argument("<symbol>", "token symbol")
-    .action(async (symbol: string, _opts: object, cmd: Command) =>
-      execute(cmd, (ctx) => priceCommand(ctx, symbol)),
-    );
+  symbolCommand(
+    "price",
+    "spot price in the token's Uniswap V2 pool, NAV, and the premium or discount",
+    priceCommand,
+  );
 
-  program
-    .command("buy")
-    .description("buy tokens with USDT in the token's Uniswap V2 pool (approves the router when needed)")
-    .argument("<symbol>", "token symbol")
-    .argument("<usdt>", "USDT to pay")
-    .option(
-      "--max-slippage <percent>",
-      "most the tokens received may fall short of the quote",
-      DEFAULT_SLIPPAGE,
-    )
-    .option(
-      "--max-premium <percent>",
-      "most the pool's price may be above NAV (minting is cheaper beyond)",
-      DEFAULT_MAX_PREMIUM,
-    )
-    .option(
-      "--deadline <duration>",
-      "the swap is void if not mined within this long, e.g. 5m",
-      DEFAULT_DEADLINE,
-    )
-    .action(async (symbol: string, usdt: string, opts: SwapOptions, cmd: Command) =>
-      execute(cmd, (ctx) => buyCommand(ctx, symbol, usdt, opts)),
-    );
-
-  program
-    .command("sell")
-    .description("sell tokens for USDT in the token's Uniswap V2 pool (approves the router when needed)")
-    .argument("<symbol>", "token symbol")
-    .argument("<tokens>", "tokens to sell, or all")
-    .option(
-      "--max-slippage <percent>",
-      "most the USDT received may fall short of the quote",
-      DEFAULT_SLIPPAGE,
-    )
-    .option(
-      "--max-premium <percent>",
-      "most the pool's price may be below NAV (redeeming pays more beyond)",
-      DEFAULT_MAX_PREMIUM,
-    )
-    .option(
-      "--deadline <duration>",
-      "the swap is void if not mined within this long, e.g. 5m",
-      DEFAULT_DEADLINE,
-    )
-    .action(async (symbol: string, amount: string, opts: SwapOptions, cmd: Command) =>
-      execute(cmd, (ctx) => sellCommand(ctx, symbol, amount, opts)),
-    );
+  /** `lt buy` and `lt sell`: a swap in the token's pool, with slippage, premium and deadline limits. */
+  const swapCommand = (name: "buy" | "sell", amount: [string, string], out: string, premium: string) =>
+    program
+      .command(name)
+      .description(
+        `${name} tokens ${name === "buy" ? "with" : "for"} USDT in the token's Uniswap V2 pool (approves the router when needed)`,
+      )
+      .argument("<symbol>", "token symbol")
+      .argument(...amount)
+      .option(
+        "--max-slippage <percent>",
+        `most the ${out} received may fall short of the quote`,
+        DEFAULT_SLIPPAGE,
+      )
+      .option("--max-premium <percent>", premium, DEFAULT_MAX_PREMIUM)
+      .option(
+        "--deadline <duration>",
+        "the swap is void if not mined within this long, e.g. 5m",
+        DEFAULT_DEADLINE,
+      )
+      .action(async (symbol: string, value: string, opts: SwapOptions, cmd: Command) =>
+        execute(cmd, (ctx) => (name === "buy" ? buyCommand : sellCommand)(ctx, symbol, value, opts)),
+      );
+  swapCommand(
+    "buy",
+    ["<usdt>", "USDT to pay"],
+    "tokens",
+    "most the pool's price may be above NAV (minting is cheaper beyond)",
+  );
+  swapCommand(
+    "sell",
+    ["<tokens>", "tokens to sell, or all"],
+    "USDT",
+    "most the pool's price may be below NAV (redeeming pays more beyond)",
+  );
 
   program
     .command("balance")

@@ -6,9 +6,8 @@ import { ratioToNumber, spotPrice, type Reserves } from "../spot/poolMath.ts";
 import { connectPair, connectRouter, type UniswapV2Router02 } from "../spot/uniswap.ts";
 import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
-import { parseDuration } from "../feeder/plan.ts";
 import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "./trueNav.ts";
-import { parseShareAmount, parseUsdtAmount } from "./amounts.ts";
+import { deadlineFromNow, parseDurationOption, parseShareAmount, parseUsdtAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenAddressOf, tokenOf, usdtOf } from "./context.ts";
 import {
   CliError,
@@ -198,12 +197,7 @@ async function swap(
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol };
   const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
   const maxPremium = parsePercent(opts.maxPremium, "--max-premium");
-  let validFor: number;
-  try {
-    validFor = parseDuration(opts.deadline);
-  } catch (e) {
-    throw new CliError(`--deadline: ${(e as Error).message}`);
-  }
+  const validFor = parseDurationOption(opts.deadline);
   poolOf(ctx, symbol);
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
@@ -236,8 +230,7 @@ async function swap(
       approveTx = receipt?.hash ?? null;
     }
     let receipt: ContractTransactionReceipt | null;
-    const latest = await ctx.provider.getBlock("latest");
-    const deadline = BigInt((latest?.timestamp ?? Math.floor(Date.now() / 1000)) + validFor);
+    const deadline = await deadlineFromNow(ctx.provider, validFor);
     try {
       // a swap in a later block than its estimate's may update the pair's price accumulators: + 20%
       const gas = await router.swapExactTokensForTokens.estimateGas(

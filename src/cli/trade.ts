@@ -5,7 +5,7 @@
 import type { ContractTransactionReceipt, Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { mintRedeemGasLimit } from "../chain/gas.ts";
-import { parseShareAmount } from "./amounts.ts";
+import { parseDurationOption, parseShareAmount } from "./amounts.ts";
 import { type Context, resolveSymbol, signerOf, tokenOf } from "./context.ts";
 import { CliError, explainError, insufficientSharesMessage, STATE, type ErrorContext } from "./errors.ts";
 import {
@@ -24,7 +24,7 @@ import {
 } from "./format.ts";
 import { explainMinedRevert } from "./minedRevert.ts";
 import { previewQuoteSource } from "./quote.ts";
-import { deskAddressOf, deskMint, deskRedeem, DEFAULT_FILL_TIMEOUT } from "./desk.ts";
+import { deskAddressOf, deskMint, deskRedeem, DEFAULT_REQUEST_DEADLINE } from "./desk.ts";
 
 export interface TradeOptions {
   /** The most the result may fall short of the preview: "0.5%" (the default) or "0.5". */
@@ -33,7 +33,12 @@ export interface TradeOptions {
   minOut?: string;
   /** A token with a desk: wait for the fill and claim (default true; --no-wait only places the request). */
   wait?: boolean;
-  /** A token with a desk: how long to wait for the fill. */
+  /**
+   * How long the trade may take ("10m" by default): on a token with a desk the USDT permit's validity
+   * and the wait for the fill; an instant call (a settled token's redeem) is waited for this long.
+   */
+  deadline?: string;
+  /** The old name of --deadline (kept working, hidden from the help). */
   timeout?: string;
 }
 
@@ -63,17 +68,31 @@ function eventArg(
   throw new CliError(`the transaction ${receipt.hash} succeeded but emitted no ${name} event`);
 }
 
+/** --deadline (or its old name --timeout), or the default. */
+function deadlineOf(opts: TradeOptions): string {
+  return opts.timeout ?? opts.deadline ?? DEFAULT_REQUEST_DEADLINE;
+}
+
 async function send(
   token: LeveragedToken,
   signer: Signer,
   ectx: ErrorContext,
-  call: (t: LeveragedToken) => Promise<{ wait(): Promise<ContractTransactionReceipt | null> }>,
+  deadlineS: number,
+  call: (t: LeveragedToken) => Promise<{
+    hash: string;
+    wait(confirms?: number, timeout?: number): Promise<ContractTransactionReceipt | null>;
+  }>,
 ): Promise<ContractTransactionReceipt> {
   const tx = await call(token.connect(signer));
   let receipt: ContractTransactionReceipt | null;
   try {
-    receipt = await tx.wait();
+    receipt = await tx.wait(1, deadlineS * 1000);
   } catch (e) {
+    if ((e as { code?: unknown }).code === "TIMEOUT") {
+      throw new CliError(
+        `the transaction ${tx.hash} was not mined within the --deadline of ${deadlineS} s; it may still be mined: look it up before sending again`,
+      );
+    }
     throw await explainMinedRevert(signer.provider, e, ectx);
   }
   if (!receipt) throw new CliError("the node did not return a receipt for the transaction");
@@ -92,7 +111,7 @@ export async function mintCommand(
     if (deskAddressOf(ctx, symbol) !== undefined) {
       return await deskMint(ctx, symbol, usdtText, {
         wait: opts.wait !== false,
-        timeout: opts.timeout ?? DEFAULT_FILL_TIMEOUT,
+        deadline: deadlineOf(opts),
         minOut: opts.minOut,
         approve: opts.approve,
       });
@@ -118,6 +137,7 @@ export async function redeemCommand(
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "redeem" };
   try {
     const slippage = parsePercent(opts.maxSlippage, "--max-slippage");
+    const deadlineS = parseDurationOption(deadlineOf(opts));
     const minOut = opts.minOut === undefined ? undefined : parseAmount(opts.minOut, USDT_DECIMALS, "USDT");
     const shares = await parseShareAmount(ctx, symbol, amountText, "redeem");
     const signer = await signerOf(ctx);
@@ -129,7 +149,7 @@ export async function redeemCommand(
     if (deskAddressOf(ctx, symbol) !== undefined && state !== STATE.Settled) {
       return await deskRedeem(ctx, symbol, amountText, {
         wait: opts.wait !== false,
-        timeout: opts.timeout ?? DEFAULT_FILL_TIMEOUT,
+        deadline: deadlineOf(opts),
         minOut: opts.minOut,
       });
     }
@@ -142,7 +162,7 @@ export async function redeemCommand(
       throw new CliError(
         `${symbol} pays ${formatUsdt(preview)} USDT for ${formatShares(shares)} tokens, less than the ${formatUsdt(minAssets)} USDT asked (--min-out)`,
       );
-    const receipt = await send(token, signer, ectx, async (t) =>
+    const receipt = await send(token, signer, ectx, deadlineS, async (t) =>
       t.redeem(shares, account, account, {
         gasLimit: mintRedeemGasLimit(await t.redeem.estimateGas(shares, account, account)),
       }),

@@ -1,7 +1,6 @@
 // Commander option parsers shared by the programs' command lines (keeper, feeder, demo, backtest):
 // a bad value is a plain sentence naming the option, printed by commander with a non-zero exit.
-import { InvalidArgumentError } from "commander";
-import { parseDuration } from "../feeder/plan.ts";
+import { type Command, InvalidArgumentError } from "commander";
 
 /** Any finite number. */
 export function number(name: string) {
@@ -46,6 +45,17 @@ export function positiveInt(name: string) {
   };
 }
 
+/** "1h", "30m", "1d", "15s" or plain seconds ("3600") as seconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
+  if (m === null)
+    throw new Error(`"${text}" is not a duration: use seconds or a number with s, m, h, d or w (e.g. 1h)`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[(m[2] ?? "s") as "s" | "m" | "h" | "d" | "w"];
+  const seconds = Math.round(Number(m[1]) * unit);
+  if (seconds < 1) throw new Error(`duration "${text}" must be at least one second`);
+  return seconds;
+}
+
 /** A duration in seconds: 1h, 30m, 1d, 15s or a number of seconds. */
 export function duration(name: string) {
   return (value: string): number => {
@@ -76,4 +86,32 @@ export function dateTime(name: string) {
       );
     return BigInt(ms / 1000);
   };
+}
+
+/**
+ * Parses a program's command line (`argv` without node and the script). Commander prints a usage
+ * error or the help itself; then the exit code to stop with, else undefined: go on.
+ */
+export function parseCommandLine(program: Command, argv: string[]): number | undefined {
+  program.exitOverride().configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  try {
+    program.parse(argv, { from: "user" });
+    return undefined;
+  } catch (e) {
+    return (e as { exitCode?: number }).exitCode ?? 1;
+  }
+}
+
+/** A comma-separated list of names ("BTC3L, ETH3S"), blanks dropped; undefined stays undefined. */
+export function nameList(text: string | undefined): string[] | undefined {
+  return text
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+}
+
+/** Calls `stop` with the signal's name on the first SIGINT or SIGTERM. */
+export function onStopSignal(stop: (signal: "SIGINT" | "SIGTERM") => void): void {
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
 }

@@ -3,19 +3,28 @@ import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
-import { number, positiveInt, wholeNumber } from "../common/options.ts";
+import {
+  number,
+  onStopSignal,
+  parseCommandLine,
+  parseDuration,
+  positiveInt,
+  wholeNumber,
+  wholeNumberOrZero,
+} from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
 import { jsonLogger } from "../common/log.ts";
-import { Feeder } from "./feeder.ts";
+import { Feeder, type MarketRefresh } from "./feeder.ts";
 import { listedFeeds } from "./markets.ts";
 import {
   csvPlan,
+  gbmJoin,
   gbmPlan,
   jumpPlan,
-  parseDuration,
   parseJump,
   parseMarket,
   type FeedStep,
+  type GbmPlanOptions,
   type JumpSpec,
   type MarketName,
 } from "./plan.ts";
@@ -38,20 +47,21 @@ export async function feederMain(argv: string[]): Promise<number> {
     .option("--steps <n>", "number of GBM steps", positiveInt("--steps"), 24)
     .option("--csv <file>", "a CSV file of timestamp,price rows (one market: pick it with --market)")
     .option("--jump <spec>", "a scripted move MARKET:MOVE%[@STEP], e.g. BTC:-12% (repeatable)", collect, [])
+    .option(
+      "--market-refresh <pushes>",
+      "with every market (no --market): re-read the exchange's markets every this many pushes, to feed one listed since (0: only at the start)",
+      wholeNumberOrZero,
+      5,
+    )
     .option("--fast", "local nodes only: move block time with the path instead of waiting", false)
     .option(
       "--speed <x>",
       "real time only: how many times faster than the path's clock",
       number("--speed"),
       1,
-    )
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (e) {
-    return (e as { exitCode?: number }).exitCode ?? 1;
-  }
+    );
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<{
     network: string;
     rpc?: string;
@@ -66,6 +76,7 @@ export async function feederMain(argv: string[]): Promise<number> {
     steps: number;
     csv?: string;
     jump: string[];
+    marketRefresh: number;
     fast: boolean;
     speed: number;
   }>();
@@ -97,24 +108,28 @@ export async function feederMain(argv: string[]): Promise<number> {
   const known = Object.keys(feeds);
   const markets: MarketName[] = chosen === undefined ? known : [parseMarket(chosen, known)];
   for (const j of jumps) parseMarket(j.market, known);
-  const feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed });
-  process.once("SIGINT", () => feeder.stop());
-  process.once("SIGTERM", () => feeder.stop());
+  const gbm = {
+    seed: o.seed,
+    drift: o.drift,
+    volatility: o.vol,
+    stepSeconds,
+    steps: o.steps,
+  };
+  const refresh = refreshFor(
+    chosen,
+    o.marketRefresh,
+    () => listedFeeds(book, provider),
+    o.gbm ? gbm : undefined,
+    known.length,
+  );
+  const feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed, refresh });
+  onStopSignal(() => feeder.stop());
 
   const starts = await feeder.currentPrices();
   let plan: FeedStep[];
   if (csvPoints !== undefined) plan = csvPlan(csvPoints, markets[0]!);
   else if (jumps.length > 0) plan = jumpPlan(jumps, starts, stepSeconds);
-  else
-    plan = gbmPlan({
-      markets,
-      starts,
-      seed: o.seed,
-      drift: o.drift,
-      volatility: o.vol,
-      stepSeconds,
-      steps: o.steps,
-    });
+  else plan = gbmPlan({ ...gbm, markets, starts });
   if (!o.fast && plan.length > 1 && stepSeconds / o.speed > 3600) {
     log("warning", {
       message:
@@ -129,6 +144,27 @@ export async function feederMain(argv: string[]): Promise<number> {
   await feeder.run(plan);
   provider.destroy();
   return 0;
+}
+
+/**
+ * How the feeder finds markets listed while it runs: with every market (`chosen` undefined) it
+ * re-reads `list` every `every` pushes, and a GBM run gives each new market a path of its own seeded
+ * after the `first` markets it started with; an explicit market stays as given (undefined).
+ */
+export function refreshFor(
+  chosen: MarketName | undefined,
+  every: number,
+  list: MarketRefresh["list"],
+  gbm?: Omit<GbmPlanOptions, "markets" | "starts">,
+  first = 0,
+): MarketRefresh | undefined {
+  if (chosen !== undefined) return undefined;
+  let index = first;
+  return {
+    every,
+    list,
+    join: gbm === undefined ? undefined : (market, start, done) => gbmJoin(gbm, market, index++, start, done),
+  };
 }
 
 function collect(value: string, previous: string[]): string[] {

@@ -16,6 +16,22 @@ export interface FeederOptions {
   fast: boolean;
   /** Real time only: 60 = a minute of the plan per second. */
   speed: number;
+  /** Markets listed while the feeder runs (absent: the feeds it was given, and no others). */
+  refresh?: MarketRefresh;
+}
+
+/**
+ * How the feeder finds markets listed after it started (`lt admin market SOL 150`): every `every`
+ * pushed steps it re-reads the list and feeds the new markets from then on (fast mode pushes every
+ * feed at every step; `join` gives a new market its own path on the plan's remaining steps).
+ */
+export interface MarketRefresh {
+  /** Re-read the list every this many pushed steps (0: never). */
+  every: number;
+  /** Every listed market's feed now (listedFeeds). */
+  list: () => Promise<Record<MarketName, string>>;
+  /** A path for `market` joining after `done` steps, from its price `start` (GBM); absent: none. */
+  join?: (market: MarketName, start: bigint, done: number) => FeedStep[];
 }
 
 export class Feeder {
@@ -27,6 +43,8 @@ export class Feeder {
   private readonly abort = new AbortController();
   private stopping = false;
   private readonly gas = new Map<MarketName, bigint>();
+  /** Listed markets this account may not update (logged once, never fed). */
+  private readonly skipped = new Set<MarketName>();
   /** Fast mode: the last block time this feeder set. */
   private lastTime = 0;
 
@@ -102,8 +120,11 @@ export class Feeder {
     const first = plan[0]!.t;
     const current = await this.currentPrices();
     if (this.options.fast) await this.checkLocal();
+    // a copy: markets listed while it runs join the steps still to come
+    const steps = plan.map((p) => ({ t: p.t, prices: { ...p.prices } }));
+    const every = this.options.refresh?.every ?? 0;
     let done = 0;
-    for (const [k, step] of plan.entries()) {
+    for (const [k, step] of steps.entries()) {
       if (this.stopping) break;
       if (this.options.fast) {
         // every feed is pushed at every step, so none goes stale while time jumps
@@ -121,9 +142,59 @@ export class Feeder {
         this.logStep(k, plan.length, step.prices, block);
       }
       done++;
+      if (every > 0 && done % every === 0 && done < steps.length && !this.stopping) {
+        for (const [market, price] of Object.entries(await this.refreshMarkets(steps, done))) {
+          current[market] = price;
+        }
+      }
     }
     this.log("done", { steps: done, of: plan.length });
     return done;
+  }
+
+  /**
+   * Re-reads the listed markets (options.refresh) and starts feeding every one it did not have whose
+   * feed this account may update: logs `feeder-markets-added`, adds each one's path to the steps after
+   * `done` (refresh.join), and returns their current prices. A market it may not update is logged
+   * `feeder-market-skipped` (once) and a failed read `feeder-markets-unread`; neither stops the feeder.
+   */
+  async refreshMarkets(steps: FeedStep[] = [], done = 0): Promise<Partial<Record<MarketName, bigint>>> {
+    const refresh = this.options.refresh;
+    if (refresh === undefined) return {};
+    let listed: Record<MarketName, string>;
+    try {
+      listed = await refresh.list();
+    } catch (e) {
+      this.log("feeder-markets-unread", { message: (e as Error).message });
+      return {};
+    }
+    const added: Record<MarketName, string> = {};
+    const prices: Partial<Record<MarketName, bigint>> = {};
+    for (const [market, address] of Object.entries(listed)) {
+      if (this.feeds[market] !== undefined || this.skipped.has(market)) continue;
+      this.feeds[market] = MockPriceFeed__factory.connect(address, this.signer);
+      try {
+        await this.checkUpdater([market]);
+        prices[market] = (await this.feeds[market].latestRoundData())[1];
+      } catch (e) {
+        delete this.feeds[market];
+        this.skipped.add(market);
+        this.log("feeder-market-skipped", { market, feed: address, message: (e as Error).message });
+        continue;
+      }
+      added[market] = address;
+    }
+    const markets = Object.keys(added);
+    if (markets.length === 0) return {};
+    const byTime = new Map(steps.slice(done).map((step) => [step.t, step]));
+    for (const market of markets) {
+      for (const joined of refresh.join?.(market, prices[market]!, done) ?? []) {
+        const step = byTime.get(joined.t);
+        if (step !== undefined) Object.assign(step.prices, joined.prices);
+      }
+    }
+    this.log("feeder-markets-added", { markets, feeds: added, afterStep: done });
+    return prices;
   }
 
   private logStep(

@@ -12,17 +12,6 @@ export interface FeedStep {
   prices: Partial<Record<MarketName, bigint>>;
 }
 
-/** "1h", "30m", "1d", "15s" or plain seconds ("3600") as seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
-  if (m === null)
-    throw new Error(`"${text}" is not a duration: use seconds or a number with s, m, h, d or w (e.g. 1h)`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[(m[2] ?? "s") as "s" | "m" | "h" | "d" | "w"];
-  const seconds = Math.round(Number(m[1]) * unit);
-  if (seconds < 1) throw new Error(`duration "${text}" must be at least one second`);
-  return seconds;
-}
-
 /**
  * A market name, upper case: 1 to 31 letters or digits (what fits the exchange's bytes32 key). With
  * `known` (the markets the feeder found), one of those.
@@ -97,6 +86,31 @@ export function gbmPlan(o: GbmPlanOptions): FeedStep[] {
     });
   });
   return mergePaths(paths);
+}
+
+/**
+ * The GBM path of a market that joins a running plan after `done` of its steps (a market listed while
+ * the feeder runs): seeded `o.seed + index` (its place among the markets), from `start`, on the plan's
+ * remaining steps (the same times as the others').
+ */
+export function gbmJoin(
+  o: Omit<GbmPlanOptions, "markets" | "starts">,
+  market: MarketName,
+  index: number,
+  start: bigint,
+  done: number,
+): FeedStep[] {
+  if (done >= o.steps) return [];
+  const path = gbmPath({
+    seed: o.seed + index,
+    start: fromPrice8(start),
+    steps: o.steps - done,
+    stepSeconds: o.stepSeconds,
+    drift: o.drift,
+    volatility: o.volatility,
+  });
+  const shift = done * o.stepSeconds;
+  return mergePaths({ [market]: path.map((p) => ({ t: p.t + shift, price: p.price })) });
 }
 
 /** Scripted jumps from the current prices, one step apart; jumps without a step follow each other. */

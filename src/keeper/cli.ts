@@ -5,7 +5,13 @@ import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
 import { fetchChainId } from "../chain/rpc.ts";
-import { positiveInt, wholeNumberOrZero } from "../common/options.ts";
+import {
+  nameList,
+  onStopSignal,
+  parseCommandLine,
+  positiveInt,
+  wholeNumberOrZero,
+} from "../common/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
 import { jsonLogger } from "../common/log.ts";
 import { backoffMs, isTransient, sleep } from "../common/retry.ts";
@@ -60,15 +66,9 @@ export async function keeperMain(argv: string[]): Promise<number> {
       "comma-separated symbols to watch (default: all, and every token created later)",
     )
     .option("--once", "one pass over every token, then exit", false)
-    .option("--dry-run", "decide and log, never send a transaction", false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (e) {
-    const code = (e as { exitCode?: number }).exitCode;
-    return code ?? 1;
-  }
+    .option("--dry-run", "decide and log, never send a transaction", false);
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<{
     network: string;
     rpc?: string;
@@ -96,8 +96,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     controller.abort();
     keeper?.stop();
   };
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  onStopSignal(onSignal);
 
   // wait for the node (a keeper started before its node is fine)
   let chainId: number | undefined;
@@ -131,10 +130,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     txTimeoutMs: o.txTimeout,
     maxReplacements: o.maxReplacements,
     tokenRefreshPolls: o.tokenRefresh,
-    symbols: o.tokens
-      ?.split(",")
-      .map((s) => s.trim())
-      .filter((s) => s !== ""),
+    symbols: nameList(o.tokens),
   });
   if (controller.signal.aborted) keeper.stop();
   await keeper.run();

@@ -7,7 +7,6 @@
 // right before sending and treats "already done" reverts as a no-op).
 import {
   formatUnits,
-  Interface,
   ZeroAddress,
   NonceManager,
   type ContractTransactionResponse,
@@ -23,7 +22,6 @@ import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
-import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { valueDown } from "../engine/math.ts";
 import {
@@ -38,6 +36,7 @@ import {
 } from "./decide.ts";
 import { gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
 import { HolderIndex } from "./holders.ts";
+import { describe, revertName } from "../common/revert.ts";
 import type { Logger } from "../common/log.ts";
 import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 
@@ -111,21 +110,18 @@ const ALREADY_DONE: Record<Action["kind"], string[]> = {
   accrueFee: [],
 };
 
+/**
+ * Why a decided action can be done already when it is sent. Not "another keeper": with one keeper, a
+ * fill it sent (or anyone's mint or redeem) may have rebalanced the token first.
+ */
+const DONE_SINCE =
+  "something since this pass read the token did it (a fill, a mint or a redeem that rebalanced first, or another keeper)";
+
 /** A fill runs a mint and a redeem: room for the second one's ripcord rebalance too. */
 const RIPCORD_MARGIN_FOR_SECOND_SIDE = 100_000n;
 
 /** rebalanceNeeded() reason from which anyone may rebalance (for the bounty). */
 const REASON_RIPCORD = 3;
-
-const ERRORS = new Interface([
-  ...LeveragedToken__factory.abi.filter((f) => f.type === "error"),
-  ...MockPerpVault__factory.abi.filter((f) => f.type === "error"),
-  ...MockPriceFeed__factory.abi.filter((f) => f.type === "error"),
-  ...ForwardDesk__factory.abi.filter(
-    (f) =>
-      f.type === "error" && !LeveragedToken__factory.abi.some((t) => t.type === "error" && t.name === f.name),
-  ),
-]);
 
 export interface TickSummary {
   block: number;
@@ -495,7 +491,7 @@ export class Keeper {
       this.log("skipped", {
         token: w.symbol,
         action: "rebalance",
-        why: "no longer needed (another keeper acted first)",
+        why: `no longer needed when re-checked, ${DONE_SINCE}`,
       });
       return 0;
     }
@@ -681,7 +677,7 @@ export class Keeper {
     }
   }
 
-  /** Logs `skipped` and returns true when `e` is a revert that means another keeper acted first. */
+  /** Logs `skipped` and returns true when `e` is a revert that means the action was done already. */
   private skippedAsDone(
     e: unknown,
     kind: Action["kind"],
@@ -690,7 +686,7 @@ export class Keeper {
   ): boolean {
     const name = revertName(e);
     if (name === undefined || !ALREADY_DONE[kind].includes(name)) return false;
-    const why = `${name}: another keeper acted first`;
+    const why = `${name}: already done, ${DONE_SINCE}`;
     this.log(
       "skipped",
       tx === undefined ? { ...fields, action: kind, why } : { ...fields, action: kind, why, tx },
@@ -799,50 +795,6 @@ export class Keeper {
 
 function receiptFields(r: TransactionReceipt): Record<string, unknown> {
   return { gasUsed: r.gasUsed, tx: r.hash, block: r.blockNumber };
-}
-
-/** The custom error's name in a revert, from the token's, the exchange's or the feed's ABI. */
-export function revertName(e: unknown): string | undefined {
-  const data = findRevertData(e);
-  if (data === undefined) return undefined;
-  try {
-    return ERRORS.parseError(data)?.name;
-  } catch {
-    return undefined;
-  }
-}
-
-function findRevertData(e: unknown, depth = 0): string | undefined {
-  if (depth > 6 || e === null || typeof e !== "object") return undefined;
-  const o = e as Record<string, unknown>;
-  const data = o.data;
-  if (typeof data === "string" && /^0x[0-9a-fA-F]{8}/.test(data)) return data;
-  for (const key of ["revert", "error", "info", "cause", "data"]) {
-    const found = findRevertData(o[key], depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-/** One readable sentence for an error: the custom error with its arguments when there is one. */
-export function describe(e: unknown, address?: string): string {
-  const data = findRevertData(e);
-  if (data !== undefined) {
-    try {
-      const parsed = ERRORS.parseError(data);
-      if (parsed !== null)
-        return `reverted ${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`;
-    } catch {
-      // fall through
-    }
-  }
-  const err = e as { code?: unknown; value?: unknown; shortMessage?: unknown; message?: unknown };
-  if (err?.code === "BAD_DATA" && err.value === "0x" && address !== undefined) {
-    return `no contract at ${address} (was the chain reset? redeploy: npm run deploy)`;
-  }
-  if (typeof err?.shortMessage === "string") return err.shortMessage;
-  if (typeof err?.message === "string") return err.message.split("\n")[0]!;
-  return String(e);
 }
 
 /** ethers' "wait for transaction timeout": the transaction is neither mined nor dropped yet. */

@@ -1,7 +1,10 @@
 // What the NAV arbitrage's two halves share: the pass over the pools (arbitrage.ts) and the desk legs
-// (deskArbitrage.ts: request, fill at the next price round, claim). The context,
-// a pass's result, the pool as read at the pending block, and a leg's wait for its receipt.
+// (deskArbitrage.ts: request, fill at the next price round, claim). The context, a pass's result,
+// the pool as read at the pending block, a leg's wait for its receipt, and the pool swaps (with a
+// real deadline).
 import type { ContractTransactionResponse, Signer } from "ethers";
+import { gasLimitFrom } from "../chain/gas.ts";
+import { blockTimestamp, rawRpcOf } from "../chain/tokenBook.ts";
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
 import type { AddressBook } from "../chain/addressBook.ts";
@@ -9,9 +12,9 @@ import { minedRevertOf, minedRevertReason } from "../chain/minedRevert.ts";
 import type { TokenBook } from "../chain/tokenBook.ts";
 import type { Logger } from "../common/log.ts";
 import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
-import { describe } from "../keeper/keeper.ts";
+import { describe } from "../common/revert.ts";
 import type { Band, BandFees, Ratio, Reserves } from "./poolMath.ts";
-import type { UniswapV2Pair } from "./uniswap.ts";
+import type { UniswapV2Pair, UniswapV2Router02 } from "./uniswap.ts";
 
 /** Every read prices the block a transaction sent now lands in. */
 export const PENDING = { blockTag: "pending" } as const;
@@ -154,6 +157,55 @@ export async function mined(ctx: ArbContext, leg: string, tx: ContractTransactio
         : describe({ data: r.data });
     throw new Error(`the ${leg} ${m.hash} was mined in block ${m.block} and reverted: ${why}`, { cause: e });
   }
+}
+
+/** Sends one desk, token or pool call (estimated, + 20% gas unless told) and waits for it; its hash. */
+export async function sendLeg(
+  ctx: ArbContext,
+  leg: string,
+  estimate: () => Promise<bigint>,
+  send: (o: { gasLimit: bigint }) => Promise<ContractTransactionResponse>,
+  gasLimit: (gas: bigint) => bigint = gasLimitFrom,
+): Promise<string> {
+  const tx = await send({ gasLimit: gasLimit(await estimate()) });
+  await mined(ctx, leg, tx);
+  return tx.hash;
+}
+
+/** How long an arbitrage swap stays valid: the Router voids one mined later (never 2^64 - 1). */
+export const SWAP_DEADLINE_SECONDS = 120;
+
+/** A pool swap of exactly `amountIn` for at least `minOut` along `path`, valid for SWAP_DEADLINE_SECONDS. */
+export interface Swap {
+  router: UniswapV2Router02;
+  amountIn: bigint;
+  minOut: bigint;
+  path: string[];
+}
+
+/** The swap's arguments for the arbitrageur, its deadline counted from the pending block's time. */
+async function swapArgs(ctx: ArbContext, s: Swap) {
+  const provider = ctx.signer.provider;
+  if (provider === null) throw new Error("the arbitrageur's signer has no provider");
+  const deadline = (await blockTimestamp(rawRpcOf(provider), "pending")) + BigInt(SWAP_DEADLINE_SECONDS);
+  return [s.amountIn, s.minOut, s.path, await ctx.signer.getAddress(), deadline] as const;
+}
+
+/** The amounts the swap would give at the pending block (eth_call); reverts as the swap would. */
+export async function trySwap(ctx: ArbContext, s: Swap): Promise<bigint[]> {
+  return s.router.swapExactTokensForTokens.staticCall(...(await swapArgs(ctx, s)), PENDING);
+}
+
+/** Sends the swap as the leg `leg` and waits for it; its hash. */
+export async function swapLeg(ctx: ArbContext, leg: string, s: Swap): Promise<string> {
+  const args = await swapArgs(ctx, s);
+  const swap = s.router.swapExactTokensForTokens;
+  return sendLeg(
+    ctx,
+    leg,
+    () => swap.estimateGas(...args),
+    (o) => swap(...args, o),
+  );
 }
 
 /** USDT per token (a float, for reports) of `usdt` base units for `tokens` base units. */

@@ -18,7 +18,7 @@ import { withChainTokens } from "../chain/factoryTokens.ts";
 import { WAD } from "../common/params.ts";
 import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
-import { describe, revertName } from "../keeper/keeper.ts";
+import { describe, revertName } from "../common/revert.ts";
 import { backoffMs, sleep } from "../common/retry.ts";
 import {
   buyToLower,

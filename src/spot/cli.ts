@@ -5,7 +5,13 @@ import { Command } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
-import { positiveInt, wholeNumberOrZero } from "../common/options.ts";
+import {
+  nameList,
+  onStopSignal,
+  parseCommandLine,
+  positiveInt,
+  wholeNumberOrZero,
+} from "../common/options.ts";
 import { jsonLogger } from "../common/log.ts";
 import { runArbitrage } from "./arbitrage.ts";
 
@@ -27,14 +33,9 @@ export async function arbMain(argv: string[]): Promise<number> {
       5,
     )
     .option("--once", "one pass over every pool, then exit", false)
-    .option("--dry-run", "decide and log, never send a transaction", false)
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  try {
-    program.parse(argv, { from: "user" });
-  } catch (e) {
-    return (e as { exitCode?: number }).exitCode ?? 1;
-  }
+    .option("--dry-run", "decide and log, never send a transaction", false);
+  const stop = parseCommandLine(program, argv);
+  if (stop !== undefined) return stop;
   const o = program.opts<{
     network: string;
     rpc?: string;
@@ -55,10 +56,7 @@ export async function arbMain(argv: string[]): Promise<number> {
     );
   }
   const { provider, signer } = await connect(o, book, CONNECTION.keyEnv, Math.min(o.interval, 1000));
-  const symbols = o.tokens
-    ?.split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "");
+  const symbols = nameList(o.tokens);
   for (const s of symbols ?? []) {
     if (book.pools[s] === undefined)
       throw new Error(`no pool for ${s} (pools: ${Object.keys(book.pools).join(", ")})`);
@@ -68,8 +66,7 @@ export async function arbMain(argv: string[]): Promise<number> {
     log("stopping", { signal });
     controller.abort();
   };
-  process.once("SIGINT", () => onSignal("SIGINT"));
-  process.once("SIGTERM", () => onSignal("SIGTERM"));
+  onStopSignal(onSignal);
   const failures = await runArbitrage(
     // desk trades open across passes: what each request expected, for the report of its fill
     { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols, open: new Map() },

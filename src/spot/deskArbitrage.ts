@@ -8,15 +8,17 @@
 // while one waits. A request the fill refused is taken back with the desk's cancel call.
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import type { MockUSDT } from "../../types/ethers-contracts/index.js";
-import { deskRequestGasLimit, gasLimitFrom, mintRedeemGasLimit } from "../chain/gas.ts";
+import { deskRequestGasLimit, mintRedeemGasLimit } from "../chain/gas.ts";
 import { rawRpcOf, readTokenBook } from "../chain/tokenBook.ts";
 import {
   ACTIVE,
   DELISTING,
   ENGINE_LEGS,
-  mined,
   perToken,
+  sendLeg,
   SETTLED,
+  swapLeg,
+  trySwap,
   type ArbContext,
   type ArbResult,
   type Inventory,
@@ -24,7 +26,7 @@ import {
   type PoolView,
 } from "./arbShared.ts";
 import { getAmountOut, ratioToNumber, sellToUpper, spotPrice, type Reserves } from "./poolMath.ts";
-import { NO_DEADLINE, type UniswapV2Router02 } from "./uniswap.ts";
+import type { UniswapV2Router02 } from "./uniswap.ts";
 
 /** The arbitrageur's side of one desk, as the chain holds it. */
 interface DeskState extends Inventory {
@@ -80,19 +82,6 @@ const inventoryOf = (d: DeskState): Inventory => ({
   pendingUsdt: d.pendingUsdt,
   pendingTokens: d.pendingTokens,
 });
-
-/** Sends one desk or pool call (estimated, +20% gas) and waits for it; returns its hash. */
-async function sendLeg(
-  ctx: ArbContext,
-  leg: string,
-  estimate: () => Promise<bigint>,
-  send: (o: { gasLimit: bigint }) => Promise<Parameters<typeof mined>[2]>,
-  gasLimit: (gas: bigint) => bigint = gasLimitFrom,
-): Promise<string> {
-  const tx = await send({ gasLimit: gasLimit(await estimate()) });
-  await mined(ctx, leg, tx);
-  return tx.hash;
-}
 
 /**
  * Finishes what the arbitrageur has open at `v`'s desk: takes back refused requests, claims filled
@@ -321,14 +310,8 @@ async function unwind(
     const out = getAmountOut(size, reserves.token, reserves.usdt);
     if (out > floor) {
       const path = [await v.token.getAddress(), ctx.book.usdt];
-      const swap = router.swapExactTokensForTokens;
       const usdtBefore = await usdt.balanceOf(me);
-      const hash = await sendLeg(
-        ctx,
-        "sale",
-        () => swap.estimateGas(size, floor, path, me, NO_DEADLINE),
-        (o) => swap(size, floor, path, me, NO_DEADLINE, o),
-      );
+      const hash = await swapLeg(ctx, "sale", { router, amountIn: size, minOut: floor, path });
       const got = (await usdt.balanceOf(me)) - usdtBefore;
       trade.usdtOut += got;
       trade.txs.push(hash);
@@ -403,18 +386,13 @@ export async function openDeskTrade(
     trade.txs.push(hash);
   } else {
     const path = [ctx.book.usdt, await v.token.getAddress()];
-    const amounts = await router.swapExactTokensForTokens.staticCall(cost, tokens, path, me, NO_DEADLINE);
+    const purchase = { router, amountIn: cost, minOut: tokens, path };
+    const amounts = await trySwap(ctx, purchase);
     if ((amounts[1] ?? 0n) < tokens)
       return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
     if (ctx.dryRun) return { ...plan, outcome: "would-trade", expectedNav };
     const before = await v.token.balanceOf(me);
-    const swap = router.swapExactTokensForTokens;
-    const bought = await sendLeg(
-      ctx,
-      "purchase",
-      () => swap.estimateGas(cost, tokens, path, me, NO_DEADLINE),
-      (o) => swap(cost, tokens, path, me, NO_DEADLINE, o),
-    );
+    const bought = await swapLeg(ctx, "purchase", purchase);
     const got = (await v.token.balanceOf(me)) - before;
     trade.usdtIn = cost;
     trade.tokens = got;

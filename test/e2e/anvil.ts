@@ -131,7 +131,7 @@ describe("e2e: anvil", function () {
           ...args,
         ]);
       const minted = json<{ status: string; shares: string; fillTx: string }>(
-        await lt(["mint", "BTC3S", "500", "--timeout", "60s"]),
+        await lt(["mint", "BTC3S", "500", "--deadline", "60s"]),
       );
       expect(minted.status).to.equal("claimed");
       expect(Number(minted.shares)).to.be.greaterThan(0);
@@ -139,7 +139,7 @@ describe("e2e: anvil", function () {
         (await k.waitFor((l) => l.event === "filled" && l.tx === minted.fillTx, 10_000, "fill")).token,
       ).to.equal("BTC3S");
       const redeemed = json<{ status: string; usdt: string }>(
-        await lt(["redeem", "BTC3S", "all", "--timeout", "60s"]),
+        await lt(["redeem", "BTC3S", "all", "--deadline", "60s"]),
       );
       expect(redeemed.status).to.equal("claimed");
       expect(Number(redeemed.usdt)).to.be.greaterThan(0);

@@ -139,10 +139,10 @@ describe("e2e: hardhat node", function () {
     expect(due.tokens.find((t) => t.symbol === "ETH3S")).to.deep.include({ fillDue: true, late: false });
 
     // lt mint with no keeper running: a plain timeout, the request stays pending
-    const timedOut = await lt(["--json", "mint", "BTC3S", "20", "--timeout", "2s"], as5);
+    const timedOut = await lt(["--json", "mint", "BTC3S", "20", "--deadline", "5s"], as5);
     expect(timedOut.code).to.equal(1);
     expect(JSON.parse(timedOut.stdout).error).to.match(
-      /^no fill within 2 s: no newer price round has come yet.*The request stays pending and nothing is lost: lt requests BTC3S shows it/,
+      /^no fill within 5 s \(--deadline\): no newer price round has come yet.*The request stays pending and nothing is lost: lt requests BTC3S shows it/,
     );
     // the deployer holds KEEPER_ROLE: lt fill fills both at once with the next round
     await chain.newRounds();
@@ -199,7 +199,7 @@ describe("e2e: hardhat node", function () {
         fillTx: string;
         approveTx: string | null;
         permit: boolean;
-      }>(await lt(["--json", "mint", "BTC3L", "1000", "--timeout", "60s"]));
+      }>(await lt(["--json", "mint", "BTC3L", "1000", "--deadline", "60s"]));
       expect(minted.status).to.equal("claimed");
       // one transaction to request: USDT's permit rides in it, no approval first
       expect([minted.permit, minted.approveTx]).to.deep.equal([true, null]);
@@ -237,7 +237,7 @@ describe("e2e: hardhat node", function () {
       );
       expect(filled.token).to.equal("BTC3L");
       expect(Number(filled.usdtIn)).to.be.greaterThanOrEqual(1000);
-      const text = await lt(["redeem", "BTC3L", "100", "--timeout", "60s"]);
+      const text = await lt(["redeem", "BTC3L", "100", "--deadline", "60s"]);
       expect(text.code, text.stderr).to.equal(0);
       if (!/costs\s+redeem fee/.test(text.stdout))
         throw new Error(`lt redeem printed:\n${text.stdout}\n${text.stderr}`);

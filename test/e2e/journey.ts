@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { formatUnits, HDNodeWallet, parseUnits } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { readAddressBook } from "../../src/chain/addressBook.ts";
+import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { Chain } from "./support/chain.ts";
 import { realTimeFeeder } from "./support/forward.ts";
 import { json, runLt, type Run } from "./support/lt.ts";
@@ -63,6 +64,8 @@ interface Minted {
   requestBlock: number;
   approveTx: string | null;
   permit: boolean;
+  permitDeadline: number;
+  requestTx: string;
   pricePerToken: string;
   claimBlock: number;
   fillLatencyBlocks: number;
@@ -95,6 +98,8 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   let book: AddressBook;
   let chain: Chain;
   let keeperA: Child;
+  /** The real-time feeder, started before SOL is listed: it picks SOL up without a restart. */
+  let feed: Child | undefined;
   const lt = (args: string[], env: Record<string, string> = {}) =>
     runLt(["--rpc", target.url, "--deployments", target.deployments, "--json", ...args], env);
   const ok = async <T = Record<string, unknown>>(args: string[], env: Record<string, string> = {}) => {
@@ -127,6 +132,15 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       null,
     ]);
     expect(units(m.claimedUsdt, 6)).to.equal(usdtIn);
+    // --deadline 60s: the permit sent with the request is valid for 60 s of chain time
+    const sent = await chain.provider.getTransaction(m.requestTx);
+    const args = (await chain.desk(symbol)).interface.decodeFunctionData(
+      "requestDepositWithPermit",
+      sent!.data,
+    );
+    expect(Number(args[2])).to.equal(m.permitDeadline);
+    const requested = await chain.provider.getBlock(m.requestBlock);
+    expect(m.permitDeadline - requested!.timestamp).to.be.within(50, 60);
     const shares = units(m.shares, 18);
     const token = await chain.token(symbol);
     const fee = units(m.feeShares, 18);
@@ -190,8 +204,12 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     expect(started.intervalMs).to.equal(INTERVAL);
   });
 
-  it("creates ETH5S, lists SOL at 150 and creates SOL3L and SOL3S; the running keeper picks up all three", async function () {
+  it("creates ETH5S, lists SOL at 150 and creates SOL3L and SOL3S; the running keeper and feeder pick them up", async function () {
     const from = keeperA.lines.length;
+    feed = realTimeFeeder(target, 2, ["--market-refresh", "1"]);
+    children.push(feed);
+    const start = await feed.waitFor((l) => l.event === "start", 20_000, "the feeder's start");
+    expect(start.markets).to.deep.equal(["BTC", "ETH"]);
     const artifacts = ["--artifact", TOKEN_ARTIFACT, "--desk-artifact", DESK_ARTIFACT];
     const eth5s = await ok<{
       symbol: string;
@@ -225,6 +243,23 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       heartbeat: 3600,
       fundingRatePer8h: "0.0001",
     });
+    // the feeder, running since before SOL was listed, feeds it from its next push on
+    const added = await feed.waitFor(
+      (l) => l.event === "feeder-markets-added",
+      20_000,
+      "the feeder adding SOL",
+    );
+    expect(added.markets).to.deep.equal(["SOL"]);
+    expect(added.feeds).to.deep.equal({ SOL: market.feed });
+    const solPushed = await feed.waitFor(
+      (l) => l.event === "prices" && (l.prices as Record<string, string>).SOL !== undefined,
+      20_000,
+      "a SOL price pushed",
+    );
+    expect(Object.keys(solPushed.prices as object)).to.deep.equal(["BTC", "ETH", "SOL"]);
+    const solFeed = MockPriceFeed__factory.connect(market.feed, chain.provider);
+    const [, answer] = await solFeed.latestRoundData({ blockTag: Number(solPushed.block) });
+    expect(formatUnits(answer, 8)).to.equal((solPushed.prices as Record<string, string>).SOL);
     for (const side of ["long", "short"]) {
       const sol = await ok<{
         symbol: string;
@@ -266,12 +301,14 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   });
 
   it("mints the new tokens with lt mint (the feeder publishing every listed market, SOL too), and seeds their pools", async function () {
-    const feed = realTimeFeeder(target, 2);
-    children.push(feed);
+    const feed_ = feed!;
     try {
-      const start = await feed.waitFor((l) => l.event === "start", 20_000, "the feeder's start");
-      expect(start.markets).to.deep.equal(["BTC", "ETH", "SOL"]);
-      const prices = await feed.waitFor((l) => l.event === "prices", 20_000, "the first prices");
+      const prices = await feed_.waitFor(
+        (l) => l.event === "prices",
+        20_000,
+        "the next prices",
+        feed_.lines.length,
+      );
       expect(Object.keys(prices.prices as object)).to.deep.equal(["BTC", "ETH", "SOL"]);
       const operator = await (await chain.signer(0)).getAddress();
       const holder = await (await chain.signer(2)).getAddress();
@@ -284,14 +321,14 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       for (const [symbol, usdt, env, who] of plan) {
         const token = await chain.token(symbol);
         const before = await token.balanceOf(who);
-        const m = await ok<Minted>(["mint", symbol, String(usdt), "--timeout", "60s"], env);
+        const m = await ok<Minted>(["mint", symbol, String(usdt), "--deadline", "60s"], env);
         await checkMint(symbol, usdt * USDT, m, who, before);
         if (who === holder) minted[symbol] = m;
       }
       // the holder redeems 500 ETH5S the same way: a request, the keeper's fill, the claim
       const usdt = await chain.usdt();
       const usdtBefore = await usdt.balanceOf(holder);
-      const r = await ok<Redeemed>(["redeem", "ETH5S", "500", "--timeout", "60s"], user);
+      const r = await ok<Redeemed>(["redeem", "ETH5S", "500", "--deadline", "60s"], user);
       redeemed = r;
       expect(r.status).to.equal("claimed");
       expect(r.claimedShares).to.equal("500");
@@ -322,7 +359,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
         near(got + units(r.feeUsdt, 6) + trading, (500n * WAD * nav) / 10n ** 30n, USDT / 100n),
       ).to.equal(true);
     } finally {
-      await feed.stop("SIGTERM");
+      await feed_.stop("SIGTERM");
     }
     for (const [symbol, seed] of [
       ["ETH5S", "1000"],

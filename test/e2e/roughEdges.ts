@@ -1,28 +1,53 @@
-// The rough edges of `lt` a new user met, as a table: each row runs lt as a subprocess against a
-// hardhat node this file starts and asserts the sentence it prints and its exit code.
+// The rough edges a new user met, as a table: each row runs lt, the keeper, the feeder or the arbitrage
+// bot as a subprocess against a hardhat node this file starts and asserts the sentence it prints and its
+// exit code: usage errors, ambiguous amounts, a restarted node, every trade's --deadline, the same
+// --network / ANVIL_URL / RPC_URL rules in every program, and a reader that goes away (EPIPE).
 import { expect } from "chai";
 import { copyFileSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
+import { addressesOf, createPoolAtNav, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, type LocalNode, startNode } from "./nodes.ts";
-import { runLt, type Run, type RunOptions } from "./support/lt.ts";
+import { runScript, type Run, type RunOptions } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
+
+type ProgramName = "lt" | "keeper" | "feeder" | "arb";
 
 interface Row {
   name: string;
-  /** lt's arguments; "{deployments}" and "{restarted}" are the test's address book folders. */
+  /** Which program runs (default lt): scripts/<program>.ts. */
+  program?: ProgramName;
+  /** The program's arguments (--deployments and, unless `noRpc`, --rpc <the node> come first). */
   args: string[];
+  /** Reach the node only through --network and the environment. */
+  noRpc?: boolean;
   env?: Record<string, string>;
   options?: RunOptions;
   code: number;
-  /** The sentence on stderr after "lt: ", or "" for a run that prints nothing there. */
+  /** The sentence on stderr after "<program>: ", or "" for a run that prints nothing there. */
   stderr: string;
   /** With --json, the {"error"} printed on stdout. */
   jsonError?: string;
+  /** Something stdout must hold (a JSON log line's event). */
+  stdout?: string;
 }
 
-describe("lt's rough edges, each a sentence and an exit code", function () {
+const DURATION = '"soon" is not a duration: use seconds or a number with s, m, h, d or w (e.g. 1h)';
+/** A run of each long-running program that ends by itself, and the line it logs. */
+const ONE_PASS: Record<Exclude<ProgramName, "lt">, { args: string[]; stdout: string }> = {
+  keeper: { args: ["--once", "--dry-run"], stdout: '"event":"started"' },
+  feeder: { args: ["--jump", "BTC:+1%"], stdout: '"event":"done"' },
+  arb: { args: ["--once", "--dry-run", "--tokens", "BTC3L"], stdout: '"event":"arb-' },
+};
+/** A run of each that would go on for a while: only a reader going away stops it early. */
+const LONG_RUN: Record<Exclude<ProgramName, "lt">, string[]> = {
+  keeper: ["--dry-run"],
+  feeder: ["--gbm", "--step", "1s", "--steps", "30"],
+  arb: ["--dry-run"],
+};
+
+describe("rough edges of lt, the keeper, the feeder and the arbitrage bot: each a sentence and an exit code", function () {
   this.timeout(120_000);
   let node: LocalNode | undefined;
   let dep: Deployment;
@@ -33,9 +58,26 @@ describe("lt's rough edges, each a sentence and an exit code", function () {
     node = await startNode("hardhat");
     dep = await deployOn(node.url);
     // the same book for "anvil" (reached through ANVIL_URL), and one whose contracts the node lacks
-    copyFileSync(join(dep.dir, "localhost.json"), join(dep.dir, "anvil.json"));
+    // a pool for the arbitrage bot, and the book for a network that has no URL of its own
+    const [admin] = await dep.ethers.getSigners();
+    const uniswap = await deployUniswap(admin!);
+    const pool = await createPoolAtNav(
+      uniswap,
+      dep.system.usdt,
+      dep.system.tokens.BTC3L!,
+      admin!,
+      10n ** 21n,
+    );
+    dep.book = {
+      ...dep.book,
+      pools: { BTC3L: await pool.getAddress() },
+      uniswap: await addressesOf(uniswap),
+    };
+    writeAddressBook("localhost", dep.book, dep.dir);
+    copyFileSync(join(dep.dir, "localhost.json"), join(dep.dir, "mainnet.json"));
     restarted = join(dep.dir, "restarted");
     writeAddressBook("localhost", { ...dep.book, factory: Wallet.createRandom().address }, restarted);
+    copyFileSync(join(dep.dir, "localhost.json"), join(dep.dir, "anvil.json"));
     deadUrl = `http://127.0.0.1:${await freePort()}`;
   });
 
@@ -80,27 +122,19 @@ describe("lt's rough edges, each a sentence and an exit code", function () {
       code: 1,
       stderr: "there is no contract at the factory address",
     },
-    {
-      name: "--network anvil reaches the node at ANVIL_URL",
-      args: ["--network", "anvil", "nav", "BTC3L"],
-      env: { ANVIL_URL: node!.url, RPC_URL: deadUrl },
-      code: 0,
-      stderr: "",
-    },
-    {
-      name: "a network without a URL asks for one",
-      args: ["--network", "mainnet", "tokens"],
-      env: { RPC_URL: "" },
+    ...(["mint BTC3L 10", "redeem BTC3L 1", "buy BTC3L 10", "sell BTC3L 1"] as const).map((trade): Row => ({
+      name: `lt ${trade} takes a --deadline, and a bad one is a sentence`,
+      args: [...trade.split(" "), "--deadline", "soon"],
       code: 1,
-      stderr: 'no RPC URL for network "mainnet": pass --rpc <url> or set RPC_URL',
-    },
+      stderr: `--deadline: ${DURATION}`,
+    })),
     {
-      name: "a reader that goes away (| head) stops lt quietly",
-      args: ["tokens"],
-      options: { closeStdout: true },
-      code: 0,
-      stderr: "",
+      name: "--timeout, the old name of a request's --deadline, is read as it",
+      args: ["mint", "BTC3L", "10", "--timeout", "soon"],
+      code: 1,
+      stderr: `--deadline: ${DURATION}`,
     },
+    ...programRows("lt", ["--json", "nav", "BTC3L"], ["tokens"], ["tokens"], '"nav"'),
     {
       name: "help into a closed pipe stops quietly too",
       args: ["admin", "--help"],
@@ -110,23 +144,94 @@ describe("lt's rough edges, each a sentence and an exit code", function () {
     },
   ];
 
-  // the rows need the node's URL, known only once `before` ran: one test walks the table
-  it("says each in one sentence with the right exit code", async function () {
-    for (const row of rows()) {
-      const rpc = row.env?.ANVIL_URL !== undefined || row.env?.RPC_URL === "" ? [] : ["--rpc", node!.url];
-      const deployments = row.args.includes("--deployments") ? [] : ["--deployments", dep.dir];
-      const run: Run = await runLt([...rpc, ...deployments, ...row.args], row.env, row.options);
-      expect(run.code, `${row.name}: exit code (${run.stderr})`).to.equal(row.code);
-      if (row.stderr === "") {
-        expect(run.stderr, row.name).to.equal("");
-      } else {
-        expect(run.stderr.trim().split("\n"), row.name).to.have.length(1);
-        expect(run.stderr, row.name).to.match(/^lt: /);
-        expect(run.stderr, row.name).to.include(row.stderr);
-      }
-      if (row.jsonError !== undefined) {
-        expect(JSON.parse(run.stdout), row.name).to.deep.equal({ error: row.jsonError });
-      }
+  /**
+   * The rules every program keeps: --network anvil reaches ANVIL_URL (not RPC_URL), localhost reaches
+   * RPC_URL, a network without a URL of its own asks for one, and output into a reader that went away
+   * (`| head`) stops it quietly, even one that would have run on.
+   */
+  function programRows(
+    program: ProgramName,
+    onePass: string[],
+    noUrl: string[],
+    longRun: string[],
+    stdout: string,
+  ): Row[] {
+    return [
+      {
+        name: `${program}: --network anvil reaches the node at ANVIL_URL, not RPC_URL`,
+        program,
+        args: ["--network", "anvil", ...onePass],
+        noRpc: true,
+        env: { ANVIL_URL: node!.url, RPC_URL: deadUrl },
+        code: 0,
+        stderr: "",
+        stdout,
+      },
+      {
+        name: `${program}: --network localhost reaches the node at RPC_URL`,
+        program,
+        args: ["--network", "localhost", ...onePass],
+        noRpc: true,
+        env: { RPC_URL: node!.url, ANVIL_URL: deadUrl },
+        code: 0,
+        stderr: "",
+        stdout,
+      },
+      {
+        name: `${program}: a network without a URL asks for one`,
+        program,
+        args: ["--network", "mainnet", ...noUrl],
+        noRpc: true,
+        env: { RPC_URL: "" },
+        code: 1,
+        stderr: 'no RPC URL for network "mainnet": pass --rpc <url> or set RPC_URL',
+      },
+      {
+        name: `${program}: a reader that goes away (| head) stops it quietly`,
+        program,
+        args: longRun,
+        options: { closeStdout: true },
+        code: 0,
+        stderr: "",
+      },
+    ];
+  }
+
+  const programs = (): Row[] =>
+    (["keeper", "feeder", "arb"] as const).flatMap((p) =>
+      programRows(p, ONE_PASS[p].args, ONE_PASS[p].args, LONG_RUN[p], ONE_PASS[p].stdout),
+    );
+
+  async function check(row: Row): Promise<void> {
+    const program = row.program ?? "lt";
+    const rpc = row.noRpc === true ? [] : ["--rpc", node!.url];
+    const deployments = row.args.includes("--deployments") ? [] : ["--deployments", dep.dir];
+    const run: Run = await runScript(
+      `scripts/${program}.ts`,
+      [...rpc, ...deployments, ...row.args],
+      row.env,
+      row.options,
+    );
+    expect(run.code, `${row.name}: exit code (${run.stderr})`).to.equal(row.code);
+    if (row.stderr === "") {
+      expect(run.stderr, row.name).to.equal("");
+    } else {
+      expect(run.stderr.trim().split("\n"), row.name).to.have.length(1);
+      expect(run.stderr, row.name).to.match(new RegExp(`^${program}: `));
+      expect(run.stderr, row.name).to.include(row.stderr);
     }
+    if (row.jsonError !== undefined) {
+      expect(JSON.parse(run.stdout), row.name).to.deep.equal({ error: row.jsonError });
+    }
+    if (row.stdout !== undefined) expect(run.stdout, row.name).to.include(row.stdout);
+  }
+
+  // the rows need the node's URL, known only once `before` ran: one test walks each table
+  it("lt says each in one sentence with the right exit code", async function () {
+    for (const row of rows()) await check(row);
+  });
+
+  it("the keeper, the feeder and the arbitrage bot keep the same network rules and stop quietly on a closed pipe", async function () {
+    for (const row of programs()) await check(row);
   });
 });

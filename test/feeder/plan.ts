@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { csvPlan, gbmPlan, jumpPlan, parseDuration, parseJump, parseMarket } from "../../src/feeder/plan.ts";
+import { parseDuration } from "../../src/common/options.ts";
+import { csvPlan, gbmPlan, jumpPlan, parseJump, parseMarket } from "../../src/feeder/plan.ts";
 import { parsePriceCsv } from "../../src/feeds/paths.ts";
 
 const P = 10n ** 8n;

@@ -9,7 +9,9 @@ import {
 } from "../../src/keeper/decide.ts";
 import { gasLimitFrom } from "../../src/chain/gas.ts";
 import { rpcUrlFor } from "../../src/chain/rpc.ts";
+import { Command } from "commander";
 import { jsonLine } from "../../src/common/log.ts";
+import { nameList, parseCommandLine, positiveInt } from "../../src/common/options.ts";
 import { backoffMs, isTransient, withRetry } from "../../src/common/retry.ts";
 
 const DAY = 86_400;
@@ -155,5 +157,26 @@ describe("keeper plumbing", function () {
     expect(rpcUrlFor("anvil", { ANVIL_URL: "http://127.0.0.1:9545" })).to.equal("http://127.0.0.1:9545");
     expect(() => rpcUrlFor("http://127.0.0.1:8545", {})).to.throw("pass the URL with --rpc");
     expect(() => rpcUrlFor("sepolia", {})).to.throw('no RPC URL for network "sepolia"');
+  });
+
+  it("parses every program's command line the same way: a stop code for a bad option, a name list without blanks", function () {
+    const program = () =>
+      new Command("keeper").option("--interval <ms>", "poll interval", positiveInt("--interval"), 1000);
+    const errors: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((s: string) => errors.push(s) > 0) as typeof process.stderr.write;
+    let bad: number | undefined;
+    try {
+      bad = parseCommandLine(program(), ["--interval", "0"]);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(bad).to.equal(1);
+    expect(errors.join("")).to.include("--interval must be a positive whole number");
+    const good = program();
+    expect(parseCommandLine(good, ["--interval", "250"])).to.equal(undefined);
+    expect(good.opts<{ interval: number }>().interval).to.equal(250);
+    expect(nameList(" BTC3L, ,ETH3S ,")).to.deep.equal(["BTC3L", "ETH3S"]);
+    expect(nameList(undefined)).to.equal(undefined);
   });
 });

@@ -483,6 +483,38 @@ contract ForwardDeskTest is DeskFixture {
         _assertEq(desk.maxWithdraw(ALICE), expected, "the redemptions trade through the token alone");
     }
 
+    function test_aRestTheTokenRefusesToRedeemTradesTheSidesApart() public {
+        _mintThroughDesk(desk, ALICE, 1_000e6, 0);
+        (, uint64 redeemFee, , ) = token.fees();
+        // the deposits the smaller side (the redemptions are worth 6 whole USDT units): after passing
+        // them their shares, a rest worth 1.5 units is left to redeem, and its trading cost (rounded up
+        // to a unit) leaves less than one: the token refuses it (RedeemTooSmall)
+        uint256 redeemed =
+            MathLib.mulDivUp(token.convertToShares(5), 1e18, 1e18 - redeemFee) + (token.convertToShares(1) * 3) / 2;
+        _requestRedeem(desk, ALICE, redeemed);
+        _requestDeposit(desk, BOB, 5);
+        _nextRound(0);
+        uint256 passed = token.convertToShares(5);
+        uint256 rest = redeemed - MathLib.mulDivUp(passed, 1e18, 1e18 - redeemFee);
+        _assertEq(token.previewRedeem(rest), 0, "the rest alone would pay nothing");
+        uint256 minted;
+        uint256 paid;
+        {
+            // the two sides apart, in the fill's order: the deposits, then the redemptions
+            uint256 snapshot = vm.snapshotState();
+            vm.startPrank(address(desk));
+            minted = token.deposit(5, address(desk));
+            paid = token.redeem(redeemed, address(desk), address(desk));
+            vm.stopPrank();
+            vm.revertToStateAndDelete(snapshot);
+        }
+        desk.fill();
+        _assertEq(desk.maxMint(BOB), minted, "the deposits mint through the token, as without netting");
+        _assertEq(desk.maxWithdraw(ALICE), paid, "the redemptions trade through the token, as without netting");
+        // netted, bob would have got the passed shares less the mint fee, with no trading cost
+        _assertLe(minted * 5, passed * 4, "not the netted shares: the deposit paid its trading cost");
+    }
+
     function test_aRedemptionTooSmallToPassAShareIsNotNetted() public {
         _mintThroughDesk(desk, ALICE, 1_000e6, 0);
         _requestRedeem(desk, ALICE, 1); // its fee takes the one unit: nothing to pass

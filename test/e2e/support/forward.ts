@@ -14,12 +14,12 @@ export interface Latency {
   wallMs: number;
 }
 
-/** The feeder in real time: a GBM step every `periodS` seconds for both markets. */
-export function realTimeFeeder(target: Target, periodS: number): Child {
+/** The feeder in real time: a GBM step every `periodS` seconds for every market (and `extra` options). */
+export function realTimeFeeder(target: Target, periodS: number, extra: string[] = []): Child {
   return program(
     target,
     "feeder.ts",
-    ["--gbm", "--vol", "0.2", "--seed", "3", "--step", `${periodS}s`, "--steps", "1000"],
+    ["--gbm", "--vol", "0.2", "--seed", "3", "--step", `${periodS}s`, "--steps", "1000", ...extra],
     "feeder (real time)",
   );
 }
@@ -48,7 +48,7 @@ export async function measureFillLatency(
       "mint",
       symbol,
       "25",
-      "--timeout",
+      "--deadline",
       "60s",
     ]);
     const r = json<{ status: string; requestBlock: number; fillBlock: number }>(run);

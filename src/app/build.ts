@@ -1,0 +1,100 @@
+// Builds the traders' page (issue 18) with esbuild: one ES module bundle of src/app/browser/main.ts
+// (the project's own chain readers, engine and CLI wording, imported as they are, plus ethers), the
+// HTML and the CSS, into one folder a plain static server can serve.
+//
+// Two things keep the bundle browser-safe and small, both done at build time and nowhere else:
+// - node:fs and node:path are reached only through src/chain/addressBook.ts (readAddressBook, which
+//   the page never calls: the server hands it the address book): they become a stub that throws if
+//   ever called. Any other Node built-in reached from the page fails the build, so a Node-only import
+//   added later is caught here and not in a user's browser.
+// - the typechain factories carry each contract's creation bytecode (about 140 KB minified for
+//   the six the CLI's readers and error sentences use); the page deploys nothing, so it is left out.
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { gzipSync } from "node:zlib";
+import * as esbuild from "esbuild";
+
+export const APP_SOURCE = resolve(import.meta.dirname);
+const ROOT = resolve(APP_SOURCE, "../..");
+
+/** The Node-only modules the page may reach, and the one module allowed to reach them. */
+const STUBBED: Record<string, string> = {
+  "node:fs": "src/chain/addressBook.ts",
+  "node:path": "src/chain/addressBook.ts",
+};
+
+const NODE_STUB = `const nodeOnly = () => { throw new Error("this runs in Node only, not in the page"); };
+export const existsSync = nodeOnly, readFileSync = nodeOnly, writeFileSync = nodeOnly, mkdirSync = nodeOnly;
+export const join = nodeOnly, dirname = nodeOnly;
+export default {};`;
+
+const BUILTIN = /^(node:.*|fs|path|os|child_process|module|net|http|https|zlib|crypto|url|util|stream)$/;
+
+function browserSafe(): esbuild.Plugin {
+  return {
+    name: "browser-safe",
+    setup(build) {
+      build.onResolve({ filter: BUILTIN }, (args) => {
+        const from = relative(ROOT, args.importer);
+        if (STUBBED[args.path] !== from) {
+          return {
+            errors: [
+              {
+                text: `${from} imports the Node-only module "${args.path}", which the page cannot run; move what the page needs into a browser-safe module (src/app/)`,
+              },
+            ],
+          };
+        }
+        return { path: args.path, namespace: "node-stub" };
+      });
+      build.onLoad({ filter: /.*/, namespace: "node-stub" }, () => ({ contents: NODE_STUB, loader: "js" }));
+      build.onLoad({ filter: /types[\\/]ethers-contracts[\\/]factories[\\/].*\.ts$/ }, (args) => ({
+        contents: readFileSync(args.path, "utf8").replace(
+          /const _bytecode =\s*"0x[0-9a-fA-F]*"/,
+          'const _bytecode = "0x"',
+        ),
+        loader: "ts",
+      }));
+    },
+  };
+}
+
+export interface BuildResult {
+  dir: string;
+  /** The script's size, minified, and gzipped as a server would send it. */
+  jsBytes: number;
+  jsGzipBytes: number;
+  /** Everything the first load fetches (HTML, CSS, script), gzipped. */
+  totalGzipBytes: number;
+  ms: number;
+}
+
+/** Builds the page into `dir` (emptied first). */
+export async function buildApp(dir: string): Promise<BuildResult> {
+  const started = Date.now();
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  await esbuild.build({
+    entryPoints: [join(APP_SOURCE, "browser/main.ts")],
+    outfile: join(dir, "app.js"),
+    bundle: true,
+    minify: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    legalComments: "none",
+    logLevel: "silent",
+    plugins: [browserSafe()],
+  });
+  for (const file of ["index.html", "style.css"])
+    copyFileSync(join(APP_SOURCE, "static", file), join(dir, file));
+  const gz = (file: string) => gzipSync(readFileSync(join(dir, file))).length;
+  const js = readFileSync(join(dir, "app.js")).length;
+  return {
+    dir,
+    jsBytes: js,
+    jsGzipBytes: gz("app.js"),
+    totalGzipBytes: gz("app.js") + gz("index.html") + gz("style.css"),
+    ms: Date.now() - started,
+  };
+}
