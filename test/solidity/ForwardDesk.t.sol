@@ -370,8 +370,8 @@ contract ForwardDeskTest is DeskFixture {
 
     /* THE ATTACK: KNOWING THE NEXT PRICE */
 
-    /// @dev Mint at the stored price, let the known move land, redeem: instantly on a token without a
-    /// desk, and through the desk. Returns the attacker's USDT out for `capital` in.
+    /// @dev Mint at the stored price, let the known move land, redeem: instantly through an InstantDesk
+    /// (the old primary market), and through the ForwardDesk. Returns the attacker's USDT out for `capital` in.
     function _mintThenRedeem(bool isLong, bool throughDesk, int256 bps, uint256 capital) internal returns (uint256) {
         address attacker = address(uint160(0xA77AC4 + uint256(int256(bps) + 10_000) + (isLong ? 1 : 0)));
         if (!throughDesk) {
@@ -379,8 +379,7 @@ contract ForwardDeskTest is DeskFixture {
             _depositAs(plain, CAROL, 10_000e6);
             uint256 shares = _depositAs(plain, attacker, capital);
             _nextRound(bps); // the update the attacker saw coming
-            vm.prank(attacker);
-            return plain.redeem(shares, attacker, attacker);
+            return _redeemAs(plain, attacker, shares);
         }
         (, ForwardDesk d) = _deployWithDesk(isLong, TREASURY);
         _mintThroughDesk(d, CAROL, 10_000e6, 0);

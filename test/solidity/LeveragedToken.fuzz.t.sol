@@ -5,15 +5,19 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 
 import {ILeveragedToken} from "../../contracts/interfaces/ILeveragedToken.sol";
 import {LeveragedToken} from "../../contracts/LeveragedToken.sol";
+import {InstantDesk} from "../../contracts/mocks/InstantDesk.sol";
 import {TokenFixture} from "./utils/TokenFixture.sol";
 
 /// @title LeveragedTokenFuzzTest
-/// @notice Fuzz tests of the leveraged token's value flows, for the 3x long and the 3x short: a mint-then-
-/// redeem round trip never pays out more than it took (in one block, and after a path of price moves that
-/// returns to the entry price); every preview equals its execution in the same transaction; a third party's
-/// mint or redeem never lowers NAV per share; the management fee is exactly supply x f / (1 - f); the first
-/// mint opens at NAV 1 USDT and locks MINIMUM_SHARES; mints never take the supply past its cap; callers
-/// without a role are refused everything but the ripcord.
+/// @notice Fuzz tests of the leveraged token's value flows, for the 3x long and the 3x short, each token
+/// minted and redeemed through an InstantDesk (its desk, passing each call straight on): a mint-then-redeem
+/// round trip never pays out more than it took (in one block, and after a path of price moves that returns
+/// to the entry price); every preview equals its execution in the same transaction; only the desk deposits,
+/// and redeems before settlement; minting by shares never happens and withdrawing by USDT only once settled
+/// (at the frozen USDT per share); a third party's deposit or redeem never lowers NAV per share; the
+/// management fee is exactly supply x f / (1 - f); the first mint opens at NAV 1 USDT and locks
+/// MINIMUM_SHARES; mints never take the supply past its cap; callers without a role are refused everything
+/// but the ripcord.
 contract LeveragedTokenFuzzTest is TokenFixture {
     address internal constant TREASURY = address(0x7EA5);
     address internal constant HOLDER = address(0x401D);
@@ -23,13 +27,20 @@ contract LeveragedTokenFuzzTest is TokenFixture {
 
     enum Op {
         Deposit,
-        Mint,
-        Redeem,
-        Withdraw
+        Redeem
+    }
+
+    /// @dev Where a token is in its life when a test acts on it.
+    enum Stage {
+        Active,
+        Delisting,
+        Settled
     }
 
     LeveragedToken internal longToken;
     LeveragedToken internal shortToken;
+    /// @dev Rebalances _checkNavKept ran first, the token being past its ripcord.
+    uint256 internal ripcordRebalances;
 
     function setUp() public {
         vm.warp(1_700_000_000);
@@ -40,8 +51,8 @@ contract LeveragedTokenFuzzTest is TokenFixture {
 
     /* ROUND TRIPS */
 
-    /// @notice In one block, at one price: deposit (or mint by shares) then redeem everything (or withdraw
-    /// the most, then redeem the rest) never returns more USDT than was paid, whatever the fees, the price,
+    /// @notice In one block, at one price: deposit (at once or in two parts) then redeem everything (at once
+    /// or half first, then the rest) never returns more USDT than was paid, whatever the fees, the price,
     /// and whoever held the token before (no one, or a holder since a rebalanced price move).
     function testFuzz_roundTripInOneBlockNeverProfits(
         bool isLong,
@@ -101,37 +112,52 @@ contract LeveragedTokenFuzzTest is TokenFixture {
 
     /* PREVIEWS */
 
-    /// @notice previewDeposit == deposit in the same transaction, after any history (price move, rebalance,
-    /// days of funding and management fee not yet accrued), with any fees and price impact.
+    /// @notice previewDeposit == deposit (by the desk) in the same transaction, after any history (price
+    /// move, rebalance, days of funding and management fee not yet accrued), with any fees and price impact.
     function testFuzz_previewDepositEqualsDeposit(bool isLong, uint256 historySeed, uint256 assets) public {
         LeveragedToken token = _history(isLong, historySeed);
         assets = _bound(assets, 1, MAX_ASSETS);
         _fund(token, ACTOR, assets);
         uint256 preview = token.previewDeposit(assets);
         uint256 before = token.balanceOf(ACTOR);
+        InstantDesk desk = _desk(token);
         if (preview == 0) {
             vm.expectRevert(abi.encodeWithSelector(ILeveragedToken.DepositTooSmall.selector, assets));
         }
         vm.prank(ACTOR);
-        uint256 shares = token.deposit(assets, ACTOR);
+        uint256 shares = desk.deposit(assets, ACTOR);
         if (preview == 0) return;
         _assertEq(shares, preview, "deposit mints what previewDeposit said");
         _assertEq(token.balanceOf(ACTOR) - before, shares, "receiver got the shares");
         _assertEq(usdt.balanceOf(ACTOR), 0, "took exactly the assets");
     }
 
-    /// @notice previewMint == mint in the same transaction: mint takes exactly the USDT the preview quoted
-    /// and mints exactly the shares asked for.
-    function testFuzz_previewMintEqualsMint(bool isLong, uint256 historySeed, uint256 shares) public {
+    /// @notice Shares are never minted by amount, at any stage of the token's life and by anyone, the desk
+    /// included: mint and previewMint revert UseTheDesk(desk) and maxMint is 0.
+    function testFuzz_mintBySharesAlwaysRevertsUseTheDesk(
+        bool isLong,
+        uint256 historySeed,
+        uint256 shares,
+        address caller,
+        uint8 stage
+    ) public {
         LeveragedToken token = _history(isLong, historySeed);
-        shares = _bound(shares, 1, 1e25);
-        uint256 preview = token.previewMint(shares);
-        _fund(token, ACTOR, preview);
-        vm.prank(ACTOR);
-        uint256 assets = token.mint(shares, ACTOR);
-        _assertEq(assets, preview, "mint takes what previewMint said");
-        _assertEq(token.balanceOf(ACTOR), shares, "receiver got exactly the shares");
-        _assertEq(usdt.balanceOf(ACTOR), 0, "took exactly the quoted USDT");
+        _toStage(token, Stage(stage % 3));
+        address desk = token.desk();
+        vm.assume(caller != address(vm));
+        if (caller == address(0)) caller = desk;
+        _fund(token, caller, MAX_ASSETS);
+        uint256 cash = usdt.balanceOf(caller);
+        uint256 supply = token.totalSupply();
+        bytes memory useTheDesk = abi.encodeWithSelector(ILeveragedToken.UseTheDesk.selector, desk);
+        vm.expectRevert(useTheDesk);
+        token.previewMint(shares);
+        vm.expectRevert(useTheDesk);
+        vm.prank(caller);
+        token.mint(shares, caller);
+        _assertEq(token.maxMint(caller), 0, "maxMint is 0");
+        _assertEq(token.totalSupply(), supply, "nothing minted");
+        _assertEq(usdt.balanceOf(caller), cash, "nothing taken");
     }
 
     /// @notice previewRedeem == redeem in the same transaction.
@@ -140,40 +166,132 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         uint256 balance = token.balanceOf(HOLDER);
         shares = _bound(shares, 1, balance);
         uint256 preview = token.previewRedeem(shares);
+        InstantDesk desk = _desk(token);
         if (preview == 0) {
             // a dust redeem would pay nothing and leave its trading cost to the others: refused
             vm.expectRevert(abi.encodeWithSelector(ILeveragedToken.RedeemTooSmall.selector, shares));
             vm.prank(HOLDER);
-            token.redeem(shares, HOLDER, HOLDER);
+            desk.redeem(shares, HOLDER, HOLDER);
             return;
         }
         vm.prank(HOLDER);
-        uint256 assets = token.redeem(shares, HOLDER, HOLDER);
+        uint256 assets = desk.redeem(shares, HOLDER, HOLDER);
         _assertEq(assets, preview, "redeem pays what previewRedeem said");
         _assertEq(usdt.balanceOf(HOLDER), assets, "paid to the receiver");
         _assertEq(token.balanceOf(HOLDER), balance - shares, "burnt exactly the shares");
     }
 
-    /// @notice previewWithdraw == withdraw in the same transaction: it burns exactly the quoted shares and
-    /// pays exactly the assets asked for.
-    function testFuzz_previewWithdrawEqualsWithdraw(bool isLong, uint256 historySeed, uint256 assets) public {
+    /// @notice Before settlement USDT is never withdrawn by amount, by anyone, the desk included: withdraw
+    /// and previewWithdraw revert UseTheDesk(desk) and maxWithdraw is 0, while the holder's shares are
+    /// redeemable (through the desk).
+    function testFuzz_liveWithdrawRevertsUseTheDesk(
+        bool isLong,
+        uint256 historySeed,
+        uint256 assets,
+        bool byDesk,
+        bool delisting
+    ) public {
         LeveragedToken token = _history(isLong, historySeed);
+        if (delisting) _toStage(token, Stage.Delisting);
+        address desk = token.desk();
+        address caller = byDesk ? desk : HOLDER;
         uint256 balance = token.balanceOf(HOLDER);
-        uint256 max = _withdrawable(token, HOLDER);
+        assets = _bound(assets, 1, MAX_ASSETS);
+        bytes memory useTheDesk = abi.encodeWithSelector(ILeveragedToken.UseTheDesk.selector, desk);
+        vm.expectRevert(useTheDesk);
+        token.previewWithdraw(assets);
+        vm.expectRevert(useTheDesk);
+        vm.prank(caller);
+        token.withdraw(assets, caller, HOLDER);
+        _assertEq(token.maxWithdraw(HOLDER), 0, "maxWithdraw is 0 before settlement");
+        _assertEq(token.maxRedeem(HOLDER), balance, "the shares are redeemable through the desk");
+        _assertEq(token.balanceOf(HOLDER), balance, "nothing burnt");
+    }
+
+    /// @notice Once settled anyone withdraws by amount, at the frozen USDT per share: maxWithdraw is the
+    /// frozen value of the balance (what previewRedeem pays for it), and previewWithdraw == withdraw in the
+    /// same transaction, the fewest shares rounded up, paying exactly the assets asked for.
+    function testFuzz_settledPreviewWithdrawEqualsWithdraw(bool isLong, uint256 historySeed, uint256 assets) public {
+        LeveragedToken token = _history(isLong, historySeed);
+        _toStage(token, Stage.Settled);
+        uint256 balance = token.balanceOf(HOLDER);
+        (uint256 frozen, uint256 supply) = (token.settledAssets(), token.settledSupply());
+        uint256 max = token.maxWithdraw(HOLDER);
+        _assertEq(max, (balance * frozen) / supply, "maxWithdraw: the frozen value of the balance");
+        _assertEq(max, token.previewRedeem(balance), "maxWithdraw == previewRedeem(balance)");
         if (max == 0) return;
         assets = _bound(assets, 1, max);
         uint256 preview = token.previewWithdraw(assets);
+        _assertEq(preview, _ceilDiv(assets * supply, frozen), "previewWithdraw: the fewest shares, rounded up");
         vm.prank(HOLDER);
         uint256 shares = token.withdraw(assets, HOLDER, HOLDER);
         _assertEq(shares, preview, "withdraw burns what previewWithdraw said");
         _assertEq(usdt.balanceOf(HOLDER), assets, "paid exactly the assets");
         _assertEq(balance - token.balanceOf(HOLDER), shares, "took exactly the shares");
+        _assertLe(shares, balance, "never more than the balance");
+    }
+
+    /* ONLY THE DESK */
+
+    /// @notice Anyone but the desk is refused a deposit, and a redeem before settlement, with OnlyDesk
+    /// (caller, desk), whatever it holds or approved; once settled its redeem pays the frozen USDT per share
+    /// straight from the token, and a deposit is still the desk's alone.
+    function testFuzz_onlyTheDeskDepositsAndRedeemsAtALivePrice(
+        address caller,
+        bool isLong,
+        uint256 historySeed,
+        uint256 assets,
+        uint256 shares
+    ) public {
+        LeveragedToken token = _history(isLong, historySeed);
+        address desk = token.desk();
+        vm.assume(caller != address(0) && caller != desk && caller != address(vm) && caller != address(token));
+        assets = _bound(assets, 1e6, MAX_ASSETS);
+        _depositAs(token, caller, assets); // through the desk: allowed
+        _fund(token, caller, assets);
+        uint256 held = token.balanceOf(caller);
+        uint256 supply = token.totalSupply();
+        bytes memory onlyDesk = abi.encodeWithSelector(ILeveragedToken.OnlyDesk.selector, caller, desk);
+
+        vm.expectRevert(onlyDesk);
+        vm.prank(caller);
+        token.deposit(assets, caller);
+        shares = _bound(shares, 1, token.balanceOf(caller));
+        vm.expectRevert(onlyDesk);
+        vm.prank(caller);
+        token.redeem(shares, caller, caller);
+        _assertEq(token.totalSupply(), supply, "nothing minted or burnt");
+        _assertEq(token.balanceOf(caller), held, "the caller keeps its shares");
+
+        _toStage(token, Stage.Settled);
+        vm.expectRevert(onlyDesk);
+        vm.prank(caller);
+        token.deposit(assets, caller);
+        uint256 frozen = token.previewRedeem(shares);
+        uint256 before = usdt.balanceOf(caller);
+        vm.prank(caller);
+        _assertEq(token.redeem(shares, caller, caller), frozen, "settled: anyone redeems at the frozen NAV");
+        _assertEq(usdt.balanceOf(caller) - before, frozen, "paid the frozen USDT");
+    }
+
+    /// @notice The InstantDesk redeems only its caller's own shares (NotOwner), even with an allowance the
+    /// owner gave it.
+    function testFuzz_theInstantDeskRedeemsOnlyTheCallersShares(address caller, bool isLong, uint256 assets) public {
+        LeveragedToken token = _token(isLong);
+        InstantDesk desk = _desk(token);
+        vm.assume(caller != HOLDER && caller != address(vm));
+        uint256 held = _depositAs(token, HOLDER, _bound(assets, 1e6, MAX_ASSETS)); // HOLDER approved the desk
+        vm.expectRevert(abi.encodeWithSelector(InstantDesk.NotOwner.selector, caller, HOLDER));
+        vm.prank(caller);
+        desk.redeem(held, caller, HOLDER);
+        _assertEq(token.balanceOf(HOLDER), held, "the holder keeps its shares");
     }
 
     /* OTHER HOLDERS */
 
-    /// @notice A third party's deposit, mint, redeem and withdraw, one after another at one price in one
-    /// block, each leave NAV per share (fee shares included) and every other holder's USDT worth no lower.
+    /// @notice A third party's deposit, a second deposit on top of it, a partial redeem and the redeem of the
+    /// rest, one after another through the desk at one price in one block, each leave NAV per share (fee
+    /// shares included) and every other holder's USDT worth no lower.
     function testFuzz_thirdPartyNeverLowersOthersNav(
         bool isLong,
         uint256 historySeed,
@@ -188,23 +306,26 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         uint256 balance = usdt.balanceOf(ACTOR);
         _checkNavKept(token, Op.Deposit, balance);
 
-        shares = _bound(shares, 1, 1e25);
-        _fund(token, ACTOR, token.previewMint(shares));
-        _checkNavKept(token, Op.Mint, shares);
+        // a second deposit, of what `shares` more shares are worth (as a mint by shares once paid)
+        assets = token.convertToAssets(_bound(shares, 1, 1e25));
+        if (assets < 1e6) assets = 1e6;
+        _fund(token, ACTOR, assets);
+        _checkNavKept(token, Op.Deposit, assets);
 
         // a redemption that pays something (one that pays nothing can cost the others its trading fee)
         shares = _bound(fraction, 1, token.balanceOf(ACTOR) - 1);
         if (token.previewRedeem(shares) == 0) shares = token.balanceOf(ACTOR) / 2;
         _checkNavKept(token, Op.Redeem, shares);
 
-        uint256 max = _withdrawable(token, ACTOR);
-        if (max == 0) return;
-        assets = _bound(fraction >> 128, 1, max);
-        _checkNavKept(token, Op.Withdraw, assets);
+        // and the rest
+        shares = token.balanceOf(ACTOR);
+        _checkNavKept(token, Op.Redeem, shares);
+        _assertEq(token.balanceOf(ACTOR), 0, "the third party is out");
     }
 
     /// @notice The campaign's counterexample, kept: a large mint's price impact takes the short from 4.48x past
     /// its 4.5x ripcord, and the redeem after it rebalances first; the rule is held from after that rebalance.
+    /// (The mint by shares is now a deposit of what those shares are worth.)
     function test_redeemAfterAMintPastTheRipcord() public {
         testFuzz_thirdPartyNeverLowersOthersNav(
             false,
@@ -213,6 +334,7 @@ contract LeveragedTokenFuzzTest is TokenFixture {
             82581468580923512758505816731783236079442059800542379030708383853629214076114,
             17493
         );
+        _assertEq(ripcordRebalances, 1, "the redeem after the large deposit found the short past its ripcord");
     }
 
     /* FEES */
@@ -264,11 +386,12 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         assets = _bound(assets, 1, MAX_ASSETS);
         _fund(token, ACTOR, assets);
         uint256 preview = token.previewDeposit(assets);
+        InstantDesk desk = _desk(token);
         if (preview == 0) {
             vm.expectRevert(abi.encodeWithSelector(ILeveragedToken.DepositTooSmall.selector, assets));
         }
         vm.prank(ACTOR);
-        uint256 shares = token.deposit(assets, ACTOR);
+        uint256 shares = desk.deposit(assets, ACTOR);
         if (preview == 0) return;
 
         _assertEq(token.balanceOf(DEAD), MIN_SHARES, "MINIMUM_SHARES locked at DEAD");
@@ -289,43 +412,47 @@ contract LeveragedTokenFuzzTest is TokenFixture {
 
     /* SUPPLY CAP */
 
-    /// @notice Under any cap, a deposit or a mint either keeps the supply within the cap or reverts
-    /// SupplyCapExceeded; the management fee is the only way past it.
+    /// @notice Under any cap, a deposit either keeps the supply within the cap or reverts SupplyCapExceeded;
+    /// one of at most maxDeposit (aimed at the cap, as a mint of the room's shares was) goes through. The
+    /// management fee is the only way past the cap.
     function testFuzz_supplyCapNeverExceededByMints(
         bool isLong,
         bool seeded,
         uint256 room,
         uint256 amount,
-        bool byShares
+        bool atTheCap
     ) public {
         LeveragedToken token = _token(isLong);
         if (seeded) _depositAs(token, HOLDER, 1_000e6);
         uint256 cap = token.totalSupply() + _bound(room, 0, 2e24);
         token.setSupplyCap(uint128(cap));
+        uint256 assets = _bound(amount, 1e6, 2_000_000e6);
+        uint256 most = token.maxDeposit(ACTOR);
+        if (atTheCap) {
+            if (most == 0) {
+                // no room: a unit of USDT would already mint past the cap
+                assets = 1e6;
+            } else {
+                assets = _bound(amount, most / 2, most);
+            }
+        }
+        _fund(token, ACTOR, assets);
+        uint256 preview = token.previewDeposit(assets);
+        InstantDesk desk = _desk(token);
         bool ok;
         bytes memory reason;
-        if (byShares) {
-            uint256 shares = _bound(amount, 1e18, 2e24);
-            _fund(token, ACTOR, token.previewMint(shares));
-            vm.prank(ACTOR);
-            try token.mint(shares, ACTOR) {
-                ok = true;
-            } catch (bytes memory r) {
-                reason = r;
-            }
-        } else {
-            uint256 assets = _bound(amount, 1e6, 2_000_000e6);
-            _fund(token, ACTOR, assets);
-            vm.prank(ACTOR);
-            try token.deposit(assets, ACTOR) {
-                ok = true;
-            } catch (bytes memory r) {
-                reason = r;
-            }
+        vm.prank(ACTOR);
+        try desk.deposit(assets, ACTOR) {
+            ok = true;
+        } catch (bytes memory r) {
+            reason = r;
         }
         if (ok) {
             _assertLe(token.totalSupply(), cap, "a mint never takes the supply past the cap");
+        } else if (assets <= most && preview == 0) {
+            _assertTrue(bytes4(reason) == ILeveragedToken.DepositTooSmall.selector, "only dust is refused");
         } else {
+            _assertTrue(assets > most, "a deposit of at most maxDeposit goes through");
             _assertTrue(bytes4(reason) == ILeveragedToken.SupplyCapExceeded.selector, "only the cap refuses");
         }
     }
@@ -427,38 +554,29 @@ contract LeveragedTokenFuzzTest is TokenFixture {
         _setPrice(price);
     }
 
-    /// @dev ACTOR buys in by depositing 1 .. MAX_ASSETS USDT or minting 1 .. 10,000,000 tokens; returns the
-    /// USDT paid. (Dust is left to testFuzz_firstMintLocksMinimumShares: a few units at 3x cannot pay their
-    /// rounded-up trading cost and stay within the exchange's initial margin.)
-    function _enter(LeveragedToken token, uint256 amount, bool byShares) internal returns (uint256 paid) {
-        if (byShares) {
-            uint256 shares = _bound(amount, 1e18, 1e25);
-            paid = token.previewMint(shares);
-            _fund(token, ACTOR, paid);
-            vm.prank(ACTOR);
-            _assertEq(token.mint(shares, ACTOR), paid, "mint takes its preview");
+    /// @dev ACTOR buys in by depositing 1 .. MAX_ASSETS USDT through the desk, at once or in two parts;
+    /// returns the USDT paid. (Dust is left to testFuzz_firstMintLocksMinimumShares: a few units at 3x
+    /// cannot pay their rounded-up trading cost and stay within the exchange's initial margin.)
+    function _enter(LeveragedToken token, uint256 amount, bool inTwo) internal returns (uint256 paid) {
+        paid = _bound(amount, 1e6, MAX_ASSETS);
+        if (inTwo && paid >= 2e6) {
+            uint256 first = paid / 3 < 1e6 ? 1e6 : paid / 3;
+            _depositAs(token, ACTOR, first);
+            _depositAs(token, ACTOR, paid - first);
             return paid;
         }
-        paid = _bound(amount, 1e6, MAX_ASSETS);
         _depositAs(token, ACTOR, paid);
     }
 
-    /// @dev ACTOR sells out: redeems everything, or withdraws half what it could, then redeems the rest.
-    /// (Not withdraw(maxWithdraw): see _withdrawable.)
-    function _exit(LeveragedToken token, bool byAssets) internal returns (uint256 got) {
+    /// @dev ACTOR sells out through the desk: redeems everything, or half first, then the rest.
+    function _exit(LeveragedToken token, bool inTwo) internal returns (uint256 got) {
         uint256 before = usdt.balanceOf(ACTOR);
-        if (byAssets) {
-            uint256 half = token.maxWithdraw(ACTOR) / 2;
-            if (half != 0) {
-                vm.prank(ACTOR);
-                token.withdraw(half, ACTOR, ACTOR);
-            }
+        if (inTwo) {
+            uint256 half = token.balanceOf(ACTOR) / 2;
+            if (half != 0 && token.previewRedeem(half) != 0) _redeemAs(token, ACTOR, half);
         }
         uint256 rest = token.balanceOf(ACTOR);
-        if (rest != 0) {
-            vm.prank(ACTOR);
-            token.redeem(rest, ACTOR, ACTOR);
-        }
+        if (rest != 0) _redeemAs(token, ACTOR, rest);
         got = usdt.balanceOf(ACTOR) - before;
     }
 
@@ -469,26 +587,33 @@ contract LeveragedTokenFuzzTest is TokenFixture {
     /// redeem then rebalances first, -2.4% of NAV in the campaign's counterexample). So the rule starts after it.
     function _checkNavKept(LeveragedToken token, Op op, uint256 amount) internal {
         (, uint8 reason) = token.rebalanceNeeded();
-        if (reason == 3) token.rebalance();
+        if (reason == 3) {
+            token.rebalance();
+            ripcordRebalances++;
+        }
         (uint256 assets0, uint256 supply0) = (token.totalAssets(), token.totalSupply());
         uint256 holder0 = token.convertToAssets(token.balanceOf(HOLDER));
         uint256 treasury0 = token.convertToAssets(token.balanceOf(TREASURY));
-        vm.startPrank(ACTOR);
-        if (op == Op.Deposit) token.deposit(amount, ACTOR);
-        else if (op == Op.Mint) token.mint(amount, ACTOR);
-        else if (op == Op.Redeem) token.redeem(amount, ACTOR, ACTOR);
-        else token.withdraw(amount, ACTOR, ACTOR);
-        vm.stopPrank();
+        InstantDesk desk = _desk(token);
+        vm.prank(ACTOR);
+        if (op == Op.Deposit) desk.deposit(amount, ACTOR);
+        else desk.redeem(amount, ACTOR, ACTOR);
         (uint256 assets1, uint256 supply1) = (token.totalAssets(), token.totalSupply());
         _assertGe(assets1 * supply0, assets0 * supply1, "NAV per share never falls");
         _assertGe(token.convertToAssets(token.balanceOf(HOLDER)), holder0, "a holder's worth never falls");
         _assertGe(token.convertToAssets(token.balanceOf(TREASURY)), treasury0, "the treasury's worth never falls");
     }
 
-    /// @dev What `owner` can withdraw: all of maxWithdraw. (A redemption's payout dips by a unit where a fee or
-    /// value rounding steps, so withdrawals search only the owner's shares; withdraw(maxWithdraw) succeeds.)
-    function _withdrawable(LeveragedToken token, address owner) internal view returns (uint256) {
-        return token.maxWithdraw(owner);
+    /// @dev Takes `token` to `stage`: a delisting scheduled 3 days ahead, then (Settled) time runs to it,
+    /// the feed publishes again and the token settles.
+    function _toStage(LeveragedToken token, Stage stage) internal {
+        if (stage == Stage.Active) return;
+        token.scheduleDelisting(block.timestamp + 3 days);
+        if (stage == Stage.Delisting) return;
+        vm.warp(block.timestamp + 3 days);
+        _setPrice(_movedPrice(0));
+        token.settle();
+        _assertTrue(token.state() == ILeveragedToken.State.Settled, "settled");
     }
 
     function _expectUnauthorized(address caller, bytes32 role) internal {

@@ -7,7 +7,9 @@ import {TokenHandler} from "./handlers/TokenHandler.sol";
 import {TokenFixture} from "./utils/TokenFixture.sol";
 
 /// @title LeveragedTokenInvariantTest
-/// @notice A 3x long and a 3x short under random sequences of mints, redeems, transfers, price steps and gaps,
+/// @notice A 3x long and a 3x short under random sequences of mints and redeems through each token's desk (an
+/// InstantDesk), refused attempts around it (mints by shares, live withdrawals, deposits and live redeems by
+/// anyone but the desk), settled redeems and withdrawals, transfers, price steps and gaps,
 /// time, funding, keeper and ripcord rebalances, fee accrual, pauses, delisting and settlement by several
 /// actors (see TokenHandler). After every call: nav() answers; holders are never owed more than the token's
 /// equity; the supply is the sum of the balances; the state only moves forward; a settled token holds what
@@ -22,7 +24,7 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         _deployExchange();
         LeveragedToken long = _deployToken(true, address(0x7EA5));
         LeveragedToken short = _deployToken(false, address(0x7EA5));
-        handler = new TokenHandler(usdt, feed, vault, long, short);
+        handler = new TokenHandler(usdt, feed, vault, long, short, _desk(long), _desk(short));
         address h = address(handler);
         usdt.grantRole(usdt.MINTER_ROLE(), h);
         feed.grantRole(feed.UPDATER_ROLE(), h);
@@ -66,6 +68,38 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         handler.lpLeaves(184);
         _assertEq(handler.ghosts(1).lpExitsChecked, 1, "the LP left and the exits were tried");
         _assertEq(handler.ghosts(1).exitsBlockedByLp, 0, "the short's holder got out");
+    }
+
+    /// @notice The handler's desk rules are exercised, not skipped: a deposit through the desk goes through;
+    /// a mint by shares, a deposit and a live redeem around the desk and a live withdrawal are each refused
+    /// as they must be; once the token is Settled, a withdrawal and a redeem straight at the token pay.
+    function test_handlerChecksTheDeskRules() public {
+        LeveragedToken long = handler.tokens()[0];
+        address actor = handler.actors(0);
+        handler.deposit(0, 0, 10_000e6);
+        _assertEq(handler.succeeded("deposit"), 1, "a deposit through the desk");
+        uint256 held = long.balanceOf(actor);
+        _assertTrue(held != 0, "the actor holds shares");
+        handler.mintShares(0, 0, 1e18);
+        handler.skipTheDesk(0, 0, 1_000e6, false);
+        handler.skipTheDesk(0, 0, 5_000, true);
+        handler.withdraw(0, 0, 1e6);
+        _assertEq(handler.ghosts(0).deskChecks, 4, "four refusals checked");
+        _assertEq(long.balanceOf(actor), held, "none of them moved a share");
+
+        for (uint256 delay = 0; long.state() == ILeveragedToken.State.Active; delay++) {
+            handler.scheduleDelisting(0, delay);
+        }
+        handler.settle(0, 0);
+        _assertTrue(long.state() == ILeveragedToken.State.Settled, "settled");
+        handler.withdraw(0, 0, 1e6);
+        _assertEq(handler.succeeded("withdraw"), 2, "the refusal, then a settled withdrawal");
+        _assertEq(held - long.balanceOf(actor), long.previewWithdraw(1e6), "burnt the quoted shares");
+        handler.redeem(0, 0, 0);
+        _assertEq(handler.succeeded("redeem"), 1, "a settled redeem straight at the token");
+        _assertEq(handler.ghosts(0).settledPayouts, 2, "both paid at the frozen NAV");
+        _assertEq(handler.ghosts(0).deskBypasses, 0, "no bypass");
+        _assertEq(handler.ghosts(0).previewMismatches, 0, "previews kept");
     }
 
     /// @notice nav() and totalAssets() never revert (NAV is floored at zero, never negative), and nav() is
@@ -179,7 +213,8 @@ contract LeveragedTokenInvariantTest is TokenFixture {
 
     /// @notice Every rule the handler checks on the way held: previews equal executions, mints and paying
     /// redeems never lower NAV per share, the fee is exact, roles and the cap hold, due rebalances and
-    /// settlements succeed, and a round trip at an unchanged price never profits.
+    /// settlements succeed, a round trip at an unchanged price never profits, and nothing mints by shares,
+    /// withdraws before settlement, or deposits or redeems at a live price around the desk.
     function invariant_handlerRulesHeld() public view {
         for (uint256 t = 0; t < 2; t++) {
             TokenHandler.Ghosts memory g = handler.ghosts(t);
@@ -193,13 +228,16 @@ contract LeveragedTokenInvariantTest is TokenFixture {
             _assertEq(g.roleBreaches, 0, "no rebalance below the ripcord without the role, no mint when closed");
             _assertEq(g.capBreaches, 0, "no mint past the supply cap");
             _assertEq(g.feeMismatches, 0, "management fee == supply x f / (1 - f)");
+            _assertEq(g.deskBypasses, 0, "no mint by shares, live withdrawal or live call around the desk");
         }
     }
 
     /// @notice At any point everyone can get out: the keeper brings a live token back to target, half the
-    /// actors redeem at NAV (each exactly its preview), the admin delists, the token settles at the delisting
-    /// time and USDT is pushed to every holder. Then only DEAD holds shares, the exchange holds nothing for
-    /// the token, and the token keeps only DEAD's part plus less than one unit per payout. Run after every
+    /// actors redeem at NAV through the desk (each exactly its preview), the admin delists, the token settles
+    /// at the delisting time, one actor withdraws all it may and another redeems, straight at the token, at
+    /// the frozen USDT per share, and USDT is pushed to every holder. Then only DEAD holds shares, the
+    /// exchange holds nothing for the token, and the token keeps only DEAD's part plus less than one unit
+    /// per payout. Run after every
     /// call on a snapshot, then undone (EDR runs `afterInvariant` on the state setUp left, not on a run's
     /// end, where this check used to live and so never saw a holder).
     function invariant_everyoneGetsOut() public {
@@ -228,6 +266,7 @@ contract LeveragedTokenInvariantTest is TokenFixture {
             if (!_tried(address(token), abi.encodeCall(token.settle, ()))) return;
         }
 
+        payouts += _exitSettled(token, holders);
         for (uint256 i = 0; i < holders.length - 1; i++) if (token.balanceOf(holders[i]) != 0) payouts++;
         token.settleHolders(holders);
 
@@ -251,8 +290,8 @@ contract LeveragedTokenInvariantTest is TokenFixture {
         return true;
     }
 
-    /// @dev While the token is live, actors 0 and 2 redeem everything (when it pays something) and get
-    /// exactly the preview. Returns how many were paid.
+    /// @dev While the token is live, actors 0 and 2 redeem everything through the desk (when it pays
+    /// something) and get exactly the preview. Returns how many were paid.
     function _redeemHalf(LeveragedToken token, address[] memory holders) internal returns (uint256 paid) {
         if (!_live(token) || token.totalAssets() == 0) return 0;
         for (uint256 i = 0; i < handler.ACTOR_COUNT(); i += 2) {
@@ -260,8 +299,33 @@ contract LeveragedTokenInvariantTest is TokenFixture {
             if (balance == 0) continue;
             uint256 preview = token.previewRedeem(balance);
             if (preview == 0) continue;
-            vm.prank(holders[i]);
-            _assertEq(token.redeem(balance, holders[i], holders[i]), preview, "wind-down redeem == preview");
+            _assertEq(_redeemAs(token, holders[i], balance), preview, "wind-down redeem == preview");
+            paid++;
+        }
+    }
+
+    /// @dev Once settled, straight at the token: actor 1 withdraws its maxWithdraw (the shares previewWithdraw
+    /// quotes, the USDT exactly), actor 3 redeems everything (exactly previewRedeem). Returns how many were
+    /// paid.
+    function _exitSettled(LeveragedToken token, address[] memory holders) internal returns (uint256 paid) {
+        address withdrawer = holders[1];
+        uint256 assets = token.maxWithdraw(withdrawer);
+        if (assets != 0) {
+            uint256 shares = token.previewWithdraw(assets);
+            uint256 balance = token.balanceOf(withdrawer);
+            uint256 cash = usdt.balanceOf(withdrawer);
+            vm.prank(withdrawer);
+            _assertEq(token.withdraw(assets, withdrawer, withdrawer), shares, "settled withdraw == preview");
+            _assertEq(balance - token.balanceOf(withdrawer), shares, "burnt the quoted shares");
+            _assertEq(usdt.balanceOf(withdrawer) - cash, assets, "paid exactly the assets");
+            paid++;
+        }
+        address redeemer = holders[3];
+        uint256 held = token.balanceOf(redeemer);
+        if (held != 0) {
+            uint256 preview = token.previewRedeem(held);
+            _assertEq(_redeemAs(token, redeemer, held), preview, "settled redeem == preview");
+            _assertEq(token.balanceOf(redeemer), 0, "redeemed everything");
             paid++;
         }
     }

@@ -5,6 +5,7 @@ import {ILeveragedToken} from "../../../contracts/interfaces/ILeveragedToken.sol
 import {IPerpVault} from "../../../contracts/interfaces/IPerpVault.sol";
 import {Create3} from "@openzeppelin/contracts/utils/Create3.sol";
 import {ForwardDesk} from "../../../contracts/ForwardDesk.sol";
+import {InstantDesk} from "../../../contracts/mocks/InstantDesk.sol";
 import {LeveragedToken} from "../../../contracts/LeveragedToken.sol";
 import {MockPerpVault} from "../../../contracts/mocks/MockPerpVault.sol";
 import {MockPriceFeed} from "../../../contracts/mocks/MockPriceFeed.sol";
@@ -15,8 +16,9 @@ import {TestBase} from "./Vm.sol";
 /// @notice The system a leveraged-token test needs: USDT, a BTC feed, the exchange with a deep pool, and
 /// 3x tokens with the default parameters of src/common/params.ts (band [2x, 4x], ripcord 4.5x, epsilon
 /// 0.05x, 0.05% mint and redeem fees, 0.005% a day management fee, 5 USDT bounty, no supply cap).
-/// @dev The token's runtime code is under the 24 KB limit, so it deploys with `new` (its 27 KB creation
-/// code is only over the limit a factory's runtime may hold). The deploying contract holds every role.
+/// @dev Every token has a desk, the only account that mints and redeems at a live price: a token's own
+/// pricing is tested through an InstantDesk (the old instant primary market, one hop away), the desk's
+/// through a ForwardDesk. The deploying contract holds every role.
 abstract contract TokenFixture is TestBase {
     bytes32 internal constant BTC = "BTC";
     int256 internal constant START_PRICE = 100_000e8;
@@ -54,14 +56,29 @@ abstract contract TokenFixture is TestBase {
         vault.addLiquidity(POOL);
     }
 
-    /// @dev A 3x token on BTC with the default parameters; this contract is admin, pauser and keeper.
-    function _deployToken(bool isLong, address treasury) internal returns (LeveragedToken) {
-        return new LeveragedToken(_config(isLong, treasury));
+    /// @dev A 3x token on BTC with the default parameters whose mints and live redeems go through an
+    /// InstantDesk (`_desk(token)`), at once and at the stored price; this contract is admin, pauser and
+    /// keeper.
+    function _deployToken(bool isLong, address treasury) internal returns (LeveragedToken token) {
+        address desk;
+        (token, desk) = _deployPair(isLong, treasury, type(InstantDesk).creationCode);
+        desks[token] = InstantDesk(desk);
     }
 
-    /// @dev A 3x token whose mints and live redeems go through its ForwardDesk: both land at CREATE3
-    /// addresses (fixed by salt alone), so each can be built knowing the other's.
+    /// @dev A 3x token whose mints and live redeems go through its ForwardDesk.
     function _deployWithDesk(bool isLong, address treasury) internal returns (LeveragedToken token, ForwardDesk desk) {
+        address d;
+        (token, d) = _deployPair(isLong, treasury, type(ForwardDesk).creationCode);
+        desk = ForwardDesk(d);
+    }
+
+    /// @dev A token and its desk (`deskCode`, built with ForwardDesk's arguments): both land at CREATE3
+    /// addresses (fixed by salt alone), so each can be built knowing the other's.
+    function _deployPair(
+        bool isLong,
+        address treasury,
+        bytes memory deskCode
+    ) private returns (LeveragedToken token, address desk) {
         bytes32 tokenSalt = keccak256(abi.encode("token", isLong, deployed));
         bytes32 deskSalt = keccak256(abi.encode("desk", isLong, deployed++));
         ILeveragedToken.Config memory c = _config(isLong, treasury);
@@ -70,9 +87,23 @@ abstract contract TokenFixture is TestBase {
             Create3.deploy(0, tokenSalt, abi.encodePacked(type(LeveragedToken).creationCode, abi.encode(c)))
         );
         bytes memory deskArgs = abi.encode(token, FILL_DELAY, FILL_BOUNTY);
-        desk = ForwardDesk(Create3.deploy(0, deskSalt, abi.encodePacked(type(ForwardDesk).creationCode, deskArgs)));
+        desk = Create3.deploy(0, deskSalt, abi.encodePacked(deskCode, deskArgs));
+        _assertTrue(token.desk() == desk, "the token names its desk");
     }
 
+    /// @dev The InstantDesk of a token `_deployToken` made (or `_useDesk` registered).
+    function _desk(LeveragedToken token) internal view returns (InstantDesk desk) {
+        desk = desks[token];
+        _assertTrue(address(desk) != address(0), "a token with an InstantDesk");
+    }
+
+    /// @dev Registers the InstantDesk of a token deployed by another contract (a handler's).
+    function _useDesk(LeveragedToken token, InstantDesk desk) internal {
+        _assertTrue(token.desk() == address(desk) && desk.token() == token, "the token's own InstantDesk");
+        desks[token] = desk;
+    }
+
+    mapping(LeveragedToken token => InstantDesk) private desks;
     uint256 private deployed;
 
     function _config(bool isLong, address treasury) internal view returns (ILeveragedToken.Config memory c) {
@@ -94,21 +125,39 @@ abstract contract TokenFixture is TestBase {
         c.treasury = treasury;
         c.admin = address(this);
         c.keeper = address(this);
-        c.desk = address(0);
     }
 
-    /// @dev Gives `who` `amount` USDT and lets `token` take it.
+    /// @dev Gives `who` `amount` USDT and lets `token`'s desk take it, and take `who`'s shares to redeem
+    /// them (the token spends the owner's allowance to the desk).
     function _fund(LeveragedToken token, address who, uint256 amount) internal {
         usdt.mint(who, amount);
-        vm.prank(who);
-        usdt.approve(address(token), amount);
+        address desk = token.desk();
+        vm.startPrank(who);
+        usdt.approve(desk, type(uint256).max);
+        _assertTrue(token.approve(desk, type(uint256).max), "approve");
+        vm.stopPrank();
     }
 
-    /// @dev `who` deposits `amount` fresh USDT into `token`; returns the shares minted.
+    /// @dev `who` deposits `amount` fresh USDT into `token` through its InstantDesk; returns the shares.
     function _depositAs(LeveragedToken token, address who, uint256 amount) internal returns (uint256 shares) {
         _fund(token, who, amount);
+        InstantDesk desk = _desk(token);
         vm.prank(who);
-        shares = token.deposit(amount, who);
+        shares = desk.deposit(amount, who);
+    }
+
+    /// @dev `who` redeems `shares` of `token` through its InstantDesk (live), or straight at the token
+    /// once Settled (anyone may then, at the frozen USDT per share); returns the USDT paid.
+    function _redeemAs(LeveragedToken token, address who, uint256 shares) internal returns (uint256 assets) {
+        if (token.state() == ILeveragedToken.State.Settled) {
+            vm.prank(who);
+            return token.redeem(shares, who, who);
+        }
+        InstantDesk desk = _desk(token);
+        vm.startPrank(who);
+        _assertTrue(token.approve(address(desk), type(uint256).max), "approve");
+        assets = desk.redeem(shares, who, who);
+        vm.stopPrank();
     }
 
     /// @dev Publishes `price` (also refreshes the feed after a warp).
