@@ -75,19 +75,20 @@ export async function setup() {
   }
   await newRound(s);
   await fillAll(s);
-  /** The tokens the admin claimed from each desk, before it seeded the pool. */
-  const claimed: Record<string, bigint> = {};
   for (const who of [admin, trader!]) {
-    for (const [symbol, desk] of Object.entries(s.desks)) {
-      if (who === admin) claimed[symbol] = await desk.maxMint(who.address);
+    for (const desk of Object.values(s.desks)) {
       await desk
         .connect(who)
         ["deposit(uint256,address,address)"](await desk.maxDeposit(who.address), who.address, who.address);
     }
   }
+  /** Each token's supply and the admin's tokens (claims and fee shares: it is the treasury) before the seed. */
+  const seed: Record<string, { held: bigint; supply: bigint }> = {};
   const pools: Record<string, UniswapV2Pair> = {};
-  for (const [symbol, token] of Object.entries(s.tokens))
+  for (const [symbol, token] of Object.entries(s.tokens)) {
+    seed[symbol] = { held: await token.balanceOf(admin.address), supply: await token.totalSupply() };
     pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin);
+  }
   const book: AddressBook = {
     chainId: Number((await ethers.provider.getNetwork()).chainId),
     usdt: await s.usdt.getAddress(),
@@ -104,7 +105,7 @@ export async function setup() {
     book.desks![symbol] = await s.desks[symbol]!.getAddress();
     book.pools![symbol] = await pools[symbol]!.getAddress();
   }
-  return { s, u, book, pools, claimed, admin, arb: arb!, trader: trader! };
+  return { s, u, book, pools, seed, admin, arb: arb!, trader: trader! };
 }
 
 export type Fixture = Awaited<ReturnType<typeof setup>>;
