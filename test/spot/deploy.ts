@@ -9,6 +9,8 @@ import { deployToNetwork } from "../../src/chain/deployNetwork.ts";
 import { SPOT } from "../../src/common/params.ts";
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
+import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/factories/LeveragedTokenFactory__factory.ts";
+import { InstantDesk__factory } from "../../types/ethers-contracts/factories/mocks/InstantDesk__factory.ts";
 import { reservesOf } from "../../src/spot/arbitrage.ts";
 import { connectFactory, connectPair, connectRouter } from "../../src/spot/uniswap.ts";
 
@@ -68,16 +70,26 @@ describe("Spot market: Ignition deploy (in-process network)", function () {
     }
   });
 
-  it("deploys instant tokens (no desks) when asked, for the tools that still mint instantly", async function () {
+  it("deploys the attack test's comparison system when asked: every token with an InstantDesk, no desks in the book", async function () {
     const { book } = await deployToNetwork(connection, artifacts, {
       deploymentsDir: dir,
       instantTokens: true,
     });
+    // the tools would take a listed desk for a ForwardDesk: the book lists none
     expect(book.desks).to.equal(undefined);
-    for (const tokenAddress of Object.values(book.tokens)) {
-      expect(await LeveragedToken__factory.connect(tokenAddress, ethers.provider).desk()).to.equal(
-        ethers.ZeroAddress,
-      );
+    const factory = LeveragedTokenFactory__factory.connect(book.factory, ethers.provider);
+    for (const [symbol, tokenAddress] of Object.entries(book.tokens)) {
+      const token = LeveragedToken__factory.connect(tokenAddress, ethers.provider);
+      const desk = await token.desk();
+      expect(desk).to.not.equal(ethers.ZeroAddress);
+      expect(await factory.deskOf(tokenAddress)).to.equal(desk);
+      const instant = InstantDesk__factory.connect(desk, ethers.provider);
+      expect(await instant.token()).to.equal(tokenAddress);
+      expect(await instant.usdt()).to.equal(book.usdt);
+      // the seed was one deposit through it, and the pool holds the seed at NAV as with ForwardDesks
+      const r = await reservesOf(connectPair(book.pools![symbol]!, ethers.provider), book.usdt);
+      expect(r.token).to.equal(SPOT.seedTokens);
+      expect(await token.balanceOf(desk)).to.equal(0n);
     }
   });
 });

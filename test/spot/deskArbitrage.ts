@@ -4,158 +4,22 @@
 // finishes what an earlier process opened, and the report carries the engine's expected price at the
 // request, the fill's price and the inventory held while waiting.
 import { expect } from "chai";
-import { network } from "hardhat";
-import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { AddressBook } from "../../src/chain/addressBook.ts";
-import { deploySystem, type System } from "../../src/chain/deploy.ts";
-import { MARKETS, USDT } from "../../src/common/params.ts";
-import type { LogFields } from "../../src/common/log.ts";
-import { readTrueNav } from "../../src/cli/trueNav.ts";
-import { rawRpcOf } from "../../src/chain/tokenBook.ts";
+import { MARKETS, WAD } from "../../src/common/params.ts";
+import { rawRpcOf, readTokenBook } from "../../src/chain/tokenBook.ts";
+import { quoteDepositBook } from "../../src/engine/index.ts";
+import { arbitrageOnce, type ArbResult } from "../../src/spot/arbitrage.ts";
+import { perToken } from "../../src/spot/arbShared.ts";
 import {
-  arbitrageOnce,
-  reservesOf,
-  type ArbContext,
-  type ArbResult,
-  type OpenTrades,
-} from "../../src/spot/arbitrage.ts";
-import {
-  addressesOf,
-  createPoolAtNav,
-  deployUniswap,
-  NO_DEADLINE,
-  type Uniswap,
-  type UniswapV2Pair,
-} from "../../src/spot/uniswap.ts";
-
-const { ethers, networkHelpers } = await network.create();
-
-interface Line extends LogFields {
-  event: string;
-}
-
-/** A new price round on both markets, `move` on BTC's (the exchange's updatedAt moves on). */
-async function newRound(s: System, btcMove = 0): Promise<void> {
-  await networkHelpers.time.increase(60);
-  for (const m of Object.keys(MARKETS) as ("BTC" | "ETH")[]) {
-    const [, answer] = await s.feeds[m].latestRoundData();
-    const factor = m === "BTC" ? 1 + btcMove : 1;
-    await s.feeds[m].updateAnswer((answer * BigInt(Math.round(factor * 1e6))) / 1_000_000n);
-  }
-}
-
-/** The keeper (the admin holds KEEPER_ROLE) fills every desk that has work. */
-async function fillAll(s: System): Promise<number> {
-  let fills = 0;
-  for (const desk of Object.values(s.desks)) {
-    if ((await desk.fillNeeded())[0]) {
-      await desk.fill();
-      fills++;
-    }
-  }
-  return fills;
-}
-
-async function setup() {
-  const [admin, arb, trader] = (await ethers.getSigners()) as [HardhatEthersSigner, ...HardhatEthersSigner[]];
-  const s = await deploySystem(ethers);
-  const u = await deployUniswap(admin);
-  for (const who of [admin, arb!, trader!]) await s.usdt.mint(who.address, 10_000_000n * USDT);
-  // the pools' seed and the trader's tokens come through the desks: request, a new round, fill, claim
-  for (const who of [admin, trader!]) {
-    for (const desk of Object.values(s.desks)) {
-      await s.usdt.connect(who).approve(await desk.getAddress(), 2n ** 256n - 1n);
-      await desk.connect(who).requestDeposit(200_000n * USDT, who.address, who.address);
-    }
-  }
-  await newRound(s);
-  await fillAll(s);
-  for (const who of [admin, trader!]) {
-    for (const desk of Object.values(s.desks)) {
-      await desk
-        .connect(who)
-        ["deposit(uint256,address,address)"](await desk.maxDeposit(who.address), who.address, who.address);
-    }
-  }
-  const pools: Record<string, UniswapV2Pair> = {};
-  for (const [symbol, token] of Object.entries(s.tokens))
-    pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin);
-  const book: AddressBook = {
-    chainId: Number((await ethers.provider.getNetwork()).chainId),
-    usdt: await s.usdt.getAddress(),
-    perpVault: await s.vault.getAddress(),
-    factory: await s.factory.getAddress(),
-    feeds: { BTC: await s.feeds.BTC.getAddress(), ETH: await s.feeds.ETH.getAddress() },
-    tokens: {},
-    desks: {},
-    pools: {},
-    uniswap: await addressesOf(u),
-  };
-  for (const [symbol, token] of Object.entries(s.tokens)) {
-    book.tokens[symbol] = await token.getAddress();
-    book.desks![symbol] = await s.desks[symbol]!.getAddress();
-    book.pools![symbol] = await pools[symbol]!.getAddress();
-  }
-  return { s, u, book, pools, admin, arb: arb!, trader: trader! };
-}
-
-type Fixture = Awaited<ReturnType<typeof setup>>;
-
-/** The band in floats around NAV as total assets over supply, as the arbitrage prices it. */
-async function bandOf(s: System, symbol: string): Promise<{ lower: number; upper: number; nav: number }> {
-  const token = s.tokens[symbol]!;
-  const nav = Number((await readTrueNav(token, rawRpcOf(token.runner))).perToken) / 1e18;
-  const [mintFee, redeemFee] = (await token.fees()).map((f) => Number(f) / 1e18);
-  const [takerFee] = await s.vault.tradeCosts(await token.market());
-  const cost = (Number(await token.targetLeverage()) / 1e18) * (Number(takerFee) / 1e18);
-  return {
-    nav,
-    upper: nav / ((1 - mintFee!) * (1 - cost) * 0.997),
-    lower: nav * (1 - redeemFee!) * (1 - cost) * 0.997,
-  };
-}
-
-async function spot(pool: UniswapV2Pair, s: System): Promise<number> {
-  const r = await reservesOf(pool, await s.usdt.getAddress());
-  return Number(r.usdt) / 1e6 / (Number(r.token) / 1e18);
-}
-
-/** The trader swaps through the router (USDT in, or its own tokens in) until the pool is `factor` x NAV. */
-async function pushPool(f: Fixture, symbol: string, factor: number): Promise<void> {
-  const { s, u, pools, trader } = f;
-  const token = s.tokens[symbol]!;
-  const r = await reservesOf(pools[symbol]!, await s.usdt.getAddress());
-  const k = Number(r.token) * Number(r.usdt);
-  const tokenAfter = Math.sqrt(k / ((Number(await token.nav()) / 1e18) * factor));
-  const router = u.router.connect(trader) as Uniswap["router"];
-  const path = [await s.usdt.getAddress(), await token.getAddress()];
-  if (tokenAfter < Number(r.token)) {
-    const usdtIn = BigInt(Math.round((k / tokenAfter - Number(r.usdt)) / 0.997));
-    await s.usdt.connect(trader).approve(await router.getAddress(), usdtIn);
-    await router.swapExactTokensForTokens(usdtIn, 0n, path, trader.address, NO_DEADLINE);
-  } else {
-    const tokensIn = BigInt(Math.round((tokenAfter - Number(r.token)) / 0.997));
-    await token.connect(trader).approve(await router.getAddress(), tokensIn);
-    await router.swapExactTokensForTokens(tokensIn, 0n, path.reverse(), trader.address, NO_DEADLINE);
-  }
-}
-
-function arbContext(f: Fixture, symbols: string[], open: OpenTrades = new Map()) {
-  const lines: Line[] = [];
-  const ctx: ArbContext = {
-    signer: f.arb,
-    book: f.book,
-    symbols,
-    open,
-    log: (event: string, fields?: LogFields) => lines.push({ event, ...fields }),
-  };
-  return { ctx, lines, open };
-}
-
-const once = async (ctx: ArbContext): Promise<ArbResult> => {
-  const [r] = (await arbitrageOnce(ctx)) as [ArbResult];
-  return r;
-};
+  arbContext,
+  bandOf,
+  fillAll,
+  networkHelpers,
+  newRound,
+  once,
+  pushPool,
+  setup,
+  spot,
+} from "./fixture.ts";
 
 describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network)", function () {
   it("above the band: requests a deposit, waits without a second request, then claims and sells back to the band's edge", async function () {
@@ -238,6 +102,48 @@ describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network
     expect(traded.profit! > 0n).to.equal(true);
     expect(await desk.maxWithdraw(arb.address)).to.equal(0n);
     expect(lines.map((l) => l.event)).to.deep.equal(["arb-requested", "arb-claimed", "arb-trade"]);
+  });
+
+  it("a fill at the request's price: the tokens are the engine's deposit at the fill's block to the unit, the fill's price the expected NAV less the fee and funding of the wait", async function () {
+    const f = await networkHelpers.loadFixture(setup);
+    const { s, arb } = f;
+    const token = s.tokens.BTC3L!;
+    const desk = s.desks.BTC3L!;
+    await pushPool(f, "BTC3L", 1.05);
+    const { ctx, lines } = arbContext(f, ["BTC3L"]);
+    const requested = await once(ctx);
+    expect(requested.outcome, requested.why).to.equal("requested");
+    await newRound(s); // the same price: only time separates the request's quote from the fill
+    // the keeper's fill lands at a pinned time; the engine prices the desk's deposit at that block
+    const t = (await networkHelpers.time.latest()) + 5;
+    await networkHelpers.time.setNextBlockTimestamp(t);
+    const book = await readTokenBook(rawRpcOf(arb), token, s.vault, "pending");
+    expect(book.timestamp).to.equal(BigInt(t));
+    const shares = quoteDepositBook(book.book, requested.usdtIn!, book.targetLeverage, book.isLong).shares;
+    await desk.fill(); // the keeper's: no bounty taken from the deposit
+    expect(await desk.maxMint(arb.address)).to.equal(shares);
+    const traded = await once(ctx);
+    expect(traded.outcome, traded.why).to.equal("traded");
+    const claimed = lines.find((l) => l.event === "arb-claimed")!;
+    expect(claimed.tokens).to.equal(shares);
+    expect(traded.filledNav).to.equal(perToken(requested.usdtIn!, shares));
+    // the request bought `tokens` at the engine's price at its block; by the fill's, a long has paid
+    // that many more seconds of management fee and funding, so the same USDT mints a little more (a
+    // lower price per token), and no more than that accrual
+    const elapsed = BigInt(t - requested.pricedAt!);
+    expect(elapsed > 0n).to.equal(true);
+    const extra = shares - requested.tokens!;
+    const [status, leverage] = await Promise.all([token.status(), token.leverage()]);
+    expect(MARKETS.BTC.fundingRate > 0n).to.equal(true);
+    const perSecond =
+      (leverage * MARKETS.BTC.fundingRate) / WAD / 28_800n + status.managementFee / (365n * 86_400n);
+    const bound = (requested.tokens! * perSecond * elapsed * 3n) / 2n / WAD + 2n;
+    expect(extra > 0n, `extra ${extra}`).to.equal(true);
+    expect(extra <= bound, `extra ${extra} > bound ${bound}`).to.equal(true);
+    expect(traded.filledNav!).to.be.at.most(traded.expectedNav!);
+    expect(1 - traded.filledNav! / traded.expectedNav!).to.be.lessThan(1e-6);
+    // more tokens sold into the same pool: the trade made at least what the engine expected
+    expect(traded.profit! >= traded.expectedProfit!).to.equal(true);
   });
 
   it("carries the inventory risk: a price move before the fill shows in the fill's price; tokens the pool now pays too little for are redeemed", async function () {

@@ -1,7 +1,10 @@
 // The book reader (src/chain/tokenBook.ts) and the engine's quotes over it: at the pending block, the
-// engine's mint cost, deposit shares and redeem payout equal the deployed token's previewMint,
-// previewDeposit and previewRedeem to the last unit, on a new token, after mints, a day of management
-// fee and funding, a price move, and while a token is being delisted; and at a past block too.
+// engine's deposit shares and redeem payout equal the deployed token's previewDeposit and
+// previewRedeem to the last unit, and its mint cost (what the arbitrage requests at a desk for a
+// number of tokens) is the least deposit previewDeposit says mints them (previewMint is gone: shares
+// are never minted by amount), on a new token, after mints, a day of management fee and funding, a
+// price move, and while a token is being delisted; and at a past block too. The mints go through the
+// test-only InstantDesk, so the book moves at once.
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
@@ -14,11 +17,16 @@ const { ethers, networkHelpers } = await network.create();
 
 async function setup() {
   const [, trader] = (await ethers.getSigners()) as [HardhatEthersSigner, HardhatEthersSigner];
-  const s = await deploySystem(ethers);
+  const s = await deploySystem(ethers, { desk: "instant" });
   await s.usdt.mint(trader.address, 10_000_000n * USDT);
-  for (const token of Object.values(s.tokens))
-    await s.usdt.connect(trader).approve(await token.getAddress(), 2n ** 255n);
+  for (const desk of Object.values(s.instantDesks))
+    await s.usdt.connect(trader).approve(await desk.getAddress(), 2n ** 255n);
   return { s, trader };
+}
+
+/** The trader deposits `usdt` into every token through its InstantDesk. */
+async function depositAll(s: System, trader: HardhatEthersSigner, usdt: bigint): Promise<void> {
+  for (const desk of Object.values(s.instantDesks)) await desk.connect(trader).deposit(usdt, trader.address);
 }
 
 /** Engine vs preview for every token at `at` ("pending" pinned to a fresh time, or a past block). */
@@ -42,10 +50,13 @@ async function compare(s: System, trader: HardhatEthersSigner, at: BookBlock): P
       expect(t.book.supply, `${symbol}: fee accrued`).to.be.greaterThan(minted);
     }
     for (const shares of [10n ** 12n, 10n ** 18n, 123_456_789_012_345_678_901n, 10n ** 23n]) {
-      expect(
-        quoteMintOnBook(t.book, shares, t.targetLeverage, t.isLong),
-        `${symbol} mint ${shares}`,
-      ).to.equal(await token.previewMint(shares, tag));
+      // the least USDT that mints `shares`: it does, one unit less does not
+      const cost = quoteMintOnBook(t.book, shares, t.targetLeverage, t.isLong);
+      expect(cost > 0n, `${symbol} mint ${shares}`).to.equal(true);
+      expect(await token.previewDeposit(cost, tag), `${symbol} mint ${shares}`).to.be.at.least(shares);
+      expect(await token.previewDeposit(cost - 1n, tag), `${symbol} mint ${shares} - 1`).to.be.lessThan(
+        shares,
+      );
       checked++;
     }
     for (const usdt of [1n, 999_999n, 12_345n * USDT + 678_901n, 2_000_000n * USDT]) {
@@ -74,8 +85,7 @@ describe("Token book: the engine prices like the token's previews (in-process ne
 
   it("after mints, a day of fees and funding, a price move, at the pending block and at a past block", async function () {
     const { s, trader } = await networkHelpers.loadFixture(setup);
-    for (const token of Object.values(s.tokens))
-      await token.connect(trader)["deposit(uint256,address)"](250_000n * USDT, trader.address);
+    await depositAll(s, trader, 250_000n * USDT);
     await networkHelpers.time.increase(86_400);
     for (const [m, factor] of [
       ["BTC", 103n],
@@ -94,8 +104,7 @@ describe("Token book: the engine prices like the token's previews (in-process ne
 
   it("while a token is being delisted", async function () {
     const { s, trader } = await networkHelpers.loadFixture(setup);
-    for (const token of Object.values(s.tokens))
-      await token.connect(trader)["deposit(uint256,address)"](100_000n * USDT, trader.address);
+    await depositAll(s, trader, 100_000n * USDT);
     await s.tokens.BTC3S!.scheduleDelisting((await networkHelpers.time.latest()) + 3 * 86_400 + 60);
     await networkHelpers.time.increase(86_400);
     const [, answer] = await s.feeds.BTC.latestRoundData();
