@@ -46,7 +46,7 @@ export interface ArbContext {
 
 /** The token legs' prices over a book read at one block. */
 export interface EngineLegs {
-  /** USDT that mint(shares) takes (previewMint's twin). */
+  /** The least USDT whose deposit mints `shares` (checked on chain with previewDeposit). */
   mintCost(t: TokenBook, shares: bigint): bigint;
   /** USDT that redeem(shares) pays (previewRedeem's twin). */
   redeemPayout(t: TokenBook, shares: bigint): bigint;

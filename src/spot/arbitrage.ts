@@ -1,11 +1,11 @@
 // NAV arbitrage between each token's Uniswap V2 pool and its mint/redeem at NAV. Above the band:
-// mint at NAV and sell into the pool; below it: buy from the pool and redeem. Each trade is sized
-// to bring the pool back to the band's edge (poolMath.ts). Its profit is priced before sending by the
-// reference engine (src/engine, the token's exact BigInt twin) over the token's book read at the
-// pending block, the one the first leg lands in (src/chain/tokenBook.ts), against the pool's leg from
-// the pair's reserves; the engine's price must equal the token's preview at that block to the unit
-// (else `arb-engine-mismatch` and no trade). Then the first leg runs as an eth_call, and each leg
-// carries a limit (maxAssets / amountOutMin / minAssets) so a trade never loses.
+// mint at NAV (a desk request) and sell into the pool; below it: buy from the pool and redeem (a desk
+// request). Each trade is sized to bring the pool back to the band's edge (poolMath.ts). Its profit is
+// priced before sending by the reference engine (src/engine, the token's exact BigInt twin) over the
+// token's book read at the pending block (src/chain/tokenBook.ts), against the pool's leg from the
+// pair's reserves; the engine's price must equal the token's previews at that block to the unit (else
+// `arb-engine-mismatch` and no trade). The desk legs (deskArbitrage.ts) then request, and finish the
+// trade on later passes once the keeper filled it.
 import { MaxUint256, ZeroAddress, type Signer } from "ethers";
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import type { LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
@@ -203,8 +203,12 @@ async function unpricedBase(ctx: ArbContext, symbol: string): Promise<ArbResult>
 /** A trade decided at one pending block: its size, both legs and the token's preview of its leg. */
 interface Decision {
   plan: ArbResult;
-  /** The token's previewMint / previewRedeem of the same shares at the same block. */
+  /** The chain's answer at the same block, in the engine quote's unit: the USDT a redeem pays
+   * (previewRedeem), or the mint's cost when previewDeposit agrees it is the least that mints the
+   * tokens. */
   preview?: bigint;
+  /** Why the chain disagrees, when it does, in words. */
+  disagreement?: string;
 }
 
 async function arbitragePool(
@@ -304,11 +308,12 @@ async function arbitragePool(
         preview: d.preview,
         blockTime: plan.pricedAt,
       });
-      const preview = plan.action === "mint-sell" ? "previewDeposit" : "previewRedeem";
       return {
         ...plan,
         outcome: "skipped",
-        why: `the engine and ${preview} disagree (${plan.engineQuote} vs ${d.preview} USDT units)`,
+        why:
+          d.disagreement ??
+          `the engine and previewRedeem disagree (${plan.engineQuote} vs ${d.preview} USDT units)`,
       };
     }
     if (plan.expectedProfit! <= 0n) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
@@ -350,20 +355,27 @@ async function decideMintSell(
       engineQuote: cost,
       pricedAt: Number(t.timestamp),
     },
-    preview: await leastDepositOnChain(v, tokens, cost),
+    ...(await leastDepositOnChain(v, tokens, cost)),
   };
 }
 
 /**
- * The chain's check of the engine's mint cost: `cost` when the token's previewDeposit says it is the
- * least USDT that mints `tokens` (cost mints them, one unit less does not), else what cost mints.
+ * The chain's check of the engine's mint cost: agreed (preview = cost) when the token's previewDeposit
+ * says it is the least USDT that mints `tokens` (cost mints them, one unit less does not).
  */
-async function leastDepositOnChain(v: PoolView, tokens: bigint, cost: bigint): Promise<bigint> {
+async function leastDepositOnChain(
+  v: PoolView,
+  tokens: bigint,
+  cost: bigint,
+): Promise<Pick<Decision, "preview" | "disagreement">> {
   const [got, below] = await Promise.all([
     v.token.previewDeposit(cost, PENDING),
     cost === 0n ? Promise.resolve(0n) : v.token.previewDeposit(cost - 1n, PENDING),
   ]);
-  return got >= tokens && below < tokens ? cost : got;
+  if (got >= tokens && below < tokens) return { preview: cost };
+  return {
+    disagreement: `the engine and previewDeposit disagree: the engine's least deposit for ${tokens} token units is ${cost} USDT units, but previewDeposit gives ${got} token units for it and ${below} for one unit less`,
+  };
 }
 
 /** Below the band: the tokens to buy and redeem, the purchase's cost, the redeem's payout by the engine. */

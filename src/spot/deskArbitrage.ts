@@ -373,8 +373,9 @@ export async function openDeskTrade(
     txs: [],
   };
   if (plan.action === "mint-sell") {
-    await desk.requestDeposit.staticCall(cost, me, me);
+    // a dry run sends no approvals, so it stops before the calls that need them
     if (ctx.dryRun) return { ...plan, outcome: "would-trade", expectedNav };
+    await desk.requestDeposit.staticCall(cost, me, me);
     const hash = await sendLeg(
       ctx,
       "deposit request",
@@ -387,10 +388,10 @@ export async function openDeskTrade(
   } else {
     const path = [ctx.book.usdt, await v.token.getAddress()];
     const purchase = { router, amountIn: cost, minOut: tokens, path };
+    if (ctx.dryRun) return { ...plan, outcome: "would-trade", expectedNav };
     const amounts = await trySwap(ctx, purchase);
     if ((amounts[1] ?? 0n) < tokens)
       return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
-    if (ctx.dryRun) return { ...plan, outcome: "would-trade", expectedNav };
     const before = await v.token.balanceOf(me);
     const bought = await swapLeg(ctx, "purchase", purchase);
     const got = (await v.token.balanceOf(me)) - before;

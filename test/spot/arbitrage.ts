@@ -125,8 +125,7 @@ describe("Spot market: the arbitrage bot on desk tokens (in-process network)", f
   it("sends nothing on a dry run and leaves a pool inside the band alone", async function () {
     const f = await networkHelpers.loadFixture(setup);
     const { s, pools, arb } = f;
-    // a dry run sends no approvals: give them, so the request's eth_call can run (see the report)
-    await approveAll(f);
+    // no approvals first: a dry run sends none, and needs none
     await pushPool(f, "ETH3S", 1.05);
     const priceBefore = await spot(pools.ETH3S!, s);
     const usdtBefore = await s.usdt.balanceOf(arb.address);
