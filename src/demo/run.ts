@@ -9,8 +9,8 @@ import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { getAddress, type Interface } from "ethers";
 import type { EthereumProvider } from "hardhat/types/providers";
 import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
-import { deploySystem } from "../chain/deploy.ts";
-import { DESK, MARKETS, SPOT, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../common/params.ts";
+import { createToken, deploySystem } from "../chain/deploy.ts";
+import { DESK, SPOT, USDT, WAD, type MarketName, type TokenParams } from "../common/params.ts";
 import { ForwardDesk as EngineDesk } from "../engine/desk.ts";
 import { key } from "../engine/erc20.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, TokenState } from "../engine/index.ts";
@@ -28,6 +28,7 @@ import { arbitrageOnce, type ArbResult, type OpenTrades } from "../spot/arbitrag
 import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
 import { buildReport } from "./report.ts";
+import { demoMarketOf, factoryTokens } from "./tokens.ts";
 import type { ArbStats, ChainFees, DemoReport, Depletion, NavCheck, Recorded } from "./types.ts";
 
 /** Thrown to roll back a counterfactual run in the engine. */
@@ -52,6 +53,11 @@ export interface DemoOptions {
    */
   start: bigint;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Tokens created through the factory after the deployment (each with its desk), before the demo
+   * reads the factory's list: they are replayed like the standard four.
+   */
+  laterTokens?: TokenParams[];
 }
 
 /** What the demo drives: the connection's ethers and the provider under it (to pin block times). */
@@ -249,10 +255,14 @@ async function replay(
       "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
     );
   const wallets = [alice, bob, carol];
-  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address, desks: true });
-  const symbols = STANDARD_TOKENS.map((p) => p.symbol);
+  const roles = { treasury: treasury.address, keeper: admin.address, desks: true };
+  const deployed = await deploySystem(ethers, roles);
+  for (const p of o.laterTokens ?? []) await createToken(ethers, deployed, p, roles);
+  // the tokens the factory lists, whoever created them and when
+  const { sys, params } = await factoryTokens(ethers, deployed);
+  const symbols = params.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
-  const deployment = await readDeployment(sys, STANDARD_TOKENS, {
+  const deployment = await readDeployment(sys, params, {
     admin: admin.address,
     treasury: treasury.address,
     keeper: admin.address,
@@ -938,9 +948,7 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 
 /** The market of an engine token, by name. */
 function engineTokenMarket(et: EngineToken): MarketName {
-  const m = DEMO_MARKETS.find((x) => MARKETS[x].id === et.market);
-  if (m === undefined) throw new Error(`the demo has no market ${et.market}`);
-  return m;
+  return demoMarketOf(et.market, et.address);
 }
 
 /**
