@@ -8,7 +8,15 @@ import { backtestMain } from "../../src/backtest/cli.ts";
 import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/common/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
-import { deadPoolLines, formatTable, skippedLines } from "../../src/demo/output.ts";
+import {
+  deadPoolLines,
+  demoChartSpec,
+  formatTable,
+  growthOf,
+  skippedLines,
+  spotChartSpec,
+} from "../../src/demo/output.ts";
+import type { SeriesPoint } from "../../src/report/chart.ts";
 import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { decayedSentence, usd } from "../../src/demo/story.ts";
@@ -320,6 +328,24 @@ describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on ch
     const spots = report.series.spots.BTC3L!;
     const after = spots.filter((p) => p.day >= 7);
     expect(new Set(after.map((p) => p.spot)).size).to.equal(1);
+  });
+
+  it("charts growth of 1 USDT without dividing by a zero NAV: a series that starts at 0 is left out", function () {
+    expect(growthOf(0.5, 2)).to.equal(0.25);
+    expect(growthOf(1, 0)).to.equal(undefined);
+    expect(growthOf(1, undefined)).to.equal(undefined);
+    const bad: DemoReport = structuredClone(report);
+    bad.series.navs.BTC3L = bad.series.navs.BTC3L!.map(() => 0);
+    for (const spec of [demoChartSpec(bad, false), spotChartSpec(bad, false), demoChartSpec(bad, true)]) {
+      const layers = "layer" in spec ? spec.layer : [];
+      const values = layers.flatMap((l) =>
+        "data" in l && l.data != null && "values" in l.data ? (l.data.values as SeriesPoint[]) : [],
+      );
+      expect(values.length).to.be.greaterThan(0);
+      expect(values.every((p) => Number.isFinite(p.y))).to.equal(true);
+      expect(values.some((p) => p.series.startsWith("BTC3L"))).to.equal(false);
+      expect(values.some((p) => p.series === "BTC3S NAV")).to.equal(true);
+    }
   });
 
   it("says which keeper actions were not sent and why (none here; the exchange's pool refusing a profit in 2017)", function () {
