@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { backtestMain } from "../../src/backtest/cli.ts";
-import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
+import { depletedCell, formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/common/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
 import {
@@ -20,7 +20,7 @@ import type { SeriesPoint } from "../../src/report/chart.ts";
 import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { decayedSentence, usd } from "../../src/demo/story.ts";
-import { parseExact } from "../../src/report/digits.ts";
+import { formatFloat, formatValue, parseExact } from "../../src/report/digits.ts";
 import { HISTORIES, historyName, historyWindow, isoDate, loadHistory } from "../../src/feeds/history.ts";
 
 const day = (d: string): bigint => dateTime("date")(d);
@@ -190,6 +190,26 @@ describe("real history in the backtest: every digit, and gaps named", function (
     expect(long.finalValue).to.be.greaterThan(100);
     // (no closeTo: hardhat's chai matchers take it for a bigint comparison when the suite runs together)
     expect(Math.abs(Number(long.finalValueExact) / long.finalValue - 1)).to.be.lessThan(1e-12);
+  });
+
+  it("is quoted in the README as the backtest prints it (2016-2017, and the short's end over the span)", function () {
+    const readme = readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+    const shown = (r: ReturnType<typeof runSetting>) => formatValue(parseExact(r.finalValueExact));
+    const p = pathOf("2016-01-01", "2017-12-31");
+    const long = runSetting(p, long3);
+    const free = runSetting(p, { ...long3, fees: "none" });
+    const short = runSetting(p, short3);
+    expect(readme).to.include(
+      `into **${shown(long)}** (the closed form: ${formatFloat(long.idealValue)}; without fees ${Number(shown(free)).toLocaleString("en-US")})`,
+    );
+    expect(readme).to.include(
+      `keeps **${shown(short)}** of its start (the closed form ${formatFloat(short.idealValue)})`,
+    );
+    expect(readme).to.include(`a decayed short's ${shown(short)} is not`);
+    const whole = runSetting(pathOf(), short3);
+    const cell = depletedCell(whole, btc.rows[0]!.t); // "0 (depleted 2018-10-01, -0.54%)"
+    const [, date, move] = /depleted (\S+), (\S+)\)/.exec(cell)!;
+    expect(readme).to.include(`runs out of equity on ${date} on a ${move} day`);
   });
 
   it("depletes 3x long in the 2020-03-12 gap and says the move", function () {
