@@ -6,7 +6,7 @@
 // demo is also a differential check: at the end (and once a day of chain time) on-chain NAV ==
 // engine NAV, and every desk holds the USDT and shares the engine's does.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import { getAddress, type Interface } from "ethers";
+import { getAddress, id, type Interface } from "ethers";
 import type { EthereumProvider } from "hardhat/types/providers";
 import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
 import { createToken, deploySystem } from "../chain/deploy.ts";
@@ -228,18 +228,64 @@ export async function runDemo(o: DemoOptions, chain: DemoChain): Promise<DemoRep
   const now = await provider.getBlock("latest");
   if (now === null) throw new Error("the network returned no latest block");
   const start = alignStart(o.start, BigInt(now.timestamp));
+  const immutables = cacheImmutableCalls(chain.provider);
   const clock = await pinBlockTimes(chain.provider, start - SETUP_SECONDS);
   try {
-    return await replay(o, chain.ethers, start, { wallStart, cpuStart, setNext: (t) => clock.setNext(t) });
+    return await replay(o, chain.ethers, start, {
+      wallStart,
+      cpuStart,
+      setNext: (t) => clock.setNext(t),
+      immutableAt: immutables.contracts,
+    });
   } finally {
     clock.unpin();
+    immutables.uncache();
   }
+}
+
+/**
+ * Views whose answer never changes once the contract exists: the token's immutables and a Uniswap V2
+ * pair's token0 (set once at creation). The arbitrage reads them on every pass (about 14 of its
+ * calls for each pool it visits); the demo answers them from what the chain said the first time.
+ */
+const IMMUTABLE_VIEWS = new Set(
+  ["market()", "targetLeverage()", "isLong()", "ripcordLeverage()", "desk()", "token0()"].map((f) =>
+    id(f).slice(0, 10),
+  ),
+);
+
+/**
+ * Answers eth_call of an IMMUTABLE_VIEWS function on one of `contracts` (filled in as the demo
+ * deploys them: its tokens and pools) from the first answer, at any block: the same bytes the node
+ * would give. Every other request goes to the node.
+ */
+function cacheImmutableCalls(provider: EthereumProvider): { contracts: Set<string>; uncache: () => void } {
+  const own = provider.request.bind(provider);
+  const contracts = new Set<string>();
+  const answers = new Map<string, unknown>();
+  const cached: typeof own = async (args) => {
+    if (args.method !== "eth_call") return own(args);
+    const [call] = (args.params ?? []) as [{ to?: string; data?: string; input?: string }];
+    const data = call?.data ?? call?.input;
+    const to = call?.to?.toLowerCase();
+    if (to === undefined || data === undefined || data.length !== 10 || !contracts.has(to)) return own(args);
+    if (!IMMUTABLE_VIEWS.has(data.toLowerCase())) return own(args);
+    const k = `${to}${data.toLowerCase()}`;
+    if (answers.has(k)) return answers.get(k);
+    const answer = await own(args);
+    answers.set(k, answer);
+    return answer;
+  };
+  (provider as { request: typeof own }).request = cached;
+  return { contracts, uncache: () => ((provider as { request: typeof own }).request = own) };
 }
 
 interface ReplayContext {
   wallStart: number;
   cpuStart: NodeJS.CpuUsage;
   setNext: (time: bigint) => Promise<void>;
+  /** Contracts whose immutable views the demo may answer from their first answer (tokens, pools). */
+  immutableAt: Set<string>;
 }
 
 async function replay(
@@ -633,6 +679,9 @@ async function replay(
       }
       return out;
     });
+
+    for (const a of [...tokenAddresses, ...Object.values(book.pools ?? {})])
+      ctx.immutableAt.add(a.toLowerCase());
 
     const arbStats: ArbStats[] = symbols.map(() => ({
       trades: 0,
