@@ -10,19 +10,16 @@ import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/For
 import { deskRequestGasLimit, gasLimitFrom } from "../chain/gas.ts";
 import { signPermit } from "../chain/permit.ts";
 import { tokenOf, usdtOf, type Context } from "../cli/context.ts";
-import { costRows, fillReportOf, type FillReport, type Side } from "../cli/desk.ts";
-import { costBreakdown, engineQuoteSource } from "../cli/engineQuote.ts";
 import {
-  CliError,
-  depletedMessage,
-  explainError,
-  insufficientSharesMessage,
-  insufficientUsdtMessage,
-  mintPausedMessage,
-  STATE,
-  stateMessage,
-  type ErrorContext,
-} from "../cli/errors.ts";
+  checkMintRequest,
+  checkRedeemRequest,
+  costRows,
+  fillReportOf,
+  type FillReport,
+  type Side,
+} from "../cli/desk.ts";
+import { costBreakdown, engineQuoteSource } from "../cli/engineQuote.ts";
+import { CliError, explainError, type ErrorContext } from "../cli/errors.ts";
 import type { CostBreakdown } from "../cli/quote.ts";
 import { poolBuy, poolSell, readPool, type PoolQuote } from "./reads.ts";
 
@@ -70,17 +67,7 @@ export async function checkMint(
   account: string,
   assets: bigint,
 ): Promise<void> {
-  const token = tokenOf(ctx, symbol);
-  const [status, delistingTime, balance] = await Promise.all([
-    token.status(),
-    token.delistingTime(),
-    usdtOf(ctx).balanceOf(account),
-  ]);
-  const state = Number(status.state);
-  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
-  if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, delistingTime));
-  if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
-  if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
+  await checkMintRequest(ctx, symbol, account, assets, await deskOf(ctx, symbol).getAddress());
 }
 
 /** Places a mint request of `assets` USDT: a permit in the request, or an approval first if the wallet cannot sign one. */
@@ -149,20 +136,9 @@ export async function requestRedeem(
 ): Promise<Placed> {
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "redeem" };
   const account = await signer.getAddress();
-  const token = tokenOf(ctx, symbol);
   const desk = deskOf(ctx, symbol);
   const deskAddress = await desk.getAddress();
-  const [status, delistingTime, balance, allowance] = await Promise.all([
-    token.status(),
-    token.delistingTime(),
-    token.balanceOf(account),
-    token.allowance(account, deskAddress),
-  ]);
-  const state = Number(status.state);
-  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
-  if (state !== STATE.Active && state !== STATE.Delisting)
-    throw new CliError(stateMessage(symbol, state, delistingTime));
-  if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
+  const allowance = await checkRedeemRequest(ctx, symbol, account, shares, deskAddress);
   let approveTx: string | null = null;
   if (allowance < shares) {
     approveTx = (await mined(ectx, tokenOf(ctx, symbol, signer).approve(deskAddress, shares))).hash;

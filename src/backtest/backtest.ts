@@ -9,7 +9,7 @@ import { RebalanceScreen } from "../engine/screen.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../engine/exchange.ts";
 import { REASON_NONE, TokenState } from "../engine/token.ts";
 import type { Tx } from "../engine/world.ts";
-import { continuousValue, realizedVariance } from "../engine/ideal.ts";
+import { D, bandValue, continuousValue, realizedVariance, type BandResult } from "../engine/ideal.ts";
 import { PATH_START, YEAR_SECONDS } from "../feeds/paths.ts";
 import { REASON_NAMES } from "../keeper/decide.ts";
 import {
@@ -56,6 +56,11 @@ export interface BacktestResult extends Setting {
   idealValue: number;
   /** Leverage band actually configured (WAD as numbers). */
   band: [number, number];
+  /**
+   * With `bandModel`: the band ideal's value (bandIdealFor, the same conventions as the chain) and
+   * its relative gap to the engine's (|engine / model - 1|; the engine's roundings, about 1e-10).
+   */
+  bandModel?: { value: string; gap: number };
 }
 
 export const DEFAULT_GRID = {
@@ -134,10 +139,10 @@ export function paramsFor(s: Setting): TokenParams {
 
 const START = PATH_START;
 const USER = syntheticAddress(0xa1);
-const DEPOSIT = 1_000_000n * USDT;
+export const DEPOSIT = 1_000_000n * USDT;
 
-/** One setting over the path with the exact engine. */
-export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
+/** One setting over the path with the exact engine; `deposit`: the first (and only) deposit, in USDT units. */
+export function runSetting(path: BacktestPath, s: Setting, deposit = DEPOSIT): BacktestResult {
   if (path.times.length !== path.prices.length || path.prices.length < 2)
     throw new Error("a backtest path needs at least two points, one price per time");
   const params = paramsFor(s);
@@ -159,9 +164,9 @@ export function runSetting(path: BacktestPath, s: Setting): BacktestResult {
   const token = e.token(params.symbol);
   const feed = e.feed("BTC");
   // only the token's desk deposits: it mints the user's position
-  e.world.usdt.mint(token.desk, DEPOSIT);
-  e.world.usdt.approve(token.desk, token.address, DEPOSIT);
-  token.deposit({ from: token.desk, time: START }, DEPOSIT, USER);
+  e.world.usdt.mint(token.desk, deposit);
+  e.world.usdt.approve(token.desk, token.address, deposit);
+  token.deposit({ from: token.desk, time: START }, deposit, USER);
   e.world.log.enabled = false;
   const valueStart = enginePerToken(token, START);
   let depletedAt: BacktestResult["depletedAt"];
@@ -228,13 +233,60 @@ function idealFor(path: BacktestPath, s: Setting, p: TokenParams): number {
   }).toNumber();
 }
 
+/** A WAD bigint as an exact decimal. */
+function fromWad(x: bigint): InstanceType<typeof D> {
+  return new D(x.toString()).div(WAD.toString());
+}
+
+/**
+ * The band ideal (src/engine/ideal.ts, decimal.js) for a setting over the path, with the setting's
+ * own band, daily epsilon, taker fee, funding and management fee: the model of what runSetting
+ * does, which it matches to about 1e-9 relative (the engine's roundings are all the difference).
+ */
+export function bandIdealFor(path: BacktestPath, s: Setting): BandResult {
+  const p = paramsFor(s);
+  const mult = s.fees === "none" ? 0n : s.fees === "double" ? 2n : 1n;
+  return bandValue(
+    path.prices.map((x) => x.toString()),
+    {
+      target: fromWad(p.targetLeverage),
+      isLong: s.isLong,
+      min: fromWad(p.minLeverage),
+      max: fromWad(p.maxLeverage),
+      dailyEpsilon: fromWad(p.rebalanceEpsilon),
+      stepSeconds: 0,
+      times: path.times,
+      startTime: Number(START),
+      takerFee: fromWad(DEFAULT_EXCHANGE_PARAMS.takerFee * mult),
+      fundingRate: fromWad(MARKETS.BTC.fundingRate * mult),
+      managementFee: fromWad(p.managementFee),
+    },
+  );
+}
+
+/** The relative gap |engine / model - 1| (0 when both are depleted, 1 when only one is). */
+export function modelGap(engineExact: string, model: BandResult): number {
+  const engine = new D(engineExact);
+  if (model.value.isZero() || engine.isZero()) return model.value.eq(engine) ? 0 : 1;
+  return engine.div(model.value).minus(1).abs().toNumber();
+}
+
+/**
+ * Every setting over the path; `bandModel`: also the band ideal (decimal.js: slower) and its gap;
+ * `deposit`: the one deposit in USDT units (1,000,000 USDT by default).
+ */
 export function runBacktest(
   path: BacktestPath,
   settings: readonly Setting[],
   onDone?: (i: number) => void,
+  o: { bandModel?: boolean; deposit?: bigint } = {},
 ): BacktestResult[] {
   return settings.map((s, i) => {
-    const r = runSetting(path, s);
+    const r = runSetting(path, s, o.deposit);
+    if (o.bandModel === true) {
+      const m = bandIdealFor(path, s);
+      r.bandModel = { value: m.value.toSignificantDigits(20).toFixed(), gap: modelGap(r.finalValueExact, m) };
+    }
     onDone?.(i + 1);
     return r;
   });
@@ -253,7 +305,9 @@ export function depletedCell(r: BacktestResult, startUnix?: number): string {
 
 /** A fixed-width table: one row per setting (`startUnix`: the path's first date, to date depletions). */
 export function formatBacktestTable(results: readonly BacktestResult[], startUnix?: number): string {
+  const model = results.some((r) => r.bandModel !== undefined);
   const head = ["setting", "band", "rebalances", "band/daily/rip", "final value", "ideal"];
+  if (model) head.push("band model", "gap");
   const rows = results.map((r) => [
     r.label,
     r.mode === "daily" ? "-" : `[${r.band[0].toFixed(2)}x, ${r.band[1].toFixed(2)}x]`,
@@ -261,6 +315,12 @@ export function formatBacktestTable(results: readonly BacktestResult[], startUni
     `${r.triggers.band}/${r.triggers.daily}/${(r.triggers.ripcord ?? 0) + (r.triggers.depleted ?? 0)}`,
     r.depleted ? depletedCell(r, startUnix) : formatValue(parseExact(r.finalValueExact)),
     formatFloat(r.idealValue),
+    ...(model
+      ? [
+          r.bandModel === undefined ? "-" : formatFloat(Number(r.bandModel.value)),
+          r.bandModel === undefined ? "-" : r.bandModel.gap.toExponential(1),
+        ]
+      : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((x) => x[i]!.length)));
   const fmt = (cells: string[]) =>

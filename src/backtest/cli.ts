@@ -5,13 +5,14 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
 import { Presets, SingleBar } from "cli-progress";
-import { MARKETS } from "../common/params.ts";
+import { MARKETS, USDT } from "../common/params.ts";
 import { HISTORY_NAMES, historyName, historyWindow, isoDate, loadHistory } from "../feeds/history.ts";
 import { fromPrice8, gbmPath, parsePriceCsv } from "../feeds/paths.ts";
 import { lineChartSpec, writeChart, type SeriesPoint } from "../report/chart.ts";
-import { dateTime, duration, number, positive, wholeNumber } from "../common/options.ts";
+import { dateTime, duration, number, positive, positiveInt, wholeNumber } from "../common/options.ts";
 import {
   DEFAULT_GRID,
+  DEPOSIT,
   formatBacktestTable,
   runBacktest,
   settingsGrid,
@@ -110,6 +111,16 @@ export async function backtestMain(argv: string[]): Promise<number> {
       list("--fees", oneOf<FeeLevel>(["none", "default", "double"])),
       DEFAULT_GRID.fees,
     )
+    .option(
+      "--band-model",
+      "also run the band ideal (decimal.js, the chain's conventions) for every setting and print its gap to the engine",
+    )
+    .option(
+      "--deposit <usdt>",
+      "the one deposit, in whole USDT (the engine's roundings are a unit of 1e-6 USDT: a larger deposit makes them smaller against the equity)",
+      positiveInt("--deposit"),
+      Number(DEPOSIT / USDT),
+    )
     .option("--out <dir>", "output folder", "out/backtest")
     .option("--no-progress", "no progress bar")
     .exitOverride();
@@ -134,6 +145,8 @@ export async function backtestMain(argv: string[]): Promise<number> {
     fees: FeeLevel[];
     out: string;
     progress: boolean;
+    bandModel?: boolean;
+    deposit: number;
   }>();
   let path: BacktestPath;
   let source: string;
@@ -189,7 +202,10 @@ export async function backtestMain(argv: string[]): Promise<number> {
   const started = Date.now();
   let results: BacktestResult[];
   try {
-    results = runBacktest(path, settings, o.progress ? (i) => bar.update(i) : undefined);
+    results = runBacktest(path, settings, o.progress ? (i) => bar.update(i) : undefined, {
+      bandModel: o.bandModel === true,
+      deposit: BigInt(o.deposit) * USDT,
+    });
   } finally {
     if (o.progress) bar.stop();
   }
@@ -204,6 +220,7 @@ export async function backtestMain(argv: string[]): Promise<number> {
       {
         source,
         points: path.prices.length,
+        depositUsdt: o.deposit,
         days: path.times[path.times.length - 1]! / 86_400,
         start,
         end,

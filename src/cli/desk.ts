@@ -387,17 +387,7 @@ export async function deskMint(
   const account = await signer.getAddress();
   const token = tokenOf(ctx, symbol);
   const usdt = usdtOf(ctx);
-  const [status, delistingTime, balance, allowance] = await Promise.all([
-    token.status(),
-    token.delistingTime(),
-    usdt.balanceOf(account),
-    usdt.allowance(account, deskAddress),
-  ]);
-  const state = Number(status.state);
-  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
-  if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, delistingTime));
-  if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
-  if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
+  const allowance = await checkMintRequest(ctx, symbol, account, assets, deskAddress);
   const estimate = await previewQuoteSource(ctx)
     .quoteMint(symbol, assets)
     .catch(() => undefined);
@@ -471,6 +461,61 @@ export async function deskMint(
   return await finishRequest(ctx, p, placed, rows, assets, opts.wait ? deadlineS : undefined);
 }
 
+/**
+ * What a mint request is checked against before anything is signed (lt mint and the web page): the
+ * token is Active and minting, and the account holds the USDT; says why not in a sentence. Returns the
+ * account's USDT allowance to the desk.
+ */
+export async function checkMintRequest(
+  ctx: Context,
+  symbol: string,
+  account: string,
+  assets: bigint,
+  deskAddress: string,
+): Promise<bigint> {
+  const token = tokenOf(ctx, symbol);
+  const usdt = usdtOf(ctx);
+  const [status, delistingTime, balance, allowance] = await Promise.all([
+    token.status(),
+    token.delistingTime(),
+    usdt.balanceOf(account),
+    usdt.allowance(account, deskAddress),
+  ]);
+  const state = Number(status.state);
+  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+  if (state !== STATE.Active) throw new CliError(stateMessage(symbol, state, delistingTime));
+  if (status.mintPaused) throw new CliError(mintPausedMessage(symbol));
+  if (balance < assets) throw new CliError(insufficientUsdtMessage(balance, assets));
+  return allowance;
+}
+
+/**
+ * What a redeem request is checked against before anything is sent (lt redeem and the web page): the
+ * token takes redemptions (not depleted, not settled) and the account holds `shares`; says why not in
+ * a sentence. Returns the account's share allowance to the desk.
+ */
+export async function checkRedeemRequest(
+  ctx: Context,
+  symbol: string,
+  account: string,
+  shares: bigint,
+  deskAddress: string,
+): Promise<bigint> {
+  const token = tokenOf(ctx, symbol);
+  const [status, delistingTime, balance, allowance] = await Promise.all([
+    token.status(),
+    token.delistingTime(),
+    token.balanceOf(account),
+    token.allowance(account, deskAddress),
+  ]);
+  const state = Number(status.state);
+  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
+  if (state !== STATE.Active && state !== STATE.Delisting)
+    throw new CliError(stateMessage(symbol, state, delistingTime));
+  if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
+  return allowance;
+}
+
 /** `lt redeem` on a token with a desk: request, wait for the fill, claim. */
 export async function deskRedeem(
   ctx: Context,
@@ -487,17 +532,7 @@ export async function deskRedeem(
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
   const token = tokenOf(ctx, symbol);
-  const [status, delistingTime, balance, allowance] = await Promise.all([
-    token.status(),
-    token.delistingTime(),
-    token.balanceOf(account),
-    token.allowance(account, deskAddress),
-  ]);
-  const state = Number(status.state);
-  if (state === STATE.Depleted) throw new CliError(depletedMessage(symbol));
-  if (state !== STATE.Active && state !== STATE.Delisting)
-    throw new CliError(stateMessage(symbol, state, delistingTime));
-  if (balance < shares) throw new CliError(insufficientSharesMessage(symbol, balance, shares));
+  const allowance = await checkRedeemRequest(ctx, symbol, account, shares, deskAddress);
   const estimate = await previewQuoteSource(ctx)
     .quoteRedeem(symbol, shares)
     .catch(() => undefined);

@@ -103,8 +103,18 @@ export function historyConflict(
  */
 export async function connectDemoChain(networkName: string | undefined, start: bigint) {
   if (networkName !== undefined) return network.create({ network: networkName });
-  return network.create({ override: { initialDate: new Date(Number(start - 86_400n) * 1000) } });
+  return network.create({
+    override: {
+      initialDate: new Date(Number(start - 86_400n) * 1000),
+      // a fixed gas price: without one every transaction sent (the arbitrage's) first asks the
+      // node for eth_feeHistory; the base fee, 1 gwei at most on the demo's part-full blocks, is far below
+      gasPrice: DEMO_GAS_PRICE,
+    },
+  });
 }
+
+/** The in-process chain's gas price for transactions sent without one (ETH only: no USDT moves). */
+export const DEMO_GAS_PRICE = 10n ** 10n;
 
 export async function demoMain(argv: string[]): Promise<number> {
   const started = Date.now();

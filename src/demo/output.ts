@@ -146,27 +146,42 @@ export function deadPoolLines(r: DemoReport): string[] {
     });
 }
 
+/**
+ * `value` as the growth of 1 USDT from `first`: undefined (the point is left out) when there is no
+ * first value to grow from (a series that starts at 0 has no growth of 1 USDT, and no division by it).
+ */
+export function growthOf(value: number, first: number | undefined): number | undefined {
+  return first !== undefined && first > 0 ? value / first : undefined;
+}
+
+/** Adds the point when it has a value (growthOf's undefined leaves it out). */
+function pushPoint(points: SeriesPoint[], x: number, y: number | undefined, series: string): void {
+  if (y !== undefined) points.push({ x, y, series });
+}
+
 /** The chart: growth of 1 USDT for each underlying and token, with rebalance marks. */
 export function demoChartSpec(r: DemoReport, logScale: boolean): ReturnType<typeof lineChartSpec> {
   const points: SeriesPoint[] = [];
   const days = r.series.days;
   for (const [m, ps] of Object.entries(r.series.prices)) {
-    ps.forEach((p, k) => points.push({ x: days[k]!, y: p / ps[0]!, series: `${m} price` }));
+    ps.forEach((p, k) => pushPoint(points, days[k]!, growthOf(p, ps[0]), `${m} price`));
   }
-  const firstNav: Record<string, number> = {};
-  for (const [s, ns] of Object.entries(r.series.navs)) {
-    firstNav[s] = ns[0]!;
-    ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
-  }
+  for (const [s, ns] of Object.entries(r.series.navs))
+    ns.forEach((v, k) => pushPoint(points, days[k]!, growthOf(v, ns[0]), `${s} NAV`));
   // daily rebalances happen almost every day: only the price-triggered ones are marked
-  const marks: Mark[] = r.series.marks
-    .filter((k) => k.reason !== "daily")
-    .map((k) => ({
-      x: k.day,
-      y: k.nav / firstNav[k.symbol]!,
-      series: `${k.symbol} NAV`,
-      label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
-    }));
+  const marks: Mark[] = r.series.marks.flatMap((k) => {
+    const y = growthOf(k.nav, r.series.navs[k.symbol]?.[0]);
+    return k.reason === "daily" || y === undefined
+      ? []
+      : [
+          {
+            x: k.day,
+            y,
+            series: `${k.symbol} NAV`,
+            label: `${k.symbol} rebalance (${k.reason}) day ${k.day.toFixed(2)}`,
+          },
+        ];
+  });
   // a log scale has no 0: a depleted token's line stops where its value went
   const shown = (p: SeriesPoint) => !logScale || p.y > 0;
   const spec = lineChartSpec(points.filter(shown), marks.filter(shown), {
@@ -195,9 +210,8 @@ export function spotChartSpec(r: DemoReport, logScale: boolean): ReturnType<type
   const points: SeriesPoint[] = [];
   const days = r.series.days;
   for (const [s, ns] of Object.entries(r.series.navs)) {
-    ns.forEach((v, k) => points.push({ x: days[k]!, y: v / ns[0]!, series: `${s} NAV` }));
-    for (const p of r.series.spots[s] ?? [])
-      points.push({ x: p.day, y: p.spot / ns[0]!, series: `${s} spot` });
+    ns.forEach((v, k) => pushPoint(points, days[k]!, growthOf(v, ns[0]), `${s} NAV`));
+    for (const p of r.series.spots[s] ?? []) pushPoint(points, p.day, growthOf(p.spot, ns[0]), `${s} spot`);
   }
   return lineChartSpec(
     points.filter((p) => !logScale || p.y > 0),

@@ -26,20 +26,8 @@ import type {
 import { storySentences } from "./story.ts";
 import { exactDecimal, perTokenDown, ratio18, toNumber } from "../report/digits.ts";
 
-export type {
-  Depletion,
-  DepletionReport,
-  ChainFees,
-  Recorded,
-  RecordedSpot,
-  SpotPoint,
-  ArbStats,
-  TokenReport,
-  MarketReport,
-  DemoReport,
-  ReportInput,
-  NavCheck,
-} from "./types.ts";
+// the report's types live in types.ts; importers of the report get them here too
+export type * from "./types.ts";
 
 /** A 6-decimal nav() as an 18-decimal value per token (where no exact value was read). */
 const perTokenFromNav = (nav: bigint): bigint => nav * 10n ** 12n;
@@ -63,17 +51,6 @@ export function marketReport(path: MultiPath, m: MarketName): MarketReport {
     variance: variance.toNumber(),
     varianceExact: variance.toString(),
   };
-}
-
-/** The ideal continuous-rebalancing return of a token on the path, with its management fee and funding. */
-export function idealReturn(
-  path: MultiPath,
-  m: MarketName,
-  leverage: number,
-  managementFeeWad: bigint,
-  variance: string,
-): number {
-  return idealValue(path, m, leverage, managementFeeWad, variance) - 1;
 }
 
 /**
@@ -139,6 +116,7 @@ export function buildReport(r: ReportInput): DemoReport {
     const valueEnd = check.engineExact ?? perTokenFromNav(check.engine);
     const depletion = r.depletions[i];
     const settled = r.settled[i];
+    const ideal = idealValue(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact);
     const triggers: Record<string, number> = {};
     REASON_NAMES.forEach((name, reason) => {
       if (reason > 0) triggers[name] = r.triggers[i]![reason]!;
@@ -172,8 +150,9 @@ export function buildReport(r: ReportInput): DemoReport {
       underlyingReturn: markets[m].return,
       leveredUnderlyingReturn: L * markets[m].return,
       tokenReturn: toNumber(ratio18(valueEnd, valueStart)) - 1,
-      idealReturn: idealReturn(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
-      idealValue: idealValue(r.path, m, L, t.st.status.managementFee, markets[m].varianceExact),
+      // the closed form, computed once: the return is its value less 1
+      idealReturn: ideal - 1,
+      idealValue: ideal,
       volatilityDecay: 1 - Math.exp((-(L * L - L) * markets[m].variance) / 2),
       supplyEnd: formatUnits(t.totalSupply(), 18),
       ...(depletion === undefined ? {} : { depletion: depletionReport(depletion, L) }),

@@ -6,11 +6,11 @@
 // demo is also a differential check: at the end (and once a day of chain time) on-chain NAV ==
 // engine NAV, and every desk holds the USDT and shares the engine's does.
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
-import type { Interface, Log } from "ethers";
+import { getAddress, id, type Interface } from "ethers";
 import type { EthereumProvider } from "hardhat/types/providers";
 import { nextTimeOfDay, pinBlockTimes } from "../chain/clock.ts";
-import { deploySystem } from "../chain/deploy.ts";
-import { DESK, MARKETS, SPOT, STANDARD_TOKENS, USDT, WAD, type MarketName } from "../common/params.ts";
+import { createToken, deploySystem } from "../chain/deploy.ts";
+import { DESK, SPOT, USDT, WAD, type MarketName, type TokenParams } from "../common/params.ts";
 import { ForwardDesk as EngineDesk } from "../engine/desk.ts";
 import { key } from "../engine/erc20.ts";
 import { EngineSystem, isEngineRevert, RebalanceScreen, TokenState } from "../engine/index.ts";
@@ -28,6 +28,7 @@ import { arbitrageOnce, type ArbResult, type OpenTrades } from "../spot/arbitrag
 import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
 import { buildReport } from "./report.ts";
+import { demoMarketOf, factoryTokens } from "./tokens.ts";
 import type { ArbStats, ChainFees, DemoReport, Depletion, NavCheck, Recorded } from "./types.ts";
 
 /** Thrown to roll back a counterfactual run in the engine. */
@@ -52,6 +53,11 @@ export interface DemoOptions {
    */
   start: bigint;
   onProgress?: (done: number, total: number) => void;
+  /**
+   * Tokens created through the factory after the deployment (each with its desk), before the demo
+   * reads the factory's list: they are replayed like the standard four.
+   */
+  laterTokens?: TokenParams[];
 }
 
 /** What the demo drives: the connection's ethers and the provider under it (to pin block times). */
@@ -103,12 +109,60 @@ interface RawTx {
 
 type Provider = HardhatEthers["provider"];
 
+/**
+ * Fee fields of every transaction the demo builds: a fixed cap far above the chain's base fee (its
+ * blocks are far from full, so the base fee only falls) and no tip, so the node's gas-price handler
+ * does not ask eth_feeHistory for each one, and every transaction of a block has the same tip (the
+ * block keeps the order they were sent in). Only the base fee is paid.
+ */
+const FEE_FIELDS = { maxFeePerGas: "0x" + (100n * 10n ** 9n).toString(16), maxPriorityFeePerGas: "0x0" };
+
+/** A log as eth_getLogs returns it (the fields the demo reads). */
+interface RawLog {
+  address: string;
+  topics: string[];
+  data: string;
+  transactionHash: string;
+}
+
+/**
+ * The hashes of the transactions that emitted a log in blocks `from` to `to`, with their logs: one
+ * eth_getLogs instead of a receipt per transaction. A transaction that reverted emits none.
+ */
+async function logsByTransaction(
+  provider: Provider,
+  from: number,
+  to: number,
+): Promise<Map<string, RawLog[]>> {
+  const out = new Map<string, RawLog[]>();
+  if (to < from) return out;
+  const logs = (await provider.send("eth_getLogs", [
+    { fromBlock: "0x" + from.toString(16), toBlock: "0x" + to.toString(16) },
+  ])) as RawLog[];
+  for (const log of logs) {
+    const hash = log.transactionHash.toLowerCase();
+    const list = out.get(hash);
+    if (list === undefined) out.set(hash, [log]);
+    else list.push(log);
+  }
+  return out;
+}
+
+/** Throws unless the transaction `hash` was mined and succeeded (its receipt: for one that logged nothing). */
+async function requireSuccess(provider: Provider, hash: string, label: string): Promise<void> {
+  const r = await provider.getTransactionReceipt(hash);
+  if (r === null) throw new Error(`${label} (${hash}) was not mined`);
+  if (r.status !== 1) throw new Error(`${label} (${hash}) reverted on chain but not in the engine`);
+}
+
 /** A block of raw transactions mined at an exact timestamp (automine is off for the whole run). */
 class BlockBuilder {
   private pending: RawTx[] = [];
-  /** Hashes of transactions whose receipts are still to be checked (all but the price pushes). */
+  /** Hashes of transactions whose success is still to be checked (all but the price pushes). */
   private toCheck: { hash: string; label: string }[] = [];
   private feedHashes: { hash: string; label: string }[] = [];
+  /** The last block whose transactions were checked. */
+  private checkedBlock: number | undefined;
   blocks = 0;
   firstBlock = 0;
 
@@ -123,9 +177,10 @@ class BlockBuilder {
   }
 
   async mine(time: bigint, checkAll = false): Promise<void> {
+    this.checkedBlock ??= await this.provider.getBlockNumber();
     for (const tx of this.pending) {
       const hash = (await this.provider.send("eth_sendTransaction", [
-        { from: tx.from, to: tx.to, data: tx.data, gas: "0x" + tx.gas.toString(16) },
+        { from: tx.from, to: tx.to, data: tx.data, gas: "0x" + tx.gas.toString(16), ...FEE_FIELDS },
       ])) as string;
       (tx.label.startsWith("feed") ? this.feedHashes : this.toCheck).push({ hash, label: tx.label });
     }
@@ -136,16 +191,21 @@ class BlockBuilder {
     if (checkAll) await this.checkReceipts();
   }
 
-  /** Every non-feed transaction so far, and the last block's price pushes, succeeded. */
+  /**
+   * Every non-feed transaction so far, and the last block's price pushes, succeeded: the logs of the
+   * blocks since the last check in one request; a receipt only for one that logged nothing.
+   */
   async checkReceipts(): Promise<void> {
     const feeds = this.feedHashes.slice(-DEMO_MARKETS.length);
-    for (const { hash, label } of [...this.toCheck, ...feeds]) {
-      const r = await this.provider.getTransactionReceipt(hash);
-      if (r === null) throw new Error(`${label} (${hash}) was not mined`);
-      if (r.status !== 1) throw new Error(`${label} (${hash}) reverted on chain but not in the engine`);
-    }
+    const txs = [...this.toCheck, ...feeds];
     this.toCheck = [];
     this.feedHashes = [];
+    if (txs.length === 0) return;
+    const last = await this.provider.getBlockNumber();
+    const logged = await logsByTransaction(this.provider, (this.checkedBlock ?? 0) + 1, last);
+    this.checkedBlock = last;
+    for (const { hash, label } of txs)
+      if (!logged.has(hash.toLowerCase())) await requireSuccess(this.provider, hash, label);
   }
 }
 
@@ -168,18 +228,64 @@ export async function runDemo(o: DemoOptions, chain: DemoChain): Promise<DemoRep
   const now = await provider.getBlock("latest");
   if (now === null) throw new Error("the network returned no latest block");
   const start = alignStart(o.start, BigInt(now.timestamp));
+  const immutables = cacheImmutableCalls(chain.provider);
   const clock = await pinBlockTimes(chain.provider, start - SETUP_SECONDS);
   try {
-    return await replay(o, chain.ethers, start, { wallStart, cpuStart, setNext: (t) => clock.setNext(t) });
+    return await replay(o, chain.ethers, start, {
+      wallStart,
+      cpuStart,
+      setNext: (t) => clock.setNext(t),
+      immutableAt: immutables.contracts,
+    });
   } finally {
     clock.unpin();
+    immutables.uncache();
   }
+}
+
+/**
+ * Views whose answer never changes once the contract exists: the token's immutables and a Uniswap V2
+ * pair's token0 (set once at creation). The arbitrage reads them on every pass (about 14 of its
+ * calls for each pool it visits); the demo answers them from what the chain said the first time.
+ */
+const IMMUTABLE_VIEWS = new Set(
+  ["market()", "targetLeverage()", "isLong()", "ripcordLeverage()", "desk()", "token0()"].map((f) =>
+    id(f).slice(0, 10),
+  ),
+);
+
+/**
+ * Answers eth_call of an IMMUTABLE_VIEWS function on one of `contracts` (filled in as the demo
+ * deploys them: its tokens and pools) from the first answer, at any block: the same bytes the node
+ * would give. Every other request goes to the node.
+ */
+function cacheImmutableCalls(provider: EthereumProvider): { contracts: Set<string>; uncache: () => void } {
+  const own = provider.request.bind(provider);
+  const contracts = new Set<string>();
+  const answers = new Map<string, unknown>();
+  const cached: typeof own = async (args) => {
+    if (args.method !== "eth_call") return own(args);
+    const [call] = (args.params ?? []) as [{ to?: string; data?: string; input?: string }];
+    const data = call?.data ?? call?.input;
+    const to = call?.to?.toLowerCase();
+    if (to === undefined || data === undefined || data.length !== 10 || !contracts.has(to)) return own(args);
+    if (!IMMUTABLE_VIEWS.has(data.toLowerCase())) return own(args);
+    const k = `${to}${data.toLowerCase()}`;
+    if (answers.has(k)) return answers.get(k);
+    const answer = await own(args);
+    answers.set(k, answer);
+    return answer;
+  };
+  (provider as { request: typeof own }).request = cached;
+  return { contracts, uncache: () => ((provider as { request: typeof own }).request = own) };
 }
 
 interface ReplayContext {
   wallStart: number;
   cpuStart: NodeJS.CpuUsage;
   setNext: (time: bigint) => Promise<void>;
+  /** Contracts whose immutable views the demo may answer from their first answer (tokens, pools). */
+  immutableAt: Set<string>;
 }
 
 async function replay(
@@ -195,10 +301,14 @@ async function replay(
       "the demo needs six accounts on the network (admin, three wallets, treasury, arbitrageur)",
     );
   const wallets = [alice, bob, carol];
-  const sys = await deploySystem(ethers, { treasury: treasury.address, keeper: admin.address });
-  const symbols = STANDARD_TOKENS.map((p) => p.symbol);
+  const roles = { treasury: treasury.address, keeper: admin.address };
+  const deployed = await deploySystem(ethers, roles);
+  for (const p of o.laterTokens ?? []) await createToken(ethers, deployed, p, roles);
+  // the tokens the factory lists, whoever created them and when
+  const { sys, params } = await factoryTokens(ethers, deployed);
+  const symbols = params.map((p) => p.symbol);
   const chainTokens = symbols.map((s) => sys.tokens[s]!);
-  const deployment = await readDeployment(sys, STANDARD_TOKENS, {
+  const deployment = await readDeployment(sys, params, {
     admin: admin.address,
     treasury: treasury.address,
     keeper: admin.address,
@@ -309,7 +419,7 @@ async function replay(
   };
 
   /** Mirrors one automined transaction in the engine at its block's time (mint/redeem, approvals, swaps' transfers). */
-  const mirrorTx = (tx: Tx, to: string | null, data: string, logs: readonly Log[]) => {
+  const mirrorTx = (tx: Tx, to: string | null, data: string, logs: readonly RawLog[]) => {
     const target = to?.toLowerCase();
     const k = target === undefined ? undefined : deskIndex.get(target);
     if (k !== undefined) return deskCall(k, tx, data);
@@ -349,19 +459,27 @@ async function replay(
       else engineTokens[j!]!.transfer({ from, time: tx.time }, dest, value);
     }
   };
-  /** Mirrors every block from `fromBlock` to the latest (all automined); returns the next block's number. */
+  /**
+   * Mirrors every block from `fromBlock` to the latest (all automined); returns the next block's
+   * number. Raw reads: each block with its transactions, and the logs of all of them in one request
+   * (a receipt only for a transaction that logged nothing, to see that it succeeded).
+   */
   const mirrorBlocks = async (fromBlock: number): Promise<number> => {
     const last = await provider.getBlockNumber();
+    const logged = await logsByTransaction(provider, fromBlock, last);
     for (let n = fromBlock; n <= last; n++) {
-      const block = await provider.getBlock(n, true);
+      const block = (await provider.send("eth_getBlockByNumber", ["0x" + n.toString(16), true])) as {
+        timestamp: string;
+        transactions: { hash: string; from: string; to: string | null; input: string }[];
+      } | null;
       if (block === null) throw new Error(`the network returned no block ${n}`);
       const bt = BigInt(block.timestamp);
       if (bt <= time) throw new Error(`block ${n} is not after the previous block's time`);
       time = bt;
-      for (const t of block.prefetchedTransactions) {
-        const r = await provider.getTransactionReceipt(t.hash);
-        if (r === null || r.status !== 1) throw new Error(`transaction ${t.hash} failed on chain`);
-        mirrorTx({ from: t.from, time: bt }, t.to, t.data, r.logs);
+      for (const t of block.transactions) {
+        const logs = logged.get(t.hash.toLowerCase());
+        if (logs === undefined) await requireSuccess(provider, t.hash, `transaction ${t.hash}`);
+        mirrorTx({ from: getAddress(t.from), time: bt }, t.to, t.input, logs ?? []);
       }
     }
     b.blocks += last + 1 - fromBlock;
@@ -562,6 +680,9 @@ async function replay(
       return out;
     });
 
+    for (const a of [...tokenAddresses, ...Object.values(book.pools ?? {})])
+      ctx.immutableAt.add(a.toLowerCase());
+
     const arbStats: ArbStats[] = symbols.map(() => ({
       trades: 0,
       profit: 0n,
@@ -572,16 +693,40 @@ async function replay(
     }));
     /** The arbitrage's desk trades open across passes (a request waits for the next step's fill). */
     const openTrades: OpenTrades = new Map();
+    /** Each pool's result in the last pass that read it. */
+    const lastResult = new Map<string, ArbResult>();
+    /**
+     * A pool the arbitrage found dead whose token can never come back (depleted, or settled at 0)
+     * and with no trade of its open: nothing can move it (only the arbitrage trades the pools), so
+     * later passes repeat that result instead of reading it again (a pool read is ~15 calls).
+     */
+    const deadForGood = (symbol: string): boolean => {
+      const r = lastResult.get(symbol);
+      if (r?.dead !== true || openTrades.has(symbol)) return false;
+      const et = engineTokens[symbols.indexOf(symbol)]!;
+      return (
+        et.state() === TokenState.Depleted ||
+        (et.state() === TokenState.Settled && et.st.settledAssets === 0n)
+      );
+    };
     /** A pass over every pool, or one that only finishes the open desk trades (their pools only). */
     const arbitrage = async (finishOnly = false): Promise<ArbResult[]> => {
-      const results = await automined(() =>
+      const live = symbols.filter((s) => !deadForGood(s));
+      const read = await automined(() =>
         arbitrageOnce({
           signer: arbitrageur,
           book,
           open: openTrades,
-          ...(finishOnly ? { finishOnly, symbols: [...openTrades.keys()] } : {}),
+          ...(finishOnly ? { finishOnly, symbols: [...openTrades.keys()] } : { symbols: live }),
         }),
       );
+      for (const r of read) lastResult.set(r.symbol, r);
+      // the dead pools' results, in pool order, as the pass would have found them again
+      const results = finishOnly
+        ? read
+        : symbols.flatMap((s) =>
+            live.includes(s) ? read.filter((r) => r.symbol === s) : [lastResult.get(s)!],
+          );
       for (const r of results) {
         const i = symbols.indexOf(r.symbol);
         if (r.outcome === "failed") throw new Error(`the arbitrage failed on ${r.symbol}: ${r.why}`);
@@ -852,9 +997,7 @@ function cpuSecondsSince(start: NodeJS.CpuUsage): number {
 
 /** The market of an engine token, by name. */
 function engineTokenMarket(et: EngineToken): MarketName {
-  const m = DEMO_MARKETS.find((x) => MARKETS[x].id === et.market);
-  if (m === undefined) throw new Error(`the demo has no market ${et.market}`);
-  return m;
+  return demoMarketOf(et.market, et.address);
 }
 
 /**
@@ -870,22 +1013,28 @@ async function compareNavs(
   mismatches: NavCheck[],
   exact = false,
 ): Promise<NavCheck[]> {
+  // every token's reads sent at once (the node answers them in turn, without a round trip each)
+  const reads = await Promise.all(
+    chain.map((t) =>
+      Promise.all([
+        t.nav(),
+        t.totalAssets(),
+        t.rebalanceNeeded(),
+        exact ? readTrueNav(t, rawRpcOf(t.runner)).then((x) => x.perToken) : undefined,
+      ]),
+    ),
+  );
   const out: NavCheck[] = [];
   for (let i = 0; i < chain.length; i++) {
-    const c: NavCheck = {
-      time: Number(time),
-      symbol: symbols[i]!,
-      chain: await chain[i]!.nav(),
-      engine: engine[i]!.nav(time),
-    };
+    const [nav, chainAssets, [, chainReason], chainExact] = reads[i]!;
+    const c: NavCheck = { time: Number(time), symbol: symbols[i]!, chain: nav, engine: engine[i]!.nav(time) };
     if (exact) {
-      c.chainExact = (await readTrueNav(chain[i]!, rawRpcOf(chain[i]!.runner))).perToken;
+      c.chainExact = chainExact;
       c.engineExact = enginePerToken(engine[i]!, time);
     }
     out.push(c);
     if (c.chain !== c.engine || c.chainExact !== c.engineExact) mismatches.push(c);
     // nav() rounds a decayed token's value to 0: its total assets must agree to the unit too
-    const chainAssets = await chain[i]!.totalAssets();
     const engineAssets = engine[i]!.totalAssets(time);
     if (chainAssets !== engineAssets)
       mismatches.push({
@@ -895,7 +1044,6 @@ async function compareNavs(
         engine: engineAssets,
       });
     // after the keeper's block nothing may be left to rebalance on chain that the engine missed
-    const [, chainReason] = await chain[i]!.rebalanceNeeded();
     const engineReason = BigInt(engine[i]!.rebalanceNeeded(time).reason);
     if (chainReason !== engineReason) {
       mismatches.push({
@@ -920,11 +1068,17 @@ async function compareDesks(
   time: bigint,
   mismatches: NavCheck[],
 ): Promise<void> {
+  const reads = await Promise.all(
+    desks.map(async (d, i) => {
+      const desk = await d.getAddress();
+      return Promise.all([usdt.balanceOf(desk), chain[i]!.balanceOf(desk), desk]);
+    }),
+  );
   for (let i = 0; i < desks.length; i++) {
-    const desk = await desks[i]!.getAddress();
+    const [chainUsdt, chainShares, desk] = reads[i]!;
     const pairs: [string, bigint, bigint][] = [
-      [`${symbols[i]} desk USDT`, await usdt.balanceOf(desk), e.world.usdt.balanceOf(desk)],
-      [`${symbols[i]} desk shares`, await chain[i]!.balanceOf(desk), engine[i]!.balanceOf(desk)],
+      [`${symbols[i]} desk USDT`, chainUsdt, e.world.usdt.balanceOf(desk)],
+      [`${symbols[i]} desk shares`, chainShares, engine[i]!.balanceOf(desk)],
     ];
     for (const [symbol, c, en] of pairs)
       if (c !== en) mismatches.push({ time: Number(time), symbol, chain: c, engine: en });

@@ -98,28 +98,51 @@ export interface BandOptions {
   /** Seconds between path points (prices are at t0, t0 + step, ...) and the start time (unix). */
   stepSeconds: number;
   startTime?: number;
+  /**
+   * Each price's time in seconds after `startTime` (times[0] = 0, increasing), for a path with
+   * uneven steps (real closes skip days); by default k x `stepSeconds`.
+   */
+  times?: readonly number[];
   /** Taker fee on traded notional (0.0005 = 5 bps). */
   takerFee?: Num;
   /** Funding rate per 8 hours (longs pay shorts when positive), accrued per second. */
   fundingRate?: Num;
-  /** Management fee per year, accrued per second. */
+  /** Management fee per year (365 days), accrued per second. */
   managementFee?: Num;
 }
 
 export interface BandResult {
-  value: Dec; // V_T / V_0
+  /** Value per token at the end over the value per token after the first deposit (V_T / V_0). */
+  value: Dec;
   rebalances: number;
-  tradingFees: Dec; // in units of V_0
+  /** Exchange equity at the end, in units of the equity after the first deposit. */
+  equity: Dec;
+  tradingFees: Dec; // in units of V_0, the opening trade's not included (it is before V_0)
   funding: Dec; // paid (+) or received (-)
+  /** The management fee shares, valued when they accrued. */
   managementFees: Dec;
   depleted: boolean;
 }
 
 /**
- * Band rebalancing on a price path: the token holds notional N = L x V after each rebalance; between
- * rebalances its value moves with N (so leverage drifts), it pays funding on N and the management
- * fee on V; when leverage leaves the band (or at the daily 00:00 UTC check) it trades back to exactly
- * target x V, paying the taker fee on the traded notional, as the contract does.
+ * Band rebalancing on a price path, with the chain's conventions, so that with the token's own
+ * parameters it agrees with the exact engine (and so the contracts) to about 1e-9 relative, fees
+ * and funding on (test/engine/ideal.ts, test/backtest/backtest.ts):
+ *
+ * - The first deposit opens target x deposit of notional and pays the taker fee on it out of the
+ *   deposit, so leverage starts at target / (1 - target x fee); V_0 is the value per token after it.
+ * - Between rebalances the position's size is fixed: the equity moves with the notional N (so
+ *   leverage drifts), and each price update charges funding for the interval the price it replaces
+ *   held, at that price: N_{k-1} x rate x (t_k - t_{k-1}) / 8 h (the exchange's funding index).
+ * - The management fee is paid in fee shares minted to the treasury, not out of the equity: it does
+ *   not move leverage. Each accrual multiplies the value per token by 1 - min(fee x elapsed / year,
+ *   1/2) for the seconds since the last one; the token accrues when it is touched, here at every
+ *   rebalance and at the end (the valuation), as a token only the keeper's rebalances touch.
+ * - When leverage leaves the band, or at the daily 00:00 UTC check (the last rebalance before
+ *   today's midnight, a new token never having rebalanced, and leverage off target by more than the
+ *   epsilon), the position trades to exactly target x equity, paying the taker fee on the traded
+ *   notional, so leverage ends a little above target, as on chain.
+ * - Equity at or below zero, or a rebalance that would cost all of it, depletes the token (value 0).
  */
 export function bandValue(prices: readonly Num[], o: BandOptions): BandResult {
   const target = dec(o.target);
@@ -130,40 +153,73 @@ export function bandValue(prices: readonly Num[], o: BandOptions): BandResult {
   const side = o.isLong ? 1 : -1;
   const fundingPerSecond = dec(o.fundingRate ?? 0).div(FUNDING_PERIOD);
   const mgmtPerSecond = dec(o.managementFee ?? 0).div(YEAR_SECONDS);
-  const dt = o.stepSeconds;
+  const half = new D("0.5");
   const start = o.startTime ?? 0;
-  let v = new D(1);
-  let n = target.times(side); // signed notional in units of V_0
+  const times = o.times;
+  if (times !== undefined && times.length !== prices.length)
+    throw new Error(`bandValue: ${times.length} times for ${prices.length} prices`);
+  const timeAt = (k: number) => (times === undefined ? k * o.stepSeconds : times[k]!);
+  const price = prices.map((p) => dec(p));
+  let e = new D(1); // equity, in units of the equity after the first deposit
+  let n = target.div(new D(1).minus(target.times(fee))).times(side); // signed notional, same units
+  let dilution = new D(1); // value per token over equity (per unit of V_0)
+  let lastAccrual = 0;
   let rebalances = 0;
   let tradingFees = new D(0);
   let funding = new D(0);
   let mgmt = new D(0);
-  let lastDay = Math.floor(start / 86400);
-  for (let k = 1; k < prices.length; k++) {
-    const growth = dec(prices[k]!).div(dec(prices[k - 1]!));
-    v = v.plus(n.times(growth.minus(1)));
+  /** The token accrues its management fee at `t`: fee shares dilute the value per token. */
+  const accrue = (t: number) => {
+    if (t === lastAccrual) return;
+    const f = D.min(mgmtPerSecond.times(t - lastAccrual), half);
+    const taken = e.times(dilution).times(f);
+    mgmt = mgmt.plus(taken);
+    dilution = dilution.times(new D(1).minus(f));
+    lastAccrual = t;
+  };
+  const depleted = (): BandResult => ({
+    value: new D(0),
+    rebalances,
+    equity: new D(0),
+    tradingFees,
+    funding,
+    managementFees: mgmt,
+    depleted: true,
+  });
+  let lastRebalanceDay = -Infinity;
+  for (let k = 1; k < price.length; k++) {
+    const t = timeAt(k);
+    const paid = n.times(fundingPerSecond).times(t - timeAt(k - 1)); // at the replaced price
+    const growth = price[k]!.div(price[k - 1]!);
+    e = e.plus(n.times(growth.minus(1))).minus(paid);
     n = n.times(growth);
-    const paid = n.times(fundingPerSecond).times(dt);
-    const m = v.times(mgmtPerSecond).times(dt);
-    v = v.minus(paid).minus(m);
-    funding = funding.plus(paid);
-    mgmt = mgmt.plus(m);
-    if (v.lte(0))
-      return { value: new D(0), rebalances, tradingFees, funding, managementFees: mgmt, depleted: true };
-    const lev = n.abs().div(v);
-    const day = Math.floor((start + k * dt) / 86400);
-    const daily = eps !== undefined && day > lastDay && lev.minus(target).abs().gt(eps);
+    funding = funding.plus(paid.times(dilution));
+    if (e.lte(0)) return depleted();
+    const lev = n.abs().div(e);
+    const day = Math.floor((start + t) / 86400);
+    const daily = eps !== undefined && day > lastRebalanceDay && lev.minus(target).abs().gt(eps);
     if (lev.lt(lo) || lev.gt(hi) || daily) {
-      const want = target.times(v);
+      accrue(t);
+      const want = target.times(e);
       const cost = want.minus(n.abs()).abs().times(fee);
-      v = v.minus(cost);
-      tradingFees = tradingFees.plus(cost);
+      if (e.minus(cost).lte(0)) return depleted();
+      e = e.minus(cost);
+      tradingFees = tradingFees.plus(cost.times(dilution));
       n = want.times(side);
       rebalances++;
-      lastDay = day;
+      lastRebalanceDay = day;
     }
   }
-  return { value: v, rebalances, tradingFees, funding, managementFees: mgmt, depleted: false };
+  accrue(timeAt(price.length - 1));
+  return {
+    value: e.times(dilution),
+    rebalances,
+    equity: e,
+    tradingFees,
+    funding,
+    managementFees: mgmt,
+    depleted: false,
+  };
 }
 
 /**

@@ -90,6 +90,39 @@ describe("Backtest", function () {
     expect(Math.abs(narrow.finalValue / narrow.idealValue - 1)).to.be.lessThan(0.05);
   });
 
+  it("--band-model prints the band ideal beside the engine, within 1e-9 on real 2016 closes, fees and funding on", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-"));
+    const log = console.log;
+    const lines: string[] = [];
+    console.log = (s: string) => lines.push(s);
+    try {
+      const code = await backtestMain([
+        ...["--history", "btc", "--from", "2016-01-01", "--to", "2016-12-31", "--leverage", "3"],
+        ...["--bands", String(1 / 3), "--modes", "band+daily,daily", "--fees", "default,double"],
+        ...["--band-model", "--deposit", "10000000", "--out", dir, "--no-progress"],
+      ]);
+      console.log = log;
+      expect(code).to.equal(0);
+      const json = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as {
+        depositUsdt: number;
+        results: { label: string; finalValueExact: string; bandModel?: { value: string; gap: number } }[];
+      };
+      expect(json.depositUsdt).to.equal(10_000_000);
+      expect(json.results).to.have.length(2 * 2 * 2);
+      for (const r of json.results) {
+        expect(r.bandModel, r.label).to.not.equal(undefined);
+        expect(r.bandModel!.gap, r.label).to.be.lessThan(1e-9);
+        expect(Number(r.bandModel!.value) / Number(r.finalValueExact) - 1, r.label).to.be.within(-1e-9, 1e-9);
+      }
+      const table = lines.join("\n");
+      expect(table).to.match(/band model +gap/);
+      expect(table).to.match(/3x long, band\+daily ±33%, fees default .* \d\.\de-1\d/);
+    } finally {
+      console.log = log;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads the feeder's CSV format and writes results.json and the band-width chart", async function () {
     const dir = mkdtempSync(join(tmpdir(), "backtest-"));
     try {

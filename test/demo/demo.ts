@@ -21,7 +21,7 @@ import { percent, share, usd } from "../../src/demo/story.ts";
 import { PNG_SIGNATURE } from "../../src/report/chart.ts";
 import { PATH_START, parsePriceCsv } from "../../src/feeds/paths.ts";
 import { noArbitrageBand, ratioToNumber } from "../../src/spot/poolMath.ts";
-import { DEFAULT_FEES } from "../../src/common/params.ts";
+import { DEFAULT_FEES, tokenParams } from "../../src/common/params.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
 
 const TAKER_FEE = DEFAULT_EXCHANGE_PARAMS.takerFee;
@@ -276,6 +276,33 @@ describe("npm run demo (three days, hourly)", function () {
     // the table shows the same returns
     const table = formatTable(report);
     for (const t of report.tokens) expect(table).to.include(percent(t.tokenReturn));
+  });
+
+  it("lists its tokens from the factory: one created after the deployment is replayed, checked and shown like the first four", async function () {
+    const o: DemoOptions = {
+      ...THREE_DAYS,
+      path: gbmMultiPath({
+        seed: 3,
+        days: 1,
+        stepSeconds: 3600,
+        drift: 0,
+        volatility: 0.8,
+        starts: startPrices(),
+      }),
+      laterTokens: [tokenParams("BTC", 2n, true)],
+    };
+    const r = await demoOn(o);
+    // the factory's order: the deploy's four, then the one created later, by the symbols they report
+    expect(r.tokens.map((t) => t.symbol)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S", "BTC2L"]);
+    const later = r.tokens[4]!;
+    expect(later.leverage).to.equal(2);
+    expect(later.market).to.equal("BTC");
+    expect(later.navEqual).to.equal(true);
+    expect(r.allNavsEqual).to.equal(true);
+    expect(later.deskFills).to.be.at.least(2);
+    expect(later.spot.spotEnd).to.be.greaterThan(0);
+    expect(formatTable(r)).to.match(/^BTC2L /m);
+    expect(Object.keys(r.series.navs)).to.include("BTC2L");
   });
 
   it("replays a CSV path that starts far from the feeds' prices (the first row is pushed before the deposits)", async function () {

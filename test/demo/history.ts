@@ -5,14 +5,22 @@
 import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { backtestMain } from "../../src/backtest/cli.ts";
-import { formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
+import { depletedCell, formatBacktestTable, runSetting, type Setting } from "../../src/backtest/backtest.ts";
 import { dateTime } from "../../src/common/options.ts";
 import { connectDemoChain, demoMain, historyConflict, readHistoryPath } from "../../src/demo/cli.ts";
-import { deadPoolLines, formatTable, skippedLines } from "../../src/demo/output.ts";
+import {
+  deadPoolLines,
+  demoChartSpec,
+  formatTable,
+  growthOf,
+  skippedLines,
+  spotChartSpec,
+} from "../../src/demo/output.ts";
+import type { SeriesPoint } from "../../src/report/chart.ts";
 import { depletionReport, GAP_SHARE, type DemoReport } from "../../src/demo/report.ts";
 import { runDemo } from "../../src/demo/run.ts";
 import { decayedSentence, usd } from "../../src/demo/story.ts";
-import { parseExact } from "../../src/report/digits.ts";
+import { formatFloat, formatValue, parseExact } from "../../src/report/digits.ts";
 import { HISTORIES, historyName, historyWindow, isoDate, loadHistory } from "../../src/feeds/history.ts";
 
 const day = (d: string): bigint => dateTime("date")(d);
@@ -184,6 +192,26 @@ describe("real history in the backtest: every digit, and gaps named", function (
     expect(Math.abs(Number(long.finalValueExact) / long.finalValue - 1)).to.be.lessThan(1e-12);
   });
 
+  it("is quoted in the README as the backtest prints it (2016-2017, and the short's end over the span)", function () {
+    const readme = readFileSync("README.md", "utf8").replace(/\s+/g, " ");
+    const shown = (r: ReturnType<typeof runSetting>) => formatValue(parseExact(r.finalValueExact));
+    const p = pathOf("2016-01-01", "2017-12-31");
+    const long = runSetting(p, long3);
+    const free = runSetting(p, { ...long3, fees: "none" });
+    const short = runSetting(p, short3);
+    expect(readme).to.include(
+      `into **${shown(long)}** (the closed form: ${formatFloat(long.idealValue)}; without fees ${Number(shown(free)).toLocaleString("en-US")})`,
+    );
+    expect(readme).to.include(
+      `keeps **${shown(short)}** of its start (the closed form ${formatFloat(short.idealValue)})`,
+    );
+    expect(readme).to.include(`a decayed short's ${shown(short)} is not`);
+    const whole = runSetting(pathOf(), short3);
+    const cell = depletedCell(whole, btc.rows[0]!.t); // "0 (depleted 2018-10-01, -0.54%)"
+    const [, date, move] = /depleted (\S+), (\S+)\)/.exec(cell)!;
+    expect(readme).to.include(`runs out of equity on ${date} on a ${move} day`);
+  });
+
   it("depletes 3x long in the 2020-03-12 gap and says the move", function () {
     const p = pathOf("2020-01-01", "2020-06-30");
     const r = runSetting(p, long3);
@@ -320,6 +348,24 @@ describe("npm run demo -- --history btc --from 2020-03-05 --to 2020-03-14 (on ch
     const spots = report.series.spots.BTC3L!;
     const after = spots.filter((p) => p.day >= 7);
     expect(new Set(after.map((p) => p.spot)).size).to.equal(1);
+  });
+
+  it("charts growth of 1 USDT without dividing by a zero NAV: a series that starts at 0 is left out", function () {
+    expect(growthOf(0.5, 2)).to.equal(0.25);
+    expect(growthOf(1, 0)).to.equal(undefined);
+    expect(growthOf(1, undefined)).to.equal(undefined);
+    const bad: DemoReport = structuredClone(report);
+    bad.series.navs.BTC3L = bad.series.navs.BTC3L!.map(() => 0);
+    for (const spec of [demoChartSpec(bad, false), spotChartSpec(bad, false), demoChartSpec(bad, true)]) {
+      const layers = "layer" in spec ? spec.layer : [];
+      const values = layers.flatMap((l) =>
+        "data" in l && l.data != null && "values" in l.data ? (l.data.values as SeriesPoint[]) : [],
+      );
+      expect(values.length).to.be.greaterThan(0);
+      expect(values.every((p) => Number.isFinite(p.y))).to.equal(true);
+      expect(values.some((p) => p.series.startsWith("BTC3L"))).to.equal(false);
+      expect(values.some((p) => p.series === "BTC3S NAV")).to.equal(true);
+    }
   });
 
   it("says which keeper actions were not sent and why (none here; the exchange's pool refusing a profit in 2017)", function () {

@@ -452,6 +452,12 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       .filter((l: Line) => l.event === "rebalanced" && !newOnes.includes(String(l.token)));
     for (const l of others) expect(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]).to.include(l.token);
     for (const l of others) expect(l.reason, String(l.token)).to.equal("daily");
+    // a short with a position is named as one (a short without one was shown "0 BTC long" once)
+    const info = await runLt(["--rpc", target.url, "--deployments", target.deployments, "info", "ETH5S"]);
+    expect(info.code, info.stderr).to.equal(0);
+    const live = (await ok<{ live: { size: string } }>(["info", "ETH5S"])).live;
+    expect(live.size.startsWith("-"), `size ${live.size}`).to.equal(true);
+    expect(info.stdout).to.match(/position\s+[\d,.]+ ETH short, equity [\d,.]+ USDT/);
   });
 
   it("lt position shows the holder's ETH5S: cost basis, value at NAV, unrealised PnL and the fees paid", async function () {
