@@ -2,11 +2,12 @@
 // (the project's own chain readers, engine and CLI wording, imported as they are, plus ethers), the
 // HTML and the CSS, into one folder a plain static server can serve.
 //
-// Two things keep the bundle browser-safe and small, both done at build time and nowhere else:
+// Three things keep the bundle browser-safe and small, all done at build time and nowhere else:
 // - node:fs and node:path are reached only through src/chain/addressBook.ts (readAddressBook, which
 //   the page never calls: the server hands it the address book): they become a stub that throws if
 //   ever called. Any other Node built-in reached from the page fails the build, so a Node-only import
 //   added later is caught here and not in a user's browser.
+// - commander is reached only through src/common/options.ts (for parseDuration): a stub too.
 // - the typechain factories carry each contract's creation bytecode (about 140 KB minified for
 //   the six the CLI's readers and error sentences use); the page deploys nothing, so it is left out.
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -30,6 +31,16 @@ export default {};`;
 
 const BUILTIN = /^(node:.*|fs|path|os|child_process|module|net|http|https|zlib|crypto|url|util|stream)$/;
 
+/**
+ * commander (Node-only: it imports node:events, node:child_process, ...) is reached only through
+ * src/common/options.ts, whose parseDuration the page uses (lt's --deadline, via src/cli/amounts.ts)
+ * and whose command-line parsing it never calls: its one value import, InvalidArgumentError, becomes a
+ * plain Error and Command a stub that throws. Any other importer of commander fails the build.
+ */
+const COMMANDER_FROM = "src/common/options.ts";
+const COMMANDER_STUB = `export class InvalidArgumentError extends Error {}
+export class Command { constructor() { throw new Error("this runs in Node only, not in the page"); } }`;
+
 function browserSafe(): esbuild.Plugin {
   return {
     name: "browser-safe",
@@ -47,7 +58,24 @@ function browserSafe(): esbuild.Plugin {
         }
         return { path: args.path, namespace: "node-stub" };
       });
+      build.onResolve({ filter: /^commander$/ }, (args) => {
+        const from = relative(ROOT, args.importer);
+        if (from !== COMMANDER_FROM) {
+          return {
+            errors: [
+              {
+                text: `${from} imports commander, which is Node-only and stubbed for ${COMMANDER_FROM} alone; move what the page needs into a browser-safe module (src/app/)`,
+              },
+            ],
+          };
+        }
+        return { path: "commander", namespace: "commander-stub" };
+      });
       build.onLoad({ filter: /.*/, namespace: "node-stub" }, () => ({ contents: NODE_STUB, loader: "js" }));
+      build.onLoad({ filter: /.*/, namespace: "commander-stub" }, () => ({
+        contents: COMMANDER_STUB,
+        loader: "js",
+      }));
       build.onLoad({ filter: /types[\\/]ethers-contracts[\\/]factories[\\/].*\.ts$/ }, (args) => ({
         contents: readFileSync(args.path, "utf8").replace(
           /const _bytecode =\s*"0x[0-9a-fA-F]*"/,

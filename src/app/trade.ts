@@ -9,11 +9,13 @@ import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/F
 import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import { deskRequestGasLimit, gasLimitFrom } from "../chain/gas.ts";
 import { signPermit } from "../chain/permit.ts";
+import { deadlineFromNow } from "../cli/amounts.ts";
 import { tokenOf, usdtOf, type Context } from "../cli/context.ts";
 import {
   checkMintRequest,
   checkRedeemRequest,
   costRows,
+  DEFAULT_REQUEST_DEADLINE,
   fillReportOf,
   type FillReport,
   type Side,
@@ -21,10 +23,30 @@ import {
 import { costBreakdown, engineQuoteSource } from "../cli/engineQuote.ts";
 import { CliError, explainError, type ErrorContext } from "../cli/errors.ts";
 import type { CostBreakdown } from "../cli/quote.ts";
+import { parseDuration } from "../common/options.ts";
 import { poolBuy, poolSell, readPool, type PoolQuote } from "./reads.ts";
 
-/** How long the USDT permit stays valid (as lt mint's): it is sent at once. */
-export const PERMIT_SECONDS = 600n;
+/**
+ * The trade panel's Deadline, in minutes: how long the USDT permit a mint signs stays valid in chain
+ * time, as `lt mint --deadline` (whose default it shares). A day at most: the request is sent at once.
+ */
+export const DEADLINE_MINUTES = {
+  default: parseDuration(DEFAULT_REQUEST_DEADLINE) / 60,
+  min: 1,
+  max: 1440,
+} as const;
+
+/** The Deadline field's text as seconds; a bad one is a plain sentence (and nothing is signed). */
+export function parseDeadlineMinutes(text: string): number {
+  const t = text.trim();
+  const minutes = /^\d+$/.test(t) ? Number(t) : NaN;
+  if (!(minutes >= DEADLINE_MINUTES.min && minutes <= DEADLINE_MINUTES.max)) {
+    throw new CliError(
+      `The deadline must be a whole number of minutes from ${DEADLINE_MINUTES.min} to ${DEADLINE_MINUTES.max} (a day)${t === "" ? "" : `, not ${t}`}; nothing was sent.`,
+    );
+  }
+  return minutes * 60;
+}
 
 export function deskOf(ctx: Context, symbol: string): ForwardDesk {
   const address = ctx.book.desks?.[symbol];
@@ -57,6 +79,8 @@ export interface Placed {
   /** The desk's epoch the request joined. */
   epoch: bigint;
   permit: boolean;
+  /** When the permit stops being valid (chain time, unix seconds), or null without a permit. */
+  permitDeadline: bigint | null;
   approveTx: string | null;
 }
 
@@ -70,12 +94,16 @@ export async function checkMint(
   await checkMintRequest(ctx, symbol, account, assets, await deskOf(ctx, symbol).getAddress());
 }
 
-/** Places a mint request of `assets` USDT: a permit in the request, or an approval first if the wallet cannot sign one. */
+/**
+ * Places a mint request of `assets` USDT: a permit valid for `deadlineSeconds` of chain time in the
+ * request, or an approval first if the wallet cannot sign one.
+ */
 export async function requestMint(
   ctx: Context,
   signer: Signer,
   symbol: string,
   assets: bigint,
+  deadlineSeconds: number,
 ): Promise<Placed> {
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "mint" };
   const account = await signer.getAddress();
@@ -85,14 +113,16 @@ export async function requestMint(
   const usdt = usdtOf(ctx);
   const d = desk.connect(signer);
   let approveTx: string | null = null;
+  let permitDeadline: bigint | null = null;
   let send: Promise<ContractTransactionResponse>;
   if ((await usdt.allowance(account, deskAddress)) >= assets) {
     send = d.requestDeposit
       .estimateGas(assets, account, account)
       .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: deskRequestGasLimit(gas) }));
   } else {
-    // the chain's clock, not the browser's: a test node's may run ahead
-    const deadline = BigInt((await ctx.provider.getBlock("latest"))?.timestamp ?? 0) + PERMIT_SECONDS;
+    // lt mint's deadline: the chain's clock, not the browser's (a test node's may run ahead), and the
+    // pending block's time, so an idle node's old latest block does not make the permit already past
+    const deadline = await deadlineFromNow(ctx.provider, deadlineSeconds);
     const permit = await signPermit(signer, usdt, deskAddress, assets, deadline).catch((e: unknown) => {
       const x = e as { code?: string };
       if (x.code === "ACTION_REJECTED") throw explainError(e, ectx);
@@ -104,6 +134,7 @@ export async function requestMint(
         .estimateGas(assets, account, account)
         .then((gas) => d.requestDeposit(assets, account, account, { gasLimit: deskRequestGasLimit(gas) }));
     } else {
+      permitDeadline = deadline;
       send = d.requestDepositWithPermit
         .estimateGas(assets, account, deadline, permit.v, permit.r, permit.s)
         .then((gas) =>
@@ -122,7 +153,8 @@ export async function requestMint(
     tx: receipt.hash,
     block: receipt.blockNumber,
     epoch,
-    permit: approveTx === null,
+    permit: permitDeadline !== null,
+    permitDeadline,
     approveTx,
   };
 }
@@ -159,6 +191,7 @@ export async function requestRedeem(
     block: receipt.blockNumber,
     epoch,
     permit: false,
+    permitDeadline: null,
     approveTx,
   };
 }

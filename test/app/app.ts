@@ -15,7 +15,7 @@ import { HDNodeWallet, parseUnits } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import { serveApp } from "../../src/app/server.ts";
-import { formatLeverage } from "../../src/cli/format.ts";
+import { formatLeverage, formatTime } from "../../src/cli/format.ts";
 import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "../../src/cli/trueNav.ts";
 import { Chain } from "../e2e/support/chain.ts";
 import { json, runLt } from "../e2e/support/lt.ts";
@@ -208,12 +208,43 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     expect(await page.locator('#quote dd[data-q="venue"]').innerText()).to.match(/cheaper/);
     const nonce = await chain.provider.getTransactionCount(wallet.address);
     const desk = await chain.desk("BTC3L");
+    // a deadline outside 1 to 1440 minutes is a sentence on the page, and nothing is signed or sent
+    const deadlineField = page.getByLabel("Deadline (minutes)");
+    expect(await deadlineField.inputValue()).to.equal("10");
+    await deadlineField.fill("0");
+    const asked = wallet.requests.length;
+    await page.getByRole("button", { name: "Place mint request" }).click();
+    expect(await page.locator("#trade-status .error").innerText({ timeout: 10_000 })).to.equal(
+      "The deadline must be a whole number of minutes from 1 to 1440 (a day), not 0; nothing was sent.",
+    );
+    expect(await deadlineField.getAttribute("aria-invalid")).to.equal("true");
+    expect(await chain.provider.getTransactionCount(wallet.address)).to.equal(nonce);
+    const wrote = wallet.requests.slice(asked).filter((m) => /^eth_(signTypedData|sendTransaction)/.test(m));
+    expect(wrote, "the wallet asked to sign or send").to.deep.equal([]);
+    // a deadline other than the default: the permit's, in chain time from the block it is signed at
+    const MINUTES = 37;
+    await deadlineField.fill(String(MINUTES));
+    const before = await chain.provider.getBlock("latest");
     await page.getByRole("button", { name: "Place mint request" }).click();
     const placed = page.locator("#placed");
     await placed.waitFor({ timeout: 30_000 });
     const requestBlock = Number(await placed.getAttribute("data-block"));
     // one transaction: the permit rides in the request, no approval
     expect(await chain.provider.getTransactionCount(wallet.address)).to.equal(nonce + 1);
+    const sent = desk.interface.parseTransaction(
+      (await chain.provider.getTransaction((await placed.getAttribute("data-tx"))!))!,
+    );
+    expect(sent?.name).to.equal("requestDepositWithPermit");
+    const deadline = sent!.args.getValue("deadline") as bigint;
+    // signed at the chain time of the pending block (lt mint's): no earlier than the latest block
+    // before the click, no later than the block the request landed in
+    const signedAt = deadline - BigInt(MINUTES * 60);
+    const landed = await chain.provider.getBlock(requestBlock);
+    expect(Number(signedAt)).to.be.within(before!.timestamp, landed!.timestamp);
+    expect(await placed.getAttribute("data-deadline")).to.equal(deadline.toString());
+    expect(await placed.innerText()).to.include(
+      `USDT permit signed until ${formatTime(deadline)}, chain time`,
+    );
     expect(await desk.pendingDepositRequest(0n, wallet.address)).to.equal(1000n * 10n ** 6n);
     expect(wallet.requests).to.include("eth_signTypedData_v4");
     await page.locator("#pending-mint").waitFor();
@@ -271,6 +302,8 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
   it("redeems every BTC3L: the request, the fill, the claim, the USDT it paid", async function () {
     await page.getByLabel("Redeem (give BTC3L)").check();
     await page.getByLabel('Amount in BTC3L (or "all")').fill("all");
+    // a redeem signs no permit, so it has no deadline to set
+    expect(await page.getByLabel("Deadline (minutes)").isHidden()).to.equal(true);
     const usdtBefore = await (await chain.usdt()).balanceOf(wallet.address);
     await page.getByRole("button", { name: "Place redeem request" }).click();
     await page.locator("#pending-redeem").waitFor({ timeout: 30_000 });

@@ -8,10 +8,11 @@ import { MARKETS, WAD } from "../../src/common/params.ts";
 import { rawRpcOf, readTokenBook } from "../../src/chain/tokenBook.ts";
 import { quoteDepositBook } from "../../src/engine/index.ts";
 import { arbitrageOnce, type ArbResult } from "../../src/spot/arbitrage.ts";
-import { perToken } from "../../src/spot/arbShared.ts";
+import { perToken, SWAP_DEADLINE_SECONDS } from "../../src/spot/arbShared.ts";
 import {
   arbContext,
   bandOf,
+  ethers,
   fillAll,
   networkHelpers,
   newRound,
@@ -90,6 +91,13 @@ describe("Spot market: NAV arbitrage through the ForwardDesk (in-process network
     expect(requested.action).to.equal("buy-redeem");
     expect(await desk.pendingRedeemRequest(0n, arb.address)).to.equal(requested.tokens);
     expect(requested.inventory!.pendingTokens).to.equal(requested.tokens);
+    // the purchase swap carries a real deadline: the pending block's time + SWAP_DEADLINE_SECONDS
+    const purchase = (await ethers.provider.getTransaction(requested.txs![0]!))!;
+    const swap = f.u.router.interface.parseTransaction(purchase)!;
+    expect(swap.name).to.equal("swapExactTokensForTokens");
+    const mined = (await ethers.provider.getBlock(purchase.blockNumber!))!;
+    const deadline = swap.args[4] as bigint;
+    expect(deadline - BigInt(mined.timestamp)).to.be.within(1n, BigInt(SWAP_DEADLINE_SECONDS));
     // the purchase is done: the pool is back at the band's lower edge already
     const b = await bandOf(s, "ETH3S");
     expect((await spot(pools.ETH3S!, s)) / b.lower).to.be.within(1 - 1e-4, 1.0001);

@@ -42,8 +42,10 @@ import {
 import {
   cancelRequest,
   claimAll,
+  DEADLINE_MINUTES,
   fillLines,
   findFill,
+  parseDeadlineMinutes,
   quoteTrade,
   readRequests,
   requestMint,
@@ -347,7 +349,29 @@ function tradeForm(p: Page, symbol: string, account: string | null): HTMLFormEle
     h(
       "p",
       { id: "amount-help", class: "help" },
-      "Mints and redeems are requests on the token's ForwardDesk: the keeper fills them at the next price round, at that round's NAV, so no slippage limit applies; you may cancel while the round is current. The USDT permit you sign is valid for 10 minutes.",
+      "No slippage limit applies: a request fills at the next price round's NAV, which nobody knows yet (as in lt mint).",
+    ),
+    h(
+      "div",
+      { id: "deadline-box" },
+      h("label", { for: "deadline" }, "Deadline (minutes)"),
+      h("input", {
+        id: "deadline",
+        name: "deadline",
+        type: "number",
+        inputmode: "numeric",
+        min: String(DEADLINE_MINUTES.min),
+        max: String(DEADLINE_MINUTES.max),
+        step: "1",
+        value: String(DEADLINE_MINUTES.default),
+        autocomplete: "off",
+        "aria-describedby": "deadline-help",
+      }),
+      h(
+        "p",
+        { id: "deadline-help", class: "help" },
+        `How long the USDT permit you sign stays valid, in chain time (lt mint --deadline): ${DEADLINE_MINUTES.min} to ${DEADLINE_MINUTES.max} minutes.`,
+      ),
     ),
     h("button", { id: "trade-submit", type: "submit", disabled: account === null }, "Place mint request"),
     account === null
@@ -357,6 +381,7 @@ function tradeForm(p: Page, symbol: string, account: string | null): HTMLFormEle
   const side = () =>
     (form.elements.namedItem("side") as RadioNodeList).value === "redeem" ? "redeem" : "deposit";
   const amountInput = form.querySelector<HTMLInputElement>("#amount")!;
+  const deadlineInput = form.querySelector<HTMLInputElement>("#deadline")!;
   let timer: number | undefined;
   const requote = () => {
     window.clearTimeout(timer);
@@ -368,12 +393,14 @@ function tradeForm(p: Page, symbol: string, account: string | null): HTMLFormEle
       ? `Amount in ${symbol} (or "all")`
       : "Amount in USDT";
     form.querySelector("#trade-submit")!.textContent = redeem ? "Place redeem request" : "Place mint request";
+    // a redeem signs no permit: its deadline would mean nothing
+    form.querySelector<HTMLElement>("#deadline-box")!.hidden = redeem;
     requote();
   });
   amountInput.addEventListener("input", requote);
   form.addEventListener("submit", (e) => {
     e.preventDefault();
-    void placeRequest(p, symbol, side(), amountInput.value);
+    void placeRequest(p, symbol, side(), amountInput.value, deadlineInput);
   });
   return form;
 }
@@ -460,16 +487,28 @@ async function placeRequest(
   symbol: string,
   side: "deposit" | "redeem",
   text: string,
+  deadlineInput: HTMLInputElement,
 ): Promise<void> {
   const button = document.querySelector<HTMLButtonElement>("#trade-submit");
   if (button) button.disabled = true;
+  deadlineInput.removeAttribute("aria-invalid");
   try {
+    let deadlineSeconds = 0;
+    if (side === "deposit") {
+      try {
+        deadlineSeconds = parseDeadlineMinutes(deadlineInput.value);
+      } catch (e) {
+        deadlineInput.setAttribute("aria-invalid", "true");
+        deadlineInput.focus();
+        throw e;
+      }
+    }
     const signer = signerOrSentence(p);
     const amount = await parseTradeAmount(p, symbol, side, text);
     fill("trade-status", "Waiting for your wallet…");
     const placed =
       side === "deposit"
-        ? await requestMint(p.ctx, signer, symbol, amount)
+        ? await requestMint(p.ctx, signer, symbol, amount, deadlineSeconds)
         : await requestRedeem(p.ctx, signer, symbol, amount);
     p.placed.set(symbol, placed);
     const what =
@@ -480,8 +519,13 @@ async function placeRequest(
       "trade-status",
       h(
         "p",
-        { id: "placed", "data-tx": placed.tx, "data-block": placed.block },
-        `Requested ${what} in block ${placed.block}${placed.permit ? " (USDT permit signed and taken in the request: one transaction)" : ""}. The keeper fills it at the next price round; then claim it here.`,
+        {
+          id: "placed",
+          "data-tx": placed.tx,
+          "data-block": placed.block,
+          "data-deadline": placed.permitDeadline?.toString() ?? "",
+        },
+        `Requested ${what} in block ${placed.block}${placed.permitDeadline === null ? "" : ` (USDT permit signed until ${formatTime(placed.permitDeadline)}, chain time, and taken in the request: one transaction)`}. The keeper fills it at the next price round; then claim it here.`,
       ),
     );
     p.shown = -1;
