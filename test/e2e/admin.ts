@@ -15,7 +15,7 @@ import { type AddressBook, readAddressBook, writeAddressBook } from "../../src/c
 import { MARKETS } from "../../src/common/params.ts";
 import { addressesOf, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, isolated as isolatedOn, type LocalNode, startNode } from "./nodes.ts";
-import { keeperFor } from "./support/desk.ts";
+import { keeperFor, WAIT } from "./support/desk.ts";
 import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
 import { keeper } from "./support/processes.ts";
 
@@ -46,7 +46,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     amount: string,
     env: Record<string, string> = {},
     account = admin,
-  ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json"], env));
+  ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
 
   before(async function () {
     node = await startNode("hardhat");

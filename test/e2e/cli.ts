@@ -18,7 +18,7 @@ import {
   type NodeKind,
   startNode,
 } from "./nodes.ts";
-import { deskOf, keeperFor, newRounds } from "./support/desk.ts";
+import { deskOf, keeperFor, newRounds, WAIT } from "./support/desk.ts";
 import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
@@ -76,8 +76,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       amount: string,
       env: Record<string, string> = {},
       account = admin,
-      extra: string[] = [],
-    ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...extra], env));
+    ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
     const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);

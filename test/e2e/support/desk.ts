@@ -12,6 +12,11 @@ import { MockPriceFeed__factory } from "../../../types/ethers-contracts/factorie
 import type { Deployment } from "../nodes.ts";
 import type { Run } from "./lt.ts";
 
+/**
+ * The deadline a waited `lt mint`/`lt redeem` in a test gets: its fill comes within seconds, and should
+ * the test fail before it, lt gives up in a minute instead of waiting out its default 10.
+ */
+export const WAIT = ["--deadline", "60s"];
 /** A fill mints and redeems through the token: an explicit limit, as anvil's estimate may fall short. */
 const FILL_GAS = 3_000_000n;
 const POLL_MS = 100;
