@@ -1,7 +1,9 @@
 // The operator's commands end to end (`lt admin ...` as a subprocess against a hardhat node this file
 // starts): a new market and new tokens from the factory, listed by every tool from the chain; a pool
-// at NAV; roles, pause, fees, cap, treasury, Automation, delisting and settlement; and each refusal
-// as its one sentence, before anything is sent.
+// at NAV, seeded from the operator's own tokens; roles, pause, fees, cap, treasury, Automation, delisting
+// and settlement; and each refusal as its one sentence, before anything is sent. Every token mints and
+// redeems through its desk: a waited `lt mint`/`lt redeem` gets its price round and fill from the test
+// as soon as its request is placed (support/desk.ts).
 import { expect } from "chai";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,7 +15,8 @@ import { type AddressBook, readAddressBook, writeAddressBook } from "../../src/c
 import { MARKETS } from "../../src/common/params.ts";
 import { addressesOf, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, isolated as isolatedOn, type LocalNode, startNode } from "./nodes.ts";
-import { expectPlainError, json, runLt } from "./support/lt.ts";
+import { keeperFor, WAIT } from "./support/desk.ts";
+import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
 import { keeper } from "./support/processes.ts";
 
 const WAD = 10n ** 18n;
@@ -25,6 +28,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   let dep: Deployment;
   let admin: string;
   let artifact: string;
+  let deskArtifact: string;
   let outsider: { address: string; privateKey: string };
 
   const lt = (args: string[], env: Record<string, string> = {}) =>
@@ -35,6 +39,14 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   const tokenAt = async (symbol: string): Promise<LeveragedToken> =>
     LeveragedToken__factory.connect(await dep.system.factory.tokenBySymbol(symbol), dep.ethers.provider);
   const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
+  /** A waited `lt <side> ... --json` of `account`: the test brings the next round and fills once it is placed. */
+  const waited = (
+    side: "mint" | "redeem",
+    symbol: string,
+    amount: string,
+    env: Record<string, string> = {},
+    account = admin,
+  ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
 
   before(async function () {
     node = await startNode("hardhat");
@@ -45,6 +57,8 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     // the token code the factory accepts (coverage-instrumented under --coverage), as an artifact
     artifact = join(dep.dir, "LeveragedToken.json");
     writeFileSync(artifact, JSON.stringify({ bytecode: dep.system.tokenCreationCode }));
+    deskArtifact = join(dep.dir, "ForwardDesk.json");
+    writeFileSync(deskArtifact, JSON.stringify({ bytecode: dep.system.deskCreationCode }));
     const uniswap = await addressesOf(await deployUniswap(signer!));
     writeAddressBook("localhost", { ...dep.book, uniswap }, dep.dir);
     outsider = Wallet.createRandom();
@@ -64,7 +78,18 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     expectPlainError(await lt(["admin", "market", "sol", "160"]), "the exchange lists SOL already");
 
     const eth5s = json<{ symbol: string; address: string; band: string[]; ripcordLeverage: string }>(
-      await lt(["admin", "create", "ETH", "5", "short", "--artifact", artifact, "--instant", "--json"]),
+      await lt([
+        "admin",
+        "create",
+        "ETH",
+        "5",
+        "short",
+        "--artifact",
+        artifact,
+        "--desk-artifact",
+        deskArtifact,
+        "--json",
+      ]),
     );
     expect(eth5s.symbol).to.equal("ETH5S");
     expect(await dep.system.factory.tokenBySymbol("ETH5S")).to.equal(eth5s.address);
@@ -91,7 +116,8 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
         "3",
         "--artifact",
         artifact,
-        "--instant",
+        "--desk-artifact",
+        deskArtifact,
         "--json",
       ]),
     );
@@ -110,8 +136,19 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       "SOL2L",
     ]);
     expect(tokens.tokens[4]!.side).to.equal("short");
-    const minted = json<{ shares: string; preview: string }>(await lt(["mint", "SOL2L", "1000", "--json"]));
-    expect(minted.shares).to.equal(minted.preview);
+    // a token made by lt admin create mints through its desk like the first four: the request, a round
+    // of SOL (a market lt admin listed) and the fill, the claim
+    const minted = json<{ status: string; shares: string; estimate: string; navAfterFill: string }>(
+      await waited("mint", "SOL2L", "1000"),
+    );
+    expect(minted.status).to.equal("claimed");
+    expect(parseUnits(minted.shares, 18)).to.equal(await (await tokenAt("SOL2L")).balanceOf(admin));
+    // at the same SOL price a round later: the estimate at the request, to a millionth
+    const estimate = parseUnits(minted.estimate, 18);
+    expect(parseUnits(minted.shares, 18)).to.be.within(
+      estimate - estimate / 1_000_000n,
+      estimate + estimate / 1_000_000n,
+    );
     const [infoRun, infoText] = await Promise.all([lt(["info", "eth5s", "--json"]), lt(["info", "ETH5S"])]);
     expect(json<{ targetLeverage: string }>(infoRun).targetLeverage).to.equal("5");
     expect(infoText.stdout).to.match(/position\s+none \(short token\), equity 0\.00 USDT/);
@@ -156,12 +193,20 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     );
   });
 
-  it("creates a pool at NAV that lt price reads", async function () {
+  it("creates a pool at NAV, from the operator's own tokens, that lt price reads", async function () {
+    // only the desk mints: the seed is tokens the operator minted through it
+    expectPlainError(
+      await lt(["admin", "pool", "ETH5S", "--tokens", "1000"]),
+      "ETH5S mints only through its desk, at the next price round, so its pool is seeded from your own ETH5S: you hold 0",
+    );
+    expect(json<{ status: string }>(await waited("mint", "ETH5S", "1100")).status).to.equal("claimed");
+    const held = await (await tokenAt("ETH5S")).balanceOf(admin);
     const pool = json<{ pool: string; nav: string; reserveTokens: string; reserveUsdt: string }>(
       await lt(["admin", "pool", "ETH5S", "--tokens", "1000", "--json"]),
     );
     expect(book().pools?.ETH5S).to.equal(pool.pool);
     expect(pool.reserveTokens).to.equal("1000");
+    expect(await (await tokenAt("ETH5S")).balanceOf(admin)).to.equal(held - 1000n * WAD);
     const nav = parseUnits(pool.nav, 6);
     expect(parseUnits(pool.reserveUsdt, 6)).to.equal((1000n * WAD * nav) / WAD);
     const price = json<{ spot: string; nav: string }>(await lt(["price", "ETH5S", "--json"]));
@@ -231,7 +276,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
 
   it("prints what Chainlink Automation needs, measured on a snapshot, and grants the forwarder", async function () {
     const btc3l = dep.system.tokens.BTC3L!;
-    expect((await lt(["mint", "BTC3L", "1000"])).code).to.equal(0);
+    expect(json<{ status: string }>(await waited("mint", "BTC3L", "1000")).status).to.equal("claimed");
     const priceBefore = await dep.system.vault.markPrice(MARKETS.BTC.id);
     const forwarder = Wallet.createRandom().address;
     const upkeep = json<{
@@ -314,8 +359,8 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     await (await signer!.sendTransaction({ to: holder.address, value: parseEther("1") })).wait();
     await (await dep.system.usdt.mint(holder.address, 1000n * 10n ** 6n)).wait();
     const env = { LT_PRIVATE_KEY: holder.privateKey };
-    const minted = json<{ shares: string }>(await lt(["mint", "ETH3S", "1000", "--json"], env));
-    const redeemed = json<{ usdt: string }>(await lt(["redeem", "ETH3S", "300", "--json"], env));
+    const minted = json<{ shares: string }>(await waited("mint", "ETH3S", "1000", env, holder.address));
+    const redeemed = json<{ usdt: string }>(await waited("redeem", "ETH3S", "300", env, holder.address));
     const token = (await tokenAt("ETH3S")).connect(holder.connect(dep.ethers.provider));
     await (await token.transfer(friend, 100n * WAD)).wait();
     type Row = {
@@ -419,8 +464,6 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   });
 
   it("creates a token with its desk by default: lt mint places a request, lt fill and lt claim complete it, and its pool is seeded from the operator's own tokens", async function () {
-    const deskArtifact = join(dep.dir, "ForwardDesk.json");
-    writeFileSync(deskArtifact, JSON.stringify({ bytecode: dep.system.deskCreationCode }));
     const created = json<{ symbol: string; address: string; desk: string }>(
       await lt([
         "admin",

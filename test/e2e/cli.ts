@@ -1,8 +1,12 @@
 // The wallet CLI end to end: `lt` runs as a subprocess against a `hardhat node` and an anvil this
-// file starts, deploys to and stops. Quotes must equal what executes; every bad input must come
-// back as its plain sentence with a non-zero exit and no stack trace.
+// file starts, deploys to and stops. Every token mints and redeems through its desk: a waited `lt mint`
+// or `lt redeem` gets its price round and fill from the test as soon as its request is placed
+// (support/desk.ts), and what it prints (the fill's NAV, shares, USDT, costs) must be what the chain
+// holds; quotes must agree with the engine and the token's previews at one block; every bad input must
+// come back as its plain sentence with a non-zero exit and no stack trace.
 import { expect } from "chai";
-import { MaxUint256, parseEther, parseUnits, Wallet } from "ethers";
+import { formatUnits, parseEther, parseUnits, Wallet } from "ethers";
+import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { MARKETS } from "../../src/common/params.ts";
 import { formatShares } from "../../src/cli/format.ts";
@@ -14,11 +18,43 @@ import {
   type NodeKind,
   startNode,
 } from "./nodes.ts";
-import { expectPlainError, json, runLt } from "./support/lt.ts";
+import { deskOf, keeperFor, newRounds, WAIT } from "./support/desk.ts";
+import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
 const USDT = 10n ** 6n;
 const WAD = 10n ** 18n;
+/** The deploy's mint and redeem fees, 0.05% (WAD). */
+const FEE = 5n * 10n ** 14n;
+
+/** What a waited `lt mint`/`lt redeem --json` prints once its request is filled and claimed. */
+interface Claimed {
+  status: string;
+  shares: string;
+  usdt: string;
+  claimedUsdt?: string;
+  claimedShares?: string;
+  estimate: string | null;
+  approveTx: string | null;
+  permit?: boolean;
+  navAfterFill: string;
+  feeShares: string;
+  feeUsdt: string;
+  tradingCost: string;
+  batchUsdtIn: string;
+  batchSharesOut: string;
+  batchSharesIn: string;
+  batchUsdtOut: string;
+  fillTx: string;
+  fillBlock: number;
+  requestBlock: number;
+}
+
+/** |actual - expected| <= tolerance, in integers (chai's closeTo throws on a BigInt once Hardhat's matchers load). */
+function near(actual: bigint, expected: bigint, tolerance: bigint, what: string): void {
+  const off = actual > expected ? actual - expected : expected - actual;
+  expect(off <= tolerance, `${what}: ${actual}, expected ${expected} +/- ${tolerance}`).to.equal(true);
+}
 
 for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
   describe(`lt, the wallet CLI, against ${kind === "hardhat" ? "a hardhat node" : "anvil"}`, function () {
@@ -28,14 +64,91 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
     let admin: string;
     let btc3l: LeveragedToken;
     let btc3lAddress: string;
+    let btc3lDesk: ForwardDesk;
+    let deskAddress: string;
 
     const lt = (args: string[], env: Record<string, string> = {}) =>
       runLt(["--rpc", node!.url, "--deployments", dep.dir, ...args], env);
+    /** A waited `lt <side> ... --json` of `account`: the test brings the next round and fills once it is placed. */
+    const waited = (
+      side: "mint" | "redeem",
+      symbol: string,
+      amount: string,
+      env: Record<string, string> = {},
+      account = admin,
+    ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
     const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
     const setPrice = async (market: "BTC" | "ETH", price: bigint) =>
       (await dep.system.feeds[market].updateAnswer(price)).wait();
+    const nothingPending = async (account: string) => {
+      expect(await btc3lDesk.pendingDepositRequest(0n, account), "a mint request was placed").to.equal(0n);
+      expect(await btc3lDesk.pendingRedeemRequest(0n, account), "a redeem request was placed").to.equal(0n);
+    };
+
+    /**
+     * The numbers a claimed `lt mint`/`lt redeem` printed, against the chain: its fill's Filled event and
+     * the token's PositionResized in the fill's transaction (its batch holds this request alone, so its
+     * share of the batch is all of it), and the NAV after the fill as total assets over the supply there.
+     */
+    async function checkFill(token: LeveragedToken, side: "mint" | "redeem", c: Claimed): Promise<void> {
+      expect(c.status).to.equal("claimed");
+      const desk = await deskOf(dep, await token.symbol());
+      const [tokenAt, deskAt] = [await token.getAddress(), await desk.getAddress()];
+      const receipt = await dep.ethers.provider.getTransactionReceipt(c.fillTx);
+      expect(receipt?.blockNumber).to.equal(c.fillBlock);
+      expect(c.fillBlock).to.be.greaterThan(c.requestBlock);
+      let filled: { assetsIn: bigint; sharesOut: bigint; sharesIn: bigint; assetsOut: bigint } | undefined;
+      let resized: { cost: bigint; feeShares: bigint } | undefined;
+      for (const log of receipt!.logs) {
+        if (log.address === deskAt) {
+          const parsed = desk.interface.parseLog(log);
+          if (parsed?.name === "Filled") {
+            const a = parsed.args;
+            filled = {
+              assetsIn: a.assetsIn,
+              sharesOut: a.sharesOut,
+              sharesIn: a.sharesIn,
+              assetsOut: a.assetsOut,
+            };
+          }
+        } else if (log.address === tokenAt) {
+          const parsed = token.interface.parseLog(log);
+          if (parsed?.name === "PositionResized")
+            resized = { cost: parsed.args.cost, feeShares: parsed.args.feeShares };
+        }
+      }
+      expect(filled, "the fill's Filled event").to.not.equal(undefined);
+      expect(resized, "the token's PositionResized in the fill").to.not.equal(undefined);
+      expect(parseUnits(c.batchUsdtIn, 6)).to.equal(filled!.assetsIn);
+      expect(parseUnits(c.batchSharesOut, 18)).to.equal(filled!.sharesOut);
+      expect(parseUnits(c.batchSharesIn, 18)).to.equal(filled!.sharesIn);
+      expect(parseUnits(c.batchUsdtOut, 6)).to.equal(filled!.assetsOut);
+      if (side === "mint") {
+        expect(parseUnits(c.claimedUsdt!, 6)).to.equal(filled!.assetsIn);
+        expect(parseUnits(c.shares, 18)).to.equal(filled!.sharesOut);
+      } else {
+        expect(parseUnits(c.claimedShares!, 18)).to.equal(filled!.sharesIn);
+        expect(parseUnits(c.usdt, 6)).to.equal(filled!.assetsOut);
+      }
+      expect(parseUnits(c.tradingCost, 6)).to.equal(resized!.cost);
+      expect(resized!.cost > 0n, "a 3x token's trade pays the taker fee").to.equal(true);
+      const fee = parseUnits(c.feeShares, 18);
+      expect(fee).to.equal(resized!.feeShares);
+      const at = { blockTag: c.fillBlock };
+      const [assets, supply] = await Promise.all([token.totalAssets(at), token.totalSupply(at)]);
+      const nav = parseUnits(c.navAfterFill, 18);
+      expect(nav).to.equal((assets * 10n ** 30n) / supply);
+      expect(parseUnits(c.feeUsdt, 6)).to.equal((fee * nav) / 10n ** 30n);
+      if (side === "mint") {
+        // the fee is 0.05% of every share the mint made (its own included, rounded up)
+        const made = filled!.sharesOut + fee;
+        near(fee, (made * FEE + WAD - 1n) / WAD, 2n, "the mint fee in shares");
+        // and the shares it made are the USDT it added (less the trading cost) at the NAV after the fill
+        near((made * nav) / 10n ** 30n, filled!.assetsIn - resized!.cost, 10n, "the shares made, at NAV");
+      }
+    }
 
     before(async function () {
       node = await startNode(kind);
@@ -45,6 +158,8 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       await (await dep.system.usdt.mint(admin, 1_000_000n * USDT)).wait();
       btc3l = dep.system.tokens.BTC3L!;
       btc3lAddress = await btc3l.getAddress();
+      btc3lDesk = await deskOf(dep, "BTC3L");
+      deskAddress = await btc3lDesk.getAddress();
     });
 
     after(async function () {
@@ -52,42 +167,70 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       await node?.stop();
     });
 
-    it("mints with an approval, quotes exactly what a mint and a redeem then execute, and redeems", async function () {
-      const first = json(await lt(["mint", "BTC3L", "1000", "--json"]));
-      expect(first.approveTx).to.be.a("string");
-      expect(first.shares).to.equal(first.preview);
-      expect(parseUnits(first.shares as string, 18)).to.equal(await btc3l.balanceOf(admin));
-      expect(await dep.system.usdt.allowance(admin, btc3lAddress)).to.equal(0n); // approved exactly 1000
-
-      // price the quotes and the transactions in the same block: time moves both by the same
-      // management fee and funding, and the quote must come out to the last unit
-      await (await dep.system.usdt.approve(btc3lAddress, MaxUint256)).wait();
-      await send("evm_setNextBlockTimestamp", [(await latestTime()) + 60]);
-      const quote = json(await lt(["quote", "mint", "BTC3L", "1234.56", "--json"]));
-      // the engine prices the same state with its own arithmetic, to the last unit
-      expect(quote.engine).to.equal(quote.preview);
-      const before = await btc3l.balanceOf(admin);
-      const minted = json(await lt(["mint", "BTC3L", "1234.56", "--json"]));
-      expect(minted.approveTx).to.equal(null);
-      expect(minted.shares).to.equal(quote.preview);
-      expect((await btc3l.balanceOf(admin)) - before).to.equal(parseUnits(quote.preview as string, 18));
-
-      await send("evm_setNextBlockTimestamp", [(await latestTime()) + 60]);
-      const redeemQuote = json(await lt(["quote", "redeem", "BTC3L", "500.5", "--json"]));
+    it("mints with a permit through the desk, prints the fill's NAV and costs as the chain has them, quotes as the engine and the previews do at one block, and redeems", async function () {
       const usdtBefore = await dep.system.usdt.balanceOf(admin);
-      const redeemed = json(await lt(["redeem", "BTC3L", "500.5", "--json"]));
-      expect(redeemQuote.engine).to.equal(redeemQuote.preview);
-      expect(redeemed.usdt).to.equal(redeemQuote.preview);
-      expect((await dep.system.usdt.balanceOf(admin)) - usdtBefore).to.equal(
-        parseUnits(redeemQuote.preview as string, 6),
+      const first = json<Claimed>(await waited("mint", "BTC3L", "1000"));
+      // one transaction to request: USDT's permit rides in it, for exactly the 1,000, no approval
+      expect([first.permit, first.approveTx]).to.deep.equal([true, null]);
+      expect(await dep.system.usdt.allowance(admin, deskAddress)).to.equal(0n);
+      expect(usdtBefore - (await dep.system.usdt.balanceOf(admin))).to.equal(1000n * USDT);
+      expect(parseUnits(first.shares, 18)).to.equal(await btc3l.balanceOf(admin));
+      await checkFill(btc3l, "mint", first);
+
+      // a quote names the block it priced: the pending one, at the time set for it; the engine's own
+      // arithmetic and the token's previewDeposit give the same shares there, to the unit
+      const at = (await latestTime()) + 60;
+      await send("evm_setNextBlockTimestamp", [at]);
+      const quote = json<{ preview: string; engine: string; block: number; blockTime: number }>(
+        await lt(["quote", "mint", "BTC3L", "1234.56", "--json"]),
       );
+      expect(quote.engine).to.equal(quote.preview);
+      expect([quote.block, quote.blockTime]).to.deep.equal([
+        (await dep.ethers.provider.getBlockNumber()) + 1,
+        at,
+      ]);
+      expect(await btc3l.previewDeposit(123_456n * 10n ** 4n, { blockTag: "pending" })).to.equal(
+        parseUnits(quote.preview, 18),
+      );
+      // the request's estimate is that quote (the same pending block); the fill comes at the next round,
+      // at the same price a few seconds on, so the shares are the quote to a millionth
+      const before = await btc3l.balanceOf(admin);
+      const minted = json<Claimed>(await waited("mint", "BTC3L", "1234.56"));
+      expect(minted.estimate).to.equal(quote.preview);
+      const preview = parseUnits(quote.preview, 18);
+      near(
+        parseUnits(minted.shares, 18),
+        preview,
+        preview / 1_000_000n,
+        "the fill's shares against the quote",
+      );
+      expect((await btc3l.balanceOf(admin)) - before).to.equal(parseUnits(minted.shares, 18));
+      await checkFill(btc3l, "mint", minted);
+
+      await send("evm_setNextBlockTimestamp", [(await latestTime()) + 60]);
+      const redeemQuote = json<{ preview: string; engine: string }>(
+        await lt(["quote", "redeem", "BTC3L", "500.5", "--json"]),
+      );
+      expect(redeemQuote.engine).to.equal(redeemQuote.preview);
+      expect(await btc3l.previewRedeem(5005n * 10n ** 17n, { blockTag: "pending" })).to.equal(
+        parseUnits(redeemQuote.preview, 6),
+      );
+      const usdtBeforeRedeem = await dep.system.usdt.balanceOf(admin);
+      const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "500.5"));
+      expect(redeemed.estimate).to.equal(redeemQuote.preview);
+      expect(redeemed.claimedShares).to.equal("500.5");
+      const payout = parseUnits(redeemQuote.preview, 6);
+      near(parseUnits(redeemed.usdt, 6), payout, payout / 100_000n, "the fill's USDT against the quote");
+      expect((await dep.system.usdt.balanceOf(admin)) - usdtBeforeRedeem).to.equal(
+        parseUnits(redeemed.usdt, 6),
+      );
+      await checkFill(btc3l, "redeem", redeemed);
 
       const text = await lt(["quote", "mint", "btc3l", "100"]);
       expect(text.code).to.equal(0);
       expect(text.stdout).to.match(/preview \(token\)\s+[\d,.]+ BTC3L/);
       expect(text.stdout).to.match(/engine\s+[\d,.]+ BTC3L/);
     });
-
     it("lists the tokens and shows info, NAV and balances in human units", async function () {
       const [tokensRun, navRun, infoRun, infoText, balanceRun] = await Promise.all([
         lt(["tokens", "--json"]),
@@ -132,8 +275,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
     });
 
     it("puts the next trigger prices exactly where the chain's leverage reaches the band edges", async function () {
-      await (await dep.system.usdt.approve(await dep.system.tokens.BTC3S!.getAddress(), MaxUint256)).wait();
-      expect((await lt(["mint", "BTC3S", "2000"])).code).to.equal(0);
+      expect(json<Claimed>(await waited("mint", "BTC3S", "2000")).status).to.equal("claimed");
       for (const symbol of ["BTC3L", "BTC3S"]) {
         const token = dep.system.tokens[symbol]!;
         const info = json<{ live: { triggers: { atMaxLeverage: string; atMinLeverage: string } } }>(
@@ -171,7 +313,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       });
     });
 
-    it("signs with LT_PRIVATE_KEY and says when USDT or the allowance is short", async function () {
+    it("signs with LT_PRIVATE_KEY, says when USDT or the allowance is short, and uses an approval given before", async function () {
       const wallet = Wallet.createRandom();
       const [signer] = await dep.ethers.getSigners();
       await (await signer!.sendTransaction({ to: wallet.address, value: parseEther("1") })).wait();
@@ -184,19 +326,28 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       );
       expectPlainError(
         await lt(["mint", "BTC3L", "5", "--no-approve"], env),
-        "insufficient USDT allowance: BTC3L may spend 0.00 of your USDT, the mint needs 5.00; approve it first",
+        "insufficient USDT allowance: BTC3L's desk may spend 0.00 of your USDT, the request needs 5.00; approve it first (run without --no-approve)",
       );
-      const refused = await lt(["mint", "BTC3L", "5", "--min-out", "1000"], env);
-      expectPlainError(refused, "slippage exceeded: the mint would give 4.");
-      expect(refused.stderr).to.match(/\(the approval of 5\.00 USDT in 0x[0-9a-f]{64} stays in place\)/);
-      expect(await dep.system.usdt.allowance(wallet.address, btc3lAddress)).to.equal(5n * USDT);
-      const minted = json(await lt(["mint", "BTC3L", "5", "--json"], env));
-      expect(minted.approveTx).to.equal(null); // the approval above is used
-      expect(parseUnits(minted.shares as string, 18)).to.equal(await btc3l.balanceOf(wallet.address));
+      // a request takes no minimum: the price it fills at is the next round's, which nobody knows
+      expectPlainError(
+        await lt(["mint", "BTC3L", "5", "--min-out", "1"], env),
+        "BTC3L fills requests at the next price round, which nobody knows yet, so --min-out cannot be enforced",
+      );
+      // none of the three sent anything
+      expect(await dep.ethers.provider.getTransactionCount(wallet.address)).to.equal(0);
+      await nothingPending(wallet.address);
+      // an approval of the desk given beforehand is used: no permit, no approval of lt's own
+      const mine = wallet.connect(dep.ethers.provider);
+      await (await dep.system.usdt.connect(mine).approve(deskAddress, 5n * USDT)).wait();
+      const minted = json<Claimed>(await waited("mint", "BTC3L", "5", env, wallet.address));
+      expect([minted.permit, minted.approveTx]).to.deep.equal([false, null]);
+      expect(await dep.system.usdt.allowance(wallet.address, deskAddress)).to.equal(0n);
+      expect(parseUnits(minted.shares, 18)).to.equal(await btc3l.balanceOf(wallet.address));
+      await checkFill(btc3l, "mint", minted);
       const balance = json(await lt(["balance", "--json"], env));
       expect(balance.account).to.equal(wallet.address);
       expect(balance.usdt).to.equal("15");
-      const shares = formatShares(parseUnits(minted.shares as string, 18));
+      const shares = formatShares(parseUnits(minted.shares, 18));
       expectPlainError(
         await lt(["redeem", "BTC3L", "1000"], env),
         `insufficient BTC3L: the account holds ${shares} BTC3L, fewer than the 1,000 BTC3L to redeem`,
@@ -210,7 +361,9 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
           await lt(["mint", "BTC3L", "10"]),
           "minting BTC3L is paused by its operator; redeeming stays open",
         );
-        expect((await lt(["redeem", "BTC3L", "1"])).code).to.equal(0);
+        const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "1"));
+        expect(redeemed.claimedShares).to.equal("1");
+        await checkFill(btc3l, "redeem", redeemed);
       } finally {
         await (await btc3l.setMintPaused(false)).wait();
       }
@@ -220,77 +373,123 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       await isolated(async () => {
         const delistingTime = (await latestTime()) + 4 * 86_400;
         await (await btc3l.scheduleDelisting(delistingTime)).wait();
-        const [mint, redeem] = await Promise.all([lt(["mint", "BTC3L", "10"]), lt(["redeem", "BTC3L", "1"])]);
+        const [mint, redeem] = await Promise.all([
+          lt(["mint", "BTC3L", "10"]),
+          waited("redeem", "BTC3L", "1"),
+        ]);
         expectPlainError(mint, "BTC3L is being delisted (settlement from ");
         expect(mint.stderr).to.include("minting is closed, redeeming stays open");
-        expect(redeem.code, redeem.stderr).to.equal(0);
+        await checkFill(btc3l, "redeem", json<Claimed>(redeem));
 
         await send("evm_setNextBlockTimestamp", [delistingTime]);
         await setPrice("BTC", MARKETS.BTC.initialPrice);
         await (await btc3l.settle()).wait();
         const held = await btc3l.balanceOf(admin);
         const owed = await btc3l.previewRedeem(held);
-        const [settledMint, all] = await Promise.all([
+        // a settled token pays at once, from the token: --min-out applies to that payout
+        const [settledMint, tooMuch] = await Promise.all([
           lt(["mint", "BTC3L", "10"]),
-          lt(["redeem", "BTC3L", "all", "--json"]),
+          lt(["redeem", "BTC3L", "all", "--min-out", formatUnits(owed + 1n, 6)]),
         ]);
         expectPlainError(settledMint, "BTC3L has been delisted and settled: minting is closed");
-        const paid = json(all);
+        expectPlainError(tooMuch, "USDT asked (--min-out)");
+        expect(tooMuch.stderr).to.match(
+          /^lt: BTC3L pays [\d,.]+ USDT for [\d,.]+ tokens, less than the [\d,.]+ USDT asked/,
+        );
+        expect(await btc3l.balanceOf(admin)).to.equal(held);
+        const paid = json(await lt(["redeem", "BTC3L", "all", "--min-out", formatUnits(owed, 6), "--json"]));
         expect(paid.settled).to.equal(true);
         expect(parseUnits(paid.usdt as string, 6)).to.equal(owed);
         expect(await btc3l.balanceOf(admin)).to.equal(0n);
       });
     });
 
-    it("says when a token is depleted, before and after the rebalance that marks it", async function () {
+    it("says when a token is depleted: info before the rebalance that marks it, mint and redeem after; a request placed before comes back whole", async function () {
       await isolated(async () => {
         await setPrice("BTC", 60_000n * 10n ** 8n); // -40%: a 3x long loses more than its equity
         const depleted =
           "BTC3L is depleted: its equity reached zero, so it can no longer be minted or redeemed";
-        // before the rebalance the token is still Active: the chain's previews say it
-        const [mint, redeem] = await Promise.all([lt(["mint", "BTC3L", "10"]), lt(["redeem", "BTC3L", "1"])]);
-        expectPlainError(mint, depleted);
-        expectPlainError(redeem, depleted);
+        // before the rebalance the chain still says Active; lt info reads the equity
+        const infoBefore = json<{ state: string; stateOnChain: string }>(
+          await lt(["info", "BTC3L", "--json"]),
+        );
+        expect(infoBefore).to.include({ state: "Depleted", stateOnChain: "Active" });
+        // the desk takes requests while the token is Active, and lt places them then (its estimate, the
+        // token's preview, reverts: none is printed); the fill after the mark refuses them
+        const [usdtBefore, sharesBefore] = [
+          await dep.system.usdt.balanceOf(admin),
+          await btc3l.balanceOf(admin),
+        ];
+        const mint = json<{ status: string; estimate: string | null }>(
+          await lt(["mint", "BTC3L", "10", "--no-wait", "--json"]),
+        );
+        const redeem = json<{ status: string; estimate: string | null }>(
+          await lt(["redeem", "BTC3L", "1", "--no-wait", "--json"]),
+        );
+        expect(mint).to.include({ status: "pending", estimate: null });
+        expect(redeem).to.include({ status: "pending", estimate: null });
+
         await (await btc3l.rebalance()).wait();
         expect(await btc3l.state()).to.equal(3n);
-        const [mintAfter, infoRun] = await Promise.all([
+        const [mintAfter, redeemAfter, infoRun] = await Promise.all([
           lt(["mint", "BTC3L", "10"]),
+          lt(["redeem", "BTC3L", "1"]),
           lt(["info", "BTC3L", "--json"]),
         ]);
         expectPlainError(mintAfter, depleted);
-        const info = json<{ state: string }>(infoRun);
-        expect(info.state).to.equal("Depleted");
+        expectPlainError(redeemAfter, depleted);
+        const info = json<{ state: string; stateOnChain: string }>(infoRun);
+        expect(info).to.include({ state: "Depleted", stateOnChain: "Depleted" });
+
+        // the next round's fill refuses both sides; lt claim gives back every unit
+        await newRounds(dep);
+        const filled = json<{ depositRefused: boolean; redeemRefused: boolean }>(
+          await lt(["fill", "BTC3L", "--json"]),
+        );
+        expect([filled.depositRefused, filled.redeemRefused]).to.deep.equal([true, true]);
+        const back = json<{ returnedUsdt: string; returnedShares: string }>(
+          await lt(["claim", "BTC3L", "--json"]),
+        );
+        expect([back.returnedUsdt, back.returnedShares]).to.deep.equal(["10", "1"]);
+        expect(await dep.system.usdt.balanceOf(admin)).to.equal(usdtBefore);
+        expect(await btc3l.balanceOf(admin)).to.equal(sharesBefore);
+        await nothingPending(admin);
       });
     });
 
-    it("says when the result would fall short of the minimum (slippage)", async function () {
+    it("refuses a minimum (--min-out) on a mint or redeem request in a sentence, sending nothing", async function () {
       const [mint, redeem] = await Promise.all([
         lt(["mint", "BTC3L", "100", "--min-out", "1000"]),
         lt(["redeem", "BTC3L", "10", "--min-out", "10000"]),
       ]);
-      expectPlainError(mint, "slippage exceeded: the mint would give 99.");
-      expect(mint.stderr).to.include("less than the 1,000 BTC3L you accepted; nothing was minted");
-      expectPlainError(redeem, "slippage exceeded: the redeem would pay 9.");
-      expect(redeem.stderr).to.include("less than the 10,000.00 USDT you accepted; nothing was redeemed");
+      const refused =
+        "BTC3L fills requests at the next price round, which nobody knows yet, so --min-out cannot be enforced; place the request without it";
+      expectPlainError(mint, refused);
+      expectPlainError(redeem, refused);
+      await nothingPending(admin);
     });
 
-    it("says when the price is stale, and info still shows what it can", async function () {
+    it("says when the price is stale in a quote and in info, and a mint request then waits for a fresh round", async function () {
       await isolated(async () => {
         const heartbeat = MARKETS.BTC.heartbeat;
         await send("evm_increaseTime", [heartbeat + 60]);
         await send("evm_mine");
         const stale = "the BTC price is stale: last updated ";
         const [mint, quote, info] = await Promise.all([
-          lt(["mint", "BTC3L", "10"]),
+          lt(["mint", "BTC3L", "10", "--deadline", "3s", "--json"]),
           lt(["quote", "redeem", "BTC3L", "1"]),
           lt(["info", "BTC3L"]),
         ]);
-        expectPlainError(mint, stale);
-        expect(mint.stderr).to.include(`longer ago than its ${heartbeat} s heartbeat`);
         expectPlainError(quote, stale);
+        expect(quote.stderr).to.include(`longer ago than its ${heartbeat} s heartbeat`);
         expect(info.code).to.equal(0);
         expect(info.stdout).to.include(`unavailable: ${stale}`);
         expect(info.stdout).to.include("target 3.00x");
+        // the desk takes the request (it fills at the next round, which a fresh price brings); with no
+        // round before the deadline lt says so, and the request stays
+        expectPlainError(mint, "no fill within 3 s (--deadline): no newer price round has come yet");
+        expect(mint.stderr).to.include("The request stays pending and nothing is lost");
+        expect(await btc3lDesk.pendingDepositRequest(0n, admin)).to.equal(10n * USDT);
       });
       // a revert may leave the node's clock ahead: publish fresh prices for whatever runs next
       await setPrice("BTC", MARKETS.BTC.initialPrice);

@@ -9,6 +9,7 @@ import { Wallet } from "ethers";
 import { writeAddressBook } from "../../src/chain/addressBook.ts";
 import { addressesOf, createPoolAtNav, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, type LocalNode, startNode } from "./nodes.ts";
+import { mintThroughDesk } from "./support/desk.ts";
 import { runScript, type Run, type RunOptions } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
@@ -60,14 +61,11 @@ describe("rough edges of lt, the keeper, the feeder and the arbitrage bot: each 
     // the same book for "anvil" (reached through ANVIL_URL), and one whose contracts the node lacks
     // a pool for the arbitrage bot, and the book for a network that has no URL of its own
     const [admin] = await dep.ethers.getSigners();
+    // only the desk mints: the admin's seed of 1,000 BTC3L comes through it (request, round, fill, claim)
+    const seed = 10n ** 21n;
+    expect(await mintThroughDesk(dep, "BTC3L", 1_100n * 10n ** 6n)).to.be.greaterThan(seed);
     const uniswap = await deployUniswap(admin!);
-    const pool = await createPoolAtNav(
-      uniswap,
-      dep.system.usdt,
-      dep.system.tokens.BTC3L!,
-      admin!,
-      10n ** 21n,
-    );
+    const pool = await createPoolAtNav(uniswap, dep.system.usdt, dep.system.tokens.BTC3L!, admin!, seed);
     dep.book = {
       ...dep.book,
       pools: { BTC3L: await pool.getAddress() },
