@@ -183,7 +183,10 @@ contract LeveragedToken is
 
     /// @inheritdoc IERC4626
     /// @dev Only the desk: it deposits the USDT of a price round's requests, after that round.
-    function deposit(uint256 assets, address receiver) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
+    function deposit(
+        uint256 assets,
+        address receiver
+    ) public override(ERC4626, IERC4626) nonReentrant returns (uint256 shares) {
         if (receiver == address(0)) revert ZeroAddress();
         if (assets == 0) revert ZeroAmount();
         Status memory s = _requireMintable();

@@ -296,10 +296,9 @@ export async function poolCommand(ctx: Context, input: string, opts: PoolOptions
   const status = await token.status();
   if (Number(status.state) !== STATE.Active) {
     throw new CliError(
-      `${symbol} is ${STATE_NAMES[Number(status.state)] ?? status.state}: a pool is seeded by minting, which only an active token allows`,
+      `${symbol} is ${STATE_NAMES[Number(status.state)] ?? status.state}: a pool is seeded at NAV only for an active token`,
     );
   }
-  if (status.mintPaused) throw new CliError(`minting ${symbol} is paused, and a pool is seeded by minting`);
   const usdt = usdtOf(ctx, signer);
   await requireRole(usdt, "MINTER_ROLE", account, `seed ${symbol}'s pool with test USDT`, "USDT");
   // a token mints only through its desk, at the next price round: the pool takes the operator's own tokens

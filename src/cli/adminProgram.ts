@@ -79,7 +79,7 @@ export function addAdminCommands(program: Command, execute: Execute): void {
   admin
     .command("pool")
     .description(
-      "create the token's Uniswap V2 pool, seeded at NAV (mints the tokens with test USDT; a token with a desk is seeded from your own tokens)",
+      "create the token's Uniswap V2 pool, seeded at NAV from your own tokens (lt mint them first) and as much test USDT",
     )
     .argument("<symbol>", "token symbol")
     .option("--tokens <amount>", "tokens to seed it with (default 100,000)")

@@ -155,9 +155,13 @@ export async function createPoolAtNav(
         `cannot seed a pool for ${tokens} shares at a NAV of ${nav} USDT units per token: the USDT side would be 0`,
       );
   };
-  seedable(await token.nav());
   const nav = await token.nav();
   seedable(nav);
+  const held = await token.balanceOf(me);
+  if (held < tokens)
+    throw new Error(
+      `cannot seed a pool with ${tokens} shares: the signer holds ${held}; mint them through the desk first`,
+    );
   const usdtSide = (tokens * nav) / 10n ** 18n;
   await (await usdt.connect(signer).mint(me, usdtSide)).wait();
   await (await token.connect(signer).approve(router, tokens)).wait();
