@@ -18,6 +18,7 @@ import {
   DEFAULT_REQUEST_DEADLINE,
   fillReportOf,
   type FillReport,
+  type Requests,
   type Side,
 } from "../cli/desk.ts";
 import { costBreakdown, engineQuoteSource } from "../cli/engineQuote.ts";
@@ -194,21 +195,6 @@ export async function requestRedeem(
     permitDeadline: null,
     approveTx,
   };
-}
-
-/** An account's requests on one desk, as `lt requests` reads them. */
-export interface Requests {
-  pendingUsdt: bigint;
-  pendingShares: bigint;
-  /** Filled mints: shares to claim, and the USDT they were bought with. */
-  claimableShares: bigint;
-  claimableSharesUsdt: bigint;
-  /** Filled redeems: USDT to claim, and the shares they were sold for. */
-  claimableUsdt: bigint;
-  claimableUsdtShares: bigint;
-  refundableUsdt: bigint;
-  refundableShares: bigint;
-  fillDue: boolean;
 }
 
 export async function readRequests(ctx: Context, symbol: string, account: string): Promise<Requests> {

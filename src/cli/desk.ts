@@ -693,19 +693,25 @@ function claimedAmount(
   throw new CliError(`the claim ${receipt.hash} succeeded but emitted no ${name} event`);
 }
 
-/** One token's requests for one account, as `lt requests` shows them. */
-interface RequestsRow {
-  symbol: string;
-  desk: string;
+/** An account's requests on one desk, as `lt requests` reads them (and the web page). */
+export interface Requests {
   pendingUsdt: bigint;
   pendingShares: bigint;
+  /** Filled mints: shares to claim, and the USDT they were bought with. */
   claimableShares: bigint;
   claimableSharesUsdt: bigint;
+  /** Filled redeems: USDT to claim, and the shares they were sold for. */
   claimableUsdt: bigint;
   claimableUsdtShares: bigint;
   refundableUsdt: bigint;
   refundableShares: bigint;
   fillDue: boolean;
+}
+
+/** One token's requests for one account, as `lt requests` shows them. */
+interface RequestsRow extends Requests {
+  symbol: string;
+  desk: string;
   lateAt: bigint;
   late: boolean;
 }
