@@ -3,10 +3,12 @@
 // HTML and the CSS, into one folder a plain static server can serve.
 //
 // Three things keep the bundle browser-safe and small, all done at build time and nowhere else:
-// - node:fs and node:path are reached only through src/chain/addressBook.ts (readAddressBook, which
-//   the page never calls: the server hands it the address book): they become a stub that throws if
-//   ever called. Any other Node built-in reached from the page fails the build, so a Node-only import
-//   added later is caught here and not in a user's browser.
+// - node:fs and node:path are reached only through src/chain/addressBook.ts, the address book's file
+//   side, which src/cli/context.ts imports for lt's connect() (readAddressBook, which the page never
+//   calls: the server hands it the address book); the page's own modules import the browser-safe
+//   src/chain/addressBookCore.ts. They become a stub that throws if ever called; once context.ts
+//   imports only addressBookCore.ts, the stub can go. Any other Node built-in reached from the page
+//   fails the build, so a Node-only import added later is caught here and not in a user's browser.
 // - commander is reached only through src/common/options.ts (for parseDuration): a stub too.
 // - the typechain factories carry each contract's creation bytecode (about 140 KB minified for
 //   the six the CLI's readers and error sentences use); the page deploys nothing, so it is left out.

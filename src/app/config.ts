@@ -1,7 +1,7 @@
 // What the server tells the page at /config.json: the network, its address book (or the sentence
 // saying why there is none), and where the page sends its JSON-RPC reads (the server's /rpc, which
 // forwards to the node, so any node works without CORS).
-import type { AddressBook } from "../chain/addressBook.ts";
+import type { AddressBook } from "../chain/addressBookCore.ts";
 
 export interface AppConfig {
   network: string;

@@ -5,7 +5,7 @@
 import { Contract, JsonRpcProvider, Network, encodeBytes32String, type Provider } from "ethers";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
-import type { AddressBook } from "../chain/addressBook.ts";
+import type { AddressBook } from "../chain/addressBookCore.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
 import type { Context } from "../cli/context.ts";
 import { explainError, STATE } from "../cli/errors.ts";

@@ -1,21 +1,11 @@
 // The address book: deployments/<network>.json, written by the deploy and read by the keeper, the
-// feeder, the CLI, the arbitrage bot and the demo.
+// feeder, the CLI, the arbitrage bot and the demo. This module is the file's side (Node: node:fs);
+// the object's type, checks and parser are browser-safe in ./addressBookCore.ts, re-exported here.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { isAddress } from "ethers";
+import { checkAddressBook, parseAddressBook, type AddressBook } from "./addressBookCore.ts";
 
-export interface AddressBook {
-  chainId: number;
-  usdt: string;
-  perpVault: string;
-  factory: string;
-  feeds: Record<string, string>; // market name (BTC, ETH) -> MockPriceFeed
-  tokens: Record<string, string>; // symbol (BTC3L...) -> LeveragedToken
-  desks?: Record<string, string>; // symbol -> its ForwardDesk (tokens made with one)
-  pools?: Record<string, string>; // symbol -> Uniswap V2 pair (token/USDT)
-  uniswap?: { factory: string; router: string; weth: string };
-  [key: string]: unknown;
-}
+export { checkAddressBook, parseAddressBook, type AddressBook } from "./addressBookCore.ts";
 
 export const DEPLOYMENTS_DIR = "deployments";
 
@@ -31,14 +21,7 @@ export function readAddressBook(network: string, dir = DEPLOYMENTS_DIR): Address
       `no deployment for network "${network}" (${path} not found); run: npm run deploy -- --network ${network}`,
     );
   }
-  let book: AddressBook;
-  try {
-    book = JSON.parse(readFileSync(path, "utf8")) as AddressBook;
-  } catch (e) {
-    throw new Error(`${path} is not valid JSON: ${(e as Error).message}`);
-  }
-  checkAddressBook(book, path);
-  return book;
+  return parseAddressBook(readFileSync(path, "utf8"), path);
 }
 
 export function writeAddressBook(network: string, book: AddressBook, dir = DEPLOYMENTS_DIR): string {
@@ -47,24 +30,4 @@ export function writeAddressBook(network: string, book: AddressBook, dir = DEPLO
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(book, null, 2) + "\n");
   return path;
-}
-
-function checkAddressBook(book: AddressBook, path: string): void {
-  if (!Number.isInteger(book.chainId)) throw new Error(`${path}: chainId is missing or not a number`);
-  for (const key of ["usdt", "perpVault", "factory"] as const) {
-    if (!isAddress(book[key])) throw new Error(`${path}: "${key}" is not an address`);
-  }
-  for (const group of ["feeds", "tokens"] as const) {
-    const entries = book[group];
-    if (typeof entries !== "object" || entries === null) throw new Error(`${path}: "${group}" is missing`);
-    for (const [name, address] of Object.entries(entries)) {
-      if (!isAddress(address)) throw new Error(`${path}: ${group}.${name} is not an address`);
-    }
-  }
-  for (const [name, address] of Object.entries({ ...book.pools, ...book.uniswap })) {
-    if (!isAddress(address)) throw new Error(`${path}: pool or uniswap ${name} is not an address`);
-  }
-  for (const [name, address] of Object.entries(book.desks ?? {})) {
-    if (!isAddress(address)) throw new Error(`${path}: desks.${name} is not an address`);
-  }
 }
