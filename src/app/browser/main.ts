@@ -621,41 +621,48 @@ async function showRequests(p: Page, symbol: string): Promise<void> {
   );
 }
 
+/** One line of what a claim did; its amounts ride as attributes too (exact decimals), for scripts and tests. */
+function claimedLine(id: string, text: string, done: { shares?: bigint; usdt?: bigint; tx?: string }): Child {
+  return h(
+    "p",
+    {
+      id,
+      "data-shares": done.shares === undefined ? undefined : formatUnits(done.shares, SHARE_DECIMALS),
+      "data-usdt": done.usdt === undefined ? undefined : formatUnits(done.usdt, USDT_DECIMALS),
+      "data-tx": done.tx,
+    },
+    text,
+  );
+}
+
 async function claim(p: Page, symbol: string): Promise<void> {
   try {
     const c = await claimAll(p.ctx, signerOrSentence(p), symbol);
-    const lines: Child[] = [];
-    if (c.minted)
-      lines.push(
-        h(
-          "p",
-          {
-            id: "claimed-mint",
-            "data-shares": formatUnits(c.minted.shares, 18),
-            "data-usdt": formatUnits(c.minted.usdt, 6),
-            "data-tx": c.minted.tx,
-          },
+    fill(
+      "trade-status",
+      c.minted &&
+        claimedLine(
+          "claimed-mint",
           `Minted ${formatShares(c.minted.shares)} ${symbol} for ${formatUsdt(c.minted.usdt)} USDT.`,
+          c.minted,
         ),
-      );
-    if (c.redeemed)
-      lines.push(
-        h(
-          "p",
-          {
-            id: "claimed-redeem",
-            "data-shares": formatUnits(c.redeemed.shares, 18),
-            "data-usdt": formatUnits(c.redeemed.usdt, 6),
-            "data-tx": c.redeemed.tx,
-          },
+      c.redeemed &&
+        claimedLine(
+          "claimed-redeem",
           `Redeemed ${formatShares(c.redeemed.shares)} ${symbol} for ${formatUsdt(c.redeemed.usdt)} USDT.`,
+          c.redeemed,
         ),
-      );
-    if (c.returnedUsdt)
-      lines.push(h("p", {}, `${formatUsdt(c.returnedUsdt)} USDT of a refused mint returned.`));
-    if (c.returnedShares)
-      lines.push(h("p", {}, `${formatShares(c.returnedShares)} ${symbol} of a refused redeem returned.`));
-    fill("trade-status", ...lines);
+      c.returnedUsdt !== undefined &&
+        claimedLine("returned-usdt", `${formatUsdt(c.returnedUsdt)} USDT of a refused mint returned.`, {
+          usdt: c.returnedUsdt,
+        }),
+      c.returnedShares !== undefined &&
+        claimedLine(
+          "returned-shares",
+          `${formatShares(c.returnedShares)} ${symbol} of a refused redeem returned.`,
+          { shares: c.returnedShares },
+        ),
+    );
     p.placed.delete(symbol);
   } catch (e) {
     fill("trade-status", h("p", { class: "error", role: "alert" }, message(e, symbol)));
