@@ -1,10 +1,11 @@
 // What the page reads from the chain, browser-safe (ethers and the project's own readers only): each
 // token's row (the CLI's readTokenInfo, its pool, its NAV a day ago), a token's NAV against its
 // underlying at every price update (the exchange's PriceUpdated events), its rebalances (the CLI's
-// readHistory), the funding and fees it paid, and the ideal closed form next to what it made.
+// readHistory), the funding, trading costs and fees it paid (the exchange's and its own events), and the ideal closed form next to what it made.
 import { Contract, JsonRpcProvider, Network, encodeBytes32String, type Provider } from "ethers";
 import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
 import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
+import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
 import type { AddressBook } from "../chain/addressBookCore.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
 import type { Context } from "../cli/context.ts";
@@ -160,47 +161,71 @@ export async function readSeries(ctx: Context, info: TokenInfo, fromBlock: numbe
 }
 
 export interface CostsPaid {
-  /** USDT the token's rebalances paid the exchange (taker fee and impact). */
+  /** The last block counted (the view's block; `fundingOwed` is read at it). */
+  block: number;
+  /** USDT the rebalances' trades cost (taker fee and impact, the Rebalanced events), shared by all holders. */
   rebalanceTrading: bigint;
-  /** Funding settled on the token's position: positive paid, negative received (USDT). */
+  /** USDT the mints' and redeems' trades cost (the PositionResized events), each paid by its own user. */
+  mintRedeemTrading: bigint;
+  /** USDT the token's other trades cost (a liquidation's, the close at settlement or depletion). */
+  otherTrading: bigint;
+  /**
+   * Funding settled on the token's position, as the exchange reports it (+ paid, - received): at
+   * every trade (Traded's fundingPaid), margin withdrawal (FundingSettled) and PnL settlement
+   * (PnlSettled's funding).
+   */
   funding: bigint;
+  /** Funding accrued since the last settlement, at `block` (the exchange's fundingOwed view; + owed). */
+  fundingOwed: bigint;
   /** Management fee shares minted to the treasury. */
   managementFeeShares: bigint;
-  /** Mint and redeem fee shares. */
+  /** Mint and redeem fee shares: the token's (PositionResized) and its desk's on netted requests (Netted). */
   tradeFeeShares: bigint;
 }
 
-/** What the token paid from `fromBlock`: its rebalances' trading cost, funding, its fee shares. */
+/** What the token paid from `fromBlock` to `toBlock`: trading costs, funding, fee shares. */
 export async function readCostsPaid(
   ctx: Context,
   info: TokenInfo,
-  history: HistoryEntry[],
   fromBlock: number,
+  toBlock: number,
 ): Promise<CostsPaid> {
   const vault = MockPerpVault__factory.connect(ctx.book.perpVault, ctx.provider);
   const market = encodeBytes32String(info.market);
   const token = LeveragedToken__factory.connect(info.address, ctx.provider);
-  const [funded, settled, accrued, resized] = await Promise.all([
-    vault.queryFilter(vault.filters.FundingSettled(market, info.address), fromBlock),
-    vault.queryFilter(vault.filters.PnlSettled(market, info.address), fromBlock),
-    token.queryFilter(token.filters.ManagementFeeAccrued(), fromBlock),
-    token.queryFilter(token.filters.PositionResized(), fromBlock),
+  const deskAddress = ctx.book.desks?.[info.symbol];
+  const desk = deskAddress === undefined ? null : ForwardDesk__factory.connect(deskAddress, ctx.provider);
+  const [traded, funded, settled, accrued, resized, rebalanced, netted, fundingOwed] = await Promise.all([
+    vault.queryFilter(vault.filters.Traded(market, info.address), fromBlock, toBlock),
+    vault.queryFilter(vault.filters.FundingSettled(market, info.address), fromBlock, toBlock),
+    vault.queryFilter(vault.filters.PnlSettled(market, info.address), fromBlock, toBlock),
+    token.queryFilter(token.filters.ManagementFeeAccrued(), fromBlock, toBlock),
+    token.queryFilter(token.filters.PositionResized(), fromBlock, toBlock),
+    token.queryFilter(token.filters.Rebalanced(), fromBlock, toBlock),
+    desk === null ? Promise.resolve([]) : desk.queryFilter(desk.filters.Netted(), fromBlock, toBlock),
+    vault.fundingOwed(market, info.address, { blockTag: toBlock }),
   ]);
-  const units = (text: unknown, decimals: number) => {
-    const [whole = "0", fraction = ""] = String(text).replace("-", "").split(".");
-    const v = BigInt(whole + fraction.padEnd(decimals, "0"));
-    return String(text).startsWith("-") ? -v : v;
-  };
-  const rebalances = history.filter((h) => h.kind === "rebalance");
+  const sum = <T>(items: readonly T[], of: (item: T) => bigint) => items.reduce((a, x) => a + of(x), 0n);
+  const rebalanceTrading = sum(rebalanced, (e) => e.args.cost);
+  const mintRedeemTrading = sum(resized, (e) => e.args.cost);
   return {
-    rebalanceTrading: rebalances.reduce((a, h) => a + units(h.data.cost, 6), 0n),
+    block: toBlock,
+    rebalanceTrading,
+    mintRedeemTrading,
+    // every trade of the token is the exchange's Traded; what its own events do not report is the rest
+    otherTrading: sum(traded, (e) => e.args.cost) - rebalanceTrading - mintRedeemTrading,
     funding:
-      funded.reduce((a, e) => a + e.args.amount, 0n) + settled.reduce((a, e) => a + e.args.funding, 0n),
+      sum(traded, (e) => e.args.fundingPaid) +
+      sum(funded, (e) => e.args.amount) +
+      sum(settled, (e) => e.args.funding),
+    fundingOwed,
     managementFeeShares:
-      accrued.reduce((a, e) => a + e.args.shares, 0n) +
-      resized.reduce((a, e) => a + e.args.managementFeeShares, 0n) +
-      rebalances.reduce((a, h) => a + units(h.data.managementFeeShares, 18), 0n),
-    tradeFeeShares: resized.reduce((a, e) => a + e.args.feeShares, 0n),
+      sum(accrued, (e) => e.args.shares) +
+      sum(resized, (e) => e.args.managementFeeShares) +
+      sum(rebalanced, (e) => e.args.managementFeeShares),
+    tradeFeeShares:
+      sum(resized, (e) => e.args.feeShares) +
+      sum(netted, (e) => e.args.redeemFeeShares + e.args.mintFeeShares),
   };
 }
 

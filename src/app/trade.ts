@@ -308,6 +308,54 @@ export async function findFill(ctx: Context, placed: Placed): Promise<FillReport
   return undefined;
 }
 
+/**
+ * `account`'s last `side` request on `symbol`'s desk from `fromBlock`, read from the desk's
+ * DepositRequest or RedeemRequest events, as a Placed (no permit or approval known): what the page
+ * finds on load for a filled request it did not place in this session, to show that fill's cost
+ * split. Requests in the same epoch add up, as the desk adds them; undefined when there is none.
+ */
+export async function lastPlaced(
+  ctx: Context,
+  symbol: string,
+  account: string,
+  side: Side,
+  fromBlock: number,
+): Promise<Placed | undefined> {
+  const desk = deskOf(ctx, symbol);
+  const requests =
+    side === "deposit"
+      ? (await desk.queryFilter(desk.filters.DepositRequest(account), fromBlock)).map((e) => ({
+          block: e.blockNumber,
+          tx: e.transactionHash,
+          amount: e.args.assets,
+        }))
+      : (await desk.queryFilter(desk.filters.RedeemRequest(account), fromBlock)).map((e) => ({
+          block: e.blockNumber,
+          tx: e.transactionHash,
+          amount: e.args.shares,
+        }));
+  const last = requests[requests.length - 1];
+  if (last === undefined) return undefined;
+  const epochAt = async (block: number) => (await desk.epochs({ blockTag: block }))[0];
+  const epoch = await epochAt(last.block);
+  let [amount, block] = [0n, last.block];
+  for (const r of requests.slice().reverse()) {
+    if (r.block !== last.block && (await epochAt(r.block)) !== epoch) break;
+    [amount, block] = [amount + r.amount, r.block];
+  }
+  return {
+    side,
+    symbol,
+    amount,
+    tx: last.tx,
+    block,
+    epoch,
+    permit: false,
+    permitDeadline: null,
+    approveTx: null,
+  };
+}
+
 /** lt mint's cost lines for the request's share of its fill. */
 export function fillLines(placed: Placed, fill: FillReport): [string, string][] {
   return costRows(placed.symbol, placed.side, fill, placed.amount).rows;

@@ -11,12 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import chromiumBinary from "@sparticuz/chromium";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { HDNodeWallet, parseUnits } from "ethers";
+import { encodeBytes32String, HDNodeWallet, parseUnits, type Log } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import { serveApp } from "../../src/app/server.ts";
 import { formatLeverage, formatTime } from "../../src/cli/format.ts";
 import { formatPerToken, perTokenDown, perTokenJson, readTrueNav } from "../../src/cli/trueNav.ts";
+import { formatShares, formatUsdt } from "../../src/cli/format.ts";
+import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
 import { Chain } from "../e2e/support/chain.ts";
 import { json, runLt } from "../e2e/support/lt.ts";
 import {
@@ -83,6 +85,8 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
   let context: BrowserContext;
   let page: Page;
   let wallet: TestWallet;
+  /** The last block of the deploy (the pools seeded), before the test's own trades. */
+  let deployed: number;
   const timings: string[] = [];
 
   before(async function () {
@@ -93,6 +97,7 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     ({ node, target } = await startTarget("hardhat", dirs));
     ({ book } = await deploy(target));
     chain = new Chain(target.url, book);
+    deployed = await chain.provider.getBlockNumber();
     keeperChild = keeper(target, ["--interval", "250"]);
     ({ child: app, url } = await startApp(target, site));
     browser = await chromium.launch({
@@ -251,8 +256,9 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     await page.screenshot({ path: join(SHOTS, "trade-pending.png"), fullPage: true });
     await chain.newRounds(); // the next price round: the keeper fills the request
     await page.locator("#claim").waitFor({ timeout: 30_000 });
-    const costs = page.locator("#fill-costs");
+    const costs = page.locator("#fill-costs-mint");
     await costs.waitFor({ timeout: 30_000 });
+    expect(await costs.getAttribute("data-found")).to.equal("session");
     const [fill] = await desk.queryFilter(desk.filters.Filled(), requestBlock);
     expect(fill, "a fill after the request").to.not.equal(undefined);
     const navAfter = await navAt("BTC3L", fill!.blockNumber);
@@ -309,8 +315,33 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     await page.locator("#pending-redeem").waitFor({ timeout: 30_000 });
     const desk = await chain.desk("BTC3L");
     expect(await desk.pendingRedeemRequest(0n, wallet.address)).to.equal(mintedShares);
+    const requestBlock = Number(await page.locator("#placed").getAttribute("data-block"));
     await chain.newRounds();
     await page.locator("#claim").waitFor({ timeout: 30_000 });
+    // a reload forgets the request this page placed: the fill's costs are found from the chain
+    await page.reload();
+    const costs = page.locator("#fill-costs-redeem");
+    await costs.waitFor({ timeout: 30_000 });
+    expect(await costs.getAttribute("data-found")).to.equal("chain");
+    const [fill] = await desk.queryFilter(desk.filters.Filled(), requestBlock);
+    expect(fill, "a fill after the redeem request").to.not.equal(undefined);
+    expect(Number(await costs.getAttribute("data-block"))).to.equal(fill!.blockNumber);
+    const navAfter = await navAt("BTC3L", fill!.blockNumber);
+    expect(await costs.getAttribute("data-nav")).to.equal(perTokenJson(navAfter));
+    const lines = await costs.innerText();
+    expect(lines).to.include(`${formatPerToken(navAfter)} USDT per BTC3L after the fill`);
+    // the request's share of the fill is all of it (the trader's redeem was the batch's only one):
+    // the token's fee and trading cost for the fill, as its PositionResized reports them
+    expect(fill!.args.sharesIn).to.equal(mintedShares);
+    const token = await chain.token("BTC3L");
+    const [resized] = await token.queryFilter(
+      token.filters.PositionResized(),
+      fill!.blockNumber,
+      fill!.blockNumber,
+    );
+    expect(resized, "the fill's redeem through the token").to.not.equal(undefined);
+    expect(lines).to.include(`redeem fee ${formatShares(resized!.args.feeShares)} BTC3L (about `);
+    expect(lines).to.include(`trading cost ${formatUsdt(resized!.args.cost)} USDT`);
     await page.locator("#claim").click();
     const claimed = page.locator("#claimed-redeem");
     await claimed.waitFor({ timeout: 30_000 });
@@ -319,6 +350,144 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
     expect(parseUnits((await claimed.getAttribute("data-usdt"))!, 6)).to.equal(paid);
     expect(parseUnits((await claimed.getAttribute("data-shares"))!, 18)).to.equal(mintedShares);
     expect(await (await chain.token("BTC3L")).balanceOf(wallet.address)).to.equal(0n);
+  });
+
+  /**
+   * What `symbol` paid over [from, to], from the exchange's and the token's own events, classified by
+   * transaction: a Traded event whose transaction has the token's Rebalanced (and no PositionResized)
+   * is a rebalance's trade, one with PositionResized (and no Rebalanced) a mint's or a redeem's.
+   */
+  async function paidOnChain(symbol: string, from: number, to: number) {
+    const token = await chain.token(symbol);
+    const address = await token.getAddress();
+    const vault = MockPerpVault__factory.connect(book.perpVault, chain.provider);
+    const market = encodeBytes32String(symbol.slice(0, 3));
+    const desk = await chain.desk(symbol);
+    const [traded, funded, settled, accrued, resized, rebalanced, netted] = await Promise.all([
+      vault.queryFilter(vault.filters.Traded(market, address), from, to),
+      vault.queryFilter(vault.filters.FundingSettled(market, address), from, to),
+      vault.queryFilter(vault.filters.PnlSettled(market, address), from, to),
+      token.queryFilter(token.filters.ManagementFeeAccrued(), from, to),
+      token.queryFilter(token.filters.PositionResized(), from, to),
+      token.queryFilter(token.filters.Rebalanced(), from, to),
+      desk.queryFilter(desk.filters.Netted(), from, to),
+    ]);
+    const txs = (logs: Log[]) => new Set(logs.map((l) => l.transactionHash));
+    const [rebalanceTxs, resizeTxs] = [txs(rebalanced), txs(resized)];
+    const costs = { rebalance: 0n, mintRedeem: 0n, other: 0n, funding: 0n };
+    for (const t of traded) {
+      const [r, m] = [rebalanceTxs.has(t.transactionHash), resizeTxs.has(t.transactionHash)];
+      if (r && !m) costs.rebalance += t.args.cost;
+      else if (m && !r) costs.mintRedeem += t.args.cost;
+      else costs.other += t.args.cost;
+      costs.funding += t.args.fundingPaid;
+    }
+    for (const e of funded) costs.funding += e.args.amount;
+    for (const e of settled) costs.funding += e.args.funding;
+    const sum = (values: bigint[]) => values.reduce((a, v) => a + v, 0n);
+    return {
+      ...costs,
+      reportedRebalance: sum(rebalanced.map((e) => e.args.cost)),
+      reportedMintRedeem: sum(resized.map((e) => e.args.cost)),
+      managementFeeShares: sum([
+        ...accrued.map((e) => e.args.shares),
+        ...resized.map((e) => e.args.managementFeeShares),
+        ...rebalanced.map((e) => e.args.managementFeeShares),
+      ]),
+      tradeFeeShares: sum([
+        ...resized.map((e) => e.args.feeShares),
+        ...netted.map((e) => e.args.redeemFeeShares + e.args.mintFeeShares),
+      ]),
+    };
+  }
+
+  it("shows the funding, trading costs and fees a token paid as the exchange's and the token's events total them", async function () {
+    const vault = MockPerpVault__factory.connect(book.perpVault, chain.provider);
+    const rate = (await vault.marketInfo(encodeBytes32String("BTC"))).fundingRate;
+    expect(rate > 0n, "BTC's funding rate is positive: longs pay shorts").to.equal(true);
+    const startBlock = typeof book.startBlock === "number" ? book.startBlock : 0;
+    // funding of a minute's positions is below a unit of USDT: let 8 hours of it accrue, then a new
+    // price round (the keeper may rebalance on it: its trades settle funding, counted like the rest)
+    await chain.provider.send("evm_increaseTime", [8 * 3600]);
+    await chain.newRounds();
+    for (const symbol of ["BTC3L", "BTC3S"]) {
+      const latest = await chain.provider.getBlockNumber();
+      await page.goto(`${url}#/token/${symbol}`);
+      await page.waitForFunction(
+        ([s, b]) =>
+          Number(
+            document.querySelector(`#costs-list[data-symbol="${s}"]`)?.getAttribute("data-block") ?? -1,
+          ) >= Number(b),
+        [symbol, latest] as const,
+        { timeout: 30_000 },
+      );
+      // one snapshot of the list: the page may show a newer block a moment later (the keeper acts)
+      const snapshot = await page.evaluate((s) => {
+        const list = document.querySelector(`#costs-list[data-symbol="${s}"]`)!;
+        const rows: Record<string, { value: string; text: string }> = {};
+        for (const dd of list.querySelectorAll<HTMLElement>("dd[data-cost]"))
+          rows[dd.dataset.cost!] = { value: dd.dataset.value!, text: dd.innerText };
+        return { block: Number(list.getAttribute("data-block")), rows };
+      }, symbol);
+      const block = snapshot.block;
+      const shown = (key: string) => {
+        const row = snapshot.rows[key];
+        expect(row, `${symbol}: the page's ${key} line`).to.not.equal(undefined);
+        return { value: BigInt(row!.value), text: row!.text };
+      };
+      const chainPaid = await paidOnChain(symbol, startBlock, block);
+      const token = await chain.token(symbol);
+      const owed = await vault.fundingOwed(encodeBytes32String("BTC"), await token.getAddress(), {
+        blockTag: block,
+      });
+      // the token's own events report what the exchange charged its trades, to the unit
+      expect(chainPaid.reportedRebalance, `${symbol} Rebalanced cost`).to.equal(chainPaid.rebalance);
+      expect(chainPaid.reportedMintRedeem, `${symbol} PositionResized cost`).to.equal(chainPaid.mintRedeem);
+      expect(chainPaid.other, `${symbol}: no trade but rebalances, mints and redeems`).to.equal(0n);
+      expect(snapshot.rows["other-trading"]).to.equal(undefined);
+      const rebalance = shown("rebalance-trading");
+      expect(rebalance.value, `${symbol} rebalances' trading cost`).to.equal(chainPaid.rebalance);
+      expect(rebalance.text).to.equal(`${formatUsdt(chainPaid.rebalance)} USDT (shared by the holders)`);
+      const mintRedeem = shown("mint-redeem-trading");
+      expect(mintRedeem.value, `${symbol} mints' and redeems' trading cost`).to.equal(chainPaid.mintRedeem);
+      expect(chainPaid.mintRedeem > 0n, `${symbol} was seeded by a mint that paid its trade`).to.equal(true);
+      // funding as the exchange reports it: + paid, - received; a long pays while the rate is positive
+      const funding = shown("funding");
+      expect(funding.value, `${symbol} funding settled`).to.equal(chainPaid.funding);
+      const fundingOwed = shown("funding-owed");
+      expect(fundingOwed.value, `${symbol} funding owed at block ${block}`).to.equal(owed);
+      // 8 hours at a positive rate: the long paid (or owes) funding and the short received (or is owed)
+      const eightHours = chainPaid.funding + owed;
+      if (symbol === "BTC3L") expect(eightHours > 0n, `BTC3L paid funding: ${eightHours}`).to.equal(true);
+      else expect(eightHours < 0n, `BTC3S received funding: ${eightHours}`).to.equal(true);
+      const said = (v: bigint, paid: string, received: string) =>
+        `${v > 0n ? "+" : ""}${formatUsdt(v)} USDT${v > 0n ? ` (${paid})` : v < 0n ? ` (${received})` : ""}`;
+      expect(funding.text).to.equal(said(chainPaid.funding, "paid", "received"));
+      expect(fundingOwed.text).to.equal(said(owed, "owed", "due to the token"));
+      const management = shown("management-fee");
+      expect(management.value, `${symbol} management fee shares`).to.equal(chainPaid.managementFeeShares);
+      expect(management.text).to.equal(
+        `${formatShares(chainPaid.managementFeeShares)} ${symbol} to the treasury`,
+      );
+      const tradeFees = shown("trade-fees");
+      expect(tradeFees.value, `${symbol} mint and redeem fee shares`).to.equal(chainPaid.tradeFeeShares);
+      // and the fee events are what the treasury got: its balance (fee shares pending included) grew
+      // by them since the deploy
+      const treasury = await token.treasury();
+      const grew =
+        (await token.balanceOf(treasury, { blockTag: block })) -
+        (await token.balanceOf(treasury, { blockTag: deployed }));
+      const since = await paidOnChain(symbol, deployed + 1, block);
+      expect(grew, `${symbol} treasury's fee shares since the deploy`).to.equal(
+        since.managementFeeShares + since.tradeFeeShares,
+      );
+      if (symbol === "BTC3L") {
+        expect(since.tradeFeeShares > 0n && since.rebalance > 0n, "the test's trades paid fees").to.equal(
+          true,
+        );
+        await page.locator("#costs").screenshot({ path: join(SHOTS, "costs.png") });
+      }
+    }
   });
 
   it("shows the position as lt position does", async function () {

@@ -20,6 +20,7 @@ import {
   shortAddress,
   USDT_DECIMALS,
 } from "../../cli/format.ts";
+import type { Side } from "../../cli/desk.ts";
 import type { HistoryEntry } from "../../cli/history.ts";
 import { positionCommand } from "../../cli/position.ts";
 import type { TokenInfo } from "../../cli/tokens.ts";
@@ -35,6 +36,7 @@ import {
   pageContext,
   readCostsPaid,
   readSeries,
+  type CostsPaid,
   readTokenHistory,
   readTokenRow,
   type TokenRow,
@@ -45,6 +47,7 @@ import {
   DEADLINE_MINUTES,
   fillLines,
   findFill,
+  lastPlaced,
   parseDeadlineMinutes,
   quoteTrade,
   readRequests,
@@ -537,6 +540,27 @@ async function placeRequest(
   }
 }
 
+/** The fill's NAV and the request's share of its fee and trading cost (lt mint's lines), or null. */
+async function fillCosts(p: Page, symbol: string, account: string, side: Side): Promise<Child> {
+  const session = p.placed.get(symbol);
+  const placed =
+    session?.side === side ? session : await lastPlaced(p.ctx, symbol, account, side, p.startBlock);
+  if (placed === undefined) return null;
+  const report = await findFill(p.ctx, placed);
+  if (report === undefined) return null;
+  return h(
+    "dl",
+    {
+      id: `fill-costs-${side === "deposit" ? "mint" : "redeem"}`,
+      class: "fill-costs",
+      "data-nav": perTokenJson(report.navAfter),
+      "data-block": report.block,
+      "data-found": session?.side === side ? "session" : "chain",
+    },
+    ...fillLines(placed, report).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
+  );
+}
+
 async function showRequests(p: Page, symbol: string): Promise<void> {
   const w = p.wallet;
   if (w.kind !== "ready" || p.ctx.book.desks?.[symbol] === undefined) {
@@ -588,22 +612,18 @@ async function showRequests(p: Page, symbol: string): Promise<void> {
   const claimable =
     r.claimableShares > 0n || r.claimableUsdt > 0n || r.refundableUsdt > 0n || r.refundableShares > 0n;
   const pending = r.pendingUsdt > 0n || r.pendingShares > 0n;
-  const placed = p.placed.get(symbol);
-  let costs: Child = null;
-  if (placed !== undefined && claimable) {
-    const fillReport = await findFill(p.ctx, placed).catch(() => undefined);
-    if (fillReport !== undefined)
-      costs = h(
-        "dl",
-        { id: "fill-costs", "data-nav": perTokenJson(fillReport.navAfter) },
-        ...fillLines(placed, fillReport).flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]),
-      );
-  }
+  // each filled side's share of its fill: the request this page placed, else the wallet's last one
+  // found on the chain (a reload, another tab, lt)
+  const costs = await Promise.all(
+    (["deposit", "redeem"] as const)
+      .filter((side) => (side === "deposit" ? r.claimableShares > 0n : r.claimableUsdt > 0n))
+      .map((side) => fillCosts(p, symbol, w.account, side).catch(() => null)),
+  );
   fill(
     "requests",
     items.length === 0 ? null : h("h4", {}, "Your requests"),
     items.length === 0 ? null : h("ul", {}, ...items),
-    costs,
+    ...costs,
     claimable
       ? h("button", { id: "claim", type: "button", onclick: () => void claim(p, symbol) }, "Claim")
       : null,
@@ -840,31 +860,65 @@ async function showToken(p: Page, symbol: string, latest: number): Promise<void>
         ),
   );
   fill("history", historyTable(history));
-  const costs = await readCostsPaid(p.ctx, i, history, p.startBlock).catch((e: unknown) =>
-    message(e, symbol),
-  );
+  const costs = await readCostsPaid(p.ctx, i, p.startBlock, latest).catch((e: unknown) => message(e, symbol));
   if (typeof costs === "string") {
     fill("costs", h("p", { class: "error" }, costs));
     return;
   }
-  fill(
-    "costs",
-    h(
-      "dl",
-      { class: "summary" },
-      h("dt", {}, "Rebalances' trading cost"),
-      h("dd", { class: "num" }, `${formatUsdt(costs.rebalanceTrading)} USDT`),
-      h("dt", {}, "Funding"),
-      h(
-        "dd",
-        { class: "num" },
-        `${signed(costs.funding)} USDT (${costs.funding >= 0n ? "paid" : "received"})`,
-      ),
-      h("dt", {}, "Management fee"),
-      h("dd", { class: "num" }, `${formatShares(costs.managementFeeShares)} ${symbol} to the treasury`),
-      h("dt", {}, "Mint and redeem fees"),
-      h("dd", { class: "num" }, `${formatShares(costs.tradeFeeShares)} ${symbol} to the treasury`),
-    ),
+  fill("costs", costsList(costs, symbol));
+}
+
+/** The funding (+ paid, - received, as the exchange reports it), trading costs and fees a token paid. */
+function costsList(c: CostsPaid, symbol: string): Child {
+  const funding = (v: bigint, paid: string, received: string) =>
+    `${signed(v)} USDT${v > 0n ? ` (${paid})` : v < 0n ? ` (${received})` : ""}`;
+  const rows: [key: string, label: string, value: bigint, text: string][] = [
+    [
+      "rebalance-trading",
+      "Rebalances' trading cost",
+      c.rebalanceTrading,
+      `${formatUsdt(c.rebalanceTrading)} USDT (shared by the holders)`,
+    ],
+    [
+      "mint-redeem-trading",
+      "Mints' and redeems' trading cost",
+      c.mintRedeemTrading,
+      `${formatUsdt(c.mintRedeemTrading)} USDT (each paid by its minter or redeemer)`,
+    ],
+    ["funding", "Funding settled", c.funding, funding(c.funding, "paid", "received")],
+    [
+      "funding-owed",
+      "Funding accrued since, not yet settled",
+      c.fundingOwed,
+      funding(c.fundingOwed, "owed", "due to the token"),
+    ],
+    [
+      "management-fee",
+      "Management fee",
+      c.managementFeeShares,
+      `${formatShares(c.managementFeeShares)} ${symbol} to the treasury`,
+    ],
+    [
+      "trade-fees",
+      "Mint and redeem fees",
+      c.tradeFeeShares,
+      `${formatShares(c.tradeFeeShares)} ${symbol} to the treasury`,
+    ],
+  ];
+  if (c.otherTrading !== 0n)
+    rows.splice(2, 0, [
+      "other-trading",
+      "Other trades' cost (liquidation, the close at settlement)",
+      c.otherTrading,
+      `${formatUsdt(c.otherTrading)} USDT`,
+    ]);
+  return h(
+    "dl",
+    { class: "summary", id: "costs-list", "data-symbol": symbol, "data-block": c.block },
+    ...rows.flatMap(([key, label, value, text]) => [
+      h("dt", {}, label),
+      h("dd", { class: "num", "data-cost": key, "data-value": value.toString() }, text),
+    ]),
   );
 }
 
