@@ -425,7 +425,7 @@ describe("app: the traders' web page in headless Chromium (issue 18)", function 
       const snapshot = await page.evaluate((s) => {
         const list = document.querySelector(`#costs-list[data-symbol="${s}"]`)!;
         const rows: Record<string, { value: string; text: string }> = {};
-        for (const dd of list.querySelectorAll<HTMLElement>("dd[data-cost]"))
+        for (const dd of Array.from(list.querySelectorAll<HTMLElement>("dd[data-cost]")))
           rows[dd.dataset.cost!] = { value: dd.dataset.value!, text: dd.innerText };
         return { block: Number(list.getAttribute("data-block")), rows };
       }, symbol);
