@@ -18,8 +18,8 @@ import {
   type NodeKind,
   startNode,
 } from "./nodes.ts";
-import { deskOf, keeperFor, newRounds, WAIT } from "./support/desk.ts";
-import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
+import { deskOf, newRounds, waited } from "./support/desk.ts";
+import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
 const USDT = 10n ** 6n;
@@ -69,14 +69,6 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
 
     const lt = (args: string[], env: Record<string, string> = {}) =>
       runLt(["--rpc", node!.url, "--deployments", dep.dir, ...args], env);
-    /** A waited `lt <side> ... --json` of `account`: the test brings the next round and fills once it is placed. */
-    const waited = (
-      side: "mint" | "redeem",
-      symbol: string,
-      amount: string,
-      env: Record<string, string> = {},
-      account = admin,
-    ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
     const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
@@ -169,7 +161,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
 
     it("mints with a permit through the desk, prints the fill's NAV and costs as the chain has them, quotes as the engine and the previews do at one block, and redeems", async function () {
       const usdtBefore = await dep.system.usdt.balanceOf(admin);
-      const first = json<Claimed>(await waited("mint", "BTC3L", "1000"));
+      const first = json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3L", "1000"));
       // one transaction to request: USDT's permit rides in it, for exactly the 1,000, no approval
       expect([first.permit, first.approveTx]).to.deep.equal([true, null]);
       expect(await dep.system.usdt.allowance(admin, deskAddress)).to.equal(0n);
@@ -195,7 +187,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       // the request's estimate is that quote (the same pending block); the fill comes at the next round,
       // at the same price a few seconds on, so the shares are the quote to a millionth
       const before = await btc3l.balanceOf(admin);
-      const minted = json<Claimed>(await waited("mint", "BTC3L", "1234.56"));
+      const minted = json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3L", "1234.56"));
       expect(minted.estimate).to.equal(quote.preview);
       const preview = parseUnits(quote.preview, 18);
       near(
@@ -216,7 +208,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         parseUnits(redeemQuote.preview, 6),
       );
       const usdtBeforeRedeem = await dep.system.usdt.balanceOf(admin);
-      const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "500.5"));
+      const redeemed = json<Claimed>(await waited(dep, lt, admin, "redeem", "BTC3L", "500.5"));
       expect(redeemed.estimate).to.equal(redeemQuote.preview);
       expect(redeemed.claimedShares).to.equal("500.5");
       const payout = parseUnits(redeemQuote.preview, 6);
@@ -275,7 +267,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
     });
 
     it("puts the next trigger prices exactly where the chain's leverage reaches the band edges", async function () {
-      expect(json<Claimed>(await waited("mint", "BTC3S", "2000")).status).to.equal("claimed");
+      expect(json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3S", "2000")).status).to.equal("claimed");
       for (const symbol of ["BTC3L", "BTC3S"]) {
         const token = dep.system.tokens[symbol]!;
         const info = json<{ live: { triggers: { atMaxLeverage: string; atMinLeverage: string } } }>(
@@ -339,7 +331,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       // an approval of the desk given beforehand is used: no permit, no approval of lt's own
       const mine = wallet.connect(dep.ethers.provider);
       await (await dep.system.usdt.connect(mine).approve(deskAddress, 5n * USDT)).wait();
-      const minted = json<Claimed>(await waited("mint", "BTC3L", "5", env, wallet.address));
+      const minted = json<Claimed>(await waited(dep, lt, wallet.address, "mint", "BTC3L", "5", env));
       expect([minted.permit, minted.approveTx]).to.deep.equal([false, null]);
       expect(await dep.system.usdt.allowance(wallet.address, deskAddress)).to.equal(0n);
       expect(parseUnits(minted.shares, 18)).to.equal(await btc3l.balanceOf(wallet.address));
@@ -361,7 +353,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
           await lt(["mint", "BTC3L", "10"]),
           "minting BTC3L is paused by its operator; redeeming stays open",
         );
-        const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "1"));
+        const redeemed = json<Claimed>(await waited(dep, lt, admin, "redeem", "BTC3L", "1"));
         expect(redeemed.claimedShares).to.equal("1");
         await checkFill(btc3l, "redeem", redeemed);
       } finally {
@@ -375,7 +367,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         await (await btc3l.scheduleDelisting(delistingTime)).wait();
         const [mint, redeem] = await Promise.all([
           lt(["mint", "BTC3L", "10"]),
-          waited("redeem", "BTC3L", "1"),
+          waited(dep, lt, admin, "redeem", "BTC3L", "1"),
         ]);
         expectPlainError(mint, "BTC3L is being delisted (settlement from ");
         expect(mint.stderr).to.include("minting is closed, redeeming stays open");
