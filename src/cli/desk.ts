@@ -13,8 +13,10 @@ import { deadlineFromNow, parseDurationOption, parseShareAmount, parseUsdtAmount
 import { type Context, resolveSymbol, signerOf, tokenOf, usdtOf } from "./context.ts";
 import {
   CliError,
+  decodeCustomError,
   depletedMessage,
   explainError,
+  findRevertData,
   insufficientSharesMessage,
   insufficientUsdtMessage,
   mintPausedMessage,
@@ -54,6 +56,8 @@ export interface DeskTradeOptions {
   deadline: string;
   /** An explicit minimum: refused on a desk token (the price is not known when the request is placed). */
   minOut?: string;
+  /** Whether --max-slippage was given on the command line (not its default): refused on a request, too. */
+  maxSlippageGiven?: boolean;
   /** Approve the desk to take the USDT or the shares when the allowance is short (default true). */
   approve?: boolean;
 }
@@ -362,11 +366,59 @@ export function costRows(
   };
 }
 
-function refuseMinOut(opts: DeskTradeOptions, symbol: string): void {
+/**
+ * The sentence refusing an explicit --max-slippage on a request of `side` on `symbol`: the desk
+ * fills at the next price round, so there is no price to bound when the request is placed, and the
+ * desk takes no bound; the time is what the user bounds (--deadline), or the request is taken back.
+ */
+export function maxSlippageRefusal(side: "mint" | "redeem", symbol: string): string {
+  return `--max-slippage does not apply to a ${side} request: ${symbol}'s desk fills it at the next price round, whose price nobody knows when it is placed, so it takes no slippage bound; bound the time instead with --deadline (how long lt waits for the fill), and take the request back with lt cancel ${symbol} while its round is current`;
+}
+
+/** The limits a request cannot take, refused in a sentence before anything is read or sent. */
+function refuseLimits(opts: DeskTradeOptions, symbol: string, side: "mint" | "redeem"): void {
   if (opts.minOut !== undefined) {
     throw new CliError(
       `${symbol} fills requests at the next price round, which nobody knows yet, so --min-out cannot be enforced; place the request without it (cancel it while its round is current: lt cancel ${symbol})`,
     );
+  }
+  if (opts.maxSlippageGiven === true) throw new CliError(maxSlippageRefusal(side, symbol));
+}
+
+/**
+ * The errors of a request's estimate (the token's preview on the pending block) that mean the request
+ * cannot succeed: the market's price is stale or broken, the token is depleted, settled or not minting
+ * (a paused mint, a closed desk). Any other failure of the estimate only leaves it out.
+ */
+const REQUEST_BLOCKERS: Record<Side, ReadonlySet<string>> = {
+  deposit: new Set([
+    "StalePrice",
+    "InvalidPrice",
+    "TokenDepleted",
+    "InvalidState",
+    "MintPaused",
+    "RequestClosed",
+  ]),
+  redeem: new Set(["StalePrice", "InvalidPrice", "TokenDepleted", "InvalidState", "RequestClosed"]),
+};
+
+/**
+ * The estimate a request shows, or undefined when it cannot be had; when it reverts with an error
+ * that means the request cannot succeed (REQUEST_BLOCKERS), that error's sentence, before anything
+ * is sent.
+ */
+export async function requestEstimate(
+  estimate: Promise<bigint>,
+  side: Side,
+  ectx: ErrorContext,
+): Promise<bigint | undefined> {
+  try {
+    return await estimate;
+  } catch (e) {
+    const data = findRevertData(e);
+    const error = data === null ? null : decodeCustomError(data);
+    if (error !== null && REQUEST_BLOCKERS[side].has(error.name)) throw explainError(e, ectx);
+    return undefined;
   }
 }
 
@@ -380,7 +432,7 @@ export async function deskMint(
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "mint" };
   const desk = requireDesk(ctx, symbol);
   const deskAddress = await desk.getAddress();
-  refuseMinOut(opts, symbol);
+  refuseLimits(opts, symbol, "mint");
   const assets = parseUsdtAmount(usdtText);
   const deadlineS = parseDurationOption(opts.deadline);
   const signer = await signerOf(ctx);
@@ -388,9 +440,7 @@ export async function deskMint(
   const token = tokenOf(ctx, symbol);
   const usdt = usdtOf(ctx);
   const allowance = await checkMintRequest(ctx, symbol, account, assets, deskAddress);
-  const estimate = await previewQuoteSource(ctx)
-    .quoteMint(symbol, assets)
-    .catch(() => undefined);
+  const estimate = await requestEstimate(previewQuoteSource(ctx).quoteMint(symbol, assets), "deposit", ectx);
 
   let approveTx: string | null = null;
   let permit: Signature | undefined;
@@ -526,16 +576,14 @@ export async function deskRedeem(
   const ectx: ErrorContext = { rpcUrl: ctx.options.rpc, symbol, action: "redeem" };
   const desk = requireDesk(ctx, symbol);
   const deskAddress = await desk.getAddress();
-  refuseMinOut(opts, symbol);
+  refuseLimits(opts, symbol, "redeem");
   const deadlineS = parseDurationOption(opts.deadline);
   const shares = await parseShareAmount(ctx, symbol, amountText, "redeem");
   const signer = await signerOf(ctx);
   const account = await signer.getAddress();
   const token = tokenOf(ctx, symbol);
   const allowance = await checkRedeemRequest(ctx, symbol, account, shares, deskAddress);
-  const estimate = await previewQuoteSource(ctx)
-    .quoteRedeem(symbol, shares)
-    .catch(() => undefined);
+  const estimate = await requestEstimate(previewQuoteSource(ctx).quoteRedeem(symbol, shares), "redeem", ectx);
   let approveTx: string | null = null;
   if (allowance < shares) {
     const receipt = await sendAndWait(signer, ectx, token.connect(signer).approve(deskAddress, shares));

@@ -9,10 +9,11 @@ import {
   claimCommand,
   DEFAULT_REQUEST_DEADLINE,
   fillCommand,
+  maxSlippageRefusal,
   requestsCommand,
 } from "./desk.ts";
 import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
-import { explainError } from "./errors.ts";
+import { CliError, explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
 import { positionCommand, type PositionOptions } from "./position.ts";
@@ -60,11 +61,17 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
   const usageErrors: string[] = [];
 
   /** Connects, runs one command and prints its report; any failure is one sentence and exit 1. */
-  const execute = async (command: Command, body: (ctx: Context) => Promise<Report>): Promise<void> => {
+  const execute = async (
+    command: Command,
+    body: (ctx: Context) => Promise<Report>,
+    /** What can be refused from the command line alone, before the node is asked anything. */
+    check?: () => void,
+  ): Promise<void> => {
     const given = command.optsWithGlobals<Omit<GlobalOptions, "rpc"> & { rpc?: string }>();
     const g: GlobalOptions = { ...given, rpc: given.rpc ?? "" };
     let ctx: Context | undefined;
     try {
+      check?.();
       // the same rule as every program: --rpc, else the network's own URL (RPC_URL, ANVIL_URL)
       g.rpc = given.rpc ?? rpcUrlFor(g.network, io.env);
       ctx = await connect(g, io.env);
@@ -152,32 +159,25 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     "\nEvery token mints and redeems through its desk (forward pricing): this places a request, filled at the\n" +
     "next price round by the keeper: it waits for the fill (until --deadline), claims it and prints the NAV it\n" +
     "got and the costs. The keeper and the price feeder must be running; past the deadline the request stays\n" +
-    "pending and nothing is lost (lt requests, lt claim). A request takes no slippage limit: nobody knows the\n" +
-    "next price. A settled token's redeem is paid at once from its frozen USDT; the slippage options apply to that.";
-  /** The options `lt mint` and `lt redeem` share: slippage (a settled redeem), the desk's wait, the deadline. */
+    "pending and nothing is lost (lt requests, lt claim). A request takes no slippage limit (--max-slippage and\n" +
+    "--min-out are refused): nobody knows the next price; --deadline bounds the wait, and lt cancel takes a\n" +
+    "request back while its round is current. A settled token's redeem is paid at once from its frozen USDT;\n" +
+    "the slippage options apply to that.";
+  /** Whether the user gave --max-slippage (commander fills in its default otherwise). */
+  const maxSlippageGiven = (cmd: Command): boolean => cmd.getOptionValueSource("maxSlippage") === "cli";
+  /** The options `lt mint` and `lt redeem` share: the desk's wait, the deadline, a minimum (refused on a request). */
   const requestCommand = (
     name: string,
     description: string,
     amount: [string, string],
-    out: string,
-    minOut: string,
+    minOut: [string, string],
   ) =>
     program
       .command(name)
       .description(description)
       .argument("<symbol>", "token symbol")
       .argument(...amount)
-      .option(
-        "--max-slippage <percent>",
-        `most the ${out} received may fall short of the quote (a settled token's redeem)`,
-        DEFAULT_SLIPPAGE,
-      )
-      .addOption(
-        new Option(
-          `--min-out <${minOut}>`,
-          `least ${out} to receive (instead of --max-slippage; a settled token's redeem; refused on a request)`,
-        ),
-      )
+      .addOption(new Option(...minOut))
       .option("--no-wait", "only place the request (claim it later with lt claim)")
       .option(
         "--deadline <duration>",
@@ -190,22 +190,44 @@ export async function runCli(args: string[], options: CliOptions = {}): Promise<
     "mint",
     "mint tokens with USDT: one request at the token's desk carrying a USDT permit",
     ["<usdt>", "USDT to pay"],
-    "tokens",
-    "tokens",
+    [
+      "--min-out <tokens>",
+      "least tokens to receive: refused, as a mint is a request at a price nobody knows yet",
+    ],
   )
+    // every mint is a request, which takes no slippage bound: accepted only to be refused in a sentence
+    .addOption(
+      new Option("--max-slippage <percent>", "refused: a mint request has no slippage bound").hideHelp(),
+    )
     .option("--no-approve", "never send an approval; fail if the allowance is short")
     .action(async (symbol: string, usdt: string, opts: MintOptions, cmd: Command) =>
-      execute(cmd, (ctx) => mintCommand(ctx, symbol, usdt, opts)),
+      execute(
+        cmd,
+        (ctx) => mintCommand(ctx, symbol, usdt, { ...opts, maxSlippageGiven: maxSlippageGiven(cmd) }),
+        () => {
+          if (maxSlippageGiven(cmd)) throw new CliError(maxSlippageRefusal("mint", symbol));
+        },
+      ),
     );
   requestCommand(
     "redeem",
     "redeem tokens for USDT",
     ["<tokens>", "tokens to redeem, or all"],
-    "USDT",
-    "usdt",
-  ).action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
-    execute(cmd, (ctx) => redeemCommand(ctx, symbol, amount, opts)),
-  );
+    [
+      "--min-out <usdt>",
+      "least USDT to receive, instead of --max-slippage: a settled token's redeem (refused on a request)",
+    ],
+  )
+    .option(
+      "--max-slippage <percent>",
+      "most the USDT received may fall short of the quote: a settled token's redeem, paid at once (refused on a request)",
+      DEFAULT_SLIPPAGE,
+    )
+    .action(async (symbol: string, amount: string, opts: TradeOptions, cmd: Command) =>
+      execute(cmd, (ctx) =>
+        redeemCommand(ctx, symbol, amount, { ...opts, maxSlippageGiven: maxSlippageGiven(cmd) }),
+      ),
+    );
 
   program
     .command("requests")

@@ -29,6 +29,11 @@ import { deskAddressOf, deskMint, deskRedeem, DEFAULT_REQUEST_DEADLINE } from ".
 export interface TradeOptions {
   /** The most the result may fall short of the preview: "0.5%" (the default) or "0.5". */
   maxSlippage: string;
+  /**
+   * Whether --max-slippage was given on the command line rather than left at its default: a request
+   * at the desk refuses it (only a settled token's redeem, paid at once, has a price to bound).
+   */
+  maxSlippageGiven?: boolean;
   /** An explicit minimum result (shares for a mint, USDT for a redeem); overrides maxSlippage. */
   minOut?: string;
   /** A token with a desk: wait for the fill and claim (default true; --no-wait only places the request). */
@@ -42,7 +47,9 @@ export interface TradeOptions {
   timeout?: string;
 }
 
-export interface MintOptions extends TradeOptions {
+/** A mint is always a request: --max-slippage has no default there, and is refused when given. */
+export interface MintOptions extends Omit<TradeOptions, "maxSlippage"> {
+  maxSlippage?: string;
   /** Approve the token to take the USDT when the allowance is short (default true). */
   approve: boolean;
 }
@@ -69,7 +76,7 @@ function eventArg(
 }
 
 /** --deadline (or its old name --timeout), or the default. */
-function deadlineOf(opts: TradeOptions): string {
+function deadlineOf(opts: Pick<TradeOptions, "deadline" | "timeout">): string {
   return opts.timeout ?? opts.deadline ?? DEFAULT_REQUEST_DEADLINE;
 }
 
@@ -113,6 +120,7 @@ export async function mintCommand(
         wait: opts.wait !== false,
         deadline: deadlineOf(opts),
         minOut: opts.minOut,
+        maxSlippageGiven: opts.maxSlippageGiven,
         approve: opts.approve,
       });
     }
@@ -151,6 +159,7 @@ export async function redeemCommand(
         wait: opts.wait !== false,
         deadline: deadlineOf(opts),
         minOut: opts.minOut,
+        maxSlippageGiven: opts.maxSlippageGiven,
       });
     }
     if (state !== STATE.Settled) throw new CliError(noDeskMessage(symbol));

@@ -15,8 +15,8 @@ import { type AddressBook, readAddressBook, writeAddressBook } from "../../src/c
 import { MARKETS } from "../../src/common/params.ts";
 import { addressesOf, deployUniswap } from "../../src/spot/uniswap.ts";
 import { deployOn, type Deployment, isolated as isolatedOn, type LocalNode, startNode } from "./nodes.ts";
-import { keeperFor, WAIT } from "./support/desk.ts";
-import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
+import { waited } from "./support/desk.ts";
+import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { keeper } from "./support/processes.ts";
 
 const WAD = 10n ** 18n;
@@ -39,14 +39,6 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
   const tokenAt = async (symbol: string): Promise<LeveragedToken> =>
     LeveragedToken__factory.connect(await dep.system.factory.tokenBySymbol(symbol), dep.ethers.provider);
   const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
-  /** A waited `lt <side> ... --json` of `account`: the test brings the next round and fills once it is placed. */
-  const waited = (
-    side: "mint" | "redeem",
-    symbol: string,
-    amount: string,
-    env: Record<string, string> = {},
-    account = admin,
-  ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
 
   before(async function () {
     node = await startNode("hardhat");
@@ -139,7 +131,7 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     // a token made by lt admin create mints through its desk like the first four: the request, a round
     // of SOL (a market lt admin listed) and the fill, the claim
     const minted = json<{ status: string; shares: string; estimate: string; navAfterFill: string }>(
-      await waited("mint", "SOL2L", "1000"),
+      await waited(dep, lt, admin, "mint", "SOL2L", "1000"),
     );
     expect(minted.status).to.equal("claimed");
     expect(parseUnits(minted.shares, 18)).to.equal(await (await tokenAt("SOL2L")).balanceOf(admin));
@@ -199,7 +191,9 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
       await lt(["admin", "pool", "ETH5S", "--tokens", "1000"]),
       "ETH5S mints only through its desk, at the next price round, so its pool is seeded from your own ETH5S: you hold 0",
     );
-    expect(json<{ status: string }>(await waited("mint", "ETH5S", "1100")).status).to.equal("claimed");
+    expect(json<{ status: string }>(await waited(dep, lt, admin, "mint", "ETH5S", "1100")).status).to.equal(
+      "claimed",
+    );
     const held = await (await tokenAt("ETH5S")).balanceOf(admin);
     const pool = json<{ pool: string; nav: string; reserveTokens: string; reserveUsdt: string }>(
       await lt(["admin", "pool", "ETH5S", "--tokens", "1000", "--json"]),
@@ -276,7 +270,9 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
 
   it("prints what Chainlink Automation needs, measured on a snapshot, and grants the forwarder", async function () {
     const btc3l = dep.system.tokens.BTC3L!;
-    expect(json<{ status: string }>(await waited("mint", "BTC3L", "1000")).status).to.equal("claimed");
+    expect(json<{ status: string }>(await waited(dep, lt, admin, "mint", "BTC3L", "1000")).status).to.equal(
+      "claimed",
+    );
     const priceBefore = await dep.system.vault.markPrice(MARKETS.BTC.id);
     const forwarder = Wallet.createRandom().address;
     const upkeep = json<{
@@ -359,10 +355,14 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     await (await signer!.sendTransaction({ to: holder.address, value: parseEther("1") })).wait();
     await (await dep.system.usdt.mint(holder.address, 1000n * 10n ** 6n)).wait();
     const env = { LT_PRIVATE_KEY: holder.privateKey };
-    const minted = json<{ shares: string }>(await waited("mint", "ETH3S", "1000", env, holder.address));
-    const redeemed = json<{ usdt: string }>(await waited("redeem", "ETH3S", "300", env, holder.address));
+    const minted = json<{ shares: string }>(
+      await waited(dep, lt, holder.address, "mint", "ETH3S", "1000", env),
+    );
+    const redeemed = json<{ usdt: string }>(
+      await waited(dep, lt, holder.address, "redeem", "ETH3S", "300", env),
+    );
     const token = (await tokenAt("ETH3S")).connect(holder.connect(dep.ethers.provider));
-    await (await token.transfer(friend, 100n * WAD)).wait();
+    const gift = (await (await token.transfer(friend, 100n * WAD)).wait())!;
     type Row = {
       symbol: string;
       nav: string;
@@ -403,10 +403,16 @@ describe("lt admin, the operator's commands, against a hardhat node", function (
     // a 3x mint pays its 0.05% fee and 3 x 0.05% taker fee: about 2 USDT on 1,000, and the redeem more
     expect(u(row.feesPaidUsdt)).to.be.within(2n * 10n ** 6n, 4n * 10n ** 6n);
     expect(u(row.realisedUsdt)).to.be.lessThan(0n); // the fees, at an unchanged price
-    // the friend's tokens arrived by transfer: valued at NAV on arrival
+    // the friend's tokens arrived by transfer: valued at NAV on arrival, total assets over the supply
+    // in the transfer's block (not nav() now: its 6 decimals times 100 tokens are 100 units apart, and
+    // funding moves NAV while the test runs); the management fee accrued since the fill's block, a few
+    // seconds of it, is 0.06 units a second on 100 USDT
     const friendRow = json<{ positions: Row[] }>(theirs).positions[0]!;
     expect(friendRow.shares).to.equal("100");
-    expect(u(friendRow.costBasisUsdt)).to.be.within(100n * nav - 10n, 100n * nav + 10n);
+    const at = { blockTag: gift.blockNumber };
+    const [assetsThen, supplyThen] = await Promise.all([token.totalAssets(at), token.totalSupply(at)]);
+    const arrival = (100n * WAD * ((assetsThen * 10n ** 30n) / supplyThen)) / 10n ** 30n;
+    expect(u(friendRow.costBasisUsdt)).to.be.within(arrival - 5n, arrival);
     expect(text.stdout).to.match(
       /ETH3S\s+[\d,.]+\s+[\d.]+\s+[\d,.]+\s+[\d,.]+\s+-[\d,.]+\s+-[\d,.]+\s+[\d.]+/,
     );

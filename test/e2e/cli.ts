@@ -18,8 +18,8 @@ import {
   type NodeKind,
   startNode,
 } from "./nodes.ts";
-import { deskOf, keeperFor, newRounds, WAIT } from "./support/desk.ts";
-import { expectPlainError, json, runLt, type Run } from "./support/lt.ts";
+import { deskOf, newRounds, waited } from "./support/desk.ts";
+import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { freePort } from "./support/processes.ts";
 
 const USDT = 10n ** 6n;
@@ -69,14 +69,6 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
 
     const lt = (args: string[], env: Record<string, string> = {}) =>
       runLt(["--rpc", node!.url, "--deployments", dep.dir, ...args], env);
-    /** A waited `lt <side> ... --json` of `account`: the test brings the next round and fills once it is placed. */
-    const waited = (
-      side: "mint" | "redeem",
-      symbol: string,
-      amount: string,
-      env: Record<string, string> = {},
-      account = admin,
-    ): Promise<Run> => keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
     const send = (method: string, params: unknown[] = []) => dep.ethers.provider.send(method, params);
     const latestTime = async () => (await dep.ethers.provider.getBlock("latest"))!.timestamp;
     const isolated = (fn: () => Promise<void>) => isolatedOn(dep, fn);
@@ -169,7 +161,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
 
     it("mints with a permit through the desk, prints the fill's NAV and costs as the chain has them, quotes as the engine and the previews do at one block, and redeems", async function () {
       const usdtBefore = await dep.system.usdt.balanceOf(admin);
-      const first = json<Claimed>(await waited("mint", "BTC3L", "1000"));
+      const first = json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3L", "1000"));
       // one transaction to request: USDT's permit rides in it, for exactly the 1,000, no approval
       expect([first.permit, first.approveTx]).to.deep.equal([true, null]);
       expect(await dep.system.usdt.allowance(admin, deskAddress)).to.equal(0n);
@@ -195,7 +187,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       // the request's estimate is that quote (the same pending block); the fill comes at the next round,
       // at the same price a few seconds on, so the shares are the quote to a millionth
       const before = await btc3l.balanceOf(admin);
-      const minted = json<Claimed>(await waited("mint", "BTC3L", "1234.56"));
+      const minted = json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3L", "1234.56"));
       expect(minted.estimate).to.equal(quote.preview);
       const preview = parseUnits(quote.preview, 18);
       near(
@@ -216,7 +208,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         parseUnits(redeemQuote.preview, 6),
       );
       const usdtBeforeRedeem = await dep.system.usdt.balanceOf(admin);
-      const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "500.5"));
+      const redeemed = json<Claimed>(await waited(dep, lt, admin, "redeem", "BTC3L", "500.5"));
       expect(redeemed.estimate).to.equal(redeemQuote.preview);
       expect(redeemed.claimedShares).to.equal("500.5");
       const payout = parseUnits(redeemQuote.preview, 6);
@@ -275,7 +267,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
     });
 
     it("puts the next trigger prices exactly where the chain's leverage reaches the band edges", async function () {
-      expect(json<Claimed>(await waited("mint", "BTC3S", "2000")).status).to.equal("claimed");
+      expect(json<Claimed>(await waited(dep, lt, admin, "mint", "BTC3S", "2000")).status).to.equal("claimed");
       for (const symbol of ["BTC3L", "BTC3S"]) {
         const token = dep.system.tokens[symbol]!;
         const info = json<{ live: { triggers: { atMaxLeverage: string; atMinLeverage: string } } }>(
@@ -339,7 +331,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       // an approval of the desk given beforehand is used: no permit, no approval of lt's own
       const mine = wallet.connect(dep.ethers.provider);
       await (await dep.system.usdt.connect(mine).approve(deskAddress, 5n * USDT)).wait();
-      const minted = json<Claimed>(await waited("mint", "BTC3L", "5", env, wallet.address));
+      const minted = json<Claimed>(await waited(dep, lt, wallet.address, "mint", "BTC3L", "5", env));
       expect([minted.permit, minted.approveTx]).to.deep.equal([false, null]);
       expect(await dep.system.usdt.allowance(wallet.address, deskAddress)).to.equal(0n);
       expect(parseUnits(minted.shares, 18)).to.equal(await btc3l.balanceOf(wallet.address));
@@ -361,7 +353,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
           await lt(["mint", "BTC3L", "10"]),
           "minting BTC3L is paused by its operator; redeeming stays open",
         );
-        const redeemed = json<Claimed>(await waited("redeem", "BTC3L", "1"));
+        const redeemed = json<Claimed>(await waited(dep, lt, admin, "redeem", "BTC3L", "1"));
         expect(redeemed.claimedShares).to.equal("1");
         await checkFill(btc3l, "redeem", redeemed);
       } finally {
@@ -375,7 +367,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         await (await btc3l.scheduleDelisting(delistingTime)).wait();
         const [mint, redeem] = await Promise.all([
           lt(["mint", "BTC3L", "10"]),
-          waited("redeem", "BTC3L", "1"),
+          waited(dep, lt, admin, "redeem", "BTC3L", "1"),
         ]);
         expectPlainError(mint, "BTC3L is being delisted (settlement from ");
         expect(mint.stderr).to.include("minting is closed, redeeming stays open");
@@ -384,6 +376,13 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         await send("evm_setNextBlockTimestamp", [delistingTime]);
         await setPrice("BTC", MARKETS.BTC.initialPrice);
         await (await btc3l.settle()).wait();
+        // a settled token pays at once, from the token: an explicit --max-slippage (refused on a request)
+        // applies to that payout; 0% holds, as the preview is what the call pays
+        const one = json<{ settled: boolean; usdt: string; preview: string; minUsdt: string }>(
+          await lt(["redeem", "BTC3L", "1", "--max-slippage", "0%", "--json"]),
+        );
+        expect(one.settled).to.equal(true);
+        expect([one.usdt, one.minUsdt]).to.deep.equal([one.preview, one.preview]);
         const held = await btc3l.balanceOf(admin);
         const owed = await btc3l.previewRedeem(held);
         // a settled token pays at once, from the token: --min-out applies to that payout
@@ -404,7 +403,7 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       });
     });
 
-    it("says when a token is depleted: info before the rebalance that marks it, mint and redeem after; a request placed before comes back whole", async function () {
+    it("says when a token is depleted: info before the rebalance that marks it, mint and redeem before and after, placing nothing; a request placed before comes back whole", async function () {
       await isolated(async () => {
         await setPrice("BTC", 60_000n * 10n ** 8n); // -40%: a 3x long loses more than its equity
         const depleted =
@@ -414,20 +413,26 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
           await lt(["info", "BTC3L", "--json"]),
         );
         expect(infoBefore).to.include({ state: "Depleted", stateOnChain: "Active" });
-        // the desk takes requests while the token is Active, and lt places them then (its estimate, the
-        // token's preview, reverts: none is printed); the fill after the mark refuses them
+        // the desk still takes requests while the chain says Active, but lt asks the token's preview for
+        // its estimate first, which reverts TokenDepleted: lt says so and places nothing
+        const [mintBefore, redeemBefore] = await Promise.all([
+          lt(["mint", "BTC3L", "10", "--no-wait"]),
+          lt(["redeem", "BTC3L", "1", "--no-wait"]),
+        ]);
+        expectPlainError(mintBefore, depleted);
+        expectPlainError(redeemBefore, depleted);
+        await nothingPending(admin);
+        // requests placed on the desk directly then: the fill after the mark refuses them
         const [usdtBefore, sharesBefore] = [
           await dep.system.usdt.balanceOf(admin),
           await btc3l.balanceOf(admin),
         ];
-        const mint = json<{ status: string; estimate: string | null }>(
-          await lt(["mint", "BTC3L", "10", "--no-wait", "--json"]),
-        );
-        const redeem = json<{ status: string; estimate: string | null }>(
-          await lt(["redeem", "BTC3L", "1", "--no-wait", "--json"]),
-        );
-        expect(mint).to.include({ status: "pending", estimate: null });
-        expect(redeem).to.include({ status: "pending", estimate: null });
+        await (await dep.system.usdt.approve(deskAddress, 10n * USDT)).wait();
+        await (await btc3l.approve(deskAddress, WAD)).wait();
+        await (await btc3lDesk.requestDeposit(10n * USDT, admin, admin)).wait();
+        await (await btc3lDesk.requestRedeem(WAD, admin, admin)).wait();
+        expect(await btc3lDesk.pendingDepositRequest(0n, admin)).to.equal(10n * USDT);
+        expect(await btc3lDesk.pendingRedeemRequest(0n, admin)).to.equal(WAD);
 
         await (await btc3l.rebalance()).wait();
         expect(await btc3l.state()).to.equal(3n);
@@ -457,26 +462,39 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
       });
     });
 
-    it("refuses a minimum (--min-out) on a mint or redeem request in a sentence, sending nothing", async function () {
-      const [mint, redeem] = await Promise.all([
+    it("refuses a minimum (--min-out) or a --max-slippage on a mint or redeem request in a sentence, sending nothing", async function () {
+      const nonce = await dep.ethers.provider.getTransactionCount(admin);
+      const [mint, redeem, mintSlippage, redeemSlippage] = await Promise.all([
         lt(["mint", "BTC3L", "100", "--min-out", "1000"]),
         lt(["redeem", "BTC3L", "10", "--min-out", "10000"]),
+        lt(["mint", "BTC3L", "100", "--max-slippage", "1%"]),
+        lt(["redeem", "BTC3L", "10", "--max-slippage", "1%"]),
       ]);
       const refused =
         "BTC3L fills requests at the next price round, which nobody knows yet, so --min-out cannot be enforced; place the request without it";
       expectPlainError(mint, refused);
       expectPlainError(redeem, refused);
+      // a redeem takes --max-slippage when the token is settled (paid at once); BTC3L is active: a request
+      const slippage = (side: string) =>
+        `--max-slippage does not apply to a ${side} request: BTC3L's desk fills it at the next price round, whose price nobody knows when it is placed`;
+      expectPlainError(mintSlippage, slippage("mint"));
+      expectPlainError(redeemSlippage, slippage("redeem"));
+      expect(redeemSlippage.stderr).to.include("--deadline");
+      expect(redeemSlippage.stderr).to.include("lt cancel BTC3L while its round is current");
       await nothingPending(admin);
+      expect(await dep.ethers.provider.getTransactionCount(admin)).to.equal(nonce);
     });
 
-    it("says when the price is stale in a quote and in info, and a mint request then waits for a fresh round", async function () {
+    it("says when the price is stale in a quote and in info, and stops a mint or redeem request before sending it", async function () {
       await isolated(async () => {
         const heartbeat = MARKETS.BTC.heartbeat;
         await send("evm_increaseTime", [heartbeat + 60]);
         await send("evm_mine");
+        const nonce = await dep.ethers.provider.getTransactionCount(admin);
         const stale = "the BTC price is stale: last updated ";
-        const [mint, quote, info] = await Promise.all([
-          lt(["mint", "BTC3L", "10", "--deadline", "3s", "--json"]),
+        const [mint, redeem, quote, info] = await Promise.all([
+          lt(["mint", "BTC3L", "10", "--json"]),
+          lt(["redeem", "BTC3L", "1"]),
           lt(["quote", "redeem", "BTC3L", "1"]),
           lt(["info", "BTC3L"]),
         ]);
@@ -485,11 +503,15 @@ for (const kind of ["hardhat", "anvil"] as NodeKind[]) {
         expect(info.code).to.equal(0);
         expect(info.stdout).to.include(`unavailable: ${stale}`);
         expect(info.stdout).to.include("target 3.00x");
-        // the desk takes the request (it fills at the next round, which a fresh price brings); with no
-        // round before the deadline lt says so, and the request stays
-        expectPlainError(mint, "no fill within 3 s (--deadline): no newer price round has come yet");
-        expect(mint.stderr).to.include("The request stays pending and nothing is lost");
-        expect(await btc3lDesk.pendingDepositRequest(0n, admin)).to.equal(10n * USDT);
+        // the request's estimate (the token's preview) reverts StalePrice: lt says so at once and sends
+        // nothing, neither a permit's request nor an approval
+        expectPlainError(mint, stale);
+        expect(mint.stderr).to.include("wait for the price feed to update");
+        expect(JSON.parse(mint.stdout)).to.have.property("error").that.includes(stale);
+        expectPlainError(redeem, stale);
+        expect(await btc3lDesk.pendingDepositRequest(0n, admin)).to.equal(0n);
+        await nothingPending(admin);
+        expect(await dep.ethers.provider.getTransactionCount(admin)).to.equal(nonce);
       });
       // a revert may leave the node's clock ahead: publish fresh prices for whatever runs next
       await setPrice("BTC", MARKETS.BTC.initialPrice);

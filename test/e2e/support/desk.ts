@@ -12,6 +12,9 @@ import { MockPriceFeed__factory } from "../../../types/ethers-contracts/factorie
 import type { Deployment } from "../nodes.ts";
 import type { Run } from "./lt.ts";
 
+/** How a test runs `lt` against its node: the arguments after the node's and the address book's. */
+export type Lt = (args: string[], env?: Record<string, string>) => Promise<Run>;
+
 /**
  * The deadline a waited `lt mint`/`lt redeem` in a test gets: its fill comes within seconds, and should
  * the test fail before it, lt gives up in a minute instead of waiting out its default 10.
@@ -89,6 +92,23 @@ export async function keeperFor(
   await round();
   await fill(desk);
   return done;
+}
+
+/**
+ * A waited `lt <side> <symbol> <amount> --json` of `account` (signed as `env` says, the node's first
+ * account by default), with the test's deadline (WAIT): the test brings the next round and the fill
+ * once the request is placed (keeperFor).
+ */
+export function waited(
+  dep: Deployment,
+  lt: Lt,
+  account: string,
+  side: "mint" | "redeem",
+  symbol: string,
+  amount: string,
+  env: Record<string, string> = {},
+): Promise<Run> {
+  return keeperFor(dep, symbol, account, lt([side, symbol, amount, "--json", ...WAIT], env));
 }
 
 /**
