@@ -456,8 +456,9 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
     }
 
     /// @dev Nets the batch's deposits (`assets` USDT, the bounty taken) against its redemptions: the
-    /// redeemers' shares pass to the depositors at the token's NAV (`convertToAssets`, rounded down;
-    /// `convertToShares` when the deposits are the smaller side), with the token's redeem fee on the
+    /// redeemers' shares pass to the depositors at the NAV a mint or a redeem prices against now
+    /// (`bookNow`: after the rebalance the rest's trade runs first when one is due; shares to USDT
+    /// rounded down, or USDT to shares when the deposits are the smaller side), with the token's redeem fee on the
     /// shares given and its mint fee on the shares passed, both rounded up and sent to the treasury;
     /// only the rest of the larger side goes through the token, one trade instead of two. Supply and
     /// equity do not move for the matched part, so holders who did not trade are untouched. Only on a
@@ -472,10 +473,11 @@ contract ForwardDesk is IForwardDesk, IERC165, ReentrancyGuardTransient {
         uint256 given = redemptions.given;
         uint256 redeemFeeShares = TokenMath.feeUp(given, redeemFee);
         uint256 shares = given - redeemFeeShares;
-        uint256 paid = token.convertToAssets(shares);
+        (uint256 supply, uint256 equity) = token.bookNow();
+        uint256 paid = TokenMath.toAssetsDown(shares, equity, supply);
         if (paid > assets) {
             // the deposits are the smaller side: all of them buy shares, the rest is redeemed
-            (paid, shares) = (assets, token.convertToShares(assets));
+            (paid, shares) = (assets, TokenMath.toSharesDown(assets, supply, equity));
             given = Math.min(MathLib.mulDivUp(shares, TokenMath.WAD, TokenMath.WAD - redeemFee), given);
             redeemFeeShares = given - shares;
         }

@@ -127,6 +127,11 @@ contract LeveragedToken is
         uint256 mintFee; // WAD
         uint256 redeemFee; // WAD
         uint256 managementFeeShares; // accrued by this call
+        // the due rebalance a mint or a redeem runs first (size and equity above are after it), not
+        // traded yet: `_tradeAfterRestore` sends it with the mint's or redeem's own trade
+        int256 restoreDelta;
+        int256 sizeBefore;
+        int256 equityBefore;
     }
 
     /// @dev What one trade of `sizeDelta` will leave.
@@ -193,7 +198,7 @@ contract LeveragedToken is
         Book memory b = _liveBook(s);
         (Quote memory q, uint256 minted, uint256 feeShares) = _quoteDeposit(b, assets);
         if (minted == 0) revert DepositTooSmall(assets);
-        _mintAndTrade(s, q, receiver, assets, minted, feeShares, b.managementFeeShares);
+        _mintAndTrade(s, b, q, receiver, assets, minted, feeShares);
         return minted;
     }
 
@@ -226,7 +231,7 @@ contract LeveragedToken is
         Book memory b = _liveBook(s);
         (Quote memory q, uint256 paid, uint256 feeShares) = _quoteRedeem(b, shares);
         if (paid == 0) revert RedeemTooSmall(shares);
-        _burnAndTrade(s, q, owner, receiver, shares, paid, feeShares, b.managementFeeShares);
+        _burnAndTrade(s, b, q, owner, receiver, shares, paid, feeShares);
         return paid;
     }
 
@@ -320,7 +325,7 @@ contract LeveragedToken is
                 _closeAll(b.size);
             } else {
                 assets = uint256(q.equityAfter);
-                _trade(q, -int256(assets), address(this), 0);
+                _trade(q.sizeDelta, -int256(assets), address(this), 0);
             }
         }
         settledAssets = uint128(assets);
@@ -435,6 +440,17 @@ contract LeveragedToken is
     function balanceOf(address account) public view override(ERC20, IERC20) returns (uint256) {
         uint256 balance = ERC20.balanceOf(account);
         return account == admin.treasury ? balance + status.pendingFeeShares : balance;
+    }
+
+    /// @inheritdoc ILeveragedToken
+    function bookNow() external view returns (uint256 supply, uint256 equity) {
+        Status memory s = status;
+        Book memory b = _bookNow(s);
+        if (b.equity > 0) {
+            (Quote memory q, , ) = _restoreQuote(b, s.lastRebalance);
+            _restore(b, q);
+        }
+        return (b.supply, b.equity > 0 ? uint256(b.equity) : 0);
     }
 
     /// @inheritdoc ILeveragedToken
@@ -698,36 +714,34 @@ contract LeveragedToken is
         }
     }
 
-    /// @dev A book to price a mint or a redeem against: the token must have equity left. At or past
-    /// the ripcord, or without a position while it has holders (a liquidation closed it), the
-    /// position is first traded back to target (as anyone may do then, without the bounty), so the
-    /// exchange's margin rules never block an entry or an exit (a mint or a redeem at 10x would
-    /// otherwise break the exchange's initial margin) and nobody mints a token with no exposure.
-    /// (A trade that would cost all the equity left is not made; the call goes on as it would have.)
+    /// @dev A book to price a mint or a redeem against: the token must have equity left. When a
+    /// rebalance is due (past the ripcord, out of the band, the daily check, or no position left while
+    /// the token has holders: a liquidation closed it), the book is first moved to after the trade
+    /// back to target, priced at its own cost as `rebalance()` would (no bounty) and announced; the
+    /// trade itself goes with the mint's or redeem's (`_tradeAfterRestore`). So the exchange's margin
+    /// rules never block an entry or an exit (a mint or a redeem at 10x would otherwise break the
+    /// exchange's initial margin), nobody mints a token with no exposure, and a fill brings the token
+    /// back to target in the trade it makes anyway. (A trade that would cost all the equity left is
+    /// not made; the call goes on as it would have.)
     function _liveBook(Status memory s) internal returns (Book memory b) {
         b = _book(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (!_restoresFirst(b)) return b;
-        Quote memory q = _ripcordQuote(b);
-        if (q.sizeDelta != 0) {
-            uint256 before = _leverage(b.size, b.equity, b.price);
-            uint8 reason = b.size == 0 ? REASON_REOPEN : REASON_RIPCORD;
-            (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
-            s.lastRebalance = uint32(block.timestamp);
-            emit Rebalanced(
-                msg.sender,
-                reason,
-                before,
-                _leverage(b.size, b.equity, b.price),
-                q.sizeDelta,
-                b.price,
-                q.cost,
-                0,
-                0
-            );
-            _trade(q, 0, address(0), b.equity);
-        }
+        (Quote memory q, uint8 reason, uint256 before) = _restoreQuote(b, s.lastRebalance);
+        if (q.sizeDelta == 0) return b;
+        _restore(b, q);
+        s.lastRebalance = uint32(block.timestamp);
+        emit Rebalanced(
+            msg.sender,
+            reason,
+            before,
+            _leverage(b.size, b.equity, b.price),
+            q.sizeDelta,
+            b.price,
+            q.cost,
+            0,
+            0
+        );
     }
 
     /// @dev The book `_liveBook` leaves, as a view: what previews price against.
@@ -736,37 +750,41 @@ contract LeveragedToken is
         b = _bookNow(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        if (!_restoresFirst(b)) return b;
-        Quote memory q = _ripcordQuote(b);
-        if (q.sizeDelta != 0) (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
+        (Quote memory q, , ) = _restoreQuote(b, s.lastRebalance);
+        _restore(b, q);
     }
 
-    /// @dev Whether a mint or a redeem on `b` first rebalances: leverage at or past the ripcord, or
-    /// holders and equity without a position.
-    function _restoresFirst(Book memory b) internal view returns (bool) {
-        if (b.equity <= 0) return false;
-        if (b.size == 0) return b.supply != 0;
-        return _leverage(b.size, b.equity, b.price) >= ripcordLeverage;
-    }
-
-    /// @dev The rebalance to target a mint or a redeem runs first past the ripcord; none (sizeDelta 0)
-    /// when it would cost all the equity left.
-    function _ripcordQuote(Book memory b) internal view returns (Quote memory q) {
+    /// @dev The rebalance to target a mint or a redeem on `b` runs first, why (REASON_*) and the
+    /// leverage judged; none (sizeDelta 0) when none is due, the equity is gone, or the trade would
+    /// cost all the equity left.
+    function _restoreQuote(
+        Book memory b,
+        uint256 lastRebalanceTime
+    ) internal view returns (Quote memory q, uint8 reason, uint256 before) {
+        (reason, before) = _rebalanceReason(b.size, b.equity, b.price, lastRebalanceTime, b.supply != 0);
+        if (reason == REASON_NONE || reason == REASON_DEPLETED) return (q, reason, before);
         int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
         q = _quoteTrade(b, target - b.size);
         if (q.equityAfter <= 0) q.sizeDelta = 0;
+    }
+
+    /// @dev Moves `b` to after the restore `q` (none when its sizeDelta is 0), keeping what it was.
+    function _restore(Book memory b, Quote memory q) internal pure {
+        if (q.sizeDelta == 0) return;
+        (b.sizeBefore, b.equityBefore, b.restoreDelta) = (b.size, b.equity, q.sizeDelta);
+        (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
     }
 
     /* INTERNAL: execution */
 
     function _mintAndTrade(
         Status memory s,
+        Book memory b,
         Quote memory q,
         address receiver,
         uint256 assets,
         uint256 shares,
-        uint256 feeShares,
-        uint256 managementFeeShares
+        uint256 feeShares
     ) internal {
         uint256 cap = s.supplyCapped ? maxSupply : NO_CAP;
         uint256 supplyAfter = q.supply + shares + feeShares + (q.supply == 0 ? MINIMUM_SHARES : 0);
@@ -776,10 +794,10 @@ contract LeveragedToken is
         if (q.supply == 0) _mint(DEAD, MINIMUM_SHARES);
         _mint(receiver, shares);
         emit Deposit(msg.sender, receiver, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares);
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, b.managementFeeShares);
         // the exchange asks for the USDT in payMargin, inside the trade, and credits what arrives
         marginPayer = msg.sender;
-        _trade(q, int256(assets), address(0), q.equityAfter);
+        _tradeAfterRestore(b, q, int256(assets), address(0), q.equityAfter);
         marginPayer = address(0);
     }
 
@@ -793,13 +811,13 @@ contract LeveragedToken is
 
     function _burnAndTrade(
         Status memory s,
+        Book memory b,
         Quote memory q,
         address owner,
         address receiver,
         uint256 shares,
         uint256 assets,
-        uint256 feeShares,
-        uint256 managementFeeShares
+        uint256 feeShares
     ) internal {
         if (msg.sender != owner) _spendAllowance(owner, msg.sender, shares);
         _requireBalance(owner, shares);
@@ -807,14 +825,43 @@ contract LeveragedToken is
         _writeStatus(s);
         _burn(owner, shares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
-        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares);
-        _trade(q, -int256(assets), receiver, q.equityAfter - int256(assets));
+        emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, b.managementFeeShares);
+        _tradeAfterRestore(b, q, -int256(assets), receiver, q.equityAfter - int256(assets));
+    }
+
+    /// @dev The trade of a mint or a redeem (`q`, priced on `b` after its restore), with the restore
+    /// `_liveBook` priced but did not send: one exchange trade for both when that leaves the token at
+    /// least the equity the two apart would (the saving, if any, stays with the holders:
+    /// TradesJoined), else the restore and then the trade.
+    function _tradeAfterRestore(
+        Book memory b,
+        Quote memory q,
+        int256 marginDelta,
+        address to,
+        int256 expectedEquity
+    ) internal {
+        int256 restore = b.restoreDelta;
+        if (restore != 0) {
+            (int256 restoredEquity, int256 restoredSize) = (b.equity, b.size);
+            (b.size, b.equity) = (b.sizeBefore, b.equityBefore);
+            Quote memory joined = _quoteTrade(b, restore + q.sizeDelta);
+            (b.size, b.equity) = (restoredSize, restoredEquity);
+            // the equity the joined trade leaves against what the two apart would
+            int256 saved = joined.equityAfter + marginDelta - expectedEquity;
+            if (saved >= 0) {
+                emit TradesJoined(joined.sizeDelta, joined.cost, uint256(saved));
+                _trade(joined.sizeDelta, marginDelta, to, expectedEquity + saved);
+                return;
+            }
+            _trade(restore, 0, address(0), restoredEquity);
+        }
+        _trade(q.sizeDelta, marginDelta, to, expectedEquity);
     }
 
     /// @dev One exchange call; reverts if the exchange's equity differs from the quote, so no
     /// preview can ever disagree with what happened.
-    function _trade(Quote memory q, int256 marginDelta, address to, int256 expectedEquity) internal {
-        IPerpVault.TradeResult memory r = vault.trade(market, q.sizeDelta, marginDelta, to);
+    function _trade(int256 sizeDelta, int256 marginDelta, address to, int256 expectedEquity) internal {
+        IPerpVault.TradeResult memory r = vault.trade(market, sizeDelta, marginDelta, to);
         if (r.equity != expectedEquity) revert ExchangeMismatch(expectedEquity, r.equity);
     }
 
@@ -860,7 +907,7 @@ contract LeveragedToken is
             bounty,
             b.managementFeeShares
         );
-        _trade(q, -int256(bounty), msg.sender, q.equityAfter - int256(bounty));
+        _trade(q.sizeDelta, -int256(bounty), msg.sender, q.equityAfter - int256(bounty));
     }
 
     /// @dev Equity is gone: close what is left of the position (the exchange's pool bears the loss

@@ -64,10 +64,10 @@ interface ILeveragedToken is IERC4626 {
         uint256 managementFeeShares
     );
     /// @notice The position was traded back to target by `caller`: by `rebalance()`, or first thing in
-    /// a mint or a redeem that found leverage at or past the ripcord (reason 3, no bounty) or no
-    /// position left while the token has holders and equity (reason 5, after a liquidation).
-    /// `managementFeeShares` is the management fee `rebalance()` accrued first (0 inside a mint or a
-    /// redeem, whose PositionResized reports it).
+    /// a mint or a redeem that found a rebalance due (any reason but depletion; no bounty), which is
+    /// priced at its own `cost` and may share one exchange trade with the mint's or redeem's
+    /// (TradesJoined). `managementFeeShares` is the management fee `rebalance()` accrued first (0
+    /// inside a mint or a redeem, whose PositionResized reports it).
     event Rebalanced(
         address indexed caller,
         uint8 reason,
@@ -79,6 +79,11 @@ interface ILeveragedToken is IERC4626 {
         uint256 bounty,
         uint256 managementFeeShares
     );
+    /// @notice A mint's or a redeem's trade and the due rebalance it ran first went to the exchange as
+    /// one trade of `sizeDelta` costing `cost`, which left the token `saved` USDT more equity than the
+    /// two trades apart would have (they point opposite ways, or the roundings favour one): the
+    /// holders keep it, as the minter or redeemer is priced after the rebalance alone.
+    event TradesJoined(int256 sizeDelta, uint256 cost, uint256 saved);
     /// @notice The management fee accrued `shares` to the treasury over `elapsed` seconds, outside a
     /// mint, a redeem or a rebalance (which report it in their own event): by `accrueManagementFee`,
     /// `setFees`, `setTreasury` or `settle`.
@@ -154,6 +159,11 @@ interface ILeveragedToken is IERC4626 {
 
     /// @notice NAV in USDT (6 decimals) per 1e18 shares, management fee accrued to this second.
     function nav() external view returns (uint256);
+
+    /// @notice What a mint or a redeem prices against now: the supply (management fee accrued to this
+    /// second) and the exchange equity after the rebalance a mint or a redeem runs first when one is
+    /// due (floored at 0). The desk nets a batch's two sides at this NAV.
+    function bookNow() external view returns (uint256 supply, uint256 equity);
 
     /// @notice Current leverage (WAD): |size x price| / equity.
     function leverage() external view returns (uint256);

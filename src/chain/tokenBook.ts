@@ -1,12 +1,12 @@
 // The book a token prices against, read from the chain at one block: what the contract's `_bookNow`
 // reads (the block's time, the status slot, fees, supply and cap, and the exchange's trading snapshot
-// for the token), with the management fee accrued to that block's time and, at or past the ripcord,
+// for the token), with the management fee accrued to that block's time and, when a rebalance is due,
 // moved to after the rebalance a mint or a redeem runs first (`_liveBookNow`), so the reference engine
 // (src/engine) quotes exactly what the token's previews say at that block. `lt quote` and the NAV
 // arbitrage read it at the "pending" block: the one a transaction sent now lands in.
 import { toQuantity, type ContractRunner } from "ethers";
 import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
-import { type Book, isEngineRevert, TokenState, tradableBook } from "../engine/index.ts";
+import { type Book, isEngineRevert, type RebalanceRules, TokenState, tradableBook } from "../engine/index.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
 
 /** A block to read at: a tag, or a block number. */
@@ -19,8 +19,9 @@ export interface RawRpc {
 }
 
 export interface TokenBook {
-  /** Supply (management fee accrued to `timestamp`), the exchange's snapshot (after the ripcord
-   * rebalance when one runs; equity 0 when the token has none left), the limits and the fee. */
+  /** Supply (management fee accrued to `timestamp`), the exchange's snapshot (after the rebalance a
+   * mint or a redeem runs first when one is due; equity 0 when the token has none left), the limits
+   * and the fee. */
   book: Book;
   state: TokenState;
   targetLeverage: bigint;
@@ -50,6 +51,20 @@ export async function blockTimestamp(rpc: RawRpc, at: BookBlock = "pending"): Pr
   return BigInt(block.timestamp);
 }
 
+/** The token's immutable leverage rules, which say when a mint or a redeem rebalances first. */
+export async function readRebalanceRules(token: LeveragedToken): Promise<RebalanceRules> {
+  const [isLong, targetLeverage, minLeverage, maxLeverage, ripcordLeverage, rebalanceEpsilon] =
+    await Promise.all([
+      token.isLong(),
+      token.targetLeverage(),
+      token.minLeverage(),
+      token.maxLeverage(),
+      token.ripcordLeverage(),
+      token.rebalanceEpsilon(),
+    ]);
+  return { isLong, targetLeverage, minLeverage, maxLeverage, ripcordLeverage, rebalanceEpsilon };
+}
+
 /** Reads what the token's `_bookNow` reads at block `at` and returns the engine's Book for it. */
 export async function readTokenBook(
   rpc: RawRpc,
@@ -58,18 +73,16 @@ export async function readTokenBook(
   at: BookBlock = "pending",
 ): Promise<TokenBook> {
   const tag = { blockTag: at };
-  const [timestamp, status, fees, supply, supplyCap, market, targetLeverage, ripcordLeverage, isLong] =
-    await Promise.all([
-      blockTimestamp(rpc, at),
-      token.status(tag),
-      token.fees(tag),
-      token.totalSupply(tag),
-      token.supplyCap(tag),
-      token.market(),
-      token.targetLeverage(),
-      token.ripcordLeverage(),
-      token.isLong(),
-    ]);
+  const [timestamp, status, fees, supply, supplyCap, market, rules] = await Promise.all([
+    blockTimestamp(rpc, at),
+    token.status(tag),
+    token.fees(tag),
+    token.totalSupply(tag),
+    token.supplyCap(tag),
+    token.market(),
+    readRebalanceRules(token),
+  ]);
+  const { targetLeverage, isLong } = rules;
   const state = Number(status.state) as TokenState;
   const snapshot = await vault.tradingSnapshot(market, await token.getAddress(), tag);
   // totalSupply() already counts the pending fee shares; add the management fee due by this block
@@ -90,7 +103,7 @@ export async function readTokenBook(
   let book = read;
   if (state === TokenState.Active || state === TokenState.Delisting) {
     try {
-      book = tradableBook(read, targetLeverage, ripcordLeverage, isLong);
+      book = tradableBook(read, rules, status.lastRebalance, timestamp);
     } catch (e) {
       if (!isEngineRevert(e)) throw e;
       book = { ...read, equity: 0n }; // TokenDepleted: nothing can be minted or redeemed

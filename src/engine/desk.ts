@@ -16,6 +16,8 @@ import {
   min,
   mulDivDown,
   mulDivUp,
+  toAssetsDown,
+  toSharesDown,
   toUint,
 } from "./math.ts";
 import { KEEPER_ROLE, TokenState, type LeveragedToken } from "./token.ts";
@@ -508,8 +510,9 @@ export class ForwardDesk {
 
   /**
    * _net: the batch's deposits (`assets`, the bounty taken) against its redemptions. The redeemers'
-   * shares pass to the depositors at the token's NAV (convertToAssets rounded down; convertToShares
-   * when the deposits are the smaller side), the redeem fee on the shares given and the mint fee on
+   * shares pass to the depositors at the NAV a mint or a redeem prices against now (bookNow: after
+   * the rebalance the rest's trade runs first when one is due; shares to USDT rounded down, USDT to
+   * shares when the deposits are the smaller side), the redeem fee on the shares given and the mint fee on
    * those passed (both rounded up) go to the treasury, and only the rest of the larger side goes
    * through the token. False, nothing done, on a token that takes no mints, when nothing matches,
    * or when the token refuses the rest (the fill then trades the sides apart).
@@ -521,11 +524,12 @@ export class ForwardDesk {
     let given = redemptions.given;
     let redeemFeeShares = feeUp(given, redeemFee);
     let shares = given - redeemFeeShares;
-    let paid = this.token.convertToAssets(shares, self.time);
+    const book = this.token.bookNow(self.time);
+    let paid = toAssetsDown(shares, book.equity, book.supply);
     if (paid > assets) {
       // the deposits are the smaller side: all of them buy shares, the rest is redeemed
       paid = assets;
-      shares = this.token.convertToShares(assets, self.time);
+      shares = toSharesDown(assets, book.supply, book.equity);
       given = min(mulDivUp(shares, WAD, WAD - redeemFee), given);
       redeemFeeShares = given - shares;
     }

@@ -124,6 +124,26 @@ export interface Book {
   priceImpact: bigint;
   limits: TokenLimits;
   managementFeeShares: bigint; // accrued by this call
+  /** The due rebalance a mint or a redeem runs first (size and equity above are after it), not traded
+   * yet: `_tradeAfterRestore` sends it with the mint's or redeem's own trade. */
+  restore?: Restore;
+}
+
+/** The contract's Book fields restoreDelta, sizeBefore and equityBefore. */
+export interface Restore {
+  delta: bigint;
+  sizeBefore: bigint;
+  equityBefore: bigint;
+}
+
+/** The leverage rules a due rebalance is judged by (the token's immutables). */
+export interface RebalanceRules {
+  isLong: boolean;
+  targetLeverage: bigint;
+  minLeverage: bigint;
+  maxLeverage: bigint;
+  ripcordLeverage: bigint;
+  rebalanceEpsilon: bigint;
 }
 
 /** What one trade of `sizeDelta` will leave (the contract's Quote). */
@@ -245,7 +265,7 @@ export class LeveragedToken {
       const b = this.liveBook(tx, s);
       const d = this.quoteDeposit(b, assets);
       if (d.shares === 0n) throw new EngineRevert("DepositTooSmall", [assets]);
-      this.mintAndTrade(tx, s, d.quote, receiver, assets, d.shares, d.feeShares, b.managementFeeShares);
+      this.mintAndTrade(tx, s, b, d.quote, receiver, assets, d.shares, d.feeShares);
       return d.shares;
     });
   }
@@ -272,17 +292,7 @@ export class LeveragedToken {
       const b = this.liveBook(tx, s);
       const r = quoteRedeem(b, shares);
       if (r.assets === 0n) throw new EngineRevert("RedeemTooSmall", [shares]);
-      this.burnAndTrade(
-        tx,
-        s,
-        r.quote,
-        owner,
-        receiver,
-        shares,
-        r.assets,
-        r.feeShares,
-        b.managementFeeShares,
-      );
+      this.burnAndTrade(tx, s, b, r.quote, owner, receiver, shares, r.assets, r.feeShares);
       return r.assets;
     });
   }
@@ -381,7 +391,7 @@ export class LeveragedToken {
           this.closeAll(tx, b.size);
         } else {
           assets = q.equityAfter;
-          this.trade(tx, q, -assets, this.address, 0n);
+          this.trade(tx, q.sizeDelta, -assets, this.address, 0n);
         }
       }
       this.st.settledAssets = assets;
@@ -581,7 +591,13 @@ export class LeveragedToken {
     const s = this.st.status;
     const b = this.readExchange(this.supplyAfterAccrual(s, time), time);
     b.limits = { ...this.st.limits };
-    return tradableBook(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
+    return tradableBook(b, this, s.lastRebalance, time);
+  }
+
+  /** bookNow(): the supply and equity a mint or a redeem prices against now (what the desk nets at). */
+  bookNow(time: bigint): { supply: bigint; equity: bigint } {
+    const s = this.st.status;
+    return bookNowOf(this.readExchange(this.supplyAfterAccrual(s, time), time), this, s.lastRebalance, time);
   }
 
   /** _quoteDeposit: shares for the receiver, fee shares for the treasury and the trade. */
@@ -604,15 +620,7 @@ export class LeveragedToken {
    * holders (a token with holders and equity but no position reopens).
    */
   rebalanceReason(size: bigint, equity: bigint, price: bigint, time: bigint, held: boolean): number {
-    if (size === 0n) return held && equity > 0n ? REASON_REOPEN : REASON_NONE;
-    if (equity <= 0n) return REASON_DEPLETED;
-    const lev = leverageOf(size, equity, price);
-    if (lev >= this.ripcordLeverage) return REASON_RIPCORD;
-    if (lev > this.maxLeverage || lev < this.minLeverage) return REASON_BAND;
-    const today = time - (time % DAY);
-    const off = lev > this.targetLeverage ? lev - this.targetLeverage : this.targetLeverage - lev;
-    if (this.st.status.lastRebalance < today && off > this.rebalanceEpsilon) return REASON_DAILY;
-    return REASON_NONE;
+    return rebalanceReasonOf(this, size, equity, price, this.st.status.lastRebalance, time, held);
   }
 
   signed(size: bigint): bigint {
@@ -746,34 +754,29 @@ export class LeveragedToken {
   }
 
   /**
-   * _liveBook: the book plus the limits; the token must have equity left. At or past the ripcord, or
-   * without a position while it has holders, the position is first traded back to target (no
-   * bounty), unless that would cost all the equity left.
+   * _liveBook: the book plus the limits; the token must have equity left. When a rebalance is due
+   * (any reason but depletion) the book moves to after the trade back to target, priced at its own
+   * cost (no bounty) and announced; the trade goes with the mint's or redeem's (tradeAfterRestore).
    */
   private liveBook(tx: Tx, s: TokenStatus): Book {
     const b = this.book(s, tx.time);
     b.limits = { ...this.st.limits };
     if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
-    const q = ripcordQuote(b, this.targetLeverage, this.ripcordLeverage, this.isLong);
-    if (q.sizeDelta !== 0n) {
-      const before = leverageOf(b.size, b.equity, b.price);
-      const reason = b.size === 0n ? REASON_REOPEN : REASON_RIPCORD;
-      b.size += q.sizeDelta;
-      b.equity = q.equityAfter;
-      s.lastRebalance = tx.time;
-      this.emit("Rebalanced", [
-        key(tx.from),
-        BigInt(reason),
-        before,
-        leverageOf(b.size, b.equity, b.price),
-        q.sizeDelta,
-        b.price,
-        q.cost,
-        0n,
-        0n,
-      ]);
-      this.trade(tx, q, 0n, ZERO_ADDRESS, b.equity);
-    }
+    const { quote: q, reason, before } = restoreQuote(b, this, s.lastRebalance, tx.time);
+    if (q.sizeDelta === 0n) return b;
+    restore(b, q);
+    s.lastRebalance = tx.time;
+    this.emit("Rebalanced", [
+      key(tx.from),
+      BigInt(reason),
+      before,
+      leverageOf(b.size, b.equity, b.price),
+      q.sizeDelta,
+      b.price,
+      q.cost,
+      0n,
+      0n,
+    ]);
     return b;
   }
 
@@ -796,12 +799,12 @@ export class LeveragedToken {
   private mintAndTrade(
     tx: Tx,
     s: TokenStatus,
+    b: Book,
     q: Quote,
     receiver: string,
     assets: bigint,
     shares: bigint,
     feeShares: bigint,
-    managementFeeShares: bigint,
   ): void {
     const cap = s.supplyCapped ? this.st.limits.supplyCap : UINT128_MAX;
     const supplyAfter = q.supply + shares + feeShares + (q.supply === 0n ? MINIMUM_SHARES : 0n);
@@ -811,9 +814,9 @@ export class LeveragedToken {
     if (q.supply === 0n) this.shares.mint(DEAD, MINIMUM_SHARES);
     this.shares.mint(receiver, shares);
     this.emit("Deposit", [key(tx.from), key(receiver), assets, shares]);
-    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares]);
+    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, b.managementFeeShares]);
     // the exchange asks for the USDT in payMargin, inside the trade, and credits what arrives
-    this.trade(tx, q, assets, ZERO_ADDRESS, q.equityAfter, (amount) =>
+    this.tradeAfterRestore(tx, b, q, assets, ZERO_ADDRESS, q.equityAfter, (amount) =>
       this.world.usdt.transferFrom(this.address, tx.from, this.vault.address, amount),
     );
   }
@@ -821,13 +824,13 @@ export class LeveragedToken {
   private burnAndTrade(
     tx: Tx,
     s: TokenStatus,
+    b: Book,
     q: Quote,
     owner: string,
     receiver: string,
     shares: bigint,
     assets: bigint,
     feeShares: bigint,
-    managementFeeShares: bigint,
   ): void {
     if (key(tx.from) !== key(owner)) this.shares.spendAllowance(owner, tx.from, shares);
     this.requireBalance(owner, shares);
@@ -835,8 +838,38 @@ export class LeveragedToken {
     this.st.status = s;
     this.shares.burn(owner, shares);
     this.emit("Withdraw", [key(tx.from), key(receiver), key(owner), assets, shares]);
-    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, managementFeeShares]);
-    this.trade(tx, q, -assets, receiver, q.equityAfter - assets);
+    this.emit("PositionResized", [q.sizeDelta, q.price, q.cost, feeShares, b.managementFeeShares]);
+    this.tradeAfterRestore(tx, b, q, -assets, receiver, q.equityAfter - assets);
+  }
+
+  /**
+   * _tradeAfterRestore: the trade of a mint or a redeem (`q`, priced on `b` after its restore) with the
+   * restore liveBook priced but did not send: one exchange trade for both when that leaves the token
+   * at least the equity the two apart would (the holders keep the saving: TradesJoined), else the
+   * restore and then the trade.
+   */
+  private tradeAfterRestore(
+    tx: Tx,
+    b: Book,
+    q: Quote,
+    marginDelta: bigint,
+    to: string,
+    expectedEquity: bigint,
+    payMargin?: (amount: bigint) => void,
+  ): void {
+    const r = b.restore;
+    if (r !== undefined) {
+      const joined = quoteTrade({ ...b, size: r.sizeBefore, equity: r.equityBefore }, r.delta + q.sizeDelta);
+      // the equity the joined trade leaves against what the two apart would
+      const saved = joined.equityAfter + marginDelta - expectedEquity;
+      if (saved >= 0n) {
+        this.emit("TradesJoined", [joined.sizeDelta, joined.cost, saved]);
+        this.trade(tx, joined.sizeDelta, marginDelta, to, expectedEquity + saved, payMargin);
+        return;
+      }
+      this.trade(tx, r.delta, 0n, ZERO_ADDRESS, b.equity);
+    }
+    this.trade(tx, q.sizeDelta, marginDelta, to, expectedEquity, payMargin);
   }
 
   /** _requireBalance: ExceedsBalance unless `owner` holds `shares`, pending fee shares included. */
@@ -853,7 +886,7 @@ export class LeveragedToken {
    */
   private trade(
     tx: Tx,
-    q: Quote,
+    sizeDelta: bigint,
     marginDelta: bigint,
     to: string,
     expectedEquity: bigint,
@@ -862,7 +895,7 @@ export class LeveragedToken {
     const r = this.vault.trade(
       { from: this.address, time: tx.time },
       this.market,
-      q.sizeDelta,
+      sizeDelta,
       marginDelta,
       to,
       payMargin,
@@ -916,7 +949,7 @@ export class LeveragedToken {
       bounty,
       b.managementFeeShares,
     ]);
-    this.trade(tx, q, -bounty, tx.from, q.equityAfter - bounty);
+    this.trade(tx, q.sizeDelta, -bounty, tx.from, q.equityAfter - bounty);
   }
 
   /** _closeAll: equity is gone; the exchange's pool bears the loss beyond the margin. */
@@ -1066,52 +1099,78 @@ export function leastInput(
   return { lo, hi };
 }
 
-/** _leverage: |size| x price / equity, rounded down; max when equity is gone. */
-/**
- * _restoresFirst: whether a mint or a redeem on `b` first trades back to target: leverage at or past
- * the ripcord, or holders and equity without a position (after a liquidation).
- */
-export function restoresFirst(b: Book, ripcordLeverage: bigint): boolean {
-  if (b.equity <= 0n) return false;
-  if (b.size === 0n) return b.supply !== 0n;
-  return leverageOf(b.size, b.equity, b.price) >= ripcordLeverage;
+/** _rebalanceReason: why a rebalance is due (REASON_*); `held`: the token has holders. */
+export function rebalanceReasonOf(
+  r: RebalanceRules,
+  size: bigint,
+  equity: bigint,
+  price: bigint,
+  lastRebalance: bigint,
+  time: bigint,
+  held: boolean,
+): number {
+  if (size === 0n) return held && equity > 0n ? REASON_REOPEN : REASON_NONE;
+  if (equity <= 0n) return REASON_DEPLETED;
+  const lev = leverageOf(size, equity, price);
+  if (lev >= r.ripcordLeverage) return REASON_RIPCORD;
+  if (lev > r.maxLeverage || lev < r.minLeverage) return REASON_BAND;
+  const today = time - (time % DAY);
+  const off = lev > r.targetLeverage ? lev - r.targetLeverage : r.targetLeverage - lev;
+  if (lastRebalance < today && off > r.rebalanceEpsilon) return REASON_DAILY;
+  return REASON_NONE;
 }
 
 /**
- * _restoresFirst then _ripcordQuote: the rebalance to target a mint or a redeem runs first; none
- * (sizeDelta 0) when it is not due, or when it would cost all the equity left.
+ * _restoreQuote: the rebalance to target a mint or a redeem on `b` runs first, why, and the leverage
+ * judged; none (sizeDelta 0) when none is due, the equity is gone, or it would cost all the equity left.
  */
-export function ripcordQuote(
+export function restoreQuote(
   b: Book,
-  targetLeverage: bigint,
-  ripcordLeverage: bigint,
-  isLong: boolean,
-): Quote {
-  const none: Quote = {
-    supply: b.supply,
-    price: b.price,
-    sizeDelta: 0n,
-    cost: 0n,
-    equityAfter: b.equity,
-  };
-  if (!restoresFirst(b, ripcordLeverage)) return none;
-  const size = targetSizeDown(b.equity, targetLeverage, b.price);
-  const q = quoteTrade(b, (isLong ? size : -size) - b.size);
-  return q.equityAfter <= 0n ? none : q;
+  r: RebalanceRules,
+  lastRebalance: bigint,
+  time: bigint,
+): { quote: Quote; reason: number; before: bigint } {
+  const reason = rebalanceReasonOf(r, b.size, b.equity, b.price, lastRebalance, time, b.supply !== 0n);
+  const before = leverageOf(b.size, b.equity, b.price);
+  const none: Quote = { supply: 0n, price: 0n, sizeDelta: 0n, cost: 0n, equityAfter: 0n };
+  if (reason === REASON_NONE || reason === REASON_DEPLETED) return { quote: none, reason, before };
+  const size = targetSizeDown(b.equity, r.targetLeverage, b.price);
+  const q = quoteTrade(b, (r.isLong ? size : -size) - b.size);
+  return { quote: q.equityAfter <= 0n ? { ...q, sizeDelta: 0n } : q, reason, before };
 }
 
-/** The book a mint or a redeem prices against (`_liveBookNow`): after the ripcord rebalance if one runs. */
-export function tradableBook(
-  b: Book,
-  targetLeverage: bigint,
-  ripcordLeverage: bigint,
-  isLong: boolean,
-): Book {
+/** _restore: moves `b` to after the restore `q` (none when its sizeDelta is 0), keeping what it was. */
+export function restore(b: Book, q: Quote): void {
+  if (q.sizeDelta === 0n) return;
+  b.restore = { delta: q.sizeDelta, sizeBefore: b.size, equityBefore: b.equity };
+  b.size += q.sizeDelta;
+  b.equity = q.equityAfter;
+}
+
+/**
+ * The book a mint or a redeem prices against (`_liveBookNow`): after the rebalance it runs first when
+ * one is due (`lastRebalance` from the status slot, at `time`).
+ */
+export function tradableBook(b: Book, r: RebalanceRules, lastRebalance: bigint, time: bigint): Book {
   if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
-  const q = ripcordQuote(b, targetLeverage, ripcordLeverage, isLong);
-  return q.sizeDelta === 0n ? { ...b } : { ...b, size: b.size + q.sizeDelta, equity: q.equityAfter };
+  const out = { ...b };
+  restore(out, restoreQuote(out, r, lastRebalance, time).quote);
+  return out;
 }
 
+/** bookNow(): the supply and the equity (floored at 0) after the restore a mint or a redeem runs first. */
+export function bookNowOf(
+  b: Book,
+  r: RebalanceRules,
+  lastRebalance: bigint,
+  time: bigint,
+): { supply: bigint; equity: bigint } {
+  const out = { ...b };
+  if (out.equity > 0n) restore(out, restoreQuote(out, r, lastRebalance, time).quote);
+  return { supply: out.supply, equity: out.equity > 0n ? out.equity : 0n };
+}
+
+/** _leverage: |size| x price / equity, rounded down; max when equity is gone. */
 export function leverageOf(size: bigint, equity: bigint, price: bigint): bigint {
   if (size === 0n) return 0n;
   if (equity <= 0n) return UINT256_MAX;

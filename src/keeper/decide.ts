@@ -68,9 +68,10 @@ export interface DeskSnapshot {
 
 /**
  * Whether to fill the desk this tick. A fill comes before the token's own action (decide): its mint
- * and redeem price the waiting requests at the new round, and rebalance the token first when they
- * find it past the ripcord, so a band rebalance after it trades the book the fill left. A keeper
- * with KEEPER_ROLE fills as soon as a fill is needed; without it, once the fill is late (the bounty).
+ * and redeem price the waiting requests at the new round, and bring the token back to target first
+ * when they find a rebalance due (in the fill's own exchange trade when that is cheaper), so the
+ * keeper's own rebalance is then rarely due. A keeper with KEEPER_ROLE fills as soon as a fill is
+ * needed; without it, once the fill is late (the bounty).
  */
 export function decideFill(d: DeskSnapshot): boolean {
   return d.needed && (d.isKeeper || d.now >= d.lateAt);

@@ -360,13 +360,24 @@ export class Keeper {
       base,
       (o) => desk.fill(o),
       () => desk.fill.estimateGas(),
-      // the fill mints and redeems through the token: either may rebalance first at the ripcord
+      // the fill mints and redeems through the token: either may rebalance first when one is due
       (gas) => mintRedeemGasLimit(gas) + RIPCORD_MARGIN_FOR_SECOND_SIDE,
     );
     if (receipt === undefined) return 0;
     const deskAddress = (await desk.getAddress()).toLowerCase();
+    const tokenAddress = (await w.token.getAddress()).toLowerCase();
     const fields: Record<string, unknown> = { ...base };
     for (const log of receipt.logs) {
+      if (log.address.toLowerCase() === tokenAddress) {
+        // a due rebalance the fill's mint or redeem ran first, in the fill's own trade when joined
+        const t = w.token.interface.parseLog(log);
+        if (t?.name === "Rebalanced") {
+          fields.rebalanced = REASON_NAMES[Number(t.args.reason)] ?? String(t.args.reason);
+          fields.leverageAfter = formatLeverage(t.args.leverageAfter as bigint);
+        }
+        if (t?.name === "TradesJoined") fields.joinedSaving = formatUnits(t.args.saved as bigint, 6);
+        continue;
+      }
       if (log.address.toLowerCase() !== deskAddress) continue;
       const parsed = desk.interface.parseLog(log);
       if (parsed?.name !== "Filled") continue;

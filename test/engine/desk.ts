@@ -804,6 +804,7 @@ const MUST_SEE = [
   "filled: epochs of several rounds in one batch",
   "netted: the deposits the larger side",
   "netted: the redemptions the larger side",
+  "joined: a due rebalance in a fill's trade",
   "returned: a refused order on a new request",
 ];
 
@@ -836,6 +837,7 @@ describe("ForwardDesk: engine twin vs chain (differential)", function () {
         }
       }
       if (ev.name === "Netted") netted = true;
+      if (ev.name === "TradesJoined") seen("joined: a due rebalance in a fill's trade");
       if (ev.name === "Filled" && netted) {
         const [, , , assetsIn, , , assetsOut] = ev.args;
         const [, paid] = events.find((n) => n.name === "Netted")!.args;

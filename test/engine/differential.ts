@@ -107,5 +107,10 @@ describe("Engine vs chain (differential)", function () {
     expect(broken, `calls that reverted ExchangeMismatch or panicked: ${broken.join(", ")}`).to.deep.equal(
       [],
     );
+    // a mint or a redeem that found a rebalance due sent it in its own trade (TradesJoined)
+    if (replay === undefined) {
+      const joined = [...runner.outcomes.keys()].filter((k) => k.endsWith("a due rebalance first, joined"));
+      expect(joined, "no mint or redeem joined a due rebalance to its trade").to.not.deep.equal([]);
+    }
   });
 });

@@ -6,11 +6,13 @@ import {IERC165} from "@openzeppelin/contracts/utils/introspection/IERC165.sol";
 import {ForwardDesk} from "../../contracts/ForwardDesk.sol";
 import {IERC7575, IERC7540Operator, IERC7540Deposit, IERC7540Redeem} from "../../contracts/interfaces/IERC7540.sol";
 import {IForwardDesk} from "../../contracts/interfaces/IForwardDesk.sol";
+import {IPerpVault} from "../../contracts/interfaces/IPerpVault.sol";
 import {ILeveragedToken} from "../../contracts/interfaces/ILeveragedToken.sol";
 import {LeveragedToken} from "../../contracts/LeveragedToken.sol";
 import {MathLib} from "../../contracts/libraries/MathLib.sol";
 import {TokenMath} from "../../contracts/libraries/TokenMath.sol";
 import {DeskFixture} from "./utils/DeskFixture.sol";
+import {IVm} from "./utils/Vm.sol";
 
 /// @title ForwardDeskTest
 /// @notice Forward pricing (issue 15): requests filled at the next price round, claims, cancels, late
@@ -524,6 +526,65 @@ contract ForwardDeskTest is DeskFixture {
         _assertEq(desk.maxMint(BOB), expected, "the deposits mint through the token");
         (, uint256 refusedShares) = desk.refundable(ALICE);
         _assertEq(refusedShares, 1, "the unit is refused, as without netting");
+    }
+
+    /* A DUE REBALANCE IN THE FILL */
+
+    /// @dev What a deposit batch of 20,000 USDT (placed before a `bps` move) gets, and what a holder who
+    /// did not trade keeps, when the keeper rebalances first and then fills (`keeperFirst`), or fills at
+    /// once; with the exchange's Traded events the fill made and whether it emitted TradesJoined.
+    function _fillOutOfTheBand(
+        int256 bps,
+        bool keeperFirst
+    ) internal returns (uint256 minted, uint256 holderWorth, uint256 trades, bool joined) {
+        uint256 snapshot = vm.snapshotState();
+        _requestDeposit(desk, BOB, 20_000e6);
+        _nextRound(bps);
+        (bool due, ) = token.rebalanceNeeded();
+        _assertTrue(due, "the move left a rebalance due");
+        if (keeperFirst) token.rebalance();
+        vm.recordLogs();
+        desk.fill();
+        IVm.Log[] memory logs = vm.getRecordedLogs();
+        for (uint256 i = 0; i < logs.length; i++) {
+            if (logs[i].emitter == address(vault) && logs[i].topics[0] == IPerpVault.Traded.selector) trades++;
+            if (logs[i].topics[0] == ILeveragedToken.TradesJoined.selector) joined = true;
+        }
+        (due, ) = token.rebalanceNeeded();
+        _assertTrue(!due, "no rebalance left due after the fill");
+        (minted, holderWorth) = (desk.maxMint(BOB), token.convertToAssets(token.balanceOf(CAROL)));
+        vm.revertToStateAndDelete(snapshot);
+    }
+
+    /// @notice BTC -12% takes the 3x long to 4.1x, out of its [2x, 4x] band: a fill of deposits brings it
+    /// back to target in its one trade. The rebalance sells what the deposits buy, so the one trade is the
+    /// smaller: the depositors get exactly the shares they would after the keeper's own rebalance, and the
+    /// holder who did not trade keeps more than after the two trades (the saving, in TradesJoined).
+    function test_aFillOutOfTheBandBringsTheTokenBackToTargetInItsOneTrade() public {
+        vault.setPriceImpact(token.market(), 0.001e18); // 0.1% per 1,000,000 USDT of notional
+        _mintThroughDesk(desk, CAROL, 50_000e6, 0);
+        (uint256 mintedApart, uint256 worthApart, uint256 tradesApart, ) = _fillOutOfTheBand(-1200, true);
+        (uint256 minted, uint256 worth, uint256 trades, bool joined) = _fillOutOfTheBand(-1200, false);
+        _assertEq(tradesApart, 1, "after the keeper's rebalance the fill trades once");
+        _assertEq(trades, 1, "the fill rebalances and deposits in one exchange trade");
+        _assertTrue(joined, "TradesJoined");
+        _assertEq(minted, mintedApart, "the depositors pay the same NAV as after the keeper's rebalance");
+        _assertGe(worth, worthApart + 1, "the holder keeps the saving of the one trade");
+    }
+
+    /// @notice BTC +40% takes the 3x long to 1.9x, under its band: the rebalance buys as the deposits do,
+    /// and with price impact one trade of both costs more than the two apart, so the fill sends them
+    /// apart, in one transaction: the same shares and the same holder's worth as the keeper's rebalance
+    /// followed by the fill.
+    function test_aFillUnderTheBandTradesApartWhenOneTradeWouldCostMore() public {
+        vault.setPriceImpact(token.market(), 0.001e18);
+        _mintThroughDesk(desk, CAROL, 50_000e6, 0);
+        (uint256 mintedApart, uint256 worthApart, , ) = _fillOutOfTheBand(4000, true);
+        (uint256 minted, uint256 worth, uint256 trades, bool joined) = _fillOutOfTheBand(4000, false);
+        _assertEq(trades, 2, "the rebalance, then the deposits");
+        _assertTrue(!joined, "no TradesJoined");
+        _assertEq(minted, mintedApart, "the same shares");
+        _assertEq(worth, worthApart, "the same holder's worth");
     }
 
     /* PERMIT */

@@ -549,12 +549,24 @@ export class DifferentialRunner {
     const ce = chainEvents.join("\n");
     const ee = engineEvents.join("\n");
     if (ce !== ee) throw new Mismatch(stepIndex, `${where}: events differ\nchain:\n${ce}\nengine:\n${ee}`);
+    this.tallyRestore(a.label.split(" ")[0] ?? "", engineEvents);
     // a revert changes nothing but the block time: then only the time-dependent views are read
     // (the next full comparison, at the latest at the end of the sequence, checks everything else)
     await this.compare(stepIndex, where, chainOutcome.ok);
   }
 
   /** Events of the tokens, the exchange and USDT, in order (feeds' rounds are not modelled). */
+  /** Notes how a mint or a redeem sent the rebalance it ran first: joined with its trade, or apart. */
+  private tallyRestore(call: string, events: readonly string[]): void {
+    if (
+      !events.some((e) => e.includes(" Rebalanced(")) ||
+      !events.some((e) => e.includes(" PositionResized("))
+    )
+      return;
+    const k = `${call}: a due rebalance first, ${events.some((e) => e.includes(" TradesJoined(")) ? "joined" : "apart"}`;
+    this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + 1);
+  }
+
   private events(logs: readonly Log[]): string[] {
     const out: string[] = [];
     for (const log of logs) {

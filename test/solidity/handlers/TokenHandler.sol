@@ -685,16 +685,12 @@ contract TokenHandler is TokenFixture {
         if (!_live(token) || token.leverage() <= MAX_LEVERAGE) keeperBehind[t] = false;
     }
 
-    /// @dev NAV per share a mint or a redeem is held to: at or past the ripcord the call first trades the
+    /// @dev NAV per share a mint or a redeem is held to: when a rebalance is due the call first trades the
     /// position back to target (a shared cost, as the keeper's rebalance), so the rule starts from the NAV
-    /// after that rebalance, found by running the keeper's on a snapshot of the state and reverting it.
-    function _navBefore(LeveragedToken token) internal returns (uint256 nav0) {
-        (, uint8 reason) = token.rebalanceNeeded();
-        if (reason != 3) return token.nav();
-        uint256 snapshot = vm.snapshotState();
-        try token.rebalance() {} catch {} // solhint-disable-line no-empty-blocks
-        nav0 = token.nav();
-        vm.revertToStateAndDelete(snapshot);
+    /// after that rebalance, as `bookNow` prices it (nav()'s rounding); the trades joined can only add to it.
+    function _navBefore(LeveragedToken token) internal view returns (uint256 nav0) {
+        (uint256 supply, uint256 equity) = token.bookNow();
+        return supply == 0 ? 1e6 : (equity * 1e18) / supply;
     }
 
     function _afterMint(uint256 t, LeveragedToken token, uint256 nav0, bool open) internal {

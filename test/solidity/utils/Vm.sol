@@ -4,6 +4,16 @@ pragma solidity 0.8.30;
 /// @notice The Foundry-style cheatcodes these tests use. Hardhat 3 (EDR) serves them at the usual address;
 /// forge-std is not available from the npm registry, so they are declared here.
 interface IVm {
+    struct Log {
+        bytes32[] topics;
+        bytes data;
+        address emitter;
+    }
+
+    function recordLogs() external;
+
+    function getRecordedLogs() external returns (Log[] memory logs);
+
     function warp(uint256 newTimestamp) external;
 
     function assume(bool condition) external;
