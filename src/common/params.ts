@@ -38,16 +38,20 @@ export const MARKETS: Record<MarketName, MarketParams> = {
   },
 };
 
-export interface TokenParams {
-  symbol: string;
-  name: string;
-  market: MarketName;
+/** The leverage rules a due rebalance is judged by (a token's immutables, WAD). */
+export interface RebalanceRules {
   isLong: boolean;
   targetLeverage: bigint;
   minLeverage: bigint;
   maxLeverage: bigint;
   ripcordLeverage: bigint;
   rebalanceEpsilon: bigint;
+}
+
+export interface TokenParams extends RebalanceRules {
+  symbol: string;
+  name: string;
+  market: MarketName;
   mintFee: bigint;
   redeemFee: bigint;
   managementFee: bigint; // WAD per year

@@ -27,6 +27,9 @@ import {
   tradeRoundingDown,
 } from "./math.ts";
 import type { Tx, World } from "./world.ts";
+import type { RebalanceRules } from "../common/params.ts";
+
+export type { RebalanceRules };
 
 /** ILeveragedToken.State (a const object, not an enum: Node runs this file by stripping types). */
 export const TokenState = { Active: 0, Delisting: 1, Settled: 2, Depleted: 3 } as const;
@@ -59,15 +62,9 @@ export interface TokenFees {
   rebalanceBounty: bigint; // USDT
 }
 
-export interface TokenConfig extends TokenFees {
+export interface TokenConfig extends TokenFees, RebalanceRules {
   address: string;
   market: string; // bytes32
-  isLong: boolean;
-  targetLeverage: bigint;
-  minLeverage: bigint;
-  maxLeverage: bigint;
-  ripcordLeverage: bigint;
-  rebalanceEpsilon: bigint;
   supplyCap: bigint;
   treasury: string;
   admin: string;
@@ -134,16 +131,6 @@ export interface Restore {
   delta: bigint;
   sizeBefore: bigint;
   equityBefore: bigint;
-}
-
-/** The leverage rules a due rebalance is judged by (the token's immutables). */
-export interface RebalanceRules {
-  isLong: boolean;
-  targetLeverage: bigint;
-  minLeverage: bigint;
-  maxLeverage: bigint;
-  ripcordLeverage: bigint;
-  rebalanceEpsilon: bigint;
 }
 
 /** What one trade of `sizeDelta` will leave (the contract's Quote). */
