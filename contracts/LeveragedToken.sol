@@ -130,7 +130,6 @@ contract LeveragedToken is
         // the due rebalance a mint or a redeem runs first (size and equity above are after it), not
         // traded yet: `_tradeAfterRestore` sends it with the mint's or redeem's own trade
         int256 restoreDelta;
-        int256 sizeBefore;
         int256 equityBefore;
     }
 
@@ -446,10 +445,7 @@ contract LeveragedToken is
     function bookNow() external view returns (uint256 supply, uint256 equity) {
         Status memory s = status;
         Book memory b = _bookNow(s);
-        if (b.equity > 0) {
-            (Quote memory q, , ) = _restoreQuote(b, s.lastRebalance);
-            _restore(b, q);
-        }
+        _restore(b, s.lastRebalance);
         return (b.supply, b.equity > 0 ? uint256(b.equity) : 0);
     }
 
@@ -727,21 +723,13 @@ contract LeveragedToken is
         b = _book(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        (Quote memory q, uint8 reason, uint256 before) = _restoreQuote(b, s.lastRebalance);
-        if (q.sizeDelta == 0) return b;
-        _restore(b, q);
+        (uint8 reason, uint256 before) = _restore(b, s.lastRebalance);
+        if (reason == REASON_NONE) return b;
         s.lastRebalance = uint32(block.timestamp);
-        emit Rebalanced(
-            msg.sender,
-            reason,
-            before,
-            _leverage(b.size, b.equity, b.price),
-            q.sizeDelta,
-            b.price,
-            q.cost,
-            0,
-            0
-        );
+        int256 delta = b.restoreDelta;
+        // the trade's cost, from the equity it left: equity after = before - cost + the trade's rounding
+        uint256 cost = uint256(b.equityBefore - b.equity + PerpMath.tradeRoundingDown(b.size - delta, delta, b.price));
+        emit Rebalanced(msg.sender, reason, before, _leverage(b.size, b.equity, b.price), delta, b.price, cost, 0, 0);
     }
 
     /// @dev The book `_liveBook` leaves, as a view: what previews price against.
@@ -750,29 +738,21 @@ contract LeveragedToken is
         b = _bookNow(s);
         _readFees(b, s);
         if (b.supply != 0 && b.equity <= 0) revert TokenDepleted();
-        (Quote memory q, , ) = _restoreQuote(b, s.lastRebalance);
-        _restore(b, q);
+        _restore(b, s.lastRebalance);
     }
 
-    /// @dev The rebalance to target a mint or a redeem on `b` runs first, why (REASON_*) and the
-    /// leverage judged; none (sizeDelta 0) when none is due, the equity is gone, or the trade would
-    /// cost all the equity left.
-    function _restoreQuote(
-        Book memory b,
-        uint256 lastRebalanceTime
-    ) internal view returns (Quote memory q, uint8 reason, uint256 before) {
+    /// @dev Moves `b` to after the rebalance to target a mint or a redeem on it runs first when one
+    /// is due, keeping what it was (`restoreDelta`, `equityBefore`); returns why (REASON_NONE when no
+    /// trade is made: none is due, the equity is gone, or it would cost all the equity left), the
+    /// leverage judged.
+    function _restore(Book memory b, uint256 lastRebalanceTime) internal view returns (uint8 reason, uint256 before) {
         (reason, before) = _rebalanceReason(b.size, b.equity, b.price, lastRebalanceTime, b.supply != 0);
-        if (reason == REASON_NONE || reason == REASON_DEPLETED) return (q, reason, before);
+        if (reason == REASON_NONE || reason == REASON_DEPLETED) return (REASON_NONE, before);
         int256 target = _signed(TokenMath.targetSizeDown(uint256(b.equity), targetLeverage, b.price));
-        q = _quoteTrade(b, target - b.size);
-        if (q.equityAfter <= 0) q.sizeDelta = 0;
-    }
-
-    /// @dev Moves `b` to after the restore `q` (none when its sizeDelta is 0), keeping what it was.
-    function _restore(Book memory b, Quote memory q) internal pure {
-        if (q.sizeDelta == 0) return;
-        (b.sizeBefore, b.equityBefore, b.restoreDelta) = (b.size, b.equity, q.sizeDelta);
-        (b.size, b.equity) = (b.size + q.sizeDelta, q.equityAfter);
+        Quote memory q = _quoteTrade(b, target - b.size);
+        if (q.sizeDelta == 0 || q.equityAfter <= 0) return (REASON_NONE, before);
+        (b.restoreDelta, b.equityBefore) = (q.sizeDelta, b.equity);
+        (b.size, b.equity) = (target, q.equityAfter);
     }
 
     /* INTERNAL: execution */
@@ -826,7 +806,8 @@ contract LeveragedToken is
         _burn(owner, shares);
         emit Withdraw(msg.sender, receiver, owner, assets, shares);
         emit PositionResized(q.sizeDelta, q.price, q.cost, feeShares, b.managementFeeShares);
-        _tradeAfterRestore(b, q, -int256(assets), receiver, q.equityAfter - int256(assets));
+        if (b.restoreDelta == 0) _trade(q.sizeDelta, -int256(assets), receiver, q.equityAfter - int256(assets));
+        else _tradeAfterRestore(b, q, -int256(assets), receiver, q.equityAfter - int256(assets));
     }
 
     /// @dev The trade of a mint or a redeem (`q`, priced on `b` after its restore), with the restore
@@ -843,7 +824,7 @@ contract LeveragedToken is
         int256 restore = b.restoreDelta;
         if (restore != 0) {
             (int256 restoredEquity, int256 restoredSize) = (b.equity, b.size);
-            (b.size, b.equity) = (b.sizeBefore, b.equityBefore);
+            (b.size, b.equity) = (restoredSize - restore, b.equityBefore);
             Quote memory joined = _quoteTrade(b, restore + q.sizeDelta);
             (b.size, b.equity) = (restoredSize, restoredEquity);
             // the equity the joined trade leaves against what the two apart would
@@ -930,10 +911,10 @@ contract LeveragedToken is
         if (equity <= 0) return (REASON_DEPLETED, lev);
         if (lev >= ripcordLeverage) return (REASON_RIPCORD, lev);
         if (lev > maxLeverage || lev < minLeverage) return (REASON_BAND, lev);
-        uint256 today = block.timestamp - (block.timestamp % 1 days);
+        // the daily check, once a day (every mint and redeem asks: the date first, it is cheaper)
+        if (lastRebalanceTime >= block.timestamp - (block.timestamp % 1 days)) return (REASON_NONE, lev);
         uint256 off = lev > targetLeverage ? lev - targetLeverage : targetLeverage - lev;
-        if (lastRebalanceTime < today && off > rebalanceEpsilon) return (REASON_DAILY, lev);
-        return (REASON_NONE, lev);
+        return (off > rebalanceEpsilon ? REASON_DAILY : REASON_NONE, lev);
     }
 
     function _leverage(int256 size, int256 equity, uint256 price) internal pure returns (uint256) {

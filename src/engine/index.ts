@@ -33,7 +33,7 @@ export {
   REASON_REOPEN,
   leverageOf,
   rebalanceReasonOf,
-  restoreQuote,
+  restore,
   tradableBook,
   bookNowOf,
   type RebalanceRules,

@@ -126,10 +126,9 @@ export interface Book {
   restore?: Restore;
 }
 
-/** The contract's Book fields restoreDelta, sizeBefore and equityBefore. */
+/** The contract's Book fields restoreDelta and equityBefore. */
 export interface Restore {
   delta: bigint;
-  sizeBefore: bigint;
   equityBefore: bigint;
 }
 
@@ -749,18 +748,20 @@ export class LeveragedToken {
     const b = this.book(s, tx.time);
     b.limits = { ...this.st.limits };
     if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
-    const { quote: q, reason, before } = restoreQuote(b, this, s.lastRebalance, tx.time);
-    if (q.sizeDelta === 0n) return b;
-    restore(b, q);
+    const { reason, before } = restore(b, this, s.lastRebalance, tx.time);
+    if (reason === REASON_NONE || b.restore === undefined) return b;
     s.lastRebalance = tx.time;
+    const delta = b.restore.delta;
+    // the trade's cost, from the equity it left: equity after = before - cost + the trade's rounding
+    const cost = b.restore.equityBefore - b.equity + tradeRoundingDown(b.size - delta, delta, b.price);
     this.emit("Rebalanced", [
       key(tx.from),
       BigInt(reason),
       before,
       leverageOf(b.size, b.equity, b.price),
-      q.sizeDelta,
+      delta,
       b.price,
-      q.cost,
+      cost,
       0n,
       0n,
     ]);
@@ -846,7 +847,10 @@ export class LeveragedToken {
   ): void {
     const r = b.restore;
     if (r !== undefined) {
-      const joined = quoteTrade({ ...b, size: r.sizeBefore, equity: r.equityBefore }, r.delta + q.sizeDelta);
+      const joined = quoteTrade(
+        { ...b, size: b.size - r.delta, equity: r.equityBefore },
+        r.delta + q.sizeDelta,
+      );
       // the equity the joined trade leaves against what the two apart would
       const saved = joined.equityAfter + marginDelta - expectedEquity;
       if (saved >= 0n) {
@@ -1101,37 +1105,34 @@ export function rebalanceReasonOf(
   const lev = leverageOf(size, equity, price);
   if (lev >= r.ripcordLeverage) return REASON_RIPCORD;
   if (lev > r.maxLeverage || lev < r.minLeverage) return REASON_BAND;
-  const today = time - (time % DAY);
+  // the daily check, once a day (the date first, as the contract)
+  if (lastRebalance >= time - (time % DAY)) return REASON_NONE;
   const off = lev > r.targetLeverage ? lev - r.targetLeverage : r.targetLeverage - lev;
-  if (lastRebalance < today && off > r.rebalanceEpsilon) return REASON_DAILY;
-  return REASON_NONE;
+  return off > r.rebalanceEpsilon ? REASON_DAILY : REASON_NONE;
 }
 
 /**
- * _restoreQuote: the rebalance to target a mint or a redeem on `b` runs first, why, and the leverage
- * judged; none (sizeDelta 0) when none is due, the equity is gone, or it would cost all the equity left.
+ * _restore: moves `b` to after the rebalance to target a mint or a redeem on it runs first when one is
+ * due, keeping what it was (`b.restore`); returns why (REASON_NONE when no trade is made: none is due,
+ * the equity is gone, or it would cost all the equity left) and the leverage judged.
  */
-export function restoreQuote(
+export function restore(
   b: Book,
   r: RebalanceRules,
   lastRebalance: bigint,
   time: bigint,
-): { quote: Quote; reason: number; before: bigint } {
+): { reason: number; before: bigint } {
   const reason = rebalanceReasonOf(r, b.size, b.equity, b.price, lastRebalance, time, b.supply !== 0n);
   const before = leverageOf(b.size, b.equity, b.price);
-  const none: Quote = { supply: 0n, price: 0n, sizeDelta: 0n, cost: 0n, equityAfter: 0n };
-  if (reason === REASON_NONE || reason === REASON_DEPLETED) return { quote: none, reason, before };
+  if (reason === REASON_NONE || reason === REASON_DEPLETED) return { reason: REASON_NONE, before };
   const size = targetSizeDown(b.equity, r.targetLeverage, b.price);
-  const q = quoteTrade(b, (r.isLong ? size : -size) - b.size);
-  return { quote: q.equityAfter <= 0n ? { ...q, sizeDelta: 0n } : q, reason, before };
-}
-
-/** _restore: moves `b` to after the restore `q` (none when its sizeDelta is 0), keeping what it was. */
-export function restore(b: Book, q: Quote): void {
-  if (q.sizeDelta === 0n) return;
-  b.restore = { delta: q.sizeDelta, sizeBefore: b.size, equityBefore: b.equity };
-  b.size += q.sizeDelta;
+  const target = r.isLong ? size : -size;
+  const q = quoteTrade(b, target - b.size);
+  if (q.sizeDelta === 0n || q.equityAfter <= 0n) return { reason: REASON_NONE, before };
+  b.restore = { delta: q.sizeDelta, equityBefore: b.equity };
+  b.size = target;
   b.equity = q.equityAfter;
+  return { reason, before };
 }
 
 /**
@@ -1141,7 +1142,7 @@ export function restore(b: Book, q: Quote): void {
 export function tradableBook(b: Book, r: RebalanceRules, lastRebalance: bigint, time: bigint): Book {
   if (b.supply !== 0n && b.equity <= 0n) throw new EngineRevert("TokenDepleted");
   const out = { ...b };
-  restore(out, restoreQuote(out, r, lastRebalance, time).quote);
+  restore(out, r, lastRebalance, time);
   return out;
 }
 
@@ -1153,7 +1154,7 @@ export function bookNowOf(
   time: bigint,
 ): { supply: bigint; equity: bigint } {
   const out = { ...b };
-  if (out.equity > 0n) restore(out, restoreQuote(out, r, lastRebalance, time).quote);
+  restore(out, r, lastRebalance, time);
   return { supply: out.supply, equity: out.equity > 0n ? out.equity : 0n };
 }
 
