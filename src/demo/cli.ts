@@ -173,10 +173,10 @@ export async function demoMain(argv: string[]): Promise<number> {
     .addOption(
       // a bigint default needs its own words: commander's help cannot print one
       new Option(
-        "--arb-min-profit <usdt>",
+        "--min-profit <usdt>",
         "the arbitrage opens no trade the engine expects to make less USDT than this",
       )
-        .argParser(usdtOption("--arb-min-profit"))
+        .argParser(usdtOption("--min-profit"))
         .default(DEFAULT_MIN_PROFIT, "1"),
     )
     .option("--log-scale", "log y axis on the chart", false)
@@ -204,7 +204,7 @@ export async function demoMain(argv: string[]): Promise<number> {
     to?: bigint;
     record: number;
     arb: number;
-    arbMinProfit: bigint;
+    minProfit: bigint;
     logScale: boolean;
     out: string;
     progress: boolean;
@@ -261,7 +261,7 @@ export async function demoMain(argv: string[]): Promise<number> {
         path,
         recordEverySeconds: o.record,
         arbEverySeconds: o.arb,
-        arbMinProfit: o.arbMinProfit,
+        arbMinProfit: o.minProfit,
         checkEverySeconds: 86_400,
         feeIntervalSeconds: 86_400,
         description,
