@@ -23,6 +23,7 @@ import {
 import { nextRebalanceTriggers, type RebalanceTriggers } from "./triggers.ts";
 import { formatPerToken, perTokenJson, readTrueNav } from "./trueNav.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
+import { readTokenParameters } from "../chain/tokenParameters.ts";
 import type { TokenParams } from "../common/params.ts";
 
 const MAX_UINT128 = 2n ** 128n - 1n;
@@ -70,58 +71,26 @@ export interface TokenInfo extends Omit<TokenParams, "market" | "supplyCap"> {
 /** Everything `lt info` shows. Price-dependent parts fail soft: a stale price leaves a note. */
 export async function readTokenInfo(ctx: Context, symbol: string): Promise<TokenInfo> {
   const token = tokenOf(ctx, symbol);
-  const [
-    name,
-    marketId,
-    isLong,
-    target,
-    min,
-    max,
-    ripcord,
-    epsilon,
-    fees,
-    status,
-    supply,
-    cap,
-    lastRebalance,
-    delistingTime,
-  ] = await Promise.all([
-    token.name(),
-    token.market(),
-    token.isLong(),
-    token.targetLeverage(),
-    token.minLeverage(),
-    token.maxLeverage(),
-    token.ripcordLeverage(),
-    token.rebalanceEpsilon(),
-    token.fees(),
+  const [p, status, supply, lastRebalance, delistingTime] = await Promise.all([
+    readTokenParameters(token),
     token.status(),
     token.totalSupply(),
-    token.supplyCap(),
     token.lastRebalance(),
     token.delistingTime(),
   ]);
+  const marketId = p.market;
+  const { minLeverage: min, maxLeverage: max, ripcordLeverage: ripcord } = p;
   const info: TokenInfo = {
+    ...p,
+    // the address book's symbol (the one asked for), the market by its name
     symbol,
-    name,
     address: ctx.book.tokens[symbol] ?? "",
     market: decodeBytes32String(marketId),
-    isLong,
-    targetLeverage: target,
-    minLeverage: min,
-    maxLeverage: max,
-    ripcordLeverage: ripcord,
-    rebalanceEpsilon: epsilon,
-    mintFee: fees.mintFee,
-    redeemFee: fees.redeemFee,
-    managementFee: fees.managementFee,
-    rebalanceBounty: fees.rebalanceBounty,
     state: Number(status.state),
     stateOnChain: Number(status.state),
     mintPaused: status.mintPaused,
     delistingTime,
     supply,
-    supplyCap: cap,
     lastRebalance,
     nav: null,
     live: null,

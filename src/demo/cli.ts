@@ -19,6 +19,7 @@ import {
 } from "./output.ts";
 import { csvMultiPath, gbmMultiPath, historyMultiPath, parseCsvArg, type MultiPath } from "./path.ts";
 import { alignStart, runDemo, SETUP_SECONDS } from "./run.ts";
+import { DEFAULT_MIN_PROFIT, usdtOption } from "../spot/arbShared.ts";
 
 /** The markets' start prices (the feeds' initial answers). */
 export function startPrices(): Record<MarketName, bigint> {
@@ -169,6 +170,15 @@ export async function demoMain(argv: string[]): Promise<number> {
       duration("--arb"),
       86_400,
     )
+    .addOption(
+      // a bigint default needs its own words: commander's help cannot print one
+      new Option(
+        "--min-profit <usdt>",
+        "the arbitrage opens no trade the engine expects to make less USDT than this",
+      )
+        .argParser(usdtOption("--min-profit"))
+        .default(DEFAULT_MIN_PROFIT, "1"),
+    )
     .option("--log-scale", "log y axis on the chart", false)
     .option("--out <dir>", "output folder", "out/demo")
     .option("--no-progress", "no progress bar")
@@ -194,6 +204,7 @@ export async function demoMain(argv: string[]): Promise<number> {
     to?: bigint;
     record: number;
     arb: number;
+    minProfit: bigint;
     logScale: boolean;
     out: string;
     progress: boolean;
@@ -250,6 +261,7 @@ export async function demoMain(argv: string[]): Promise<number> {
         path,
         recordEverySeconds: o.record,
         arbEverySeconds: o.arb,
+        arbMinProfit: o.minProfit,
         checkEverySeconds: 86_400,
         feeIntervalSeconds: 86_400,
         description,

@@ -24,7 +24,8 @@ import type { AddressBook } from "../chain/addressBook.ts";
 import { rawRpcOf } from "../chain/tokenBook.ts";
 import { readTrueNav } from "../cli/trueNav.ts";
 import { enginePerToken } from "../report/digits.ts";
-import { arbitrageOnce, type ArbResult, type OpenTrades } from "../spot/arbitrage.ts";
+import { arbitrageOnce, DEFAULT_MIN_PROFIT, type ArbResult, type OpenTrades } from "../spot/arbitrage.ts";
+import { newArbCache } from "../spot/poolHandles.ts";
 import { addressesOf, createPoolAtNav, deployUniswap } from "../spot/uniswap.ts";
 import { DEMO_MARKETS, type MultiPath } from "./path.ts";
 import { buildReport } from "./report.ts";
@@ -40,6 +41,9 @@ export interface DemoOptions {
   recordEverySeconds: number;
   /** Run the NAV arbitrage on every pool this often (chain seconds; each pass costs ~0.1 s of run time). */
   arbEverySeconds: number;
+  /** The least profit (USDT base units) the arbitrage must expect of a trade (default: the bot's
+   * DEFAULT_MIN_PROFIT, 1 USDT). */
+  arbMinProfit?: bigint;
   /** Compare every token's NAV on chain with the engine this often (chain seconds); 0: only at the end. */
   checkEverySeconds: number;
   /** The keeper accrues the management fee when this much time passed since the last accrual. */
@@ -693,6 +697,8 @@ async function replay(
     }));
     /** The arbitrage's desk trades open across passes (a request waits for the next step's fill). */
     const openTrades: OpenTrades = new Map();
+    /** Its contract handles, immutable views and approvals, kept across passes. */
+    const arbCache = newArbCache(arbitrageur);
     /** Each pool's result in the last pass that read it. */
     const lastResult = new Map<string, ArbResult>();
     /**
@@ -717,6 +723,8 @@ async function replay(
           signer: arbitrageur,
           book,
           open: openTrades,
+          cache: arbCache,
+          minProfit: o.arbMinProfit ?? DEFAULT_MIN_PROFIT,
           ...(finishOnly ? { finishOnly, symbols: [...openTrades.keys()] } : { symbols: live }),
         }),
       );

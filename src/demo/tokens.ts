@@ -4,6 +4,7 @@
 import type { HardhatEthers } from "@nomicfoundation/hardhat-ethers/types";
 import { ZeroAddress } from "ethers";
 import { listFactoryTokens } from "../chain/factoryTokens.ts";
+import { readTokenParameters } from "../chain/tokenParameters.ts";
 import type { System } from "../chain/deploy.ts";
 import { MARKETS, type MarketName, type TokenParams } from "../common/params.ts";
 import type { ForwardDesk, LeveragedToken } from "../../types/ethers-contracts/index.js";
@@ -19,38 +20,11 @@ export function demoMarketOf(id: string, symbol: string): MarketName {
   return m;
 }
 
-/** A token's parameters as its contract holds them (what deployed it is not needed). */
+/** A token's parameters as its contract holds them (src/chain/tokenParameters.ts), its market by
+ * the demo's name for it. */
 export async function readTokenParams(token: LeveragedToken): Promise<TokenParams> {
-  const [symbol, name, market, isLong, target, min, max, ripcord, epsilon, fees, supplyCap] =
-    await Promise.all([
-      token.symbol(),
-      token.name(),
-      token.market(),
-      token.isLong(),
-      token.targetLeverage(),
-      token.minLeverage(),
-      token.maxLeverage(),
-      token.ripcordLeverage(),
-      token.rebalanceEpsilon(),
-      token.fees(),
-      token.supplyCap(),
-    ]);
-  return {
-    symbol,
-    name,
-    market: demoMarketOf(market, symbol),
-    isLong,
-    targetLeverage: target,
-    minLeverage: min,
-    maxLeverage: max,
-    ripcordLeverage: ripcord,
-    rebalanceEpsilon: epsilon,
-    mintFee: fees.mintFee,
-    redeemFee: fees.redeemFee,
-    managementFee: fees.managementFee,
-    rebalanceBounty: fees.rebalanceBounty,
-    supplyCap,
-  };
+  const p = await readTokenParameters(token);
+  return { ...p, market: demoMarketOf(p.market, p.symbol) };
 }
 
 /**

@@ -2,6 +2,7 @@
 // (deskArbitrage.ts: request, fill at the next price round, claim). The context, a pass's result,
 // the pool as read at the pending block, a leg's wait for its receipt, and the pool swaps (with a
 // real deadline).
+import { InvalidArgumentError } from "commander";
 import type { ContractTransactionResponse, Signer } from "ethers";
 import { gasLimitFrom } from "../chain/gas.ts";
 import { blockTimestamp, rawRpcOf } from "../chain/tokenBook.ts";
@@ -15,6 +16,29 @@ import { quoteMintOnBook, quoteRedeemOnBook } from "../engine/index.ts";
 import { describe } from "../common/revert.ts";
 import type { Band, BandFees, Ratio, Reserves } from "./poolMath.ts";
 import type { UniswapV2Pair, UniswapV2Router02 } from "./uniswap.ts";
+import type { ArbCache, PoolHandles } from "./poolHandles.ts";
+
+/** The least expected profit a trade needs, by default: 1 USDT (a trade for cents costs three
+ * transactions and carries the inventory risk of its wait for the fill). */
+export const DEFAULT_MIN_PROFIT = 1_000_000n;
+
+/** `--min-profit`-style option: USDT with at most 6 decimals, 0 or more, in base units. */
+export function usdtOption(name: string) {
+  return (value: string): bigint => {
+    const m = /^(\d+)(?:\.(\d{1,6}))?$/.exec(value.trim());
+    if (m === null)
+      throw new InvalidArgumentError(`${name} must be an amount of USDT, 0 or more, with at most 6 decimals`);
+    return BigInt(m[1]!) * 1_000_000n + BigInt((m[2] ?? "").padEnd(6, "0"));
+  };
+}
+
+/** USDT base units as a decimal string ("1.5"). */
+export function usdtText(units: bigint): string {
+  const sign = units < 0n ? "-" : "";
+  const a = units < 0n ? -units : units;
+  const frac = (a % 1_000_000n).toString().padStart(6, "0").replace(/0+$/, "");
+  return `${sign}${a / 1_000_000n}${frac === "" ? "" : "." + frac}`;
+}
 
 /** Every read prices the block a transaction sent now lands in. */
 export const PENDING = { blockTag: "pending" } as const;
@@ -42,6 +66,12 @@ export interface ArbContext {
   open?: OpenTrades;
   /** Only finish the desk trades that are open (claims, pool legs, refunds); open no new one. */
   finishOnly?: boolean;
+  /** The least profit (USDT base units) the engine must expect of a trade before it is opened
+   * (default DEFAULT_MIN_PROFIT); a trade expected to make less is skipped, said so. */
+  minProfit?: bigint;
+  /** The contract handles, immutable views and approvals kept between passes (poolHandles.ts); keep
+   * one for the life of the bot (default: a new one each pass). */
+  cache?: ArbCache;
 }
 
 /** The token legs' prices over a book read at one block. */
@@ -79,6 +109,8 @@ export interface ArbResult {
   why?: string;
   /** A price feed was stale: nothing can be priced until it updates (the loop backs off). */
   stale?: boolean;
+  /** Profitable, but expected to make less than the context's minProfit: not opened. */
+  belowMinProfit?: boolean;
   /** The token is depleted, settled at 0 or has no equity: its pool quotes tokens worth nothing. */
   dead?: boolean;
   /** USDT per token, for logs and charts (NaN, null in a log line, when a failure came before the read). */
@@ -108,6 +140,8 @@ export interface ArbResult {
 
 export interface PoolView {
   symbol: string;
+  /** The pool's handles: its read-only ones batch their views. */
+  handles: PoolHandles;
   token: LeveragedToken;
   /** The token's ForwardDesk (undefined only in an address book from before forward pricing). */
   desk?: ForwardDesk;

@@ -6,17 +6,11 @@
 // pair's reserves; the engine's price must equal the token's previews at that block to the unit (else
 // `arb-engine-mismatch` and no trade). The desk legs (deskArbitrage.ts) then request, and finish the
 // trade on later passes once the keeper filled it.
-import { MaxUint256, ZeroAddress, type Signer } from "ethers";
-import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
-import type { LeveragedToken, MockUSDT } from "../../types/ethers-contracts/index.js";
-import { ForwardDesk__factory } from "../../types/ethers-contracts/factories/ForwardDesk.sol/ForwardDesk__factory.ts";
-import { LeveragedToken__factory } from "../../types/ethers-contracts/factories/LeveragedToken__factory.ts";
-import { MockPerpVault__factory } from "../../types/ethers-contracts/factories/mocks/MockPerpVault__factory.ts";
-import { MockUSDT__factory } from "../../types/ethers-contracts/factories/mocks/MockUSDT__factory.ts";
+import { MaxUint256, type Signer } from "ethers";
 import type { AddressBook } from "../chain/addressBook.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
 import { WAD } from "../common/params.ts";
-import { blockTimestamp, rawRpcOf, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
+import { blockTimestamp, readTokenBook, type TokenBook } from "../chain/tokenBook.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
 import { describe, revertName } from "../common/revert.ts";
 import { backoffMs, sleep } from "../common/retry.ts";
@@ -35,22 +29,26 @@ import {
   type Ratio,
   type Reserves,
 } from "./poolMath.ts";
-import { connectPair, connectRouter, type UniswapV2Pair } from "./uniswap.ts";
+import { connectPair, type UniswapV2Pair } from "./uniswap.ts";
 import {
   ACTIVE,
+  DEFAULT_MIN_PROFIT,
   DELISTING,
   ENGINE_LEGS,
   PENDING,
+  usdtText,
   type ArbContext,
   type ArbResult,
   type PoolView,
 } from "./arbShared.ts";
-import { finishDeskTrade, openDeskTrade } from "./deskArbitrage.ts";
+import { finishDeskTrade, openDeskTrade, readDesk } from "./deskArbitrage.ts";
+import { newArbCache, poolHandles, type ArbCache, type PoolHandles } from "./poolHandles.ts";
 
 /** Reads retried when the pending block's time moves under them (a wall-clock second passes). */
 const READ_ATTEMPTS = 3;
 
 export {
+  DEFAULT_MIN_PROFIT,
   ENGINE_LEGS,
   type ArbAction,
   type ArbContext,
@@ -73,76 +71,72 @@ export async function reservesOf(
 }
 
 /** Reads what the decision needs at the pending block: reserves, NAV, fees, the exchange's trading
- * cost, the state. */
-export async function viewPool(signer: Signer, book: AddressBook, symbol: string): Promise<PoolView> {
-  const tokenAddress = book.tokens[symbol];
-  const pairAddress = book.pools?.[symbol];
-  if (tokenAddress === undefined || pairAddress === undefined) {
-    throw new Error(
-      `no pool for ${symbol} in the address book (pools: ${Object.keys(book.pools ?? {}).join(", ") || "none"})`,
-    );
-  }
-  const token = LeveragedToken__factory.connect(tokenAddress, signer);
-  const pair = connectPair(pairAddress, signer);
-  const vault = MockPerpVault__factory.connect(book.perpVault, signer);
-  const [
-    reserves,
-    nav,
-    [mintFee, redeemFee],
-    market,
-    leverage,
-    state,
-    maxDeposit,
-    assets,
-    supply,
-    status,
-    now,
-    desk,
-  ] = await Promise.all([
-    reservesOf(pair, book.usdt, "pending"),
-    token.nav(PENDING),
-    token.fees(PENDING),
-    token.market(),
-    token.targetLeverage(),
-    token.state(PENDING),
-    token.maxDeposit(await signer.getAddress(), PENDING),
-    token.totalAssets(PENDING),
-    token.totalSupply(PENDING),
-    token.status(PENDING),
-    blockTimestamp(rawRpcOf(signer)),
-    token.desk(),
-  ]);
-  // nav() has 6 decimals and rounds a decayed token's value to 0 while it is alive: the band is
-  // priced at total assets over supply instead (the supply as nav() takes it, fee accrued)
-  const accrued =
-    supply === 0n || now <= status.lastFeeAccrual
-      ? 0n
-      : managementFeeSharesDown(supply, status.managementFee, now - status.lastFeeAccrual);
-  const navExact: Ratio = supply === 0n ? navRatio(nav) : { num: assets, den: supply + accrued };
-  // the token's views answer at the last price even when it is stale; the exchange's checked price
-  // does not (StalePrice), and nothing can be minted or redeemed then: the pass reports it skipped
-  await vault.markPrice(market, PENDING);
-  const [takerFee] = await vault.tradeCosts(market, PENDING);
-  const fees: BandFees = { mintFee, redeemFee, tradingCost: (leverage * takerFee) / WAD };
-  return {
-    symbol,
-    token,
-    ...(desk === ZeroAddress ? {} : { desk: ForwardDesk__factory.connect(desk, signer) }),
-    vault,
-    pair,
-    reserves,
-    nav,
-    navExact,
-    fees,
-    band: noArbitrageBandAt(navExact, fees),
-    state,
-    mintOpen: state === ACTIVE && maxDeposit > 0n,
+ * cost, the state (`cache`: the handles and immutables kept from earlier visits). */
+export async function viewPool(
+  signer: Signer,
+  book: AddressBook,
+  symbol: string,
+  cache: ArbCache = newArbCache(signer),
+): Promise<PoolView> {
+  const h = await poolHandles(cache, signer, book, symbol);
+  const [now, v] = await Promise.all([blockTimestamp(h.rpc), readPool(h)]);
+  return v(now);
+}
+
+/**
+ * Reads the pool's views at the pending block (in one request with whatever else the caller reads at
+ * it meanwhile, such as the block's time); returns the view once that time, `now`, is known. Throws
+ * as the first failed read in this order would: the token's views, then the exchange's price.
+ */
+async function readPool(h: PoolHandles): Promise<(now: bigint) => PoolView> {
+  const r = h.reads;
+  const [[r0, r1], nav, [mintFee, redeemFee], state, maxDeposit, assets, supply, status, , [takerFee]] =
+    await Promise.all([
+      r.pair.getReserves(PENDING),
+      r.token.nav(PENDING),
+      r.token.fees(PENDING),
+      r.token.state(PENDING),
+      r.token.maxDeposit(h.me, PENDING),
+      r.token.totalAssets(PENDING),
+      r.token.totalSupply(PENDING),
+      r.token.status(PENDING),
+      // the token's views answer at the last price even when it is stale; the exchange's checked
+      // price does not (StalePrice), and nothing can be minted or redeemed then: the pass reports it skipped
+      r.vault.markPrice(h.market, PENDING),
+      r.vault.tradeCosts(h.market, PENDING),
+    ]);
+  const reserves: Reserves = h.tokenIsToken0 ? { token: r0, usdt: r1 } : { token: r1, usdt: r0 };
+  const fees: BandFees = { mintFee, redeemFee, tradingCost: (h.targetLeverage * takerFee) / WAD };
+  return (now) => {
+    // nav() has 6 decimals and rounds a decayed token's value to 0 while it is alive: the band is
+    // priced at total assets over supply instead (the supply as nav() takes it, fee accrued)
+    const accrued =
+      supply === 0n || now <= status.lastFeeAccrual
+        ? 0n
+        : managementFeeSharesDown(supply, status.managementFee, now - status.lastFeeAccrual);
+    const navExact: Ratio = supply === 0n ? navRatio(nav) : { num: assets, den: supply + accrued };
+    return {
+      symbol: h.symbol,
+      token: h.token,
+      ...(h.desk === undefined ? {} : { desk: h.desk }),
+      vault: h.vault,
+      pair: h.pair,
+      handles: h,
+      reserves,
+      nav,
+      navExact,
+      fees,
+      band: noArbitrageBandAt(navExact, fees),
+      state,
+      mintOpen: state === ACTIVE && maxDeposit > 0n,
+    };
   };
 }
 
 /** One pass over every pool: trades those outside the band, returns what happened to each. */
 export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
   const symbols = ctx.symbols ?? Object.keys(ctx.book.pools ?? {});
+  const cache = ctx.cache ?? newArbCache(ctx.signer);
   const results: ArbResult[] = [];
   for (const symbol of symbols) {
     let result: ArbResult;
@@ -150,7 +144,7 @@ export async function arbitrageOnce(ctx: ArbContext): Promise<ArbResult[]> {
     // a desk trade finished in this pass comes first; what the pass then did with the pool after it
     const done: ArbResult[] = [];
     try {
-      result = await arbitragePool(ctx, symbol, seen, done);
+      result = await arbitragePool(ctx, cache, symbol, seen, done);
     } catch (e) {
       // a stale price is the feed's pause, not the bot's failure: skipped, and the loop backs off;
       // an exchange whose pool cannot pay a redeem's profit is the exchange's limit: skipped, said so
@@ -213,21 +207,26 @@ interface Decision {
 
 async function arbitragePool(
   ctx: ArbContext,
+  cache: ArbCache,
   symbol: string,
   seen: Seen,
   done: ArbResult[],
 ): Promise<ArbResult> {
-  const { signer, book } = ctx;
-  const rpc = rawRpcOf(signer);
-  const me = await signer.getAddress();
-  const usdt = MockUSDT__factory.connect(book.usdt, signer);
-  const router = connectRouter(requireUniswap(book).router, signer);
-  let approved = ctx.dryRun === true;
+  const h = await poolHandles(cache, ctx.signer, ctx.book, symbol);
+  const { rpc, me } = h;
   for (let moved = 0; ;) {
     // everything below is read at the pending block; its time must not move while reading, so the
     // engine, the previews, the band and the reserves all describe the block the first leg lands in
-    const t0 = await blockTimestamp(rpc);
-    const v = await viewPool(signer, book, symbol);
+    // (the pool's views, the time and the USDT held go out as one request; the desk's as another)
+    const deskFirst = h.desk !== undefined && done.length === 0;
+    const desk0 = deskFirst ? readDesk(h) : undefined;
+    desk0?.catch(() => undefined); // read only when the pool's own reads succeed
+    const [t0, view, inventory] = await Promise.all([
+      blockTimestamp(rpc),
+      readPool(h),
+      h.reads.usdt.balanceOf(me, PENDING),
+    ]);
+    const v = view(t0);
     const base: ArbResult = {
       symbol,
       outcome: "inside",
@@ -236,10 +235,10 @@ async function arbitragePool(
       band: { lower: ratioToNumber(v.band.lower), upper: ratioToNumber(v.band.upper) },
     };
     seen.base = base;
-    if (v.desk !== undefined && done.length === 0) {
+    if (v.desk !== undefined && desk0 !== undefined) {
       // a desk trade left open by an earlier pass is finished before anything new is opened; once
       // finished, the pool is read again and may take a new trade in the same pass
-      const open = await finishDeskTrade(ctx, v, v.desk, base, usdt, router);
+      const open = await finishDeskTrade(ctx, v, v.desk, base, await desk0);
       if (open !== undefined) {
         if (open.outcome === "waiting" || ctx.finishOnly === true) return open;
         done.push(open);
@@ -270,16 +269,13 @@ async function arbitragePool(
     if (where === "inside") return base;
     if (where === "above" && !v.mintOpen)
       return { ...base, outcome: "skipped", action: "mint-sell", why: "minting is closed" };
-    if (!approved) {
+    if (!h.approved && ctx.dryRun !== true) {
       // approvals first (each once, unlimited), for both directions: the pool may cross NAV while
       // they are mined, and the first leg must be the next transaction
-      approved = true;
-      if (await approveLegs(usdt, v.token, v.desk, me, await router.getAddress())) continue;
+      h.approved = true;
+      if (await approveLegs(h)) continue;
     }
-    const [t, inventory] = await Promise.all([
-      readTokenBook(rpc, v.token, v.vault, "pending"),
-      usdt.balanceOf(me, PENDING),
-    ]);
+    const t = await readTokenBook(rpc, h.reads.token, h.reads.vault, "pending");
     if (t.book.supply !== 0n && t.book.equity <= 0n)
       return {
         ...base,
@@ -287,11 +283,13 @@ async function arbitragePool(
         why: "the token has no equity left: its pool is dead",
         dead: true,
       };
-    const d =
+    // the token's previews of the leg, and the time again, in one request
+    const [d, t1] = await Promise.all([
       where === "above"
-        ? await decideMintSell(ctx, v, t, base, inventory)
-        : await decideBuyRedeem(ctx, v, t, base, inventory);
-    const t1 = await blockTimestamp(rpc);
+        ? decideMintSell(ctx, v, t, base, inventory)
+        : decideBuyRedeem(ctx, v, t, base, inventory),
+      blockTimestamp(rpc),
+    ]);
     if (t0 !== t.timestamp || t1 !== t0) {
       if (++moved < READ_ATTEMPTS) continue;
       return { ...d.plan, outcome: "skipped", why: "the pending block's time kept moving while reading" };
@@ -317,11 +315,19 @@ async function arbitragePool(
       };
     }
     if (plan.expectedProfit! <= 0n) return { ...plan, outcome: "skipped", why: "not profitable after fees" };
+    const minProfit = ctx.minProfit ?? DEFAULT_MIN_PROFIT;
+    if (plan.expectedProfit! < minProfit)
+      return {
+        ...plan,
+        outcome: "skipped",
+        belowMinProfit: true,
+        why: `the expected profit of ${usdtText(plan.expectedProfit!)} USDT is below the minimum of ${usdtText(minProfit)} USDT`,
+      };
     if (plan.usdtIn! > inventory)
       return { ...plan, outcome: "skipped", why: `needs ${plan.usdtIn} USDT, holds ${inventory}` };
     if (v.desk === undefined)
       return { ...plan, outcome: "skipped", why: "the token has no desk (deployed before forward pricing)" };
-    return openDeskTrade(ctx, v, v.desk, plan, usdt, router);
+    return openDeskTrade(ctx, v, v.desk, plan);
   }
 }
 
@@ -369,8 +375,8 @@ async function leastDepositOnChain(
   cost: bigint,
 ): Promise<Pick<Decision, "preview" | "disagreement">> {
   const [got, below] = await Promise.all([
-    v.token.previewDeposit(cost, PENDING),
-    cost === 0n ? Promise.resolve(0n) : v.token.previewDeposit(cost - 1n, PENDING),
+    v.handles.reads.token.previewDeposit(cost, PENDING),
+    cost === 0n ? Promise.resolve(0n) : v.handles.reads.token.previewDeposit(cost - 1n, PENDING),
   ]);
   if (got >= tokens && below < tokens) return { preview: cost };
   return {
@@ -408,29 +414,29 @@ async function decideBuyRedeem(
       engineQuote: got,
       pricedAt: Number(t.timestamp),
     },
-    preview: await v.token.previewRedeem(tokens, PENDING),
+    preview: await v.handles.reads.token.previewRedeem(tokens, PENDING),
   };
 }
 
 /** Unlimited approvals for every leg of both directions, each sent once; true when any was sent. */
-async function approveLegs(
-  usdt: MockUSDT,
-  token: LeveragedToken,
-  desk: ForwardDesk | undefined,
-  me: string,
-  router: string,
-): Promise<boolean> {
+async function approveLegs(h: PoolHandles): Promise<boolean> {
+  const { usdt, token, desk, me, routerAddress: router } = h;
   // a token with a desk takes mints and redeems from its desk only: the desk takes USDT and tokens
-  const minter = desk === undefined ? await token.getAddress() : await desk.getAddress();
+  const minter = desk === undefined ? h.tokenAddress : await desk.getAddress();
+  const r = h.reads;
+  const [usdtToMinter, tokenToRouter, usdtToRouter, tokenToMinter] = await Promise.all([
+    r.usdt.allowance(me, minter),
+    r.token.allowance(me, router),
+    r.usdt.allowance(me, router),
+    desk === undefined ? MaxUint256 : r.token.allowance(me, minter),
+  ]);
   const needs: { has: bigint; send: () => Promise<{ wait(): Promise<unknown> }> }[] = [
     // mint and sell: the token (or its desk) takes USDT, the router takes the tokens
-    { has: await usdt.allowance(me, minter), send: () => usdt.approve(minter, MaxUint256) },
-    { has: await token.allowance(me, router), send: () => token.approve(router, MaxUint256) },
+    { has: usdtToMinter, send: () => usdt.approve(minter, MaxUint256) },
+    { has: tokenToRouter, send: () => token.approve(router, MaxUint256) },
     // buy and redeem: the router takes USDT (and a desk the tokens to redeem)
-    { has: await usdt.allowance(me, router), send: () => usdt.approve(router, MaxUint256) },
-    ...(desk === undefined
-      ? []
-      : [{ has: await token.allowance(me, minter), send: () => token.approve(minter, MaxUint256) }]),
+    { has: usdtToRouter, send: () => usdt.approve(router, MaxUint256) },
+    { has: tokenToMinter, send: () => token.approve(minter, MaxUint256) },
   ];
   let sent = false;
   for (const n of needs) {
@@ -439,11 +445,6 @@ async function approveLegs(
     sent = true;
   }
   return sent;
-}
-
-function requireUniswap(book: AddressBook): NonNullable<AddressBook["uniswap"]> {
-  if (book.uniswap === undefined) throw new Error("the address book has no uniswap addresses; redeploy");
-  return book.uniswap;
 }
 
 export interface RunOptions {
@@ -476,6 +477,7 @@ export async function refreshTokens(ctx: ArbContext): Promise<string[]> {
 export async function runArbitrage(ctx: ArbContext, options: RunOptions): Promise<number> {
   const provider = ctx.signer.provider;
   if (provider === null) throw new Error("the arbitrageur's signer has no provider");
+  ctx.cache ??= newArbCache(ctx.signer);
   let failures = 0;
   let lastBlock = -1;
   let stalePasses = 0;

@@ -1,7 +1,7 @@
 // `npm run arb -- [options]`: parses the command line, connects, runs the NAV arbitrage over every
 // pool of deployments/<network>.json (one pass with --once). Errors are one plain sentence and a
 // non-zero exit.
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { readAddressBook } from "../chain/addressBook.ts";
 import { addConnectionOptions, connect } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
@@ -14,6 +14,7 @@ import {
 } from "../common/options.ts";
 import { jsonLogger } from "../common/log.ts";
 import { runArbitrage } from "./arbitrage.ts";
+import { DEFAULT_MIN_PROFIT, usdtOption } from "./arbShared.ts";
 
 const CONNECTION = { signer: "the arbitrageur", keyEnv: "ARB_KEY", account: true };
 
@@ -32,6 +33,15 @@ export async function arbMain(argv: string[]): Promise<number> {
       wholeNumberOrZero,
       5,
     )
+    .addOption(
+      // a bigint default needs its own words: commander's help cannot print one
+      new Option(
+        "--min-profit <usdt>",
+        "the least profit, in USDT, the engine must expect of a trade before it is opened",
+      )
+        .argParser(usdtOption("--min-profit"))
+        .default(DEFAULT_MIN_PROFIT, "1"),
+    )
     .option("--once", "one pass over every pool, then exit", false)
     .option("--dry-run", "decide and log, never send a transaction", false);
   const stop = parseCommandLine(program, argv);
@@ -47,6 +57,7 @@ export async function arbMain(argv: string[]): Promise<number> {
     deployments: string;
     once: boolean;
     dryRun: boolean;
+    minProfit: bigint;
   }>();
   const log = jsonLogger();
   const book = readAddressBook(o.network, o.deployments);
@@ -69,7 +80,15 @@ export async function arbMain(argv: string[]): Promise<number> {
   onStopSignal(onSignal);
   const failures = await runArbitrage(
     // desk trades open across passes: what each request expected, for the report of its fill
-    { signer, book: await withChainTokens(book, provider), log, dryRun: o.dryRun, symbols, open: new Map() },
+    {
+      signer,
+      book: await withChainTokens(book, provider),
+      log,
+      dryRun: o.dryRun,
+      symbols,
+      open: new Map(),
+      minProfit: o.minProfit,
+    },
     {
       once: o.once,
       intervalMs: o.interval,

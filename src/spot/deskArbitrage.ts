@@ -7,13 +7,13 @@
 // an earlier process) left open before it opens anything new, and never places a second request
 // while one waits. A request the fill refused is taken back with the desk's cancel call.
 import type { ForwardDesk } from "../../types/ethers-contracts/ForwardDesk.sol/ForwardDesk.ts";
-import type { MockUSDT } from "../../types/ethers-contracts/index.js";
 import { deskRequestGasLimit, mintRedeemGasLimit } from "../chain/gas.ts";
-import { rawRpcOf, readTokenBook } from "../chain/tokenBook.ts";
+import { readTokenBook } from "../chain/tokenBook.ts";
 import {
   ACTIVE,
   DELISTING,
   ENGINE_LEGS,
+  PENDING,
   perToken,
   sendLeg,
   SETTLED,
@@ -26,10 +26,10 @@ import {
   type PoolView,
 } from "./arbShared.ts";
 import { getAmountOut, ratioToNumber, sellToUpper, spotPrice, type Reserves } from "./poolMath.ts";
-import type { UniswapV2Router02 } from "./uniswap.ts";
+import type { PoolHandles } from "./poolHandles.ts";
 
 /** The arbitrageur's side of one desk, as the chain holds it. */
-interface DeskState extends Inventory {
+export interface DeskState extends Inventory {
   /** Filled and not yet claimed: the deposit's USDT and tokens, the redemption's tokens and USDT. */
   claimableDepositUsdt: bigint;
   claimableTokens: bigint;
@@ -40,7 +40,12 @@ interface DeskState extends Inventory {
   refusedTokens: bigint;
 }
 
-async function readDesk(desk: ForwardDesk, v: PoolView, usdt: MockUSDT, me: string): Promise<DeskState> {
+/** The arbitrageur's side of the pool's desk, at the pending block as the pool (the desk's views do
+ * not depend on the block's time), so a pass reads both in one request. */
+export async function readDesk(h: PoolHandles): Promise<DeskState> {
+  const desk = h.reads.desk;
+  if (desk === undefined) throw new Error(`${h.symbol} has no desk`);
+  const me = h.me;
   const [
     usdtHeld,
     tokens,
@@ -52,15 +57,15 @@ async function readDesk(desk: ForwardDesk, v: PoolView, usdt: MockUSDT, me: stri
     claimableUsdt,
     [refusedUsdt, refusedTokens],
   ] = await Promise.all([
-    usdt.balanceOf(me),
-    v.token.balanceOf(me),
-    desk.pendingDepositRequest(0n, me),
-    desk.pendingRedeemRequest(0n, me),
-    desk.maxDeposit(me),
-    desk.maxMint(me),
-    desk.maxRedeem(me),
-    desk.maxWithdraw(me),
-    desk.refundable(me),
+    h.reads.usdt.balanceOf(me, PENDING),
+    h.reads.token.balanceOf(me, PENDING),
+    desk.pendingDepositRequest(0n, me, PENDING),
+    desk.pendingRedeemRequest(0n, me, PENDING),
+    desk.maxDeposit(me, PENDING),
+    desk.maxMint(me, PENDING),
+    desk.maxRedeem(me, PENDING),
+    desk.maxWithdraw(me, PENDING),
+    desk.refundable(me, PENDING),
   ]);
   return {
     usdt: usdtHeld,
@@ -89,17 +94,18 @@ const inventoryOf = (d: DeskState): Inventory => ({
  * than redeeming them would pay; the rest is requested for redemption). Returns the pass's result
  * when anything was open (the trade `traded` once nothing is left of it, else `waiting`), or
  * undefined when the desk holds nothing of the arbitrageur's and it holds no tokens: free to trade.
+ * `read`: the desk as readDesk read it for this pass.
  */
 export async function finishDeskTrade(
   ctx: ArbContext,
   v: PoolView,
   desk: ForwardDesk,
   base: ArbResult,
-  usdt: MockUSDT,
-  router: UniswapV2Router02,
+  read: DeskState,
 ): Promise<ArbResult | undefined> {
-  const me = await ctx.signer.getAddress();
-  let d = await readDesk(desk, v, usdt, me);
+  const h = v.handles;
+  const me = h.me;
+  let d = read;
   const busy = (x: DeskState) =>
     x.pendingUsdt +
       x.pendingTokens +
@@ -203,9 +209,13 @@ export async function finishDeskTrade(
       tx: hash,
     });
   }
-  d = await readDesk(desk, v, usdt, me);
-  if (d.tokens > 0n && d.pendingTokens === 0n) await unwind(ctx, v, desk, d.tokens, trade, usdt, router, me);
-  d = await readDesk(desk, v, usdt, me);
+  // the desk, the tokens and USDT held and the pool, read together (the unwind's start, the trade's end)
+  let reserves: Reserves;
+  [d, reserves] = await Promise.all([readDesk(h), readReserves(v)]);
+  if (d.tokens > 0n && d.pendingTokens === 0n) {
+    await unwind(ctx, v, desk, d.tokens, trade, d.usdt, reserves);
+    [d, reserves] = await Promise.all([readDesk(h), readReserves(v)]);
+  }
   const inventory = inventoryOf(d);
   const filled = trade.filledNav === undefined ? {} : { filledNav: trade.filledNav };
   if (busy(d) || d.tokens > 0n) {
@@ -225,7 +235,6 @@ export async function finishDeskTrade(
   }
   ctx.open?.delete(v.symbol);
   const known = open !== undefined;
-  const reserves = await readReserves(v);
   if (trade.filledNav === undefined)
     return {
       ...base,
@@ -260,10 +269,9 @@ export async function finishDeskTrade(
 }
 
 async function readReserves(v: PoolView): Promise<Reserves> {
-  const [[r0, r1], token0] = await Promise.all([v.pair.getReserves(), v.pair.token0()]);
-  return token0.toLowerCase() === (await v.token.getAddress()).toLowerCase()
-    ? { token: r0, usdt: r1 }
-    : { token: r1, usdt: r0 };
+  const h = v.handles;
+  const [r0, r1] = await h.reads.pair.getReserves(PENDING);
+  return h.tokenIsToken0 ? { token: r0, usdt: r1 } : { token: r1, usdt: r0 };
 }
 
 /**
@@ -277,14 +285,15 @@ async function unwind(
   desk: ForwardDesk,
   held: bigint,
   trade: OpenTrade,
-  usdt: MockUSDT,
-  router: UniswapV2Router02,
-  me: string,
+  usdtHeld: bigint,
+  reserves: Reserves,
 ): Promise<void> {
+  const { me, router } = v.handles;
+  const usdt = v.handles.reads.usdt;
   const said = { symbol: v.symbol, action: trade.action };
   if (v.state === SETTLED) {
     const redeem = v.token.redeem;
-    const usdtBefore = await usdt.balanceOf(me);
+    const usdtBefore = usdtHeld;
     const hash = await sendLeg(
       ctx,
       "settled token's redeem",
@@ -299,18 +308,17 @@ async function unwind(
     return;
   }
   if (v.state !== ACTIVE && v.state !== DELISTING) return;
-  const reserves = await readReserves(v);
   let sold = 0n;
   const toEdge = sellToUpper(reserves, v.band.lower);
   const size = toEdge < held ? toEdge : held;
   if (size > 0n) {
     const engine = ctx.engine ?? ENGINE_LEGS;
-    const t = await readTokenBook(rawRpcOf(ctx.signer), v.token, v.vault, "pending");
+    const t = await readTokenBook(v.handles.rpc, v.handles.reads.token, v.handles.reads.vault, "pending");
     const floor = engine.redeemPayout(t, size);
     const out = getAmountOut(size, reserves.token, reserves.usdt);
     if (out > floor) {
-      const path = [await v.token.getAddress(), ctx.book.usdt];
-      const usdtBefore = await usdt.balanceOf(me);
+      const path = [v.handles.tokenAddress, ctx.book.usdt];
+      const usdtBefore = usdtHeld;
       const hash = await swapLeg(ctx, "sale", { router, amountIn: size, minOut: floor, path });
       const got = (await usdt.balanceOf(me)) - usdtBefore;
       trade.usdtOut += got;
@@ -355,10 +363,8 @@ export async function openDeskTrade(
   v: PoolView,
   desk: ForwardDesk,
   plan: ArbResult,
-  usdt: MockUSDT,
-  router: UniswapV2Router02,
 ): Promise<ArbResult> {
-  const me = await ctx.signer.getAddress();
+  const { me, router } = v.handles;
   const tokens = plan.tokens!;
   const cost = plan.usdtIn!;
   const expectedNav = perToken(plan.engineQuote!, tokens);
@@ -386,15 +392,15 @@ export async function openDeskTrade(
     trade.usdtIn = cost;
     trade.txs.push(hash);
   } else {
-    const path = [ctx.book.usdt, await v.token.getAddress()];
+    const path = [ctx.book.usdt, v.handles.tokenAddress];
     const purchase = { router, amountIn: cost, minOut: tokens, path };
     if (ctx.dryRun) return { ...plan, outcome: "would-trade", expectedNav };
     const amounts = await trySwap(ctx, purchase);
     if ((amounts[1] ?? 0n) < tokens)
       return { ...plan, outcome: "skipped", why: "eth_call: the pool pays fewer tokens" };
-    const before = await v.token.balanceOf(me);
+    const before = await v.handles.reads.token.balanceOf(me);
     const bought = await swapLeg(ctx, "purchase", purchase);
-    const got = (await v.token.balanceOf(me)) - before;
+    const got = (await v.handles.reads.token.balanceOf(me)) - before;
     trade.usdtIn = cost;
     trade.tokens = got;
     trade.txs.push(bought);
@@ -408,8 +414,7 @@ export async function openDeskTrade(
     trade.txs.push(hash);
   }
   ctx.open?.set(v.symbol, trade);
-  const d = await readDesk(desk, v, usdt, me);
-  const reserves = await readReserves(v);
+  const [d, reserves] = await Promise.all([readDesk(v.handles), readReserves(v)]);
   return {
     ...plan,
     outcome: "requested",

@@ -37,6 +37,8 @@ const THREE_DAYS: DemoOptions = {
   }),
   recordEverySeconds: 6 * 3600,
   arbEverySeconds: 6 * 3600,
+  // every profitable trade taken (no minimum), so every pool ends each pass inside the band
+  arbMinProfit: 0n,
   checkEverySeconds: 86_400,
   feeIntervalSeconds: 86_400,
   description: "test",
