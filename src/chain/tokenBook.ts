@@ -6,7 +6,8 @@
 // arbitrage read it at the "pending" block: the one a transaction sent now lands in.
 import { toQuantity, type ContractRunner } from "ethers";
 import type { LeveragedToken, MockPerpVault } from "../../types/ethers-contracts/index.js";
-import { type Book, isEngineRevert, type RebalanceRules, TokenState, tradableBook } from "../engine/index.ts";
+import { type Book, isEngineRevert, TokenState, tradableBook } from "../engine/index.ts";
+import { readRebalanceRules } from "./tokenParameters.ts";
 import { managementFeeSharesDown } from "../engine/math.ts";
 
 /** A block to read at: a tag, or a block number. */
@@ -49,20 +50,6 @@ export async function blockTimestamp(rpc: RawRpc, at: BookBlock = "pending"): Pr
   const block = (await rpc.send("eth_getBlockByNumber", [tag, false])) as { timestamp?: string } | null;
   if (block === null || block.timestamp === undefined) throw new Error(`the node has no ${at} block`);
   return BigInt(block.timestamp);
-}
-
-/** The token's immutable leverage rules, which say when a mint or a redeem rebalances first. */
-export async function readRebalanceRules(token: LeveragedToken): Promise<RebalanceRules> {
-  const [isLong, targetLeverage, minLeverage, maxLeverage, ripcordLeverage, rebalanceEpsilon] =
-    await Promise.all([
-      token.isLong(),
-      token.targetLeverage(),
-      token.minLeverage(),
-      token.maxLeverage(),
-      token.ripcordLeverage(),
-      token.rebalanceEpsilon(),
-    ]);
-  return { isLong, targetLeverage, minLeverage, maxLeverage, ripcordLeverage, rebalanceEpsilon };
 }
 
 /** Reads what the token's `_bookNow` reads at block `at` and returns the engine's Book for it. */
