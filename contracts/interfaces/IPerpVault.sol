@@ -191,8 +191,10 @@ interface IPerpVault {
         address account
     ) external view returns (int256 size, int256 equity, uint256 price, bool fresh);
 
-    /// @notice Room left in the position's packed fields: margin (USDT), open cost (USDT) and size
-    /// (18 decimals). A trade past any of them reverts (SafeCast), so callers size against them.
+    /// @notice Room left for the position to grow: margin (USDT), open cost (USDT) and size (18
+    /// decimals), the least of what its own fields and the exchange's sums it counts in (the USDT owed
+    /// in all, its side's open interest) have left. A trade past any of them reverts (SafeCast, or
+    /// Panic on the USDT owed), so callers size against them.
     function capacity(
         bytes32 market,
         address account

@@ -55,15 +55,29 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         int64 shortCost; // USDT (a short's open cost is negative)
     }
 
-    /// @dev One slot, read and written by every trade. Room: a size of 150 million units of the
-    /// underlying, an open cost of 36 billion USDT, a margin of 72 billion USDT, and a funding index
-    /// for 33 years at the default rate on a 1,000,000 USD asset (3.3 years at the highest rate on a
-    /// 100,000 USD one; PerpMath.FUNDING_DIVISOR). Past them a trade reverts by name (SafeCast).
+    /// @dev A position as the code works on it, in memory. Room: a size of 1.7e20 units of the
+    /// underlying and an open cost of 1.7e32 USDT (128 bits each: more than the exchange-wide sums of
+    /// OpenInterest, 64 bits, can ever count), a margin of 18 trillion USDT (64 bits, as `accounted`,
+    /// which sums every margin), and the funding index in the 56 bits of the market's own. So no
+    /// position outgrows its fields before the exchange's sums do (`capacity` says how far they are).
+    /// Stored in one slot, `PositionSlots.packed`, while it fits the narrow layout (size 88 bits: 150
+    /// million units; open cost 56 bits: 36 billion USDT; margin 56 bits: 72 billion USDT); past any of
+    /// them the open cost's bits hold WIDE and size and open cost move to the second slot (`_writePosition`).
     struct Position {
-        int88 size; // 18 decimals, + long
-        int56 openCost; // USDT paid to open `size`, signed like it
-        int56 fundingIndex; // market index at the last settlement
-        uint56 margin; // USDT
+        int256 size; // 18 decimals, + long; stored in 128 bits
+        int256 openCost; // USDT paid to open `size`, signed like it; stored in 128 bits
+        int256 fundingIndex; // market index at the last settlement; stored in 56 bits
+        uint256 margin; // USDT; stored in 64 bits
+    }
+
+    /// @dev What a position keeps in storage: one slot read and written by every trade, and a second
+    /// one read and written only by a position past the narrow layout (`_readPosition`).
+    struct PositionSlots {
+        // narrow: size int88 | open cost int56 << 88 | funding index int56 << 144 | margin uint56 << 200
+        // wide: margin uint64 | WIDE << 88 | funding index int56 << 144
+        uint256 packed;
+        // wide only: size int128 | open cost int128 << 128 (stale, and not read, while narrow)
+        uint256 wide;
     }
 
     /// @dev One slot, read and written by every trade: the pool's USDT, the USDT owed in all, and the
@@ -107,6 +121,9 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /// @dev Units held back per side in profit beyond its computed profit: a position's own close
     /// rounds its funding up and the side's sum rounds it down, one unit each way.
     uint256 internal constant RESERVE_ROUNDING = 2;
+    /// @dev The open-cost bits of a packed position that say it is stored wide: int56's minimum,
+    /// which a narrow position never stores (`_writePosition` keeps that open cost wide).
+    uint256 internal constant WIDE = 1 << 55;
 
     IERC20 public immutable usdt;
 
@@ -116,7 +133,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     mapping(address provider => uint256) public liquiditySharesOf;
     mapping(bytes32 market => Market) internal markets;
     bytes32[] internal marketIds;
-    mapping(bytes32 market => mapping(address account => Position)) internal positions;
+    mapping(bytes32 market => mapping(address account => PositionSlots)) internal positions;
 
     constructor(IERC20 usdt_, address admin) {
         if (address(usdt_) == address(0) || admin == address(0)) revert ZeroAddress();
@@ -241,8 +258,10 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (account == address(0)) revert ZeroAddress();
         _market(market);
         uint64 credited = amount.toUint64();
-        Position storage p = positions[market][account];
-        p.margin = (p.margin + amount).toUint56();
+        PositionSlots storage stored = positions[market][account];
+        Position memory p = _readPosition(stored);
+        p.margin += amount;
+        _writePosition(stored, p);
         balances.accounted += credited;
         emit MarginDeposited(market, account, msg.sender, amount);
         usdt.safeTransferFrom(msg.sender, address(this), amount);
@@ -254,14 +273,14 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (to == address(0)) revert ZeroAddress();
         Market storage m = _market(market);
         uint256 price = _price(m, market);
-        Position memory p = positions[market][msg.sender];
+        Position memory p = _readPosition(positions[market][msg.sender]);
         Balances memory b = balances;
         int256 storedIndex = m.fundingIndex;
         (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
         int256 funding = _settleFunding(market, msg.sender, p, b, _currentIndex(m, price), price);
         if (funding != 0) emit FundingSettled(market, msg.sender, funding);
         _realizeProfitFor(p, b, amount, price);
-        p.margin -= uint56(amount); // at most the margin: _realizeProfitFor made it so
+        p.margin -= amount; // at most the margin: _realizeProfitFor made it so
         b.accounted -= uint64(amount);
         _requireInitialMargin(p, b, price, _equity(p, price));
         _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
@@ -282,7 +301,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     ) external nonReentrant returns (TradeResult memory r) {
         (Market storage m, uint256 word) = _load(market);
         r.price = _priceOf(word, market);
-        Position memory p = positions[market][msg.sender];
+        Position memory p = _readPosition(positions[market][msg.sender]);
         Balances memory b = balances;
         int256 storedIndex = _storedIndexOf(word);
         (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
@@ -297,7 +316,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             uint256 received = usdt.balanceOf(address(this)) - before;
             if (received < amount) revert MarginNotReceived(amount, received);
             b.accounted += amount.toUint64();
-            p.margin = (p.margin + amount).toUint56();
+            p.margin += amount;
         }
 
         int256 oldSize = p.size;
@@ -309,7 +328,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             if (to == address(0)) revert ZeroAddress();
             payout = uint256(-marginDelta);
             _realizeProfitFor(p, b, payout, r.price);
-            p.margin -= uint56(payout); // at most the margin: _realizeProfitFor made it so
+            p.margin -= payout; // at most the margin: _realizeProfitFor made it so
             b.accounted -= uint64(payout);
         }
 
@@ -327,7 +346,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     function settlePnl(bytes32 market, address account) external nonReentrant returns (uint256 amount) {
         (Market storage m, uint256 word) = _load(market);
         uint256 price = _priceOf(word, market);
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         Balances memory b = balances;
         int256 storedIndex = _storedIndexOf(word);
         (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
@@ -335,8 +354,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         int256 loss = p.openCost - int256(p.size).valueDown(price);
         if (loss > 0) {
             amount = Math.min(uint256(loss), p.margin);
-            p.margin -= uint56(amount);
-            p.openCost -= int56(int256(amount)); // at most the loss, so within the open cost's range
+            p.margin -= amount;
+            p.openCost -= int256(amount); // at most the loss
             b.pool += uint64(amount); // the sum of margins and pool is `accounted`: it fits
         }
         _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
@@ -349,7 +368,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     function liquidate(bytes32 market, address account) external nonReentrant returns (uint256 reward) {
         Market storage m = _market(market);
         uint256 price = _price(m, market);
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         Balances memory b = balances;
         int256 storedIndex = m.fundingIndex;
         (bool wasLong, uint256 oldUnits, int256 oldCost) = _share(p, storedIndex);
@@ -371,7 +390,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         emit Traded(market, account, -closed, price, cost, realized, funding, 0, p.size);
 
         reward = Math.min(reward, p.margin);
-        p.margin -= uint56(reward); // at most the margin
+        p.margin -= reward; // at most the margin
         b.accounted -= uint64(reward);
         _recount(m, wasLong, oldUnits, oldCost, p, storedIndex);
         _writePosition(positions[market][account], p);
@@ -471,7 +490,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         bytes32 market,
         address account
     ) external view returns (int256 size, int256 openCost, uint256 margin) {
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         return (p.size, p.openCost, p.margin);
     }
 
@@ -494,20 +513,35 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         (int256 answer, uint256 updatedAt) = (m.answer, m.updatedAt);
         if (answer > 0) price = uint256(answer);
         fresh = price != 0 && updatedAt <= block.timestamp && block.timestamp - updatedAt <= heartbeat;
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         size = p.size;
         equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _currentIndex(m, price) - p.fundingIndex);
     }
 
     /// @inheritdoc IPerpVault
+    /// @dev A position's own fields hold more than the exchange's sums can (see `Position`), so the
+    /// room is what the sums have left: the USDT owed in all (every margin is part of it), and the
+    /// open cost and size (less one unit of open interest, for its rounding) of the position's side,
+    /// of both sides for an empty position; or what the position's own fields have left, if less.
+    /// An unlisted market has no open interest: the room is the most.
     function capacity(
         bytes32 market,
         address account
     ) external view returns (uint256 margin, uint256 openCost, uint256 size) {
-        Position memory p = positions[market][account];
-        margin = type(uint56).max - p.margin;
-        openCost = uint256(int256(type(int56).max)) - PerpMath.abs(p.openCost);
-        size = uint256(int256(type(int88).max)) - PerpMath.abs(p.size);
+        Position memory p = _readPosition(positions[market][account]);
+        OpenInterest memory oi = markets[market].openInterest;
+        margin = type(uint64).max - balances.accounted;
+        uint256 longCost = uint256(int256(type(int64).max) - oi.longCost);
+        uint256 shortCost = uint256(int256(oi.shortCost) - type(int64).min);
+        uint256 longUnits = type(uint64).max - oi.longSize;
+        uint256 shortUnits = type(uint64).max - oi.shortSize;
+        if (p.size > 0) (openCost, size) = (longCost, longUnits);
+        else if (p.size < 0) (openCost, size) = (shortCost, shortUnits);
+        else (openCost, size) = (Math.min(longCost, shortCost), Math.min(longUnits, shortUnits));
+        size = size == 0 ? 0 : (size - 1) * PerpMath.OPEN_INTEREST_UNIT;
+        uint256 fieldMax = uint256(int256(type(int128).max));
+        openCost = Math.min(openCost, fieldMax - PerpMath.abs(p.openCost));
+        size = Math.min(size, fieldMax - PerpMath.abs(p.size));
     }
 
     /// @inheritdoc IPerpVault
@@ -525,7 +559,7 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
     /// @inheritdoc IPerpVault
     function fundingOwed(bytes32 market, address account) external view returns (int256) {
         Market storage m = _market(market);
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         return PerpMath.fundingOwedUp(p.size, _currentIndex(m, _price(m, market)) - p.fundingIndex);
     }
 
@@ -607,22 +641,60 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         address account
     ) internal view returns (int256 size, int256 equity, uint256 price) {
         price = _priceOf(word, market);
-        Position memory p = positions[market][account];
+        Position memory p = _readPosition(positions[market][account]);
         size = p.size;
         equity = _equity(p, price) - PerpMath.fundingOwedUp(size, _indexOf(word, price) - p.fundingIndex);
     }
 
-    /// @dev Writes a position with one SSTORE (Solidity would write member by member); the layout
-    /// is Solidity's own for `Position`: members packed from the lowest-order bits up.
-    function _writePosition(Position storage stored, Position memory p) internal {
-        uint256 word =
-            uint256(uint88(p.size)) |
-                (uint256(uint56(p.openCost)) << 88) |
-                (uint256(uint56(p.fundingIndex)) << 144) |
-                (uint256(p.margin) << 200);
+    /// @dev A stored position, from one SLOAD while it is narrow (the layouts: `PositionSlots`).
+    function _readPosition(PositionSlots storage stored) internal view returns (Position memory p) {
         // solhint-disable-next-line no-inline-assembly
         assembly ("memory-safe") {
-            sstore(stored.slot, word)
+            let word := sload(stored.slot)
+            mstore(add(p, 0x40), signextend(6, shr(144, word))) // fundingIndex, int56
+            switch eq(and(shr(88, word), 0xffffffffffffff), WIDE)
+            case 0 {
+                mstore(p, signextend(10, word)) // size, int88
+                mstore(add(p, 0x20), signextend(6, shr(88, word))) // openCost, int56
+                mstore(add(p, 0x60), shr(200, word)) // margin, uint56
+            }
+            default {
+                let wide := sload(add(stored.slot, 1))
+                mstore(p, signextend(15, wide)) // size, int128
+                mstore(add(p, 0x20), sar(128, wide)) // openCost, int128
+                mstore(add(p, 0x60), and(word, 0xffffffffffffffff)) // margin, uint64
+            }
+        }
+    }
+
+    /// @dev Writes a position with one SSTORE while it fits the narrow layout, else with two (the
+    /// open cost's bits then hold WIDE), where a size or an open cost past 128 bits or a margin past
+    /// 64 reverts by name (SafeCast): the only check a position's fields get. A narrow write leaves
+    /// the wide slot as it was, unread.
+    function _writePosition(PositionSlots storage stored, Position memory p) internal {
+        (int256 size, int256 openCost, uint256 margin, int256 index) = (p.size, p.openCost, p.margin, p.fundingIndex);
+        bool narrow;
+        // solhint-disable-next-line no-inline-assembly
+        assembly ("memory-safe") {
+            // size within int88, open cost within int56 but its minimum (WIDE), margin within uint56
+            narrow := and(
+                and(lt(add(size, shl(87, 1)), shl(88, 1)), lt(add(openCost, sub(WIDE, 1)), sub(shl(56, 1), 1))),
+                lt(margin, shl(56, 1))
+            )
+            if narrow {
+                sstore(
+                    stored.slot,
+                    or(
+                        or(and(size, 0xffffffffffffffffffffff), shl(88, and(openCost, 0xffffffffffffff))),
+                        or(shl(144, and(index, 0xffffffffffffff)), shl(200, margin))
+                    )
+                )
+            }
+        }
+        if (!narrow) {
+            uint256 wide = uint256(uint128(size.toInt128())) | (uint256(uint128(openCost.toInt128())) << 128);
+            stored.packed = uint256(margin.toUint64()) | (WIDE << 88) | (uint256(uint56(int56(index))) << 144);
+            stored.wide = wide;
         }
     }
 
@@ -865,11 +937,11 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             int256 closed = PerpMath.abs(sizeDelta) >= PerpMath.abs(size) ? size : -sizeDelta;
             int256 closedCost = PerpMath.closedCostUp(p.openCost, closed, size);
             realized = closed.valueDown(price) - closedCost;
-            p.openCost -= closedCost.toInt56();
+            p.openCost -= closedCost;
             opened = sizeDelta + closed;
         }
-        if (opened != 0) p.openCost = (p.openCost + opened.costUp(price)).toInt56();
-        p.size = (size + sizeDelta).toInt88();
+        if (opened != 0) p.openCost += opened.costUp(price);
+        p.size = size + sizeDelta;
 
         (uint256 fee, uint256 impactCost) = PerpMath.tradeCostUp(sizeDelta.notionalUp(price), b.takerFee, priceImpact);
         cost = fee + impactCost;
@@ -896,12 +968,12 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (amount > 0) {
             uint256 due = uint256(amount);
             uint256 paid = Math.min(due, p.margin);
-            p.margin -= uint56(paid);
+            p.margin -= paid;
             b.pool += uint64(paid);
             if (due > paid) {
                 int256 profit = int256(p.size).valueDown(price) - p.openCost;
                 uint256 covered = profit > 0 ? Math.min(due - paid, uint256(profit)) : 0;
-                p.openCost = (p.openCost + int256(covered)).toInt56();
+                p.openCost += int256(covered);
                 if (due > paid + covered) emit BadDebt(market, account, due - paid - covered);
             }
         } else if (amount < 0) {
@@ -910,10 +982,10 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
             if (due > b.pool) {
                 if (p.size == 0) revert InsufficientLiquidity(due, b.pool);
                 paid = b.pool;
-                p.openCost = (p.openCost - int256(due - paid)).toInt56();
+                p.openCost -= int256(due - paid);
             }
             b.pool -= uint64(paid);
-            p.margin = (p.margin + paid).toUint56();
+            p.margin += paid;
         }
     }
 
@@ -928,8 +1000,8 @@ contract MockPerpVault is IPerpVault, IPriceListener, AccessControl, ReentrancyG
         if (need > available) revert InsufficientMargin(amount, p.margin + available);
         if (need > b.pool) revert InsufficientLiquidity(need, b.pool);
         b.pool -= uint64(need);
-        p.margin = (p.margin + need).toUint56();
-        p.openCost = (p.openCost + int256(need)).toInt56();
+        p.margin += need;
+        p.openCost += int256(need);
     }
 
     /// @dev Reverts unless `equity` (the position's, at `price`) covers the initial margin.

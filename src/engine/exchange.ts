@@ -108,6 +108,8 @@ export const MINIMUM_LIQUIDITY = 1_000_000n;
 const DEAD = "0x000000000000000000000000000000000000dead";
 const MAX_FUNDING_RATE = 10n ** 16n;
 const INT64_MAX = (1n << 63n) - 1n;
+const UINT64_MAX = (1n << 64n) - 1n;
+const INT128_MAX = (1n << 127n) - 1n;
 const MAX_PRICE_IMPACT = WAD;
 const MIN_HEARTBEAT = 60n;
 const MAX_HEARTBEAT = 7n * 86400n;
@@ -247,8 +249,8 @@ export class Exchange implements PriceListener {
     this.market(market);
     const credited = toUint64(amount);
     const p = { ...this.position(market, account) };
-    p.margin = toUint(56n, p.margin + amount);
-    this.st.positions.set(`${market}:${key(account)}`, p);
+    p.margin += amount;
+    this.st.positions.set(`${market}:${key(account)}`, checkFields(p));
     this.st.accounted = addUint64(this.st.accounted, credited);
     this.emit("MarginDeposited", [market, key(account), key(tx.from), amount]);
     this.world.usdt.transferFrom(this.address, tx.from, this.address, amount);
@@ -306,7 +308,7 @@ export class Exchange implements PriceListener {
       const received = this.world.usdt.balanceOf(this.address) - before;
       if (received < amount) throw new EngineRevert("MarginNotReceived", [amount, received]);
       b.accounted = addUint64(b.accounted, toUint64(amount));
-      p.margin = toUint(56n, p.margin + amount);
+      p.margin += amount;
     }
 
     const oldSize = p.size;
@@ -504,14 +506,34 @@ export class Exchange implements PriceListener {
     return { ...this.snapshotAtPrice(market, account, time, price), fresh };
   }
 
-  /** capacity: room left in the position's packed fields (margin, open cost, size). */
+  /**
+   * capacity: room left for the position to grow. Its own fields (128-bit size and open cost, 64-bit
+   * margin) hold more than the exchange's sums, so the room is what those have left: the USDT owed in
+   * all, the open cost and size of the position's side (both sides' least for an empty position, one
+   * open-interest unit kept back for rounding), or the position's own fields' room if less.
+   */
   capacity(market: string, account: string): { margin: bigint; openCost: bigint; size: bigint } {
     const p = this.position(market, account);
-    return {
-      margin: (1n << 56n) - 1n - p.margin,
-      openCost: (1n << 55n) - 1n - abs(p.openCost),
-      size: (1n << 87n) - 1n - abs(p.size),
+    const oi = this.st.markets.get(market)?.openInterest ?? {
+      longSize: 0n,
+      longCost: 0n,
+      shortSize: 0n,
+      shortCost: 0n,
     };
+    const longCost = INT64_MAX - oi.longCost;
+    const shortCost = oi.shortCost + INT64_MAX + 1n;
+    const longUnits = UINT64_MAX - oi.longSize;
+    const shortUnits = UINT64_MAX - oi.shortSize;
+    let [openCost, units] =
+      p.size > 0n
+        ? [longCost, longUnits]
+        : p.size < 0n
+          ? [shortCost, shortUnits]
+          : [min(longCost, shortCost), min(longUnits, shortUnits)];
+    let size = units === 0n ? 0n : (units - 1n) * OPEN_INTEREST_UNIT;
+    openCost = min(openCost, INT128_MAX - abs(p.openCost));
+    size = min(size, INT128_MAX - abs(p.size));
+    return { margin: UINT64_MAX - this.st.accounted, openCost, size };
   }
 
   /** What snapshot() would return at `time` if the oracle said `price` (for what-if quotes). */
@@ -597,7 +619,7 @@ export class Exchange implements PriceListener {
   }
 
   private commit(market: string, account: string, p: PositionState, b: Pool): void {
-    this.st.positions.set(`${market}:${key(account)}`, p);
+    this.st.positions.set(`${market}:${key(account)}`, checkFields(p));
     this.st.pool = b.pool;
     this.st.accounted = b.accounted;
   }
@@ -668,7 +690,7 @@ export class Exchange implements PriceListener {
       if (due > paid) {
         const profit = valueDown(p.size, price) - p.openCost;
         const covered = profit > 0n ? min(due - paid, profit) : 0n;
-        p.openCost = toInt(56n, p.openCost + covered);
+        p.openCost += covered;
         if (due > paid + covered) this.emit("BadDebt", [market, key(account), due - paid - covered]);
       }
     } else if (amount < 0n) {
@@ -678,10 +700,10 @@ export class Exchange implements PriceListener {
         // booked in the open cost of a position that stays open, paid in cash when it closes
         if (p.size === 0n) throw new EngineRevert("InsufficientLiquidity", [due, b.pool]);
         paid = b.pool;
-        p.openCost = toInt(56n, p.openCost - (due - paid));
+        p.openCost -= due - paid;
       }
       b.pool -= paid;
-      p.margin = toUint(56n, p.margin + paid);
+      p.margin += paid;
     }
   }
 
@@ -701,11 +723,11 @@ export class Exchange implements PriceListener {
       const closed = abs(sizeDelta) >= abs(size) ? size : -sizeDelta;
       const closedCost = closedCostUp(p.openCost, closed, size);
       realized = valueDown(closed, price) - closedCost;
-      p.openCost -= toInt(56n, closedCost);
+      p.openCost -= closedCost;
       opened = sizeDelta + closed;
     }
-    if (opened !== 0n) p.openCost = toInt(56n, p.openCost + costUp(opened, price));
-    p.size = toInt(88n, size + sizeDelta);
+    if (opened !== 0n) p.openCost += costUp(opened, price);
+    p.size = size + sizeDelta;
     const cost = tradeCostTotalUp(notionalUp(sizeDelta, price), this.st.params.takerFee, m.priceImpact);
     this.moveToPool(market, account, p, b, cost - realized, price);
     return { realized, cost };
@@ -751,6 +773,17 @@ function recount(oi: OpenInterest, old: Share, p: PositionState, storedIndex: bi
   };
 }
 
+/**
+ * _writePosition's only check of a position's fields: one that outgrows the narrow slot is stored
+ * wide, where a size or an open cost past 128 bits or a margin past 64 reverts (SafeCast, in that order).
+ */
+function checkFields(p: PositionState): PositionState {
+  toInt(128n, p.size);
+  toInt(128n, p.openCost);
+  toUint(64n, p.margin);
+  return p;
+}
+
 /** Checked uint subtraction (Solidity's panic 0x11 on underflow). */
 function subUint(a: bigint, b: bigint): bigint {
   if (b > a) throw new EngineRevert("Panic", [0x11n]);
@@ -775,8 +808,8 @@ function realizeProfitFor(p: PositionState, b: Pool, amount: bigint, price: bigi
   if (need > available) throw new EngineRevert("InsufficientMargin", [amount, p.margin + available]);
   if (need > b.pool) throw new EngineRevert("InsufficientLiquidity", [need, b.pool]);
   b.pool -= need;
-  p.margin = toUint(56n, p.margin + need);
-  p.openCost = toInt(56n, p.openCost + need);
+  p.margin += need;
+  p.openCost += need;
 }
 
 function addsExposure(oldSize: bigint, newSize: bigint): boolean {

@@ -123,6 +123,42 @@ describe("Backtest", function () {
     }
   });
 
+  it("runs 10,000,000 USDT through 2016-2017 to the end: the 3x long grows 500-fold past the exchange's old one-slot position (issue 17)", async function () {
+    const dir = mkdtempSync(join(tmpdir(), "backtest-"));
+    const log = console.log;
+    console.log = () => undefined;
+    try {
+      // before: SafeCastOverflowedIntDowncast(56, ...) when the long's open cost passed 36 billion USDT
+      const code = await backtestMain([
+        ...["--history", "btc", "--from", "2016-01-01", "--to", "2017-12-31", "--leverage", "3"],
+        ...["--bands", String(1 / 3), "--modes", "band+daily", "--fees", "none,default"],
+        ...["--deposit", "10000000", "--out", dir, "--no-progress"],
+      ]);
+      console.log = log;
+      expect(code).to.equal(0);
+      const json = JSON.parse(readFileSync(join(dir, "results.json"), "utf8")) as {
+        points: number;
+        results: {
+          isLong: boolean;
+          fees: string;
+          finalValue: number;
+          depleted: boolean;
+          rebalances: number;
+        }[];
+      };
+      expect(json.points).to.equal(731);
+      expect(json.results).to.have.length(4);
+      const long = (fees: string) => json.results.find((r) => r.isLong && r.fees === fees)!;
+      // measured: 515.10 with default fees (5.15 billion USDT), 1,087.09 without
+      expect(long("default").finalValue).to.be.within(500, 530);
+      expect(long("none").finalValue).to.be.within(1_050, 1_120);
+      for (const r of json.results) expect(r.depleted).to.equal(false);
+    } finally {
+      console.log = log;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("reads the feeder's CSV format and writes results.json and the band-width chart", async function () {
     const dir = mkdtempSync(join(tmpdir(), "backtest-"));
     try {
