@@ -21,7 +21,7 @@ import {
   toUint,
 } from "./math.ts";
 import { KEEPER_ROLE, TokenState, type LeveragedToken } from "./token.ts";
-import type { Tx, World } from "./world.ts";
+import type { FrozenLog, Tx, World } from "./world.ts";
 
 const UINT40_MASK = (1n << 40n) - 1n;
 const UINT64_MASK = (1n << 64n) - 1n;
@@ -56,6 +56,7 @@ export interface DeskOrder {
 export interface DeskStorage {
   openEpoch: bigint;
   nextToFill: bigint;
+  /** The epochs not yet filled; a filled epoch never changes again and moves to `filled`. */
   epochOf: Map<bigint, DeskEpoch>;
   depositOrder: Map<string, DeskOrder>;
   redeemOrder: Map<string, DeskOrder>;
@@ -125,9 +126,12 @@ export class ForwardDesk {
   private readonly vault: Exchange;
   private readonly usdt: Erc20Ledger;
   private readonly market: string;
+  /** The filled epochs: never written again, so kept out of the state `atomic` copies. */
+  private readonly filled: FrozenLog<bigint, DeskEpoch>;
 
   constructor(world: World, vault: Exchange, token: LeveragedToken, c: DeskConfig) {
     this.world = world;
+    this.filled = world.frozenLog();
     this.vault = vault;
     this.token = token;
     this.usdt = world.usdt;
@@ -266,6 +270,7 @@ export class ForwardDesk {
       last.deposits = { ...deposits };
       last.redemptions = { ...redemptions };
       this.st.nextToFill = (batch + 1n) & UINT64_MASK;
+      for (let e = first; e <= batch; ++e) this.archive(e);
       this.emit("Filled", [
         batch,
         first,
@@ -648,9 +653,9 @@ export class ForwardDesk {
     const order = this.orderRef(controller, isDeposit);
     const { epoch, amount } = order;
     if (epoch === 0n || amount === 0n) throw new EngineRevert("NotCancellable", [0n]);
-    const e = this.epochRef(epoch);
-    const batch = e.filledBy;
+    const batch = this.readEpoch(epoch).filledBy;
     if (batch === 0n) {
+      const e = this.epochRef(epoch);
       if (e.round !== this.round()) throw new EngineRevert("NotCancellable", [epoch]);
       if (isDeposit) e.deposits.given = sub(e.deposits.given, amount);
       else e.redemptions.given = sub(e.redemptions.given, amount);
@@ -750,17 +755,29 @@ export class ForwardDesk {
 
   /* STORAGE (read: a copy of zero for a slot never written; ref: the slot, written in place) */
 
-  private readEpoch(e: bigint): DeskEpoch {
-    return this.st.epochOf.get(e) ?? emptyEpoch();
+  private readEpoch(e: bigint): Readonly<DeskEpoch> {
+    return this.st.epochOf.get(e) ?? this.filled.get(e) ?? emptyEpoch();
   }
 
+  /** An epoch not yet filled, to write (a filled one never changes: a write to it is a twin's bug). */
   private epochRef(e: bigint): DeskEpoch {
+    if (this.filled.get(e) !== undefined) throw new Error(`ForwardDesk twin: epoch ${e} is filled`);
     let epoch = this.st.epochOf.get(e);
     if (epoch === undefined) {
       epoch = emptyEpoch();
       this.st.epochOf.set(e, epoch);
     }
     return epoch;
+  }
+
+  /** A filled epoch moves, frozen, out of the state `atomic` copies (an empty one is not kept). */
+  private archive(e: bigint): void {
+    const epoch = this.st.epochOf.get(e);
+    if (epoch === undefined) return;
+    this.st.epochOf.delete(e);
+    Object.freeze(epoch.deposits);
+    Object.freeze(epoch.redemptions);
+    this.filled.add(e, epoch);
   }
 
   private readOrder(map: Map<string, DeskOrder>, controller: string): DeskOrder {

@@ -27,6 +27,7 @@ import {
 } from "../../src/engine/index.ts";
 import { localSystem, syntheticAddress, type EngineSystem } from "../../src/engine/system.ts";
 import { InstantDesk } from "../../src/engine/instantDesk.ts";
+import { World } from "../../src/engine/world.ts";
 import type { LeveragedToken as EngineToken } from "../../src/engine/token.ts";
 import { RebalanceScreen } from "../../src/engine/screen.ts";
 import { replayPrices } from "../../src/engine/replay.ts";
@@ -162,6 +163,33 @@ describe("Engine exchange (twin of MockPerpVault)", function () {
       () => e.vault.withdraw({ from: alice, time: T0 + 3n }, BTC, 10_001n * USDT, alice),
       "InsufficientMargin",
     );
+  });
+});
+
+describe("Engine world (atomic transactions)", function () {
+  it("rolls a frozen log back with the state, and refuses a second write or a write into an entry", function () {
+    const world = new World(syntheticAddress(1));
+    const log = world.frozenLog<bigint, { filledBy: bigint }>();
+    log.add(1n, { filledBy: 1n });
+    expect(() =>
+      world.atomic(() => {
+        log.add(2n, { filledBy: 2n });
+        world.atomic(() => log.add(3n, { filledBy: 3n })); // a nested call that succeeded
+        throw new EngineRevert("Rollback");
+      }),
+    ).to.throw(EngineRevert);
+    expect([log.size, log.get(1n)?.filledBy, log.get(2n), log.get(3n)]).to.deep.equal([
+      1,
+      1n,
+      undefined,
+      undefined,
+    ]);
+    log.add(2n, { filledBy: 2n }); // written again after the rollback: no "written twice"
+    expect(() => log.add(2n, { filledBy: 9n })).to.throw(/written twice/);
+    const entry = log.get(1n) as { filledBy: bigint };
+    expect(() => {
+      entry.filledBy = 5n;
+    }).to.throw(TypeError);
   });
 });
 
