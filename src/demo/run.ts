@@ -822,6 +822,7 @@ async function replay(
     for (let k = 1; k <= n; k++) {
       const t = start + BigInt(path.times[k]!);
       if (t <= time) throw new Error(`path time ${path.times[k]} is not after the previous block`);
+      e.world.log.clear(); // each step reads only its own calls' events: memory stays flat
       const before = beforeUpdate(time);
       time = t;
       feederTx.time = t;

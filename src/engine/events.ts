@@ -15,6 +15,14 @@ export class EventLog {
     if (this.enabled) this.events.push({ address: address.toLowerCase(), name, args });
   }
 
+  /**
+   * Forgets every event logged so far: a long run that only reads what each call logged (`since` a
+   * mark) keeps its memory flat. Never inside an atomic call, whose rollback goes back to a length.
+   */
+  clear(): void {
+    this.events.length = 0;
+  }
+
   /** Events logged since `mark` (a length of `events`). */
   since(mark: number): EngineEvent[] {
     return this.events.slice(mark);

@@ -87,7 +87,7 @@ export class EngineSystem {
       });
       this.tokens.set(p.symbol, token);
     }
-    this.world.log.events.length = 0;
+    this.world.log.clear();
   }
 
   marketId(name: MarketName): string {

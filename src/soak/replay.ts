@@ -275,6 +275,7 @@ function replayDeskCall(
   if (call === null) throw new Error(`an unknown call to ${d.symbol}'s desk`);
   const c = { from: tx.from, time };
   const a = call.args as unknown as (bigint & string & boolean)[];
+  engine.world.log.clear(); // only this call's events are read: the log stays small over a long soak
   const mark = engine.world.log.events.length;
   const desk = d.desk;
   switch (call.signature) {
