@@ -3,13 +3,12 @@
 // HTML and the CSS, into one folder a plain static server can serve.
 //
 // Three things keep the bundle browser-safe and small, all done at build time and nowhere else:
-// - node:fs and node:path are reached only through src/chain/addressBook.ts, the address book's file
-//   side, which src/cli/context.ts imports for lt's connect() (readAddressBook, which the page never
-//   calls: the server hands it the address book); the page's own modules import the browser-safe
-//   src/chain/addressBookCore.ts. They become a stub that throws if ever called; once context.ts
-//   imports only addressBookCore.ts, the stub can go. Any other Node built-in reached from the page
-//   fails the build, so a Node-only import added later is caught here and not in a user's browser.
-// - commander is reached only through src/common/options.ts (for parseDuration): a stub too.
+// - no Node built-in reaches the page: any import of one (node:fs, node:path, ...) from a module the
+//   page reaches fails the build, naming the importer, so a Node-only import added later is caught
+//   here and not in a user's browser. lt's file-based connection is src/cli/connect.ts, which the page
+//   never imports; the handles it shares with lt (src/cli/context.ts) import the browser-safe
+//   src/chain/addressBookCore.ts.
+// - commander is reached only through src/common/options.ts (for parseDuration): a stub.
 // - the typechain factories carry each contract's creation bytecode (about 140 KB minified for
 //   the six the CLI's readers and error sentences use); the page deploys nothing, so it is left out.
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -19,17 +18,6 @@ import * as esbuild from "esbuild";
 
 export const APP_SOURCE = resolve(import.meta.dirname);
 const ROOT = resolve(APP_SOURCE, "../..");
-
-/** The Node-only modules the page may reach, and the one module allowed to reach them. */
-const STUBBED: Record<string, string> = {
-  "node:fs": "src/chain/addressBook.ts",
-  "node:path": "src/chain/addressBook.ts",
-};
-
-const NODE_STUB = `const nodeOnly = () => { throw new Error("this runs in Node only, not in the page"); };
-export const existsSync = nodeOnly, readFileSync = nodeOnly, writeFileSync = nodeOnly, mkdirSync = nodeOnly;
-export const join = nodeOnly, dirname = nodeOnly;
-export default {};`;
 
 const BUILTIN = /^(node:.*|fs|path|os|child_process|module|net|http|https|zlib|crypto|url|util|stream)$/;
 
@@ -43,23 +31,18 @@ const COMMANDER_FROM = "src/common/options.ts";
 const COMMANDER_STUB = `export class InvalidArgumentError extends Error {}
 export class Command { constructor() { throw new Error("this runs in Node only, not in the page"); } }`;
 
-function browserSafe(): esbuild.Plugin {
+/** The checks and stubs above as an esbuild plugin; exported for test/app/build.ts. */
+export function browserSafe(): esbuild.Plugin {
   return {
     name: "browser-safe",
     setup(build) {
-      build.onResolve({ filter: BUILTIN }, (args) => {
-        const from = relative(ROOT, args.importer);
-        if (STUBBED[args.path] !== from) {
-          return {
-            errors: [
-              {
-                text: `${from} imports the Node-only module "${args.path}", which the page cannot run; move what the page needs into a browser-safe module (src/app/)`,
-              },
-            ],
-          };
-        }
-        return { path: args.path, namespace: "node-stub" };
-      });
+      build.onResolve({ filter: BUILTIN }, (args) => ({
+        errors: [
+          {
+            text: `${relative(ROOT, args.importer)} imports the Node-only module "${args.path}", which the page cannot run; move what the page needs into a browser-safe module (src/app/)`,
+          },
+        ],
+      }));
       build.onResolve({ filter: /^commander$/ }, (args) => {
         const from = relative(ROOT, args.importer);
         if (from !== COMMANDER_FROM) {
@@ -73,7 +56,6 @@ function browserSafe(): esbuild.Plugin {
         }
         return { path: "commander", namespace: "commander-stub" };
       });
-      build.onLoad({ filter: /.*/, namespace: "node-stub" }, () => ({ contents: NODE_STUB, loader: "js" }));
       build.onLoad({ filter: /.*/, namespace: "commander-stub" }, () => ({
         contents: COMMANDER_STUB,
         loader: "js",

@@ -17,6 +17,7 @@ import {
   costRows,
   DEFAULT_REQUEST_DEADLINE,
   fillReportOf,
+  readDeskRequests,
   type FillReport,
   type Requests,
   type Side,
@@ -197,29 +198,9 @@ export async function requestRedeem(
   };
 }
 
+/** The account's requests on the token's desk, as `lt requests` reads them. */
 export async function readRequests(ctx: Context, symbol: string, account: string): Promise<Requests> {
-  const desk = deskOf(ctx, symbol);
-  const [pendingUsdt, pendingShares, inUsdt, outShares, inShares, outUsdt, refund, due] = await Promise.all([
-    desk.pendingDepositRequest(0n, account),
-    desk.pendingRedeemRequest(0n, account),
-    desk.maxDeposit(account),
-    desk.maxMint(account),
-    desk.maxRedeem(account),
-    desk.maxWithdraw(account),
-    desk.refundable(account),
-    desk.fillNeeded(),
-  ]);
-  return {
-    pendingUsdt,
-    pendingShares,
-    claimableShares: outShares,
-    claimableSharesUsdt: inUsdt,
-    claimableUsdt: outUsdt,
-    claimableUsdtShares: inShares,
-    refundableUsdt: refund[0],
-    refundableShares: refund[1],
-    fillDue: due[0],
-  };
+  return readDeskRequests(deskOf(ctx, symbol), account);
 }
 
 export interface Claimed {

@@ -753,29 +753,15 @@ export interface Requests {
   claimableUsdtShares: bigint;
   refundableUsdt: bigint;
   refundableShares: bigint;
+  /** A newer price round exists: the requests pending are due a fill. */
   fillDue: boolean;
-}
-
-/** One token's requests for one account, as `lt requests` shows them. */
-interface RequestsRow extends Requests {
-  symbol: string;
-  desk: string;
+  /** When fillDue, the chain time from which anyone may fill (the keeper fills before). */
   lateAt: bigint;
-  late: boolean;
 }
 
-async function requestsOf(ctx: Context, symbol: string, account: string, now: number): Promise<RequestsRow> {
-  const desk = requireDesk(ctx, symbol);
-  const [
-    pendingUsdt,
-    pendingShares,
-    claimableUsdtIn,
-    claimableShares,
-    claimableRedeem,
-    claimableUsdt,
-    refund,
-    due,
-  ] = await Promise.all([
+/** An account's requests on a desk, every view read at once (`lt requests` and the web page). */
+export async function readDeskRequests(desk: ForwardDesk, account: string): Promise<Requests> {
+  const [pendingUsdt, pendingShares, inUsdt, outShares, inShares, outUsdt, refund, due] = await Promise.all([
     desk.pendingDepositRequest(0n, account),
     desk.pendingRedeemRequest(0n, account),
     desk.maxDeposit(account),
@@ -786,20 +772,30 @@ async function requestsOf(ctx: Context, symbol: string, account: string, now: nu
     desk.fillNeeded(),
   ]);
   return {
-    symbol,
-    desk: await desk.getAddress(),
     pendingUsdt,
     pendingShares,
-    claimableShares,
-    claimableSharesUsdt: claimableUsdtIn,
-    claimableUsdt,
-    claimableUsdtShares: claimableRedeem,
+    claimableShares: outShares,
+    claimableSharesUsdt: inUsdt,
+    claimableUsdt: outUsdt,
+    claimableUsdtShares: inShares,
     refundableUsdt: refund[0],
     refundableShares: refund[1],
     fillDue: due[0],
     lateAt: due[1],
-    late: due[0] && BigInt(now) >= due[1],
   };
+}
+
+/** One token's requests for one account, as `lt requests` shows them. */
+interface RequestsRow extends Requests {
+  symbol: string;
+  desk: string;
+  late: boolean;
+}
+
+async function requestsOf(ctx: Context, symbol: string, account: string, now: number): Promise<RequestsRow> {
+  const desk = requireDesk(ctx, symbol);
+  const [r, address] = await Promise.all([readDeskRequests(desk, account), desk.getAddress()]);
+  return { symbol, desk: address, ...r, late: r.fillDue && BigInt(now) >= r.lateAt };
 }
 
 /** `lt requests [TOKEN]`: pending, claimable and refundable requests per token, and the desk's fill state. */

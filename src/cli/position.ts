@@ -45,6 +45,40 @@ interface TokenPosition {
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
+/** A token's PositionResized event: the fee shares and the trading cost of the trade before it. */
+interface Resized {
+  transactionHash: string;
+  index: number;
+  args: { feeShares: bigint; cost: bigint };
+}
+
+/** A token's (or a desk's) Deposit or Withdraw event: USDT in and shares out, or the reverse. */
+interface TradeLog {
+  blockNumber: number;
+  index: number;
+  transactionHash: string;
+  args: { assets: bigint; shares: bigint };
+}
+
+/**
+ * A token mint's or redeem's fee (its fee shares in USDT, at the trade's price) and trading cost, from
+ * the PositionResized right after its event in the same transaction; none when there is none. The fee
+ * shares come on top of a mint's shares and out of a redeem's.
+ */
+function tradeCosts(
+  resized: readonly Resized[],
+  e: TradeLog,
+  kind: "mint" | "redeem",
+): { fee: bigint; tradingCost: bigint } {
+  const r = resized
+    .filter((x) => x.transactionHash === e.transactionHash && x.index > e.index)
+    .sort((a, b) => a.index - b.index)[0]?.args;
+  if (r === undefined) return { fee: 0n, tradingCost: 0n };
+  const { assets, shares } = e.args;
+  const gross = kind === "mint" ? shares + r.feeShares : shares - r.feeShares;
+  return { fee: feeSharesInUsdt(r.feeShares, assets, gross), tradingCost: r.cost };
+}
+
 /** The holder's events in one token, oldest first, as positionMath's events. */
 async function holderEvents(
   token: LeveragedToken,
@@ -65,42 +99,16 @@ async function holderEvents(
     index: e.index,
     tx: e.transactionHash,
   });
-  /** The PositionResized right after a mint's or a redeem's event, in the same transaction. */
-  const resizeAfter = (o: Ordered) =>
-    resized
-      .filter((r) => r.transactionHash === o.tx && r.index > o.index)
-      .sort((a, b) => a.index - b.index)[0]?.args;
   // these transactions' transfers are the mints, redeems and payouts themselves
   const own = new Set([...deposits, ...withdraws, ...settled].map((e) => e.transactionHash));
-  const rows: (Ordered & { event: PositionEvent | (() => Promise<PositionEvent>) })[] = [];
-  for (const d of deposits) {
-    const r = resizeAfter(at(d));
-    const [usdt, shares] = [d.args.assets, d.args.shares];
-    rows.push({
-      ...at(d),
-      event: {
-        kind: "mint",
-        usdt,
-        shares,
-        fee: r ? feeSharesInUsdt(r.feeShares, usdt, shares + r.feeShares) : 0n,
-        tradingCost: r?.cost ?? 0n,
-      },
-    });
-  }
-  for (const w of withdraws) {
-    const r = resizeAfter(at(w));
-    const [usdt, shares] = [w.args.assets, w.args.shares];
-    rows.push({
-      ...at(w),
-      event: {
-        kind: "redeem",
-        usdt,
-        shares,
-        fee: r ? feeSharesInUsdt(r.feeShares, usdt, shares - r.feeShares) : 0n,
-        tradingCost: r?.cost ?? 0n,
-      },
-    });
-  }
+  const trade = (kind: "mint" | "redeem", e: TradeLog) => ({
+    ...at(e),
+    event: { kind, usdt: e.args.assets, shares: e.args.shares, ...tradeCosts(resized, e, kind) },
+  });
+  const rows: (Ordered & { event: PositionEvent | (() => Promise<PositionEvent>) })[] = [
+    ...deposits.map((d) => trade("mint", d)),
+    ...withdraws.map((w) => trade("redeem", w)),
+  ];
   for (const s of settled) {
     rows.push({
       ...at(s),
@@ -145,7 +153,7 @@ async function deskClaims(
   account: string,
   fromBlock: number,
   deskAddress: string,
-  resized: readonly { transactionHash: string; index: number; args: { feeShares: bigint; cost: bigint } }[],
+  resized: readonly Resized[],
 ): Promise<(Ordered & { event: PositionEvent })[]> {
   const desk = ForwardDesk__factory.connect(deskAddress, token.runner);
   const [claimsIn, claimsOut, batchMints, batchRedeems] = await Promise.all([
@@ -155,66 +163,28 @@ async function deskClaims(
     token.queryFilter(token.filters.Withdraw(undefined, undefined, deskAddress), fromBlock),
   ]);
   const order = (e: { blockNumber: number; index: number }) => e.blockNumber * 1e6 + e.index;
-  const resizeAfter = (e: { transactionHash: string; index: number }) =>
-    resized
-      .filter((r) => r.transactionHash === e.transactionHash && r.index > e.index)
-      .sort((a, b) => a.index - b.index)[0]?.args;
-  /** The batch's fee (in USDT) and trading cost, as lt mint and lt redeem report them. */
-  const batchCosts = (
-    batches: readonly {
-      blockNumber: number;
-      index: number;
-      transactionHash: string;
-      args: { assets: bigint; shares: bigint };
-    }[],
-    claim: { blockNumber: number; index: number },
-    mint: boolean,
-  ) => {
-    const batch = batches.filter((b) => order(b) < order(claim)).sort((a, b) => order(b) - order(a))[0];
-    if (batch === undefined) return { usdt: 0n, shares: 0n, fee: 0n, trading: 0n };
-    const r = resizeAfter(batch);
-    const { assets, shares } = batch.args;
-    const fee =
-      r === undefined
-        ? 0n
-        : feeSharesInUsdt(r.feeShares, assets, mint ? shares + r.feeShares : shares - r.feeShares);
-    return { usdt: assets, shares, fee, trading: r?.cost ?? 0n };
+  /**
+   * A claim as a mint or a redeem with its part of the costs of the desk's last batch before it (the
+   * token's mint or redeem by the desk), by what it put in: USDT for a mint, shares for a redeem.
+   */
+  const claim = (kind: "mint" | "redeem", c: TradeLog, batches: readonly TradeLog[]) => {
+    const batch = batches.filter((b) => order(b) < order(c)).sort((a, b) => order(b) - order(a))[0];
+    const costs = batch === undefined ? { fee: 0n, tradingCost: 0n } : tradeCosts(resized, batch, kind);
+    const [usdt, shares] = [c.args.assets, c.args.shares];
+    const [mine, total] =
+      kind === "mint" ? [usdt, batch?.args.assets ?? 0n] : [shares, batch?.args.shares ?? 0n];
+    const part = (value: bigint) => (total === 0n ? 0n : (value * mine) / total);
+    return {
+      block: c.blockNumber,
+      index: c.index,
+      tx: c.transactionHash,
+      event: { kind, usdt, shares, fee: part(costs.fee), tradingCost: part(costs.tradingCost) },
+    };
   };
-  const part = (value: bigint, mine: bigint, total: bigint) => (total === 0n ? 0n : (value * mine) / total);
-  const rows: (Ordered & { event: PositionEvent })[] = [];
-  for (const c of claimsIn) {
-    const b = batchCosts(batchMints, c, true);
-    const [usdt, shares] = [c.args.assets, c.args.shares];
-    rows.push({
-      block: c.blockNumber,
-      index: c.index,
-      tx: c.transactionHash,
-      event: {
-        kind: "mint",
-        usdt,
-        shares,
-        fee: part(b.fee, usdt, b.usdt),
-        tradingCost: part(b.trading, usdt, b.usdt),
-      },
-    });
-  }
-  for (const c of claimsOut) {
-    const b = batchCosts(batchRedeems, c, false);
-    const [usdt, shares] = [c.args.assets, c.args.shares];
-    rows.push({
-      block: c.blockNumber,
-      index: c.index,
-      tx: c.transactionHash,
-      event: {
-        kind: "redeem",
-        usdt,
-        shares,
-        fee: part(b.fee, shares, b.shares),
-        tradingCost: part(b.trading, shares, b.shares),
-      },
-    });
-  }
-  return rows;
+  return [
+    ...claimsIn.map((c) => claim("mint", c, batchMints)),
+    ...claimsOut.map((c) => claim("redeem", c, batchRedeems)),
+  ];
 }
 
 export async function positionCommand(

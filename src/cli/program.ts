@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { rpcUrlFor } from "../chain/rpc.ts";
 import { addAdminCommands } from "./adminProgram.ts";
 import { balanceCommand } from "./balance.ts";
+import { connect } from "./connect.ts";
 import {
   cancelCommand,
   claimCommand,
@@ -12,7 +13,7 @@ import {
   maxSlippageRefusal,
   requestsCommand,
 } from "./desk.ts";
-import { connect, type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
+import { type Context, DEFAULT_NETWORK, DEFAULT_RPC_URL, type GlobalOptions } from "./context.ts";
 import { CliError, explainError } from "./errors.ts";
 import { toJson, type Report } from "./format.ts";
 import { historyCommand, type HistoryOptions } from "./history.ts";
