@@ -2,13 +2,13 @@
 // (the project's own chain readers, engine and CLI wording, imported as they are, plus ethers), the
 // HTML and the CSS, into one folder a plain static server can serve.
 //
-// Three things keep the bundle browser-safe and small, all done at build time and nowhere else:
+// Two things keep the bundle browser-safe and small, all done at build time and nowhere else:
 // - no Node built-in reaches the page: any import of one (node:fs, node:path, ...) from a module the
 //   page reaches fails the build, naming the importer, so a Node-only import added later is caught
 //   here and not in a user's browser. lt's file-based connection is src/cli/connect.ts, which the page
 //   never imports; the handles it shares with lt (src/cli/context.ts) import the browser-safe
-//   src/chain/addressBookCore.ts.
-// - commander is reached only through src/common/options.ts (for parseDuration): a stub.
+//   src/chain/addressBookCore.ts. commander (Node-only) fails the build the same way: what the page
+//   needs of the command-line helpers (parseDuration) is in commander-free src/common/duration.ts.
 // - the typechain factories carry each contract's creation bytecode (about 140 KB minified for
 //   the six the CLI's readers and error sentences use); the page deploys nothing, so it is left out.
 import { copyFileSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -21,17 +21,7 @@ const ROOT = resolve(APP_SOURCE, "../..");
 
 const BUILTIN = /^(node:.*|fs|path|os|child_process|module|net|http|https|zlib|crypto|url|util|stream)$/;
 
-/**
- * commander (Node-only: it imports node:events, node:child_process, ...) is reached only through
- * src/common/options.ts, whose parseDuration the page uses (lt's --deadline, via src/cli/amounts.ts)
- * and whose command-line parsing it never calls: its one value import, InvalidArgumentError, becomes a
- * plain Error and Command a stub that throws. Any other importer of commander fails the build.
- */
-const COMMANDER_FROM = "src/common/options.ts";
-const COMMANDER_STUB = `export class InvalidArgumentError extends Error {}
-export class Command { constructor() { throw new Error("this runs in Node only, not in the page"); } }`;
-
-/** The checks and stubs above as an esbuild plugin; exported for test/app/build.ts. */
+/** The checks and the bytecode trimming above as an esbuild plugin; exported for test/app/build.ts. */
 export function browserSafe(): esbuild.Plugin {
   return {
     name: "browser-safe",
@@ -43,22 +33,12 @@ export function browserSafe(): esbuild.Plugin {
           },
         ],
       }));
-      build.onResolve({ filter: /^commander$/ }, (args) => {
-        const from = relative(ROOT, args.importer);
-        if (from !== COMMANDER_FROM) {
-          return {
-            errors: [
-              {
-                text: `${from} imports commander, which is Node-only and stubbed for ${COMMANDER_FROM} alone; move what the page needs into a browser-safe module (src/app/)`,
-              },
-            ],
-          };
-        }
-        return { path: "commander", namespace: "commander-stub" };
-      });
-      build.onLoad({ filter: /.*/, namespace: "commander-stub" }, () => ({
-        contents: COMMANDER_STUB,
-        loader: "js",
+      build.onResolve({ filter: /^commander$/ }, (args) => ({
+        errors: [
+          {
+            text: `${relative(ROOT, args.importer)} imports commander, which is Node-only; move what the page needs into a module free of it (as src/common/duration.ts)`,
+          },
+        ],
       }));
       build.onLoad({ filter: /types[\\/]ethers-contracts[\\/]factories[\\/].*\.ts$/ }, (args) => ({
         contents: readFileSync(args.path, "utf8").replace(

@@ -25,7 +25,7 @@ import {
 import { costBreakdown, engineQuoteSource } from "../cli/engineQuote.ts";
 import { CliError, explainError, type ErrorContext } from "../cli/errors.ts";
 import type { CostBreakdown } from "../cli/quote.ts";
-import { parseDuration } from "../common/options.ts";
+import { parseDuration } from "../common/duration.ts";
 import { poolBuy, poolSell, readPool, type PoolQuote } from "./reads.ts";
 
 /**

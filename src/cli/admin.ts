@@ -4,7 +4,7 @@
 import { isAddress, type Signer } from "ethers";
 import type { LeveragedToken } from "../../types/ethers-contracts/index.js";
 import { blockTimestamp, rawRpcOf } from "../chain/tokenBook.ts";
-import { parseDuration } from "../common/options.ts";
+import { parseDuration } from "../common/duration.ts";
 import { delistingProblem, type FeeArgs, feesProblem, MIN_DELISTING_NOTICE, newFees } from "./adminRules.ts";
 import { requireRole, ROLES, sendTx } from "./adminSend.ts";
 import { REASON_DEPLETED } from "./trueNav.ts";

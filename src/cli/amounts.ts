@@ -2,7 +2,7 @@
 // deadline every command that trades takes.
 import type { Provider } from "ethers";
 import { blockTimestamp, rawRpcOf } from "../chain/tokenBook.ts";
-import { parseDuration } from "../common/options.ts";
+import { parseDuration } from "../common/duration.ts";
 import { accountOf, type Context, tokenOf } from "./context.ts";
 import { CliError } from "./errors.ts";
 import { parseAmount, SHARE_DECIMALS, USDT_DECIMALS } from "./format.ts";

@@ -1,6 +1,9 @@
 // Commander option parsers shared by the programs' command lines (keeper, feeder, demo, backtest):
 // a bad value is a plain sentence naming the option, printed by commander with a non-zero exit.
 import { type Command, InvalidArgumentError } from "commander";
+import { parseDuration } from "./duration.ts";
+
+export { parseDuration };
 
 /** Any finite number. */
 export function number(name: string) {
@@ -43,17 +46,6 @@ export function positiveInt(name: string) {
       throw new InvalidArgumentError(`${name} must be a positive whole number`);
     return Number(value);
   };
-}
-
-/** "1h", "30m", "1d", "15s" or plain seconds ("3600") as seconds. */
-export function parseDuration(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?$/.exec(text.trim());
-  if (m === null)
-    throw new Error(`"${text}" is not a duration: use seconds or a number with s, m, h, d or w (e.g. 1h)`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 }[(m[2] ?? "s") as "s" | "m" | "h" | "d" | "w"];
-  const seconds = Math.round(Number(m[1]) * unit);
-  if (seconds < 1) throw new Error(`duration "${text}" must be at least one second`);
-  return seconds;
 }
 
 /** A duration in seconds: 1h, 30m, 1d, 15s or a number of seconds. */

@@ -1,6 +1,6 @@
 // The page's build keeps Node out of the browser: what the page imports builds with no Node built-in
-// stubbed, and a Node-only import reaching it (a built-in, lt's file-based connect, commander outside
-// src/common/options.ts) fails the build with a sentence naming the importer. Small entries bundled
+// and no module stubbed, and a Node-only import reaching it (a built-in, lt's file-based connect,
+// commander, even through src/common/options.ts) fails the build with a sentence naming the importer. Small entries bundled
 // with the page's own plugin, in a few seconds and without a browser.
 import { expect } from "chai";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -68,8 +68,13 @@ describe("the page's build", function () {
     expect(error).to.match(/builtin\.ts imports the Node-only module "node:os", which the page cannot run/);
   });
 
-  it("fails on commander from anywhere but src/common/options.ts", async function () {
+  it("fails on commander, even through src/common/options.ts", async function () {
     const error = await bundle("commander", `import { Command } from "commander";\nconsole.log(Command);`);
     expect(error).to.match(/commander\.ts imports commander, which is Node-only/);
+    const options = await bundle(
+      "options",
+      `import { duration } from ${JSON.stringify(join(SRC, "common/options.ts"))};\nconsole.log(duration);`,
+    );
+    expect(options).to.include("src/common/options.ts imports commander, which is Node-only");
   });
 });
