@@ -4,7 +4,7 @@ import { expect } from "chai";
 import { HDNodeWallet, parseUnits, toQuantity, Wallet } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
-import { measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
+import { flatDays, measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
 import { expectPlainError, json, runLt } from "./support/lt.ts";
 import { deploy, feeder, keeper, rpc, spawnNode, type Child, type Line } from "./support/processes.ts";
 import { nodeSuite } from "./support/suite.ts";
@@ -308,18 +308,7 @@ describe("e2e: hardhat node", function () {
     const before = await Promise.all(holders.map((h) => usdt.balanceOf(h)));
     const from = keeperA.lines.length;
     // four days pass in four steps, every feed refreshed as time moves
-    await feeder(suite.target, [
-      "--gbm",
-      "--vol",
-      "0",
-      "--drift",
-      "0",
-      "--step",
-      "1d",
-      "--steps",
-      "4",
-      "--fast",
-    ]);
+    await feeder(suite.target, flatDays(4));
     await keeperA.waitFor((l) => l.event === "settled" && l.token === "ETH3L", 20_000, "ETH3L settled", from);
     await keeperA.waitFor(
       (l) => l.event === "holders-done" && l.token === "ETH3L",

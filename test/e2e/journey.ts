@@ -15,7 +15,7 @@ import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { readAddressBook } from "../../src/chain/addressBook.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { Chain } from "./support/chain.ts";
-import { realTimeFeeder } from "./support/forward.ts";
+import { flatDays, realTimeFeeder } from "./support/forward.ts";
 import { json, runLt, type Run } from "./support/lt.ts";
 import {
   deploy,
@@ -529,18 +529,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
 
     const from = keeperA.lines.length;
     // four days pass, a day a step, every feed (SOL too) refreshed as time moves
-    await feeder(suite.target, [
-      "--gbm",
-      "--vol",
-      "0",
-      "--drift",
-      "0",
-      "--step",
-      "1d",
-      "--steps",
-      "4",
-      "--fast",
-    ]);
+    await feeder(suite.target, flatDays(4));
     const settled = await keeperA.waitFor(
       (l) => l.event === "settled" && l.token === "ETH5S",
       20_000,
