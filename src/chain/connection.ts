@@ -1,9 +1,11 @@
-// The connection options of the long-running programs (the keeper, the feeder; written so the
-// arbitrage bot can take them too): which network's address book, which node, which key; and the code
-// that turns them into a provider and a signer on the chain the address book is for.
+// The connection options of the long-running programs (the keeper, the feeder, the arbitrage bot):
+// which network's address book, which node, which key; and the code that turns them into a provider
+// and a signer on the chain the address book is for, at once or once the node is up.
 import type { Command } from "commander";
 import { NonceManager, Wallet, type JsonRpcProvider, type Signer } from "ethers";
+import type { Logger } from "../common/log.ts";
 import { wholeNumberOrZero } from "../common/options.ts";
+import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 import { DEPLOYMENTS_DIR, type AddressBook } from "./addressBook.ts";
 import { connectRpc, fetchChainId, rpcUrlFor, signerFor } from "./rpc.ts";
 
@@ -107,8 +109,65 @@ export async function connect(
   try {
     chainId = await fetchChainId(url);
   } catch (e) {
-    throw new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
+    throw unreachable(url, e);
   }
+  return openChecked(o, book, url, chainId, keyEnv, pollingMs);
+}
+
+/** How connectWhenUp waits for a node that is down. */
+export interface NodeWait {
+  /** Stops the waiting: connectWhenUp then returns undefined. */
+  signal: AbortSignal;
+  /** Attempts before giving up with "cannot reach the RPC" (undefined: wait until the signal). */
+  attempts?: number;
+  /** The first retry's delay, doubled each time up to `maxMs` (see backoffMs). */
+  baseMs: number;
+  maxMs: number;
+  /** Told once, at the first attempt that fails: "rpc-unavailable" with the URL and the reason. */
+  log: Logger;
+}
+
+/**
+ * As connect, but a node that does not answer yet (down, restarting: a transient failure) is asked
+ * again with backoff until it does, `wait.attempts` run out or `wait.signal` aborts (undefined); any
+ * other failure is thrown as it is.
+ */
+export async function connectWhenUp(
+  o: ConnectionOptions,
+  book: AddressBook,
+  keyEnv: string,
+  pollingMs: number,
+  wait: NodeWait,
+): Promise<Connection | undefined> {
+  const url = rpcUrlOf(o);
+  for (let attempt = 0; !wait.signal.aborted; attempt++) {
+    let chainId: number;
+    try {
+      chainId = await fetchChainId(url);
+    } catch (e) {
+      if (!isTransient(e) && !(e instanceof TypeError)) throw e;
+      if (wait.attempts !== undefined && attempt + 1 >= wait.attempts) throw unreachable(url, e);
+      if (attempt === 0) wait.log("rpc-unavailable", { url, message: (e as Error).message });
+      await sleep(backoffMs(attempt, wait.baseMs, wait.maxMs), wait.signal);
+      continue;
+    }
+    return openChecked(o, book, url, chainId, keyEnv, pollingMs);
+  }
+  return undefined;
+}
+
+function unreachable(url: string, e: unknown): Error {
+  return new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
+}
+
+async function openChecked(
+  o: ConnectionOptions,
+  book: AddressBook,
+  url: string,
+  chainId: number,
+  keyEnv: string,
+  pollingMs: number,
+): Promise<Connection> {
   checkChainId(o, book, url, chainId);
   return openSigner(o, url, chainId, keyEnv, pollingMs);
 }

@@ -1,11 +1,9 @@
 // `npm run feeder -- [options]`: a price path into the feeds of deployments/<network>.json.
 import { readFileSync } from "node:fs";
-import { Command } from "commander";
-import { readAddressBook } from "../chain/addressBook.ts";
-import { addConnectionOptions, connect } from "../chain/connection.ts";
+import { botCommand, startBot } from "../chain/bot.ts";
+import { connect, type ConnectionOptions } from "../chain/connection.ts";
 import {
   number,
-  onStopSignal,
   parseCommandLine,
   parseDuration,
   positiveInt,
@@ -13,7 +11,6 @@ import {
   wholeNumberOrZero,
 } from "../common/options.ts";
 import { parsePriceCsv } from "../feeds/paths.ts";
-import { jsonLogger } from "../common/log.ts";
 import { Feeder, type MarketRefresh } from "./feeder.ts";
 import { listedFeeds } from "./markets.ts";
 import {
@@ -32,10 +29,9 @@ import {
 const CONNECTION = { signer: "the feeds' updater", keyEnv: "FEEDER_KEY", account: false };
 
 export async function feederMain(argv: string[]): Promise<number> {
-  const program = addConnectionOptions(
-    new Command("feeder").description(
-      "Pushes prices into the feeds: a seeded GBM path, a CSV of timestamp,price, or scripted jumps",
-    ),
+  const program = botCommand(
+    "feeder",
+    "Pushes prices into the feeds: a seeded GBM path, a CSV of timestamp,price, or scripted jumps",
     CONNECTION,
   )
     .option("--market <name>", "one market the exchange lists (BTC, ETH, SOL...) or all of them", "all")
@@ -62,24 +58,22 @@ export async function feederMain(argv: string[]): Promise<number> {
     );
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
-  const o = program.opts<{
-    network: string;
-    rpc?: string;
-    key?: string;
-    deployments: string;
-    market: string;
-    gbm: boolean;
-    seed: number;
-    drift: number;
-    vol: number;
-    step: string;
-    steps: number;
-    csv?: string;
-    jump: string[];
-    marketRefresh: number;
-    fast: boolean;
-    speed: number;
-  }>();
+  const o = program.opts<
+    ConnectionOptions & {
+      market: string;
+      gbm: boolean;
+      seed: number;
+      drift: number;
+      vol: number;
+      step: string;
+      steps: number;
+      csv?: string;
+      jump: string[];
+      marketRefresh: number;
+      fast: boolean;
+      speed: number;
+    }
+  >();
   const modes = [o.gbm, o.csv !== undefined, o.jump.length > 0].filter(Boolean).length;
   if (modes !== 1) throw new Error("pick exactly one source of prices: --gbm, --csv <file> or --jump <spec>");
   if (!(o.speed > 0)) throw new Error("--speed must be greater than zero");
@@ -100,8 +94,8 @@ export async function feederMain(argv: string[]): Promise<number> {
   const csvPoints = csvText === undefined ? undefined : parsePriceCsv(csvText, o.csv);
   const jumps: JumpSpec[] = o.jump.map(parseJump);
 
-  const log = jsonLogger();
-  const book = readAddressBook(o.network, o.deployments);
+  let feeder: Feeder | undefined;
+  const { log, book, signal } = startBot(o, () => feeder?.stop());
   const { provider, signer } = await connect(o, book, CONNECTION.keyEnv, 250);
   // every market the exchange lists or the address book names, not only BTC and ETH
   const feeds = await listedFeeds(book, provider);
@@ -122,8 +116,8 @@ export async function feederMain(argv: string[]): Promise<number> {
     o.gbm ? gbm : undefined,
     known.length,
   );
-  const feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed, refresh });
-  onStopSignal(() => feeder.stop());
+  feeder = new Feeder(provider, signer, feeds, log, { fast: o.fast, speed: o.speed, refresh });
+  if (signal.aborted) feeder.stop();
 
   const starts = await feeder.currentPrices();
   let plan: FeedStep[];

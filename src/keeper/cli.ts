@@ -1,28 +1,17 @@
 // `npm run keeper -- [options]`: parses the command line, connects, runs the Keeper until SIGINT or
 // SIGTERM (or one pass with --once). Errors are one plain sentence and a non-zero exit.
-import { Command } from "commander";
-import { readAddressBook } from "../chain/addressBook.ts";
-import { addConnectionOptions, checkChainId, openSigner, rpcUrlOf } from "../chain/connection.ts";
+import { addPassOptions, botCommand, startBot, type PassOptions } from "../chain/bot.ts";
+import { connectWhenUp } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
-import { fetchChainId } from "../chain/rpc.ts";
-import {
-  nameList,
-  onStopSignal,
-  parseCommandLine,
-  positiveInt,
-  wholeNumberOrZero,
-} from "../common/options.ts";
+import { nameList, parseCommandLine, positiveInt, wholeNumberOrZero } from "../common/options.ts";
 import { DEFAULT_KEEPER_OPTIONS, Keeper } from "./keeper.ts";
-import { jsonLogger } from "../common/log.ts";
-import { backoffMs, isTransient, sleep } from "../common/retry.ts";
 
 const CONNECTION = { signer: "the keeper", keyEnv: "KEEPER_KEY", account: true };
 
 export async function keeperMain(argv: string[]): Promise<number> {
-  const program = addConnectionOptions(
-    new Command("keeper").description(
-      "Rebalances, accrues fees and settles every token in deployments/<network>.json",
-    ),
+  const program = botCommand(
+    "keeper",
+    "Rebalances, accrues fees and settles every token in deployments/<network>.json",
     CONNECTION,
   )
     .option(
@@ -64,63 +53,30 @@ export async function keeperMain(argv: string[]): Promise<number> {
     .option(
       "--tokens <symbols>",
       "comma-separated symbols to watch (default: all, and every token created later)",
-    )
-    .option("--once", "one pass over every token, then exit", false)
-    .option("--dry-run", "decide and log, never send a transaction", false);
+    );
+  addPassOptions(program, "token");
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
-  const o = program.opts<{
-    network: string;
-    rpc?: string;
-    key?: string;
-    account: number;
-    interval: number;
-    feeInterval: number;
-    batch: number;
-    txTimeout: number;
-    maxReplacements: number;
-    tokenRefresh: number;
-    tokens?: string;
-    deployments: string;
-    once: boolean;
-    dryRun: boolean;
-  }>();
-  const log = jsonLogger();
-  const book = readAddressBook(o.network, o.deployments);
-  const url = rpcUrlOf(o);
-
-  const controller = new AbortController();
-  let keeper: Keeper | undefined;
-  const onSignal = (signal: string) => {
-    log("stopping", { signal });
-    controller.abort();
-    keeper?.stop();
-  };
-  onStopSignal(onSignal);
-
-  // wait for the node (a keeper started before its node is fine)
-  let chainId: number | undefined;
-  for (let attempt = 0; chainId === undefined && !controller.signal.aborted; attempt++) {
-    try {
-      chainId = await fetchChainId(url);
-    } catch (e) {
-      if (!isTransient(e) && !(e instanceof TypeError)) throw e;
-      if (o.once && attempt + 1 >= DEFAULT_KEEPER_OPTIONS.onceAttempts) {
-        throw new Error(`cannot reach the RPC at ${url} (${(e as Error).message})`);
-      }
-      if (attempt === 0) log("rpc-unavailable", { url, message: (e as Error).message });
-      await sleep(backoffMs(attempt, o.interval, DEFAULT_KEEPER_OPTIONS.maxBackoffMs), controller.signal);
+  const o = program.opts<
+    PassOptions & {
+      feeInterval: number;
+      batch: number;
+      txTimeout: number;
+      maxReplacements: number;
     }
-  }
-  if (chainId === undefined) return 0;
-  checkChainId(o, book, url, chainId);
-  const { provider, signer } = await openSigner(
-    o,
-    url,
-    chainId,
-    CONNECTION.keyEnv,
-    Math.min(o.interval, 1000),
-  );
+  >();
+  let keeper: Keeper | undefined;
+  const { log, book, signal } = startBot(o, () => keeper?.stop());
+  // wait for the node (a keeper started before its node is fine)
+  const connection = await connectWhenUp(o, book, CONNECTION.keyEnv, Math.min(o.interval, 1000), {
+    signal,
+    attempts: o.once ? DEFAULT_KEEPER_OPTIONS.onceAttempts : undefined,
+    baseMs: o.interval,
+    maxMs: DEFAULT_KEEPER_OPTIONS.maxBackoffMs,
+    log,
+  });
+  if (connection === undefined) return 0;
+  const { provider, signer } = connection;
   keeper = new Keeper(provider, signer, await withChainTokens(book, provider), log, {
     intervalMs: o.interval,
     once: o.once,
@@ -132,7 +88,7 @@ export async function keeperMain(argv: string[]): Promise<number> {
     tokenRefreshPolls: o.tokenRefresh,
     symbols: nameList(o.tokens),
   });
-  if (controller.signal.aborted) keeper.stop();
+  if (signal.aborted) keeper.stop();
   await keeper.run();
   provider.destroy();
   if (o.once && keeper.errorCount > 0)

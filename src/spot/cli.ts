@@ -1,28 +1,20 @@
 // `npm run arb -- [options]`: parses the command line, connects, runs the NAV arbitrage over every
 // pool of deployments/<network>.json (one pass with --once). Errors are one plain sentence and a
 // non-zero exit.
-import { Command, Option } from "commander";
-import { readAddressBook } from "../chain/addressBook.ts";
-import { addConnectionOptions, connect } from "../chain/connection.ts";
+import { Option } from "commander";
+import { addPassOptions, botCommand, startBot, type PassOptions } from "../chain/bot.ts";
+import { connect } from "../chain/connection.ts";
 import { withChainTokens } from "../chain/factoryTokens.ts";
-import {
-  nameList,
-  onStopSignal,
-  parseCommandLine,
-  positiveInt,
-  wholeNumberOrZero,
-} from "../common/options.ts";
-import { jsonLogger } from "../common/log.ts";
+import { nameList, parseCommandLine, positiveInt, wholeNumberOrZero } from "../common/options.ts";
 import { runArbitrage } from "./arbitrage.ts";
 import { DEFAULT_MIN_PROFIT, usdtOption } from "./arbShared.ts";
 
 const CONNECTION = { signer: "the arbitrageur", keyEnv: "ARB_KEY", account: true };
 
 export async function arbMain(argv: string[]): Promise<number> {
-  const program = addConnectionOptions(
-    new Command("arb").description(
-      "Keeps each token's Uniswap V2 pool inside the no-arbitrage band around NAV",
-    ),
+  const program = botCommand(
+    "arb",
+    "Keeps each token's Uniswap V2 pool inside the no-arbitrage band around NAV",
     CONNECTION,
   )
     .option("--interval <ms>", "poll interval in milliseconds", positiveInt("--interval"), 2000)
@@ -41,26 +33,16 @@ export async function arbMain(argv: string[]): Promise<number> {
       )
         .argParser(usdtOption("--min-profit"))
         .default(DEFAULT_MIN_PROFIT, "1"),
-    )
-    .option("--once", "one pass over every pool, then exit", false)
-    .option("--dry-run", "decide and log, never send a transaction", false);
+    );
+  addPassOptions(program, "pool");
   const stop = parseCommandLine(program, argv);
   if (stop !== undefined) return stop;
-  const o = program.opts<{
-    network: string;
-    rpc?: string;
-    key?: string;
-    account: number;
-    interval: number;
-    tokenRefresh: number;
-    tokens?: string;
-    deployments: string;
-    once: boolean;
-    dryRun: boolean;
-    minProfit: bigint;
-  }>();
-  const log = jsonLogger();
-  const book = readAddressBook(o.network, o.deployments);
+  const o = program.opts<
+    PassOptions & {
+      minProfit: bigint;
+    }
+  >();
+  const { log, book, signal } = startBot(o);
   if (book.pools === undefined || book.uniswap === undefined) {
     throw new Error(
       `the address book for "${o.network}" has no pools; redeploy: npm run deploy -- --network ${o.network}`,
@@ -72,12 +54,6 @@ export async function arbMain(argv: string[]): Promise<number> {
     if (book.pools[s] === undefined)
       throw new Error(`no pool for ${s} (pools: ${Object.keys(book.pools).join(", ")})`);
   }
-  const controller = new AbortController();
-  const onSignal = (signal: string) => {
-    log("stopping", { signal });
-    controller.abort();
-  };
-  onStopSignal(onSignal);
   const failures = await runArbitrage(
     // desk trades open across passes: what each request expected, for the report of its fill
     {
@@ -92,7 +68,7 @@ export async function arbMain(argv: string[]): Promise<number> {
     {
       once: o.once,
       intervalMs: o.interval,
-      signal: controller.signal,
+      signal,
       // an explicit --tokens list stays as given
       tokenRefreshPasses: symbols === undefined ? o.tokenRefresh : 0,
     },

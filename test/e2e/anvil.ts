@@ -9,45 +9,20 @@ import { LeveragedTokenFactory__factory } from "../../types/ethers-contracts/fac
 import { Chain } from "./support/chain.ts";
 import { measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
 import { json, runLt } from "./support/lt.ts";
-import {
-  buildForChildren,
-  deploy,
-  E2E_ARTIFACTS,
-  feeder,
-  keeper,
-  rpc,
-  scratch,
-  startTarget,
-  type Child,
-  type Target,
-} from "./support/processes.ts";
+import { deploy, E2E_ARTIFACTS, feeder, keeper, rpc } from "./support/processes.ts";
+import { nodeSuite } from "./support/suite.ts";
 
 describe("e2e: anvil", function () {
   this.timeout(240_000);
-  const dirs = scratch();
-  const children: Child[] = [];
-  let node: Child;
-  let target: Target;
   let book: AddressBook;
   let chain: Chain;
-
-  before(async function () {
-    this.timeout(600_000); // the first run compiles the contracts for the children
-    await buildForChildren();
-    ({ node, target } = await startTarget("anvil", dirs));
-  });
-
-  after(async function () {
-    chain?.close();
-    for (const c of children) await c.stop("SIGKILL");
-    await node?.stop("SIGKILL");
-    dirs.remove();
-  });
+  const suite = nodeSuite("anvil", () => chain);
+  const { dirs, children } = suite;
 
   it("deploys the whole system (the token, over 24 KB of creation code, through the factory), idempotently", async function () {
-    ({ book } = await deploy(target));
+    ({ book } = await deploy(suite.target));
     expect(book.chainId).to.equal(31337);
-    chain = new Chain(target.url, book);
+    chain = new Chain(suite.target.url, book);
     const factory = LeveragedTokenFactory__factory.connect(book.factory, chain.provider);
     const artifact = JSON.parse(
       readFileSync(join(E2E_ARTIFACTS, "contracts/LeveragedToken.sol/LeveragedToken.json"), "utf8"),
@@ -55,21 +30,21 @@ describe("e2e: anvil", function () {
     expect(await factory.tokenCodeHash()).to.equal(keccak256(artifact.bytecode));
     for (const [symbol, address] of Object.entries(book.tokens)) {
       expect(await factory.tokenBySymbol(symbol)).to.equal(address);
-      const code = await rpc<string>(target.url, "eth_getCode", [address, "latest"]);
+      const code = await rpc<string>(suite.target.url, "eth_getCode", [address, "latest"]);
       expect((code.length - 2) / 2).to.be.within(1, 24_576); // runtime code under the EIP-170 limit
     }
     const deployer = await (await chain.signer(0)).getAddress();
     const nonce = await chain.provider.getTransactionCount(deployer);
-    expect((await deploy(target)).book).to.deep.equal(book);
+    expect((await deploy(suite.target)).book).to.deep.equal(book);
     expect(await chain.provider.getTransactionCount(deployer)).to.equal(nonce);
     await chain.prepare();
   });
 
   it("a 12% BTC drop: the running keeper brings BTC3L back to 3x within one poll", async function () {
-    const k = keeper(target, ["--interval", "250"]);
+    const k = keeper(suite.target, ["--interval", "250"]);
     children.push(k);
     await k.waitFor((l) => l.event === "started", 20_000, "start");
-    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const pushed = await feeder(suite.target, ["--jump", "BTC:-12%"]);
     const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
     const line = await k.waitFor(
       (l) => l.event === "rebalanced" && l.token === "BTC3L",
@@ -87,7 +62,7 @@ describe("e2e: anvil", function () {
 
   it("replays a GBM path in fast mode: block time moves with the path and no feed goes stale", async function () {
     const before = (await chain.provider.getBlock("latest"))!.timestamp;
-    const lines = await feeder(target, [
+    const lines = await feeder(suite.target, [
       "--gbm",
       "--seed",
       "3",
@@ -113,8 +88,8 @@ describe("e2e: anvil", function () {
 
   it("lt mint and lt redeem go through the desks, filled by the running keeper at the feeder's next round; request to fill latency within 3 feeder periods (anvil)", async function () {
     const period = 2;
-    const k = keeper(target, ["--interval", "250"], "keeper (desks)");
-    const feed = realTimeFeeder(target, period);
+    const k = keeper(suite.target, ["--interval", "250"], "keeper (desks)");
+    const feed = realTimeFeeder(suite.target, period);
     children.push(k, feed);
     try {
       await k.waitFor((l) => l.event === "started", 20_000, "start");
@@ -124,9 +99,9 @@ describe("e2e: anvil", function () {
           "--network",
           "anvil",
           "--rpc",
-          target.url,
+          suite.target.url,
           "--deployments",
-          target.deployments,
+          suite.target.deployments,
           "--json",
           ...args,
         ]);
@@ -148,7 +123,7 @@ describe("e2e: anvil", function () {
       );
       for (const t of requests.tokens) expect(t.pendingUsdt).to.equal("0");
 
-      const l = await measureFillLatency(target, chain, "ETH3L", 6);
+      const l = await measureFillLatency(suite.target, chain, "ETH3L", 6);
       reportLatency("anvil", period, l);
       for (const x of l) {
         expect(x.seconds).to.be.at.most(3 * period);
@@ -163,7 +138,7 @@ describe("e2e: anvil", function () {
   it("rejects a bad CSV row with its line number", async function () {
     const file = join(dirs.dir, "bad.csv");
     writeFileSync(file, "timestamp,price\n1700000000,90000\n1700003600,-5\n");
-    const err = await feeder(target, ["--csv", file, "--market", "BTC"]).catch((e: Error) => e.message);
+    const err = await feeder(suite.target, ["--csv", file, "--market", "BTC"]).catch((e: Error) => e.message);
     expect(err).to.match(/exited with 1/);
     expect(err).to.include('bad.csv line 3: price "-5" is not a positive decimal number');
   });

@@ -4,21 +4,10 @@ import { expect } from "chai";
 import { HDNodeWallet, parseUnits, toQuantity, Wallet } from "ethers";
 import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { Chain } from "./support/chain.ts";
-import { measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
+import { flatDays, measureFillLatency, realTimeFeeder, reportLatency } from "./support/forward.ts";
 import { expectPlainError, json, runLt } from "./support/lt.ts";
-import {
-  buildForChildren,
-  deploy,
-  feeder,
-  keeper,
-  rpc,
-  scratch,
-  spawnNode,
-  startTarget,
-  type Child,
-  type Line,
-  type Target,
-} from "./support/processes.ts";
+import { deploy, feeder, keeper, rpc, spawnNode, type Child, type Line } from "./support/processes.ts";
+import { nodeSuite } from "./support/suite.ts";
 
 const INTERVAL = 250;
 const KEEPER_ARGS = ["--interval", String(INTERVAL)];
@@ -47,36 +36,20 @@ function isRebalanced(symbol: string) {
 
 describe("e2e: hardhat node", function () {
   this.timeout(240_000);
-  const dirs = scratch();
-  const children: Child[] = [];
-  let port: number;
-  let node: Child;
-  let target: Target;
   let book: AddressBook;
   let chain: Chain;
+  const suite = nodeSuite("hardhat", () => chain);
+  const { children } = suite;
   let keeperA: Child;
   const lt = (args: string[], env: Record<string, string> = {}) =>
-    runLt(["--rpc", target.url, "--deployments", target.deployments, ...args], env);
-
-  before(async function () {
-    this.timeout(600_000); // the first run compiles the contracts for the children
-    await buildForChildren();
-    ({ node, port, target } = await startTarget("hardhat", dirs));
-  });
-
-  after(async function () {
-    chain?.close();
-    for (const c of children) await c.stop("SIGKILL");
-    await node?.stop("SIGKILL");
-    dirs.remove();
-  });
+    runLt(["--rpc", suite.target.url, "--deployments", suite.target.deployments, ...args], env);
 
   it("deploys the whole system, writes the address book, funds the accounts, and a re-run sends nothing", async function () {
-    ({ book } = await deploy(target));
+    ({ book } = await deploy(suite.target));
     expect(book.chainId).to.equal(31337);
     expect(Object.keys(book.tokens)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
     expect(Object.keys(book.feeds)).to.deep.equal(["BTC", "ETH"]);
-    chain = new Chain(target.url, book);
+    chain = new Chain(suite.target.url, book);
     for (const address of [
       book.usdt,
       book.perpVault,
@@ -84,13 +57,13 @@ describe("e2e: hardhat node", function () {
       ...Object.values(book.feeds),
       ...Object.values(book.tokens),
     ]) {
-      expect(await rpc<string>(target.url, "eth_getCode", [address, "latest"])).to.not.equal("0x");
+      expect(await rpc<string>(suite.target.url, "eth_getCode", [address, "latest"])).to.not.equal("0x");
     }
     const usdt = await chain.usdt();
     expect(await usdt.balanceOf(await (await chain.signer(5)).getAddress())).to.equal(1_000_000n * 10n ** 6n);
     const deployer = await (await chain.signer(0)).getAddress();
     const nonce = await chain.provider.getTransactionCount(deployer);
-    const again = await deploy(target);
+    const again = await deploy(suite.target);
     expect(again.book).to.deep.equal(book);
     expect(await chain.provider.getTransactionCount(deployer)).to.equal(nonce);
     await chain.prepare();
@@ -162,12 +135,12 @@ describe("e2e: hardhat node", function () {
     // keeper A signs with account 1's key (KEEPER_KEY, its own nonce manager): the deployer's account
     // stays free for the deploys and lt below, and on a redeployed chain A holds no role until
     // prepare() grants it, so it never fills the seed requests the deploy itself fills
-    keeperA = keeper(target, KEEPER_ARGS, "keeper A", { KEEPER_KEY: KEY_A });
+    keeperA = keeper(suite.target, KEEPER_ARGS, "keeper A", { KEEPER_KEY: KEY_A });
     children.push(keeperA);
     await keeperA.waitFor((l) => l.event === "started", 20_000, "start");
     const from = keeperA.lines.length;
     const btc3l = await chain.token("BTC3L");
-    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const pushed = await feeder(suite.target, ["--jump", "BTC:-12%"]);
     const priceLine = pushed.find((l) => l.event === "prices")!;
     const priceBlock = Number(priceLine.block);
     const t0 = Date.now();
@@ -186,7 +159,7 @@ describe("e2e: hardhat node", function () {
 
   it("lt mint and lt redeem on a token with a desk wait for the running keeper's fill, claim it and print the NAV and the costs", async function () {
     const from = keeperA.lines.length;
-    const feed = realTimeFeeder(target, 2);
+    const feed = realTimeFeeder(suite.target, 2);
     children.push(feed);
     try {
       const minted = json<{
@@ -254,11 +227,11 @@ describe("e2e: hardhat node", function () {
 
   it("request to fill latency with the keeper and the feeder running (hardhat node): within 3 feeder periods", async function () {
     const period = 2;
-    const feed = realTimeFeeder(target, period);
+    const feed = realTimeFeeder(suite.target, period);
     children.push(feed);
     try {
       await feed.waitFor((l) => l.event === "prices", 20_000, "the first prices");
-      const l = await measureFillLatency(target, chain, "ETH3S", 6);
+      const l = await measureFillLatency(suite.target, chain, "ETH3S", 6);
       reportLatency("hardhat node", period, l);
       for (const x of l) {
         expect(x.seconds).to.be.at.most(3 * period);
@@ -272,13 +245,13 @@ describe("e2e: hardhat node", function () {
   it("two keepers at once make exactly one rebalance per trigger and no failing transaction loop", async function () {
     // keeper A signs with a private key (KEEPER_KEY): its own nonce manager; keeper B through the node
     expect(new Wallet(KEY_A).address).to.equal(await (await chain.signer(1)).getAddress());
-    const keeperB = keeper(target, KEEPER_ARGS, "keeper B"); // the node's first account signs
+    const keeperB = keeper(suite.target, KEEPER_ARGS, "keeper B"); // the node's first account signs
     children.push(keeperB);
     await keeperB.waitFor((l) => l.event === "started", 20_000, "start");
     const fromA = keeperA.lines.length;
     const fromB = keeperB.lines.length;
     for (const trigger of [1, 2]) {
-      const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+      const pushed = await feeder(suite.target, ["--jump", "BTC:-12%"]);
       const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
       for (const symbol of ["BTC3L", "BTC3S"]) {
         const token = await chain.token(symbol);
@@ -302,10 +275,10 @@ describe("e2e: hardhat node", function () {
 
   it("a keeper killed and restarted picks up where it left off", async function () {
     await keeperA.stop("SIGKILL");
-    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const pushed = await feeder(suite.target, ["--jump", "BTC:-12%"]);
     const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
     expect((await (await chain.token("BTC3L")).rebalanceNeeded())[0]).to.equal(true);
-    keeperA = keeper(target, KEEPER_ARGS, "keeper A (restarted)", { KEEPER_KEY: KEY_A });
+    keeperA = keeper(suite.target, KEEPER_ARGS, "keeper A (restarted)", { KEEPER_KEY: KEY_A });
     children.push(keeperA);
     const line = await keeperA.waitFor(isRebalanced("BTC3L"), 20_000, "BTC3L rebalanced after restart");
     expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
@@ -335,7 +308,7 @@ describe("e2e: hardhat node", function () {
     const before = await Promise.all(holders.map((h) => usdt.balanceOf(h)));
     const from = keeperA.lines.length;
     // four days pass in four steps, every feed refreshed as time moves
-    await feeder(target, ["--gbm", "--vol", "0", "--drift", "0", "--step", "1d", "--steps", "4", "--fast"]);
+    await feeder(suite.target, flatDays(4));
     await keeperA.waitFor((l) => l.event === "settled" && l.token === "ETH3L", 20_000, "ETH3L settled", from);
     await keeperA.waitFor(
       (l) => l.event === "holders-done" && l.token === "ETH3L",
@@ -356,21 +329,21 @@ describe("e2e: hardhat node", function () {
 
   it("the node stopped for a few seconds and restarted does not crash the keeper", async function () {
     const from = keeperA.lines.length;
-    await node.stop("SIGTERM");
+    await suite.node.stop("SIGTERM");
     await keeperA.waitFor((l) => l.event === "rpc-unavailable", 10_000, "rpc-unavailable", from);
     await new Promise((r) => setTimeout(r, 3000));
     expect(keeperA.running).to.equal(true);
-    node = await spawnNode("hardhat", port);
+    suite.node = await spawnNode("hardhat", suite.port);
     // a restarted hardhat node is an empty chain: the same deploy lands at the same addresses
-    const redeployed = await deploy(target);
+    const redeployed = await deploy(suite.target);
     expect(redeployed.output).to.include("reset the stale Ignition journal");
     expect(redeployed.book.tokens).to.deep.equal(book.tokens);
     await keeperA.waitFor((l) => l.event === "rpc-recovered", 20_000, "rpc-recovered", from);
     chain.close();
-    chain = new Chain(target.url, redeployed.book);
+    chain = new Chain(suite.target.url, redeployed.book);
     await chain.prepare();
     const mark = keeperA.lines.length;
-    await feeder(target, ["--jump", "BTC:-12%"]);
+    await feeder(suite.target, ["--jump", "BTC:-12%"]);
     const line = await keeperA.waitFor(
       isRebalanced("BTC3L"),
       10_000,
@@ -389,7 +362,7 @@ describe("e2e: hardhat node", function () {
       nonce: string;
       maxFeePerGas: string;
     }
-    const pushed = await feeder(target, ["--jump", "BTC:-12%"]);
+    const pushed = await feeder(suite.target, ["--jump", "BTC:-12%"]);
     const priceBlock = Number(pushed.find((l) => l.event === "prices")!.block);
     // a node account (the node signs) for BTC3L, a private key (its own nonce manager) for BTC3S
     const keyB = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/1");
@@ -397,16 +370,16 @@ describe("e2e: hardhat node", function () {
       { symbol: "BTC3L", env: {} },
       { symbol: "BTC3S", env: { KEEPER_KEY: keyB.privateKey } },
     ];
-    await rpc(target.url, "evm_setAutomine", [false]);
+    await rpc(suite.target.url, "evm_setAutomine", [false]);
     try {
       for (const { symbol, env } of runs) {
         const args = [...KEEPER_ARGS, "--tokens", symbol, "--tx-timeout", "1500"];
-        const keeperC = keeper(target, args, `keeper C (${symbol}, stuck transaction)`, env);
+        const keeperC = keeper(suite.target, args, `keeper C (${symbol}, stuck transaction)`, env);
         children.push(keeperC);
         let stuck: PendingTx | undefined;
         for (const deadline = Date.now() + 20_000; stuck === undefined;) {
           if (Date.now() > deadline) throw new Error(`no rebalance reached the mempool\n${keeperC.tail()}`);
-          const block = await rpc<{ transactions: PendingTx[] }>(target.url, "eth_getBlockByNumber", [
+          const block = await rpc<{ transactions: PendingTx[] }>(suite.target.url, "eth_getBlockByNumber", [
             "pending",
             true,
           ]);
@@ -414,11 +387,11 @@ describe("e2e: hardhat node", function () {
           if (stuck === undefined) await new Promise((r) => setTimeout(r, 100));
         }
         // the next block's base fee is 4x what the transaction offers: it is left out
-        await rpc(target.url, "hardhat_setNextBlockBaseFeePerGas", [
+        await rpc(suite.target.url, "hardhat_setNextBlockBaseFeePerGas", [
           toQuantity(BigInt(stuck.maxFeePerGas) * 4n),
         ]);
-        await rpc(target.url, "evm_mine");
-        expect(await rpc(target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
+        await rpc(suite.target.url, "evm_mine");
+        expect(await rpc(suite.target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
         const replaced = await keeperC.waitFor((l) => l.event === "replaced", 10_000, "the replacement");
         expect(replaced).to.deep.include({
           token: symbol,
@@ -431,7 +404,7 @@ describe("e2e: hardhat node", function () {
         expect(BigInt(replaced.maxFeePerGas as string)).to.be.greaterThanOrEqual(
           (BigInt(stuck.maxFeePerGas) * 4n * 7n) / 8n,
         );
-        await rpc(target.url, "evm_mine");
+        await rpc(suite.target.url, "evm_mine");
         const line = await keeperC.waitFor(
           isRebalanced(symbol),
           10_000,
@@ -441,12 +414,12 @@ describe("e2e: hardhat node", function () {
         expect(Math.abs(Number(line.leverageAfter) - 3)).to.be.lessThan(0.01);
         expect(await chain.rebalances(symbol, priceBlock + 1)).to.equal(1);
         // the stuck one is never mined: its nonce went to the replacement
-        expect(await rpc(target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
+        expect(await rpc(suite.target.url, "eth_getTransactionReceipt", [stuck.hash])).to.equal(null);
         expect(keeperC.lines.filter((l) => l.event === "error")).to.deep.equal([]);
         expect(await keeperC.stop("SIGTERM")).to.equal(0);
       }
     } finally {
-      await rpc(target.url, "evm_setAutomine", [true]);
+      await rpc(suite.target.url, "evm_setAutomine", [true]);
     }
   });
 });

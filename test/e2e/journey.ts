@@ -15,22 +15,19 @@ import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { readAddressBook } from "../../src/chain/addressBook.ts";
 import { MockPriceFeed__factory } from "../../types/ethers-contracts/factories/mocks/MockPriceFeed__factory.ts";
 import { Chain } from "./support/chain.ts";
-import { realTimeFeeder } from "./support/forward.ts";
+import { flatDays, realTimeFeeder } from "./support/forward.ts";
 import { json, runLt, type Run } from "./support/lt.ts";
 import {
-  buildForChildren,
   deploy,
   E2E_ARTIFACTS,
   feeder,
   keeper,
   program,
   rpc,
-  scratch,
-  startTarget,
   type Child,
   type Line,
-  type Target,
 } from "./support/processes.ts";
+import { nodeSuite } from "./support/suite.ts";
 
 const INTERVAL = 250;
 const DEV_MNEMONIC = "test test test test test test test test test test test junk";
@@ -91,17 +88,15 @@ interface Redeemed {
 
 describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   this.timeout(300_000);
-  const dirs = scratch();
-  const children: Child[] = [];
-  let node: Child;
-  let target: Target;
   let book: AddressBook;
   let chain: Chain;
+  const suite = nodeSuite("hardhat", () => chain);
+  const { children } = suite;
   let keeperA: Child;
   /** The real-time feeder, started before SOL is listed: it picks SOL up without a restart. */
   let feed: Child | undefined;
   const lt = (args: string[], env: Record<string, string> = {}) =>
-    runLt(["--rpc", target.url, "--deployments", target.deployments, "--json", ...args], env);
+    runLt(["--rpc", suite.target.url, "--deployments", suite.target.deployments, "--json", ...args], env);
   const ok = async <T = Record<string, unknown>>(args: string[], env: Record<string, string> = {}) => {
     const run: Run = await lt(args, env);
     expect(run.code, `lt ${args.join(" ")}: ${run.stderr}`).to.equal(0);
@@ -110,19 +105,6 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   const user = { LT_PRIVATE_KEY: keyOf(2) }; // account 2: a holder who is not the operator
   const minted: Record<string, Minted> = {};
   let redeemed: Redeemed | undefined;
-
-  before(async function () {
-    this.timeout(600_000); // the first run compiles the contracts for the children
-    await buildForChildren();
-    ({ node, target } = await startTarget("hardhat", dirs));
-  });
-
-  after(async function () {
-    chain?.close();
-    for (const c of children) await c.stop("SIGKILL");
-    await node?.stop("SIGKILL");
-    dirs.remove();
-  });
 
   /** Checks a desk mint's printed numbers against each other and the chain; returns the shares. */
   async function checkMint(symbol: string, usdtIn: bigint, m: Minted, holder: string, before: bigint) {
@@ -193,11 +175,11 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   }
 
   it("deploys with npm run deploy and starts the keeper, which watches the four tokens", async function () {
-    ({ book } = await deploy(target));
+    ({ book } = await deploy(suite.target));
     expect(Object.keys(book.tokens)).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
     expect(Object.keys(book.feeds)).to.deep.equal(["BTC", "ETH"]);
-    chain = new Chain(target.url, book);
-    keeperA = keeper(target, ["--interval", String(INTERVAL), "--token-refresh", "4"], "keeper");
+    chain = new Chain(suite.target.url, book);
+    keeperA = keeper(suite.target, ["--interval", String(INTERVAL), "--token-refresh", "4"], "keeper");
     children.push(keeperA);
     const started = await keeperA.waitFor((l) => l.event === "started", 20_000, "start");
     expect(started.tokens).to.deep.equal(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]);
@@ -206,7 +188,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
 
   it("creates ETH5S, lists SOL at 150 and creates SOL3L and SOL3S; the running keeper and feeder pick them up", async function () {
     const from = keeperA.lines.length;
-    feed = realTimeFeeder(target, 2, ["--market-refresh", "1"]);
+    feed = realTimeFeeder(suite.target, 2, ["--market-refresh", "1"]);
     children.push(feed);
     const start = await feed.waitFor((l) => l.event === "start", 20_000, "the feeder's start");
     expect(start.markets).to.deep.equal(["BTC", "ETH"]);
@@ -272,7 +254,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       expect(sol.band).to.deep.equal(["2", "4"]);
       expect(sol.ripcordLeverage).to.equal("4.5");
     }
-    book = readAddressBook("localhost", target.deployments);
+    book = readAddressBook("localhost", suite.target.deployments);
     expect(Object.keys(book.tokens)).to.deep.equal([
       "BTC3L",
       "BTC3S",
@@ -285,7 +267,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     expect(book.feeds.SOL).to.equal(market.feed);
     expect(book.desks?.ETH5S).to.equal(eth5s.desk);
     chain.close();
-    chain = new Chain(target.url, book);
+    chain = new Chain(suite.target.url, book);
     for (const symbol of ["ETH5S", "SOL3L", "SOL3S"]) {
       const added = await keeperA.waitFor(
         (l) => l.event === "token-added" && l.token === symbol,
@@ -381,7 +363,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
         pool.reserveUsdt,
       ).to.equal(true);
       expect(near(nav, await (await chain.token(symbol)).nav(), nav / 10_000n), pool.nav).to.equal(true);
-      book = readAddressBook("localhost", target.deployments);
+      book = readAddressBook("localhost", suite.target.deployments);
       expect(book.pools?.[symbol]).to.equal(pool.pool);
     }
   });
@@ -418,7 +400,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     const from = keeperA.lines.length;
     // ETH +5%: a 5x short goes to 7x (band 3.33x - 6.67x); SOL -12%: 3x long to 4.1x, 3x short to 1.9x
     const [, solBefore] = await (await chain.feed("SOL")).latestRoundData();
-    const pushed = await feeder(target, ["--jump", "ETH:+5%", "--jump", "SOL:-12%"]);
+    const pushed = await feeder(suite.target, ["--jump", "ETH:+5%", "--jump", "SOL:-12%"]);
     const step = pushed.find((l) => l.event === "prices")!;
     const solAfter = parseUnits(String((step.prices as Record<string, string>).SOL), 8);
     expect(near(solAfter, (solBefore * 88n) / 100n, 100n), `SOL ${solBefore} -> ${solAfter}`).to.equal(true);
@@ -444,7 +426,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
       const leverage = Number(await token.leverage()) / 1e18;
       expect(Math.abs(leverage - target_)).to.be.lessThan(0.01);
     }
-    // any other token rebalanced is one of the first four, at its daily check (off target by more
+    // any other token rebalanced is one of the first four, at its daily check (off suite.target by more
     // than 0.05x after the move, and a 00:00 UTC passed since its last rebalance)
     const newOnes = ["ETH5S", "SOL3L", "SOL3S"];
     const others = keeperA.lines
@@ -453,7 +435,14 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     for (const l of others) expect(["BTC3L", "BTC3S", "ETH3L", "ETH3S"]).to.include(l.token);
     for (const l of others) expect(l.reason, String(l.token)).to.equal("daily");
     // a short with a position is named as one (a short without one was shown "0 BTC long" once)
-    const info = await runLt(["--rpc", target.url, "--deployments", target.deployments, "info", "ETH5S"]);
+    const info = await runLt([
+      "--rpc",
+      suite.target.url,
+      "--deployments",
+      suite.target.deployments,
+      "info",
+      "ETH5S",
+    ]);
     expect(info.code, info.stderr).to.equal(0);
     const live = (await ok<{ live: { size: string } }>(["info", "ETH5S"])).live;
     expect(live.size.startsWith("-"), `size ${live.size}`).to.equal(true);
@@ -540,7 +529,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
 
     const from = keeperA.lines.length;
     // four days pass, a day a step, every feed (SOL too) refreshed as time moves
-    await feeder(target, ["--gbm", "--vol", "0", "--drift", "0", "--step", "1d", "--steps", "4", "--fast"]);
+    await feeder(suite.target, flatDays(4));
     const settled = await keeperA.waitFor(
       (l) => l.event === "settled" && l.token === "ETH5S",
       20_000,
@@ -590,7 +579,7 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
   it("the tools' refusals: the feeder without the feeds' updater, and keeper --once on stale prices, each one sentence and exit 1", async function () {
     const stranger = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0/5");
     const refused = program(
-      target,
+      suite.target,
       "feeder.ts",
       ["--jump", "SOL:+1%", "--key", stranger.privateKey],
       "feeder (no role)",
@@ -602,9 +591,9 @@ describe("e2e: the whole journey on a hardhat node (issue 16)", function () {
     expect(refused.stdout).to.equal("");
 
     await keeperA.stop("SIGTERM");
-    await rpc(target.url, "evm_increaseTime", [2 * 3600]); // past every feed's 3,600 s heartbeat
-    await rpc(target.url, "evm_mine");
-    const once = program(target, "keeper.ts", ["--once"], "keeper --once (stale)");
+    await rpc(suite.target.url, "evm_increaseTime", [2 * 3600]); // past every feed's 3,600 s heartbeat
+    await rpc(suite.target.url, "evm_mine");
+    const once = program(suite.target, "keeper.ts", ["--once"], "keeper --once (stale)");
     expect(await once.exited).to.equal(1);
     const errors = once.lines.filter((l) => l.event === "error");
     expect(errors.length).to.be.greaterThan(0);

@@ -4,19 +4,18 @@
 // engine's twin agrees with the chain on every number and on the one revert that remains.
 import { expect } from "chai";
 import { network } from "hardhat";
-import { AbiCoder, encodeBytes32String, keccak256, type ContractTransactionResponse } from "ethers";
-import type { MockPerpVault, MockPriceFeed, MockUSDT } from "../../types/ethers-contracts/index.js";
+import { AbiCoder, keccak256, type ContractTransactionResponse } from "ethers";
 import { Exchange } from "../../src/engine/exchange.ts";
 import { EngineRevert } from "../../src/engine/errors.ts";
 import { PriceFeed } from "../../src/engine/feed.ts";
 import { World } from "../../src/engine/world.ts";
+import { BTC, BTC_START_PRICE, btcExchange } from "./fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const USDT = 10n ** 6n;
 const BILLION = 10n ** 9n * USDT;
 const PRICE = 10n ** 8n;
 const ONE = 10n ** 18n;
-const BTC = encodeBytes32String("BTC");
 const WIDE = 1n << 55n; // the open-cost bits of a position stored in two slots
 const mask = (bits: bigint) => (1n << bits) - 1n;
 const coder = AbiCoder.defaultAbiCoder();
@@ -24,24 +23,16 @@ const coder = AbiCoder.defaultAbiCoder();
 /** The chain and the engine's twin side by side, driven by the same calls at the same block times. */
 async function twins() {
   const [admin, alice, bob] = await ethers.getSigners();
-  const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
-  const feed = (await ethers.deployContract("MockPriceFeed", [
-    "BTC / USD",
-    100_000n * PRICE,
-    admin!.address,
-  ])) as unknown as MockPriceFeed;
-  const vault = (await ethers.deployContract("MockPerpVault", [
-    await usdt.getAddress(),
-    admin!.address,
-  ])) as unknown as MockPerpVault;
-  await feed.setListener(await vault.getAddress(), BTC);
   const fundingRate = 10n ** 14n; // 0.01% per 8 h: funding moves on every step
-  const added = await vault.addMarket(BTC, await feed.getAddress(), 7 * 86_400, fundingRate, 0);
+  const { usdt, feed, vault, added } = await btcExchange(ethers, admin!, {
+    heartbeat: 7 * 86_400,
+    fundingRate,
+  });
   const [, , , feedTime] = await feed.latestRoundData();
 
   const world = new World(await usdt.getAddress());
   const engine = new Exchange(world, await vault.getAddress());
-  const engineFeed = new PriceFeed(await feed.getAddress(), 100_000n * PRICE, feedTime);
+  const engineFeed = new PriceFeed(await feed.getAddress(), BTC_START_PRICE, feedTime);
   world.register(engineFeed);
   engine.addMarket(
     { from: admin!.address, time: await timeOf(added) },

@@ -1,33 +1,21 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import { encodeBytes32String } from "ethers";
-import type { MockPerpVault, MockPriceFeed, MockUSDT } from "../../types/ethers-contracts/index.js";
 import { signPermit } from "../token/permit.ts";
 import { liquidationSizeUp, notionalUp, tradeRoundingDown } from "../../src/engine/math.ts";
 import { DEFAULT_EXCHANGE_PARAMS } from "../../src/engine/exchange.ts";
+import { BTC, btcExchange } from "./fixture.ts";
 
 const { ethers, networkHelpers } = await network.create();
 const USDT = 10n ** 6n;
 const PRICE = 10n ** 8n;
 const ONE = 10n ** 18n; // 1 BTC of size
-const BTC = encodeBytes32String("BTC");
 const ETH = encodeBytes32String("ETH");
 
 /** A fresh exchange with one BTC market and funded, approving accounts, but no pool liquidity yet. */
 async function unseeded() {
   const [admin, alice, bob, keeper] = await ethers.getSigners();
-  const usdt = (await ethers.deployContract("MockUSDT", [admin!.address])) as unknown as MockUSDT;
-  const feed = (await ethers.deployContract("MockPriceFeed", [
-    "BTC / USD",
-    100_000n * PRICE,
-    admin!.address,
-  ])) as unknown as MockPriceFeed;
-  const vault = (await ethers.deployContract("MockPerpVault", [
-    await usdt.getAddress(),
-    admin!.address,
-  ])) as unknown as MockPerpVault;
-  await feed.setListener(await vault.getAddress(), BTC);
-  await vault.addMarket(BTC, await feed.getAddress(), 3600, 0, 0);
+  const { usdt, feed, vault } = await btcExchange(ethers, admin!, { heartbeat: 3600, fundingRate: 0n });
   for (const s of [admin!, alice!, bob!]) {
     await usdt.mint(s.address, 10_000_000n * USDT);
     await usdt.connect(s).approve(await vault.getAddress(), 2n ** 255n);

@@ -5,33 +5,16 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
 import { DESK, USDT } from "../../src/common/params.ts";
-import { Keeper, type KeeperOptions } from "../../src/keeper/keeper.ts";
-import type { LogFields } from "../../src/common/log.ts";
+import { bookOf, keepersOn } from "./support.ts";
 
 const { ethers, networkHelpers } = await network.create();
-
-interface Line extends LogFields {
-  event: string;
-}
 
 async function setup() {
   const [admin, , alice, bob, carol] = (await ethers.getSigners()) as HardhatEthersSigner[];
   const s = await deploySystem(ethers);
-  const book: AddressBook = {
-    chainId: Number((await ethers.provider.getNetwork()).chainId),
-    usdt: await s.usdt.getAddress(),
-    perpVault: await s.vault.getAddress(),
-    factory: await s.factory.getAddress(),
-    feeds: { BTC: await s.feeds.BTC.getAddress(), ETH: await s.feeds.ETH.getAddress() },
-    tokens: {},
-    desks: {},
-    startBlock: 0,
-  };
-  for (const [symbol, t] of Object.entries(s.tokens)) book.tokens[symbol] = await t.getAddress();
-  for (const [symbol, d] of Object.entries(s.desks)) book.desks![symbol] = await d.getAddress();
+  const book = await bookOf(ethers, s);
   for (const u of [alice!, bob!, carol!]) {
     await s.usdt.mint(u.address, 1_000_000n * USDT);
     for (const symbol of Object.keys(s.tokens)) {
@@ -56,23 +39,7 @@ async function nextRound(s: System, move: number): Promise<void> {
   await s.feeds.BTC.updateAnswer((answer * BigInt(Math.round((1 + move) * 1e6))) / 1_000_000n);
 }
 
-function keeperWith(signer: HardhatEthersSigner, book: AddressBook, options: Partial<KeeperOptions> = {}) {
-  const lines: Line[] = [];
-  const keeper = new Keeper(
-    ethers.provider,
-    signer,
-    book,
-    (event, fields) => lines.push({ event, ...fields }),
-    {
-      once: true,
-      forceEveryMs: 0,
-      feeIntervalSeconds: 0,
-      symbols: ["BTC3L"],
-      ...options,
-    },
-  );
-  return { keeper, lines };
-}
+const keeperWith = keepersOn(ethers.provider, { feeIntervalSeconds: 0, symbols: ["BTC3L"] });
 
 describe("Keeper on tokens with a desk (in-process network)", function () {
   it("fills the waiting requests at the next price round, logging the batch, and not in their own round", async function () {

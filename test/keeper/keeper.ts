@@ -3,43 +3,17 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
 import { MARKETS, USDT, WAD } from "../../src/common/params.ts";
-import { Keeper, type KeeperOptions } from "../../src/keeper/keeper.ts";
-import type { LogFields } from "../../src/common/log.ts";
+import { bookOf, keepersOn } from "./support.ts";
 
 const { ethers, networkHelpers } = await network.create();
-
-interface Line extends LogFields {
-  event: string;
-}
-
-function bookOf(s: System, chainId: number, addresses: Record<string, string>): AddressBook {
-  return {
-    chainId,
-    usdt: addresses.usdt!,
-    perpVault: addresses.vault!,
-    factory: addresses.factory!,
-    feeds: { BTC: addresses.BTC!, ETH: addresses.ETH! },
-    tokens: Object.fromEntries(Object.keys(s.tokens).map((k) => [k, addresses[k]!])),
-    startBlock: 0,
-  };
-}
 
 async function setup() {
   const signers = await ethers.getSigners();
   const [admin, second, alice, bob, carol] = signers as [HardhatEthersSigner, ...HardhatEthersSigner[]];
   // instant desks: the users' mints and redeems pass straight to the tokens (this file tests rebalancing)
   const s = await deploySystem(ethers, { desk: "instant" });
-  const addresses: Record<string, string> = {
-    usdt: await s.usdt.getAddress(),
-    vault: await s.vault.getAddress(),
-    factory: await s.factory.getAddress(),
-    BTC: await s.feeds.BTC.getAddress(),
-    ETH: await s.feeds.ETH.getAddress(),
-  };
-  for (const [k, t] of Object.entries(s.tokens)) addresses[k] = await t.getAddress();
   for (const t of Object.values(s.tokens)) await t.grantRole(await t.KEEPER_ROLE(), second!.address);
   for (const u of [alice!, bob!, carol!]) {
     await s.usdt.mint(u.address, 1_000_000n * USDT);
@@ -50,10 +24,9 @@ async function setup() {
     await d.connect(alice!).deposit(10_000n * USDT, alice!.address);
     await d.connect(bob!).deposit(5_000n * USDT, bob!.address);
   }
-  const chainId = Number((await ethers.provider.getNetwork()).chainId);
   return {
     s,
-    book: bookOf(s, chainId, addresses),
+    book: await bookOf(ethers, s),
     admin: admin!,
     second: second!,
     alice: alice!,
@@ -62,21 +35,7 @@ async function setup() {
   };
 }
 
-function keeperWith(signer: HardhatEthersSigner, book: AddressBook, options: Partial<KeeperOptions> = {}) {
-  const lines: Line[] = [];
-  const keeper = new Keeper(
-    ethers.provider,
-    signer,
-    book,
-    (event, fields) => lines.push({ event, ...fields }),
-    {
-      once: true,
-      forceEveryMs: 0,
-      ...options,
-    },
-  );
-  return { keeper, lines };
-}
+const keeperWith = keepersOn(ethers.provider);
 
 /** Moves the price by `move` (e.g. -0.12) in a new block. */
 async function movePrice(s: System, market: "BTC" | "ETH", move: number) {

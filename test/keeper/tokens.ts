@@ -5,49 +5,22 @@
 import { expect } from "chai";
 import { network } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { createToken, deploySystem } from "../../src/chain/deploy.ts";
 import { tokenParams, USDT, WAD } from "../../src/common/params.ts";
-import type { LogFields } from "../../src/common/log.ts";
 import { onceErrorSentence } from "../../src/keeper/cli.ts";
-import { Keeper, type KeeperOptions } from "../../src/keeper/keeper.ts";
+import { bookOf, keepersOn } from "./support.ts";
 
 const { ethers, networkHelpers } = await network.create();
-
-interface Line extends LogFields {
-  event: string;
-}
 
 async function setup() {
   const [admin, alice] = (await ethers.getSigners()) as [HardhatEthersSigner, HardhatEthersSigner];
   const s = await deploySystem(ethers);
-  const book: AddressBook = {
-    chainId: Number((await ethers.provider.getNetwork()).chainId),
-    usdt: await s.usdt.getAddress(),
-    perpVault: await s.vault.getAddress(),
-    factory: await s.factory.getAddress(),
-    feeds: { BTC: await s.feeds.BTC.getAddress(), ETH: await s.feeds.ETH.getAddress() },
-    tokens: Object.fromEntries(
-      await Promise.all(Object.entries(s.tokens).map(async ([k, t]) => [k, await t.getAddress()] as const)),
-    ),
-    desks: Object.fromEntries(
-      await Promise.all(Object.entries(s.desks).map(async ([k, d]) => [k, await d.getAddress()] as const)),
-    ),
-    startBlock: 0,
-  };
+  const book = await bookOf(ethers, s);
   await s.usdt.mint(alice.address, 1_000_000n * USDT);
   return { s, book, admin, alice };
 }
 
-function keeperWith(signer: HardhatEthersSigner, book: AddressBook, options: Partial<KeeperOptions>) {
-  const lines: Line[] = [];
-  const keeper = new Keeper(ethers.provider, signer, book, (event, f) => lines.push({ event, ...f }), {
-    once: true,
-    forceEveryMs: 0,
-    ...options,
-  });
-  return { keeper, lines };
-}
+const keeperWith = keepersOn(ethers.provider);
 
 describe("Keeper: tokens created while it runs", function () {
   it("watches a token created after its start from the next re-read of the factory's list: fills its desk and rebalances it", async function () {

@@ -2,36 +2,24 @@
 pragma solidity 0.8.30;
 
 import {PerpMath} from "../../contracts/libraries/PerpMath.sol";
-import {MockPerpVault} from "../../contracts/mocks/MockPerpVault.sol";
-import {MockPriceFeed} from "../../contracts/mocks/MockPriceFeed.sol";
-import {MockUSDT} from "../../contracts/mocks/MockUSDT.sol";
-import {TestBase} from "./utils/Vm.sol";
+import {ExchangeFixture} from "./utils/ExchangeFixture.sol";
 
 /// @title MockPerpVaultCapacityTest
 /// @notice Positions on either side of the old one-slot limits (a size of 2^87, an open cost of 2^55
 /// USDT units, a margin of 2^56) open, read back exactly, close and pay out what went in less the two
 /// taker fees and at most one unit of rounding (issue 17: they reverted with SafeCast before).
-contract MockPerpVaultCapacityTest is TestBase {
+contract MockPerpVaultCapacityTest is ExchangeFixture {
     using PerpMath for int256;
 
-    bytes32 internal constant BTC = "BTC";
     uint256 internal constant POOL = 1e18; // 1 trillion USDT
     uint256 internal constant SPAN = 1 << 40; // how far either side of a limit the fuzzer goes
     uint256 internal constant TAKER_FEE = 0.0005e18;
 
-    MockUSDT internal usdt;
-    MockPriceFeed internal feed;
-    MockPerpVault internal vault;
-
     function setUp() public {
-        usdt = new MockUSDT(address(this));
-        feed = new MockPriceFeed("BTC / USD", 60_000e8, address(this));
-        vault = new MockPerpVault(usdt, address(this));
-        feed.setListener(vault, BTC);
-        vault.addMarket(BTC, feed, 1 hours, 0.0001e18, 0);
-        usdt.mint(address(this), POOL + (1 << 60));
+        _deployExchange(POOL);
+        // this contract is the trader too: margins up to 2^60 units
+        usdt.mint(address(this), 1 << 60);
         usdt.approve(address(vault), type(uint256).max);
-        vault.addLiquidity(POOL);
     }
 
     /// @notice A size near 2^87 (154.7 million units), at 0.01 to 1 USD.

@@ -3,18 +3,15 @@ pragma solidity 0.8.30;
 
 import {IPerpVault} from "../../contracts/interfaces/IPerpVault.sol";
 import {PerpMath} from "../../contracts/libraries/PerpMath.sol";
-import {MockPerpVault} from "../../contracts/mocks/MockPerpVault.sol";
-import {MockPriceFeed} from "../../contracts/mocks/MockPriceFeed.sol";
-import {MockUSDT} from "../../contracts/mocks/MockUSDT.sol";
+import {ExchangeFixture} from "./utils/ExchangeFixture.sol";
 import {PayInFull} from "./utils/PayInFull.sol";
-import {TestBase} from "./utils/Vm.sol";
 
 /// @title MockPerpVaultFuzzTest
 /// @notice Fuzz tests of the exchange's rounding and value flows: a round trip at one price never pays out
 /// more than was put in and costs exactly the two trading costs plus at most one unit of rounding; realized
 /// PnL never exceeds the exact price move; funding is never paid short or received long; and PerpMath's
 /// functions round the way their names say.
-contract MockPerpVaultFuzzTest is TestBase {
+contract MockPerpVaultFuzzTest is ExchangeFixture {
     using PerpMath for int256;
 
     struct Opened {
@@ -24,7 +21,6 @@ contract MockPerpVaultFuzzTest is TestBase {
         uint256 cost;
     }
 
-    bytes32 internal constant BTC = "BTC";
     address internal constant TRADER = address(0x7EAD);
     uint256 internal constant POOL = 1e15; // 1,000,000,000 USDT of pool liquidity
     uint256 internal constant MAX_MARGIN = 1_000_000e6;
@@ -32,19 +28,8 @@ contract MockPerpVaultFuzzTest is TestBase {
     uint256 internal constant MAX_PRICE = 1e14; // 1,000,000 USD
     uint256 internal constant D = PerpMath.SIZE_PRICE_TO_USDT;
 
-    MockUSDT internal usdt;
-    MockPriceFeed internal feed;
-    MockPerpVault internal vault;
-
     function setUp() public {
-        usdt = new MockUSDT(address(this));
-        feed = new MockPriceFeed("BTC / USD", 60_000e8, address(this));
-        vault = new MockPerpVault(usdt, address(this));
-        feed.setListener(vault, BTC);
-        vault.addMarket(BTC, feed, 1 hours, 0.0001e18, 0);
-        usdt.mint(address(this), POOL);
-        usdt.approve(address(vault), POOL);
-        vault.addLiquidity(POOL);
+        _deployExchange(POOL);
         vm.prank(TRADER);
         usdt.approve(address(vault), type(uint256).max);
         // the trader is a contract that pays margin in the exchange's callback (IMarginPayer)

@@ -10,6 +10,7 @@ import type { AddressBook } from "../../src/chain/addressBook.ts";
 import { deploySystem, type System } from "../../src/chain/deploy.ts";
 import { MARKETS, USDT } from "../../src/common/params.ts";
 import type { LogFields } from "../../src/common/log.ts";
+import { bookOf, type Line } from "../keeper/support.ts";
 import { readTrueNav } from "../../src/cli/trueNav.ts";
 import { rawRpcOf } from "../../src/chain/tokenBook.ts";
 import {
@@ -35,9 +36,7 @@ export const FUNDS = 10_000_000n * USDT;
 /** USDT the admin and the trader each deposit through every desk in the fixture. */
 export const DESK_DEPOSIT = 200_000n * USDT;
 
-export interface Line extends LogFields {
-  event: string;
-}
+export type { Line } from "../keeper/support.ts";
 
 /** A new price round on both markets, `btcMove` on BTC's (the exchange's updatedAt moves on). */
 export async function newRound(s: System, btcMove = 0): Promise<void> {
@@ -89,22 +88,8 @@ export async function setup() {
     seed[symbol] = { held: await token.balanceOf(admin.address), supply: await token.totalSupply() };
     pools[symbol] = await createPoolAtNav(u, s.usdt, token, admin);
   }
-  const book: AddressBook = {
-    chainId: Number((await ethers.provider.getNetwork()).chainId),
-    usdt: await s.usdt.getAddress(),
-    perpVault: await s.vault.getAddress(),
-    factory: await s.factory.getAddress(),
-    feeds: { BTC: await s.feeds.BTC.getAddress(), ETH: await s.feeds.ETH.getAddress() },
-    tokens: {},
-    desks: {},
-    pools: {},
-    uniswap: await addressesOf(u),
-  };
-  for (const [symbol, token] of Object.entries(s.tokens)) {
-    book.tokens[symbol] = await token.getAddress();
-    book.desks![symbol] = await s.desks[symbol]!.getAddress();
-    book.pools![symbol] = await pools[symbol]!.getAddress();
-  }
+  const book: AddressBook = { ...(await bookOf(ethers, s)), pools: {}, uniswap: await addressesOf(u) };
+  for (const [symbol, pool] of Object.entries(pools)) book.pools![symbol] = await pool.getAddress();
   return { s, u, book, pools, seed, admin, arb: arb!, trader: trader! };
 }
 

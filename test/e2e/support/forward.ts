@@ -25,6 +25,14 @@ export function realTimeFeeder(target: Target, periodS: number, extra: string[] 
 }
 
 /**
+ * The feeder's arguments for `days` days passing in fast mode, a day a step, at flat prices: every
+ * feed refreshed as block time moves, so none goes stale on the way to a delisting time.
+ */
+export function flatDays(days: number): string[] {
+  return ["--gbm", "--vol", "0", "--drift", "0", "--step", "1d", "--steps", String(days), "--fast"];
+}
+
+/**
  * `requests` mints of `symbol` through `lt mint` (each waits for its fill and claims), with the
  * keeper and a real-time feeder running; returns each request's latency.
  */
