@@ -1,9 +1,5 @@
 // npm run demo -- [--days 365] [--step 1h] [--seed 1] [--csv BTC=file.csv] [--network localhost] [--log-scale] [--out out/demo]
 import { demoMain } from "../src/demo/cli.ts";
+import { runProgram } from "../src/cli/pipes.ts";
 
-try {
-  process.exitCode = await demoMain(process.argv.slice(2));
-} catch (e) {
-  console.error(`demo: ${(e as Error).message}`);
-  process.exitCode = 1;
-}
+await runProgram("demo", demoMain);
