@@ -72,6 +72,15 @@ async function both(
   return time;
 }
 
+/** The admin adds `amount` USDT to the exchange's pool, on the chain and on the engine. */
+function addLiquidity(t: Twins, amount: bigint): Promise<bigint> {
+  return both(
+    t,
+    () => t.vault.connect(t.admin).addLiquidity(amount),
+    (time) => t.engine.addLiquidity({ from: t.admin.address, time }, amount),
+  );
+}
+
 /** The chain and the engine hold the same position, capacity, pool and open interest. */
 async function expectSame(t: Twins, account: string, time: bigint) {
   const [size, openCost, margin] = await t.vault.positionOf(BTC, account);
@@ -125,11 +134,7 @@ describe("Exchange capacity: positions past one slot", function () {
     const t = await twins(); // fresh: the engine twin is a plain object, which a fixture snapshot would not restore
     const { vault, engine, admin, alice } = t;
     const a = alice.address;
-    await both(
-      t,
-      () => vault.connect(admin).addLiquidity(200n * BILLION),
-      (time) => engine.addLiquidity({ from: admin.address, time }, 200n * BILLION),
-    );
+    await addLiquidity(t, 200n * BILLION);
     let time = await both(
       t,
       () => vault.connect(alice).deposit(BTC, a, 10n * BILLION),
@@ -202,11 +207,7 @@ describe("Exchange capacity: positions past one slot", function () {
     const t = await twins(); // fresh: the engine twin is a plain object, which a fixture snapshot would not restore
     const { vault, engine, admin, bob } = t;
     const b = bob.address;
-    await both(
-      t,
-      () => vault.connect(admin).addLiquidity(10n * BILLION),
-      (time) => engine.addLiquidity({ from: admin.address, time }, 10n * BILLION),
-    );
+    await addLiquidity(t, 10n * BILLION);
     await both(
       t,
       () => t.feed.updateAnswer(PRICE / 100n),
